@@ -1,0 +1,141 @@
+# smallsim: one top-level GNU Makefile, out-of-tree build in $(BUILD).
+#   make                 library (static + shared) and the smallsim program
+#   make check           the Check test suite (under 10 minutes on 2 cores)
+#   make check-long      slower accuracy and soak tests
+#   make bench           benchmarks against ngspice -b (ratios from one run)
+#   make demo            the README's main demo
+#   make install PREFIX=/usr/local DESTDIR=
+#   make BUILD=build-asan SANITIZE=address,undefined check
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := 0.1.0
+
+MODULES  := util netlists devices circuits cosim sweep l2l
+PKGS     := gsl yaml-0.1
+SUNDIALS_LIBS ?= -lsundials_cvode -lsundials_nvecserial -lsundials_sunmatrixsparse \
+                 -lsundials_sunlinsolklu -lklu
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wpointer-arith -Wvla \
+            -Wformat=2 -Wmissing-prototypes -Wno-format-nonliteral
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) -I. \
+             -I/usr/include/suitesparse $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+DEPFLAGS := -MMD -MP
+LDLIBS   = $(PKG_LIBS) $(SUNDIALS_LIBS) -ldl -lpthread -lm
+ifdef SANITIZE
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=$(SANITIZE)
+endif
+# make MPI=1: build with Open MPI (mpicc) so `mpirun -n R smallsim sweep ...`
+# spreads a sweep over ranks (sweep/mpi.c).
+ifdef MPI
+CC := mpicc
+ALL_CFLAGS += -DSS_MPI
+endif
+ifdef WERROR
+ALL_CFLAGS += -Werror
+endif
+
+# Dependencies are installed on first use when pkg-config cannot find them.
+DEPS_OK  := $(BUILD)/.deps-ok
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+
+LIB_SRC  := $(wildcard $(addsuffix /*.c,$(MODULES)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC  := $(wildcard cli/*.c)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/check_*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/suites.o
+TEST_HELPER_SRC := $(filter-out tests/check_%.c,$(wildcard tests/*.c))
+TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/%.o)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+HEADERS  := $(wildcard $(addsuffix /ss_*.h,$(MODULES)))
+
+STATIC   := $(BUILD)/libsmallsim.a
+SHARED   := $(BUILD)/libsmallsim.so
+PROGRAM  := $(BUILD)/smallsim
+TESTBIN  := $(BUILD)/tests/check_all
+
+.PHONY: all deps check check-long bench demo install clean
+.DEFAULT_GOAL := all
+
+all: $(PROGRAM) $(SHARED)
+
+deps: $(DEPS_OK)
+$(DEPS_OK): scripts/install-deps.sh
+	@mkdir -p $(@D)
+	@sh scripts/install-deps.sh
+	@touch $@
+
+$(BUILD)/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libsmallsim.so.0 -o $@ $^ $(LDLIBS)
+
+$(PROGRAM): $(CLI_OBJ) $(STATIC)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LDLIBS)
+
+# Each tests/check_<name>.c defines Suite *<name>_suite(void); the list is generated.
+$(BUILD)/tests/suites.c: $(TEST_SRC) Makefile
+	@mkdir -p $(@D)
+	@{ echo '#include <check.h>'; echo '#include <stddef.h>'; \
+	  for f in $(sort $(TEST_SRC)); do n=$$(basename $$f .c); n=$${n#check_}; \
+	    [ "$$n" = main ] || echo "Suite *$${n}_suite(void);"; done; \
+	  echo 'Suite *(*const ss_test_suites[])(void) = {'; \
+	  for f in $(sort $(TEST_SRC)); do n=$$(basename $$f .c); n=$${n#check_}; \
+	    [ "$$n" = main ] || echo "    $${n}_suite,"; done; \
+	  echo '    NULL};'; } > $@
+
+$(BUILD)/tests/%.o: WARN += -Wno-missing-prototypes
+
+$(BUILD)/tests/suites.o: $(BUILD)/tests/suites.c
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(TESTBIN): $(TEST_OBJ) $(TEST_HELPER_OBJ) $(STATIC)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+check: $(TESTBIN) $(PROGRAM)
+	SS_TEST_PROGRAM=$(abspath $(PROGRAM)) SS_LONG=0 $(TESTBIN)
+
+check-long: $(TESTBIN) $(PROGRAM)
+	SS_TEST_PROGRAM=$(abspath $(PROGRAM)) SS_LONG=1 CK_DEFAULT_TIMEOUT=1800 $(TESTBIN)
+
+$(BUILD)/bench/%: bench/%.c $(STATIC) | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+bench: $(BENCH_BIN) $(PROGRAM)
+	@for b in $(BENCH_BIN); do echo "== $$b"; SS_PROGRAM=$(abspath $(PROGRAM)) $$b || exit 1; done
+
+demo: $(PROGRAM)
+	@sh examples/demo.sh $(PROGRAM)
+
+install: $(PROGRAM) $(STATIC) $(SHARED)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	           $(DESTDIR)$(PREFIX)/include/smallsim
+	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/smallsim
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libsmallsim.a
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libsmallsim.so.$(VERSION)
+	ln -sf libsmallsim.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libsmallsim.so.0
+	ln -sf libsmallsim.so.0 $(DESTDIR)$(PREFIX)/lib/libsmallsim.so
+	for h in $(HEADERS); do d=$(DESTDIR)$(PREFIX)/include/smallsim/$$(dirname $$h); \
+	  install -d $$d && install -m 644 $$h $$d/; done
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@LIBS@|$(LDLIBS)|' smallsim.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/smallsim.pc
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

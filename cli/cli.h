@@ -1,0 +1,21 @@
+/* cli.h: private to the smallsim program.  Each subcommand is one function
+ * `int cmd_<name>(int argc, char **argv)` returning the exit code:
+ * 0 success, 1 runtime failure, 2 bad usage.  Only cli/ prints. */
+#ifndef SS_CLI_H
+#define SS_CLI_H
+
+#include "util/ss_util.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+int cmd_spice(int argc, char **argv);
+
+/* Prints "smallsim: <message>" to stderr. */
+void cli_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the error's message (or its code's text) and returns CLI_FAIL. */
+int cli_fail(const ss_error *err);
+/* Splits "a,b,c" into a NULL-terminated heap array (free with cli_free_list). */
+char **cli_split(const char *s, char sep, size_t *n);
+void cli_free_list(char **list);
+
+#endif

@@ -1,0 +1,108 @@
+/* main.c: the smallsim program: a table of subcommands. */
+#include <gsl/gsl_errno.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+};
+
+static const struct cmd commands[] = {
+    {"spice", cmd_spice, "run ngspice netlists through the shared library (spice run)"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: smallsim <command> [options]\n"
+                 "       smallsim <command> --help\n"
+                 "       smallsim --version\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].help);
+}
+
+void cli_msg(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("smallsim: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_fail(const ss_error *err)
+{
+    if (err && err->msg[0])
+        cli_msg("%s", err->msg);
+    else
+        cli_msg("%s", ss_strerror(err ? err->code : SS_EINVAL));
+    return CLI_FAIL;
+}
+
+char **cli_split(const char *s, char sep, size_t *n)
+{
+    size_t count = 1;
+    for (const char *p = s; *p; p++)
+        count += *p == sep;
+    char **list = calloc(count + 1, sizeof *list);
+    if (!list)
+        return NULL;
+    size_t k = 0;
+    const char *start = s;
+    for (const char *p = s;; p++) {
+        if (*p == sep || !*p) {
+            list[k] = strndup(start, (size_t)(p - start));
+            if (!list[k]) {
+                cli_free_list(list);
+                return NULL;
+            }
+            k++;
+            start = p + 1;
+            if (!*p)
+                break;
+        }
+    }
+    if (n)
+        *n = k;
+    return list;
+}
+
+void cli_free_list(char **list)
+{
+    if (!list)
+        return;
+    for (char **p = list; *p; p++)
+        free(*p);
+    free(list);
+}
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("smallsim %s\n", SS_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    cli_msg("unknown command '%s' (see 'smallsim --help')", argv[1]);
+    return CLI_USAGE;
+}

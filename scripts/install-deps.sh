@@ -1,0 +1,24 @@
+#!/bin/sh
+# install-deps.sh: installs smallsim's Debian dependencies when any is missing.
+# Run by the make targets on first use; safe to run again (it checks first).
+set -eu
+PKGS="build-essential pkg-config libngspice0-dev ngspice libsundials-dev libsuitesparse-dev \
+libgsl-dev check libyaml-dev gnuplot-nox"
+# Optional: `make MPI=1` (sweeps over MPI ranks) needs Open MPI.
+if [ "${MPI:-}" = 1 ]; then PKGS="$PKGS libopenmpi-dev openmpi-bin"; fi
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+        echo "install-deps: missing packages:$missing; run as root: apt-get install$missing" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,97 @@
+/* check_cli.c: the smallsim program as a user runs it. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/ss_test.h"
+
+static char out[65536];
+
+START_TEST(help_version_usage)
+{
+    const char *p = ss_test_program();
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s --version", p), 0);
+    ck_assert_ptr_nonnull(strstr(out, "smallsim 0."));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s --help", p), 0);
+    ck_assert_ptr_nonnull(strstr(out, "spice"));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s spice run --help", p), 0);
+    ck_assert_ptr_nonnull(strstr(out, "--allow-control"));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s", p), 2);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s nosuch", p), 2);
+    ck_assert_ptr_nonnull(strstr(out, "smallsim: unknown command 'nosuch'"));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s spice run", p), 2);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s spice run x.cir --timeout -1", p), 2);
+}
+END_TEST
+
+START_TEST(spice_run_csv)
+{
+    const char *dir = ss_test_tmpdir();
+    const char *cir = ss_test_write(dir, "rc.cir",
+                                    "rc\nV1 in 0 DC 1\nR1 in out 1k\nC1 out 0 100n IC=0\n"
+                                    ".tran 1u 300u uic\n.end\n");
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s spice run %s --vectors 'v(out),i(v1)' -o %s/o.csv",
+                                ss_test_program(), cir, dir),
+                     0);
+    char path[700], line[256];
+    snprintf(path, sizeof path, "%s/o.csv", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "time,v(out),i(v1)\n");
+    double t = 0, v = 0, i = 0, maxerr = 0;
+    int rows = 0;
+    while (fscanf(f, "%lf,%lf,%lf", &t, &v, &i) == 3) {
+        maxerr = fmax(maxerr, fabs(v - (1 - exp(-t / 1e-4))));
+        ck_assert_double_eq_tol(i, -(1 - v) / 1e3, 1e-9);
+        rows++;
+    }
+    fclose(f);
+    ck_assert_int_gt(rows, 100);
+    ck_assert_double_eq_tol(t, 300e-6, 1e-12);
+    ck_assert_double_lt(maxerr, 1e-3);
+    /* raw output and the timeout path */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s spice run %s --timeout 30 -o %s/o.raw",
+                                ss_test_program(), cir, dir),
+                     0);
+    snprintf(path, sizeof path, "%s/o.raw", dir);
+    f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "Title: rc\n");
+    fclose(f);
+}
+END_TEST
+
+START_TEST(spice_run_errors)
+{
+    const char *dir = ss_test_tmpdir();
+    const char *bad = ss_test_write(dir, "bad.cir", "t\nV1 a 0 1\n.control\nshell touch pwned\n.endc\n.end\n");
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s spice run bad.cir", dir, ss_test_program()), 1);
+    ck_assert_ptr_nonnull(strstr(out, "smallsim: bad.cir:3: .control block refused"));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "test -e %s/pwned", dir), 1);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s spice run %s/none.cir", ss_test_program(), dir), 1);
+    ck_assert_ptr_nonnull(strstr(out, "cannot open"));
+    const char *ok = ss_test_write(dir, "ok.cir", "t\nV1 a 0 1\nR1 a 0 2k\n.op\n.end\n");
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s spice run %s --vectors 'v(zz)'", ss_test_program(), ok), 1);
+    ck_assert_ptr_nonnull(strstr(out, "no vector 'v(zz)'"));
+    /* allowed control blocks run, in the netlist's folder */
+    (void)bad;
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s spice run %s --vectors 'i(v1)'", ss_test_program(), ok), 0);
+    ck_assert_ptr_nonnull(strstr(out, "-0.0005"));
+}
+END_TEST
+
+Suite *cli_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("spice");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, help_version_usage);
+    tcase_add_test(tc, spice_run_csv);
+    tcase_add_test(tc, spice_run_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}

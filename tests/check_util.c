@@ -1,0 +1,99 @@
+/* check_util.c: numbers, buffers, errors, files. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/ss_test.h"
+#include "util/ss_util.h"
+
+START_TEST(spice_numbers)
+{
+    static const struct {
+        const char *s;
+        double v;
+    } ok[] = {{"2.385", 2.385}, {"1e-6", 1e-6}, {"10k", 1e4},      {"4.7u", 4.7e-6},
+              {"3meg", 3e6},    {"3MEG", 3e6},  {"5ms", 5e-3},     {"1.5mil", 1.5 * 25.4e-6},
+              {"10pF", 1e-11},  {"-2.5n", -2.5e-9}, {"1f", 1e-15}, {"2G", 2e9},
+              {"7T", 7e12},     {"5V", 5.0},    {" 12 ", 12.0}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        double v = 0;
+        ck_assert_msg(ss_util_parse_spice_number(ok[i].s, &v) == SS_OK, "'%s' refused", ok[i].s);
+        ck_assert_double_eq_tol(v, ok[i].v, fabs(ok[i].v) * 1e-14);
+    }
+    static const char *const bad[] = {"", "k", "nan", "inf", "0x10", "1k2", "1e999", "1..2", "--1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double v;
+        ck_assert_msg(ss_util_parse_spice_number(bad[i], &v) == SS_EINVAL, "'%s' accepted", bad[i]);
+    }
+}
+END_TEST
+
+START_TEST(plain_doubles)
+{
+    double v;
+    ck_assert_int_eq(ss_util_parse_double("2.385e3", &v), SS_OK);
+    ck_assert_double_eq(v, 2385.0);
+    ck_assert_int_eq(ss_util_parse_double("1k", &v), SS_EINVAL);
+    ck_assert_int_eq(ss_util_parse_double("nan", &v), SS_EINVAL);
+    char buf[32];
+    ss_util_format_double(buf, 0.1);
+    ck_assert_int_eq(ss_util_parse_double(buf, &v), SS_OK);
+    ck_assert(v == 0.1); /* exact round trip */
+}
+END_TEST
+
+START_TEST(errors_and_buffers)
+{
+    ss_error err;
+    ck_assert_int_eq(ss_error_set(&err, SS_EPARSE, "%s:%d: bad", "a.cir", 3), SS_EPARSE);
+    ck_assert_str_eq(err.msg, "a.cir:3: bad");
+    ss_error_prefix(&err, "job %d", 7);
+    ck_assert_str_eq(err.msg, "job 7: a.cir:3: bad");
+    ck_assert_int_eq(ss_error_set(NULL, SS_EIO, "ignored"), SS_EIO);
+    ck_assert_str_eq(ss_strerror(SS_ETIMEOUT), "timeout");
+    ck_assert_str_eq(ss_strerror(-3), "unknown error");
+    ss_buf b = SS_BUF_INIT;
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq(ss_buf_printf(&b, "%d,", i), SS_OK);
+    ck_assert_uint_eq(b.len, strlen(b.data));
+    ck_assert(!strncmp(b.data, "0,1,2,", 6));
+    ck_assert(strstr(b.data, "999,") == b.data + b.len - 4);
+    ss_buf_release(&b);
+}
+END_TEST
+
+START_TEST(files)
+{
+    const char *dir = ss_test_tmpdir();
+    char path[600], *text;
+    size_t len;
+    ss_error err;
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    ck_assert_int_eq(ss_util_write_file_atomic(path, "hello\n", 6, &err), SS_OK);
+    ck_assert_int_eq(ss_util_read_file(path, &text, &len, &err), SS_OK);
+    ck_assert_uint_eq(len, 6);
+    ck_assert_str_eq(text, "hello\n");
+    free(text);
+    snprintf(path, sizeof path, "%s/none", dir);
+    ck_assert_int_eq(ss_util_read_file(path, &text, &len, &err), SS_EIO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "cannot open"));
+    snprintf(path, sizeof path, "%s/nul.bin", dir);
+    ck_assert_int_eq(ss_util_write_file_atomic(path, "a\nb\0c", 5, &err), SS_OK);
+    ck_assert_int_eq(ss_util_read_file(path, &text, &len, &err), SS_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, ":2: binary data"));
+    ck_assert_int_eq(ss_util_write_file_atomic("/nonexistent/dir/x", "a", 1, &err), SS_EIO);
+}
+END_TEST
+
+Suite *util_suite(void)
+{
+    Suite *s = suite_create("util");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, spice_numbers);
+    tcase_add_test(tc, plain_doubles);
+    tcase_add_test(tc, errors_and_buffers);
+    tcase_add_test(tc, files);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,101 @@
+/* ss_util.h: status codes, error reporting and small shared helpers of smallsim.
+ *
+ * Every library call returns an int status: 0 (SS_OK) on success, a positive
+ * SS_E... code on failure.  Calls that can fail take an optional `ss_error *`
+ * that receives the code and a one-line message ("file:line: what is wrong"
+ * for input errors).  The library never prints and never exits. */
+#ifndef SS_UTIL_H
+#define SS_UTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define SS_VERSION "0.1.0"
+
+enum ss_status {
+    SS_OK = 0,
+    SS_EINVAL,    /* bad argument or option value */
+    SS_ENOMEM,    /* out of memory */
+    SS_EIO,       /* file or pipe could not be read or written */
+    SS_EPARSE,    /* malformed input file */
+    SS_EDENIED,   /* input refused by screening (control blocks, includes) */
+    SS_ESIM,      /* the simulator reported an error */
+    SS_ETIMEOUT,  /* a run exceeded its wall-clock limit */
+    SS_ECRASH,    /* a worker or engine died */
+    SS_EENGINE,   /* the ngspice library could not be loaded or is unusable */
+    SS_EBUSY,     /* the one-per-process resource is in use */
+    SS_ENOTFOUND, /* a named item (vector, model, preset) does not exist */
+    SS_ENUMERIC,  /* a numerical method failed (non-finite values, no convergence) */
+    SS_ESTATUS_MAX
+};
+
+#define SS_ERROR_MSG_MAX 1024
+
+/* Error report filled by library calls.  The caller owns it; it may live on
+ * the stack.  A NULL `ss_error *` is accepted everywhere and means "only the
+ * code is wanted". */
+typedef struct ss_error {
+    int code;
+    char msg[SS_ERROR_MSG_MAX];
+} ss_error;
+
+/* Text for a status code ("out of memory"); never NULL. */
+const char *ss_strerror(int code);
+
+/* Records `code` and a printf-style message in `err` (if not NULL) and
+ * returns `code`.  Every error in the library goes through here, so one
+ * debugger breakpoint catches them all. */
+int ss_error_set(ss_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prefixes the message already in `err` with "prefix: " (for context such as
+ * a job number).  Returns err->code, or SS_OK if err is NULL. */
+int ss_error_prefix(ss_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Clears `err` to SS_OK and an empty message. */
+void ss_error_clear(ss_error *err);
+
+/* ---- growable string buffer ---------------------------------------- */
+
+typedef struct ss_buf {
+    char *data; /* always NUL-terminated once anything was added */
+    size_t len, cap;
+} ss_buf;
+
+#define SS_BUF_INIT {NULL, 0, 0}
+/* Appends bytes / a formatted string.  Returns SS_OK or SS_ENOMEM. */
+int ss_buf_add(ss_buf *b, const char *s, size_t n);
+int ss_buf_printf(ss_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ss_buf_release(ss_buf *b);
+
+/* ---- numbers ----------------------------------------------------------- */
+
+/* Parses a SPICE number: "2.385", "1e-6", "10k", "4.7u", "3meg", "5ms",
+ * "1.5mil"; trailing letters after a scale factor are units and ignored
+ * ("10pF").  The whole string must be used.  Returns SS_OK or SS_EINVAL. */
+int ss_util_parse_spice_number(const char *s, double *out);
+
+/* Parses a plain double (strtod, C locale, whole string, finite). */
+int ss_util_parse_double(const char *s, double *out);
+
+/* Formats a double so that it reads back exactly ("%.17g"). */
+void ss_util_format_double(char buf[32], double x);
+
+/* ---- files ------------------------------------------------------------- */
+
+/* Reads a whole file into a NUL-terminated heap buffer (*out, *len).
+ * Refuses files with NUL bytes (SS_EPARSE).  The caller frees *out. */
+int ss_util_read_file(const char *path, char **out, size_t *len, ss_error *err);
+
+/* Writes `len` bytes to `path` atomically (temporary file + rename). */
+int ss_util_write_file_atomic(const char *path, const void *data, size_t len, ss_error *err);
+
+/* Monotonic wall clock in seconds. */
+double ss_util_now(void);
+/* CPU time used by this process (user + system), seconds. */
+double ss_util_cpu_time(void);
+/* Resident set size of this process in kB (from /proc/self/status), or -1. */
+long ss_util_rss_kb(void);
+
+#endif
