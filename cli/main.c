@@ -16,6 +16,7 @@ struct cmd {
 
 static const struct cmd commands[] = {
     {"spice", cmd_spice, "run ngspice netlists through the shared library (spice run)"},
+    {"sweep", cmd_sweep, "batch parameter sweeps, Monte Carlo and corners on a worker pool"},
 };
 
 static void usage(FILE *out)

@@ -67,4 +67,62 @@ char *ss_netlist_join(const ss_netlist *nl);
 
 void ss_netlist_release(ss_netlist *nl);
 
+/* ==== templating (netlists/template.c) ===================================
+ * Statement-level views and edits of an in-memory deck, for sweeps.  A
+ * statement is a line plus its '+' continuation lines (comment and blank
+ * lines may sit between them); inline comments (" $", ";", "//") are
+ * ignored.  Only top-level statements count: .param and instances inside
+ * .subckt ... .ends are local to the subcircuit.  Edits rewrite the deck in
+ * memory only; the user's file is never touched.  Errors read
+ * "file:line: message". */
+
+/* One top-level .param assignment as written. */
+typedef struct ss_netlist_param {
+    char *name;       /* as written, e.g. "Rload" */
+    char *value;      /* as written, e.g. "1k", "{2*r0}" */
+    const char *file; /* origin of the statement (points into nl->files) */
+    int line;
+} ss_netlist_param;
+
+/* The statement that starts at line `i` joined into one heap string
+ * (continuations appended with one space, inline comments removed) in
+ * *text; *next receives the index of the line after the statement.  Lines
+ * that start no statement (comments, blanks, stray '+') give "" (still
+ * heap).  SS_EINVAL when i is out of range. */
+int ss_netlist_statement(const ss_netlist *nl, size_t i, char **text, size_t *next);
+
+/* Every top-level .param assignment in deck order (*params is a heap array
+ * of *n entries; free with ss_netlist_params_free). */
+int ss_netlist_params(const ss_netlist *nl, ss_netlist_param **params, size_t *n,
+                      ss_error *err);
+void ss_netlist_params_free(ss_netlist_param *params, size_t n);
+
+/* Names of the .subckt definitions, and of the .meas/.measure results the
+ * deck defines (top level), in deck order.  Free with ss_netlist_names_free. */
+int ss_netlist_subckts(const ss_netlist *nl, char ***names, size_t *n, ss_error *err);
+int ss_netlist_measures(const ss_netlist *nl, char ***names, size_t *n, ss_error *err);
+void ss_netlist_names_free(char **names, size_t n);
+
+/* Sets a value in the deck.  `target` is matched case-insensitively:
+ *   "NAME"      a top-level .param NAME;
+ *   "R1"        an instance's value: R/C/L the value after the two nodes
+ *               (or its r=/c=/l= form), V/I the DC value;
+ *   "M1:w"      an instance parameter key=value (replaced, or appended
+ *               when the instance has no such key), e.g. "X1:gain".
+ * .param names win over instance names.  `value` must be one SPICE token
+ * (a number or {expression}, no spaces).  SS_ENOTFOUND if nothing matches,
+ * SS_EPARSE (file:line) when the statement has no such value. */
+int ss_netlist_override(ss_netlist *nl, const char *target, const char *value, ss_error *err);
+
+/* Adds ".meas LINE" before .end; `meas` is the text after ".meas", e.g.
+ * "tran vend FIND v(out) AT=100u".  *name (may be NULL) receives the
+ * measurement's name as a heap string.  SS_EINVAL for a malformed line. */
+int ss_netlist_add_meas(ss_netlist *nl, const char *meas, char **name, ss_error *err);
+
+/* Inserts one line (copied) before .end, or at the end when there is no
+ * .end; *index (may be NULL) receives its position. */
+int ss_netlist_add_line(ss_netlist *nl, const char *text, size_t *index, ss_error *err);
+
+/* ==== end of templating ================================================== */
+
 #endif

@@ -1,0 +1,218 @@
+/* mpi.c: spreading a sweep's jobs over MPI ranks (make MPI=1).
+ *
+ * Rank 0 opens the results file (and reads it with --resume), broadcasts the
+ * list of jobs to run, and every rank runs the jobs i with i % size == rank
+ * on its own local worker pool.  Other ranks send each finished row to
+ * rank 0, which alone writes the file, so the file is the same as a local
+ * run's (rows in completion order).  Without MPI this file only provides
+ * stubs. */
+#include "sweep/sweep_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef SS_MPI
+#include <mpi.h>
+
+static int mpi_rank, mpi_size = 1, mpi_started;
+
+int ss_sweep_mpi_built(void)
+{
+    return 1;
+}
+
+int ss_sweep_mpi_init(int *rank, int *size, ss_error *err)
+{
+    *rank = 0;
+    *size = 1;
+    /* Only when started by a launcher: a plain run stays MPI-free. */
+    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE") && !getenv("PMIX_RANK"))
+        return SS_OK;
+    /* Workers are forked (never exec'ed) and never touch MPI. */
+    setenv("OMPI_MCA_mpi_warn_on_fork", "0", 0);
+    if (!mpi_started) {
+        if (MPI_Init(NULL, NULL) != MPI_SUCCESS)
+            return ss_error_set(err, SS_EIO, "MPI_Init failed");
+        mpi_started = 1;
+        MPI_Comm_rank(MPI_COMM_WORLD, &mpi_rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &mpi_size);
+    }
+    *rank = mpi_rank;
+    *size = mpi_size;
+    return SS_OK;
+}
+
+void ss_sweep_mpi_finalize(void)
+{
+    if (mpi_started)
+        MPI_Finalize();
+    mpi_started = 0;
+    mpi_size = 1;
+}
+
+int sweepi_mpi_size(void)
+{
+    return mpi_started ? mpi_size : 1;
+}
+
+enum { TAG_ROW = 1, TAG_DONE = 2 };
+
+/* Message of a finished job: int status, u64 job, row text NUL, message NUL. */
+static int pack(ss_buf *b, int status, uint64_t job, const char *row, const char *msg)
+{
+    b->len = 0;
+    return ss_buf_add(b, (const char *)&status, sizeof status) ||
+           ss_buf_add(b, (const char *)&job, sizeof job) || ss_buf_add(b, row, strlen(row) + 1) ||
+           ss_buf_add(b, msg, strlen(msg) + 1);
+}
+
+int sweepi_mpi_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
+                   ss_error *err)
+{
+    double t0 = ss_util_now();
+    sweepi_results res = {-1, NULL};
+    uint64_t *todo = NULL;
+    unsigned long long ntodo = 0;
+    size_t n = 0, skipped = 0;
+    int rc = SS_OK, ranks_left = mpi_size - 1;
+    if (mpi_rank == 0) {
+        rc = sweepi_todo(sw, opt, &res, &todo, &n, &skipped, err);
+        ntodo = rc ? ~0ULL : n;
+    }
+    MPI_Bcast(&ntodo, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
+    if (ntodo == ~0ULL)
+        return rc ? rc : ss_error_set(err, SS_EIO, "rank 0 could not open the results file");
+    if (mpi_rank != 0 && !(todo = malloc((ntodo ? ntodo : 1) * sizeof *todo)))
+        MPI_Abort(MPI_COMM_WORLD, 1); /* cannot take part: the others would wait forever */
+    MPI_Bcast(todo, (int)ntodo, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    sum->skipped = skipped;
+    sum->total = (size_t)ntodo;
+    ss_buf row = SS_BUF_INIT, msgbuf = SS_BUF_INIT;
+    ss_sweep_pool *pool = ss_sweep_pool_alloc(&sweepi_netlist_kind, sw, opt->jobs, opt->timeout,
+                                              err);
+    if (!pool)
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    for (size_t i = (size_t)mpi_rank; i < ntodo && !rc; i += (size_t)mpi_size) {
+        sweepi_request rq = {todo[i], sw->design.seeds[todo[i]]};
+        rc = ss_sweep_pool_submit(pool, rq.job, &rq, sizeof rq, err);
+    }
+    char *in = NULL;
+    while (!rc && (ss_sweep_pool_pending(pool) || (mpi_rank == 0 && ranks_left > 0))) {
+        if (ss_sweep_pool_pending(pool)) {
+            ss_sweep_reply rep;
+            int got = 0;
+            rc = ss_sweep_pool_next(pool, mpi_rank == 0 && ranks_left ? 0.01 : -1, &rep, &got,
+                                    err);
+            if (!rc && got) {
+                int status;
+                const char *msg;
+                rc = sweepi_row(sw, &rep, &row, &status, &msg);
+                if (!rc && mpi_rank == 0) {
+                    rc = sweepi_results_append(&res, row.data, err);
+                    if (!rc && status != SS_SWEEP_OK)
+                        sweepi_results_log(&res, rep.id, status, msg);
+                    if (!rc)
+                        sweepi_progress(opt, sum, (size_t)ntodo, t0, rep.id, status, msg);
+                } else if (!rc) {
+                    if (pack(&msgbuf, status, rep.id, row.data, msg))
+                        rc = SS_ENOMEM;
+                    else
+                        MPI_Send(msgbuf.data, (int)msgbuf.len, MPI_CHAR, 0, TAG_ROW,
+                                 MPI_COMM_WORLD);
+                    sum->ran++;
+                    sum->count[status]++;
+                }
+                free(rep.data);
+            }
+        }
+        if (rc || mpi_rank != 0)
+            continue;
+        while (ranks_left > 0) {
+            int flag = 0, count = 0;
+            MPI_Status st;
+            if (ss_sweep_pool_pending(pool))
+                MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+            else {
+                MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+                flag = 1;
+            }
+            if (!flag)
+                break;
+            MPI_Get_count(&st, MPI_CHAR, &count);
+            free(in);
+            in = malloc((size_t)count + 1);
+            if (!in) {
+                rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+                break;
+            }
+            MPI_Recv(in, count, MPI_CHAR, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD,
+                     MPI_STATUS_IGNORE);
+            if (st.MPI_TAG == TAG_DONE) {
+                if (--ranks_left == 0)
+                    break;
+                continue;
+            }
+            int status;
+            uint64_t job;
+            memcpy(&status, in, sizeof status);
+            memcpy(&job, in + sizeof status, sizeof job);
+            const char *r = in + sizeof status + sizeof job;
+            const char *m = r + strlen(r) + 1;
+            rc = sweepi_results_append(&res, r, err);
+            if (!rc && status != SS_SWEEP_OK)
+                sweepi_results_log(&res, job, status, m);
+            if (!rc)
+                sweepi_progress(opt, sum, (size_t)ntodo, t0, job, status, m);
+            if (rc)
+                break;
+        }
+    }
+    if (mpi_rank != 0) {
+        char done = 0;
+        MPI_Send(&done, 1, MPI_CHAR, 0, TAG_DONE, MPI_COMM_WORLD);
+    }
+    if (rc)
+        MPI_Abort(MPI_COMM_WORLD, 1); /* a rank that cannot go on would hang the others */
+    free(in);
+    ss_sweep_pool_free(pool);
+    if (mpi_rank == 0)
+        sweepi_results_close(&res);
+    ss_buf_release(&row);
+    ss_buf_release(&msgbuf);
+    free(todo);
+    sum->seconds = ss_util_now() - t0;
+    return rc;
+}
+
+#else /* !SS_MPI */
+
+int ss_sweep_mpi_built(void)
+{
+    return 0;
+}
+
+int ss_sweep_mpi_init(int *rank, int *size, ss_error *err)
+{
+    (void)err;
+    *rank = 0;
+    *size = 1;
+    return SS_OK;
+}
+
+void ss_sweep_mpi_finalize(void)
+{
+}
+
+int sweepi_mpi_size(void)
+{
+    return 1;
+}
+
+int sweepi_mpi_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
+                   ss_error *err)
+{
+    (void)sw, (void)opt, (void)sum;
+    return ss_error_set(err, SS_EINVAL, "smallsim was built without MPI (make MPI=1)");
+}
+
+#endif

@@ -1,0 +1,422 @@
+/* pool.c: a pool of forked worker processes that run jobs of one kind
+ * (request bytes -> reply bytes) with a wall-clock timeout per job and
+ * crash isolation.  Each worker talks to the parent over one socket pair:
+ *   request: u64 length, bytes
+ *   reply:   i32 status, u32 message length, u64 data length, message, data
+ * Workers are forked on demand, so they inherit whatever the caller set up
+ * (a parsed netlist, a job list); a worker that times out or dies is killed,
+ * reaped and replaced by a fresh fork at its next job. */
+#include "sweep/ss_sweep.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct worker {
+    pid_t pid;   /* 0: not running */
+    int fd;      /* parent's end of the socket pair, -1 if none */
+    int busy;
+    uint64_t id; /* job being run */
+    double start;
+} worker;
+
+typedef struct qjob {
+    uint64_t id;
+    char *req;
+    size_t len;
+} qjob;
+
+struct ss_sweep_pool {
+    const ss_sweep_kind *kind;
+    void *arg;
+    int nworkers;
+    double timeout;
+    worker *w;
+    qjob *q; /* FIFO: q[head .. head+qlen) in a ring of qcap */
+    size_t head, qlen, qcap;
+    size_t running;
+};
+
+/* ---- byte I/O -------------------------------------------------------------- */
+
+static int write_full(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* 0 on success, -1 on error or end of file. */
+static int read_full(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+    while (n) {
+        ssize_t k = read(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* ---- the worker process -------------------------------------------------- */
+
+typedef struct reply_head {
+    int32_t status;
+    uint32_t msglen;
+    uint64_t datalen;
+} reply_head;
+
+static void worker_main(ss_sweep_pool *p, int fd)
+{
+    void *state = NULL;
+    int started = p->kind->start == NULL;
+    for (;;) {
+        uint64_t len;
+        if (read_full(fd, &len, sizeof len))
+            break;
+        char *req = malloc(len + 1);
+        if (!req || read_full(fd, req, len))
+            break;
+        req[len] = '\0';
+        ss_buf reply = SS_BUF_INIT;
+        ss_error e;
+        ss_error_clear(&e);
+        int st = SS_OK;
+        if (!started) {
+            st = p->kind->start(p->arg, &state, &e);
+            started = st == SS_OK;
+        }
+        if (!st)
+            st = p->kind->run(state, p->arg, req, len, &reply, &e);
+        free(req);
+        if (st && !e.msg[0])
+            ss_error_set(&e, st, "%s", ss_strerror(st));
+        reply_head h = {st, st ? (uint32_t)strlen(e.msg) : 0, reply.len};
+        int bad = write_full(fd, &h, sizeof h) || write_full(fd, e.msg, h.msglen) ||
+                  write_full(fd, reply.data ? reply.data : "", reply.len);
+        ss_buf_release(&reply);
+        if (bad)
+            break;
+    }
+    if (started && p->kind->stop)
+        p->kind->stop(state, p->arg);
+}
+
+static int spawn(ss_sweep_pool *p, int i, ss_error *err)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+        return ss_error_set(err, SS_EIO, "worker: socketpair: %s", strerror(errno));
+    pid_t parent = getpid();
+    /* A child that ends through exit() (ngspice can) must not repeat the
+     * caller's buffered output. */
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return ss_error_set(err, SS_ECRASH, "worker: fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        /* Die with the parent; leave Ctrl-C to the parent, so an interrupted
+         * sweep records no job as crashed. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(0);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+        close(sv[0]);
+        for (int k = 0; k < p->nworkers; k++)
+            if (p->w[k].fd >= 0)
+                close(p->w[k].fd);
+        worker_main(p, sv[1]);
+        _exit(0);
+    }
+    close(sv[1]);
+    p->w[i].pid = pid;
+    p->w[i].fd = sv[0];
+    p->w[i].busy = 0;
+    return SS_OK;
+}
+
+/* Kills (if asked) and reaps worker i; fills `why` with how it ended. */
+static void reap(ss_sweep_pool *p, int i, int kill_it, char *why, size_t whysz)
+{
+    worker *w = &p->w[i];
+    int st = 0;
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->pid > 0) {
+        if (kill_it)
+            kill(w->pid, SIGKILL);
+        while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+            ;
+    }
+    if (why) {
+        if (WIFSIGNALED(st))
+            snprintf(why, whysz, "worker killed by signal %d (%s)", WTERMSIG(st),
+                     strsignal(WTERMSIG(st)));
+        else
+            snprintf(why, whysz, "worker exited with status %d", WEXITSTATUS(st));
+    }
+    if (w->busy)
+        p->running--;
+    w->pid = 0;
+    w->fd = -1;
+    w->busy = 0;
+}
+
+/* ---- the parent's side ---------------------------------------------------- */
+
+ss_sweep_pool *ss_sweep_pool_alloc(const ss_sweep_kind *kind, void *arg, int workers,
+                                   double timeout, ss_error *err)
+{
+    if (!kind || !kind->run) {
+        ss_error_set(err, SS_EINVAL, "worker pool: no job kind");
+        return NULL;
+    }
+    if (workers < 1)
+        workers = 1;
+    if (workers > 1024) {
+        ss_error_set(err, SS_EINVAL, "worker pool: %d workers is too many", workers);
+        return NULL;
+    }
+    ss_sweep_pool *p = calloc(1, sizeof *p);
+    if (p)
+        p->w = calloc((size_t)workers, sizeof *p->w);
+    if (!p || !p->w) {
+        free(p);
+        ss_error_set(err, SS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    p->kind = kind;
+    p->arg = arg;
+    p->nworkers = workers;
+    p->timeout = timeout > 0 ? timeout : 0;
+    for (int i = 0; i < workers; i++)
+        p->w[i].fd = -1;
+    return p;
+}
+
+int ss_sweep_pool_submit(ss_sweep_pool *p, uint64_t id, const void *req, size_t len,
+                         ss_error *err)
+{
+    if (p->qlen == p->qcap) {
+        size_t cap = p->qcap ? 2 * p->qcap : 64;
+        qjob *q = malloc(cap * sizeof *q);
+        if (!q)
+            return ss_error_set(err, SS_ENOMEM, "out of memory queueing job %llu",
+                                (unsigned long long)id);
+        for (size_t k = 0; k < p->qlen; k++)
+            q[k] = p->q[(p->head + k) % p->qcap];
+        free(p->q);
+        p->q = q;
+        p->qcap = cap;
+        p->head = 0;
+    }
+    char *copy = malloc(len ? len : 1);
+    if (!copy)
+        return ss_error_set(err, SS_ENOMEM, "out of memory queueing job %llu",
+                            (unsigned long long)id);
+    if (len)
+        memcpy(copy, req, len);
+    p->q[(p->head + p->qlen) % p->qcap] = (qjob){id, copy, len};
+    p->qlen++;
+    return SS_OK;
+}
+
+size_t ss_sweep_pool_pending(const ss_sweep_pool *p)
+{
+    return p->qlen + p->running;
+}
+
+int ss_sweep_pool_worker_pid(const ss_sweep_pool *p, int i)
+{
+    return i >= 0 && i < p->nworkers ? (int)p->w[i].pid : 0;
+}
+
+static void fail_reply(ss_sweep_reply *out, uint64_t id, int status, double seconds,
+                       const char *msg)
+{
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    out->status = status;
+    out->seconds = seconds;
+    snprintf(out->msg, sizeof out->msg, "%s", msg);
+}
+
+/* Hands queued jobs to idle workers.  A send that fails means the idle
+ * worker is gone: the job fails as a crash (reported through *out). */
+static int dispatch(ss_sweep_pool *p, ss_sweep_reply *out, int *got, ss_error *err)
+{
+    for (int i = 0; i < p->nworkers && p->qlen; i++) {
+        worker *w = &p->w[i];
+        if (w->busy)
+            continue;
+        if (!w->pid) {
+            int rc = spawn(p, i, err);
+            if (rc)
+                return rc;
+        }
+        qjob j = p->q[p->head];
+        p->head = (p->head + 1) % p->qcap;
+        p->qlen--;
+        uint64_t len = j.len;
+        w->busy = 1;
+        w->id = j.id;
+        w->start = ss_util_now();
+        p->running++;
+        int bad = write_full(w->fd, &len, sizeof len) || write_full(w->fd, j.req, j.len);
+        free(j.req);
+        if (bad) {
+            char why[256];
+            reap(p, i, 1, why, sizeof why);
+            fail_reply(out, j.id, SS_ECRASH, 0, why);
+            *got = 1;
+            return SS_OK;
+        }
+    }
+    return SS_OK;
+}
+
+/* Reads worker i's reply; on a short read the worker died. */
+static void collect(ss_sweep_pool *p, int i, ss_sweep_reply *out)
+{
+    worker *w = &p->w[i];
+    reply_head h;
+    double seconds = ss_util_now() - w->start;
+    uint64_t id = w->id;
+    char *data = NULL;
+    memset(out, 0, sizeof *out);
+    if (read_full(w->fd, &h, sizeof h) || h.msglen >= sizeof out->msg ||
+        read_full(w->fd, out->msg, h.msglen) || h.datalen > ((uint64_t)1 << 34) ||
+        !(data = malloc(h.datalen + 1)) || read_full(w->fd, data, h.datalen)) {
+        char why[256];
+        free(data);
+        reap(p, i, 1, why, sizeof why);
+        fail_reply(out, id, SS_ECRASH, seconds, why);
+        return;
+    }
+    data[h.datalen] = '\0';
+    out->msg[h.msglen] = '\0';
+    out->id = id;
+    out->status = h.status;
+    out->data = data;
+    out->len = h.datalen;
+    out->seconds = seconds;
+    w->busy = 0;
+    p->running--;
+}
+
+int ss_sweep_pool_next(ss_sweep_pool *p, double max_wait, ss_sweep_reply *out, int *got,
+                       ss_error *err)
+{
+    *got = 0;
+    double t0 = ss_util_now();
+    struct pollfd *fds = NULL;
+    int *idx = NULL, rc = SS_OK;
+    for (;;) {
+        rc = dispatch(p, out, got, err);
+        if (rc || *got || !p->running)
+            break;
+        double now = ss_util_now();
+        /* Expired jobs first. */
+        for (int i = 0; i < p->nworkers; i++) {
+            worker *w = &p->w[i];
+            if (w->busy && p->timeout > 0 && now - w->start >= p->timeout) {
+                uint64_t id = w->id;
+                double secs = now - w->start;
+                reap(p, i, 1, NULL, 0);
+                char msg[128];
+                snprintf(msg, sizeof msg, "no result after %.3g s; worker killed", p->timeout);
+                fail_reply(out, id, SS_ETIMEOUT, secs, msg);
+                *got = 1;
+                goto out;
+            }
+        }
+        double wait = max_wait < 0 ? -1 : max_wait - (now - t0);
+        if (max_wait >= 0 && wait <= 0)
+            break;
+        for (int i = 0; i < p->nworkers; i++) {
+            worker *w = &p->w[i];
+            if (w->busy && p->timeout > 0) {
+                double left = p->timeout - (now - w->start);
+                if (wait < 0 || left < wait)
+                    wait = left;
+            }
+        }
+        if (!fds) {
+            fds = calloc((size_t)p->nworkers, sizeof *fds);
+            idx = calloc((size_t)p->nworkers, sizeof *idx);
+            if (!fds || !idx) {
+                rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        int nf = 0;
+        for (int i = 0; i < p->nworkers; i++)
+            if (p->w[i].busy) {
+                fds[nf].fd = p->w[i].fd;
+                fds[nf].events = POLLIN;
+                fds[nf].revents = 0;
+                idx[nf++] = i;
+            }
+        int ms = wait < 0 ? -1 : (int)(wait * 1000.0) + 1;
+        int k = poll(fds, (nfds_t)nf, ms);
+        if (k < 0 && errno != EINTR) {
+            rc = ss_error_set(err, SS_EIO, "worker pool: poll: %s", strerror(errno));
+            break;
+        }
+        for (int f = 0; k > 0 && f < nf; f++)
+            if (fds[f].revents) {
+                collect(p, idx[f], out);
+                *got = 1;
+                goto out;
+            }
+    }
+out:
+    free(fds);
+    free(idx);
+    return rc;
+}
+
+void ss_sweep_pool_free(ss_sweep_pool *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->nworkers; i++)
+        if (p->w[i].pid) {
+            /* Idle workers leave on end of file; busy ones are killed. */
+            int busy = p->w[i].busy;
+            if (!busy && p->w[i].fd >= 0) {
+                close(p->w[i].fd);
+                p->w[i].fd = -1;
+            }
+            reap(p, i, busy, NULL, 0);
+        }
+    for (size_t k = 0; k < p->qlen; k++)
+        free(p->q[(p->head + k) % p->qcap].req);
+    free(p->q);
+    free(p->w);
+    free(p);
+}

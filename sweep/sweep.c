@@ -1,0 +1,618 @@
+/* sweep.c: netlist sweeps: the netlist job kind (override, run, read the
+ * measurements), the resumable results file and the run loop. */
+#include "sweep/sweep_private.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const status_names[SS_SWEEP_STATUS_MAX] = {
+    [SS_SWEEP_OK] = "ok",
+    [SS_SWEEP_SIM_ERROR] = "sim-error",
+    [SS_SWEEP_TIMEOUT] = "timeout",
+    [SS_SWEEP_CRASH] = "crash",
+    [SS_SWEEP_MEAS_FAILED] = "meas-failed",
+};
+
+const char *ss_sweep_status_name(int status)
+{
+    return status >= 0 && status < SS_SWEEP_STATUS_MAX ? status_names[status] : "?";
+}
+
+void sweepi_format(char buf[32], double x)
+{
+    /* The shortest "%.*g" that reads back exactly: full precision, short. */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            return;
+    }
+}
+
+/* ---- setup ------------------------------------------------------------------ */
+
+static int push_name(char ***names, size_t *n, const char *name)
+{
+    char *d = strdup(name);
+    char **nn = d ? realloc(*names, (*n + 1) * sizeof *nn) : NULL;
+    if (!nn) {
+        free(d);
+        return SS_ENOMEM;
+    }
+    nn[(*n)++] = d;
+    *names = nn;
+    return SS_OK;
+}
+
+ss_sweep *ss_sweep_alloc(const ss_sweep_spec *spec, ss_error *err)
+{
+    ss_sweep *sw = calloc(1, sizeof *sw);
+    ss_buf h = SS_BUF_INIT;
+    char **own = NULL;
+    size_t nown = 0;
+    int rc = SS_OK;
+    if (!sw) {
+        ss_error_set(err, SS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (!spec || !spec->netlist) {
+        rc = ss_error_set(err, SS_EINVAL, "sweep: no netlist");
+        goto out;
+    }
+    if ((rc = ss_netlist_read_file(&sw->nl, spec->netlist, spec->netlist_flags, err)))
+        goto out;
+    sw->naxes = spec->nparams;
+    sw->axes = calloc(spec->nparams ? spec->nparams : 1, sizeof *sw->axes);
+    if (!sw->axes) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < spec->nparams; k++) {
+        if ((rc = ss_sweep_axis_parse(&sw->axes[k], spec->params[k], err)))
+            goto out;
+        for (size_t m = 0; m < k; m++)
+            if (!strcasecmp(sw->axes[m].name, sw->axes[k].name)) {
+                rc = ss_error_set(err, SS_EINVAL, "parameter '%s' is swept twice",
+                                  sw->axes[k].name);
+                goto out;
+            }
+        /* Check the target exists now, with the deck's own value shape. */
+        char v[32];
+        double probe = sw->axes[k].kind == SS_SWEEP_AXIS_VALUES ? sw->axes[k].values[0]
+                                                                 : sw->axes[k].a;
+        sweepi_format(v, probe);
+        if ((rc = ss_netlist_override(&sw->nl, sw->axes[k].name, v, err)))
+            goto out;
+    }
+    /* Measurements: the deck's own, then the added ones. */
+    if ((rc = ss_netlist_measures(&sw->nl, &own, &nown, err)))
+        goto out;
+    for (size_t i = 0; i < nown && !rc; i++)
+        rc = push_name(&sw->meas, &sw->nmeas, own[i]);
+    for (size_t i = 0; i < spec->nmeasures && !rc; i++) {
+        char *name = NULL;
+        rc = ss_netlist_add_meas(&sw->nl, spec->measures[i], &name, err);
+        if (!rc)
+            rc = push_name(&sw->meas, &sw->nmeas, name);
+        free(name);
+    }
+    if (rc == SS_ENOMEM)
+        ss_error_set(err, rc, "out of memory");
+    if (rc)
+        goto out;
+    for (size_t i = 0; i < sw->nmeas; i++) {
+        for (size_t k = 0; k < i; k++)
+            if (!strcasecmp(sw->meas[i], sw->meas[k])) {
+                rc = ss_error_set(err, SS_EINVAL, "measurement '%s' is defined twice",
+                                  sw->meas[i]);
+                goto out;
+            }
+        for (size_t k = 0; k < sw->naxes; k++)
+            if (!strcasecmp(sw->meas[i], sw->axes[k].name)) {
+                rc = ss_error_set(err, SS_EINVAL,
+                                  "measurement '%s' has the name of a swept parameter",
+                                  sw->meas[i]);
+                goto out;
+            }
+    }
+    /* Per-job seed for the netlist's own random functions (agauss, ...). */
+    if ((rc = ss_netlist_add_line(&sw->nl, ".option seed=1", &sw->seed_line, err)))
+        goto out;
+    if ((rc = ss_sweep_design_build(&sw->design, sw->axes, sw->naxes, spec->mode, spec->samples,
+                                    spec->seed, err)))
+        goto out;
+    rc = ss_buf_printf(&h, "job,status");
+    for (size_t k = 0; !rc && k < sw->naxes; k++)
+        rc = ss_buf_printf(&h, ",%s", sw->axes[k].name);
+    if (!rc)
+        rc = ss_buf_printf(&h, ",seed");
+    for (size_t i = 0; !rc && i < sw->nmeas; i++)
+        rc = ss_buf_printf(&h, ",%s", sw->meas[i]);
+    if (!rc)
+        rc = ss_buf_printf(&h, ",seconds");
+    if (rc) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        goto out;
+    }
+    sw->header = h.data;
+    h.data = NULL;
+out:
+    ss_netlist_names_free(own, nown);
+    ss_buf_release(&h);
+    if (rc) {
+        ss_sweep_free(sw);
+        return NULL;
+    }
+    return sw;
+}
+
+void ss_sweep_free(ss_sweep *sw)
+{
+    if (!sw)
+        return;
+    for (size_t k = 0; k < sw->naxes; k++)
+        ss_sweep_axis_release(&sw->axes[k]);
+    free(sw->axes);
+    for (size_t i = 0; i < sw->nmeas; i++)
+        free(sw->meas[i]);
+    free(sw->meas);
+    ss_netlist_release(&sw->nl);
+    ss_sweep_design_release(&sw->design);
+    free(sw->header);
+    free(sw);
+}
+
+size_t ss_sweep_njobs(const ss_sweep *sw)
+{
+    return sw->design.njobs;
+}
+
+const ss_sweep_design *ss_sweep_get_design(const ss_sweep *sw)
+{
+    return &sw->design;
+}
+
+size_t ss_sweep_nmeasures(const ss_sweep *sw)
+{
+    return sw->nmeas;
+}
+
+const char *ss_sweep_measure_name(const ss_sweep *sw, size_t i)
+{
+    return i < sw->nmeas ? sw->meas[i] : NULL;
+}
+
+const char *ss_sweep_header(const ss_sweep *sw)
+{
+    return sw->header;
+}
+
+/* ---- the netlist job kind (runs in the workers) ------------------------------ */
+
+/* Finds "name = value" in ngspice's measurement printout (7 significant
+ * digits); the search starts at the last "Measurements for" header. */
+int sweepi_find_measure(const char *transcript, const char *name, double *value)
+{
+    const char *start = transcript, *m;
+    for (const char *p = transcript; (m = strstr(p, "Measurements for")); p = m + 1)
+        start = m;
+    size_t n = strlen(name);
+    for (const char *p = start; *p;) {
+        const char *line = p;
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (!strncasecmp(line, name, n) && (line[n] == ' ' || line[n] == '\t' || line[n] == '=')) {
+            const char *q = line + n;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (*q == '=') {
+                char *end;
+                errno = 0;
+                double v = strtod(q + 1, &end);
+                if (end != q + 1 && !errno && isfinite(v)) {
+                    *value = v;
+                    return 1;
+                }
+            }
+        }
+        const char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return 0;
+}
+
+static int netjob_start(void *arg, void **state, ss_error *err)
+{
+    (void)arg;
+    ss_engine *eng = NULL;
+    int rc = ss_engine_open(&eng, err);
+    *state = eng;
+    return rc;
+}
+
+static void netjob_stop(void *state, void *arg)
+{
+    (void)arg;
+    ss_engine_free(state);
+}
+
+static int netjob_run(void *state, void *arg, const void *req, size_t len, ss_buf *reply,
+                      ss_error *err)
+{
+    ss_sweep *sw = arg;
+    ss_engine *eng = state;
+    sweepi_request r;
+    if (len < sizeof r)
+        return ss_error_set(err, SS_EINVAL, "short request");
+    memcpy(&r, req, sizeof r);
+    if (r.job >= sw->design.njobs)
+        return ss_error_set(err, SS_EINVAL, "job %llu out of range", (unsigned long long)r.job);
+    const double *values = sw->design.values + r.job * sw->naxes;
+    char v[32], line[64];
+    int rc = SS_OK;
+    /* The worker's deck is its own copy (fork): edit it in place. */
+    for (size_t k = 0; !rc && k < sw->naxes; k++) {
+        sweepi_format(v, values[k]);
+        rc = ss_netlist_override(&sw->nl, sw->axes[k].name, v, err);
+    }
+    snprintf(line, sizeof line, ".option seed=%llu",
+             (unsigned long long)sw->design.seeds[r.job]);
+    if (!rc)
+        rc = ss_netlist_set_line(&sw->nl, sw->seed_line, line);
+    if (rc)
+        return rc;
+    ss_result res = SS_RESULT_INIT;
+    rc = ss_engine_load(eng, &sw->nl, err);
+    if (!rc)
+        rc = ss_engine_run(eng, &res, err);
+    if (!rc && sw->raw_dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/job-%llu.raw", sw->raw_dir, (unsigned long long)r.job);
+        rc = ss_result_write_raw(&res, NULL, 0, path, err);
+    }
+    ss_result_release(&res);
+    if (rc)
+        return rc;
+    const char *tr = ss_engine_transcript(eng);
+    for (size_t i = 0; i < sw->nmeas; i++) {
+        sweepi_measure m = {0, 0.0};
+        m.ok = (uint8_t)sweepi_find_measure(tr, sw->meas[i], &m.value);
+        if (ss_buf_add(reply, (const char *)&m, sizeof m))
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    return SS_OK;
+}
+
+const ss_sweep_kind sweepi_netlist_kind = {"netlist", netjob_start, netjob_run, netjob_stop};
+
+/* ---- results file ---------------------------------------------------------- */
+
+int ss_sweep_results_scan(const char *path, const char *header, unsigned char *done,
+                          size_t njobs, long *valid_len, ss_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    *valid_len = 0;
+    struct stat st;
+    if (stat(path, &st) && errno == ENOENT)
+        return SS_OK;
+    int rc = ss_util_read_file(path, &text, &len, err);
+    if (rc)
+        return rc;
+    size_t hlen = strlen(header), ncols = 1;
+    for (const char *p = header; *p; p++)
+        ncols += *p == ',';
+    if (len == 0) {
+        free(text);
+        return SS_OK;
+    }
+    if (strncmp(text, header, hlen) || text[hlen] != '\n') {
+        /* A torn header (killed while writing it) is only a prefix. */
+        if (!memchr(text, '\n', len) && !strncmp(header, text, len)) {
+            free(text);
+            return SS_OK;
+        }
+        free(text);
+        return ss_error_set(err, SS_EPARSE,
+                            "%s:1: the header differs from this sweep's columns (%s)", path,
+                            header);
+    }
+    size_t pos = hlen + 1;
+    int line = 2;
+    *valid_len = (long)pos;
+    while (pos < len) {
+        char *nl = memchr(text + pos, '\n', len - pos);
+        if (!nl)
+            break; /* torn last line: dropped */
+        *nl = '\0';
+        const char *row = text + pos;
+        size_t fields = 1;
+        for (const char *p = row; *p; p++)
+            fields += *p == ',';
+        char *end;
+        errno = 0;
+        unsigned long long j = strtoull(row, &end, 10);
+        if (fields != ncols || end == row || *end != ',' || errno) {
+            free(text);
+            return ss_error_set(err, SS_EPARSE, "%s:%d: malformed row", path, line);
+        }
+        if (j >= njobs) {
+            free(text);
+            return ss_error_set(err, SS_EPARSE, "%s:%d: job %llu is not in this sweep (%zu jobs)",
+                                path, line, j, njobs);
+        }
+        done[j] = 1;
+        pos = (size_t)(nl - text) + 1;
+        *valid_len = (long)pos;
+        line++;
+    }
+    free(text);
+    return SS_OK;
+}
+
+int sweepi_results_open(sweepi_results *r, const char *path, const char *header, int resume,
+                        unsigned char *done, size_t njobs, size_t *skipped, ss_error *err)
+{
+    long valid = 0;
+    int rc = SS_OK;
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+    *skipped = 0;
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (exists && !resume && st.st_size > 0)
+        return ss_error_set(err, SS_EINVAL,
+                            "'%s' already exists; use --resume to continue it or remove it", path);
+    if (resume && (rc = ss_sweep_results_scan(path, header, done, njobs, &valid, err)))
+        return rc;
+    for (size_t j = 0; j < njobs; j++)
+        *skipped += done[j];
+    r->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (r->fd < 0)
+        return ss_error_set(err, SS_EIO, "cannot open '%s': %s", path, strerror(errno));
+    /* Drop a torn last row so new rows start on a line of their own. */
+    if (ftruncate(r->fd, valid) || lseek(r->fd, 0, SEEK_END) < 0) {
+        rc = ss_error_set(err, SS_EIO, "cannot truncate '%s': %s", path, strerror(errno));
+        close(r->fd);
+        r->fd = -1;
+        return rc;
+    }
+    if (valid == 0) {
+        ss_buf h = SS_BUF_INIT;
+        if (ss_buf_printf(&h, "%s\n", header) || sweepi_results_append(r, h.data, err))
+            rc = err && err->code ? err->code : SS_ENOMEM;
+        ss_buf_release(&h);
+    }
+    char logpath[4096];
+    snprintf(logpath, sizeof logpath, "%s.log", path);
+    if (!rc) {
+        r->log = fopen(logpath, resume ? "a" : "w");
+        if (!r->log)
+            rc = ss_error_set(err, SS_EIO, "cannot open '%s': %s", logpath, strerror(errno));
+    }
+    if (rc)
+        sweepi_results_close(r);
+    return rc;
+}
+
+int sweepi_results_append(sweepi_results *r, const char *row, ss_error *err)
+{
+    size_t n = strlen(row);
+    const char *p = row;
+    while (n) {
+        ssize_t k = write(r->fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return ss_error_set(err, SS_EIO, "cannot write the results: %s", strerror(errno));
+        p += k;
+        n -= (size_t)k;
+    }
+    if (fdatasync(r->fd) && errno != EINVAL && errno != EROFS)
+        return ss_error_set(err, SS_EIO, "cannot sync the results: %s", strerror(errno));
+    return SS_OK;
+}
+
+void sweepi_results_log(sweepi_results *r, uint64_t job, int status, const char *msg)
+{
+    if (!r->log)
+        return;
+    fprintf(r->log, "job %llu: %s: %s\n", (unsigned long long)job, ss_sweep_status_name(status),
+            msg);
+    fflush(r->log);
+}
+
+void sweepi_results_close(sweepi_results *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->log)
+        fclose(r->log);
+    r->fd = -1;
+    r->log = NULL;
+}
+
+/* ---- rows ------------------------------------------------------------------- */
+
+int sweepi_row(const ss_sweep *sw, ss_sweep_reply *rep, ss_buf *row, int *status,
+               const char **msg)
+{
+    const sweepi_measure *m = (const sweepi_measure *)rep->data;
+    int st;
+    *msg = rep->msg;
+    if (rep->status == SS_ETIMEOUT)
+        st = SS_SWEEP_TIMEOUT;
+    else if (rep->status == SS_ECRASH)
+        st = SS_SWEEP_CRASH;
+    else if (rep->status)
+        st = SS_SWEEP_SIM_ERROR;
+    else if (rep->len != sw->nmeas * sizeof *m) {
+        st = SS_SWEEP_SIM_ERROR;
+        *msg = "malformed reply from the worker";
+    } else {
+        st = SS_SWEEP_OK;
+        for (size_t i = 0; i < sw->nmeas; i++)
+            if (!m[i].ok) {
+                st = SS_SWEEP_MEAS_FAILED;
+                snprintf(rep->msg, sizeof rep->msg, "measurement '%s' failed", sw->meas[i]);
+                break;
+            }
+    }
+    *status = st;
+    const double *values = sw->design.values + rep->id * sw->naxes;
+    char v[32];
+    row->len = 0;
+    int rc = ss_buf_printf(row, "%llu,%s", (unsigned long long)rep->id, ss_sweep_status_name(st));
+    for (size_t k = 0; !rc && k < sw->naxes; k++) {
+        sweepi_format(v, values[k]);
+        rc = ss_buf_printf(row, ",%s", v);
+    }
+    if (!rc)
+        rc = ss_buf_printf(row, ",%llu", (unsigned long long)sw->design.seeds[rep->id]);
+    for (size_t i = 0; !rc && i < sw->nmeas; i++) {
+        if ((st == SS_SWEEP_OK || st == SS_SWEEP_MEAS_FAILED) && m[i].ok) {
+            sweepi_format(v, m[i].value);
+            rc = ss_buf_printf(row, ",%s", v);
+        } else {
+            rc = ss_buf_add(row, ",", 1);
+        }
+    }
+    if (!rc)
+        rc = ss_buf_printf(row, ",%.3f\n", rep->seconds);
+    return rc;
+}
+
+/* ---- the run loop --------------------------------------------------------------- */
+
+void sweepi_progress(const ss_sweep_options *opt, ss_sweep_summary *sum, size_t total,
+                     double t0, uint64_t job, int status, const char *msg)
+{
+    sum->ran++;
+    sum->count[status]++;
+    if (!opt->progress)
+        return;
+    ss_sweep_progress pr;
+    pr.done = sum->ran;
+    pr.failed = sum->ran - sum->count[SS_SWEEP_OK];
+    pr.total = total;
+    pr.skipped = sum->skipped;
+    pr.elapsed = ss_util_now() - t0;
+    pr.rate = pr.elapsed > 0 ? (double)pr.done / pr.elapsed : 0;
+    pr.eta = pr.rate > 0 ? (double)(total - pr.done) / pr.rate : 0;
+    pr.job = job;
+    pr.status = status;
+    pr.msg = status == SS_SWEEP_OK ? "" : msg;
+    opt->progress(opt->user, &pr);
+}
+
+int sweepi_todo(ss_sweep *sw, const ss_sweep_options *opt, sweepi_results *res,
+                uint64_t **todo, size_t *ntodo, size_t *skipped, ss_error *err)
+{
+    size_t nj = sw->design.njobs, n = 0;
+    unsigned char *done = calloc(nj ? nj : 1, 1);
+    *todo = NULL;
+    *ntodo = 0;
+    if (!done)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    int rc = sweepi_results_open(res, opt->out, sw->header, opt->resume, done, nj, skipped, err);
+    if (!rc && !(*todo = malloc((nj ? nj : 1) * sizeof **todo)))
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    size_t count = opt->shard_count ? opt->shard_count : 1;
+    for (size_t j = 0; !rc && j < nj; j++)
+        if (!done[j] && j % count == opt->shard_index)
+            (*todo)[n++] = j;
+    free(done);
+    if (rc) {
+        sweepi_results_close(res);
+        free(*todo);
+        *todo = NULL;
+        return rc;
+    }
+    *ntodo = n;
+    return SS_OK;
+}
+
+int sweepi_check_options(ss_sweep *sw, const ss_sweep_options *opt, ss_error *err)
+{
+    if (!opt || !opt->out || !*opt->out)
+        return ss_error_set(err, SS_EINVAL, "sweep: no results file");
+    if (opt->shard_count && opt->shard_index >= opt->shard_count)
+        return ss_error_set(err, SS_EINVAL, "shard %zu/%zu: the index must be below the count",
+                            opt->shard_index, opt->shard_count);
+    if (opt->raw_dir && mkdir(opt->raw_dir, 0755) && errno != EEXIST)
+        return ss_error_set(err, SS_EIO, "cannot create '%s': %s", opt->raw_dir, strerror(errno));
+    sw->raw_dir = opt->raw_dir;
+    return SS_OK;
+}
+
+int ss_sweep_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
+                 ss_error *err)
+{
+    memset(sum, 0, sizeof *sum);
+    int rc = sweepi_check_options(sw, opt, err);
+    if (rc)
+        return rc;
+    if (sweepi_mpi_size() > 1)
+        return sweepi_mpi_run(sw, opt, sum, err);
+    double t0 = ss_util_now();
+    sweepi_results res;
+    uint64_t *todo = NULL;
+    size_t ntodo = 0;
+    if ((rc = sweepi_todo(sw, opt, &res, &todo, &ntodo, &sum->skipped, err)))
+        return rc;
+    sum->total = ntodo;
+    ss_buf row = SS_BUF_INIT;
+    ss_sweep_pool *pool = ss_sweep_pool_alloc(&sweepi_netlist_kind, sw, opt->jobs, opt->timeout,
+                                              err);
+    if (!pool) {
+        rc = err ? err->code : SS_ENOMEM;
+        goto out;
+    }
+    /* Keep the queue short so the pool never holds much more than it runs. */
+    size_t next = 0;
+    for (;;) {
+        while (next < ntodo && ss_sweep_pool_pending(pool) < 2 * (size_t)(opt->jobs > 0 ? opt->jobs : 1)) {
+            sweepi_request rq = {todo[next], sw->design.seeds[todo[next]]};
+            if ((rc = ss_sweep_pool_submit(pool, rq.job, &rq, sizeof rq, err)))
+                goto out;
+            next++;
+        }
+        if (!ss_sweep_pool_pending(pool))
+            break;
+        ss_sweep_reply rep;
+        int got = 0;
+        if ((rc = ss_sweep_pool_next(pool, -1, &rep, &got, err)))
+            goto out;
+        if (!got)
+            continue;
+        int status;
+        const char *msg;
+        rc = sweepi_row(sw, &rep, &row, &status, &msg);
+        if (!rc)
+            rc = sweepi_results_append(&res, row.data, err);
+        if (!rc && status != SS_SWEEP_OK)
+            sweepi_results_log(&res, rep.id, status, msg);
+        if (!rc)
+            sweepi_progress(opt, sum, ntodo, t0, rep.id, status, msg);
+        free(rep.data);
+        if (rc == SS_ENOMEM)
+            ss_error_set(err, rc, "out of memory");
+        if (rc)
+            goto out;
+    }
+out:
+    sum->seconds = ss_util_now() - t0;
+    ss_sweep_pool_free(pool);
+    sweepi_results_close(&res);
+    ss_buf_release(&row);
+    free(todo);
+    return rc;
+}
