@@ -805,7 +805,9 @@ int ss_engine_run_file(ss_engine *e, const char *path, unsigned flags, ss_result
     return rc;
 }
 
-int ss_engine_command(ss_engine *e, const char *cmd, int allow_unsafe, ss_error *err)
+/* Refuses commands that run programs, load code or write files unless the
+ * caller allows them. */
+static int check_command(const char *cmd, int allow_unsafe, ss_error *err)
 {
     static const char *const safe[] = {
         "alter", "altermod", "set",    "unset",  "option", "let",    "print", "destroy",
@@ -826,24 +828,29 @@ int ss_engine_command(ss_engine *e, const char *cmd, int allow_unsafe, ss_error 
         n++;
     }
     word[n] = '\0';
-    if (!allow_unsafe) {
-        int ok = !strchr(cmd, '`');
-        size_t i = 0;
-        for (; ok && i < sizeof safe / sizeof safe[0]; i++)
-            if (!strcmp(word, safe[i]))
-                break;
-        if (!ok || i == sizeof safe / sizeof safe[0])
-            return ss_error_set(err, SS_EDENIED, "ngspice command '%s' refused (not in the safe set)",
-                                word);
-    }
-    if (e->dead) {
-        int rc = reload(e, err);
-        if (rc)
-            return rc;
-    }
+    if (allow_unsafe)
+        return SS_OK;
+    int ok = !strchr(cmd, '`');
+    size_t i = 0;
+    for (; ok && i < sizeof safe / sizeof safe[0]; i++)
+        if (!strcmp(word, safe[i]))
+            break;
+    if (!ok || i == sizeof safe / sizeof safe[0])
+        return ss_error_set(err, SS_EDENIED, "ngspice command '%s' refused (not in the safe set)",
+                            word);
+    return SS_OK;
+}
+
+int ss_engine_command(ss_engine *e, const char *cmd, int allow_unsafe, ss_error *err)
+{
+    int rc = check_command(cmd, allow_unsafe, err);
+    if (rc)
+        return rc;
+    if (e->dead && (rc = reload(e, err)))
+        return rc;
     begin_phase(e);
     e->running = 1;
-    int rc = raw_command(e, cmd);
+    rc = raw_command(e, cmd);
     e->running = 0;
     if (rc || e->dead) {
         rc = sim_error(e, NULL, err, "ngspice hit a fatal error");

@@ -61,40 +61,9 @@ static size_t split_fields(char *spec, char **f, size_t max)
     return n;
 }
 
-/* A SPICE number, correctly rounded: "200n" is read as "200e-9" (2e-07),
- * not as 200 * 1e-9 (2.0000000000000002e-07). */
-static int spice_number(const char *s, double *v)
-{
-    double x;
-    if (ss_util_parse_spice_number(s, &x))
-        return SS_EINVAL;
-    static const struct { const char *suffix; int exp; } scale[] = {
-        {"meg", 6}, {"t", 12}, {"g", 9}, {"k", 3}, {"m", -3},
-        {"u", -6},  {"n", -9}, {"p", -12}, {"f", -15}};
-    char *end;
-    double mant = strtod(s, &end);
-    (void)mant;
-    while (*end == ' ')
-        end++;
-    for (size_t i = 0; i < sizeof scale / sizeof scale[0]; i++) {
-        size_t n = strlen(scale[i].suffix);
-        if (!strncasecmp(end, scale[i].suffix, n) && !strchr(s, 'e') && !strchr(s, 'E') &&
-            strncasecmp(end, "mil", 3)) {
-            char buf[96];
-            snprintf(buf, sizeof buf, "%.*se%d", (int)(end - s), s, scale[i].exp);
-            double y;
-            if (ss_util_parse_double(buf, &y) == SS_OK)
-                x = y;
-            break;
-        }
-    }
-    *v = x;
-    return SS_OK;
-}
-
 static int number(const char *arg, const char *s, double *v, ss_error *err)
 {
-    if (spice_number(s, v))
+    if (ss_util_parse_spice_number(s, v))
         return ss_error_set(err, SS_EINVAL, "'%s': '%s' is not a number", arg, s);
     return SS_OK;
 }
@@ -138,7 +107,7 @@ static int read_values_file(ss_sweep_axis *ax, size_t *cap, const char *arg, con
         char save = *p;
         *p = '\0';
         double v;
-        if (spice_number(start, &v))
+        if (ss_util_parse_spice_number(start, &v))
             rc = ss_error_set(err, SS_EPARSE, "%s:%d: '%s' is not a number", path, line, start);
         else
             rc = push_value(ax, cap, v);

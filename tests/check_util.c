@@ -21,6 +21,11 @@ START_TEST(spice_numbers)
         ck_assert_msg(ss_util_parse_spice_number(ok[i].s, &v) == SS_OK, "'%s' refused", ok[i].s);
         ck_assert_double_eq_tol(v, ok[i].v, fabs(ok[i].v) * 1e-14);
     }
+    double exact;
+    ck_assert_int_eq(ss_util_parse_spice_number("200n", &exact), SS_OK);
+    ck_assert(exact == 2e-7); /* correctly rounded, not 200 * 1e-9 */
+    ck_assert_int_eq(ss_util_parse_spice_number("4.7u", &exact), SS_OK);
+    ck_assert(exact == 4.7e-6);
     static const char *const bad[] = {"", "k", "nan", "inf", "0x10", "1k2", "1e999", "1..2", "--1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double v;

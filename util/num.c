@@ -45,25 +45,37 @@ int ss_util_parse_spice_number(const char *s, double *out)
     double v = strtod(s, &end);
     if (end == s || errno == ERANGE)
         return SS_EINVAL;
+    const char *mant_end = end;
     double scale = 1.0;
+    int exp10 = 0;
     if (!strncasecmp(end, "meg", 3)) {
-        scale = 1e6;
+        exp10 = 6;
         end += 3;
     } else if (!strncasecmp(end, "mil", 3)) {
         scale = 25.4e-6;
         end += 3;
     } else {
         switch (tolower((unsigned char)*end)) {
-        case 't': scale = 1e12; end++; break;
-        case 'g': scale = 1e9; end++; break;
-        case 'k': scale = 1e3; end++; break;
-        case 'm': scale = 1e-3; end++; break;
-        case 'u': scale = 1e-6; end++; break;
-        case 'n': scale = 1e-9; end++; break;
-        case 'p': scale = 1e-12; end++; break;
-        case 'f': scale = 1e-15; end++; break;
+        case 't': exp10 = 12; end++; break;
+        case 'g': exp10 = 9; end++; break;
+        case 'k': exp10 = 3; end++; break;
+        case 'm': exp10 = -3; end++; break;
+        case 'u': exp10 = -6; end++; break;
+        case 'n': exp10 = -9; end++; break;
+        case 'p': exp10 = -12; end++; break;
+        case 'f': exp10 = -15; end++; break;
         default: break;
         }
+    }
+    /* Correctly rounded: "200n" is read as "200e-9" (2e-07), not as
+     * 200 * 1e-9 (2.0000000000000002e-07). */
+    size_t mlen = (size_t)(mant_end - s);
+    if (exp10 && mlen < 64 && !memchr(s, 'e', mlen) && !memchr(s, 'E', mlen)) {
+        char buf[96];
+        snprintf(buf, sizeof buf, "%.*se%d", (int)mlen, s, exp10);
+        v = strtod(buf, NULL);
+    } else if (exp10) {
+        scale = pow(10.0, exp10);
     }
     /* Anything after the scale factor must be a unit made of letters. */
     while (isalpha((unsigned char)*end))
