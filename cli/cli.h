@@ -9,6 +9,8 @@
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 int cmd_spice(int argc, char **argv);
+int cmd_crossbar(int argc, char **argv);
+int cmd_netlist(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 
 /* Prints "smallsim: <message>" to stderr. */

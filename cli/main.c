@@ -16,6 +16,8 @@ struct cmd {
 
 static const struct cmd commands[] = {
     {"spice", cmd_spice, "run ngspice netlists through the shared library (spice run)"},
+    {"crossbar", cmd_crossbar, "solve memristive crossbars with line resistance (crossbar dc)"},
+    {"netlist", cmd_netlist, "generate ngspice netlists (netlist crossbar)"},
     {"sweep", cmd_sweep, "batch parameter sweeps, Monte Carlo and corners on a worker pool"},
 };
 

@@ -649,9 +649,12 @@ static int copy_plot(ss_engine *e, const char *name, ss_plot *p, ss_error *err)
     /* the scale first, then the others in ngspice's order */
     for (int pass = 0; pass < 2 && !rc; pass++)
         for (size_t i = 0; i < n && !rc; i++) {
-            int scale = is_scale_name(names[i]) || (e->scale[0] && !strcmp(names[i], e->scale));
+            int scale = strncmp(name, "op", 2) != 0 &&
+                        (is_scale_name(names[i]) || (e->scale[0] && !strcmp(names[i], e->scale)));
             if (scale != (pass == 0))
                 continue;
+            if (scale)
+                p->has_scale = 1;
             snprintf(full, sizeof full, "%s.%s", name, names[i]);
             ng_enter();
             pvector_info vi = e->vec_info(full);

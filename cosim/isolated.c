@@ -35,7 +35,7 @@ static int serialize(ss_buf *b, int code, const char *msg, const ss_result *res)
     for (size_t i = 0; !rc && i < res->nplot; i++) {
         const ss_plot *p = &res->plot[i];
         rc = put_str(b, p->name) || put_str(b, p->type) || put_str(b, p->title) ||
-             put_u64(b, p->nvec);
+             put_u64(b, (uint64_t)p->has_scale) || put_u64(b, p->nvec);
         for (size_t j = 0; !rc && j < p->nvec; j++) {
             const ss_vector *v = &p->vec[j];
             rc = put_str(b, v->name) || put_u64(b, (uint64_t)v->type) || put_u64(b, v->n) ||
@@ -95,10 +95,11 @@ static int deserialize(const char *data, size_t len, ss_result *res, ss_error *e
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     for (uint64_t i = 0; i < nplot; i++) {
         ss_plot *p = &res->plot[res->nplot++];
-        uint64_t nvec;
+        uint64_t nvec, has_scale;
         if (!(p->name = get_str(&r)) || !(p->type = get_str(&r)) || !(p->title = get_str(&r)) ||
-            get_u64(&r, &nvec) || nvec > 1000000)
+            get_u64(&r, &has_scale) || get_u64(&r, &nvec) || nvec > 1000000)
             goto bad;
+        p->has_scale = has_scale != 0;
         p->vec = calloc(nvec ? nvec : 1, sizeof *p->vec);
         if (!p->vec)
             goto bad;

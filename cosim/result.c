@@ -76,7 +76,7 @@ static int select_vectors(const ss_plot *p, const char *const *names, size_t nna
             lab[n++] = p->vec[i].name;
         }
     } else {
-        if (p->nvec) {
+        if (p->nvec && p->has_scale) {
             sel[n] = &p->vec[0];
             lab[n++] = p->vec[0].name;
         }
@@ -88,7 +88,7 @@ static int select_vectors(const ss_plot *p, const char *const *names, size_t nna
                 return ss_error_set(err, SS_ENOTFOUND, "no vector '%s' in plot '%s'", names[i],
                                     p->name);
             }
-            if (v != &p->vec[0]) {
+            if (v != &p->vec[0] || !p->has_scale) {
                 sel[n] = v;
                 lab[n++] = names[i];
             }

@@ -125,4 +125,33 @@ int ss_netlist_add_line(ss_netlist *nl, const char *text, size_t *index, ss_erro
 
 /* ==== end of templating ================================================== */
 
+/* ==== generators (netlists/crossbar.c) ===================================== */
+
+/* The canonical crossbar as an ngspice netlist (see cosim/ss_cosim.h,
+ * "crossbars"): word line i driven by VIN<i> through RS<i>, wire segments
+ * RW..., bit lines ending in RSE<j> and the 0 V ammeter VSENSE<j>, whose
+ * current i(vsense<j>) is the output of column j.  Resistances of 0 merge
+ * the nodes instead of writing 0-ohm resistors. */
+typedef struct ss_netlist_crossbar {
+    size_t rows, cols;
+    double rwire, rsource, rsense;
+    /* Cells: either conductances (rows x cols, siemens; 0 leaves the cell
+     * open) or a two-terminal subcircuit: `cell_subckt` is its .subckt text
+     * and `cell_name` its name; `cell_params` (may be NULL) is appended to
+     * every instance line, and cell_x0 (rows x cols, may be NULL) sets each
+     * instance's "x0=" parameter. */
+    const double *g;
+    const char *cell_subckt, *cell_name, *cell_params;
+    const double *cell_x0;
+    /* Sources: `sources[i]` is the value text of VIN<i> ("DC 0.1",
+     * "PWL(...)"); if NULL, `v[i]` gives DC values. */
+    const char *const *sources;
+    const double *v;
+    const char *analysis; /* ".op", ".tran 1n 10u", ... */
+    const char *options;  /* extra lines (may be NULL), e.g. ".options reltol=1e-6" */
+} ss_netlist_crossbar;
+
+/* Appends the netlist text to `out`. */
+int ss_netlist_crossbar_write(const ss_netlist_crossbar *xb, ss_buf *out, ss_error *err);
+
 #endif

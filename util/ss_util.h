@@ -91,6 +91,15 @@ int ss_util_read_file(const char *path, char **out, size_t *len, ss_error *err);
 /* Writes `len` bytes to `path` atomically (temporary file + rename). */
 int ss_util_write_file_atomic(const char *path, const void *data, size_t len, ss_error *err);
 
+/* Reads a plain numeric CSV file without header: one row per line, values
+ * separated by commas, semicolons or white space; blank lines and lines
+ * starting with '#' or '*' are skipped.  Every row must have the same number
+ * of values.  *data (row-major, caller frees) has *rows x *cols values.
+ * Errors name the file and line ("g.csv:3: 'x1' is not a number").
+ * With `spice_numbers`, values may use SPICE suffixes ("10k"). */
+int ss_util_read_matrix(const char *path, int spice_numbers, double **data, size_t *rows,
+                        size_t *cols, ss_error *err);
+
 /* Monotonic wall clock in seconds. */
 double ss_util_now(void);
 /* CPU time used by this process (user + system), seconds. */

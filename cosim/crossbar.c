@@ -1,0 +1,328 @@
+/* crossbar.c: nodal solution of a resistive crossbar with line resistance.
+ *
+ * Unknowns are the word-line and bit-line node voltages.  Each line is a
+ * chain (tridiagonal block); cells couple word node (i, j) with bit node
+ * (i, j).  With an ideal wire (rwire = 0) a line collapses to one node; an
+ * ideal source or sense connection fixes the end node's voltage.  Fixed
+ * nodes stay in the vector with identity rows, and their couplings move to
+ * the right-hand side, so the system stays symmetric positive definite and
+ * conjugate gradients apply.  The preconditioner solves every chain exactly
+ * (Thomas algorithm), which leaves only the weak cell coupling for the
+ * iteration: a handful of iterations at any size. */
+#include "cosim/ss_cosim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CG_TOL 1e-14
+#define CG_MAX_ITER 5000
+
+struct ss_crossbar {
+    size_t n, m;      /* rows, cols */
+    size_t kw, kb;    /* nodes per word line (m or 1), per bit line (n or 1) */
+    size_t nw, nodes; /* word nodes, all nodes */
+    double gw, gs, gse; /* wire, source, sense conductances (0 when ideal) */
+    int ideal_wire, ideal_source, ideal_sense;
+    const double *g;  /* cell conductances of the current solve */
+    unsigned char *fixed;
+    double *x, *rhs, *diag, *r, *z, *p, *q;
+    double *cp, *dp;  /* Thomas scratch, max(kw, kb) each */
+    int iters, have_guess;
+};
+
+static int check_resistance(const char *name, double r, ss_error *err)
+{
+    if (!isfinite(r) || r < 0)
+        return ss_error_set(err, SS_EINVAL, "crossbar: %s must be a finite resistance >= 0 (got %g)",
+                            name, r);
+    return SS_OK;
+}
+
+ss_crossbar *ss_crossbar_alloc(const ss_crossbar_spec *spec, ss_error *err)
+{
+    if (spec->rows == 0 || spec->cols == 0) {
+        ss_error_set(err, SS_EINVAL, "crossbar: rows and cols must be at least 1");
+        return NULL;
+    }
+    if (spec->rows > 100000 || spec->cols > 100000 || spec->rows * spec->cols > 100000000) {
+        ss_error_set(err, SS_EINVAL, "crossbar: %zu x %zu is too large", spec->rows, spec->cols);
+        return NULL;
+    }
+    if (check_resistance("rwire", spec->rwire, err) ||
+        check_resistance("rsource", spec->rsource, err) ||
+        check_resistance("rsense", spec->rsense, err))
+        return NULL;
+    ss_crossbar *xb = calloc(1, sizeof *xb);
+    if (!xb)
+        goto oom;
+    xb->n = spec->rows;
+    xb->m = spec->cols;
+    xb->ideal_wire = spec->rwire == 0;
+    xb->ideal_source = spec->rsource == 0;
+    xb->ideal_sense = spec->rsense == 0;
+    xb->gw = xb->ideal_wire ? 0 : 1 / spec->rwire;
+    xb->gs = xb->ideal_source ? 0 : 1 / spec->rsource;
+    xb->gse = xb->ideal_sense ? 0 : 1 / spec->rsense;
+    xb->kw = xb->ideal_wire ? 1 : xb->m;
+    xb->kb = xb->ideal_wire ? 1 : xb->n;
+    xb->nw = xb->n * xb->kw;
+    xb->nodes = xb->nw + xb->m * xb->kb;
+    size_t nn = xb->nodes, kmax = xb->kw > xb->kb ? xb->kw : xb->kb;
+    xb->fixed = calloc(nn, 1);
+    double **vecs[] = {&xb->x, &xb->rhs, &xb->diag, &xb->r, &xb->z, &xb->p, &xb->q};
+    for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
+        if (!(*vecs[i] = calloc(nn, sizeof(double))))
+            goto oom;
+    xb->cp = calloc(kmax, sizeof(double));
+    xb->dp = calloc(kmax, sizeof(double));
+    if (!xb->fixed || !xb->cp || !xb->dp)
+        goto oom;
+    for (size_t i = 0; i < xb->n && xb->ideal_source; i++)
+        xb->fixed[i * xb->kw] = 1;
+    for (size_t j = 0; j < xb->m && xb->ideal_sense; j++)
+        xb->fixed[xb->nw + j * xb->kb + xb->kb - 1] = 1;
+    return xb;
+oom:
+    ss_crossbar_free(xb);
+    ss_error_set(err, SS_ENOMEM, "crossbar: out of memory for %zu x %zu", spec->rows, spec->cols);
+    return NULL;
+}
+
+void ss_crossbar_free(ss_crossbar *xb)
+{
+    if (!xb)
+        return;
+    free(xb->fixed);
+    free(xb->x);
+    free(xb->rhs);
+    free(xb->diag);
+    free(xb->r);
+    free(xb->z);
+    free(xb->p);
+    free(xb->q);
+    free(xb->cp);
+    free(xb->dp);
+    free(xb);
+}
+
+/* Node of the word line i at cell column j, and of bit line j at row i. */
+static inline size_t wnode(const ss_crossbar *xb, size_t i, size_t j)
+{
+    return i * xb->kw + (xb->ideal_wire ? 0 : j);
+}
+
+static inline size_t bnode(const ss_crossbar *xb, size_t i, size_t j)
+{
+    return xb->nw + j * xb->kb + (xb->ideal_wire ? 0 : i);
+}
+
+/* y = A x over the free nodes; fixed nodes map to themselves. */
+static void matvec(const ss_crossbar *xb, const double *x, double *y)
+{
+    const unsigned char *fx = xb->fixed;
+    for (size_t u = 0; u < xb->nodes; u++)
+        y[u] = fx[u] ? x[u] : xb->diag[u] * x[u];
+    if (!xb->ideal_wire) {
+        /* word chains, then bit chains: neighbours k, k+1 */
+        for (size_t c = 0; c < xb->n + xb->m; c++) {
+            size_t base = c < xb->n ? c * xb->kw : xb->nw + (c - xb->n) * xb->kb;
+            size_t len = c < xb->n ? xb->kw : xb->kb;
+            for (size_t k = 0; k + 1 < len; k++) {
+                size_t a = base + k, b = a + 1;
+                if (fx[a] || fx[b])
+                    continue;
+                y[a] -= xb->gw * x[b];
+                y[b] -= xb->gw * x[a];
+            }
+        }
+    }
+    for (size_t i = 0; i < xb->n; i++)
+        for (size_t j = 0; j < xb->m; j++) {
+            size_t a = wnode(xb, i, j), b = bnode(xb, i, j);
+            double g = xb->g[i * xb->m + j];
+            if (fx[a] || fx[b] || g == 0)
+                continue;
+            y[a] -= g * x[b];
+            y[b] -= g * x[a];
+        }
+}
+
+/* z = M^-1 r: every chain solved exactly (Thomas algorithm). */
+static void precondition(ss_crossbar *xb, const double *r, double *z)
+{
+    const unsigned char *fx = xb->fixed;
+    for (size_t c = 0; c < xb->n + xb->m; c++) {
+        size_t base = c < xb->n ? c * xb->kw : xb->nw + (c - xb->n) * xb->kb;
+        size_t len = c < xb->n ? xb->kw : xb->kb;
+        double *cp = xb->cp, *dp = xb->dp;
+        /* forward sweep: row k has diag d_k, sub/super -gw to free neighbours */
+        for (size_t k = 0; k < len; k++) {
+            size_t u = base + k;
+            double d = fx[u] ? 1.0 : xb->diag[u];
+            double lower = (k > 0 && !fx[u] && !fx[u - 1]) ? -xb->gw : 0.0;
+            double upper = (k + 1 < len && !fx[u] && !fx[u + 1]) ? -xb->gw : 0.0;
+            double rr = r[u];
+            if (k > 0) {
+                double den = d - lower * cp[k - 1];
+                cp[k] = upper / den;
+                dp[k] = (rr - lower * dp[k - 1]) / den;
+            } else {
+                cp[k] = upper / d;
+                dp[k] = rr / d;
+            }
+        }
+        z[base + len - 1] = dp[len - 1];
+        for (size_t k = len - 1; k-- > 0;)
+            z[base + k] = dp[k] - cp[k] * z[base + k + 1];
+    }
+}
+
+static double dot(const double *a, const double *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+/* Diagonal and right-hand side for conductances g and sources v. */
+static void assemble(ss_crossbar *xb, const double *v)
+{
+    const unsigned char *fx = xb->fixed;
+    memset(xb->diag, 0, xb->nodes * sizeof(double));
+    memset(xb->rhs, 0, xb->nodes * sizeof(double));
+    /* fixed values: ideal sources and ideal sense (ground) */
+    for (size_t i = 0; i < xb->n && xb->ideal_source; i++)
+        xb->rhs[i * xb->kw] = v[i];
+    /* wires */
+    if (!xb->ideal_wire)
+        for (size_t c = 0; c < xb->n + xb->m; c++) {
+            size_t base = c < xb->n ? c * xb->kw : xb->nw + (c - xb->n) * xb->kb;
+            size_t len = c < xb->n ? xb->kw : xb->kb;
+            for (size_t k = 0; k + 1 < len; k++) {
+                size_t a = base + k, b = a + 1;
+                xb->diag[a] += xb->gw;
+                xb->diag[b] += xb->gw;
+                if (fx[a] && !fx[b])
+                    xb->rhs[b] += xb->gw * xb->rhs[a];
+                if (fx[b] && !fx[a])
+                    xb->rhs[a] += xb->gw * xb->rhs[b];
+            }
+        }
+    /* sources and sense resistors */
+    for (size_t i = 0; i < xb->n && !xb->ideal_source; i++) {
+        size_t a = i * xb->kw;
+        xb->diag[a] += xb->gs;
+        xb->rhs[a] += xb->gs * v[i];
+    }
+    for (size_t j = 0; j < xb->m && !xb->ideal_sense; j++)
+        xb->diag[xb->nw + j * xb->kb + xb->kb - 1] += xb->gse;
+    /* cells */
+    for (size_t i = 0; i < xb->n; i++)
+        for (size_t j = 0; j < xb->m; j++) {
+            size_t a = wnode(xb, i, j), b = bnode(xb, i, j);
+            double g = xb->g[i * xb->m + j];
+            xb->diag[a] += g;
+            xb->diag[b] += g;
+            if (fx[a] && !fx[b])
+                xb->rhs[b] += g * xb->rhs[a];
+            if (fx[b] && !fx[a])
+                xb->rhs[a] += g * xb->rhs[b];
+        }
+    /* a node with nothing attached (no cells, no wires) keeps 0 V */
+    for (size_t u = 0; u < xb->nodes; u++)
+        if (!fx[u] && xb->diag[u] == 0)
+            xb->diag[u] = 1.0;
+}
+
+int ss_crossbar_dc(ss_crossbar *xb, const double *g, const double *v, double *iout, ss_error *err)
+{
+    size_t nn = xb->nodes;
+    for (size_t i = 0; i < xb->n * xb->m; i++)
+        if (!(g[i] >= 0) || !isfinite(g[i]))
+            return ss_error_set(err, SS_EINVAL,
+                                "crossbar: conductance of cell (%zu, %zu) is %g; must be finite "
+                                "and >= 0",
+                                i / xb->m, i % xb->m, g[i]);
+    for (size_t i = 0; i < xb->n; i++)
+        if (!isfinite(v[i]))
+            return ss_error_set(err, SS_EINVAL, "crossbar: input voltage %zu is not finite", i);
+    xb->g = g;
+    assemble(xb, v);
+    double *x = xb->x, *r = xb->r, *z = xb->z, *p = xb->p, *q = xb->q;
+    if (!xb->have_guess)
+        memset(x, 0, nn * sizeof(double));
+    for (size_t u = 0; u < nn; u++)
+        if (xb->fixed[u])
+            x[u] = xb->rhs[u];
+    matvec(xb, x, q);
+    for (size_t u = 0; u < nn; u++)
+        r[u] = xb->rhs[u] - q[u];
+    double bnorm = sqrt(dot(xb->rhs, xb->rhs, nn));
+    double rnorm = sqrt(dot(r, r, nn));
+    precondition(xb, r, z);
+    memcpy(p, z, nn * sizeof(double));
+    double rz = dot(r, z, nn);
+    int it = 0;
+    while (rnorm > CG_TOL * bnorm && it < CG_MAX_ITER) {
+        matvec(xb, p, q);
+        double pq = dot(p, q, nn);
+        if (!(pq > 0))
+            break;
+        double alpha = rz / pq;
+        for (size_t u = 0; u < nn; u++) {
+            x[u] += alpha * p[u];
+            r[u] -= alpha * q[u];
+        }
+        rnorm = sqrt(dot(r, r, nn));
+        precondition(xb, r, z);
+        double rz_new = dot(r, z, nn);
+        double beta = rz_new / rz;
+        rz = rz_new;
+        for (size_t u = 0; u < nn; u++)
+            p[u] = z[u] + beta * p[u];
+        it++;
+    }
+    xb->iters = it;
+    /* the recursive residual drifts; judge convergence on the true one */
+    matvec(xb, x, q);
+    double true_r = 0;
+    for (size_t u = 0; u < nn; u++)
+        true_r += (xb->rhs[u] - q[u]) * (xb->rhs[u] - q[u]);
+    if (sqrt(true_r) > 1e3 * CG_TOL * bnorm + 1e-300) {
+        xb->have_guess = 0;
+        return ss_error_set(err, SS_ENUMERIC,
+                            "crossbar: the solver did not converge in %d iterations (residual %g)",
+                            it, sqrt(true_r) / (bnorm > 0 ? bnorm : 1));
+    }
+    xb->have_guess = 1;
+    /* bit-line currents: into the sense resistor, or into ground */
+    for (size_t j = 0; j < xb->m; j++) {
+        size_t last = xb->nw + j * xb->kb + xb->kb - 1;
+        if (!xb->ideal_sense) {
+            iout[j] = x[last] * xb->gse;
+            continue;
+        }
+        double cur = 0;
+        if (xb->kb > 1)
+            cur += xb->gw * x[last - 1];
+        for (size_t i = 0; i < xb->n; i++)
+            if (bnode(xb, i, j) == last)
+                cur += g[i * xb->m + j] * x[wnode(xb, i, j)];
+        iout[j] = cur;
+    }
+    return SS_OK;
+}
+
+void ss_crossbar_cell_voltages(const ss_crossbar *xb, double *vcell)
+{
+    for (size_t i = 0; i < xb->n; i++)
+        for (size_t j = 0; j < xb->m; j++)
+            vcell[i * xb->m + j] = xb->x[wnode(xb, i, j)] - xb->x[bnode(xb, i, j)];
+}
+
+int ss_crossbar_iterations(const ss_crossbar *xb)
+{
+    return xb->iters;
+}
