@@ -182,4 +182,198 @@ void ss_crossbar_cell_voltages(const ss_crossbar *xb, double *vcell);
 /* Conjugate-gradient iterations of the last solve. */
 int ss_crossbar_iterations(const ss_crossbar *xb);
 
+/* ==== Part 4: spiking networks ============================================
+ *
+ * Populations of behavioural neurons (adaptive LIF, DPI as in teili) and
+ * spike sources, connected by projections (synapse lists, or memristive
+ * crossbars read by each presynaptic spike), integrated by CVODE between
+ * exchange points.  Spike times come from CVODE's root finding; spikes are
+ * delivered with delays that are whole multiples of the exchange step h
+ * (the minimum delay), so every state jump (resets, synaptic inputs, end of
+ * refractoriness) falls on an exchange point and the solver restarts at
+ * most once per exchange step, however many neurons spike in it.
+ * Units are SI throughout (s, V, A, S, F). */
+
+typedef struct ss_network ss_network;
+
+/* Adaptive leaky integrate-and-fire, current-based exponential synapses:
+ *   tau_m dv/dt = v_rest - v + r_m (i_syn + i_bias - w)
+ *   tau_syn di_syn/dt = -i_syn         (a spike arriving adds its weight)
+ *   tau_w dw/dt = a (v - v_rest) - w   (a = b = 0: no adaptation)
+ * v >= v_th: spike; v = v_reset, w += b, v held for t_ref. */
+typedef struct ss_lif_params {
+    double tau_m, v_rest, v_reset, v_th, r_m, tau_syn, t_ref, i_bias, a, b, tau_w;
+} ss_lif_params;
+#define SS_LIF_DEFAULTS {20e-3, -70e-3, -70e-3, -50e-3, 100e6, 5e-3, 2e-3, 0, 0, 0, 100e-3}
+
+/* The DPI neuron's first-order current-mode equations as in teili
+ * (Chicca et al. 2014):
+ *   tau (1 + Ith/(Imem+Io)) dImem/dt = (Ith/Itau)(Iin + Ia - Iahp) - Ith
+ *                                      - (1 + (Iahp - Ia)/Itau) Imem
+ *   tau = Cmem Ut/(kappa Itau),  Ia = Iagain/(1 + exp(-(Imem-Iath)/Ianorm))
+ *   tauahp (1 + Ithahp/Iahp) dIahp/dt = -Ithahp - Iahp   (+Iahp_jump per spike)
+ *   Iin = i_syn + i_bias (i_syn: exponential synapse with tau_syn)
+ * Below Io the currents are clipped to Io, as in teili.  Imem >= Ispkthr:
+ * spike; Imem = Ireset, Iahp += Iahp_jump, Imem held for t_ref. */
+typedef struct ss_dpi_params {
+    double cmem, itau, ith, io, ispkthr, ireset, kappa, ut, iagain, iath, ianorm;
+    double cahp, itauahp, ithahp, iahp_jump, tau_syn, t_ref, i_bias;
+} ss_dpi_params;
+#define SS_DPI_DEFAULTS {1.5e-12, 8e-12, 0.9e-12, 0.5e-12, 1e-9, 0.6e-12, 0.75, 25e-3, \
+                         50e-12, 0.5e-9, 10e-12, 1e-12, 1e-12, 1e-12, 0, 10e-3, 1e-3, 0}
+
+enum ss_network_pop_kind { SS_POP_LIF, SS_POP_DPI, SS_POP_POISSON, SS_POP_REGULAR, SS_POP_TIMES };
+
+ss_network *ss_network_alloc(ss_error *err);
+void ss_network_free(ss_network *net);
+
+/* Populations; *pop receives the population's index. */
+int ss_network_add_lif(ss_network *net, const char *name, size_t n, const ss_lif_params *p,
+                       size_t *pop, ss_error *err);
+int ss_network_add_dpi(ss_network *net, const char *name, size_t n, const ss_dpi_params *p,
+                       size_t *pop, ss_error *err);
+/* Independent Poisson spike trains of `rate` Hz each. */
+int ss_network_add_poisson(ss_network *net, const char *name, size_t n, double rate, size_t *pop,
+                           ss_error *err);
+/* Regular trains: neuron k fires at phase + k*stagger + m/rate, m = 0, 1, ... */
+int ss_network_add_regular(ss_network *net, const char *name, size_t n, double rate, double phase,
+                           double stagger, size_t *pop, ss_error *err);
+/* Given spike times: neuron ids[k] fires at times[k] (any order; copied). */
+int ss_network_add_times(ss_network *net, const char *name, size_t n, const size_t *ids,
+                         const double *times, size_t count, size_t *pop, ss_error *err);
+/* Per-neuron bias currents of a LIF or DPI population (n values, copied). */
+int ss_network_set_bias(ss_network *net, size_t pop, const double *i_bias, ss_error *err);
+
+size_t ss_network_npops(const ss_network *net);
+const char *ss_network_pop_name(const ss_network *net, size_t pop);
+size_t ss_network_pop_size(const ss_network *net, size_t pop);
+/* Index of the population called `name`, or SS_ENOTFOUND. */
+int ss_network_find_pop(const ss_network *net, const char *name, size_t *pop);
+
+/* Synapses from population `pre` to `post`: nsyn (pre index, post index,
+ * weight, delay) entries.  The weight is the jump of the target's synaptic
+ * current (A); delays are rounded to whole exchange steps (at least one). */
+int ss_network_connect(ss_network *net, size_t pre, size_t post, size_t nsyn,
+                       const size_t *pre_idx, const size_t *post_idx, const double *weight,
+                       const double *delay, ss_error *err);
+/* Memristive crossbar: presynaptic neuron i drives word line i with a read
+ * pulse of v_read volts and t_read seconds; bit line j's current feeds post
+ * neuron j.  The charge of the pulse, solved on the crossbar with its line
+ * resistance, becomes the jump charge/tau_syn of the exponential synapse
+ * (so the current's integral equals the charge).  g: rows x cols siemens,
+ * rows = size of pre, cols = size of post. */
+int ss_network_connect_crossbar(ss_network *net, size_t pre, size_t post,
+                                const ss_crossbar_spec *spec, const double *g, double v_read,
+                                double t_read, double delay, ss_error *err);
+
+/* Records the first state variable (v for LIF, Imem for DPI) of the given
+ * neurons every `dt` seconds (a multiple of the exchange step). */
+int ss_network_record_state(ss_network *net, size_t pop, const size_t *idx, size_t n, double dt,
+                            ss_error *err);
+
+typedef struct ss_network_options {
+    double dt;       /* exchange step = minimum delay (s) */
+    double rtol;     /* CVODE relative tolerance */
+    unsigned long seed;
+    /* called about every 1% of the run; non-zero stops the run */
+    int (*progress)(void *user, double t, double tstop, size_t spikes);
+    void *user;
+} ss_network_options;
+#define SS_NETWORK_OPTIONS_DEFAULT {1e-4, 1e-6, 1, NULL, NULL}
+
+/* Runs from the current time to tstop (call again to continue). */
+int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt, ss_error *err);
+double ss_network_time(const ss_network *net);
+
+/* Spikes so far, in time order within each exchange step: times (s),
+ * population and index within it. */
+size_t ss_network_nspikes(const ss_network *net);
+void ss_network_spike(const ss_network *net, size_t k, double *t, size_t *pop, size_t *idx);
+size_t ss_network_pop_spikes(const ss_network *net, size_t pop);
+/* Solver statistics: steps, RHS evaluations, restarts. */
+void ss_network_stats(const ss_network *net, long *steps, long *rhs_evals, long *restarts);
+
+/* Files: spikes as CSV "t,population,index"; sampled states as CSV
+ * "t,population,index,value"; a summary JSON (populations, spikes, rates,
+ * solver statistics). */
+int ss_network_write_spikes(const ss_network *net, const char *path, ss_error *err);
+int ss_network_write_states(const ss_network *net, const char *path, ss_error *err);
+int ss_network_write_summary(const ss_network *net, const char *path, double seconds,
+                             ss_error *err);
+
+/* ==== Part 2: one device driven by a waveform =============================
+ *
+ * A single memristor (devices/), optionally behind a series resistor
+ * (drive -> R -> device), integrated with CVODE (BDF, dense Newton with the
+ * model's analytic Jacobian).  When R > 0 the device voltage is solved from
+ * v + R i(v, x) = drive(t) by a bracketed Newton iteration at every RHS
+ * evaluation.  Output is sampled at N evenly spaced times by interpolation;
+ * the integrator stops exactly at every corner of the waveform and restarts
+ * there, so accuracy does not depend on N.  The same circuit can be written
+ * as an ngspice deck around the emitted subcircuit (ss_devsim_netlist). */
+
+#include "devices/ss_devices.h"
+
+enum ss_wave_kind { SS_WAVE_SINE, SS_WAVE_TRIANGLE, SS_WAVE_PULSE };
+
+/* Waves start at t = 0.  sine: amp sin(2 pi freq t); triangle: 0 -> +amp ->
+ * 0 -> -amp -> 0 each period; both last `cycles` periods.  pulse: v1, then
+ * `count` periods of a trapezoid to v2 (flat for `width` s) with linear
+ * edges of `edge` s = 1 % of the shorter of width and period - width, as
+ * ngspice's PULSE(v1 v2 0 edge edge width period). */
+typedef struct ss_wave {
+    int kind;                      /* enum ss_wave_kind */
+    double amp, freq, cycles;      /* sine, triangle */
+    double v1, v2, width, period;  /* pulse */
+    int count;                     /* pulse */
+    double edge;                   /* pulse rise = fall time (derived) */
+} ss_wave;
+
+/* Parses "sine:AMP:FREQ[:CYCLES]", "triangle:AMP:FREQ[:CYCLES]" or
+ * "pulse:V1:V2:WIDTH:PERIOD:COUNT" (SPICE numbers: "1k", "10u").  The
+ * message names the bad field. */
+int ss_wave_parse(ss_wave *w, const char *spec, ss_error *err);
+double ss_wave_value(const ss_wave *w, double t);
+/* Total duration in seconds. */
+double ss_wave_duration(const ss_wave *w);
+/* One period (the pulse period, else 1/freq). */
+double ss_wave_period(const ss_wave *w);
+/* Times in (0, duration) where the slope jumps, ascending; writes at most
+ * `max` and returns how many there are. */
+size_t ss_wave_corners(const ss_wave *w, double *t, size_t max);
+/* Appends the ngspice source value ("SIN(...)", "PWL(...)", "PULSE(...)"). */
+int ss_wave_spice(const ss_wave *w, ss_buf *out);
+
+typedef struct ss_devsim_options {
+    double series_r;   /* ohm, >= 0; 0 = none */
+    size_t points;     /* output samples including t = 0 and the end, >= 2 */
+    double rtol, atol; /* CVODE tolerances; 0 = 1e-8 and 1e-10 */
+    double max_step;   /* s; 0 = period/200 */
+} ss_devsim_options;
+#define SS_DEVSIM_OPTIONS_DEFAULT {0.0, 1001, 0.0, 0.0, 0.0}
+
+/* Sampled trajectory.  vs is the drive, v the voltage across the device. */
+typedef struct ss_devsim_trace {
+    size_t n;
+    double *t, *vs, *v, *i, *x;
+    long steps, rhs_evals; /* CVODE statistics */
+} ss_devsim_trace;
+#define SS_DEVSIM_TRACE_INIT {0, NULL, NULL, NULL, NULL, NULL, 0, 0}
+
+/* Validates the device and options, integrates and fills `tr` (released
+ * first; empty on failure). */
+int ss_devsim_run(const ss_device *d, const ss_wave *w, const ss_devsim_options *opt,
+                  ss_devsim_trace *tr, ss_error *err);
+void ss_devsim_trace_release(ss_devsim_trace *tr);
+/* Writes the trace as CSV "t,v,i,x" ("%.17g"). */
+int ss_devsim_write_csv(const ss_devsim_trace *tr, const char *path, ss_error *err);
+
+/* Appends a complete ngspice deck for the same experiment: the device
+ * subcircuit `dut`, the drive, the series resistor, a probe source `vsense`
+ * (i(vsense) is the device current, v(te) the device voltage, v(x1.xs) the
+ * state), tight tolerances and `.tran ... uic` with a maximum step of
+ * opt->max_step (or period/2000).  No .control block. */
+int ss_devsim_netlist(const ss_device *d, const ss_wave *w, const ss_devsim_options *opt,
+                      ss_buf *out, ss_error *err);
+
 #endif

@@ -1,0 +1,1181 @@
+/* network.c: event-driven spiking networks integrated by CVODE.
+ *
+ * Time is cut into exchange steps of length h (the minimum delay).  Within a
+ * step the neurons are independent of each other's new spikes, so CVODE
+ * integrates all of them together from one exchange point to the next, and
+ * its root finding reports each threshold crossing at its exact time
+ * without a restart.  Every state jump (resets, arriving inputs, end of
+ * refractoriness) is applied at an exchange point, where the solver
+ * restarts once for all of them. */
+#include "cosim/ss_cosim.h"
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cvode/cvode.h>
+#include <nvector/nvector_serial.h>
+#include <sundials/sundials_context.h>
+#include <sunnonlinsol/sunnonlinsol_fixedpoint.h>
+
+#if SUNDIALS_VERSION_MAJOR < 7
+#define SS_SUN_COMM_NULL NULL
+#else
+#define SS_SUN_COMM_NULL SUN_COMM_NULL
+#endif
+
+struct pop {
+    char name[64];
+    int kind;
+    size_t n, gid0;    /* size, first global neuron id */
+    size_t soff;       /* first state index (LIF, DPI): in y, or in xstate if exact */
+    int exact;         /* linear LIF: advanced by its exact propagator, not CVODE */
+    double em, es, ew, cs, cw; /* propagator over one exchange step */
+    int nstate;        /* states per neuron: LIF v,isyn,w; DPI imem,iahp,isyn */
+    ss_lif_params lif;
+    ss_dpi_params dpi;
+    double *bias;      /* per neuron (LIF, DPI) */
+    double rate, phase, stagger; /* POISSON, REGULAR */
+    double *next;      /* next spike time per source */
+    size_t *tid;       /* TIMES, sorted by time */
+    double *ttime;
+    size_t tcount, tpos;
+    gsl_rng *rng;
+    size_t nspikes;
+};
+
+struct syn { /* one synapse, before the CSR is built */
+    size_t pre, post;
+    double w, delay;
+};
+
+struct sample {
+    size_t pop, idx;
+    double every; /* seconds */
+};
+
+struct ss_network {
+    struct pop *pops;
+    size_t npops;
+    size_t nneurons; /* all, sources included */
+    size_t nstates;
+    struct syn *syns;
+    size_t nsyn, capsyn;
+    /* built at the first run */
+    int ready;
+    double h;
+    size_t *out_off, *out_tgt; /* CSR by presynaptic gid; targets are post gids */
+    double *out_w;
+    int *out_d;
+    int dmax;
+    double *ring; /* (dmax + 1) slots x nneurons */
+    double **isyn_ptr;  /* per gid: its synaptic-current state, or NULL */
+    double *xstate;     /* states of exactly integrated populations */
+    size_t nxstates;
+    double *t_free;     /* exact populations: end of refractoriness */
+    int *pending;       /* spiked in the current step, reset at its end */
+    double *tspike;     /* time of that spike */
+    long *ref_until;    /* step index at which refractoriness ends */
+    long step;          /* current exchange step index */
+    double t;
+    /* CVODE */
+    SUNContext ctx;
+    void *cv;
+    N_Vector y, atol;
+    SUNNonlinearSolver nls;
+    int *rootsfound, *rootdir;
+    size_t nroots;
+    size_t *root_gid; /* root k -> gid */
+    long steps, rhs_evals, restarts;
+    /* results */
+    double *sp_t;
+    size_t *sp_gid;
+    size_t nsp, capsp;
+    struct sample *samples;
+    size_t nsamples;
+    double *st_t, *st_v;
+    size_t *st_k;
+    size_t nst, capst;
+    /* run options */
+    double rtol;
+    unsigned long seed;
+    char solver_msg[256];
+};
+
+ss_network *ss_network_alloc(ss_error *err)
+{
+    ss_network *net = calloc(1, sizeof *net);
+    if (!net)
+        ss_error_set(err, SS_ENOMEM, "out of memory");
+    return net;
+}
+
+static void free_solver(ss_network *net)
+{
+    if (net->cv)
+        CVodeFree(&net->cv);
+    if (net->nls)
+        SUNNonlinSolFree(net->nls);
+    if (net->y)
+        N_VDestroy(net->y);
+    if (net->atol)
+        N_VDestroy(net->atol);
+    if (net->ctx)
+        SUNContext_Free(&net->ctx);
+    net->cv = NULL;
+    net->nls = NULL;
+    net->y = net->atol = NULL;
+}
+
+void ss_network_free(ss_network *net)
+{
+    if (!net)
+        return;
+    free_solver(net);
+    for (size_t p = 0; p < net->npops; p++) {
+        free(net->pops[p].bias);
+        free(net->pops[p].next);
+        free(net->pops[p].tid);
+        free(net->pops[p].ttime);
+        if (net->pops[p].rng)
+            gsl_rng_free(net->pops[p].rng);
+    }
+    free(net->pops);
+    free(net->syns);
+    free(net->out_off);
+    free(net->out_tgt);
+    free(net->out_w);
+    free(net->out_d);
+    free(net->ring);
+    free(net->isyn_ptr);
+    free(net->xstate);
+    free(net->t_free);
+    free(net->pending);
+    free(net->tspike);
+    free(net->ref_until);
+    free(net->rootsfound);
+    free(net->rootdir);
+    free(net->root_gid);
+    free(net->sp_t);
+    free(net->sp_gid);
+    free(net->samples);
+    free(net->st_t);
+    free(net->st_v);
+    free(net->st_k);
+    free(net);
+}
+
+/* ---- building ------------------------------------------------------------- */
+
+static int add_pop(ss_network *net, const char *name, size_t n, int kind, size_t *index,
+                   struct pop **out, ss_error *err)
+{
+    if (net->ready)
+        return ss_error_set(err, SS_EINVAL, "network: populations must be added before the run");
+    if (n == 0 || n > 100000000)
+        return ss_error_set(err, SS_EINVAL, "network: population '%s' needs 1 to 1e8 neurons", name);
+    if (!name || !*name || strlen(name) >= sizeof net->pops[0].name)
+        return ss_error_set(err, SS_EINVAL, "network: population names are 1 to 63 characters");
+    for (size_t p = 0; p < net->npops; p++)
+        if (!strcmp(net->pops[p].name, name))
+            return ss_error_set(err, SS_EINVAL, "network: population '%s' exists already", name);
+    struct pop *np = realloc(net->pops, (net->npops + 1) * sizeof *np);
+    if (!np)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    net->pops = np;
+    struct pop *p = &np[net->npops];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->kind = kind;
+    p->n = n;
+    p->gid0 = net->nneurons;
+    if (kind == SS_POP_LIF || kind == SS_POP_DPI) {
+        p->nstate = 3;
+        p->bias = calloc(n, sizeof *p->bias);
+        if (!p->bias)
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    net->nneurons += n;
+    if (index)
+        *index = net->npops;
+    net->npops++;
+    *out = p;
+    return SS_OK;
+}
+
+static int positive(const char *what, double v, ss_error *err)
+{
+    if (!(v > 0) || !isfinite(v))
+        return ss_error_set(err, SS_EINVAL, "network: %s must be positive (got %g)", what, v);
+    return SS_OK;
+}
+
+int ss_network_add_lif(ss_network *net, const char *name, size_t n, const ss_lif_params *prm,
+                       size_t *pop, ss_error *err)
+{
+    int rc;
+    if ((rc = positive("tau_m", prm->tau_m, err)) || (rc = positive("r_m", prm->r_m, err)) ||
+        (rc = positive("tau_syn", prm->tau_syn, err)) || (rc = positive("tau_w", prm->tau_w, err)))
+        return rc;
+    if (!(prm->v_th > prm->v_reset) || !(prm->t_ref >= 0) || !isfinite(prm->v_rest))
+        return ss_error_set(err, SS_EINVAL, "network: LIF needs v_th > v_reset and t_ref >= 0");
+    struct pop *p;
+    if ((rc = add_pop(net, name, n, SS_POP_LIF, pop, &p, err)))
+        return rc;
+    p->lif = *prm;
+    for (size_t i = 0; i < n; i++)
+        p->bias[i] = prm->i_bias;
+    return SS_OK;
+}
+
+int ss_network_add_dpi(ss_network *net, const char *name, size_t n, const ss_dpi_params *prm,
+                       size_t *pop, ss_error *err)
+{
+    int rc;
+    const double *v = &prm->cmem;
+    static const char *const names[] = {"cmem", "itau", "ith", "io", "ispkthr", "ireset",
+                                        "kappa", "ut", "iagain", "iath", "ianorm", "cahp",
+                                        "itauahp", "ithahp"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if ((rc = positive(names[k], v[k], err)))
+            return rc;
+    if ((rc = positive("tau_syn", prm->tau_syn, err)))
+        return rc;
+    if (!(prm->t_ref >= 0) || !(prm->iahp_jump >= 0) || !(prm->ispkthr > prm->ireset))
+        return ss_error_set(err, SS_EINVAL,
+                            "network: DPI needs t_ref >= 0, iahp_jump >= 0, ispkthr > ireset");
+    struct pop *p;
+    if ((rc = add_pop(net, name, n, SS_POP_DPI, pop, &p, err)))
+        return rc;
+    p->dpi = *prm;
+    for (size_t i = 0; i < n; i++)
+        p->bias[i] = prm->i_bias;
+    return SS_OK;
+}
+
+int ss_network_add_poisson(ss_network *net, const char *name, size_t n, double rate, size_t *pop,
+                           ss_error *err)
+{
+    struct pop *p;
+    int rc;
+    if (!(rate >= 0) || !isfinite(rate))
+        return ss_error_set(err, SS_EINVAL, "network: Poisson rate must be >= 0 (got %g)", rate);
+    if ((rc = add_pop(net, name, n, SS_POP_POISSON, pop, &p, err)))
+        return rc;
+    p->rate = rate;
+    return SS_OK;
+}
+
+int ss_network_add_regular(ss_network *net, const char *name, size_t n, double rate, double phase,
+                           double stagger, size_t *pop, ss_error *err)
+{
+    struct pop *p;
+    int rc;
+    if ((rc = positive("regular rate", rate, err)))
+        return rc;
+    if (!(phase >= 0) || !(stagger >= 0) || !isfinite(phase) || !isfinite(stagger))
+        return ss_error_set(err, SS_EINVAL, "network: phase and stagger must be >= 0");
+    if ((rc = add_pop(net, name, n, SS_POP_REGULAR, pop, &p, err)))
+        return rc;
+    p->rate = rate;
+    p->phase = phase;
+    p->stagger = stagger;
+    return SS_OK;
+}
+
+static const double *sort_times;
+static int by_time(const void *a, const void *b)
+{
+    double x = sort_times[*(const size_t *)a], y = sort_times[*(const size_t *)b];
+    return (x > y) - (x < y);
+}
+
+int ss_network_add_times(ss_network *net, const char *name, size_t n, const size_t *ids,
+                         const double *times, size_t count, size_t *pop, ss_error *err)
+{
+    struct pop *p;
+    int rc;
+    for (size_t k = 0; k < count; k++) {
+        if (ids[k] >= n)
+            return ss_error_set(err, SS_EINVAL, "network: spike %zu names neuron %zu of %zu", k,
+                                ids[k], n);
+        if (!(times[k] >= 0) || !isfinite(times[k]))
+            return ss_error_set(err, SS_EINVAL, "network: spike %zu has time %g", k, times[k]);
+    }
+    if ((rc = add_pop(net, name, n, SS_POP_TIMES, pop, &p, err)))
+        return rc;
+    size_t *order = malloc((count ? count : 1) * sizeof *order);
+    p->tid = malloc((count ? count : 1) * sizeof *p->tid);
+    p->ttime = malloc((count ? count : 1) * sizeof *p->ttime);
+    if (!order || !p->tid || !p->ttime) {
+        free(order);
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < count; k++)
+        order[k] = k;
+    sort_times = times;
+    qsort(order, count, sizeof *order, by_time);
+    for (size_t k = 0; k < count; k++) {
+        p->tid[k] = ids[order[k]];
+        p->ttime[k] = times[order[k]];
+    }
+    free(order);
+    p->tcount = count;
+    return SS_OK;
+}
+
+int ss_network_set_bias(ss_network *net, size_t pop, const double *i_bias, ss_error *err)
+{
+    if (pop >= net->npops || !net->pops[pop].bias)
+        return ss_error_set(err, SS_EINVAL, "network: population %zu has no bias current", pop);
+    for (size_t i = 0; i < net->pops[pop].n; i++)
+        if (!isfinite(i_bias[i]))
+            return ss_error_set(err, SS_EINVAL, "network: bias %zu is not finite", i);
+    memcpy(net->pops[pop].bias, i_bias, net->pops[pop].n * sizeof *i_bias);
+    return SS_OK;
+}
+
+size_t ss_network_npops(const ss_network *net) { return net->npops; }
+const char *ss_network_pop_name(const ss_network *net, size_t pop)
+{
+    return pop < net->npops ? net->pops[pop].name : NULL;
+}
+size_t ss_network_pop_size(const ss_network *net, size_t pop)
+{
+    return pop < net->npops ? net->pops[pop].n : 0;
+}
+
+int ss_network_find_pop(const ss_network *net, const char *name, size_t *pop)
+{
+    for (size_t p = 0; p < net->npops; p++)
+        if (!strcmp(net->pops[p].name, name)) {
+            *pop = p;
+            return SS_OK;
+        }
+    return SS_ENOTFOUND;
+}
+
+static int is_neuron_pop(const struct pop *p)
+{
+    return p->kind == SS_POP_LIF || p->kind == SS_POP_DPI;
+}
+
+int ss_network_connect(ss_network *net, size_t pre, size_t post, size_t nsyn,
+                       const size_t *pre_idx, const size_t *post_idx, const double *weight,
+                       const double *delay, ss_error *err)
+{
+    if (net->ready)
+        return ss_error_set(err, SS_EINVAL, "network: connections must be made before the run");
+    if (pre >= net->npops || post >= net->npops)
+        return ss_error_set(err, SS_EINVAL, "network: no such population");
+    if (!is_neuron_pop(&net->pops[post]))
+        return ss_error_set(err, SS_EINVAL, "network: '%s' is a spike source; it takes no input",
+                            net->pops[post].name);
+    if (net->nsyn + nsyn > net->capsyn) {
+        size_t cap = net->capsyn ? net->capsyn : 1024;
+        while (cap < net->nsyn + nsyn)
+            cap *= 2;
+        struct syn *s = realloc(net->syns, cap * sizeof *s);
+        if (!s)
+            return ss_error_set(err, SS_ENOMEM, "out of memory for %zu synapses", cap);
+        net->syns = s;
+        net->capsyn = cap;
+    }
+    const struct pop *a = &net->pops[pre], *b = &net->pops[post];
+    for (size_t k = 0; k < nsyn; k++) {
+        if (pre_idx[k] >= a->n || post_idx[k] >= b->n)
+            return ss_error_set(err, SS_EINVAL, "network: synapse %zu (%zu -> %zu) is out of range",
+                                k, pre_idx[k], post_idx[k]);
+        if (!isfinite(weight[k]) || !(delay[k] >= 0) || !isfinite(delay[k]))
+            return ss_error_set(err, SS_EINVAL, "network: synapse %zu has weight %g, delay %g", k,
+                                weight[k], delay[k]);
+        struct syn *s = &net->syns[net->nsyn + k];
+        s->pre = a->gid0 + pre_idx[k];
+        s->post = b->gid0 + post_idx[k];
+        s->w = weight[k];
+        s->delay = delay[k];
+    }
+    net->nsyn += nsyn;
+    return SS_OK;
+}
+
+int ss_network_connect_crossbar(ss_network *net, size_t pre, size_t post,
+                                const ss_crossbar_spec *spec, const double *g, double v_read,
+                                double t_read, double delay, ss_error *err)
+{
+    if (pre >= net->npops || post >= net->npops)
+        return ss_error_set(err, SS_EINVAL, "network: no such population");
+    const struct pop *a = &net->pops[pre], *b = &net->pops[post];
+    if (spec->rows != a->n || spec->cols != b->n)
+        return ss_error_set(err, SS_EINVAL,
+                            "network: a %zu x %zu crossbar cannot connect '%s' (%zu) to '%s' (%zu)",
+                            spec->rows, spec->cols, a->name, a->n, b->name, b->n);
+    if (!is_neuron_pop(b))
+        return ss_error_set(err, SS_EINVAL, "network: '%s' is a spike source", b->name);
+    if (!isfinite(v_read) || !(t_read > 0) || !isfinite(t_read))
+        return ss_error_set(err, SS_EINVAL, "network: read pulse needs finite v_read, t_read > 0");
+    double tau_syn = b->kind == SS_POP_LIF ? b->lif.tau_syn : b->dpi.tau_syn;
+    size_t n = spec->rows, m = spec->cols;
+    ss_crossbar *xb = ss_crossbar_alloc(spec, err);
+    if (!xb)
+        return err ? err->code : SS_EINVAL;
+    double *v = calloc(n, sizeof *v), *iout = malloc(m * sizeof *iout);
+    size_t *pi = malloc(n * m * sizeof *pi), *po = malloc(n * m * sizeof *po);
+    double *w = malloc(n * m * sizeof *w), *d = malloc(n * m * sizeof *d);
+    int rc = (!v || !iout || !pi || !po || !w || !d) ? ss_error_set(err, SS_ENOMEM, "out of memory")
+                                                     : SS_OK;
+    /* one read per row: the crossbar is linear, so rows superpose */
+    for (size_t i = 0; i < n && !rc; i++) {
+        v[i] = v_read;
+        rc = ss_crossbar_dc(xb, g, v, iout, err);
+        v[i] = 0;
+        for (size_t j = 0; j < m && !rc; j++) {
+            size_t k = i * m + j;
+            pi[k] = i;
+            po[k] = j;
+            w[k] = iout[j] * t_read / tau_syn;
+            d[k] = delay;
+        }
+    }
+    if (!rc)
+        rc = ss_network_connect(net, pre, post, n * m, pi, po, w, d, err);
+    ss_crossbar_free(xb);
+    free(v);
+    free(iout);
+    free(pi);
+    free(po);
+    free(w);
+    free(d);
+    return rc;
+}
+
+int ss_network_record_state(ss_network *net, size_t pop, const size_t *idx, size_t n, double dt,
+                            ss_error *err)
+{
+    if (pop >= net->npops || !is_neuron_pop(&net->pops[pop]))
+        return ss_error_set(err, SS_EINVAL, "network: population %zu has no state", pop);
+    if (!(dt > 0))
+        return ss_error_set(err, SS_EINVAL, "network: sampling interval must be positive");
+    struct sample *s = realloc(net->samples, (net->nsamples + n) * sizeof *s);
+    if (!s)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    net->samples = s;
+    for (size_t k = 0; k < n; k++) {
+        if (idx[k] >= net->pops[pop].n)
+            return ss_error_set(err, SS_EINVAL, "network: no neuron %zu in '%s'", idx[k],
+                                net->pops[pop].name);
+        s[net->nsamples++] = (struct sample){pop, idx[k], dt};
+    }
+    return SS_OK;
+}
+
+/* ---- dynamics --------------------------------------------------------------- */
+
+static const struct pop *pop_of_gid(const ss_network *net, size_t gid)
+{
+    size_t lo = 0, hi = net->npops;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (net->pops[mid].gid0 <= gid)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return &net->pops[lo];
+}
+
+static void dpi_rhs(const ss_dpi_params *p, double bias, int ref, const double *y, double *dy)
+{
+    double imem = y[0], iahp = y[1], isyn = y[2], io = p->io;
+    int above = imem > io;
+    double itau = above ? p->itau : io, ith = above ? p->ith : io;
+    double ia = p->iagain / (1 + exp(-(imem - p->iath) / p->ianorm));
+    double iahp_c = above ? iahp : io, ia_c = above ? ia : 2 * io;
+    double iin = isyn + bias;
+    iin = iin < io ? io : (iin > 1.0 ? 1.0 : iin);
+    double tau = p->cmem * p->ut / (p->kappa * itau);
+    dy[0] = ref ? 0.0
+                : ((ith / itau) * (iin + ia_c - iahp_c) - ith - (1 + (iahp_c - ia_c) / itau) * imem) /
+                      (tau * (ith / (imem + io) + 1));
+    double ithahp = iahp > io ? p->ithahp : io;
+    double tauahp = p->cahp * p->ut / (p->kappa * p->itauahp);
+    double a = iahp > 1e-30 ? iahp : 1e-30;
+    dy[1] = (-ithahp - iahp + 2 * io * (iahp <= io)) / (tauahp * (ithahp / a + 1));
+    dy[2] = -isyn / p->tau_syn;
+}
+
+/* CVODE reports errors through its return flags; its messages are kept,
+ * never printed (the library does not print). */
+static void quiet(int code, const char *module, const char *function, char *msg, void *user)
+{
+    ss_network *net = user;
+    (void)module;
+    snprintf(net->solver_msg, sizeof net->solver_msg, "%s (%d): %s", function, code, msg);
+}
+
+static int rhs(sunrealtype t, N_Vector yv, N_Vector ydotv, void *user)
+{
+    ss_network *net = user;
+    const double *y = N_VGetArrayPointer(yv);
+    double *dy = N_VGetArrayPointer(ydotv);
+    (void)t;
+    for (size_t pp = 0; pp < net->npops; pp++) {
+        const struct pop *p = &net->pops[pp];
+        if (p->exact)
+            continue;
+        if (p->kind == SS_POP_LIF) {
+            const ss_lif_params *q = &p->lif;
+            for (size_t i = 0; i < p->n; i++) {
+                const double *s = y + p->soff + 3 * i;
+                double *d = dy + p->soff + 3 * i;
+                int ref = net->ref_until[p->gid0 + i] > net->step;
+                d[0] = ref ? 0.0 : (q->v_rest - s[0] + q->r_m * (s[1] + p->bias[i] - s[2])) / q->tau_m;
+                d[1] = -s[1] / q->tau_syn;
+                d[2] = (q->a * (s[0] - q->v_rest) - s[2]) / q->tau_w;
+            }
+        } else if (p->kind == SS_POP_DPI) {
+            for (size_t i = 0; i < p->n; i++)
+                dpi_rhs(&p->dpi, p->bias[i], net->ref_until[p->gid0 + i] > net->step,
+                        y + p->soff + 3 * i, dy + p->soff + 3 * i);
+        }
+    }
+    for (size_t k = 0; k < net->nstates; k++)
+        if (!isfinite(dy[k]))
+            return 1; /* recoverable: CVODE retries with a smaller step */
+    return 0;
+}
+
+static int roots(sunrealtype t, N_Vector yv, sunrealtype *g, void *user)
+{
+    ss_network *net = user;
+    const double *y = N_VGetArrayPointer(yv);
+    (void)t;
+    size_t k = 0;
+    /* A neuron that has spiked in this step is out of the search (+1) until
+     * its reset; otherwise one that only touches the threshold would leave
+     * its root function at zero, which CVODE cannot handle. */
+    for (size_t pp = 0; pp < net->npops; pp++) {
+        const struct pop *p = &net->pops[pp];
+        if (!is_neuron_pop(p) || p->exact)
+            continue;
+        double th = p->kind == SS_POP_LIF ? p->lif.v_th : p->dpi.ispkthr;
+        for (size_t i = 0; i < p->n; i++, k++)
+            g[k] = net->pending[p->gid0 + i] ? 1.0 : y[p->soff + 3 * i] - th;
+    }
+    return 0;
+}
+
+/* ---- preparing a run --------------------------------------------------------- */
+
+static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err)
+{
+    if (net->npops == 0)
+        return ss_error_set(err, SS_EINVAL, "network: no populations");
+    double h = opt->dt;
+    if (!(h > 0) || !isfinite(h))
+        return ss_error_set(err, SS_EINVAL, "network: the exchange step must be positive");
+    net->h = h;
+    net->rtol = opt->rtol > 0 ? opt->rtol : 1e-6;
+    net->seed = opt->seed;
+    size_t nn = net->nneurons;
+    /* synapses: delays in steps, CSR by presynaptic neuron */
+    net->out_off = calloc(nn + 1, sizeof *net->out_off);
+    net->out_tgt = malloc((net->nsyn ? net->nsyn : 1) * sizeof *net->out_tgt);
+    net->out_w = malloc((net->nsyn ? net->nsyn : 1) * sizeof *net->out_w);
+    net->out_d = malloc((net->nsyn ? net->nsyn : 1) * sizeof *net->out_d);
+    net->pending = calloc(nn, sizeof *net->pending);
+    net->tspike = calloc(nn, sizeof *net->tspike);
+    net->ref_until = calloc(nn, sizeof *net->ref_until);
+    if (!net->out_off || !net->out_tgt || !net->out_w || !net->out_d ||
+        !net->pending || !net->tspike || !net->ref_until)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    net->dmax = 1;
+    for (size_t k = 0; k < net->nsyn; k++) {
+        double delay = net->syns[k].delay;
+        if (delay / h > 100000)
+            return ss_error_set(err, SS_EINVAL, "network: delay %g s is over 100000 steps", delay);
+        long d = lround(delay / h);
+        if (d > net->dmax)
+            net->dmax = (int)d;
+        net->out_off[net->syns[k].pre + 1]++;
+    }
+    for (size_t g = 0; g < nn; g++)
+        net->out_off[g + 1] += net->out_off[g];
+    size_t *fill = calloc(nn, sizeof *fill);
+    if (!fill)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t k = 0; k < net->nsyn; k++) {
+        size_t at = net->out_off[net->syns[k].pre] + fill[net->syns[k].pre]++;
+        net->out_tgt[at] = net->syns[k].post;
+        long d = lround(net->syns[k].delay / h);
+        net->out_w[at] = net->syns[k].w;
+        net->out_d[at] = d < 1 ? 1 : (int)d; /* at least one exchange step */
+    }
+    free(fill);
+    free(net->syns);
+    net->syns = NULL;
+    net->capsyn = 0;
+    net->ring = calloc((size_t)(net->dmax + 2) * nn, sizeof *net->ring);
+    if (!net->ring)
+        return ss_error_set(err, SS_ENOMEM, "out of memory for the delay ring");
+    /* state layout: linear LIF populations are integrated exactly, the
+     * others by CVODE */
+    net->nstates = net->nxstates = 0;
+    for (size_t pp = 0; pp < net->npops; pp++) {
+        struct pop *p = &net->pops[pp];
+        if (!is_neuron_pop(p))
+            continue;
+        p->exact = p->kind == SS_POP_LIF && p->lif.a == 0;
+        size_t *count = p->exact ? &net->nxstates : &net->nstates;
+        p->soff = *count;
+        *count += 3 * p->n;
+        if (p->exact) {
+            const ss_lif_params *q = &p->lif;
+            p->em = exp(-h / q->tau_m);
+            p->es = exp(-h / q->tau_syn);
+            p->ew = exp(-h / q->tau_w);
+            p->cs = q->tau_syn != q->tau_m ? q->r_m * q->tau_syn / (q->tau_syn - q->tau_m) * (p->es - p->em)
+                                           : q->r_m * (h / q->tau_m) * p->em;
+            p->cw = q->tau_w != q->tau_m ? q->r_m * q->tau_w / (q->tau_w - q->tau_m) * (p->ew - p->em)
+                                         : q->r_m * (h / q->tau_m) * p->em;
+        }
+    }
+    net->isyn_ptr = calloc(nn, sizeof *net->isyn_ptr);
+    net->xstate = calloc(net->nxstates ? net->nxstates : 1, sizeof *net->xstate);
+    net->t_free = calloc(nn, sizeof *net->t_free);
+    if (!net->isyn_ptr || !net->xstate || !net->t_free)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    if (SUNContext_Create(SS_SUN_COMM_NULL, &net->ctx))
+        return ss_error_set(err, SS_ENOMEM, "SUNDIALS context");
+    size_t ns = net->nstates ? net->nstates : 1;
+    net->y = N_VNew_Serial((sunindextype)ns, net->ctx);
+    net->atol = N_VNew_Serial((sunindextype)ns, net->ctx);
+    if (!net->y || !net->atol)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    double *y = N_VGetArrayPointer(net->y), *at = N_VGetArrayPointer(net->atol);
+    y[0] = 0;
+    at[0] = 1;
+    net->nroots = 0;
+    for (size_t pp = 0; pp < net->npops; pp++) {
+        struct pop *p = &net->pops[pp];
+        p->rng = gsl_rng_alloc(gsl_rng_mt19937);
+        if (!p->rng)
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+        gsl_rng_set(p->rng, net->seed * 1000003UL + pp + 1);
+        if (p->kind == SS_POP_LIF && p->exact) {
+            for (size_t i = 0; i < p->n; i++) {
+                double *x = net->xstate + p->soff + 3 * i;
+                x[0] = p->lif.v_rest;
+                x[1] = x[2] = 0;
+                net->isyn_ptr[p->gid0 + i] = x + 1;
+            }
+        } else if (p->kind == SS_POP_LIF) {
+            double vs = fabs(p->lif.v_th - p->lif.v_reset), is = vs / p->lif.r_m;
+            for (size_t i = 0; i < p->n; i++) {
+                double *x = y + p->soff + 3 * i, *a = at + p->soff + 3 * i;
+                x[0] = p->lif.v_rest;
+                x[1] = x[2] = 0;
+                a[0] = net->rtol * vs;
+                a[1] = a[2] = net->rtol * is;
+                net->isyn_ptr[p->gid0 + i] = x + 1;
+            }
+            net->nroots += p->n;
+        } else if (p->kind == SS_POP_DPI) {
+            for (size_t i = 0; i < p->n; i++) {
+                double *x = y + p->soff + 3 * i, *a = at + p->soff + 3 * i;
+                x[0] = x[1] = p->dpi.io;
+                x[2] = 0;
+                a[0] = a[1] = a[2] = net->rtol * p->dpi.io;
+                net->isyn_ptr[p->gid0 + i] = x + 2;
+            }
+            net->nroots += p->n;
+        } else if (p->kind == SS_POP_POISSON || p->kind == SS_POP_REGULAR) {
+            p->next = malloc(p->n * sizeof *p->next);
+            if (!p->next)
+                return ss_error_set(err, SS_ENOMEM, "out of memory");
+            for (size_t i = 0; i < p->n; i++)
+                p->next[i] = p->kind == SS_POP_REGULAR
+                                 ? p->phase + (double)i * p->stagger
+                                 : (p->rate > 0 ? gsl_ran_exponential(p->rng, 1 / p->rate) : INFINITY);
+        }
+    }
+    net->root_gid = malloc((net->nroots ? net->nroots : 1) * sizeof *net->root_gid);
+    net->rootsfound = calloc(net->nroots ? net->nroots : 1, sizeof *net->rootsfound);
+    net->rootdir = malloc((net->nroots ? net->nroots : 1) * sizeof *net->rootdir);
+    if (!net->root_gid || !net->rootsfound || !net->rootdir)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t pp = 0, k = 0; pp < net->npops; pp++)
+        if (is_neuron_pop(&net->pops[pp]) && !net->pops[pp].exact)
+            for (size_t i = 0; i < net->pops[pp].n; i++) {
+                net->root_gid[k] = net->pops[pp].gid0 + i;
+                net->rootdir[k++] = 1;
+            }
+    if (net->nstates) {
+        net->cv = CVodeCreate(CV_ADAMS, net->ctx);
+        if (!net->cv || CVodeInit(net->cv, rhs, 0.0, net->y) ||
+            CVodeSVtolerances(net->cv, net->rtol, net->atol) || CVodeSetUserData(net->cv, net) ||
+            CVodeSetMaxNumSteps(net->cv, 1000000) || CVodeSetErrHandlerFn(net->cv, quiet, net))
+            return ss_error_set(err, SS_ENUMERIC, "CVODE could not be set up");
+        net->nls = SUNNonlinSol_FixedPoint(net->y, 0, net->ctx);
+        if (!net->nls || CVodeSetNonlinearSolver(net->cv, net->nls) ||
+            CVodeRootInit(net->cv, (int)net->nroots, roots) ||
+            CVodeSetRootDirection(net->cv, net->rootdir) || CVodeSetInitStep(net->cv, h))
+            return ss_error_set(err, SS_ENUMERIC, "CVODE could not be set up");
+    }
+    net->ready = 1;
+    return SS_OK;
+}
+
+/* ---- running ------------------------------------------------------------------ */
+
+static int record_spike(ss_network *net, double t, size_t gid)
+{
+    if (net->nsp == net->capsp) {
+        size_t cap = net->capsp ? 2 * net->capsp : 4096;
+        double *a = realloc(net->sp_t, cap * sizeof *a);
+        if (!a)
+            return SS_ENOMEM;
+        net->sp_t = a;
+        size_t *b = realloc(net->sp_gid, cap * sizeof *b);
+        if (!b)
+            return SS_ENOMEM;
+        net->sp_gid = b;
+        net->capsp = cap;
+    }
+    net->sp_t[net->nsp] = t;
+    net->sp_gid[net->nsp++] = gid;
+    /* deliver at the first exchange point at or after t + delay: a spike
+     * inside step k arrives at the end of step k + D */
+    size_t slots = (size_t)net->dmax + 2;
+    long first = t > net->step * net->h ? net->step + 1 : net->step;
+    for (size_t k = net->out_off[gid]; k < net->out_off[gid + 1]; k++) {
+        size_t slot = (size_t)(first + net->out_d[k]) % slots;
+        net->ring[slot * net->nneurons + net->out_tgt[k]] += net->out_w[k];
+    }
+    return SS_OK;
+}
+
+static int emit_sources(ss_network *net, double t0, double t1)
+{
+    for (size_t pp = 0; pp < net->npops; pp++) {
+        struct pop *p = &net->pops[pp];
+        if (p->kind == SS_POP_POISSON || p->kind == SS_POP_REGULAR) {
+            for (size_t i = 0; i < p->n; i++)
+                while (p->next[i] < t1) {
+                    if (p->next[i] >= t0 && record_spike(net, p->next[i], p->gid0 + i))
+                        return SS_ENOMEM;
+                    p->nspikes += p->next[i] >= t0;
+                    p->next[i] += p->kind == SS_POP_REGULAR ? 1 / p->rate
+                                                            : gsl_ran_exponential(p->rng, 1 / p->rate);
+                }
+        } else if (p->kind == SS_POP_TIMES) {
+            while (p->tpos < p->tcount && p->ttime[p->tpos] < t1) {
+                if (p->ttime[p->tpos] >= t0) {
+                    if (record_spike(net, p->ttime[p->tpos], p->gid0 + p->tid[p->tpos]))
+                        return SS_ENOMEM;
+                    p->nspikes++;
+                }
+                p->tpos++;
+            }
+        }
+    }
+    return SS_OK;
+}
+
+static int sample_states(ss_network *net, double t)
+{
+    const double *y = net->nstates ? N_VGetArrayPointer(net->y) : NULL;
+    for (size_t k = 0; k < net->nsamples; k++) {
+        const struct sample *s = &net->samples[k];
+        long every = lround(s->every / net->h);
+        if (every < 1)
+            every = 1;
+        if (net->step % every)
+            continue;
+        if (net->nst == net->capst) {
+            size_t cap = net->capst ? 2 * net->capst : 4096;
+            double *a = realloc(net->st_t, cap * sizeof *a), *b;
+            if (!a)
+                return SS_ENOMEM;
+            net->st_t = a;
+            if (!(b = realloc(net->st_v, cap * sizeof *b)))
+                return SS_ENOMEM;
+            net->st_v = b;
+            size_t *c = realloc(net->st_k, cap * sizeof *c);
+            if (!c)
+                return SS_ENOMEM;
+            net->st_k = c;
+            net->capst = cap;
+        }
+        const struct pop *p = &net->pops[s->pop];
+        net->st_t[net->nst] = t;
+        net->st_v[net->nst] = (p->exact ? net->xstate : y)[p->soff + 3 * s->idx];
+        net->st_k[net->nst++] = k;
+    }
+    return SS_OK;
+}
+
+static void count_stats(ss_network *net)
+{
+    long v;
+    if (!net->cv)
+        return;
+    if (!CVodeGetNumSteps(net->cv, &v))
+        net->steps += v;
+    if (!CVodeGetNumRhsEvals(net->cv, &v))
+        net->rhs_evals += v;
+}
+
+/* ---- exactly integrated LIF ----------------------------------------------------
+ * With a = 0 the LIF is linear between events, and over a time tau
+ *   v(tau) = v_inf + (v0 - v_inf) e^(-tau/tau_m) + A_s (e^(-tau/tau_syn) - e^(-tau/tau_m))
+ *                                                - A_w (e^(-tau/tau_w) - e^(-tau/tau_m))
+ * with v_inf = v_rest + r_m i_bias, A_s = r_m i_syn0 tau_syn/(tau_syn - tau_m) and
+ * A_w likewise (a limit of the same form when the time constants are equal). */
+
+static double lif_coef(double r, double tau_x, double tau_m, double t)
+{
+    double em = exp(-t / tau_m);
+    if (tau_x == tau_m)
+        return r * (t / tau_m) * em;
+    return r * tau_x / (tau_x - tau_m) * (exp(-t / tau_x) - em);
+}
+
+static double lif_v(const ss_lif_params *q, double vinf, const double *x, double t)
+{
+    return vinf + (x[0] - vinf) * exp(-t / q->tau_m) + lif_coef(q->r_m, q->tau_syn, q->tau_m, t) * x[1] -
+           lif_coef(q->r_m, q->tau_w, q->tau_m, t) * x[2];
+}
+
+/* Advances state x over time t (no threshold). */
+static void lif_advance(const ss_lif_params *q, double vinf, double *x, double t)
+{
+    x[0] = lif_v(q, vinf, x, t);
+    x[1] *= exp(-t / q->tau_syn);
+    x[2] *= exp(-t / q->tau_w);
+}
+
+/* First time in (0, t] at which v reaches the threshold, given v(t) >= v_th:
+ * bisection safeguarded secant on the closed form. */
+static double lif_crossing(const ss_lif_params *q, double vinf, const double *x, double t)
+{
+    double lo = 0, hi = t, flo = x[0] - q->v_th, fhi = lif_v(q, vinf, x, t) - q->v_th;
+    for (int it = 0; it < 100 && hi - lo > 1e-15 * (1 + t); it++) {
+        double m = flo < fhi ? lo - flo * (hi - lo) / (fhi - flo) : 0.5 * (lo + hi);
+        if (!(m > lo && m < hi) || it % 3 == 2)
+            m = 0.5 * (lo + hi);
+        double fm = lif_v(q, vinf, x, m) - q->v_th;
+        if (fm >= 0)
+            hi = m, fhi = fm;
+        else
+            lo = m, flo = fm;
+    }
+    return hi;
+}
+
+static int advance_exact(ss_network *net, struct pop *p, double t0, double t1)
+{
+    const ss_lif_params *q = &p->lif;
+    for (size_t i = 0; i < p->n; i++) {
+        size_t gid = p->gid0 + i;
+        double *x = net->xstate + p->soff + 3 * i, t = t0;
+        double vinf = q->v_rest + q->r_m * p->bias[i];
+        if (net->t_free[gid] <= t0) {
+            /* the common case: a whole free step with the cached propagator */
+            double v1 = vinf + (x[0] - vinf) * p->em + p->cs * x[1] - p->cw * x[2];
+            if (v1 < q->v_th) {
+                x[0] = v1;
+                x[1] *= p->es;
+                x[2] *= p->ew;
+                continue;
+            }
+        }
+        while (t < t1) {
+            if (net->t_free[gid] > t) { /* refractory: v held, currents decay */
+                double te = fmin(net->t_free[gid], t1);
+                lif_advance(q, vinf, x, te - t);
+                x[0] = q->v_reset;
+                t = te;
+                continue;
+            }
+            double dt = t1 - t;
+            if (lif_v(q, vinf, x, dt) < q->v_th) {
+                lif_advance(q, vinf, x, dt);
+                break;
+            }
+            double tc = x[0] >= q->v_th ? 0 : lif_crossing(q, vinf, x, dt);
+            lif_advance(q, vinf, x, tc);
+            t += tc;
+            if (record_spike(net, t, gid))
+                return SS_ENOMEM;
+            p->nspikes++;
+            x[0] = q->v_reset;
+            x[2] += q->b;
+            net->t_free[gid] = t + q->t_ref;
+            if (q->t_ref == 0)
+                t = nextafter(t, INFINITY); /* no zero-length loop */
+        }
+    }
+    return SS_OK;
+}
+
+/* Applies everything that happens at the exchange point ending step k:
+ * resets, arriving inputs, ends of refractoriness.  Returns whether a state
+ * jumped or the dynamics changed (so the solver must restart). */
+static int exchange(ss_network *net)
+{
+    double *y = net->nstates ? N_VGetArrayPointer(net->y) : NULL;
+    int jumped = 0;
+    long next = net->step + 1;
+    size_t slots = (size_t)net->dmax + 2;
+    double *in = net->ring + (size_t)(next % (long)slots) * net->nneurons;
+    for (size_t pp = 0; pp < net->npops; pp++) {
+        struct pop *p = &net->pops[pp];
+        if (!is_neuron_pop(p))
+            continue;
+        if (p->exact) { /* only inputs: spikes and resets were handled exactly */
+            for (size_t i = 0; i < p->n; i++)
+                if (in[p->gid0 + i] != 0) {
+                    *net->isyn_ptr[p->gid0 + i] += in[p->gid0 + i];
+                    in[p->gid0 + i] = 0;
+                }
+            continue;
+        }
+        for (size_t i = 0; i < p->n; i++) {
+            size_t gid = p->gid0 + i;
+            double *s = y + p->soff + 3 * i;
+            if (net->pending[gid]) {
+                double tref = p->kind == SS_POP_LIF ? p->lif.t_ref : p->dpi.t_ref;
+                if (p->kind == SS_POP_LIF) {
+                    s[0] = p->lif.v_reset;
+                    s[2] += p->lif.b;
+                } else {
+                    s[0] = p->dpi.ireset;
+                    s[1] += p->dpi.iahp_jump;
+                }
+                /* held from the reset until the exchange point at or after
+                 * spike + t_ref */
+                net->ref_until[gid] = (long)ceil((net->tspike[gid] + tref) / net->h - 1e-9);
+                net->pending[gid] = 0;
+                jumped = 1;
+            }
+            if (net->ref_until[gid] == next) {
+                /* The dynamics switch back on.  Refractoriness really ended
+                 * `gap` before this exchange point: catch up with one Euler
+                 * step, so the quantisation error is O(h^2), not O(h). */
+                double tref = p->kind == SS_POP_LIF ? p->lif.t_ref : p->dpi.t_ref;
+                double gap = next * net->h - (net->tspike[gid] + tref), d[3];
+                if (gap > 0 && gap < net->h) {
+                    if (p->kind == SS_POP_LIF)
+                        d[0] = (p->lif.v_rest - s[0] + p->lif.r_m * (s[1] + p->bias[i] - s[2])) /
+                               p->lif.tau_m;
+                    else
+                        dpi_rhs(&p->dpi, p->bias[i], 0, s, d);
+                    s[0] += gap * d[0];
+                }
+                jumped = 1;
+            }
+            if (in[gid] != 0) {
+                *net->isyn_ptr[gid] += in[gid];
+                in[gid] = 0;
+                jumped = 1;
+            }
+        }
+    }
+    /* inputs to nothing (sources) are dropped */
+    memset(in, 0, net->nneurons * sizeof *in);
+    return jumped;
+}
+
+int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt, ss_error *err)
+{
+    static const ss_network_options defaults = SS_NETWORK_OPTIONS_DEFAULT;
+    int rc;
+    if (!opt)
+        opt = &defaults;
+    if (!net->ready && (rc = prepare(net, opt, err)))
+        return rc;
+    if (!(tstop >= net->t) || !isfinite(tstop))
+        return ss_error_set(err, SS_EINVAL, "network: tstop %g is before the current time %g",
+                            tstop, net->t);
+    double h = net->h, t_begin = net->t;
+    long last_report = -1;
+    while (net->t < tstop - 1e-12 * h) {
+        double t0 = net->step * h, t1 = (net->step + 1) * h;
+        if ((rc = sample_states(net, t0)))
+            return ss_error_set(err, rc, "out of memory");
+        if ((rc = emit_sources(net, t0, t1)))
+            return ss_error_set(err, rc, "out of memory");
+        for (size_t pp = 0; pp < net->npops; pp++)
+            if (net->pops[pp].exact && (rc = advance_exact(net, &net->pops[pp], t0, t1)))
+                return ss_error_set(err, rc, "out of memory");
+        if (net->cv) {
+            /* a neuron already at threshold (initial state) spikes now */
+            double *y = N_VGetArrayPointer(net->y);
+            for (size_t k = 0; k < net->nroots; k++) {
+                size_t gid = net->root_gid[k];
+                const struct pop *p = pop_of_gid(net, gid);
+                double v = y[p->soff + 3 * (gid - p->gid0)];
+                double th = p->kind == SS_POP_LIF ? p->lif.v_th : p->dpi.ispkthr;
+                if (v >= th && !net->pending[gid] && net->ref_until[gid] <= net->step) {
+                    net->pending[gid] = 1;
+                    net->tspike[gid] = t0;
+                    if ((rc = record_spike(net, t0, gid)))
+                        return ss_error_set(err, rc, "out of memory");
+                    ((struct pop *)p)->nspikes++;
+                }
+            }
+            CVodeSetStopTime(net->cv, t1);
+            double t = t0;
+            while (t < t1) {
+                int flag = CVode(net->cv, t1, net->y, &t, CV_NORMAL);
+                if (flag < 0)
+                    return ss_error_set(err, SS_ENUMERIC, "network: CVODE failed at t = %g s: %s %s",
+                                        t, CVodeGetReturnFlagName(flag), net->solver_msg);
+                if (flag == CV_ROOT_RETURN) {
+                    CVodeGetRootInfo(net->cv, net->rootsfound);
+                    for (size_t k = 0; k < net->nroots; k++) {
+                        size_t gid = net->root_gid[k];
+                        if (net->rootsfound[k] <= 0 || net->pending[gid] ||
+                            net->ref_until[gid] > net->step)
+                            continue;
+                        net->pending[gid] = 1;
+                        net->tspike[gid] = t;
+                        if ((rc = record_spike(net, t, gid)))
+                            return ss_error_set(err, rc, "out of memory");
+                        ((struct pop *)pop_of_gid(net, gid))->nspikes++;
+                    }
+                }
+            }
+        }
+        int jumped = exchange(net);
+        net->step++;
+        net->t = t1;
+        if (net->cv && jumped) {
+            count_stats(net);
+            if (CVodeReInit(net->cv, t1, net->y))
+                return ss_error_set(err, SS_ENUMERIC, "network: CVODE restart failed");
+            net->restarts++;
+        }
+        if (opt->progress) {
+            long pct = (long)(100 * (net->t - t_begin) / (tstop - t_begin));
+            if (pct != last_report) {
+                last_report = pct;
+                if (opt->progress(opt->user, net->t, tstop, net->nsp))
+                    return ss_error_set(err, SS_EINVAL, "network: stopped at t = %g s", net->t);
+            }
+        }
+    }
+    return SS_OK;
+}
+
+double ss_network_time(const ss_network *net) { return net->t; }
+size_t ss_network_nspikes(const ss_network *net) { return net->nsp; }
+
+void ss_network_spike(const ss_network *net, size_t k, double *t, size_t *pop, size_t *idx)
+{
+    const struct pop *p = pop_of_gid(net, net->sp_gid[k]);
+    *t = net->sp_t[k];
+    *pop = (size_t)(p - net->pops);
+    *idx = net->sp_gid[k] - p->gid0;
+}
+
+size_t ss_network_pop_spikes(const ss_network *net, size_t pop)
+{
+    return pop < net->npops ? net->pops[pop].nspikes : 0;
+}
+
+void ss_network_stats(const ss_network *net, long *steps, long *rhs_evals, long *restarts)
+{
+    long s = net->steps, r = net->rhs_evals, v;
+    if (net->cv && !CVodeGetNumSteps(net->cv, &v))
+        s += v;
+    if (net->cv && !CVodeGetNumRhsEvals(net->cv, &v))
+        r += v;
+    *steps = s;
+    *rhs_evals = r;
+    *restarts = net->restarts;
+}
+
+/* ---- files ---------------------------------------------------------------------- */
+
+static const ss_network *order_net;
+static int by_spike(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    double x = order_net->sp_t[i], y = order_net->sp_t[j];
+    if (x != y)
+        return (x > y) - (x < y);
+    return (i > j) - (i < j);
+}
+
+int ss_network_write_spikes(const ss_network *net, const char *path, ss_error *err)
+{
+    size_t *order = malloc((net->nsp ? net->nsp : 1) * sizeof *order);
+    if (!order)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t k = 0; k < net->nsp; k++)
+        order[k] = k;
+    order_net = net;
+    qsort(order, net->nsp, sizeof *order, by_spike);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        free(order);
+        return ss_error_set(err, SS_EIO, "%s: cannot write", path);
+    }
+    fputs("t,population,index\n", f);
+    for (size_t k = 0; k < net->nsp; k++) {
+        double t;
+        size_t pop, idx;
+        ss_network_spike(net, order[k], &t, &pop, &idx);
+        fprintf(f, "%.17g,%s,%zu\n", t, net->pops[pop].name, idx);
+    }
+    free(order);
+    if (fclose(f))
+        return ss_error_set(err, SS_EIO, "%s: write error", path);
+    return SS_OK;
+}
+
+int ss_network_write_states(const ss_network *net, const char *path, ss_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return ss_error_set(err, SS_EIO, "%s: cannot write", path);
+    fputs("t,population,index,value\n", f);
+    for (size_t k = 0; k < net->nst; k++) {
+        const struct sample *s = &net->samples[net->st_k[k]];
+        fprintf(f, "%.17g,%s,%zu,%.17g\n", net->st_t[k], net->pops[s->pop].name, s->idx,
+                net->st_v[k]);
+    }
+    if (fclose(f))
+        return ss_error_set(err, SS_EIO, "%s: write error", path);
+    return SS_OK;
+}
+
+int ss_network_write_summary(const ss_network *net, const char *path, double seconds,
+                             ss_error *err)
+{
+    FILE *f = fopen(path, "w");
+    long steps, rhs_evals, restarts;
+    if (!f)
+        return ss_error_set(err, SS_EIO, "%s: cannot write", path);
+    ss_network_stats(net, &steps, &rhs_evals, &restarts);
+    fprintf(f, "{\n  \"t\": %.17g,\n  \"dt\": %.17g,\n  \"spikes\": %zu,\n  \"populations\": [\n",
+            net->t, net->h, net->nsp);
+    for (size_t p = 0; p < net->npops; p++) {
+        static const char *const kinds[] = {"lif", "dpi", "poisson", "regular", "times"};
+        const struct pop *q = &net->pops[p];
+        double rate = net->t > 0 ? (double)q->nspikes / ((double)q->n * net->t) : 0;
+        fprintf(f, "    {\"name\": \"%s\", \"kind\": \"%s\", \"n\": %zu, \"spikes\": %zu, "
+                   "\"rate\": %.17g}%s\n",
+                q->name, kinds[q->kind], q->n, q->nspikes, rate, p + 1 < net->npops ? "," : "");
+    }
+    fprintf(f, "  ],\n  \"solver\": {\"steps\": %ld, \"rhs_evals\": %ld, \"restarts\": %ld},\n"
+               "  \"seconds\": %.6g\n}\n",
+            steps, rhs_evals, restarts, seconds);
+    if (fclose(f))
+        return ss_error_set(err, SS_EIO, "%s: write error", path);
+    return SS_OK;
+}

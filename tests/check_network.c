@@ -1,0 +1,190 @@
+/* check_network.c: spiking networks against closed forms. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cosim/ss_cosim.h"
+#include "tests/ss_test.h"
+
+/* Regular firing of a LIF on a constant current:
+ * ISI = t_ref + tau_m ln((R I - (v_reset - v_rest)) / (R I - (v_th - v_rest))). */
+static double lif_isi(const ss_lif_params *p, double i)
+{
+    double ri = p->r_m * i;
+    return p->t_ref + p->tau_m * log((ri - (p->v_reset - p->v_rest)) / (ri - (p->v_th - p->v_rest)));
+}
+
+static void run_single(const ss_lif_params *p, double tstop, double *first, double *isi, size_t *n)
+{
+    ss_error err;
+    ss_network *net = ss_network_alloc(&err);
+    size_t pop;
+    ck_assert_int_eq(ss_network_add_lif(net, "n", 1, p, &pop, &err), SS_OK);
+    ck_assert_msg(ss_network_run(net, tstop, NULL, &err) == SS_OK, "%s", err.msg);
+    *n = ss_network_nspikes(net);
+    ck_assert_uint_gt(*n, 2);
+    double t0, t1;
+    size_t a, b;
+    ss_network_spike(net, 0, &t0, &a, &b);
+    ss_network_spike(net, *n - 1, &t1, &a, &b);
+    *first = t0;
+    *isi = (t1 - t0) / (double)(*n - 1);
+    ss_network_free(net);
+}
+
+START_TEST(lif_exact_spike_times)
+{
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    p.i_bias = 0.2385e-9;
+    p.v_reset = -65e-3; /* reset differs from rest */
+    double first, isi;
+    size_t n;
+    run_single(&p, 1.0, &first, &isi, &n);
+    ck_assert_double_eq_tol(isi, lif_isi(&p, p.i_bias), 1e-9);
+    /* the first spike starts from v_rest, without refractoriness */
+    double ri = p.r_m * p.i_bias;
+    ck_assert_double_eq_tol(first, p.tau_m * log(ri / (ri - (p.v_th - p.v_rest))), 1e-9);
+}
+END_TEST
+
+START_TEST(lif_cvode_path)
+{
+    /* a != 0 takes the CVODE path; a tiny a barely changes the answer */
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    p.i_bias = 0.3e-9;
+    p.a = 1e-16;
+    double first, isi;
+    size_t n;
+    run_single(&p, 0.5, &first, &isi, &n);
+    ck_assert_msg(fabs(isi - lif_isi(&p, p.i_bias)) < 1e-4 * isi, "isi %.9g vs %.9g", isi,
+                  lif_isi(&p, p.i_bias));
+}
+END_TEST
+
+/* One input spike through a synapse: the PSP of a current-based exponential
+ * synapse, v(t) - v_rest = R w tau_s/(tau_s - tau_m) (e^-t/tau_s - e^-t/tau_m),
+ * sampled and compared, and the jump comes from a crossbar read. */
+START_TEST(psp_through_crossbar)
+{
+    ss_error err;
+    ss_network *net = ss_network_alloc(&err);
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    size_t src, post, id = 0;
+    double ts = 1.23e-3, g[2] = {10e-6, 20e-6}, v_read = 0.1, t_read = 50e-9;
+    ck_assert_int_eq(ss_network_add_times(net, "in", 1, &id, &ts, 1, &src, &err), SS_OK);
+    ck_assert_int_eq(ss_network_add_lif(net, "out", 2, &p, &post, &err), SS_OK);
+    ss_crossbar_spec spec = {1, 2, 0, 0, 0};
+    ck_assert_msg(ss_network_connect_crossbar(net, src, post, &spec, g, v_read, t_read, 1e-3, &err) ==
+                      SS_OK, "%s", err.msg);
+    size_t idx[2] = {0, 1};
+    ck_assert_int_eq(ss_network_record_state(net, post, idx, 2, 1e-4, &err), SS_OK);
+    ck_assert_int_eq(ss_network_run(net, 50e-3, NULL, &err), SS_OK);
+    const char *dir = ss_test_tmpdir();
+    char path[600];
+    snprintf(path, sizeof path, "%s/states.csv", dir);
+    ck_assert_int_eq(ss_network_write_states(net, path, &err), SS_OK);
+    FILE *f = fopen(path, "r");
+    char line[256];
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "t,population,index,value\n");
+    /* arrival: first exchange point at or after ts + delay */
+    double ta = ceil((ts + 1e-3) / 1e-4 - 1e-9) * 1e-4, maxerr = 0;
+    int rows = 0;
+    double t, v;
+    size_t k;
+    while (fscanf(f, "%lf,out,%zu,%lf", &t, &k, &v) == 3) {
+        double w = g[k] * v_read * t_read / p.tau_syn, want = p.v_rest;
+        if (t > ta + 1e-12) {
+            double u = t - ta;
+            want += p.r_m * w * p.tau_syn / (p.tau_syn - p.tau_m) *
+                    (exp(-u / p.tau_syn) - exp(-u / p.tau_m));
+        }
+        maxerr = fmax(maxerr, fabs(v - want));
+        rows++;
+    }
+    fclose(f);
+    ck_assert_int_eq(rows, 2 * 500);
+    ck_assert_msg(maxerr < 1e-12, "PSP error %g V", maxerr);
+    ss_network_free(net);
+}
+END_TEST
+
+START_TEST(dpi_fi_monotonic)
+{
+    ss_error err;
+    ss_network *net = ss_network_alloc(&err);
+    ss_dpi_params p = SS_DPI_DEFAULTS;
+    size_t pop;
+    double bias[4] = {8e-9, 16e-9, 32e-9, 64e-9}; /* rheobase is 4-8 nA here */
+    ck_assert_int_eq(ss_network_add_dpi(net, "dpi", 4, &p, &pop, &err), SS_OK);
+    ck_assert_int_eq(ss_network_set_bias(net, pop, bias, &err), SS_OK);
+    ck_assert_msg(ss_network_run(net, 0.5, NULL, &err) == SS_OK, "%s", err.msg);
+    size_t count[4] = {0};
+    for (size_t k = 0; k < ss_network_nspikes(net); k++) {
+        double t;
+        size_t a, i;
+        ss_network_spike(net, k, &t, &a, &i);
+        count[i]++;
+    }
+    ck_assert_uint_gt(count[0], 0);
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(count[i + 1] > count[i], "f-I not increasing: %zu %zu %zu %zu", count[0],
+                      count[1], count[2], count[3]);
+    ss_network_free(net);
+}
+END_TEST
+
+START_TEST(poisson_rate)
+{
+    ss_error err;
+    ss_network *net = ss_network_alloc(&err);
+    size_t pop;
+    ck_assert_int_eq(ss_network_add_poisson(net, "p", 200, 20.0, &pop, &err), SS_OK);
+    ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
+    o.seed = 7;
+    ck_assert_int_eq(ss_network_run(net, 2.0, &o, &err), SS_OK);
+    double mean = 200 * 20.0 * 2.0, got = (double)ss_network_pop_spikes(net, pop);
+    ck_assert_msg(fabs(got - mean) < 4 * sqrt(mean), "%g spikes, expected %g", got, mean);
+    ss_network_free(net);
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+    ss_error err;
+    ss_network *net = ss_network_alloc(&err);
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    size_t pop, src;
+    p.tau_m = -1;
+    ck_assert_int_eq(ss_network_add_lif(net, "n", 3, &p, &pop, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "tau_m"));
+    p.tau_m = 20e-3;
+    ck_assert_int_eq(ss_network_add_lif(net, "n", 3, &p, &pop, &err), SS_OK);
+    ck_assert_int_eq(ss_network_add_lif(net, "n", 3, &p, &pop, &err), SS_EINVAL);
+    ck_assert_int_eq(ss_network_add_poisson(net, "p", 2, -5, &src, &err), SS_EINVAL);
+    ck_assert_int_eq(ss_network_add_poisson(net, "p", 2, 5, &src, &err), SS_OK);
+    size_t a = 0, b = 3;
+    double w = 1e-12, d = 1e-3;
+    ck_assert_int_eq(ss_network_connect(net, src, pop, 1, &a, &b, &w, &d, &err), SS_EINVAL);
+    ck_assert_int_eq(ss_network_connect(net, pop, src, 1, &a, &a, &w, &d, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "spike source"));
+    ck_assert_int_eq(ss_network_run(net, -1, NULL, &err), SS_EINVAL);
+    ss_network_free(net);
+}
+END_TEST
+
+Suite *network_suite(void)
+{
+    Suite *s = suite_create("network");
+    TCase *tc = tcase_create("network");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, lif_exact_spike_times);
+    tcase_add_test(tc, lif_cvode_path);
+    tcase_add_test(tc, psp_through_crossbar);
+    tcase_add_test(tc, dpi_fi_monotonic);
+    tcase_add_test(tc, poisson_rate);
+    tcase_add_test(tc, bad_input);
+    suite_add_tcase(s, tc);
+    return s;
+}
