@@ -11,7 +11,9 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 int cmd_spice(int argc, char **argv);
 int cmd_crossbar(int argc, char **argv);
 int cmd_netlist(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_device(int argc, char **argv);
 
 /* Prints "smallsim: <message>" to stderr. */
 void cli_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -18,7 +18,9 @@ static const struct cmd commands[] = {
     {"spice", cmd_spice, "run ngspice netlists through the shared library (spice run)"},
     {"crossbar", cmd_crossbar, "solve memristive crossbars with line resistance (crossbar dc)"},
     {"netlist", cmd_netlist, "generate ngspice netlists (netlist crossbar)"},
+    {"run", cmd_run, "run a network experiment file (YAML): spikes, states, plots"},
     {"sweep", cmd_sweep, "batch parameter sweeps, Monte Carlo and corners on a worker pool"},
+    {"device", cmd_device, "memristor models: list, I-V transients, ngspice subcircuits"},
 };
 
 static void usage(FILE *out)

@@ -375,5 +375,44 @@ int ss_devsim_write_csv(const ss_devsim_trace *tr, const char *path, ss_error *e
  * opt->max_step (or period/2000).  No .control block. */
 int ss_devsim_netlist(const ss_device *d, const ss_wave *w, const ss_devsim_options *opt,
                       ss_buf *out, ss_error *err);
+/* Runs that deck on `eng` and samples ngspice's solution (linearly
+ * interpolated) at the same opt->points times as ss_devsim_run, so the two
+ * traces compare point by point.  tr->steps is ngspice's number of time
+ * points. */
+int ss_devsim_run_spice(ss_engine *eng, const ss_device *d, const ss_wave *w,
+                        const ss_devsim_options *opt, ss_devsim_trace *tr, ss_error *err);
+/* Root mean square of a - b over n points divided by the range (max - min)
+ * of b (the plain RMS if b is constant). */
+double ss_devsim_nrmse(const double *a, const double *b, size_t n);
+/* ==== end of Part 2 ======================================================== */
+
+/* ---- experiment files ------------------------------------------------------
+ * A YAML file describing a network run:
+ *   duration: 1.0            # s
+ *   dt: 1e-4                 # exchange step = minimum delay (s)
+ *   seed: 1
+ *   populations:
+ *     - {name: in, kind: poisson, n: 100, rate: 20}      # also regular, times
+ *     - {name: exc, kind: lif, n: 100, params: {tau_m: 20m}, bias: {uniform: [0.19n, 0.21n]}}
+ *   projections:
+ *     - {from: in, to: exc, kind: random, indegree: 10, weight: 10p, delay: 1m}
+ *     - {from: in, to: exc, kind: crossbar, g: {lognormal: [10u, 0.3]}, rwire: 2,
+ *        v_read: 0.1, t_read: 50n}
+ *   record:
+ *     states: [{population: exc, neurons: [0, 1], dt: 1e-4}]
+ * Numbers take SPICE suffixes.  Values may be distributions ({uniform:
+ * [lo, hi]}, {normal: [mean, sd]}, {lognormal: [median, sigma]}) or
+ * {file: path} (relative to the experiment file).  Errors read
+ * "file:line: what is wrong". */
+typedef struct ss_experiment {
+    double duration, dt, rtol;
+    unsigned long seed;
+} ss_experiment;
+#define SS_EXPERIMENT_DEFAULTS {1.0, 1e-4, 1e-6, 1}
+
+/* Reads `path` and builds the network (*net, caller frees).  seed >= 0
+ * replaces the file's seed (connectivity and sampled values depend on it). */
+int ss_experiment_load(const char *path, long seed, ss_network **net, ss_experiment *exp,
+                       ss_error *err);
 
 #endif

@@ -174,6 +174,71 @@ START_TEST(bad_input)
 }
 END_TEST
 
+static void expect_yaml_error(const char *text, const char *where, const char *what)
+{
+    const char *dir = ss_test_tmpdir();
+    const char *path = ss_test_write(dir, "exp.yaml", text);
+    ss_network *net = NULL;
+    ss_experiment exp;
+    ss_error err = {0, ""};
+    ck_assert_int_ne(ss_experiment_load(path, -1, &net, &exp, &err), SS_OK);
+    ck_assert_ptr_null(net);
+    ck_assert_msg(strstr(err.msg, where) && strstr(err.msg, what), "message '%s' lacks '%s' / '%s'",
+                  err.msg, where, what);
+}
+
+START_TEST(experiment_errors)
+{
+    expect_yaml_error("duration: 1\npopulations:\n  - {name: a, kind: lif, n: 2, rat: 3}\n",
+                      "exp.yaml:3:", "unknown key 'rat'");
+    expect_yaml_error("duration: x\npopulations: []\n", "exp.yaml:1:", "'duration' must be a number");
+    expect_yaml_error("populations:\n  - {name: a, kind: lif, n: 2}\nprojections:\n"
+                      "  - {from: a, to: b, kind: all, weight: 1p}\n",
+                      "exp.yaml:4:", "no population called 'b'");
+    expect_yaml_error("populations:\n  - {name: a, kind: blob, n: 2}\n", "exp.yaml:2:",
+                      "unknown population kind 'blob'");
+    expect_yaml_error("populations:\n  - {name: a, kind: lif, n: 2.5}\n", "exp.yaml:2:",
+                      "whole number");
+    expect_yaml_error("populations: [\n", "exp.yaml:", "");
+    expect_yaml_error("populations:\n  - {name: a, kind: lif, n: 2, params: {tau_m: -1}}\n",
+                      "exp.yaml:2:", "tau_m");
+    expect_yaml_error("populations:\n  - {name: a, kind: lif, n: 2, bias: {gamma: [1, 2]}}\n",
+                      "exp.yaml:2:", "unknown distribution 'gamma'");
+}
+END_TEST
+
+/* The experiment file and the library calls give the same network. */
+START_TEST(experiment_run)
+{
+    const char *dir = ss_test_tmpdir();
+    const char *path = ss_test_write(dir, "exp.yaml",
+                                     "duration: 200m\ndt: 1e-4\nseed: 5\npopulations:\n"
+                                     "  - {name: n, kind: lif, n: 3, bias: 0.3n}\n"
+                                     "record:\n  states: [{population: n, neurons: [1], dt: 1m}]\n");
+    ss_network *net;
+    ss_experiment exp;
+    ss_error err;
+    ck_assert_msg(ss_experiment_load(path, -1, &net, &exp, &err) == SS_OK, "%s", err.msg);
+    ck_assert_double_eq(exp.duration, 0.2);
+    ck_assert_uint_eq(exp.seed, 5);
+    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL};
+    ck_assert_int_eq(ss_network_run(net, exp.duration, &o, &err), SS_OK);
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    double isi = lif_isi(&p, 0.3e-9), first = isi - p.t_ref;
+    size_t want = 1 + (size_t)floor((0.2 - first) / isi);
+    ck_assert_uint_eq(ss_network_pop_spikes(net, 0), 3 * want);
+    ss_network_free(net);
+    /* and through the program */
+    static char out[8192];
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s run exp.yaml -o res -q && head -1 res/spikes.csv && "
+                                "grep -c ',n,' res/spikes.csv && test -s res/summary.json",
+                                dir, ss_test_program()), 0);
+    char expect[64];
+    snprintf(expect, sizeof expect, "t,population,index\n%zu\n", 3 * want);
+    ck_assert_str_eq(out, expect);
+}
+END_TEST
+
 Suite *network_suite(void)
 {
     Suite *s = suite_create("network");
@@ -185,6 +250,8 @@ Suite *network_suite(void)
     tcase_add_test(tc, dpi_fi_monotonic);
     tcase_add_test(tc, poisson_rate);
     tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, experiment_errors);
+    tcase_add_test(tc, experiment_run);
     suite_add_tcase(s, tc);
     return s;
 }

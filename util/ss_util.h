@@ -107,4 +107,12 @@ double ss_util_cpu_time(void);
 /* Resident set size of this process in kB (from /proc/self/status), or -1. */
 long ss_util_rss_kb(void);
 
+/* ---- plots ------------------------------------------------------------- */
+
+/* Runs gnuplot (found on PATH; no shell) with `script` on its standard
+ * input and waits for it.  The script sets its own terminal and output
+ * file.  Fails with SS_EIO naming gnuplot's first error line, or saying
+ * that gnuplot is missing. */
+int ss_util_gnuplot(const char *script, ss_error *err);
+
 #endif

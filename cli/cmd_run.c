@@ -1,0 +1,174 @@
+/* cmd_run.c: `smallsim run EXPERIMENT.yaml`: a network experiment from a
+ * human-written file, with progress, CSV and JSON results, and plots. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cosim/ss_cosim.h"
+
+static const char run_usage[] =
+    "usage: smallsim run EXPERIMENT.yaml [-o OUTDIR] [--seed S] [--tstop T] [-q]\n"
+    "\n"
+    "Builds the network an experiment file describes (populations, projections,\n"
+    "crossbars, stimuli, recordings; see docs/network.md) and runs it.  OUTDIR\n"
+    "(default: run-out) receives spikes.csv (t,population,index), states.csv (when\n"
+    "states are recorded), summary.json, raster.png and, with states, states.png.\n"
+    "\n"
+    "  --seed S     overrides the file's seed\n"
+    "  --tstop T    overrides the file's duration (s, SPICE numbers)\n"
+    "  -q, --quiet  no progress on stderr\n";
+
+struct progress_state {
+    double start, last;
+};
+
+/* Progress on a terminal, at most five times a second. */
+static int progress(void *user, double t, double tstop, size_t spikes)
+{
+    struct progress_state *ps = user;
+    double now = ss_util_now();
+    if (now - ps->last < 0.2 && t < tstop)
+        return 0;
+    ps->last = now;
+    fprintf(stderr, "\rsmallsim: run t = %.4g / %.4g s, %zu spikes, %.1f s elapsed   ", t, tstop,
+            spikes, now - ps->start);
+    if (t >= tstop)
+        fputc('\n', stderr);
+    return 0;
+}
+
+/* A raster with the populations stacked, one colour each; recorded states. */
+static int plots(const ss_network *net, const char *out, int states, ss_error *err)
+{
+    ss_buf s = SS_BUF_INIT;
+    size_t off = 0;
+    int rc = ss_buf_printf(&s,
+                           "set terminal pngcairo size 1000,600\nset output '%s/raster.png'\n"
+                           "set datafile separator ','\nset xlabel 'time (s)'\n"
+                           "set ylabel 'neuron'\nset title 'spike raster'\nset key outside\nplot ",
+                           out);
+    for (size_t p = 0; !rc && p < ss_network_npops(net); p++) {
+        const char *name = ss_network_pop_name(net, p);
+        rc = ss_buf_printf(&s,
+                           "%s'%s/spikes.csv' every ::1 using 1:(strcol(2) eq '%s' ? $3 + %zu : NaN) "
+                           "with dots lw 2 title '%s'",
+                           p ? ", " : "", out, name, off, name);
+        off += ss_network_pop_size(net, p);
+    }
+    if (!rc)
+        rc = ss_buf_add(&s, "\n", 1);
+    if (!rc && states)
+        rc = ss_buf_printf(&s,
+                           "set output '%s/states.png'\nset ylabel 'state (V or A)'\n"
+                           "set title 'recorded states'\nset key off\n"
+                           "plot '%s/states.csv' every ::1 using 1:4:3 with lines lc variable\n",
+                           out, out);
+    if (rc) {
+        ss_buf_release(&s);
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    rc = ss_util_gnuplot(s.data, err);
+    ss_buf_release(&s);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"tstop", required_argument, NULL, 't'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *out = "run-out";
+    double seed = -1, tstop = -1;
+    int quiet = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 's':
+            if (ss_util_parse_double(optarg, &seed) || seed < 0 || seed != floor(seed)) {
+                cli_msg("--seed: '%s' is not a whole number >= 0", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 't':
+            if (ss_util_parse_spice_number(optarg, &tstop) || !(tstop > 0)) {
+                cli_msg("--tstop: '%s' is not a positive time", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(run_usage, stdout); return CLI_OK;
+        default: fputs(run_usage, stderr); return CLI_USAGE;
+        }
+    }
+    if (optind + 1 != argc) {
+        cli_msg("run: one EXPERIMENT file expected");
+        fputs(run_usage, stderr);
+        return CLI_USAGE;
+    }
+    ss_error err = {0, ""};
+    ss_network *net = NULL;
+    ss_experiment exp;
+    int rc = ss_experiment_load(argv[optind], seed >= 0 ? (long)seed : -1, &net, &exp, &err);
+    if (rc)
+        return cli_fail(&err);
+    if (tstop > 0)
+        exp.duration = tstop;
+    struct stat st;
+    if (mkdir(out, 0777) && (stat(out, &st) || !S_ISDIR(st.st_mode))) {
+        ss_network_free(net);
+        cli_msg("cannot create '%s'", out);
+        return CLI_FAIL;
+    }
+    struct progress_state ps = {ss_util_now(), 0};
+    double start = ps.start;
+    ss_network_options opt = {exp.dt, exp.rtol, exp.seed,
+                              quiet || !isatty(2) ? NULL : progress, &ps};
+    rc = ss_network_run(net, exp.duration, &opt, &err);
+    double seconds = ss_util_now() - start;
+    char path[4096];
+    int states = 0;
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/spikes.csv", out);
+        rc = ss_network_write_spikes(net, path, &err);
+    }
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/states.csv", out);
+        rc = ss_network_write_states(net, path, &err);
+        FILE *f = fopen(path, "r");
+        char line[256];
+        states = f && fgets(line, sizeof line, f) && fgets(line, sizeof line, f);
+        if (f)
+            fclose(f);
+        if (!states)
+            remove(path);
+    }
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/summary.json", out);
+        rc = ss_network_write_summary(net, path, seconds, &err);
+    }
+    if (!rc) {
+        ss_error perr = {0, ""};
+        if (plots(net, out, states, &perr) && !quiet)
+            cli_msg("plots skipped: %s", perr.msg);
+        for (size_t p = 0; !quiet && p < ss_network_npops(net); p++)
+            fprintf(stderr, "smallsim: %-12s %8zu neurons %10zu spikes %8.2f Hz\n",
+                    ss_network_pop_name(net, p), ss_network_pop_size(net, p),
+                    ss_network_pop_spikes(net, p),
+                    (double)ss_network_pop_spikes(net, p) /
+                        ((double)ss_network_pop_size(net, p) * exp.duration));
+        if (!quiet)
+            fprintf(stderr, "smallsim: %.3g s simulated in %.2f s; results in %s/\n", exp.duration,
+                    seconds, out);
+    }
+    ss_network_free(net);
+    return rc ? cli_fail(&err) : CLI_OK;
+}

@@ -1,0 +1,471 @@
+/* experiment.c: human-written experiment files (YAML, read with libyaml)
+ * turned into a network, with "file:line: what is wrong" for every error. */
+#include "cosim/ss_cosim.h"
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+struct ctx {
+    yaml_document_t doc;
+    const char *path;
+    ss_error *err;
+    gsl_rng *rng;
+};
+
+static int line_of(const yaml_node_t *n)
+{
+    return n ? (int)n->start_mark.line + 1 : 0;
+}
+
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, const char *a, const char *b)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
+    return ss_error_set(c->err, SS_EPARSE, "%s:%d: %s", c->path, line_of(n), msg);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* Value of key `key` in mapping `map`, or NULL. */
+static yaml_node_t *get(struct ctx *c, yaml_node_t *map, const char *key)
+{
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        const char *k = scalar(yaml_document_get_node(&c->doc, p->key));
+        if (k && !strcmp(k, key))
+            return yaml_document_get_node(&c->doc, p->value);
+    }
+    return NULL;
+}
+
+/* Every key of `map` must be in `allowed` (a space-separated list). */
+static int check_keys(struct ctx *c, yaml_node_t *map, const char *what, const char *allowed)
+{
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return fail(c, map, "%s must be a mapping of keys to values", what, NULL);
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(&c->doc, p->key);
+        const char *k = scalar(kn);
+        char padded[256];
+        snprintf(padded, sizeof padded, " %s ", k ? k : "");
+        char list[512];
+        snprintf(list, sizeof list, " %s ", allowed);
+        if (!k || !strstr(list, padded)) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "unknown key '%s' in %s (expected one of: %s)", k ? k : "?",
+                     what, allowed);
+            return ss_error_set(c->err, SS_EPARSE, "%s:%d: %s", c->path, line_of(kn), msg);
+        }
+    }
+    return SS_OK;
+}
+
+static int number(struct ctx *c, yaml_node_t *n, const char *key, double *out)
+{
+    const char *s = scalar(n);
+    if (!s || ss_util_parse_spice_number(s, out))
+        return fail(c, n, "'%s' must be a number (got '%s')", key, s ? s : "a list or mapping");
+    return SS_OK;
+}
+
+static int opt_number(struct ctx *c, yaml_node_t *map, const char *key, double *out)
+{
+    yaml_node_t *n = get(c, map, key);
+    return n ? number(c, n, key, out) : SS_OK;
+}
+
+static int count(struct ctx *c, yaml_node_t *n, const char *key, size_t *out)
+{
+    double v;
+    int rc = number(c, n, key, &v);
+    if (rc)
+        return rc;
+    if (!(v >= 1) || v != floor(v) || v > 1e8)
+        return fail(c, n, "'%s' must be a whole number from 1 to 1e8 (got '%s')", key, scalar(n));
+    *out = (size_t)v;
+    return SS_OK;
+}
+
+/* A value or a distribution: 2.5e-9 | {uniform: [lo, hi]} | {normal: [mean, sd]}
+ * | {lognormal: [median, sigma]} | {file: path} (one value per line). */
+static int values(struct ctx *c, yaml_node_t *n, const char *key, size_t count_, double *out)
+{
+    if (n->type == YAML_SCALAR_NODE) {
+        double v;
+        int rc = number(c, n, key, &v);
+        for (size_t i = 0; !rc && i < count_; i++)
+            out[i] = v;
+        return rc;
+    }
+    if (n->type != YAML_MAPPING_NODE || n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
+        return fail(c, n, "'%s' must be a number or one of {uniform: [lo, hi]}, {normal: [mean, sd]}, "
+                          "{lognormal: [median, sigma]}, {file: path}%s", key, "");
+    yaml_node_pair_t *p = n->data.mapping.pairs.start;
+    yaml_node_t *kn = yaml_document_get_node(&c->doc, p->key), *vn = yaml_document_get_node(&c->doc, p->value);
+    const char *kind = scalar(kn);
+    if (kind && !strcmp(kind, "file")) {
+        const char *f = scalar(vn);
+        double *d;
+        size_t r, cols;
+        if (!f)
+            return fail(c, vn, "'%s: file' needs a file name%s", key, "");
+        char full[4096];
+        const char *slash = strrchr(c->path, '/');
+        if (f[0] != '/' && slash)
+            snprintf(full, sizeof full, "%.*s/%s", (int)(slash - c->path), c->path, f);
+        else
+            snprintf(full, sizeof full, "%s", f);
+        int rc = ss_util_read_matrix(full, 1, &d, &r, &cols, c->err);
+        if (rc)
+            return ss_error_prefix(c->err, "%s:%d", c->path, line_of(vn));
+        if (r * cols != count_) {
+            free(d);
+            char msg[128];
+            snprintf(msg, sizeof msg, "%zu values, %zu needed", r * cols, count_);
+            return fail(c, vn, "'%s': %s", f, msg);
+        }
+        memcpy(out, d, count_ * sizeof *out);
+        free(d);
+        return SS_OK;
+    }
+    double a, b;
+    if (!vn || vn->type != YAML_SEQUENCE_NODE || vn->data.sequence.items.top - vn->data.sequence.items.start != 2)
+        return fail(c, vn ? vn : n, "'%s: %s' needs two numbers, e.g. [1e-6, 1e-4]", key, kind);
+    yaml_node_t *an = yaml_document_get_node(&c->doc, vn->data.sequence.items.start[0]);
+    yaml_node_t *bn = yaml_document_get_node(&c->doc, vn->data.sequence.items.start[1]);
+    int rc = number(c, an, key, &a);
+    if (!rc)
+        rc = number(c, bn, key, &b);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < count_; i++) {
+        if (kind && !strcmp(kind, "uniform"))
+            out[i] = a + (b - a) * gsl_rng_uniform(c->rng);
+        else if (kind && !strcmp(kind, "normal"))
+            out[i] = a + b * gsl_ran_gaussian(c->rng, 1.0);
+        else if (kind && !strcmp(kind, "lognormal"))
+            out[i] = a * exp(b * gsl_ran_gaussian(c->rng, 1.0));
+        else
+            return fail(c, kn, "unknown distribution '%s' for '%s' (uniform, normal, lognormal, file)",
+                        kind ? kind : "?", key);
+    }
+    return SS_OK;
+}
+
+static const char *const lif_keys[] = {"tau_m", "v_rest", "v_reset", "v_th", "r_m", "tau_syn",
+                                       "t_ref", "i_bias", "a", "b", "tau_w"};
+static const char *const dpi_keys[] = {"cmem", "itau", "ith", "io", "ispkthr", "ireset",
+                                       "kappa", "ut", "iagain", "iath", "ianorm", "cahp",
+                                       "itauahp", "ithahp", "iahp_jump", "tau_syn", "t_ref", "i_bias"};
+
+static int params(struct ctx *c, yaml_node_t *map, int dpi, double *fields)
+{
+    const char *const *keys = dpi ? dpi_keys : lif_keys;
+    size_t nk = dpi ? sizeof dpi_keys / sizeof *dpi_keys : sizeof lif_keys / sizeof *lif_keys;
+    char allowed[512] = "";
+    for (size_t k = 0; k < nk; k++)
+        snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s", k ? " " : "", keys[k]);
+    int rc = check_keys(c, map, dpi ? "dpi params" : "lif params", allowed);
+    for (size_t k = 0; !rc && k < nk; k++)
+        rc = opt_number(c, map, keys[k], &fields[k]);
+    return rc;
+}
+
+static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
+{
+    int rc = check_keys(c, n, "a population",
+                        "name kind n rate phase stagger times params bias");
+    if (rc)
+        return rc;
+    yaml_node_t *name = get(c, n, "name"), *kind = get(c, n, "kind"), *nn = get(c, n, "n");
+    if (!scalar(name))
+        return fail(c, n, "a population needs a 'name'%s%s", NULL, NULL);
+    if (!scalar(kind))
+        return fail(c, n, "population '%s' needs a 'kind' (lif, dpi, poisson, regular, times)%s",
+                    scalar(name), NULL);
+    size_t size = 0, pop;
+    if (!nn)
+        return fail(c, n, "population '%s' needs 'n'%s", scalar(name), NULL);
+    if ((rc = count(c, nn, "n", &size)))
+        return rc;
+    const char *k = scalar(kind), *nm = scalar(name);
+    if (!strcmp(k, "lif") || !strcmp(k, "dpi")) {
+        int dpi = !strcmp(k, "dpi");
+        ss_lif_params lp = SS_LIF_DEFAULTS;
+        ss_dpi_params dp = SS_DPI_DEFAULTS;
+        yaml_node_t *pm = get(c, n, "params");
+        if (pm && (rc = params(c, pm, dpi, dpi ? &dp.cmem : &lp.tau_m)))
+            return rc;
+        rc = dpi ? ss_network_add_dpi(net, nm, size, &dp, &pop, c->err)
+                 : ss_network_add_lif(net, nm, size, &lp, &pop, c->err);
+        if (rc)
+            return ss_error_prefix(c->err, "%s:%d", c->path, line_of(n));
+        yaml_node_t *bias = get(c, n, "bias");
+        if (bias) {
+            double *b = malloc(size * sizeof *b);
+            if (!b)
+                return ss_error_set(c->err, SS_ENOMEM, "out of memory");
+            rc = values(c, bias, "bias", size, b);
+            if (!rc && (rc = ss_network_set_bias(net, pop, b, c->err)))
+                ss_error_prefix(c->err, "%s:%d", c->path, line_of(bias));
+            free(b);
+        }
+        return rc;
+    }
+    double rate = 0, phase = 0, stagger = 0;
+    if (!strcmp(k, "poisson") || !strcmp(k, "regular")) {
+        yaml_node_t *r = get(c, n, "rate");
+        if (!r)
+            return fail(c, n, "population '%s' needs a 'rate' in Hz%s", nm, NULL);
+        if ((rc = number(c, r, "rate", &rate)) || (rc = opt_number(c, n, "phase", &phase)) ||
+            (rc = opt_number(c, n, "stagger", &stagger)))
+            return rc;
+        rc = !strcmp(k, "poisson") ? ss_network_add_poisson(net, nm, size, rate, &pop, c->err)
+                                   : ss_network_add_regular(net, nm, size, rate, phase, stagger, &pop, c->err);
+        return rc ? ss_error_prefix(c->err, "%s:%d", c->path, line_of(n)) : SS_OK;
+    }
+    if (!strcmp(k, "times")) {
+        /* times: a CSV file of "index,time" rows */
+        yaml_node_t *t = get(c, n, "times");
+        const char *f = scalar(t);
+        if (!f)
+            return fail(c, n, "population '%s' needs 'times: FILE' (rows of index,time)%s", nm, NULL);
+        char full[4096];
+        const char *slash = strrchr(c->path, '/');
+        if (f[0] != '/' && slash)
+            snprintf(full, sizeof full, "%.*s/%s", (int)(slash - c->path), c->path, f);
+        else
+            snprintf(full, sizeof full, "%s", f);
+        double *d;
+        size_t r, cols;
+        if ((rc = ss_util_read_matrix(full, 1, &d, &r, &cols, c->err)))
+            return ss_error_prefix(c->err, "%s:%d", c->path, line_of(t));
+        if (cols != 2) {
+            free(d);
+            return fail(c, t, "'%s' must have two columns: index,time%s", f, NULL);
+        }
+        size_t *ids = malloc(r * sizeof *ids);
+        double *times = malloc(r * sizeof *times);
+        for (size_t i = 0; ids && times && i < r; i++) {
+            ids[i] = d[2 * i] >= 0 ? (size_t)d[2 * i] : SIZE_MAX;
+            times[i] = d[2 * i + 1];
+        }
+        rc = ids && times ? ss_network_add_times(net, nm, size, ids, times, r, &pop, c->err)
+                          : ss_error_set(c->err, SS_ENOMEM, "out of memory");
+        if (rc)
+            ss_error_prefix(c->err, "%s:%d", c->path, line_of(t));
+        free(ids);
+        free(times);
+        free(d);
+        return rc;
+    }
+    return fail(c, kind, "unknown population kind '%s' (lif, dpi, poisson, regular, times)%s", k, NULL);
+}
+
+static int find(struct ctx *c, ss_network *net, yaml_node_t *n, const char *key, size_t *pop)
+{
+    yaml_node_t *v = get(c, n, key);
+    if (!scalar(v))
+        return fail(c, n, "a projection needs '%s: POPULATION'%s", key, NULL);
+    if (ss_network_find_pop(net, scalar(v), pop))
+        return fail(c, v, "no population called '%s'%s", scalar(v), NULL);
+    return SS_OK;
+}
+
+static int projection(struct ctx *c, ss_network *net, yaml_node_t *n)
+{
+    int rc = check_keys(c, n, "a projection",
+                        "from to kind indegree weight delay g rwire rsource rsense v_read t_read");
+    size_t pre, post;
+    if (rc || (rc = find(c, net, n, "from", &pre)) || (rc = find(c, net, n, "to", &post)))
+        return rc;
+    size_t npre = ss_network_pop_size(net, pre), npost = ss_network_pop_size(net, post);
+    const char *kind = scalar(get(c, n, "kind"));
+    double delay = 1e-3;
+    if ((rc = opt_number(c, n, "delay", &delay)))
+        return rc;
+    if (kind && !strcmp(kind, "crossbar")) {
+        ss_crossbar_spec spec = {npre, npost, 0, 0, 0};
+        double v_read = 0.1, t_read = 100e-9;
+        yaml_node_t *g = get(c, n, "g");
+        if (!g)
+            return fail(c, n, "a crossbar projection needs 'g' (conductances)%s%s", NULL, NULL);
+        if ((rc = opt_number(c, n, "rwire", &spec.rwire)) || (rc = opt_number(c, n, "rsource", &spec.rsource)) ||
+            (rc = opt_number(c, n, "rsense", &spec.rsense)) || (rc = opt_number(c, n, "v_read", &v_read)) ||
+            (rc = opt_number(c, n, "t_read", &t_read)))
+            return rc;
+        double *gv = malloc(npre * npost * sizeof *gv);
+        if (!gv)
+            return ss_error_set(c->err, SS_ENOMEM, "out of memory");
+        rc = values(c, g, "g", npre * npost, gv);
+        if (!rc && (rc = ss_network_connect_crossbar(net, pre, post, &spec, gv, v_read, t_read, delay, c->err)))
+            ss_error_prefix(c->err, "%s:%d", c->path, line_of(n));
+        free(gv);
+        return rc;
+    }
+    size_t nsyn;
+    size_t indegree = 0;
+    if (!kind || !strcmp(kind, "random")) {
+        yaml_node_t *k = get(c, n, "indegree");
+        if (!k)
+            return fail(c, n, "a random projection needs 'indegree'%s%s", NULL, NULL);
+        if ((rc = count(c, k, "indegree", &indegree)))
+            return rc;
+        nsyn = indegree * npost;
+    } else if (!strcmp(kind, "all")) {
+        nsyn = npre * npost;
+    } else if (!strcmp(kind, "one_to_one")) {
+        if (npre != npost)
+            return fail(c, n, "one_to_one needs populations of equal size%s%s", NULL, NULL);
+        nsyn = npre;
+    } else {
+        return fail(c, get(c, n, "kind"), "unknown projection kind '%s' (random, all, one_to_one, crossbar)%s",
+                    kind, NULL);
+    }
+    yaml_node_t *wn = get(c, n, "weight");
+    if (!wn)
+        return fail(c, n, "a projection needs 'weight' (A, the synaptic current jump)%s%s", NULL, NULL);
+    size_t *pi = malloc(nsyn * sizeof *pi), *po = malloc(nsyn * sizeof *po);
+    double *w = malloc(nsyn * sizeof *w), *d = malloc(nsyn * sizeof *d);
+    if (!pi || !po || !w || !d)
+        rc = ss_error_set(c->err, SS_ENOMEM, "out of memory");
+    for (size_t s = 0; !rc && s < nsyn; s++) {
+        if (indegree) {
+            pi[s] = gsl_rng_uniform_int(c->rng, npre);
+            po[s] = s / indegree;
+        } else if (nsyn == npre * npost && (!kind || strcmp(kind, "one_to_one"))) {
+            pi[s] = s / npost;
+            po[s] = s % npost;
+        } else {
+            pi[s] = po[s] = s;
+        }
+        d[s] = delay;
+    }
+    if (!rc)
+        rc = values(c, wn, "weight", nsyn, w);
+    if (!rc && (rc = ss_network_connect(net, pre, post, nsyn, pi, po, w, d, c->err)))
+        ss_error_prefix(c->err, "%s:%d", c->path, line_of(n));
+    free(pi);
+    free(po);
+    free(w);
+    free(d);
+    return rc;
+}
+
+static int record(struct ctx *c, ss_network *net, yaml_node_t *n)
+{
+    int rc = check_keys(c, n, "record", "states");
+    yaml_node_t *st = get(c, n, "states");
+    if (rc || !st)
+        return rc;
+    if (st->type != YAML_SEQUENCE_NODE)
+        return fail(c, st, "'states' must be a list of {population, neurons, dt}%s%s", NULL, NULL);
+    for (yaml_node_item_t *it = st->data.sequence.items.start; it < st->data.sequence.items.top; it++) {
+        yaml_node_t *e = yaml_document_get_node(&c->doc, *it);
+        size_t pop;
+        double dt = 1e-4;
+        if ((rc = check_keys(c, e, "a state recording", "population neurons dt")) ||
+            (rc = find(c, net, e, "population", &pop)) || (rc = opt_number(c, e, "dt", &dt)))
+            return rc;
+        yaml_node_t *nn = get(c, e, "neurons");
+        if (!nn || nn->type != YAML_SEQUENCE_NODE)
+            return fail(c, e, "a state recording needs 'neurons: [0, 1, ...]'%s%s", NULL, NULL);
+        for (yaml_node_item_t *j = nn->data.sequence.items.start; j < nn->data.sequence.items.top; j++) {
+            yaml_node_t *x = yaml_document_get_node(&c->doc, *j);
+            double v;
+            if ((rc = number(c, x, "neurons", &v)))
+                return rc;
+            size_t idx = v >= 0 ? (size_t)v : SIZE_MAX;
+            if ((rc = ss_network_record_state(net, pop, &idx, 1, dt, c->err)))
+                return ss_error_prefix(c->err, "%s:%d", c->path, line_of(x));
+        }
+    }
+    return SS_OK;
+}
+
+int ss_experiment_load(const char *path, long seed_override, ss_network **out, ss_experiment *exp,
+                       ss_error *err)
+{
+    struct ctx c = {.path = path, .err = err};
+    FILE *f = fopen(path, "rb");
+    *out = NULL;
+    if (!f)
+        return ss_error_set(err, SS_EIO, "%s: cannot open", path);
+    yaml_parser_t parser;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, f);
+    if (!yaml_parser_load(&parser, &c.doc)) {
+        int rc = ss_error_set(err, SS_EPARSE, "%s:%d: %s", path, (int)parser.problem_mark.line + 1,
+                              parser.problem ? parser.problem : "YAML syntax error");
+        yaml_parser_delete(&parser);
+        fclose(f);
+        return rc;
+    }
+    yaml_parser_delete(&parser);
+    fclose(f);
+    int rc = SS_OK;
+    ss_network *net = NULL;
+    yaml_node_t *root = yaml_document_get_root_node(&c.doc);
+    static const ss_experiment defaults = SS_EXPERIMENT_DEFAULTS;
+    *exp = defaults;
+    if (!root) {
+        rc = ss_error_set(err, SS_EPARSE, "%s:1: empty experiment file", path);
+        goto out;
+    }
+    if ((rc = check_keys(&c, root, "the experiment",
+                         "duration dt seed rtol populations projections record")))
+        goto out;
+    double seed = (double)exp->seed;
+    if ((rc = opt_number(&c, root, "duration", &exp->duration)) ||
+        (rc = opt_number(&c, root, "dt", &exp->dt)) || (rc = opt_number(&c, root, "rtol", &exp->rtol)) ||
+        (rc = opt_number(&c, root, "seed", &seed)))
+        goto out;
+    if (!(exp->duration > 0) || !(exp->dt > 0) || !(seed >= 0)) {
+        rc = fail(&c, root, "duration and dt must be positive, seed >= 0%s%s", NULL, NULL);
+        goto out;
+    }
+    exp->seed = seed_override >= 0 ? (unsigned long)seed_override : (unsigned long)seed;
+    c.rng = gsl_rng_alloc(gsl_rng_mt19937);
+    net = ss_network_alloc(err);
+    if (!c.rng || !net) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        goto out;
+    }
+    gsl_rng_set(c.rng, exp->seed);
+    yaml_node_t *pops = get(&c, root, "populations"), *prj = get(&c, root, "projections");
+    if (!pops || pops->type != YAML_SEQUENCE_NODE) {
+        rc = fail(&c, pops ? pops : root, "'populations' must be a list%s%s", NULL, NULL);
+        goto out;
+    }
+    for (yaml_node_item_t *it = pops->data.sequence.items.start; !rc && it < pops->data.sequence.items.top; it++)
+        rc = population(&c, net, yaml_document_get_node(&c.doc, *it));
+    if (!rc && prj) {
+        if (prj->type != YAML_SEQUENCE_NODE)
+            rc = fail(&c, prj, "'projections' must be a list%s%s", NULL, NULL);
+        for (yaml_node_item_t *it = prj->data.sequence.items.start;
+             !rc && prj->type == YAML_SEQUENCE_NODE && it < prj->data.sequence.items.top; it++)
+            rc = projection(&c, net, yaml_document_get_node(&c.doc, *it));
+    }
+    yaml_node_t *rec = get(&c, root, "record");
+    if (!rc && rec)
+        rc = record(&c, net, rec);
+out:
+    if (c.rng)
+        gsl_rng_free(c.rng);
+    yaml_document_delete(&c.doc);
+    if (rc) {
+        ss_network_free(net);
+        return rc;
+    }
+    *out = net;
+    return SS_OK;
+}
