@@ -25,6 +25,7 @@ struct ss_crossbar {
     double gw, gs, gse; /* wire, source, sense conductances (0 when ideal) */
     int ideal_wire, ideal_source, ideal_sense;
     const double *g;  /* cell conductances of the current solve */
+    const double *j;  /* cell current sources word -> bit (Newton), or NULL */
     unsigned char *fixed;
     double *x, *rhs, *diag, *r, *z, *p, *q;
     double *cp, *dp;  /* Thomas scratch, max(kw, kb) each */
@@ -230,13 +231,93 @@ static void assemble(ss_crossbar *xb, const double *v)
             if (fx[b] && !fx[a])
                 xb->rhs[a] += g * xb->rhs[b];
         }
+    /* Newton's linearised cells: a current source j from word to bit node */
+    for (size_t i = 0; xb->j && i < xb->n; i++)
+        for (size_t jj = 0; jj < xb->m; jj++) {
+            double src = xb->j[i * xb->m + jj];
+            size_t a = wnode(xb, i, jj), b = bnode(xb, i, jj);
+            if (!fx[a])
+                xb->rhs[a] -= src;
+            if (!fx[b])
+                xb->rhs[b] += src;
+        }
     /* a node with nothing attached (no cells, no wires) keeps 0 V */
     for (size_t u = 0; u < xb->nodes; u++)
         if (!fx[u] && xb->diag[u] == 0)
             xb->diag[u] = 1.0;
 }
 
+static int solve(ss_crossbar *xb, const double *g, const double *v, double *iout, ss_error *err);
+
 int ss_crossbar_dc(ss_crossbar *xb, const double *g, const double *v, double *iout, ss_error *err)
+{
+    xb->j = NULL;
+    return solve(xb, g, v, iout, err);
+}
+
+/* Newton on the nodal equations with nonlinear cells: each iteration
+ * linearises every cell at its present voltage (conductance di/dv plus a
+ * current source) and solves the linear crossbar. */
+int ss_crossbar_solve_devices(ss_crossbar *xb, const ss_device *cells, int shared,
+                              const double *x, const double *v, double *iout, ss_error *err)
+{
+    size_t nc = xb->n * xb->m;
+    double *g = malloc(nc * sizeof *g), *jj = malloc(nc * sizeof *jj), *vc = malloc(nc * sizeof *vc);
+    int rc = (!g || !jj || !vc) ? ss_error_set(err, SS_ENOMEM, "out of memory") : SS_OK;
+    if (!rc && !xb->have_guess) {
+        /* first guess: the linear crossbar at each cell's small-signal conductance */
+        for (size_t k = 0; k < nc; k++) {
+            ss_device_eval ev;
+            ss_device_evaluate(&cells[shared ? 0 : k], 1e-3, x[k], &ev);
+            g[k] = ev.di_dv > 1e-15 ? ev.di_dv : 1e-15;
+        }
+        xb->j = NULL;
+        rc = solve(xb, g, v, iout, err);
+    }
+    int it = 0, total = 0;
+    for (; !rc && it < 100; it++) {
+        ss_crossbar_cell_voltages(xb, vc);
+        for (size_t k = 0; k < nc; k++) {
+            ss_device_eval ev;
+            ss_device_evaluate(&cells[shared ? 0 : k], vc[k], x[k], &ev);
+            g[k] = ev.di_dv > 1e-15 ? ev.di_dv : 1e-15;
+            jj[k] = ev.i - g[k] * vc[k];
+        }
+        double *old = malloc(xb->nodes * sizeof *old);
+        if (!old) {
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+            break;
+        }
+        memcpy(old, xb->x, xb->nodes * sizeof *old);
+        xb->j = jj;
+        rc = solve(xb, g, v, iout, err);
+        total += xb->iters;
+        double dmax = 0, vmax = 0;
+        for (size_t u = 0; !rc && u < xb->nodes; u++) {
+            double d = xb->x[u] - old[u];
+            /* limit the step: exp and sinh overshoot far from the solution */
+            if (fabs(d) > 0.2) {
+                xb->x[u] = old[u] + (d > 0 ? 0.2 : -0.2);
+                d = 0.2;
+            }
+            dmax = fmax(dmax, fabs(d));
+            vmax = fmax(vmax, fabs(xb->x[u]));
+        }
+        free(old);
+        if (!rc && dmax <= 1e-12 + 1e-10 * vmax)
+            break;
+    }
+    if (!rc && it == 100)
+        rc = ss_error_set(err, SS_ENUMERIC, "crossbar: Newton did not converge in 100 iterations");
+    xb->iters = total;
+    xb->j = NULL;
+    free(g);
+    free(jj);
+    free(vc);
+    return rc;
+}
+
+static int solve(ss_crossbar *xb, const double *g, const double *v, double *iout, ss_error *err)
 {
     size_t nn = xb->nodes;
     for (size_t i = 0; i < xb->n * xb->m; i++)
@@ -265,7 +346,10 @@ int ss_crossbar_dc(ss_crossbar *xb, const double *g, const double *v, double *io
     memcpy(p, z, nn * sizeof(double));
     double rz = dot(r, z, nn);
     int it = 0;
-    while (rnorm > CG_TOL * bnorm && it < CG_MAX_ITER) {
+    /* relative to the sources, with an absolute floor: residual currents
+     * below 1e-21 A mean nothing physically (and all-zero inputs have none) */
+    double tol = fmax(CG_TOL * bnorm, 1e-21);
+    while (rnorm > tol && it < CG_MAX_ITER) {
         matvec(xb, p, q);
         double pq = dot(p, q, nn);
         if (!(pq > 0))
@@ -290,7 +374,7 @@ int ss_crossbar_dc(ss_crossbar *xb, const double *g, const double *v, double *io
     double true_r = 0;
     for (size_t u = 0; u < nn; u++)
         true_r += (xb->rhs[u] - q[u]) * (xb->rhs[u] - q[u]);
-    if (sqrt(true_r) > 1e3 * CG_TOL * bnorm + 1e-300) {
+    if (sqrt(true_r) > 1e3 * tol) {
         xb->have_guess = 0;
         return ss_error_set(err, SS_ENUMERIC,
                             "crossbar: the solver did not converge in %d iterations (residual %g)",
@@ -309,7 +393,7 @@ int ss_crossbar_dc(ss_crossbar *xb, const double *g, const double *v, double *io
             cur += xb->gw * x[last - 1];
         for (size_t i = 0; i < xb->n; i++)
             if (bnode(xb, i, j) == last)
-                cur += g[i * xb->m + j] * x[wnode(xb, i, j)];
+                cur += g[i * xb->m + j] * x[wnode(xb, i, j)] + (xb->j ? xb->j[i * xb->m + j] : 0);
         iout[j] = cur;
     }
     return SS_OK;
@@ -325,4 +409,10 @@ void ss_crossbar_cell_voltages(const ss_crossbar *xb, double *vcell)
 int ss_crossbar_iterations(const ss_crossbar *xb)
 {
     return xb->iters;
+}
+
+void ss_crossbar_size(const ss_crossbar *xb, size_t *rows, size_t *cols)
+{
+    *rows = xb->n;
+    *cols = xb->m;
 }

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 
+#include "devices/ss_devices.h"
 #include "netlists/ss_netlist.h"
 #include "util/ss_util.h"
 
@@ -176,11 +177,39 @@ void ss_crossbar_free(ss_crossbar *xb);
  * repeated solves with small changes are cheap. */
 int ss_crossbar_dc(ss_crossbar *xb, const double *g, const double *v, double *iout,
                    ss_error *err);
+/* Nonlinear solve: every cell a memristor (devices/) in state x[k] (rows x
+ * cols), or, with `shared`, all cells the device cells[0].  Newton with
+ * step limiting on the nodal equations; iout as for ss_crossbar_dc. */
+int ss_crossbar_solve_devices(ss_crossbar *xb, const ss_device *cells, int shared,
+                              const double *x, const double *v, double *iout, ss_error *err);
+
 /* Voltage across every cell (word node minus bit node) after the last solve
  * (rows x cols, row-major). */
 void ss_crossbar_cell_voltages(const ss_crossbar *xb, double *vcell);
 /* Conjugate-gradient iterations of the last solve. */
 int ss_crossbar_iterations(const ss_crossbar *xb);
+/* Rows and columns. */
+void ss_crossbar_size(const ss_crossbar *xb, size_t *rows, size_t *cols);
+
+/* A piecewise-linear waveform: v[k] at t[k] (t increasing), held before the
+ * first and after the last point; the same as ngspice's PWL(...). */
+typedef struct ss_pwl {
+    size_t n;
+    double *t, *v;
+} ss_pwl;
+/* Parses "t0 v0 t1 v1 ..." (SPICE numbers, spaces or commas). */
+int ss_pwl_parse(ss_pwl *w, const char *text, ss_error *err);
+double ss_pwl_value(const ss_pwl *w, double t);
+/* Appends "PWL(t0 v0 ...)" for an ngspice source. */
+int ss_pwl_spice(const ss_pwl *w, ss_buf *out);
+void ss_pwl_release(ss_pwl *w);
+
+/* Transient of a memristive crossbar: word line i driven by inputs[i] from
+ * t = 0 to tstop; x (rows x cols normalised states) holds the initial states
+ * and receives the final ones.  Cells as in ss_crossbar_solve_devices.
+ * rtol: CVODE's relative tolerance (0: 1e-6). */
+int ss_crossbar_tran(ss_crossbar *xb, const ss_device *cells, int shared, const ss_pwl *inputs,
+                     double tstop, double rtol, double *x, ss_error *err);
 
 /* ==== Part 4: spiking networks ============================================
  *
@@ -312,7 +341,6 @@ int ss_network_write_summary(const ss_network *net, const char *path, double sec
  * there, so accuracy does not depend on N.  The same circuit can be written
  * as an ngspice deck around the emitted subcircuit (ss_devsim_netlist). */
 
-#include "devices/ss_devices.h"
 
 enum ss_wave_kind { SS_WAVE_SINE, SS_WAVE_TRIANGLE, SS_WAVE_PULSE };
 

@@ -85,9 +85,11 @@ int ss_netlist_crossbar_write(const ss_netlist_crossbar *xb, ss_buf *out, ss_err
                 rc |= ss_buf_printf(out, "XC%zu_%zu %s %s %s", i, j, a, b, xb->cell_name);
                 if (xb->cell_params)
                     rc |= ss_buf_printf(out, " %s", xb->cell_params);
-                if (xb->cell_x0)
-                    rc |= ss_buf_printf(out, " x0=%.17g", xb->cell_x0[i * xb->cols + j]);
                 rc |= ss_buf_add(out, "\n", 1);
+                /* the state node is held at x0 for the operating point */
+                if (xb->cell_x0)
+                    rc |= ss_buf_printf(out, ".ic v(xc%zu_%zu.xs)=%.17g\n", i, j,
+                                        xb->cell_x0[i * xb->cols + j]);
             }
         }
     if (xb->options)

@@ -138,8 +138,9 @@ typedef struct ss_netlist_crossbar {
     /* Cells: either conductances (rows x cols, siemens; 0 leaves the cell
      * open) or a two-terminal subcircuit: `cell_subckt` is its .subckt text
      * and `cell_name` its name; `cell_params` (may be NULL) is appended to
-     * every instance line, and cell_x0 (rows x cols, may be NULL) sets each
-     * instance's "x0=" parameter. */
+     * every instance line, and cell_x0 (rows x cols, may be NULL) holds
+     * each instance's state node "xs" at x0 for the operating point
+     * (".ic v(xc<i>_<j>.xs)=x0"). */
     const double *g;
     const char *cell_subckt, *cell_name, *cell_params;
     const double *cell_x0;

@@ -219,6 +219,102 @@ START_TEST(cli_round_trip)
 }
 END_TEST
 
+/* A memristive crossbar in time against ngspice running the generated
+ * netlist with the emitted device subcircuits: write pulses of both signs
+ * above the thresholds and reads below them, line resistance on. */
+static double tran_vs_ngspice(const char *model, const char *params, size_t n, const char *wave_fmt,
+                              double amp_on, double amp_off, double tstop, double *moved)
+{
+    ss_error err;
+    ss_device d;
+    ss_device_init(&d, ss_device_type_find(model));
+    ck_assert_msg(ss_device_set_list(&d, params, &err) == SS_OK && ss_device_validate(&d, &err) == SS_OK,
+                  "%s", err.msg);
+    ss_crossbar_spec spec = {n, n, 2, 10, 10};
+    ss_crossbar *xb = ss_crossbar_alloc(&spec, &err);
+    ss_pwl in[16];
+    ss_buf src[16];
+    const char *srcs[16];
+    for (size_t i = 0; i < n; i++) {
+        char t[512];
+        double a = i % 3 == 0 ? amp_on : (i % 3 == 1 ? amp_off : 0.1 * amp_on);
+        snprintf(t, sizeof t, wave_fmt, a, a);
+        ck_assert_int_eq(ss_pwl_parse(&in[i], t, &err), SS_OK);
+        src[i] = (ss_buf)SS_BUF_INIT;
+        ck_assert_int_eq(ss_pwl_spice(&in[i], &src[i]), SS_OK);
+        srcs[i] = src[i].data;
+    }
+    double *x = malloc(n * n * sizeof *x), *x0 = malloc(n * n * sizeof *x0);
+    for (size_t k = 0; k < n * n; k++)
+        x0[k] = x[k] = 0.2 + 0.6 * (double)((k * 37) % n) / (double)n;
+    ck_assert_msg(ss_crossbar_tran(xb, &d, 1, in, tstop, 1e-7, x, &err) == SS_OK, "%s", err.msg);
+    ss_buf sub = SS_BUF_INIT, text = SS_BUF_INIT;
+    ck_assert_int_eq(ss_device_write_spice(&d, "cell", &sub, &err), SS_OK);
+    char analysis[64];
+    snprintf(analysis, sizeof analysis, ".tran %g %g", tstop / 1000, tstop);
+    ss_netlist_crossbar nx = {n, n, 2, 10, 10, NULL, sub.data, "cell", NULL, x0, srcs, NULL,
+                              analysis, ".options reltol=1e-6 abstol=1e-15"};
+    ck_assert_int_eq(ss_netlist_crossbar_write(&nx, &text, &err), SS_OK);
+    ss_engine *eng;
+    ss_netlist nl = SS_NETLIST_INIT;
+    ss_result res = SS_RESULT_INIT;
+    ck_assert_msg(ss_engine_open(&eng, &err) == SS_OK, "%s", err.msg);
+    ck_assert_msg(ss_netlist_read_string(&nl, text.data, "xt.cir", NULL, 0, &err) == SS_OK &&
+                      ss_engine_load(eng, &nl, &err) == SS_OK && ss_engine_run(eng, &res, &err) == SS_OK,
+                  "%s", err.msg);
+    double worst = 0;
+    *moved = 0;
+    for (size_t k = 0; k < n * n; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "v(xc%zu_%zu.xs)", k / n, k % n);
+        const ss_vector *v = ss_result_find(&res, name);
+        ck_assert_msg(v != NULL, "no %s", name);
+        worst = fmax(worst, fabs(v->re[v->n - 1] - x[k]));
+        *moved = fmax(*moved, fabs(v->re[v->n - 1] - x0[k]));
+    }
+    ss_result_release(&res);
+    ss_netlist_release(&nl);
+    ss_engine_free(eng);
+    for (size_t i = 0; i < n; i++) {
+        ss_pwl_release(&in[i]);
+        ss_buf_release(&src[i]);
+    }
+    ss_buf_release(&sub);
+    ss_buf_release(&text);
+    ss_crossbar_free(xb);
+    free(x);
+    free(x0);
+    return worst;
+}
+
+static const char vteam_cells[] = "r_on=10k r_off=1meg v_on=-0.2 v_off=0.3 k_on=-1.8e-5 k_off=9e-5 "
+                                  "alpha_on=3 alpha_off=3 w_on=0 w_off=3n window=none iv=linear";
+static const char vteam_wave[] = "0 0 1u 0 1.05u %g 4u %g 4.05u 0 6u 0 6.05u 0.1 9u 0.1 9.05u 0";
+
+START_TEST(tran_vteam_matches_ngspice)
+{
+    double moved, e = tran_vs_ngspice("vteam", vteam_cells, 8, vteam_wave, 1.0, -0.8, 10e-6, &moved);
+    ck_assert_msg(moved > 0.3, "the pulses barely moved the states (%g)", moved);
+    ck_assert_msg(e < 0.01, "VTEAM 8x8: max state difference %g (limit 0.01)", e);
+    if (ss_test_long()) {
+        e = tran_vs_ngspice("vteam", vteam_cells, 16, vteam_wave, 1.0, -0.8, 10e-6, &moved);
+        ck_assert_msg(e < 0.01, "VTEAM 16x16: max state difference %g", e);
+    }
+}
+END_TEST
+
+START_TEST(tran_yakopcic_matches_ngspice)
+{
+    /* Oblea's Ag-chalcogenide set, driven for 2 ms: +-0.45 V writes */
+    static const char cells[] = "a1=0.17 a2=0.17 b=0.05 vp=0.16 vn=0.15 ap=4000 an=4000 xp=0.3 "
+                                "xn=0.5 alphap=1 alphan=5 x0=0.11 eta=1";
+    static const char wave[] = "0 0 0.1m 0 0.11m %g 0.9m %g 0.91m 0 1.2m 0 1.21m 0.05 2m 0.05";
+    double moved, e = tran_vs_ngspice("yakopcic", cells, 8, wave, 0.45, -0.45, 2e-3, &moved);
+    ck_assert_msg(moved > 0.1, "the pulses barely moved the states (%g)", moved);
+    ck_assert_msg(e < 0.01, "Yakopcic 8x8: max state difference %g (limit 0.01)", e);
+}
+END_TEST
+
 Suite *crossbar_suite(void)
 {
     Suite *s = suite_create("crossbar");
@@ -231,6 +327,8 @@ Suite *crossbar_suite(void)
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, matrix_files);
     tcase_add_test(tc, cli_round_trip);
+    tcase_add_test(tc, tran_vteam_matches_ngspice);
+    tcase_add_test(tc, tran_yakopcic_matches_ngspice);
     suite_add_tcase(s, tc);
     return s;
 }

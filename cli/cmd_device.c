@@ -1,0 +1,401 @@
+/* cmd_device.c: `smallsim device list|iv|spice`: memristor models, one
+ * device driven by a waveform, and the ngspice subcircuit of a device. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cosim/ss_cosim.h"
+#include "devices/ss_devices.h"
+
+static const char device_usage[] =
+    "usage: smallsim device list\n"
+    "       smallsim device iv --model M [--preset P] [--param k=v ...] [--hard] --wave W\n"
+    "                          [--series R] [--points N] [-o iv.csv] [--plot iv.png]\n"
+    "       smallsim device spice --model M [--preset P] [--param k=v ...] [--hard]\n"
+    "                          [--name X] [--wave W [--series R]] [-o out.cir]\n"
+    "\n"
+    "Memristor models (vteam, yakopcic, yakopcic2020) in C and as ngspice subcircuits.\n"
+    "'smallsim device <sub> --help' describes each subcommand.\n";
+
+static const char list_usage[] =
+    "usage: smallsim device list\n"
+    "\n"
+    "Prints every model with its parameters (name, unit, default, description) and\n"
+    "every preset with its source; presets marked [unverified] are not yet checked\n"
+    "against the paper.\n";
+
+static const char iv_usage[] =
+    "usage: smallsim device iv --model M [--preset P] [--param k=v ...] [--hard] --wave W\n"
+    "                          [--series R] [--points N] [-o iv.csv] [--plot iv.png]\n"
+    "\n"
+    "Integrates one device (CVODE) driven by a waveform, optionally behind a series\n"
+    "resistor, and writes CSV 't,v,i,x' (v across the device, SI units, x the\n"
+    "normalised state in [0, 1]) to stdout or -o.\n"
+    "\n"
+    "  --model M        vteam, yakopcic or yakopcic2020 (optional with --preset)\n"
+    "  --preset P       a named parameter set (see 'smallsim device list')\n"
+    "  --param k=v      set one parameter (SPICE numbers: 10k, 3n); repeatable\n"
+    "  --hard           textbook discontinuous equations instead of smooth ones\n"
+    "  --wave W         sine:AMP:FREQ[:CYCLES]  AMP*sin(2*pi*FREQ*t)\n"
+    "                   triangle:AMP:FREQ[:CYCLES]  0 -> +AMP -> 0 -> -AMP -> 0\n"
+    "                   pulse:V1:V2:WIDTH:PERIOD:COUNT  (edges 1%% of the shorter phase)\n"
+    "  --series R       resistor between the source and the device (ohm)\n"
+    "  --points N       evenly spaced output samples (default 1001)\n"
+    "  -o FILE          write the CSV to FILE\n"
+    "  --plot PNG       draw i(v) (the pinched hysteresis loop) and x(t) with gnuplot\n";
+
+static const char spice_usage[] =
+    "usage: smallsim device spice --model M [--preset P] [--param k=v ...] [--hard]\n"
+    "                             [--name X] [--wave W [--series R]] [-o out.cir]\n"
+    "\n"
+    "Prints an ngspice subcircuit '.subckt X te be' with the same equations as the C\n"
+    "model (state on a 1 F capacitor at internal node xs; run .tran with uic).\n"
+    "With --wave, prints a complete runnable deck around it (source, optional series\n"
+    "resistor, probe 'vsense', .tran) for 'ngspice -b'.\n"
+    "\n"
+    "  --name X         subcircuit name (default: the preset or model name)\n"
+    "  --wave W         also write the test bench (as for 'device iv')\n"
+    "  --series R       series resistor of the test bench (ohm)\n"
+    "  -o FILE          write to FILE instead of stdout\n";
+
+struct device_args {
+    const char *model, *preset, *wave, *out, *plot, *name;
+    char **params;
+    size_t nparams;
+    int hard;
+    double series;
+    long points;
+};
+
+enum { OPT_MODEL = 256, OPT_PRESET, OPT_PARAM, OPT_HARD, OPT_WAVE, OPT_SERIES, OPT_POINTS,
+       OPT_PLOT, OPT_NAME };
+
+static int usage_error(const char *usage)
+{
+    fputs(usage, stderr);
+    return CLI_USAGE;
+}
+
+/* Parses the shared options; returns -1 to continue, else an exit code. */
+static int parse_args(int argc, char **argv, struct device_args *a, const char *usage)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, OPT_MODEL},   {"preset", required_argument, NULL, OPT_PRESET},
+        {"param", required_argument, NULL, OPT_PARAM},   {"hard", no_argument, NULL, OPT_HARD},
+        {"wave", required_argument, NULL, OPT_WAVE},     {"series", required_argument, NULL, OPT_SERIES},
+        {"points", required_argument, NULL, OPT_POINTS}, {"plot", required_argument, NULL, OPT_PLOT},
+        {"name", required_argument, NULL, OPT_NAME},     {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    opterr = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_MODEL: a->model = optarg; break;
+        case OPT_PRESET: a->preset = optarg; break;
+        case OPT_PARAM: a->params[a->nparams++] = optarg; break;
+        case OPT_HARD: a->hard = 1; break;
+        case OPT_WAVE: a->wave = optarg; break;
+        case OPT_SERIES:
+            if (ss_util_parse_spice_number(optarg, &a->series) || !(a->series >= 0)) {
+                cli_msg("--series: '%s' is not a resistance >= 0 ohm", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case OPT_POINTS: {
+            char *end;
+            a->points = strtol(optarg, &end, 10);
+            if (*end || a->points < 2 || a->points > 100000000) {
+                cli_msg("--points: '%s' is not a count from 2 to 1e8", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        }
+        case OPT_PLOT: a->plot = optarg; break;
+        case OPT_NAME: a->name = optarg; break;
+        case 'o': a->out = optarg; break;
+        case 'h': fputs(usage, stdout); return CLI_OK;
+        default: return usage_error(usage);
+        }
+    }
+    if (optind < argc) {
+        cli_msg("unexpected argument '%s'", argv[optind]);
+        return usage_error(usage);
+    }
+    return -1;
+}
+
+/* Builds the device from --model/--preset/--param/--hard. */
+static int build_device(const struct device_args *a, ss_device *d)
+{
+    ss_error err;
+    const ss_device_type *t = NULL;
+    if (a->model && !(t = ss_device_type_find(a->model))) {
+        cli_msg("unknown model '%s' (vteam, yakopcic, yakopcic2020)", a->model);
+        return CLI_USAGE;
+    }
+    if (!a->model && !a->preset) {
+        cli_msg("--model or --preset is required");
+        return CLI_USAGE;
+    }
+    if (a->preset) {
+        d->hard = a->hard;
+        if (ss_device_apply_preset(d, a->preset, &err)) {
+            cli_fail(&err);
+            return CLI_USAGE;
+        }
+        if (t && d->type != t) {
+            cli_msg("preset '%s' is for model '%s', not '%s'", a->preset, d->type->name, t->name);
+            return CLI_USAGE;
+        }
+    } else {
+        ss_device_init(d, t);
+    }
+    d->hard = a->hard;
+    for (size_t k = 0; k < a->nparams; k++)
+        if (ss_device_set(d, a->params[k], &err)) {
+            cli_fail(&err);
+            return CLI_USAGE;
+        }
+    if (ss_device_validate(d, &err)) {
+        cli_fail(&err);
+        return CLI_USAGE;
+    }
+    return -1;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(list_usage, stdout);
+        return CLI_OK;
+    }
+    if (argc > 1)
+        return usage_error(list_usage);
+    for (size_t k = 0; ss_device_types[k]; k++) {
+        const ss_device_type *t = ss_device_types[k];
+        printf("model %s: %s\n", t->name, t->title);
+        printf("  state x in [0, 1]; ON (low resistance) at x = %g\n", t->x_lrs);
+        for (size_t j = 0; j < t->nparams; j++) {
+            const ss_device_param *p = &t->params[j];
+            if (p->choices)
+                printf("  %-10s %-5s %-12s %s\n", p->name, "", p->choices[(int)p->def],
+                       p->description);
+            else
+                printf("  %-10s %-5s %-12g %s\n", p->name, p->unit, p->def, p->description);
+        }
+        printf("\n");
+    }
+    printf("presets:\n");
+    for (const ss_device_preset *p = ss_device_presets; p->name; p++) {
+        printf("  %-15s %-13s drive %-18s%s\n", p->name, p->model, p->drive ? p->drive : "-",
+               p->unverified ? " [unverified]" : "");
+        printf("      %s\n      source: %s\n", p->params, p->source);
+    }
+    return CLI_OK;
+}
+
+static char *quote_gnuplot(const char *s)
+{
+    /* single-quoted gnuplot string: a quote is doubled */
+    ss_buf b = SS_BUF_INIT;
+    int rc = ss_buf_add(&b, "'", 1);
+    for (const char *p = s; !rc && *p; p++)
+        rc = *p == '\'' ? ss_buf_add(&b, "''", 2) : ss_buf_add(&b, p, 1);
+    if (!rc)
+        rc = ss_buf_add(&b, "'", 1);
+    if (rc) {
+        ss_buf_release(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+static int plot_trace(const char *csv, const char *png, const char *title, ss_error *err)
+{
+    char *qc = quote_gnuplot(csv), *qp = quote_gnuplot(png), *qt = quote_gnuplot(title);
+    ss_buf s = SS_BUF_INIT;
+    int rc = SS_ENOMEM;
+    if (qc && qp && qt &&
+        !ss_buf_printf(&s,
+                       "set terminal pngcairo size 1200,500 noenhanced\n"
+                       "set output %s\n"
+                       "set datafile separator ','\n"
+                       "set key off\n"
+                       "set grid\n"
+                       "set multiplot layout 1,2 title %s\n"
+                       "set xlabel 'v (V)'\nset ylabel 'i (A)'\n"
+                       "set title 'pinched hysteresis loop'\n"
+                       "plot %s using 2:3 every ::1 with lines lw 2\n"
+                       "set xlabel 't (s)'\nset ylabel 'x'\nset yrange [-0.05:1.05]\n"
+                       "set title 'state'\n"
+                       "plot %s using 1:4 every ::1 with lines lw 2\n"
+                       "unset multiplot\n",
+                       qp, qt, qc, qc))
+        rc = ss_util_gnuplot(s.data, err);
+    else
+        ss_error_set(err, SS_ENOMEM, "out of memory");
+    free(qc);
+    free(qp);
+    free(qt);
+    ss_buf_release(&s);
+    return rc;
+}
+
+static int cmd_iv(int argc, char **argv)
+{
+    char **params = calloc((size_t)argc + 1, sizeof *params);
+    if (!params)
+        return cli_msg("out of memory"), CLI_FAIL;
+    struct device_args a = {.params = params, .points = 1001};
+    ss_device d;
+    ss_wave w;
+    ss_error err;
+    ss_devsim_trace tr = SS_DEVSIM_TRACE_INIT;
+    char tmp[] = "/tmp/smallsim-iv-XXXXXX.csv";
+    int tmpfd = -1;
+    int code = parse_args(argc, argv, &a, iv_usage);
+    if (code >= 0)
+        goto out;
+    if ((code = build_device(&a, &d)) >= 0)
+        goto out;
+    if (!a.wave) {
+        cli_msg("--wave is required");
+        code = usage_error(iv_usage);
+        goto out;
+    }
+    if (ss_wave_parse(&w, a.wave, &err)) {
+        cli_fail(&err);
+        code = CLI_USAGE;
+        goto out;
+    }
+    ss_devsim_options opt = SS_DEVSIM_OPTIONS_DEFAULT;
+    opt.series_r = a.series;
+    opt.points = (size_t)a.points;
+    if (ss_devsim_run(&d, &w, &opt, &tr, &err)) {
+        code = cli_fail(&err);
+        goto out;
+    }
+    const char *csv = a.out;
+    if (!csv && a.plot) {
+        tmpfd = mkstemps(tmp, 4);
+        if (tmpfd < 0) {
+            cli_msg("cannot create a temporary file for the plot data");
+            code = CLI_FAIL;
+            goto out;
+        }
+        csv = tmp;
+    }
+    if (csv) {
+        if (ss_devsim_write_csv(&tr, csv, &err)) {
+            code = cli_fail(&err);
+            goto out;
+        }
+    }
+    if (!a.out) {
+        printf("t,v,i,x\n");
+        for (size_t k = 0; k < tr.n; k++)
+            printf("%.17g,%.17g,%.17g,%.17g\n", tr.t[k], tr.v[k], tr.i[k], tr.x[k]);
+        if (fflush(stdout)) {
+            cli_msg("cannot write to stdout");
+            code = CLI_FAIL;
+            goto out;
+        }
+    }
+    if (a.plot) {
+        char title[256];
+        snprintf(title, sizeof title, "%s%s%s, %s%s", d.type->name, a.preset ? " " : "",
+                 a.preset ? a.preset : "", a.wave, d.hard ? ", hard" : "");
+        if (plot_trace(csv, a.plot, title, &err)) {
+            code = cli_fail(&err);
+            goto out;
+        }
+    }
+    code = CLI_OK;
+out:
+    if (tmpfd >= 0) {
+        close(tmpfd);
+        unlink(tmp);
+    }
+    ss_devsim_trace_release(&tr);
+    free(params);
+    return code;
+}
+
+static int cmd_spice_export(int argc, char **argv)
+{
+    char **params = calloc((size_t)argc + 1, sizeof *params);
+    if (!params)
+        return cli_msg("out of memory"), CLI_FAIL;
+    struct device_args a = {.params = params, .points = 1001};
+    ss_device d;
+    ss_error err;
+    ss_buf b = SS_BUF_INIT;
+    int code = parse_args(argc, argv, &a, spice_usage);
+    if (code >= 0)
+        goto out;
+    if ((code = build_device(&a, &d)) >= 0)
+        goto out;
+    if (a.wave) {
+        ss_wave w;
+        ss_devsim_options opt = SS_DEVSIM_OPTIONS_DEFAULT;
+        opt.series_r = a.series;
+        if (a.name)
+            cli_msg("note: the test bench names its subcircuit 'dut'");
+        if (ss_wave_parse(&w, a.wave, &err)) {
+            cli_fail(&err);
+            code = CLI_USAGE;
+            goto out;
+        }
+        if (ss_devsim_netlist(&d, &w, &opt, &b, &err)) {
+            code = cli_fail(&err);
+            goto out;
+        }
+    } else {
+        const char *name = a.name ? a.name : a.preset ? a.preset : d.type->name;
+        if (ss_device_write_spice(&d, name, &b, &err)) {
+            code = cli_fail(&err);
+            goto out;
+        }
+    }
+    if (a.out) {
+        if (ss_util_write_file_atomic(a.out, b.data, b.len, &err)) {
+            code = cli_fail(&err);
+            goto out;
+        }
+    } else if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout)) {
+        cli_msg("cannot write to stdout");
+        code = CLI_FAIL;
+        goto out;
+    }
+    code = CLI_OK;
+out:
+    ss_buf_release(&b);
+    free(params);
+    return code;
+}
+
+int cmd_device(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(device_usage, stderr);
+        return CLI_USAGE;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+        fputs(device_usage, stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(sub, "list"))
+        return cmd_list(argc - 1, argv + 1);
+    if (!strcmp(sub, "iv"))
+        return cmd_iv(argc - 1, argv + 1);
+    if (!strcmp(sub, "spice"))
+        return cmd_spice_export(argc - 1, argv + 1);
+    cli_msg("unknown device subcommand '%s' (list, iv, spice)", sub);
+    return CLI_USAGE;
+}

@@ -1,0 +1,613 @@
+/* device_sim.c: one memristor driven by a waveform, integrated by CVODE
+ * (Part 2 of ss_cosim.h), and the equivalent ngspice deck. */
+#include <cvode/cvode.h>
+#include <math.h>
+#include <nvector/nvector_serial.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sundials/sundials_context.h>
+#include <sundials/sundials_version.h>
+#include <sunlinsol/sunlinsol_dense.h>
+#include <sunmatrix/sunmatrix_dense.h>
+
+#include "cosim/ss_cosim.h"
+
+#if SUNDIALS_VERSION_MAJOR < 7
+#define DEVSIM_COMM_NULL NULL
+#else
+#define DEVSIM_COMM_NULL SUN_COMM_NULL
+#endif
+
+/* ---- waves ------------------------------------------------------------------ */
+
+static int wave_field(const char *s, size_t n, const char *what, const char *spec, double *out,
+                      ss_error *err)
+{
+    char buf[64];
+    if (n == 0 || n >= sizeof buf)
+        return ss_error_set(err, SS_EINVAL, "wave '%s': missing or bad %s", spec, what);
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    if (ss_util_parse_spice_number(buf, out))
+        return ss_error_set(err, SS_EINVAL, "wave '%s': %s '%s' is not a number", spec, what, buf);
+    return SS_OK;
+}
+
+int ss_wave_parse(ss_wave *w, const char *spec, ss_error *err)
+{
+    static const char *const sine_f[] = {"amplitude", "frequency", "cycles"};
+    static const char *const pulse_f[] = {"V1", "V2", "width", "period", "count"};
+    double f[5] = {0, 0, 1, 0, 0};
+    memset(w, 0, sizeof *w);
+    if (!spec)
+        return ss_error_set(err, SS_EINVAL, "missing wave");
+    const char *colon = strchr(spec, ':');
+    size_t kl = colon ? (size_t)(colon - spec) : strlen(spec);
+    int kind, nmin, nmax;
+    const char *const *names;
+    if (kl == 4 && !strncmp(spec, "sine", 4))
+        kind = SS_WAVE_SINE, nmin = 2, nmax = 3, names = sine_f;
+    else if (kl == 8 && !strncmp(spec, "triangle", 8))
+        kind = SS_WAVE_TRIANGLE, nmin = 2, nmax = 3, names = sine_f;
+    else if (kl == 5 && !strncmp(spec, "pulse", 5))
+        kind = SS_WAVE_PULSE, nmin = 5, nmax = 5, names = pulse_f;
+    else
+        return ss_error_set(err, SS_EINVAL,
+                            "wave '%s': unknown kind '%.*s' (sine, triangle or pulse)", spec,
+                            (int)kl, spec);
+    int nf = 0;
+    const char *s = colon;
+    while (s) {
+        s++;
+        const char *e = strchr(s, ':');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (nf >= nmax)
+            return ss_error_set(err, SS_EINVAL, "wave '%s': too many fields (at most %d)", spec,
+                                nmax);
+        int rc = wave_field(s, n, names[nf], spec, &f[nf], err);
+        if (rc)
+            return rc;
+        nf++;
+        s = e;
+    }
+    if (nf < nmin)
+        return ss_error_set(err, SS_EINVAL, "wave '%s': missing %s", spec, names[nf]);
+    w->kind = kind;
+    if (kind == SS_WAVE_PULSE) {
+        w->v1 = f[0], w->v2 = f[1], w->width = f[2], w->period = f[3];
+        if (!(w->width > 0))
+            return ss_error_set(err, SS_EINVAL, "wave '%s': width must be positive", spec);
+        if (!(w->period > w->width))
+            return ss_error_set(err, SS_EINVAL, "wave '%s': period must exceed the width", spec);
+        if (f[4] != floor(f[4]) || f[4] < 1 || f[4] > 1e6)
+            return ss_error_set(err, SS_EINVAL, "wave '%s': count must be an integer >= 1",
+                                spec);
+        w->count = (int)f[4];
+        w->edge = 0.01 * fmin(w->width, w->period - w->width);
+        return SS_OK;
+    }
+    w->amp = f[0], w->freq = f[1], w->cycles = f[2];
+    if (!(w->freq > 0))
+        return ss_error_set(err, SS_EINVAL, "wave '%s': frequency must be positive", spec);
+    if (!(w->cycles > 0) || w->cycles > 1e5)
+        return ss_error_set(err, SS_EINVAL, "wave '%s': cycles must be in (0, 1e5]", spec);
+    return SS_OK;
+}
+
+double ss_wave_period(const ss_wave *w)
+{
+    return w->kind == SS_WAVE_PULSE ? w->period : 1.0 / w->freq;
+}
+
+double ss_wave_duration(const ss_wave *w)
+{
+    return w->kind == SS_WAVE_PULSE ? w->count * w->period : w->cycles / w->freq;
+}
+
+double ss_wave_value(const ss_wave *w, double t)
+{
+    switch (w->kind) {
+    case SS_WAVE_SINE: return w->amp * sin(2 * M_PI * w->freq * t);
+    case SS_WAVE_TRIANGLE: {
+        double ph = t * w->freq;
+        ph -= floor(ph);
+        if (ph < 0.25)
+            return 4 * w->amp * ph;
+        if (ph < 0.75)
+            return w->amp * (2 - 4 * ph);
+        return w->amp * (4 * ph - 4);
+    }
+    default: {
+        double tau = fmod(t, w->period);
+        if (tau < 0)
+            tau += w->period;
+        double e = w->edge;
+        if (tau < e)
+            return w->v1 + (w->v2 - w->v1) * tau / e;
+        if (tau < e + w->width)
+            return w->v2;
+        if (tau < 2 * e + w->width)
+            return w->v2 + (w->v1 - w->v2) * (tau - e - w->width) / e;
+        return w->v1;
+    }
+    }
+}
+
+size_t ss_wave_corners(const ss_wave *w, double *t, size_t max)
+{
+    size_t n = 0;
+    double T = ss_wave_duration(w);
+    if (w->kind == SS_WAVE_SINE)
+        return 0;
+    if (w->kind == SS_WAVE_TRIANGLE) {
+        double P = 1.0 / w->freq;
+        for (long k = 0;; k++) {
+            double a = (k + 0.25) * P, b = (k + 0.75) * P;
+            if (a >= T * (1 - 1e-12))
+                break;
+            if (n < max)
+                t[n] = a;
+            n++;
+            if (b >= T * (1 - 1e-12))
+                break;
+            if (n < max)
+                t[n] = b;
+            n++;
+        }
+        return n;
+    }
+    for (int k = 0; k < w->count; k++) {
+        double b = k * w->period;
+        double c[4] = {b, b + w->edge, b + w->edge + w->width, b + 2 * w->edge + w->width};
+        for (int j = 0; j < 4; j++) {
+            if (c[j] <= 0 || c[j] >= T * (1 - 1e-12))
+                continue;
+            if (n < max)
+                t[n] = c[j];
+            n++;
+        }
+    }
+    return n;
+}
+
+int ss_wave_spice(const ss_wave *w, ss_buf *out)
+{
+    int rc = SS_OK;
+    switch (w->kind) {
+    case SS_WAVE_SINE:
+        rc = ss_buf_printf(out, "SIN(0 %.17g %.17g 0 0 0)", w->amp, w->freq);
+        break;
+    case SS_WAVE_TRIANGLE: {
+        double P = 1.0 / w->freq, T = ss_wave_duration(w);
+        rc |= ss_buf_printf(out, "PWL(0 0");
+        size_t nc = ss_wave_corners(w, NULL, 0);
+        double *c = malloc((nc + 1) * sizeof *c);
+        if (!c)
+            return SS_ENOMEM;
+        ss_wave_corners(w, c, nc);
+        for (size_t k = 0; k < nc; k++)
+            rc |= ss_buf_printf(out, " %.17g %.17g", c[k], ss_wave_value(w, c[k]));
+        free(c);
+        rc |= ss_buf_printf(out, " %.17g %.17g)", T, ss_wave_value(w, T));
+        (void)P;
+        break;
+    }
+    default:
+        rc = ss_buf_printf(out, "PULSE(%.17g %.17g 0 %.17g %.17g %.17g %.17g)", w->v1, w->v2,
+                           w->edge, w->edge, w->width, w->period);
+        break;
+    }
+    return rc ? SS_ENOMEM : SS_OK;
+}
+
+/* ---- the device behind a series resistor ------------------------------------ */
+
+typedef struct devsim {
+    const ss_device *d;
+    const ss_wave *w;
+    double r;
+    long solve_failures;
+    char msg[256]; /* CVODE's last error message */
+} devsim;
+
+/* CVODE reports errors through this instead of printing them. */
+#if SUNDIALS_VERSION_MAJOR < 7
+static void devsim_cvode_error(int code, const char *module, const char *function, char *msg,
+                               void *user)
+{
+    (void)code, (void)module, (void)function;
+    devsim *s = user;
+    snprintf(s->msg, sizeof s->msg, "%s", msg);
+}
+#endif
+
+/* Device voltage for drive vs and state x: v + r i(v, x) = vs.  The root
+ * lies between 0 and vs because i has the sign of v; Newton steps that
+ * leave the bracket are replaced by bisection. */
+static int device_voltage(const devsim *s, double vs, double x, double *v_out,
+                          ss_device_eval *ev_out)
+{
+    ss_device_eval ev;
+    if (s->r == 0) {
+        ss_device_evaluate(s->d, vs, x, &ev);
+        *v_out = vs;
+        if (ev_out)
+            *ev_out = ev;
+        return isfinite(ev.i) && isfinite(ev.dxdt) ? 0 : -1;
+    }
+    double lo = fmin(0.0, vs), hi = fmax(0.0, vs);
+    double v = vs;
+    /* Linear guess from the small-signal conductance at v = 0. */
+    ss_device_evaluate(s->d, 0.0, x, &ev);
+    if (ev.di_dv > 0 && isfinite(ev.di_dv))
+        v = vs / (1.0 + s->r * ev.di_dv);
+    for (int it = 0; it < 200; it++) {
+        ss_device_evaluate(s->d, v, x, &ev);
+        double f = v + s->r * ev.i - vs;
+        double df = 1.0 + s->r * ev.di_dv;
+        if (!isfinite(f))
+            return -1;
+        if (f > 0)
+            hi = v;
+        else if (f < 0)
+            lo = v;
+        else
+            break;
+        double vn = v - f / df;
+        if (!(df > 0) || !isfinite(vn) || vn <= lo || vn >= hi)
+            vn = 0.5 * (lo + hi);
+        double tol = 1e-15 * fmax(fabs(vs), 1e-3);
+        if (fabs(vn - v) <= tol || hi - lo <= tol) {
+            v = vn;
+            ss_device_evaluate(s->d, v, x, &ev);
+            break;
+        }
+        v = vn;
+    }
+    *v_out = v;
+    if (ev_out)
+        *ev_out = ev;
+    return isfinite(ev.i) && isfinite(ev.dxdt) ? 0 : -1;
+}
+
+static int devsim_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *user)
+{
+    devsim *s = user;
+    double x = NV_Ith_S(y, 0), v;
+    ss_device_eval ev;
+    if (device_voltage(s, ss_wave_value(s->w, t), x, &v, &ev)) {
+        s->solve_failures++;
+        return 1; /* recoverable: CVODE retries with a smaller step */
+    }
+    NV_Ith_S(ydot, 0) = ev.dxdt;
+    return 0;
+}
+
+static int devsim_jac(sunrealtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *user,
+                      N_Vector t1, N_Vector t2, N_Vector t3)
+{
+    (void)fy, (void)t1, (void)t2, (void)t3;
+    devsim *s = user;
+    double x = NV_Ith_S(y, 0), v;
+    ss_device_eval ev;
+    if (device_voltage(s, ss_wave_value(s->w, t), x, &v, &ev))
+        return 1;
+    double j = ev.ddxdt_dx;
+    if (s->r > 0) {
+        double dv_dx = -s->r * ev.di_dx / (1.0 + s->r * ev.di_dv);
+        j += ev.ddxdt_dv * dv_dx;
+    }
+    SM_ELEMENT_D(J, 0, 0) = j;
+    return 0;
+}
+
+void ss_devsim_trace_release(ss_devsim_trace *tr)
+{
+    if (!tr)
+        return;
+    free(tr->t);
+    free(tr->vs);
+    free(tr->v);
+    free(tr->i);
+    free(tr->x);
+    memset(tr, 0, sizeof *tr);
+}
+
+static int check_options(const ss_device *d, const ss_wave *w, const ss_devsim_options *o,
+                         ss_error *err)
+{
+    int rc = ss_device_validate(d, err);
+    if (rc)
+        return rc;
+    if (!(o->series_r >= 0) || !isfinite(o->series_r))
+        return ss_error_set(err, SS_EINVAL, "series resistance must be >= 0 ohm (got %g)",
+                            o->series_r);
+    if (o->points < 2 || o->points > 100000000)
+        return ss_error_set(err, SS_EINVAL, "points must be in [2, 1e8] (got %zu)", o->points);
+    if (o->rtol < 0 || o->atol < 0 || o->max_step < 0)
+        return ss_error_set(err, SS_EINVAL, "tolerances and max step must be >= 0");
+    if (!(ss_wave_duration(w) > 0) || !isfinite(ss_wave_duration(w)))
+        return ss_error_set(err, SS_EINVAL, "wave has no duration");
+    return SS_OK;
+}
+
+#define CV_CHECK(call)                                                                          \
+    do {                                                                                        \
+        int flag_ = (call);                                                                     \
+        if (flag_ < 0) {                                                                        \
+            rc = ss_error_set(err, SS_ENUMERIC, "CVODE: %s failed: %s", #call,                  \
+                              CVodeGetReturnFlagName(flag_));                                   \
+            goto out;                                                                           \
+        }                                                                                       \
+    } while (0)
+
+int ss_devsim_run(const ss_device *d, const ss_wave *w, const ss_devsim_options *opt,
+                  ss_devsim_trace *tr, ss_error *err)
+{
+    ss_devsim_trace_release(tr);
+    int rc = check_options(d, w, opt, err);
+    if (rc)
+        return rc;
+    devsim s = {d, w, opt->series_r, 0, ""};
+    SUNContext ctx = NULL;
+    N_Vector y = NULL;
+    SUNMatrix A = NULL;
+    SUNLinearSolver LS = NULL;
+    void *mem = NULL;
+    double *corner = NULL;
+    size_t n = opt->points;
+    double T = ss_wave_duration(w);
+
+    tr->t = malloc(n * sizeof *tr->t);
+    tr->vs = malloc(n * sizeof *tr->vs);
+    tr->v = malloc(n * sizeof *tr->v);
+    tr->i = malloc(n * sizeof *tr->i);
+    tr->x = malloc(n * sizeof *tr->x);
+    size_t nc = ss_wave_corners(w, NULL, 0);
+    corner = malloc((nc + 1) * sizeof *corner);
+    if (!tr->t || !tr->vs || !tr->v || !tr->i || !tr->x || !corner) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory for %zu output points", n);
+        goto out;
+    }
+    ss_wave_corners(w, corner, nc);
+    corner[nc] = T; /* the final stop */
+
+    if (SUNContext_Create(DEVSIM_COMM_NULL, &ctx)) {
+        rc = ss_error_set(err, SS_ENUMERIC, "CVODE: SUNContext_Create failed");
+        goto out;
+    }
+    y = N_VNew_Serial(1, ctx);
+    A = y ? SUNDenseMatrix(1, 1, ctx) : NULL;
+    LS = A ? SUNLinSol_Dense(y, A, ctx) : NULL;
+    mem = LS ? CVodeCreate(CV_BDF, ctx) : NULL;
+    if (!mem) {
+        rc = ss_error_set(err, SS_ENOMEM, "CVODE: out of memory creating the solver");
+        goto out;
+    }
+    double x0 = ss_device_x0(d);
+    NV_Ith_S(y, 0) = x0;
+    double rtol = opt->rtol > 0 ? opt->rtol : 1e-8, atol = opt->atol > 0 ? opt->atol : 1e-10;
+    double hmax = opt->max_step > 0 ? opt->max_step : ss_wave_period(w) / 200;
+#if SUNDIALS_VERSION_MAJOR < 7
+    CV_CHECK(CVodeSetErrHandlerFn(mem, devsim_cvode_error, &s));
+#else
+    SUNContext_ClearErrHandlers(ctx);
+#endif
+    CV_CHECK(CVodeInit(mem, devsim_rhs, 0.0, y));
+    CV_CHECK(CVodeSStolerances(mem, rtol, atol));
+    CV_CHECK(CVodeSetUserData(mem, &s));
+    CV_CHECK(CVodeSetLinearSolver(mem, LS, A));
+    CV_CHECK(CVodeSetJacFn(mem, devsim_jac));
+    CV_CHECK(CVodeSetMaxStep(mem, hmax));
+    /* A fixed first step: CVODE's own estimate depends on the first output
+     * time, which would make the result depend on the number of points. */
+    CV_CHECK(CVodeSetInitStep(mem, 1e-6 * hmax));
+    CV_CHECK(CVodeSetMaxNumSteps(mem, 100000000L));
+    CV_CHECK(CVodeSetMaxErrTestFails(mem, 20));
+    CV_CHECK(CVodeSetMaxConvFails(mem, 50));
+    size_t kc = 0;
+    CV_CHECK(CVodeSetStopTime(mem, corner[kc]));
+
+    double tcur = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        double tj = j + 1 == n ? T : T * (double)j / (double)(n - 1);
+        while (tcur < tj) {
+            double target = fmin(tj, corner[kc]);
+            if (target - tcur <= 1e-12 * fmax(fabs(target), ss_wave_period(w))) {
+                /* An output time on top of a corner: CVODE cannot start a
+                 * step this short, and x moves by O(1e-12 dx/dt) in it. */
+                if (target < corner[kc]) {
+                    tcur = tj;
+                    break;
+                }
+                tcur = target; /* fall through to the corner handling */
+            } else {
+                double tret;
+                int flag = CVode(mem, target, y, &tret, CV_NORMAL);
+                if (flag < 0) {
+                    rc = ss_error_set(err, SS_ENUMERIC, "CVODE failed at t = %.6g s: %s%s%s", tret,
+                                      CVodeGetReturnFlagName(flag), s.msg[0] ? ": " : "", s.msg);
+                    goto out;
+                }
+                tcur = tret;
+            }
+            if (kc < nc && tcur >= corner[kc] * (1 - 1e-15)) {
+                /* At a corner of the wave: restart at order 1. */
+                tcur = corner[kc];
+                CV_CHECK(CVodeReInit(mem, tcur, y));
+                kc++;
+                CV_CHECK(CVodeSetStopTime(mem, corner[kc]));
+            } else if (kc == nc && tcur >= T * (1 - 1e-15)) {
+                tcur = tj;
+            }
+        }
+        double x = j == 0 ? x0 : NV_Ith_S(y, 0);
+        double vs = ss_wave_value(w, tj), v;
+        ss_device_eval ev;
+        if (device_voltage(&s, vs, x, &v, &ev)) {
+            rc = ss_error_set(err, SS_ENUMERIC, "non-finite device current at t = %.6g s", tj);
+            goto out;
+        }
+        tr->t[j] = tj;
+        tr->vs[j] = vs;
+        tr->v[j] = v;
+        tr->i[j] = ev.i;
+        tr->x[j] = x;
+    }
+    tr->n = n;
+    long steps = 0, nfe = 0;
+    CVodeGetNumSteps(mem, &steps);
+    CVodeGetNumRhsEvals(mem, &nfe);
+    tr->steps = steps;
+    tr->rhs_evals = nfe;
+out:
+    if (mem)
+        CVodeFree(&mem);
+    if (LS)
+        SUNLinSolFree(LS);
+    if (A)
+        SUNMatDestroy(A);
+    if (y)
+        N_VDestroy(y);
+    if (ctx)
+        SUNContext_Free(&ctx);
+    free(corner);
+    if (rc)
+        ss_devsim_trace_release(tr);
+    return rc;
+}
+
+int ss_devsim_write_csv(const ss_devsim_trace *tr, const char *path, ss_error *err)
+{
+    ss_buf b = SS_BUF_INIT;
+    int rc = ss_buf_printf(&b, "t,v,i,x\n");
+    for (size_t k = 0; !rc && k < tr->n; k++)
+        rc = ss_buf_printf(&b, "%.17g,%.17g,%.17g,%.17g\n", tr->t[k], tr->v[k], tr->i[k],
+                           tr->x[k]);
+    if (rc)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory writing '%s'", path);
+    else
+        rc = ss_util_write_file_atomic(path, b.data, b.len, err);
+    ss_buf_release(&b);
+    return rc;
+}
+
+int ss_devsim_netlist(const ss_device *d, const ss_wave *w, const ss_devsim_options *opt,
+                      ss_buf *out, ss_error *err)
+{
+    int rc = check_options(d, w, opt, err);
+    if (rc)
+        return rc;
+    double T = ss_wave_duration(w);
+    double hmax = opt->max_step > 0 ? opt->max_step : ss_wave_period(w) / 2000;
+    size_t mark = out->len;
+    rc |= ss_buf_printf(out, "smallsim device %s driven by a %s wave\n", d->type->name,
+                        w->kind == SS_WAVE_SINE       ? "sine"
+                        : w->kind == SS_WAVE_TRIANGLE ? "triangle"
+                                                      : "pulse");
+    if (rc || (rc = ss_device_write_spice(d, "dut", out, err)))
+        goto fail;
+    rc |= ss_buf_printf(out, "Vsrc in 0 ");
+    rc |= ss_wave_spice(w, out);
+    if (opt->series_r > 0)
+        rc |= ss_buf_printf(out, "\nVsense in n1 0\nRs n1 te %.17g\n", opt->series_r);
+    else
+        rc |= ss_buf_printf(out, "\nVsense in te 0\n");
+    rc |= ss_buf_printf(out, "X1 te 0 dut\n"
+                             ".options reltol=1e-6 abstol=1e-15 vntol=1e-10 chgtol=1e-20 "
+                             "method=gear maxord=2 itl4=100\n");
+    rc |= ss_buf_printf(out, ".tran %.17g %.17g 0 %.17g uic\n.end\n", hmax, T, hmax);
+    if (rc) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory writing the deck");
+        goto fail;
+    }
+    return SS_OK;
+fail:
+    out->len = mark;
+    if (out->data)
+        out->data[mark] = 0;
+    return rc;
+}
+
+/* Linear interpolation of (tx, y) at t; tx ascending. */
+static double interp(const double *tx, const double *y, size_t n, size_t *hint, double t)
+{
+    size_t k = *hint;
+    while (k + 1 < n && tx[k + 1] < t)
+        k++;
+    *hint = k;
+    if (k + 1 >= n)
+        return y[n - 1];
+    double dt = tx[k + 1] - tx[k];
+    if (dt <= 0 || t <= tx[k])
+        return y[k];
+    double a = (t - tx[k]) / dt;
+    return y[k] + a * (y[k + 1] - y[k]);
+}
+
+int ss_devsim_run_spice(ss_engine *eng, const ss_device *d, const ss_wave *w,
+                        const ss_devsim_options *opt, ss_devsim_trace *tr, ss_error *err)
+{
+    ss_devsim_trace_release(tr);
+    ss_buf deck = SS_BUF_INIT;
+    ss_netlist nl = SS_NETLIST_INIT;
+    ss_result res = SS_RESULT_INIT;
+    int rc = ss_devsim_netlist(d, w, opt, &deck, err);
+    if (rc)
+        goto out;
+    if ((rc = ss_netlist_read_string(&nl, deck.data, "device.cir", NULL, 0, err)) ||
+        (rc = ss_engine_load(eng, &nl, err)) || (rc = ss_engine_run(eng, &res, err)))
+        goto out;
+    const ss_vector *vt = ss_result_find(&res, "time"), *vi = ss_result_find(&res, "i(vsense)");
+    const ss_vector *vx = ss_result_find(&res, "v(x1.xs)"), *vv = ss_result_find(&res, "v(te)");
+    const ss_vector *vs = ss_result_find(&res, "v(in)");
+    if (!vt || !vi || !vx || !vv || !vs || vt->n < 2) {
+        rc = ss_error_set(err, SS_ESIM, "ngspice result lacks time, i(vsense), v(x1.xs), v(te) "
+                                        "or v(in)");
+        goto out;
+    }
+    size_t n = opt->points;
+    double T = ss_wave_duration(w);
+    tr->t = malloc(n * sizeof *tr->t);
+    tr->vs = malloc(n * sizeof *tr->vs);
+    tr->v = malloc(n * sizeof *tr->v);
+    tr->i = malloc(n * sizeof *tr->i);
+    tr->x = malloc(n * sizeof *tr->x);
+    if (!tr->t || !tr->vs || !tr->v || !tr->i || !tr->x) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory for %zu output points", n);
+        goto out;
+    }
+    size_t h1 = 0, h2 = 0, h3 = 0, h4 = 0;
+    for (size_t j = 0; j < n; j++) {
+        double tj = j + 1 == n ? T : T * (double)j / (double)(n - 1);
+        tr->t[j] = tj;
+        tr->i[j] = interp(vt->re, vi->re, vt->n, &h1, tj);
+        tr->x[j] = interp(vt->re, vx->re, vt->n, &h2, tj);
+        tr->v[j] = interp(vt->re, vv->re, vt->n, &h3, tj);
+        tr->vs[j] = interp(vt->re, vs->re, vt->n, &h4, tj);
+    }
+    tr->n = n;
+    tr->steps = (long)vt->n;
+out:
+    if (rc)
+        ss_devsim_trace_release(tr);
+    ss_result_release(&res);
+    ss_netlist_release(&nl);
+    ss_buf_release(&deck);
+    return rc;
+}
+
+double ss_devsim_nrmse(const double *a, const double *b, size_t n)
+{
+    if (n == 0)
+        return 0.0;
+    double lo = b[0], hi = b[0], ss = 0;
+    for (size_t k = 0; k < n; k++) {
+        lo = fmin(lo, b[k]);
+        hi = fmax(hi, b[k]);
+        ss += (a[k] - b[k]) * (a[k] - b[k]);
+    }
+    double rms = sqrt(ss / (double)n);
+    return hi > lo ? rms / (hi - lo) : rms;
+}

@@ -1,0 +1,160 @@
+/* dev_private.h: internals shared by the files of devices/ (not installed).
+ *
+ * Model equations are written once with a tiny forward-mode dual number
+ * (value and its partial derivatives in v and x), so the derivatives the
+ * crossbar and CVODE need are exact and cannot drift from the values.  The
+ * smooth helper functions here have ngspice twins in SSD_SPICE_FUNCS, which
+ * every emitted subcircuit defines with .func; keep both in step. */
+#ifndef SS_DEV_PRIVATE_H
+#define SS_DEV_PRIVATE_H
+
+#include <math.h>
+
+#include "devices/ss_devices.h"
+
+typedef struct ssd_num {
+    double f, v, x; /* value, d/dv, d/dx */
+} ssd_num;
+
+static inline ssd_num ssd_c(double c) { return (ssd_num){c, 0.0, 0.0}; }
+static inline ssd_num ssd_add(ssd_num a, ssd_num b) { return (ssd_num){a.f + b.f, a.v + b.v, a.x + b.x}; }
+static inline ssd_num ssd_sub(ssd_num a, ssd_num b) { return (ssd_num){a.f - b.f, a.v - b.v, a.x - b.x}; }
+static inline ssd_num ssd_addc(ssd_num a, double c) { return (ssd_num){a.f + c, a.v, a.x}; }
+static inline ssd_num ssd_scale(ssd_num a, double c) { return (ssd_num){a.f * c, a.v * c, a.x * c}; }
+static inline ssd_num ssd_mul(ssd_num a, ssd_num b)
+{
+    return (ssd_num){a.f * b.f, a.v * b.f + a.f * b.v, a.x * b.f + a.f * b.x};
+}
+/* Applies a scalar function with value f and slope df at a. */
+static inline ssd_num ssd_chain(ssd_num a, double f, double df)
+{
+    return (ssd_num){f, df * a.v, df * a.x};
+}
+static inline ssd_num ssd_exp(ssd_num a)
+{
+    double e = exp(a.f);
+    return ssd_chain(a, e, e);
+}
+
+/* exp continued linearly above SS_DEVICE_EXP_LIMIT (value and slope match). */
+static inline ssd_num ssd_lexp(ssd_num a)
+{
+    if (a.f <= SS_DEVICE_EXP_LIMIT)
+        return ssd_exp(a);
+    double e = exp(SS_DEVICE_EXP_LIMIT);
+    return ssd_chain(a, e * (1.0 + a.f - SS_DEVICE_EXP_LIMIT), e);
+}
+/* lexp(a) - 1, accurate near 0. */
+static inline ssd_num ssd_lexpm1(ssd_num a)
+{
+    if (a.f <= SS_DEVICE_EXP_LIMIT)
+        return ssd_chain(a, expm1(a.f), exp(a.f));
+    return ssd_addc(ssd_lexp(a), -1.0);
+}
+/* (lexp(a) - lexp(-a))/2 */
+static inline ssd_num ssd_lsinh(ssd_num a)
+{
+    return ssd_scale(ssd_sub(ssd_lexp(a), ssd_lexp(ssd_scale(a, -1.0))), 0.5);
+}
+/* Softplus ramp of width w: w*ln(1 + exp(a/w)), a smooth max(a, 0) whose
+ * slope is the logistic step of the same width. */
+static inline ssd_num ssd_softplus(ssd_num a, double w)
+{
+    double z = a.f / w, f, s;
+    if (z > 0) {
+        double e = exp(-z);
+        f = a.f + w * log1p(e);
+        s = 1.0 / (1.0 + e);
+    } else {
+        double e = exp(z);
+        f = w * log1p(e);
+        s = e / (1.0 + e);
+    }
+    return ssd_chain(a, f, s);
+}
+/* Logistic step of width w: 1/(1 + exp(-a/w)). */
+static inline ssd_num ssd_step(ssd_num a, double w)
+{
+    double z = a.f / w, t;
+    if (z >= 0)
+        t = 1.0 / (1.0 + exp(-z));
+    else {
+        double e = exp(z);
+        t = e / (1.0 + e);
+    }
+    return ssd_chain(a, t, t * (1.0 - t) / w);
+}
+/* Hard step: 1 if a >= 0 else 0 (or a > 0 with strict). */
+static inline ssd_num ssd_hstep(ssd_num a, int strict)
+{
+    return ssd_c(strict ? (a.f > 0) : (a.f >= 0));
+}
+/* a^p for a >= 0 (0 for a <= 0), p >= 1. */
+static inline ssd_num ssd_pow(ssd_num a, double p)
+{
+    if (a.f <= 0)
+        return ssd_c(0.0);
+    double f = pow(a.f, p);
+    return ssd_chain(a, f, p * f / a.f);
+}
+/* C2 smootherstep on [0, 1]: 0 below, 1 above. */
+static inline ssd_num ssd_sstep(ssd_num s)
+{
+    if (s.f <= 0)
+        return ssd_c(0.0);
+    if (s.f >= 1)
+        return ssd_c(1.0);
+    double t = s.f;
+    return ssd_chain(s, t * t * t * (t * (6 * t - 15) + 10), 30 * t * t * (t - 1) * (t - 1));
+}
+/* Voltage clamp to +-SS_DEVICE_VCLAMP. */
+static inline ssd_num ssd_vclamp(ssd_num v)
+{
+    if (v.f > SS_DEVICE_VCLAMP)
+        return ssd_c(SS_DEVICE_VCLAMP);
+    if (v.f < -SS_DEVICE_VCLAMP)
+        return ssd_c(-SS_DEVICE_VCLAMP);
+    return v;
+}
+
+/* State clamp to [-1, 2] where the state enters exp, pow or a product
+ * (outside [0, 1] only during Newton iterations or by tolerance). */
+static inline ssd_num ssd_xclamp(ssd_num x)
+{
+    if (x.f > 2.0)
+        return ssd_c(2.0);
+    if (x.f < -1.0)
+        return ssd_c(-1.0);
+    return x;
+}
+
+/* ngspice twins of the helpers above (the limits are SS_DEVICE_EXP_LIMIT
+ * and SS_DEVICE_VCLAMP written out). */
+#define SSD_SPICE_FUNCS                                                                 \
+    ".func ss_sp(z,w) = (z > 0 ? z + w*ln(1 + exp(-z/w)) : w*ln(1 + exp(z/w)))\n"       \
+    ".func ss_th(z,w) = (z >= 0 ? 1/(1 + exp(-z/w)) : exp(z/w)/(1 + exp(z/w)))\n"       \
+    ".func ss_lexp(z) = (z <= 40 ? exp(z) : exp(40)*(1 + z - 40))\n"                    \
+    ".func ss_lsinh(z) = (ss_lexp(z) - ss_lexp(-z))/2\n"                                \
+    ".func ss_pw(a,p) = (a > 0 ? pow(a,p) : 0)\n"                                       \
+    ".func ss_sst(s) = (s <= 0 ? 0 : (s >= 1 ? 1 : s*s*s*(s*(6*s - 15) + 10)))\n"       \
+    ".func ss_vc(v) = (v > 1000 ? 1000 : (v < -1000 ? -1000 : v))\n"                   \
+    ".func ss_xc(x) = (x > 2 ? 2 : (x < -1 ? -1 : x))\n"
+
+/* Internal to the library (not exported from libsmallsim.so). */
+#define SSD_INTERNAL __attribute__((visibility("hidden")))
+
+/* The model type objects (ss_device_vteam etc. point at them). */
+SSD_INTERNAL extern const ss_device_type ssd_vteam_type;
+SSD_INTERNAL extern const ss_device_type ssd_yakopcic_type;
+SSD_INTERNAL extern const ss_device_type ssd_yakopcic2020_type;
+
+/* Parameter checks shared by the models; the message names the parameter.
+ * ssd_check_range: lo <= value <= hi, with open ends when open_lo/open_hi. */
+SSD_INTERNAL int ssd_check_range(const ss_device *d, int idx, double lo, double hi, int open_lo,
+                                 int open_hi, ss_error *err);
+/* value > 0 */
+SSD_INTERNAL int ssd_check_positive(const ss_device *d, int idx, ss_error *err);
+/* value < 0 */
+SSD_INTERNAL int ssd_check_negative(const ss_device *d, int idx, ss_error *err);
+
+#endif
