@@ -14,6 +14,7 @@ int cmd_netlist(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_device(int argc, char **argv);
+int cmd_l2l(int argc, char **argv);
 
 /* Prints "smallsim: <message>" to stderr. */
 void cli_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -22,5 +23,12 @@ int cli_fail(const ss_error *err);
 /* Splits "a,b,c" into a NULL-terminated heap array (free with cli_free_list). */
 char **cli_split(const char *s, char sep, size_t *n);
 void cli_free_list(char **list);
+
+struct ss_device;
+/* Builds a device from --model / --preset / --param k=v ... / --hard (shared
+ * by the device, crossbar and netlist commands).  Returns -1 when the device
+ * is ready, else the exit code after printing the error. */
+int cli_build_device(const char *model, const char *preset, char *const *params, size_t nparams,
+                     int hard, struct ss_device *d);
 
 #endif

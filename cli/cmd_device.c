@@ -129,35 +129,35 @@ static int parse_args(int argc, char **argv, struct device_args *a, const char *
     return -1;
 }
 
-/* Builds the device from --model/--preset/--param/--hard. */
-static int build_device(const struct device_args *a, ss_device *d)
+int cli_build_device(const char *model, const char *preset, char *const *params, size_t nparams,
+                     int hard, ss_device *d)
 {
     ss_error err;
     const ss_device_type *t = NULL;
-    if (a->model && !(t = ss_device_type_find(a->model))) {
-        cli_msg("unknown model '%s' (vteam, yakopcic, yakopcic2020)", a->model);
+    if (model && !(t = ss_device_type_find(model))) {
+        cli_msg("unknown model '%s' (vteam, yakopcic, yakopcic2020)", model);
         return CLI_USAGE;
     }
-    if (!a->model && !a->preset) {
+    if (!model && !preset) {
         cli_msg("--model or --preset is required");
         return CLI_USAGE;
     }
-    if (a->preset) {
-        d->hard = a->hard;
-        if (ss_device_apply_preset(d, a->preset, &err)) {
+    if (preset) {
+        d->hard = hard;
+        if (ss_device_apply_preset(d, preset, &err)) {
             cli_fail(&err);
             return CLI_USAGE;
         }
         if (t && d->type != t) {
-            cli_msg("preset '%s' is for model '%s', not '%s'", a->preset, d->type->name, t->name);
+            cli_msg("preset '%s' is for model '%s', not '%s'", preset, d->type->name, t->name);
             return CLI_USAGE;
         }
     } else {
         ss_device_init(d, t);
     }
-    d->hard = a->hard;
-    for (size_t k = 0; k < a->nparams; k++)
-        if (ss_device_set(d, a->params[k], &err)) {
+    d->hard = hard;
+    for (size_t k = 0; k < nparams; k++)
+        if (ss_device_set(d, params[k], &err)) {
             cli_fail(&err);
             return CLI_USAGE;
         }
@@ -166,6 +166,12 @@ static int build_device(const struct device_args *a, ss_device *d)
         return CLI_USAGE;
     }
     return -1;
+}
+
+/* Builds the device from --model/--preset/--param/--hard. */
+static int build_device(const struct device_args *a, ss_device *d)
+{
+    return cli_build_device(a->model, a->preset, a->params, a->nparams, a->hard, d);
 }
 
 static int cmd_list(int argc, char **argv)

@@ -315,6 +315,52 @@ START_TEST(tran_yakopcic_matches_ngspice)
 }
 END_TEST
 
+START_TEST(cli_tran)
+{
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    static char out[16384];
+    ss_test_write(dir, "p.txt", "# word-line waveforms\n0 0 1u 0 1.05u 1 4u 1 4.05u 0\n"
+                                "0 0 1u 0 1.05u -0.8 4u -0.8 4.05u 0\n");
+    ss_test_write(dir, "x0.csv", "0.3 0.5\n0.7 0.2\n");
+    const char *dev = "--device vteam --param r_on=10k --param r_off=1meg --param v_on=-0.2 "
+                      "--param v_off=0.3 --param k_on=-1.8e-5 --param k_off=9e-5 --param alpha_on=3 "
+                      "--param alpha_off=3 --param w_off=3n --rwire 2 --rsource 10 --rsense 10";
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s crossbar tran --rows 2 --cols 2 %s --x0-file x0.csv "
+                                "--pulses p.txt --tstop 6u -o s.csv && %s netlist crossbar --rows 2 "
+                                "--cols 2 %s --x0-file x0.csv --pulses p.txt --tran 6u,6n -o x.cir && "
+                                "%s spice run x.cir --vectors "
+                                "'v(xc0_0.xs),v(xc0_1.xs),v(xc1_0.xs),v(xc1_1.xs)' -o n.csv",
+                                dir, prog, dev, prog, dev, prog),
+                     0);
+    char path[700];
+    double mine[4], ref[4], t;
+    snprintf(path, sizeof path, "%s/s.csv", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_int_eq(fscanf(f, "%lf,%lf %lf,%lf", &mine[0], &mine[1], &mine[2], &mine[3]), 4);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/n.csv", dir);
+    f = fopen(path, "r");
+    char line[512];
+    while (fgets(line, sizeof line, f))
+        sscanf(line, "%lf,%lf,%lf,%lf,%lf", &t, &ref[0], &ref[1], &ref[2], &ref[3]);
+    fclose(f);
+    for (int k = 0; k < 4; k++)
+        ck_assert_msg(fabs(mine[k] - ref[k]) < 0.01, "cell %d: %g vs ngspice %g", k, mine[k], ref[k]);
+    ck_assert_double_gt(mine[0], 0.99); /* the +1 V write drove row 0 OFF */
+    /* bad input */
+    ss_test_write(dir, "bad.txt", "0 0 1u\n0 0\n");
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s crossbar tran --rows 2 --cols 2 %s --pulses bad.txt --tstop 6u",
+                                dir, prog, dev), 1);
+    ck_assert_ptr_nonnull(strstr(out, "bad.txt:1: time without a value"));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s crossbar tran --rows 2 --cols 2 --device vteam --param v_on=0.5 "
+                                "--pulses p.txt --tstop 6u", dir, prog), 2);
+    ck_assert_ptr_nonnull(strstr(out, "v_on"));
+}
+END_TEST
+
 Suite *crossbar_suite(void)
 {
     Suite *s = suite_create("crossbar");
@@ -327,6 +373,7 @@ Suite *crossbar_suite(void)
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, matrix_files);
     tcase_add_test(tc, cli_round_trip);
+    tcase_add_test(tc, cli_tran);
     tcase_add_test(tc, tran_vteam_matches_ngspice);
     tcase_add_test(tc, tran_yakopcic_matches_ngspice);
     suite_add_tcase(s, tc);
