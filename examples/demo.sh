@@ -27,6 +27,32 @@ echo "== 2. untrusted netlists are screened before ngspice sees them"
 printf 'evil\nV1 a 0 1\n.control\nshell echo pwned\n.endc\n.end\n' > "$OUT/evil.cir"
 if "$SMALLSIM" spice run "$OUT/evil.cir" 2>&1; then echo "   NOT REFUSED"; exit 1; fi
 
+echo "== 3. a memristor: pinched hysteresis loop in C, the same device in ngspice"
+"$SMALLSIM" device iv --preset oblea_sine --wave sine:0.45:100 --points 400 \
+    -o "$OUT/oblea_iv.csv" --plot "$OUT/oblea_iv.png"
+"$SMALLSIM" device spice --preset oblea_sine --wave sine:0.45:100 -o "$OUT/oblea.cir"
+"$SMALLSIM" spice run "$OUT/oblea.cir" -o "$OUT/oblea_ngspice.csv"
+echo "   C loop: $OUT/oblea_iv.png; ngspice run of the exported subcircuit: $OUT/oblea_ngspice.csv"
+
+echo "== 4. a 64 x 64 crossbar with line resistance: smallsim vs ngspice"
+awk 'BEGIN { srand(7); for (i = 0; i < 64; i++) { for (j = 0; j < 64; j++)
+     printf "%s%.6g", (j ? "," : ""), 1e-6 + 99e-6 * rand(); printf "\n" } }' > "$OUT/g64.csv"
+awk 'BEGIN { srand(8); for (i = 0; i < 64; i++) printf "%.6g\n", 0.2 * rand() }' > "$OUT/v64.csv"
+XB="--rows 64 --cols 64 --rwire 2 --rsource 10 --rsense 10"
+"$SMALLSIM" crossbar dc $XB --g-file "$OUT/g64.csv" --v-file "$OUT/v64.csv" --stats -o "$OUT/i64.csv"
+"$SMALLSIM" netlist crossbar $XB --g-file "$OUT/g64.csv" --inputs "$OUT/v64.csv" -o "$OUT/x64.cir"
+t0=$(date +%s.%N)
+"$SMALLSIM" spice run "$OUT/x64.cir" --vectors 'i(vsense0),i(vsense63)' -o "$OUT/x64_ngspice.csv"
+t1=$(date +%s.%N)
+awk -v t0="$t0" -v t1="$t1" 'NR == 1 { a = $1 } NR == 64 { b = $1 }
+     END { printf "   smallsim: I(col 0) = %.9g A, I(col 63) = %.9g A\n", a, b }' "$OUT/i64.csv"
+awk -F, -v t0="$t0" -v t1="$t1" 'NR == 2 { printf "   ngspice:  I(col 0) = %.9g A, I(col 63) = %.9g A (%.2f s)\n", $1, $2, t1 - t0 }' \
+    "$OUT/x64_ngspice.csv"
+
+echo "== 5. a spiking network with a memristive crossbar (examples/network/balanced.yaml)"
+"$SMALLSIM" run "$HERE/network/balanced.yaml" -o "$OUT/network"
+echo "   raster: $OUT/network/raster.png"
+
 for extra in "$HERE"/demo.d/*.sh; do
     [ -e "$extra" ] || continue
     sh "$extra" "$SMALLSIM" "$OUT"
