@@ -77,6 +77,52 @@ static int plots(const ss_network *net, const char *out, int states, ss_error *e
     return rc;
 }
 
+/* crossbar<q>_initial.csv, crossbar<q>_final.csv (siemens) and a heatmap
+ * of both. */
+static int write_maps(const ss_network *net, size_t q, const double *g0, const char *out,
+                      ss_error *err)
+{
+    size_t pre, post;
+    ss_network_crossbar_states(net, q, NULL, NULL, &pre, &post);
+    size_t rows = ss_network_pop_size(net, pre), cols = ss_network_pop_size(net, post);
+    double *g1 = malloc(rows * cols * sizeof *g1);
+    if (!g1 || !g0)
+        return free(g1), ss_error_set(err, SS_ENOMEM, "out of memory");
+    ss_network_crossbar_states(net, q, NULL, g1, NULL, NULL);
+    int rc = SS_OK;
+    char path[4096];
+    for (int which = 0; which < 2 && !rc; which++) {
+        const double *g = which ? g1 : g0;
+        ss_buf b = SS_BUF_INIT;
+        for (size_t i = 0; !rc && i < rows; i++)
+            for (size_t j = 0; !rc && j < cols; j++)
+                rc = ss_buf_printf(&b, "%.17g%c", g[i * cols + j], j + 1 < cols ? ',' : '\n');
+        snprintf(path, sizeof path, "%s/crossbar%zu_%s.csv", out, q, which ? "final" : "initial");
+        if (rc)
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        else
+            rc = ss_util_write_file_atomic(path, b.data, b.len, err);
+        ss_buf_release(&b);
+    }
+    free(g1);
+    if (rc)
+        return rc;
+    char script[4096];
+    snprintf(script, sizeof script,
+             "set terminal pngcairo size 1100,500\nset output '%s/crossbar%zu.png'\n"
+             "set datafile separator ','\nset multiplot layout 1,2 title 'crossbar %zu: %s -> %s "
+             "(conductance, uS)'\nset xlabel 'column (%s)'\nset ylabel 'row (%s)'\n"
+             "set xrange [-0.5:%zu-0.5]\nset yrange [%zu-0.5:-0.5]\nset cbrange [*:*]\n"
+             "set title 'initial'\nplot '%s/crossbar%zu_initial.csv' matrix using 1:2:($3*1e6) with image notitle\n"
+             "set title 'final'\nplot '%s/crossbar%zu_final.csv' matrix using 1:2:($3*1e6) with image notitle\n"
+             "unset multiplot\n",
+             out, q, q, ss_network_pop_name(net, pre), ss_network_pop_name(net, post),
+             ss_network_pop_name(net, post), ss_network_pop_name(net, pre), cols, rows, out, q, out, q);
+    ss_error perr;
+    ss_util_gnuplot(script, &perr); /* a missing plot is not a failed run */
+    return SS_OK;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
@@ -128,6 +174,16 @@ int cmd_run(int argc, char **argv)
         cli_msg("cannot create '%s'", out);
         return CLI_FAIL;
     }
+    /* conductance maps of memristive crossbars, before and after */
+    size_t nmx = ss_network_nmemristive(net);
+    double **g0 = calloc(nmx ? nmx : 1, sizeof *g0);
+    for (size_t q = 0; g0 && q < nmx; q++) {
+        size_t pre, post;
+        ss_network_crossbar_states(net, q, NULL, NULL, &pre, &post);
+        g0[q] = malloc(ss_network_pop_size(net, pre) * ss_network_pop_size(net, post) * sizeof **g0);
+        if (g0[q])
+            ss_network_crossbar_states(net, q, NULL, g0[q], NULL, NULL);
+    }
     struct progress_state ps = {ss_util_now(), 0};
     double start = ps.start;
     ss_network_options opt = {exp.dt, exp.rtol, exp.seed,
@@ -155,6 +211,11 @@ int cmd_run(int argc, char **argv)
         snprintf(path, sizeof path, "%s/summary.json", out);
         rc = ss_network_write_summary(net, path, seconds, &err);
     }
+    for (size_t q = 0; !rc && g0 && q < nmx; q++)
+        rc = write_maps(net, q, g0[q], out, &err);
+    for (size_t q = 0; g0 && q < nmx; q++)
+        free(g0[q]);
+    free(g0);
     if (!rc) {
         ss_error perr = {0, ""};
         if (plots(net, out, states, &perr) && !quiet)

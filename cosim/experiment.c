@@ -281,10 +281,120 @@ static int find(struct ctx *c, ss_network *net, yaml_node_t *n, const char *key,
     return SS_OK;
 }
 
+/* A crossbar of memristors, possibly plastic:
+ *   device: {preset: P, model: M, params: "k=v k=v", hard: false}
+ *   variation: "p_stuck_on=0.1 c2c_sigma=0.02 spread.r_on=0.25"
+ *   x0: 0.5 (or a distribution or file), plasticity: {v_set, v_reset, t_write,
+ *   tau_plus, tau_minus} */
+static int memristive(struct ctx *c, ss_network *net, yaml_node_t *n, size_t pre, size_t post,
+                      size_t npre, size_t npost, double delay)
+{
+    yaml_node_t *dn = get(c, n, "device");
+    int rc = check_keys(c, dn, "device", "preset model params hard");
+    if (rc)
+        return rc;
+    ss_device d;
+    const char *preset = scalar(get(c, dn, "preset")), *model = scalar(get(c, dn, "model"));
+    const char *params = scalar(get(c, dn, "params")), *hard = scalar(get(c, dn, "hard"));
+    if (preset) {
+        if (ss_device_apply_preset(&d, preset, c->err))
+            return ss_error_prefix(c->err, "%s:%d", c->path, line_of(dn));
+    } else if (model && ss_device_type_find(model)) {
+        ss_device_init(&d, ss_device_type_find(model));
+    } else {
+        return fail(c, dn, "device needs 'preset' or 'model' (vteam, yakopcic, yakopcic2020)%s%s", NULL, NULL);
+    }
+    d.hard = hard && !strcmp(hard, "true");
+    if ((params && ss_device_set_list(&d, params, c->err)) || ss_device_validate(&d, c->err))
+        return ss_error_prefix(c->err, "%s:%d", c->path, line_of(dn));
+    ss_device_variation var;
+    yaml_node_t *vn = get(c, n, "variation");
+    if (vn) {
+        ss_device_variation_init(&var);
+        char *list = scalar(vn) ? strdup(scalar(vn)) : NULL, *save = NULL;
+        if (!list)
+            return fail(c, vn, "variation is a list of name=value words%s%s", NULL, NULL);
+        for (char *w = strtok_r(list, " \t", &save); w && !rc; w = strtok_r(NULL, " \t", &save))
+            rc = ss_device_variation_set(&var, w, c->err);
+        free(list);
+        if (rc)
+            return ss_error_prefix(c->err, "%s:%d", c->path, line_of(vn));
+    }
+    ss_crossbar_spec spec = {npre, npost, 0, 0, 0};
+    double v_read = 0.1, t_read = 10e-9, seed = 1;
+    if ((rc = opt_number(c, n, "rwire", &spec.rwire)) || (rc = opt_number(c, n, "rsource", &spec.rsource)) ||
+        (rc = opt_number(c, n, "rsense", &spec.rsense)) || (rc = opt_number(c, n, "v_read", &v_read)) ||
+        (rc = opt_number(c, n, "t_read", &t_read)) || (rc = opt_number(c, n, "seed", &seed)))
+        return rc;
+    double *x0 = NULL;
+    yaml_node_t *xn = get(c, n, "x0");
+    if (xn) {
+        if (!(x0 = malloc(npre * npost * sizeof *x0)))
+            return ss_error_set(c->err, SS_ENOMEM, "out of memory");
+        if ((rc = values(c, xn, "x0", npre * npost, x0))) {
+            free(x0);
+            return rc;
+        }
+    }
+    ss_network_plasticity rule;
+    yaml_node_t *pn = get(c, n, "plasticity");
+    if (pn) {
+        rule = (ss_network_plasticity){0, 0, 0, 20e-3, 20e-3};
+        if ((rc = check_keys(c, pn, "plasticity", "v_set v_reset t_write tau_plus tau_minus")) ||
+            (rc = opt_number(c, pn, "v_set", &rule.v_set)) || (rc = opt_number(c, pn, "v_reset", &rule.v_reset)) ||
+            (rc = opt_number(c, pn, "t_write", &rule.t_write)) ||
+            (rc = opt_number(c, pn, "tau_plus", &rule.tau_plus)) ||
+            (rc = opt_number(c, pn, "tau_minus", &rule.tau_minus))) {
+            free(x0);
+            return rc;
+        }
+    }
+    rc = ss_network_connect_memristive(net, pre, post, &spec, &d, vn ? &var : NULL, x0, v_read, t_read,
+                                       delay, pn ? &rule : NULL, (unsigned long)seed, NULL, c->err);
+    free(x0);
+    return rc ? ss_error_prefix(c->err, "%s:%d", c->path, line_of(n)) : SS_OK;
+}
+
+/* Current steps: {population, neurons: [..], start, stop, amplitude,
+ * repeat: {count, period}} */
+static int stimuli(struct ctx *c, ss_network *net, yaml_node_t *list)
+{
+    if (list->type != YAML_SEQUENCE_NODE)
+        return fail(c, list, "'stimuli' must be a list%s%s", NULL, NULL);
+    for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++) {
+        yaml_node_t *e = yaml_document_get_node(&c->doc, *it), *rp;
+        size_t pop;
+        double start = 0, stop = 0, amp = 0, count = 1, period = 0;
+        int rc = check_keys(c, e, "a stimulus", "population neurons start stop amplitude repeat");
+        if (rc || (rc = find(c, net, e, "population", &pop)) || (rc = opt_number(c, e, "start", &start)) ||
+            (rc = opt_number(c, e, "stop", &stop)) || (rc = opt_number(c, e, "amplitude", &amp)))
+            return rc;
+        if ((rp = get(c, e, "repeat")) &&
+            ((rc = check_keys(c, rp, "repeat", "count period")) || (rc = opt_number(c, rp, "count", &count)) ||
+             (rc = opt_number(c, rp, "period", &period))))
+            return rc;
+        yaml_node_t *nn = get(c, e, "neurons");
+        if (!nn || nn->type != YAML_SEQUENCE_NODE)
+            return fail(c, e, "a stimulus needs 'neurons: [0, 1, ...]'%s%s", NULL, NULL);
+        for (yaml_node_item_t *j = nn->data.sequence.items.start; j < nn->data.sequence.items.top; j++) {
+            yaml_node_t *x = yaml_document_get_node(&c->doc, *j);
+            double v;
+            if ((rc = number(c, x, "neurons", &v)))
+                return rc;
+            for (long r = 0; r < (long)count; r++)
+                if ((rc = ss_network_add_step(net, pop, v >= 0 ? (size_t)v : SIZE_MAX, start + r * period,
+                                              stop + r * period, amp, c->err)))
+                    return ss_error_prefix(c->err, "%s:%d", c->path, line_of(x));
+        }
+    }
+    return SS_OK;
+}
+
 static int projection(struct ctx *c, ss_network *net, yaml_node_t *n)
 {
     int rc = check_keys(c, n, "a projection",
-                        "from to kind indegree weight delay g rwire rsource rsense v_read t_read");
+                        "from to kind indegree weight delay g rwire rsource rsense v_read t_read "
+                        "device variation x0 plasticity seed");
     size_t pre, post;
     if (rc || (rc = find(c, net, n, "from", &pre)) || (rc = find(c, net, n, "to", &post)))
         return rc;
@@ -293,6 +403,8 @@ static int projection(struct ctx *c, ss_network *net, yaml_node_t *n)
     double delay = 1e-3;
     if ((rc = opt_number(c, n, "delay", &delay)))
         return rc;
+    if (kind && !strcmp(kind, "memristive"))
+        return memristive(c, net, n, pre, post, npre, npost, delay);
     if (kind && !strcmp(kind, "crossbar")) {
         ss_crossbar_spec spec = {npre, npost, 0, 0, 0};
         double v_read = 0.1, t_read = 100e-9;
@@ -328,7 +440,7 @@ static int projection(struct ctx *c, ss_network *net, yaml_node_t *n)
             return fail(c, n, "one_to_one needs populations of equal size%s%s", NULL, NULL);
         nsyn = npre;
     } else {
-        return fail(c, get(c, n, "kind"), "unknown projection kind '%s' (random, all, one_to_one, crossbar)%s",
+        return fail(c, get(c, n, "kind"), "unknown projection kind '%s' (random, all, one_to_one, crossbar, memristive)%s",
                     kind, NULL);
     }
     yaml_node_t *wn = get(c, n, "weight");
@@ -422,7 +534,7 @@ int ss_experiment_load(const char *path, long seed_override, ss_network **out, s
         goto out;
     }
     if ((rc = check_keys(&c, root, "the experiment",
-                         "duration dt seed rtol populations projections record")))
+                         "duration dt seed rtol populations projections stimuli record")))
         goto out;
     double seed = (double)exp->seed;
     if ((rc = opt_number(&c, root, "duration", &exp->duration)) ||
@@ -455,6 +567,9 @@ int ss_experiment_load(const char *path, long seed_override, ss_network **out, s
              !rc && prj->type == YAML_SEQUENCE_NODE && it < prj->data.sequence.items.top; it++)
             rc = projection(&c, net, yaml_document_get_node(&c.doc, *it));
     }
+    yaml_node_t *stim = get(&c, root, "stimuli");
+    if (!rc && stim)
+        rc = stimuli(&c, net, stim);
     yaml_node_t *rec = get(&c, root, "record");
     if (!rc && rec)
         rc = record(&c, net, rec);

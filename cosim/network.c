@@ -56,6 +56,30 @@ struct sample {
     double every; /* seconds */
 };
 
+/* A crossbar of memristors between two populations, possibly plastic. */
+struct memx {
+    size_t pre, post, rows, cols;
+    ss_crossbar_spec spec;
+    ss_device *dev;          /* rows x cols (sampled) */
+    enum ss_device_fault *fault;
+    ss_device_variation var;
+    int has_var;
+    double *x;               /* states */
+    double v_read, t_read, tau_syn;
+    size_t syn0;             /* first of its rows*cols synapses (row-major) */
+    size_t *pos;             /* CSR position of each cell's synapse */
+    int plastic, dirty;
+    ss_network_plasticity rule;
+    double *pre_tr, *pre_t, *post_tr, *post_t; /* traces and their times */
+    gsl_rng *rng;
+};
+
+struct step {
+    double t;
+    size_t pop, idx;
+    double amp;
+};
+
 struct ss_network {
     struct pop *pops;
     size_t npops;
@@ -98,6 +122,10 @@ struct ss_network {
     double *st_t, *st_v;
     size_t *st_k;
     size_t nst, capst;
+    struct memx *mx;
+    size_t nmx;
+    struct step *steps_in;
+    size_t nsteps_in, next_step;
     /* run options */
     double rtol;
     unsigned long seed;
@@ -160,6 +188,21 @@ void ss_network_free(ss_network *net)
     free(net->root_gid);
     free(net->sp_t);
     free(net->sp_gid);
+    for (size_t k = 0; k < net->nmx; k++) {
+        struct memx *m = &net->mx[k];
+        free(m->dev);
+        free(m->fault);
+        free(m->x);
+        free(m->pos);
+        free(m->pre_tr);
+        free(m->pre_t);
+        free(m->post_tr);
+        free(m->post_t);
+        if (m->rng)
+            gsl_rng_free(m->rng);
+    }
+    free(net->mx);
+    free(net->steps_in);
     free(net->samples);
     free(net->st_t);
     free(net->st_v);
@@ -567,6 +610,8 @@ static int roots(sunrealtype t, N_Vector yv, sunrealtype *g, void *user)
     return 0;
 }
 
+static int by_step_time(const void *a, const void *b);
+
 /* ---- preparing a run --------------------------------------------------------- */
 
 static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err)
@@ -609,6 +654,11 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     for (size_t k = 0; k < net->nsyn; k++) {
         size_t at = net->out_off[net->syns[k].pre] + fill[net->syns[k].pre]++;
         net->out_tgt[at] = net->syns[k].post;
+        for (size_t q = 0; q < net->nmx; q++) {
+            struct memx *m = &net->mx[q];
+            if (k >= m->syn0 && k < m->syn0 + m->rows * m->cols)
+                m->pos[k - m->syn0] = at;
+        }
         long d = lround(net->syns[k].delay / h);
         net->out_w[at] = net->syns[k].w;
         net->out_d[at] = d < 1 ? 1 : (int)d; /* at least one exchange step */
@@ -724,8 +774,284 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
             CVodeSetRootDirection(net->cv, net->rootdir) || CVodeSetInitStep(net->cv, h))
             return ss_error_set(err, SS_ENUMERIC, "CVODE could not be set up");
     }
+    qsort(net->steps_in, net->nsteps_in, sizeof *net->steps_in, by_step_time);
     net->ready = 1;
     return SS_OK;
+}
+
+/* ---- memristive crossbars ---------------------------------------------------- */
+
+/* Read conductances of every cell, faults applied. */
+static void memx_conductances(const struct memx *m, double *g)
+{
+    for (size_t k = 0; k < m->rows * m->cols; k++) {
+        double x = m->fault ? ss_device_fault_state(&m->dev[k], m->fault[k], m->x[k]) : m->x[k];
+        g[k] = ss_device_conductance(&m->dev[k], x, m->v_read);
+        if (!(g[k] >= 0))
+            g[k] = 0;
+    }
+}
+
+/* Synaptic jumps from the present states: one crossbar read per row. */
+static int memx_weights(const struct memx *m, double *w, ss_error *err)
+{
+    size_t nc = m->rows * m->cols;
+    double *g = malloc(nc * sizeof *g), *v = calloc(m->rows, sizeof *v), *iout = malloc(m->cols * sizeof *iout);
+    ss_crossbar *xb = NULL;
+    int rc = g && v && iout ? SS_OK : ss_error_set(err, SS_ENOMEM, "out of memory");
+    if (!rc)
+        memx_conductances(m, g);
+    if (!rc && !(xb = ss_crossbar_alloc(&m->spec, err)))
+        rc = err ? err->code : SS_EINVAL;
+    for (size_t i = 0; !rc && i < m->rows; i++) {
+        v[i] = m->v_read;
+        rc = ss_crossbar_dc(xb, g, v, iout, err);
+        v[i] = 0;
+        for (size_t j = 0; !rc && j < m->cols; j++)
+            w[i * m->cols + j] = iout[j] * m->t_read / m->tau_syn;
+    }
+    ss_crossbar_free(xb);
+    free(g);
+    free(v);
+    free(iout);
+    return rc;
+}
+
+int ss_network_connect_memristive(ss_network *net, size_t pre, size_t post,
+                                  const ss_crossbar_spec *spec, const ss_device *nominal,
+                                  const ss_device_variation *var, const double *x0, double v_read,
+                                  double t_read, double delay, const ss_network_plasticity *rule,
+                                  unsigned long seed, size_t *proj, ss_error *err)
+{
+    if (net->ready)
+        return ss_error_set(err, SS_EINVAL, "network: connections must be made before the run");
+    if (pre >= net->npops || post >= net->npops)
+        return ss_error_set(err, SS_EINVAL, "network: no such population");
+    const struct pop *a = &net->pops[pre], *b = &net->pops[post];
+    if (spec->rows != a->n || spec->cols != b->n)
+        return ss_error_set(err, SS_EINVAL,
+                            "network: a %zu x %zu crossbar cannot connect '%s' (%zu) to '%s' (%zu)",
+                            spec->rows, spec->cols, a->name, a->n, b->name, b->n);
+    if (!is_neuron_pop(b))
+        return ss_error_set(err, SS_EINVAL, "network: '%s' is a spike source", b->name);
+    if (!(v_read != 0) || !isfinite(v_read) || !(t_read > 0) || !isfinite(t_read))
+        return ss_error_set(err, SS_EINVAL, "network: read pulse needs v_read != 0 and t_read > 0");
+    int rc = ss_device_validate(nominal, err);
+    if (rc)
+        return rc;
+    if (var && (rc = ss_device_variation_validate(var, nominal->type, err)))
+        return rc;
+    if (rule) {
+        if (!(rule->t_write > 0) || !(rule->tau_plus > 0) || !(rule->tau_minus > 0))
+            return ss_error_set(err, SS_EINVAL, "network: plasticity needs t_write, tau_plus, tau_minus > 0");
+        /* the pulses must push the state the way they claim to */
+        double up = ss_device_dxdt(nominal, rule->v_set, 0.5), down = ss_device_dxdt(nominal, rule->v_reset, 0.5);
+        double to_lrs = nominal->type->x_lrs > 0.5 ? 1 : -1;
+        if (!(up * to_lrs > 0))
+            return ss_error_set(err, SS_EINVAL,
+                                "network: v_set = %g V does not move '%s' towards its low-resistance state",
+                                rule->v_set, nominal->type->name);
+        if (!(down * to_lrs < 0))
+            return ss_error_set(err, SS_EINVAL,
+                                "network: v_reset = %g V does not move '%s' towards its high-resistance state",
+                                rule->v_reset, nominal->type->name);
+    }
+    struct memx *mx = realloc(net->mx, (net->nmx + 1) * sizeof *mx);
+    if (!mx)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    net->mx = mx;
+    struct memx *m = &mx[net->nmx];
+    memset(m, 0, sizeof *m);
+    size_t nc = spec->rows * spec->cols;
+    m->pre = pre;
+    m->post = post;
+    m->rows = spec->rows;
+    m->cols = spec->cols;
+    m->spec = *spec;
+    m->v_read = v_read;
+    m->t_read = t_read;
+    m->tau_syn = b->kind == SS_POP_LIF ? b->lif.tau_syn : b->dpi.tau_syn;
+    m->dev = malloc(nc * sizeof *m->dev);
+    m->fault = calloc(nc, sizeof *m->fault);
+    m->x = malloc(nc * sizeof *m->x);
+    m->pos = malloc(nc * sizeof *m->pos);
+    m->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    size_t *pi = malloc(nc * sizeof *pi), *po = malloc(nc * sizeof *po);
+    double *w = malloc(nc * sizeof *w), *d = malloc(nc * sizeof *d);
+    if (!m->dev || !m->fault || !m->x || !m->pos || !m->rng || !pi || !po || !w || !d)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    if (!rc)
+        gsl_rng_set(m->rng, seed);
+    if (var) {
+        m->var = *var;
+        m->has_var = 1;
+    }
+    for (size_t k = 0; !rc && k < nc; k++) {
+        if (var)
+            rc = ss_device_sample(nominal, var, m->rng, &m->dev[k], &m->fault[k], err);
+        else
+            m->dev[k] = *nominal;
+        m->x[k] = x0 ? x0[k] : ss_device_x0(nominal);
+        if (!(m->x[k] >= 0 && m->x[k] <= 1))
+            rc = ss_error_set(err, SS_EINVAL, "network: initial state %zu is %g, outside [0, 1]", k, m->x[k]);
+        pi[k] = k / spec->cols;
+        po[k] = k % spec->cols;
+        d[k] = delay;
+    }
+    if (!rc)
+        rc = memx_weights(m, w, err);
+    if (!rc && rule) {
+        m->plastic = 1;
+        m->rule = *rule;
+        m->pre_tr = calloc(m->rows, sizeof(double));
+        m->pre_t = calloc(m->rows, sizeof(double));
+        m->post_tr = calloc(m->cols, sizeof(double));
+        m->post_t = calloc(m->cols, sizeof(double));
+        if (!m->pre_tr || !m->pre_t || !m->post_tr || !m->post_t)
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    m->syn0 = net->nsyn;
+    if (!rc)
+        rc = ss_network_connect(net, pre, post, nc, pi, po, w, d, err);
+    free(pi);
+    free(po);
+    free(w);
+    free(d);
+    net->nmx++; /* counted even on failure, so ss_network_free releases it */
+    if (rc)
+        return rc;
+    if (proj)
+        *proj = net->nmx - 1;
+    return SS_OK;
+}
+
+size_t ss_network_nmemristive(const ss_network *net)
+{
+    return net->nmx;
+}
+
+void ss_network_crossbar_states(const ss_network *net, size_t proj, double *x, double *g,
+                                size_t *pre, size_t *post)
+{
+    const struct memx *m = &net->mx[proj];
+    if (x)
+        memcpy(x, m->x, m->rows * m->cols * sizeof *x);
+    if (g)
+        memx_conductances(m, g);
+    if (pre)
+        *pre = m->pre;
+    if (post)
+        *post = m->post;
+}
+
+/* One write pulse of v volts for `width` seconds on cell k: the device ODE
+ * at constant voltage (RK4), cycle-to-cycle noise on the change. */
+static void memx_pulse(struct memx *m, size_t k, double v, double width)
+{
+    if (width <= 0 || (m->fault && m->fault[k] != SS_DEVICE_FAULT_NONE))
+        return;
+    const ss_device *d = &m->dev[k];
+    double x = m->x[k], h = width / 16;
+    for (int s = 0; s < 16; s++) {
+        double k1 = ss_device_dxdt(d, v, x), k2 = ss_device_dxdt(d, v, x + 0.5 * h * k1);
+        double k3 = ss_device_dxdt(d, v, x + 0.5 * h * k2), k4 = ss_device_dxdt(d, v, x + h * k3);
+        x += h / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
+    }
+    double dx = x - m->x[k];
+    if (m->has_var && m->var.c2c_sigma > 0)
+        dx *= 1 + m->var.c2c_sigma * gsl_ran_gaussian(m->rng, 1.0);
+    x = m->x[k] + dx;
+    m->x[k] = x < 0 ? 0 : (x > 1 ? 1 : x);
+    m->dirty = 1;
+}
+
+static double trace_at(const double *tr, const double *tt, size_t i, double t, double tau)
+{
+    return tr[i] * exp(-(t - tt[i]) / tau);
+}
+
+/* The learning rule, at a spike of neuron gid at time t. */
+static void plasticity(ss_network *net, double t, size_t gid)
+{
+    for (size_t q = 0; q < net->nmx; q++) {
+        struct memx *m = &net->mx[q];
+        if (!m->plastic)
+            continue;
+        const struct pop *a = &net->pops[m->pre], *b = &net->pops[m->post];
+        const ss_network_plasticity *r = &m->rule;
+        if (gid >= a->gid0 && gid < a->gid0 + a->n) { /* presynaptic: depress the row */
+            size_t i = gid - a->gid0;
+            for (size_t j = 0; j < m->cols; j++) {
+                double tr = fmin(1, trace_at(m->post_tr, m->post_t, j, t, r->tau_minus));
+                memx_pulse(m, i * m->cols + j, r->v_reset, r->t_write * tr);
+            }
+            m->pre_tr[i] = trace_at(m->pre_tr, m->pre_t, i, t, r->tau_plus) + 1;
+            m->pre_t[i] = t;
+        }
+        if (gid >= b->gid0 && gid < b->gid0 + b->n) { /* postsynaptic: potentiate the column */
+            size_t j = gid - b->gid0;
+            for (size_t i = 0; i < m->rows; i++) {
+                double tr = fmin(1, trace_at(m->pre_tr, m->pre_t, i, t, r->tau_plus));
+                memx_pulse(m, i * m->cols + j, r->v_set, r->t_write * tr);
+            }
+            m->post_tr[j] = trace_at(m->post_tr, m->post_t, j, t, r->tau_minus) + 1;
+            m->post_t[j] = t;
+        }
+    }
+}
+
+/* New weights for the crossbars written in this step. */
+static int update_weights(ss_network *net, ss_error *err)
+{
+    for (size_t q = 0; q < net->nmx; q++) {
+        struct memx *m = &net->mx[q];
+        if (!m->dirty)
+            continue;
+        double *w = malloc(m->rows * m->cols * sizeof *w);
+        if (!w)
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+        int rc = memx_weights(m, w, err);
+        for (size_t k = 0; !rc && k < m->rows * m->cols; k++)
+            net->out_w[m->pos[k]] = w[k];
+        free(w);
+        if (rc)
+            return rc;
+        m->dirty = 0;
+    }
+    return SS_OK;
+}
+
+int ss_network_add_step(ss_network *net, size_t pop, size_t idx, double t_on, double t_off,
+                        double amp, ss_error *err)
+{
+    if (pop >= net->npops || !is_neuron_pop(&net->pops[pop]) || idx >= net->pops[pop].n)
+        return ss_error_set(err, SS_EINVAL, "network: no neuron %zu in population %zu", idx, pop);
+    if (!(t_on >= 0) || !(t_off > t_on) || !isfinite(t_off) || !isfinite(amp))
+        return ss_error_set(err, SS_EINVAL, "network: a current step needs 0 <= t_on < t_off");
+    if (net->ready)
+        return ss_error_set(err, SS_EINVAL, "network: current steps must be added before the run");
+    struct step *s = realloc(net->steps_in, (net->nsteps_in + 2) * sizeof *s);
+    if (!s)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    net->steps_in = s;
+    s[net->nsteps_in++] = (struct step){t_on, pop, idx, amp};
+    s[net->nsteps_in++] = (struct step){t_off, pop, idx, -amp};
+    return SS_OK;
+}
+
+static int by_step_time(const void *a, const void *b)
+{
+    double x = ((const struct step *)a)->t, y = ((const struct step *)b)->t;
+    return (x > y) - (x < y);
+}
+
+/* Applies the current steps due by time t (at an exchange point). */
+static void apply_steps(ss_network *net, double t)
+{
+    while (net->next_step < net->nsteps_in && net->steps_in[net->next_step].t <= t + 1e-12 * net->h) {
+        const struct step *s = &net->steps_in[net->next_step++];
+        net->pops[s->pop].bias[s->idx] += s->amp;
+    }
 }
 
 /* ---- running ------------------------------------------------------------------ */
@@ -746,6 +1072,8 @@ static int record_spike(ss_network *net, double t, size_t gid)
     }
     net->sp_t[net->nsp] = t;
     net->sp_gid[net->nsp++] = gid;
+    if (net->nmx)
+        plasticity(net, t, gid);
     /* deliver at the first exchange point at or after t + delay: a spike
      * inside step k arrives at the end of step k + D */
     size_t slots = (size_t)net->dmax + 2;
@@ -1004,6 +1332,7 @@ int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt,
     long last_report = -1;
     while (net->t < tstop - 1e-12 * h) {
         double t0 = net->step * h, t1 = (net->step + 1) * h;
+        apply_steps(net, t0);
         if ((rc = sample_states(net, t0)))
             return ss_error_set(err, rc, "out of memory");
         if ((rc = emit_sources(net, t0, t1)))
@@ -1050,6 +1379,8 @@ int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt,
                 }
             }
         }
+        if (net->nmx && (rc = update_weights(net, err)))
+            return rc;
         int jumped = exchange(net);
         net->step++;
         net->t = t1;

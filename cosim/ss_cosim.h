@@ -295,6 +295,40 @@ int ss_network_connect_crossbar(ss_network *net, size_t pre, size_t post,
                                 const ss_crossbar_spec *spec, const double *g, double v_read,
                                 double t_read, double delay, ss_error *err);
 
+/* A pulse-based pair rule for memristive crossbars: a postsynaptic spike
+ * writes every cell of its column with a pulse of v_set volts (towards the
+ * low-resistance state) whose width is t_write times the presynaptic trace;
+ * a presynaptic spike writes its row with v_reset volts (towards the
+ * high-resistance state) for t_write times the postsynaptic trace.  Traces
+ * jump by 1 at each spike and decay with tau_plus (pre) and tau_minus
+ * (post), capped at 1.  The device ODE is integrated over each pulse. */
+typedef struct ss_network_plasticity {
+    double v_set, v_reset, t_write, tau_plus, tau_minus;
+} ss_network_plasticity;
+
+/* A crossbar of memristors (devices/) between two populations: cell (i, j)
+ * is a device drawn from `nominal` with the variation `var` (NULL: none;
+ * device-to-device spread, faults, cycle-to-cycle noise on each write), in
+ * state x0[i*cols + j] (NULL: the device's x0).  Reads as for
+ * ss_network_connect_crossbar with each cell's chord conductance at v_read;
+ * with `rule` (NULL: static) the crossbar learns, and the weights follow the
+ * new states from the next exchange point on.  *proj (may be NULL) receives
+ * the projection's index for ss_network_crossbar_states. */
+int ss_network_connect_memristive(ss_network *net, size_t pre, size_t post,
+                                  const ss_crossbar_spec *spec, const ss_device *nominal,
+                                  const ss_device_variation *var, const double *x0, double v_read,
+                                  double t_read, double delay, const ss_network_plasticity *rule,
+                                  unsigned long seed, size_t *proj, ss_error *err);
+size_t ss_network_nmemristive(const ss_network *net);
+/* States and read conductances (rows x cols) of memristive projection `proj`,
+ * and its populations. */
+void ss_network_crossbar_states(const ss_network *net, size_t proj, double *x, double *g,
+                                size_t *pre, size_t *post);
+/* A current step on one neuron: i_bias += amp from t_on to t_off (applied at
+ * exchange points). */
+int ss_network_add_step(ss_network *net, size_t pop, size_t idx, double t_on, double t_off,
+                        double amp, ss_error *err);
+
 /* Records the first state variable (v for LIF, Imem for DPI) of the given
  * neurons every `dt` seconds (a multiple of the exchange step). */
 int ss_network_record_state(ss_network *net, size_t pop, const size_t *idx, size_t n, double dt,

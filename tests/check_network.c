@@ -204,6 +204,13 @@ START_TEST(experiment_errors)
                       "exp.yaml:2:", "tau_m");
     expect_yaml_error("populations:\n  - {name: a, kind: lif, n: 2, bias: {gamma: [1, 2]}}\n",
                       "exp.yaml:2:", "unknown distribution 'gamma'");
+    expect_yaml_error("populations:\n  - {name: a, kind: lif, n: 2}\n  - {name: b, kind: lif, n: 2}\n"
+                      "projections:\n  - {from: a, to: b, kind: memristive, device: {model: vteam},\n"
+                      "     plasticity: {v_set: 1, v_reset: -1, t_write: 1u}}\n",
+                      "exp.yaml:5:", "does not move 'vteam' towards its low-resistance state");
+    expect_yaml_error("populations:\n  - {name: a, kind: lif, n: 2}\nstimuli:\n"
+                      "  - {population: a, neurons: [5], start: 0, stop: 1, amplitude: 1n}\n",
+                      "exp.yaml:4:", "no neuron 5");
 }
 END_TEST
 
@@ -239,6 +246,51 @@ START_TEST(experiment_run)
 }
 END_TEST
 
+/* The plastic crossbar learns the associations of examples/network/association.yaml:
+ * in the test phase every output neuron answers its own pattern most. */
+START_TEST(plastic_association)
+{
+    ss_network *net;
+    ss_experiment exp;
+    ss_error err;
+    const char *path = "examples/network/association.yaml";
+    ck_assert_msg(ss_experiment_load(path, -1, &net, &exp, &err) == SS_OK, "%s", err.msg);
+    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL};
+    size_t pre, post;
+    double g0[64], g1[64];
+    ss_network_crossbar_states(net, 0, NULL, g0, &pre, &post);
+    ck_assert_int_eq(ss_network_run(net, exp.duration, &o, &err), SS_OK);
+    ss_network_crossbar_states(net, 0, NULL, g1, NULL, NULL);
+    size_t out;
+    ck_assert_int_eq(ss_network_find_pop(net, "output", &out), SS_OK);
+    size_t count[4][4] = {{0}};
+    for (size_t k = 0; k < ss_network_nspikes(net); k++) {
+        double t;
+        size_t p, i;
+        ss_network_spike(net, k, &t, &p, &i);
+        if (p != out || t < 3.2)
+            continue;
+        int pat = (int)((fmod(t - 3.2, 0.8) - 0.1) / 0.2);
+        if (pat >= 0 && pat < 4)
+            count[pat][i]++;
+    }
+    for (int pat = 0; pat < 4; pat++) {
+        ck_assert_uint_ge(count[pat][pat], 5);
+        for (int o2 = 0; o2 < 4; o2++)
+            if (o2 != pat)
+                ck_assert_msg(count[pat][o2] * 4 < count[pat][pat], "pattern %d: output %d fired %zu, own %zu",
+                              pat, o2, count[pat][o2], count[pat][pat]);
+    }
+    /* learned conductances: within-group cells grew, the others did not */
+    double in = 0, outside = 0;
+    for (size_t i = 0; i < 16; i++)
+        for (size_t j = 0; j < 4; j++)
+            *(i / 4 == j ? &in : &outside) += g1[i * 4 + j] - g0[i * 4 + j];
+    ck_assert_double_gt(in / 16, 10 * fabs(outside / 48));
+    ss_network_free(net);
+}
+END_TEST
+
 Suite *network_suite(void)
 {
     Suite *s = suite_create("network");
@@ -252,6 +304,7 @@ Suite *network_suite(void)
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, experiment_errors);
     tcase_add_test(tc, experiment_run);
+    tcase_add_test(tc, plastic_association);
     suite_add_tcase(s, tc);
     return s;
 }
