@@ -281,6 +281,38 @@ static int find(struct ctx *c, ss_network *net, yaml_node_t *n, const char *key,
     return SS_OK;
 }
 
+/* The list under 'neurons:' of mapping e, as indices (SIZE_MAX for a
+ * negative one, which the network rejects by name). */
+static int neuron_list(struct ctx *c, yaml_node_t *e, const char *what, size_t **idx, size_t *count,
+                       yaml_node_t ***nodes)
+{
+    yaml_node_t *nn = get(c, e, "neurons");
+    if (!nn || nn->type != YAML_SEQUENCE_NODE)
+        return fail(c, e, "%s needs 'neurons: [0, 1, ...]'%s", what, NULL);
+    size_t cnt = (size_t)(nn->data.sequence.items.top - nn->data.sequence.items.start);
+    *idx = malloc((cnt ? cnt : 1) * sizeof **idx);
+    *nodes = malloc((cnt ? cnt : 1) * sizeof **nodes);
+    if (!*idx || !*nodes) {
+        free(*idx);
+        free(*nodes);
+        return ss_error_set(c->err, SS_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < cnt; k++) {
+        yaml_node_t *x = yaml_document_get_node(&c->doc, nn->data.sequence.items.start[k]);
+        double v;
+        int rc = number(c, x, "neurons", &v);
+        if (rc) {
+            free(*idx);
+            free(*nodes);
+            return rc;
+        }
+        (*idx)[k] = v >= 0 ? (size_t)v : SIZE_MAX;
+        (*nodes)[k] = x;
+    }
+    *count = cnt;
+    return SS_OK;
+}
+
 /* A crossbar of memristors, possibly plastic:
  *   device: {preset: P, model: M, params: "k=v k=v", hard: false}
  *   variation: "p_stuck_on=0.1 c2c_sigma=0.02 spread.r_on=0.25"
@@ -373,19 +405,19 @@ static int stimuli(struct ctx *c, ss_network *net, yaml_node_t *list)
             ((rc = check_keys(c, rp, "repeat", "count period")) || (rc = opt_number(c, rp, "count", &count)) ||
              (rc = opt_number(c, rp, "period", &period))))
             return rc;
-        yaml_node_t *nn = get(c, e, "neurons");
-        if (!nn || nn->type != YAML_SEQUENCE_NODE)
-            return fail(c, e, "a stimulus needs 'neurons: [0, 1, ...]'%s%s", NULL, NULL);
-        for (yaml_node_item_t *j = nn->data.sequence.items.start; j < nn->data.sequence.items.top; j++) {
-            yaml_node_t *x = yaml_document_get_node(&c->doc, *j);
-            double v;
-            if ((rc = number(c, x, "neurons", &v)))
-                return rc;
-            for (long r = 0; r < (long)count; r++)
-                if ((rc = ss_network_add_step(net, pop, v >= 0 ? (size_t)v : SIZE_MAX, start + r * period,
-                                              stop + r * period, amp, c->err)))
-                    return ss_error_prefix(c->err, "%s:%d", c->path, line_of(x));
-        }
+        size_t *idx, n;
+        yaml_node_t **nodes;
+        if ((rc = neuron_list(c, e, "a stimulus", &idx, &n, &nodes)))
+            return rc;
+        for (size_t k = 0; !rc && k < n; k++)
+            for (long r = 0; !rc && r < (long)count; r++)
+                if ((rc = ss_network_add_step(net, pop, idx[k], start + r * period, stop + r * period, amp,
+                                              c->err)))
+                    ss_error_prefix(c->err, "%s:%d", c->path, line_of(nodes[k]));
+        free(idx);
+        free(nodes);
+        if (rc)
+            return rc;
     }
     return SS_OK;
 }
@@ -488,18 +520,17 @@ static int record(struct ctx *c, ss_network *net, yaml_node_t *n)
         if ((rc = check_keys(c, e, "a state recording", "population neurons dt")) ||
             (rc = find(c, net, e, "population", &pop)) || (rc = opt_number(c, e, "dt", &dt)))
             return rc;
-        yaml_node_t *nn = get(c, e, "neurons");
-        if (!nn || nn->type != YAML_SEQUENCE_NODE)
-            return fail(c, e, "a state recording needs 'neurons: [0, 1, ...]'%s%s", NULL, NULL);
-        for (yaml_node_item_t *j = nn->data.sequence.items.start; j < nn->data.sequence.items.top; j++) {
-            yaml_node_t *x = yaml_document_get_node(&c->doc, *j);
-            double v;
-            if ((rc = number(c, x, "neurons", &v)))
-                return rc;
-            size_t idx = v >= 0 ? (size_t)v : SIZE_MAX;
-            if ((rc = ss_network_record_state(net, pop, &idx, 1, dt, c->err)))
-                return ss_error_prefix(c->err, "%s:%d", c->path, line_of(x));
-        }
+        size_t *idx, cnt;
+        yaml_node_t **nodes;
+        if ((rc = neuron_list(c, e, "a state recording", &idx, &cnt, &nodes)))
+            return rc;
+        for (size_t k = 0; !rc && k < cnt; k++)
+            if ((rc = ss_network_record_state(net, pop, &idx[k], 1, dt, c->err)))
+                ss_error_prefix(c->err, "%s:%d", c->path, line_of(nodes[k]));
+        free(idx);
+        free(nodes);
+        if (rc)
+            return rc;
     }
     return SS_OK;
 }

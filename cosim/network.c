@@ -444,10 +444,12 @@ int ss_network_connect(ss_network *net, size_t pre, size_t post, size_t nsyn,
     return SS_OK;
 }
 
-int ss_network_connect_crossbar(ss_network *net, size_t pre, size_t post,
-                                const ss_crossbar_spec *spec, const double *g, double v_read,
-                                double t_read, double delay, ss_error *err)
+/* Checks that a rows x cols crossbar fits between populations pre and post. */
+static int check_crossbar(const ss_network *net, size_t pre, size_t post,
+                          const ss_crossbar_spec *spec, double v_read, double t_read, ss_error *err)
 {
+    if (net->ready)
+        return ss_error_set(err, SS_EINVAL, "network: connections must be made before the run");
     if (pre >= net->npops || post >= net->npops)
         return ss_error_set(err, SS_EINVAL, "network: no such population");
     const struct pop *a = &net->pops[pre], *b = &net->pops[post];
@@ -457,40 +459,74 @@ int ss_network_connect_crossbar(ss_network *net, size_t pre, size_t post,
                             spec->rows, spec->cols, a->name, a->n, b->name, b->n);
     if (!is_neuron_pop(b))
         return ss_error_set(err, SS_EINVAL, "network: '%s' is a spike source", b->name);
-    if (!isfinite(v_read) || !(t_read > 0) || !isfinite(t_read))
-        return ss_error_set(err, SS_EINVAL, "network: read pulse needs finite v_read, t_read > 0");
-    double tau_syn = b->kind == SS_POP_LIF ? b->lif.tau_syn : b->dpi.tau_syn;
-    size_t n = spec->rows, m = spec->cols;
+    if (!(v_read != 0) || !isfinite(v_read) || !(t_read > 0) || !isfinite(t_read))
+        return ss_error_set(err, SS_EINVAL, "network: read pulse needs v_read != 0 and t_read > 0");
+    return SS_OK;
+}
+
+/* Synaptic jumps of a crossbar read: the charge each bit line collects when
+ * word line i alone carries the read pulse (the crossbar is linear, so rows
+ * superpose), over the synaptic time constant. */
+static int crossbar_weights(const ss_crossbar_spec *spec, const double *g, double v_read,
+                            double t_read, double tau_syn, double *w, ss_error *err)
+{
     ss_crossbar *xb = ss_crossbar_alloc(spec, err);
-    if (!xb)
-        return err ? err->code : SS_EINVAL;
-    double *v = calloc(n, sizeof *v), *iout = malloc(m * sizeof *iout);
-    size_t *pi = malloc(n * m * sizeof *pi), *po = malloc(n * m * sizeof *po);
-    double *w = malloc(n * m * sizeof *w), *d = malloc(n * m * sizeof *d);
-    int rc = (!v || !iout || !pi || !po || !w || !d) ? ss_error_set(err, SS_ENOMEM, "out of memory")
-                                                     : SS_OK;
-    /* one read per row: the crossbar is linear, so rows superpose */
-    for (size_t i = 0; i < n && !rc; i++) {
+    double *v = calloc(spec->rows, sizeof *v), *iout = malloc(spec->cols * sizeof *iout);
+    int rc = !xb ? (err ? err->code : SS_EINVAL)
+                 : (!v || !iout ? ss_error_set(err, SS_ENOMEM, "out of memory") : SS_OK);
+    for (size_t i = 0; !rc && i < spec->rows; i++) {
         v[i] = v_read;
         rc = ss_crossbar_dc(xb, g, v, iout, err);
         v[i] = 0;
-        for (size_t j = 0; j < m && !rc; j++) {
-            size_t k = i * m + j;
-            pi[k] = i;
-            po[k] = j;
-            w[k] = iout[j] * t_read / tau_syn;
-            d[k] = delay;
-        }
+        for (size_t j = 0; !rc && j < spec->cols; j++)
+            w[i * spec->cols + j] = iout[j] * t_read / tau_syn;
     }
-    if (!rc)
-        rc = ss_network_connect(net, pre, post, n * m, pi, po, w, d, err);
     ss_crossbar_free(xb);
     free(v);
     free(iout);
+    return rc;
+}
+
+static double pop_tau_syn(const struct pop *p)
+{
+    return p->kind == SS_POP_LIF ? p->lif.tau_syn : p->dpi.tau_syn;
+}
+
+/* All rows x cols synapses of a crossbar, row-major, one delay. */
+static int connect_grid(ss_network *net, size_t pre, size_t post, size_t rows, size_t cols,
+                        const double *w, double delay, ss_error *err)
+{
+    size_t nc = rows * cols;
+    size_t *pi = malloc(nc * sizeof *pi), *po = malloc(nc * sizeof *po);
+    double *d = malloc(nc * sizeof *d);
+    int rc = pi && po && d ? SS_OK : ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t k = 0; !rc && k < nc; k++) {
+        pi[k] = k / cols;
+        po[k] = k % cols;
+        d[k] = delay;
+    }
+    if (!rc)
+        rc = ss_network_connect(net, pre, post, nc, pi, po, w, d, err);
     free(pi);
     free(po);
-    free(w);
     free(d);
+    return rc;
+}
+
+int ss_network_connect_crossbar(ss_network *net, size_t pre, size_t post,
+                                const ss_crossbar_spec *spec, const double *g, double v_read,
+                                double t_read, double delay, ss_error *err)
+{
+    int rc = check_crossbar(net, pre, post, spec, v_read, t_read, err);
+    if (rc)
+        return rc;
+    double *w = malloc(spec->rows * spec->cols * sizeof *w);
+    if (!w)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    rc = crossbar_weights(spec, g, v_read, t_read, pop_tau_syn(&net->pops[post]), w, err);
+    if (!rc)
+        rc = connect_grid(net, pre, post, spec->rows, spec->cols, w, delay, err);
+    free(w);
     return rc;
 }
 
@@ -792,28 +828,15 @@ static void memx_conductances(const struct memx *m, double *g)
     }
 }
 
-/* Synaptic jumps from the present states: one crossbar read per row. */
+/* Synaptic jumps from the present states. */
 static int memx_weights(const struct memx *m, double *w, ss_error *err)
 {
-    size_t nc = m->rows * m->cols;
-    double *g = malloc(nc * sizeof *g), *v = calloc(m->rows, sizeof *v), *iout = malloc(m->cols * sizeof *iout);
-    ss_crossbar *xb = NULL;
-    int rc = g && v && iout ? SS_OK : ss_error_set(err, SS_ENOMEM, "out of memory");
-    if (!rc)
-        memx_conductances(m, g);
-    if (!rc && !(xb = ss_crossbar_alloc(&m->spec, err)))
-        rc = err ? err->code : SS_EINVAL;
-    for (size_t i = 0; !rc && i < m->rows; i++) {
-        v[i] = m->v_read;
-        rc = ss_crossbar_dc(xb, g, v, iout, err);
-        v[i] = 0;
-        for (size_t j = 0; !rc && j < m->cols; j++)
-            w[i * m->cols + j] = iout[j] * m->t_read / m->tau_syn;
-    }
-    ss_crossbar_free(xb);
+    double *g = malloc(m->rows * m->cols * sizeof *g);
+    if (!g)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    memx_conductances(m, g);
+    int rc = crossbar_weights(&m->spec, g, m->v_read, m->t_read, m->tau_syn, w, err);
     free(g);
-    free(v);
-    free(iout);
     return rc;
 }
 
@@ -823,21 +846,8 @@ int ss_network_connect_memristive(ss_network *net, size_t pre, size_t post,
                                   double t_read, double delay, const ss_network_plasticity *rule,
                                   unsigned long seed, size_t *proj, ss_error *err)
 {
-    if (net->ready)
-        return ss_error_set(err, SS_EINVAL, "network: connections must be made before the run");
-    if (pre >= net->npops || post >= net->npops)
-        return ss_error_set(err, SS_EINVAL, "network: no such population");
-    const struct pop *a = &net->pops[pre], *b = &net->pops[post];
-    if (spec->rows != a->n || spec->cols != b->n)
-        return ss_error_set(err, SS_EINVAL,
-                            "network: a %zu x %zu crossbar cannot connect '%s' (%zu) to '%s' (%zu)",
-                            spec->rows, spec->cols, a->name, a->n, b->name, b->n);
-    if (!is_neuron_pop(b))
-        return ss_error_set(err, SS_EINVAL, "network: '%s' is a spike source", b->name);
-    if (!(v_read != 0) || !isfinite(v_read) || !(t_read > 0) || !isfinite(t_read))
-        return ss_error_set(err, SS_EINVAL, "network: read pulse needs v_read != 0 and t_read > 0");
-    int rc = ss_device_validate(nominal, err);
-    if (rc)
+    int rc = check_crossbar(net, pre, post, spec, v_read, t_read, err);
+    if (rc || (rc = ss_device_validate(nominal, err)))
         return rc;
     if (var && (rc = ss_device_variation_validate(var, nominal->type, err)))
         return rc;
@@ -870,15 +880,14 @@ int ss_network_connect_memristive(ss_network *net, size_t pre, size_t post,
     m->spec = *spec;
     m->v_read = v_read;
     m->t_read = t_read;
-    m->tau_syn = b->kind == SS_POP_LIF ? b->lif.tau_syn : b->dpi.tau_syn;
+    m->tau_syn = pop_tau_syn(&net->pops[post]);
     m->dev = malloc(nc * sizeof *m->dev);
     m->fault = calloc(nc, sizeof *m->fault);
     m->x = malloc(nc * sizeof *m->x);
     m->pos = malloc(nc * sizeof *m->pos);
     m->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    size_t *pi = malloc(nc * sizeof *pi), *po = malloc(nc * sizeof *po);
-    double *w = malloc(nc * sizeof *w), *d = malloc(nc * sizeof *d);
-    if (!m->dev || !m->fault || !m->x || !m->pos || !m->rng || !pi || !po || !w || !d)
+    double *w = malloc(nc * sizeof *w);
+    if (!m->dev || !m->fault || !m->x || !m->pos || !m->rng || !w)
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     if (!rc)
         gsl_rng_set(m->rng, seed);
@@ -894,9 +903,6 @@ int ss_network_connect_memristive(ss_network *net, size_t pre, size_t post,
         m->x[k] = x0 ? x0[k] : ss_device_x0(nominal);
         if (!(m->x[k] >= 0 && m->x[k] <= 1))
             rc = ss_error_set(err, SS_EINVAL, "network: initial state %zu is %g, outside [0, 1]", k, m->x[k]);
-        pi[k] = k / spec->cols;
-        po[k] = k % spec->cols;
-        d[k] = delay;
     }
     if (!rc)
         rc = memx_weights(m, w, err);
@@ -912,11 +918,8 @@ int ss_network_connect_memristive(ss_network *net, size_t pre, size_t post,
     }
     m->syn0 = net->nsyn;
     if (!rc)
-        rc = ss_network_connect(net, pre, post, nc, pi, po, w, d, err);
-    free(pi);
-    free(po);
+        rc = connect_grid(net, pre, post, m->rows, m->cols, w, delay, err);
     free(w);
-    free(d);
     net->nmx++; /* counted even on failure, so ss_network_free releases it */
     if (rc)
         return rc;
