@@ -12,7 +12,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 VERSION  := 0.1.0
 
-MODULES  := util netlists devices circuits cosim sweep l2l
+MODULES  := util netlists devices circuits cosim sweep fit l2l
 PKGS     := gsl yaml-0.1
 SUNDIALS_LIBS ?= -lsundials_cvode -lsundials_nvecserial -lsundials_sunmatrixsparse \
                  -lsundials_sunlinsolklu -lklu
@@ -55,6 +55,15 @@ TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 HEADERS  := $(wildcard $(addsuffix /ss_*.h,$(MODULES)))
+
+# circuits/lib/* are embedded into the library as C strings (circuits/embed.awk).
+CIRC_TEXT := $(sort $(wildcard circuits/lib/*.lib circuits/lib/*.sub))
+LIB_OBJ  += $(BUILD)/circuits/lib_text.o
+$(BUILD)/circuits/lib_text.c: $(CIRC_TEXT) circuits/embed.awk
+	@mkdir -p $(@D)
+	awk -f circuits/embed.awk $(CIRC_TEXT) > $@
+$(BUILD)/circuits/lib_text.o: $(BUILD)/circuits/lib_text.c
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 STATIC   := $(BUILD)/libsmallsim.a
 SHARED   := $(BUILD)/libsmallsim.so

@@ -13,6 +13,7 @@ int cmd_crossbar(int argc, char **argv);
 int cmd_netlist(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_characterize(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_l2l(int argc, char **argv);
 

@@ -21,6 +21,8 @@ static const struct cmd commands[] = {
     {"run", cmd_run, "run a network experiment file (YAML): spikes, states, plots"},
     {"sweep", cmd_sweep, "batch parameter sweeps, Monte Carlo and corners on a worker pool"},
     {"device", cmd_device, "memristor models: list, I-V transients, ngspice subcircuits"},
+    {"l2l", cmd_l2l, "learning to learn: tune a task's parameters with CMA-ES, CE, GA (l2l eval)"},
+    {"characterize", cmd_characterize, "f-I, energy, rheobase, Monte Carlo and compact models of neuron circuits"},
 };
 
 static void usage(FILE *out)

@@ -810,7 +810,8 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
             CVodeSetRootDirection(net->cv, net->rootdir) || CVodeSetInitStep(net->cv, h))
             return ss_error_set(err, SS_ENUMERIC, "CVODE could not be set up");
     }
-    qsort(net->steps_in, net->nsteps_in, sizeof *net->steps_in, by_step_time);
+    if (net->nsteps_in)
+        qsort(net->steps_in, net->nsteps_in, sizeof *net->steps_in, by_step_time);
     net->ready = 1;
     return SS_OK;
 }

@@ -366,8 +366,9 @@ int ss_sweep_pool_next(ss_sweep_pool *p, double max_wait, ss_sweep_reply *out, i
             }
         }
         if (!fds) {
-            fds = calloc((size_t)p->nworkers, sizeof *fds);
-            idx = calloc((size_t)p->nworkers, sizeof *idx);
+            size_t nw = p->nworkers > 0 ? (size_t)p->nworkers : 1;
+            fds = calloc(nw, sizeof *fds);
+            idx = calloc(nw, sizeof *idx);
             if (!fds || !idx) {
                 rc = ss_error_set(err, SS_ENOMEM, "out of memory");
                 break;

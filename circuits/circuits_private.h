@@ -1,0 +1,26 @@
+/* circuits_private.h: shared between circuits/ files only (circi_ prefix,
+ * hidden from the shared library's exports). */
+#ifndef SS_CIRCUITS_PRIVATE_H
+#define SS_CIRCUITS_PRIVATE_H
+
+#include "circuits/ss_circuits.h"
+
+#define CIRCI_HIDDEN __attribute__((visibility("hidden")))
+
+typedef struct circi_file {
+    const char *name;
+    const char *text;
+} circi_file;
+
+/* Generated from circuits/lib/ (embed.awk); ends with {0, 0}. */
+CIRCI_HIDDEN extern const circi_file circi_files[];
+
+/* Runs a bench netlist text on the engine; the result is the caller's. */
+CIRCI_HIDDEN int circi_run_text(ss_engine *eng, const char *text, unsigned flags,
+                                ss_result *res, ss_error *err);
+/* Netlist flags a config needs (designer cards outside the cwd). */
+CIRCI_HIDDEN unsigned circi_flags(const ss_circuit_config *cfg);
+/* Appends the model cards (shipped or the designer's) and .options. */
+CIRCI_HIDDEN int circi_models(const ss_circuit_config *cfg, ss_buf *b, ss_error *err);
+
+#endif

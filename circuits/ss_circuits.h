@@ -1,0 +1,160 @@
+/* ss_circuits.h: transistor-level analog neuron circuits and their
+ * characterization.
+ *
+ * The library ships ngspice subcircuits (Mead's Axon-Hillock, an Indiveri
+ * DPI neuron, a DPI synapse) and a 180 nm-class BSIM3v3 card set, all
+ * embedded in the library (circuits/lib/).  Biases are named currents; each
+ * one drives a diode-connected unit transistor in the generated test bench,
+ * whose gate voltage biases the circuit (I = I0 exp(kappa Vgs / UT) in weak
+ * inversion, see ss_circuit_subthreshold).  Characterization runs the bench
+ * on the engine (cosim/) and measures spikes from the copied vectors.
+ *
+ * Typical use:
+ *     ss_circuit_config cfg;  ss_circuit_config_init(&cfg, ss_circuit_find("dpi-neuron"));
+ *     ss_circuit_point pt;
+ *     ss_circuit_run_point(eng, &cfg, 1e-9, &pt, &err);    // rate, energy, ...
+ */
+#ifndef SS_CIRCUITS_H
+#define SS_CIRCUITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cosim/ss_cosim.h"
+#include "util/ss_util.h"
+
+#define SS_CIRCUIT_MAX_BIAS 8
+#define SS_CIRCUIT_MAX_DEV 48
+
+enum ss_circuit_kind { SS_CIRCUIT_NEURON = 0, SS_CIRCUIT_SYNAPSE };
+
+/* One named bias current.  `ptype` is 1 when it feeds a pFET diode (the
+ * current is drawn out of the diode's drain towards ground), 0 for an nFET
+ * diode (pushed into it from the bias supply). */
+typedef struct ss_circuit_bias {
+    const char *name;  /* "Itau" */
+    const char *node;  /* subcircuit port it biases ("vtau") */
+    int ptype;
+    double value;      /* default, A */
+    const char *help;
+} ss_circuit_bias;
+
+/* A library circuit (static data, never freed). */
+typedef struct ss_circuit_info {
+    const char *name;    /* "dpi-neuron" */
+    int kind;            /* enum ss_circuit_kind */
+    const char *file;    /* embedded netlist, "dpi_neuron.sub" */
+    const char *subckt;  /* "ss_dpi_neuron" */
+    const char *ports;   /* instance port list in subcircuit order */
+    const char *input;   /* name of the swept input current, "Iin" or "Iw" */
+    double input_default;
+    const char *spike;   /* node whose rising edge is a spike, "vspk" */
+    const char *help;
+    size_t nbias;
+    ss_circuit_bias bias[SS_CIRCUIT_MAX_BIAS];
+} ss_circuit_info;
+
+size_t ss_circuit_count(void);
+const ss_circuit_info *ss_circuit_get(size_t i);
+/* Finds a library circuit by name ("dpi-neuron", "axon-hillock",
+ * "dpi-synapse"); NULL if there is none. */
+const ss_circuit_info *ss_circuit_find(const char *name);
+/* Text of an embedded file ("ptm180.lib", "dpi_neuron.sub"), NULL if none. */
+const char *ss_circuit_text(const char *file);
+
+/* What to simulate: a circuit, its biases, models, temperature, mismatch. */
+typedef struct ss_circuit_config {
+    const ss_circuit_info *info;
+    double bias[SS_CIRCUIT_MAX_BIAS]; /* values of info->bias[], A */
+    const char *models;  /* designer's card file (NULL: the shipped ptm180.lib);
+                          * "FILE@SECTION" includes a .lib section */
+    const char *nmos, *pmos; /* model names the cards define (NULL: ss_nch, ss_pch) */
+    double temp;         /* Celsius */
+    double vdd;          /* supply, V (1.8) */
+    double avt;          /* Pelgrom AVT in mV*um (0: no mismatch) */
+    uint64_t seed;       /* mismatch seed (with `sample`) */
+    uint64_t sample;
+    double reltol;       /* 0: the circuit's default (1e-4 DPI, 1e-5 Axon-Hillock) */
+} ss_circuit_config;
+
+/* Defaults: the circuit's bias values, shipped cards, 27 C, 1.8 V, no mismatch. */
+void ss_circuit_config_init(ss_circuit_config *cfg, const ss_circuit_info *info);
+/* Sets bias `name` (case-insensitive) to `value`; SS_ENOTFOUND if absent. */
+int ss_circuit_set_bias(ss_circuit_config *cfg, const char *name, double value, ss_error *err);
+
+/* Per-transistor threshold shifts of one mismatch sample: sigma(dVT) =
+ * AVT / sqrt(W L) for each transistor of the subcircuit (W, L read from its
+ * netlist), drawn with a GSL mt19937 generator seeded from (seed, sample).
+ * dvt[i] in volts for device i (names in *names, borrowed); *n devices. */
+int ss_circuit_mismatch(const ss_circuit_config *cfg, double *dvt, const char **names,
+                        size_t *n, ss_error *err);
+
+/* Writes the test bench for input current `input` (A) simulated for
+ * `tstop` seconds with steps of at most `tmax` into `out` (appended). */
+int ss_circuit_bench(const ss_circuit_config *cfg, double input, double tstop, double tmax,
+                     ss_buf *out, ss_error *err);
+
+/* ---- measurements -------------------------------------------------------- */
+
+/* Everything measured at one input current.  NAN where not applicable. */
+typedef struct ss_circuit_point {
+    double input;       /* A */
+    size_t nspikes;
+    double tsim;        /* simulated time, s */
+    double rate;        /* Hz, from the last half of the ISIs (0: fewer than 2 spikes) */
+    double isi_first, isi_last; /* s */
+    double cv;          /* std/mean of the ISIs after the first */
+    double adaptation;  /* (ISI_last - ISI_first) / (ISI_last + ISI_first) */
+    double refractory;  /* s: reset hold (DPI) or pulse width (Axon-Hillock) */
+    double energy;      /* J per spike: Vdd * integral of the supply current over whole ISIs */
+    double power;       /* W: average supply power over the same window */
+    double tau, gain;   /* synapse: decay time constant (s), Isyn/Iw at the end of a long pulse */
+    double seconds;     /* wall time of the simulations */
+} ss_circuit_point;
+
+/* Simulates the bench at one input and measures it.  Neurons: the run is
+ * extended (x4, up to 1 s simulated) until it holds 8 spikes.  Synapses: a
+ * 20 ms pulse then 30 ms of decay. */
+int ss_circuit_run_point(ss_engine *eng, const ss_circuit_config *cfg, double input,
+                         ss_circuit_point *pt, ss_error *err);
+
+/* Upward crossings of `level` in (t, v), linearly interpolated, into
+ * times[] (at most `max`); returns the number found. */
+size_t ss_circuit_spike_times(const double *t, const double *v, size_t n, double level,
+                              double *times, size_t max);
+
+/* Smallest input in [lo, hi] that fires repetitively (>= 3 spikes within
+ * 1 s), by bisection in log space to a relative tolerance `rtol`. */
+int ss_circuit_rheobase(ss_engine *eng, const ss_circuit_config *cfg, double lo, double hi,
+                        double rtol, double *rheobase, ss_error *err);
+
+/* Weak-inversion parameters of a W x L transistor (um) of the configured
+ * cards, from an ngspice DC sweep of Vgs (0 .. 0.3 V, |Vds| = Vdd/2): a
+ * least-squares line through ln(Id) gives kappa = UT * slope and the
+ * current at Vgs = 0 gives I0.  `pfet` selects the pFET card. */
+int ss_circuit_subthreshold(ss_engine *eng, const ss_circuit_config *cfg, int pfet, double w,
+                            double l, double *i0, double *kappa, ss_error *err);
+
+/* ---- compact model --------------------------------------------------------- */
+
+/* Leaky integrate-and-fire with a refractory period behind a compressive
+ * (power-law) input stage, as a log-domain input DPI with a subthreshold
+ * mirror gives:
+ *   x = (I / Irh)^beta,  f = 1 / (tref + tau ln(x / (x - 1)))
+ * for I > Irh, else 0.  beta = 1 is the plain LIF with rheobase Irh. */
+typedef struct ss_circuit_lif {
+    double tau, irh, tref, beta;
+    double rms_rel;   /* fit: rms relative rate error */
+    double max_rel;   /* largest relative rate error */
+} ss_circuit_lif;
+
+double ss_circuit_lif_rate(const ss_circuit_lif *m, double input);
+/* Fits the model to n (input, rate) pairs with rate > 0 (GSL
+ * gsl_multifit_nlinear, trust region, residuals relative to the rate). */
+int ss_circuit_fit_lif(const double *input, const double *rate, size_t n, ss_circuit_lif *m,
+                       ss_error *err);
+/* Writes the model as JSON ({"model": "lif", ...}) to `path`. */
+int ss_circuit_lif_write(const ss_circuit_lif *m, const char *circuit, const char *path,
+                         ss_error *err);
+
+#endif

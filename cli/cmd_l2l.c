@@ -1,0 +1,335 @@
+/* cmd_l2l.c: `smallsim l2l`: learning-to-learn runs (an outer optimizer over
+ * a task family's parameters, evaluated on a worker pool) and
+ * `smallsim l2l eval` to score a best.json on the test tasks. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "l2l/ss_l2l.h"
+
+static const char l2l_usage[] =
+    "usage: smallsim l2l --task NAME -o RUNDIR [options]\n"
+    "       smallsim l2l eval --task NAME --params RUNDIR/best.json [--test-tasks N] [--jobs K]\n"
+    "\n"
+    "Tunes a task's parameters with an outer optimizer.  Each generation is evaluated on\n"
+    "K worker processes, all individuals on the same training instances; the generation's\n"
+    "best is scored on fixed validation instances, and RUNDIR/best.json keeps the best of\n"
+    "those.  RUNDIR gets gens.csv, evals.csv (one row per evaluation), best.json,\n"
+    "checkpoint (after every generation), failures.log and learning.png.\n"
+    "\n"
+    "  --task NAME          the task (see below)\n"
+    "  --optimizer NAME     cmaes (default), ce, ga, random, grid\n"
+    "  --pop N              population (default: the optimizer's)\n"
+    "  --generations G      generations in total (default 50)\n"
+    "  --seed S             run seed (default 1): the optimizer and the training instances\n"
+    "  --jobs K             worker processes (default: the number of CPUs)\n"
+    "  --timeout S          wall-clock limit per evaluation in seconds (default 600, 0: none)\n"
+    "  --retries N          re-runs of a crashed or timed-out evaluation (default 2)\n"
+    "  --train-tasks N      training instances per evaluation (default: the task's)\n"
+    "  --val-tasks N        validation instances (default: the task's)\n"
+    "  --polish N           Nelder-Mead polish of the best with N evaluations at the end\n"
+    "  --sigma0 X           initial step of cmaes and ce in [0, 1] units (default 0.3)\n"
+    "  --fix NAME=VALUE     hold a parameter constant (repeatable)\n"
+    "  --resume             continue RUNDIR from its checkpoint (same settings)\n"
+    "  -o, --output RUNDIR  output folder (required)\n"
+    "  --no-plot            skip learning.png\n"
+    "  -q, --quiet          no progress lines\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "eval prints 'test <METRIC> <value>': the mean metric over the test instances\n"
+    "(disjoint from the training and validation instances).\n"
+    "\n"
+    "tasks:\n";
+
+static void print_usage(FILE *f)
+{
+    fputs(l2l_usage, f);
+    for (size_t i = 0; ss_l2l_task_family(i); i++)
+        fprintf(f, "  %s\n", ss_l2l_task_family(i));
+}
+
+typedef struct progress_state {
+    int quiet;
+    const char *metric;
+} progress_state;
+
+static void on_progress(void *user, const ss_l2l_event *ev)
+{
+    progress_state *ps = user;
+    if (ev->kind == SS_L2L_EV_EVAL) {
+        if (ev->status)
+            cli_msg("generation %llu: %s evaluation %zu (attempt %d%s): %s",
+                    (unsigned long long)ev->generation, ev->set, ev->index, ev->attempt,
+                    ev->final ? ", penalised" : ", re-queued", ev->msg);
+        return;
+    }
+    if (ps->quiet)
+        return;
+    if (ev->kind == SS_L2L_EV_POLISH)
+        fprintf(stderr, "l2l: polish: %s %.6g, validation %.6g, best validation %.6g, %llu "
+                "evaluations, %.1f s\n", ps->metric, ev->gen_best, ev->gen_val, ev->best_val,
+                (unsigned long long)ev->evals, ev->elapsed);
+    else
+        fprintf(stderr, "l2l: generation %llu/%llu: best %s %.6g, validation %.6g, best "
+                "validation %.6g, %zu failed, %llu evaluations, %.1f s\n",
+                (unsigned long long)ev->generation + 1, (unsigned long long)ev->generations,
+                ps->metric, ev->gen_best, ev->gen_val, ev->best_val, ev->failed,
+                (unsigned long long)ev->evals, ev->elapsed);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int cmd_l2l_eval(int argc, char **argv)
+{
+    enum { O_TASK = 256, O_PARAMS, O_TEST, O_JOBS, O_TIMEOUT };
+    static const struct option longopts[] = {
+        {"task", required_argument, NULL, O_TASK},       {"params", required_argument, NULL, O_PARAMS},
+        {"test-tasks", required_argument, NULL, O_TEST}, {"jobs", required_argument, NULL, O_JOBS},
+        {"timeout", required_argument, NULL, O_TIMEOUT}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *task_name = NULL, *params = NULL;
+    uint64_t ntest = 0, jobs;
+    double timeout = 600;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    jobs = ncpu > 0 ? (uint64_t)ncpu : 1;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_TASK: task_name = optarg; break;
+        case O_PARAMS: params = optarg; break;
+        case O_TEST:
+            if (parse_u64(optarg, &ntest) || !ntest || ntest > 1000000) {
+                cli_msg("--test-tasks: '%s' is not a count (1..1000000)", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case O_JOBS:
+            if (parse_u64(optarg, &jobs) || !jobs || jobs > 1024) {
+                cli_msg("--jobs: '%s' is not a worker count (1..1024)", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case O_TIMEOUT:
+            if (ss_util_parse_double(optarg, &timeout) || timeout < 0) {
+                cli_msg("--timeout: '%s' is not a number of seconds", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 'h': print_usage(stdout); return CLI_OK;
+        default: print_usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (!task_name || !params || optind < argc) {
+        cli_msg(optind < argc ? "unexpected argument '%s'" : "l2l eval needs --task and --params%s",
+                optind < argc ? argv[optind] : "");
+        return CLI_USAGE;
+    }
+    ss_error err;
+    ss_error_clear(&err);
+    ss_l2l_task *t = ss_l2l_task_alloc(task_name, &err);
+    if (!t)
+        return cli_fail(&err);
+    double *x = malloc(t->nparams * sizeof *x), metric;
+    int rc = CLI_OK;
+    if (!x) {
+        cli_msg("out of memory");
+        rc = CLI_FAIL;
+    } else if (ss_l2l_best_read(params, t, x, &err) ||
+               ss_l2l_test(t, x, (size_t)ntest, (int)jobs, timeout, &metric, &err)) {
+        rc = cli_fail(&err);
+    } else {
+        printf("test %s %.6g\n", t->metric, metric);
+    }
+    free(x);
+    ss_l2l_task_free(t);
+    return rc;
+}
+
+int cmd_l2l(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "eval"))
+        return cmd_l2l_eval(argc - 1, argv + 1);
+    enum { O_TASK = 256, O_OPT, O_POP, O_GENS, O_SEED, O_JOBS, O_TIMEOUT, O_RETRIES, O_TRAIN,
+           O_VAL, O_POLISH, O_SIGMA, O_FIX, O_RESUME, O_NOPLOT };
+    static const struct option longopts[] = {
+        {"task", required_argument, NULL, O_TASK},        {"optimizer", required_argument, NULL, O_OPT},
+        {"pop", required_argument, NULL, O_POP},          {"generations", required_argument, NULL, O_GENS},
+        {"seed", required_argument, NULL, O_SEED},        {"jobs", required_argument, NULL, O_JOBS},
+        {"timeout", required_argument, NULL, O_TIMEOUT},  {"retries", required_argument, NULL, O_RETRIES},
+        {"train-tasks", required_argument, NULL, O_TRAIN}, {"val-tasks", required_argument, NULL, O_VAL},
+        {"polish", required_argument, NULL, O_POLISH},    {"sigma0", required_argument, NULL, O_SIGMA},
+        {"fix", required_argument, NULL, O_FIX},          {"resume", no_argument, NULL, O_RESUME},
+        {"output", required_argument, NULL, 'o'},         {"no-plot", no_argument, NULL, O_NOPLOT},
+        {"quiet", no_argument, NULL, 'q'},                {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    ss_l2l_options opt = SS_L2L_OPTIONS_INIT;
+    progress_state ps = {0, ""};
+    const char *task_name = NULL;
+    char **fixes = calloc((size_t)argc + 1, sizeof *fixes);
+    size_t nfix = 0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t v;
+    int c, rc = CLI_USAGE;
+    ss_l2l_task *t = NULL;
+    ss_error err;
+    ss_error_clear(&err);
+    if (!fixes) {
+        cli_msg("out of memory");
+        return CLI_FAIL;
+    }
+    opt.jobs = ncpu > 0 ? (int)ncpu : 1;
+    opt.timeout = 600;
+    opt.plot = 1;
+    opt.progress = on_progress;
+    opt.user = &ps;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_TASK: task_name = optarg; break;
+        case O_OPT:
+            if (!(opt.optimizer = ss_l2l_opt_type_find(optarg))) {
+                cli_msg("--optimizer: unknown optimizer '%s' (cmaes, ce, ga, random, grid)", optarg);
+                goto out;
+            }
+            break;
+        case O_POP:
+            if (parse_u64(optarg, &v) || v < 2 || v > 100000) {
+                cli_msg("--pop: '%s' is not a population size (2..100000)", optarg);
+                goto out;
+            }
+            opt.settings.pop = (size_t)v;
+            break;
+        case O_GENS:
+            if (parse_u64(optarg, &opt.generations) || !opt.generations) {
+                cli_msg("--generations: '%s' is not a positive count", optarg);
+                goto out;
+            }
+            break;
+        case O_SEED:
+            if (parse_u64(optarg, &opt.seed)) {
+                cli_msg("--seed: '%s' is not a non-negative integer", optarg);
+                goto out;
+            }
+            break;
+        case O_JOBS:
+            if (parse_u64(optarg, &v) || !v || v > 1024) {
+                cli_msg("--jobs: '%s' is not a worker count (1..1024)", optarg);
+                goto out;
+            }
+            opt.jobs = (int)v;
+            break;
+        case O_TIMEOUT:
+            if (ss_util_parse_double(optarg, &opt.timeout) || opt.timeout < 0) {
+                cli_msg("--timeout: '%s' is not a number of seconds", optarg);
+                goto out;
+            }
+            break;
+        case O_RETRIES:
+            if (parse_u64(optarg, &v) || v > 100) {
+                cli_msg("--retries: '%s' is not a count (0..100)", optarg);
+                goto out;
+            }
+            opt.retries = (int)v;
+            break;
+        case O_TRAIN:
+        case O_VAL:
+            if (parse_u64(optarg, &v) || !v || v > 100000) {
+                cli_msg("--%s-tasks: '%s' is not a count (1..100000)", c == O_TRAIN ? "train" : "val",
+                        optarg);
+                goto out;
+            }
+            *(c == O_TRAIN ? &opt.ntrain : &opt.nval) = (size_t)v;
+            break;
+        case O_POLISH:
+            if (parse_u64(optarg, &v) || v > 10000000) {
+                cli_msg("--polish: '%s' is not a count of evaluations", optarg);
+                goto out;
+            }
+            opt.polish_evals = (size_t)v;
+            break;
+        case O_SIGMA:
+            if (ss_util_parse_double(optarg, &opt.settings.sigma0) || !(opt.settings.sigma0 > 0)) {
+                cli_msg("--sigma0: '%s' is not a positive number", optarg);
+                goto out;
+            }
+            break;
+        case O_FIX:
+            if (!strchr(optarg, '=')) {
+                cli_msg("--fix: '%s' is not NAME=VALUE", optarg);
+                goto out;
+            }
+            fixes[nfix++] = optarg;
+            break;
+        case O_RESUME: opt.resume = 1; break;
+        case 'o': opt.rundir = optarg; break;
+        case O_NOPLOT: opt.plot = 0; break;
+        case 'q': ps.quiet = 1; break;
+        case 'h': print_usage(stdout); rc = CLI_OK; goto out;
+        default: print_usage(stderr); goto out;
+        }
+    }
+    if (optind < argc) {
+        cli_msg("unexpected argument '%s'", argv[optind]);
+        goto out;
+    }
+    if (!task_name || !opt.rundir) {
+        cli_msg("l2l needs --task NAME and -o RUNDIR (see 'smallsim l2l --help')");
+        goto out;
+    }
+    rc = CLI_FAIL;
+    if (!(t = ss_l2l_task_alloc(task_name, &err))) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    for (size_t i = 0; i < nfix; i++) {
+        char *eq = strchr(fixes[i], '=');
+        double val;
+        *eq = '\0';
+        if (ss_util_parse_double(eq + 1, &val)) {
+            cli_msg("--fix: '%s' is not a number", eq + 1);
+            rc = CLI_USAGE;
+            goto out;
+        }
+        if (ss_l2l_task_fix(t, fixes[i], val, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+    }
+    ps.metric = t->metric;
+    ss_l2l_summary sum;
+    if (ss_l2l_run(t, &opt, &sum, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (sum.plot_msg[0])
+        cli_msg("warning: %s", sum.plot_msg);
+    if (isfinite(sum.best_val))
+        printf("best validation %s %.6g (generation %llu%s), %llu evaluations (%llu failed) in "
+               "%.1f s: %s/best.json\n", t->metric, sum.best_val,
+               (unsigned long long)sum.best_gen, sum.polished ? ", polished" : "",
+               (unsigned long long)sum.evals, (unsigned long long)sum.failed, sum.seconds,
+               opt.rundir);
+    else
+        printf("no successful evaluation in %llu generations (see %s/failures.log)\n",
+               (unsigned long long)sum.generations, opt.rundir);
+    rc = isfinite(sum.best_val) ? CLI_OK : CLI_FAIL;
+out:
+    ss_l2l_task_free(t);
+    free(fixes);
+    return rc;
+}

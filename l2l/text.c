@@ -1,0 +1,443 @@
+/* text.c: the text formats of l2l/: checkpoint lines "key values..." that
+ * round-trip doubles and RNG states exactly, and a reader for the flat JSON
+ * object of best.json. */
+#include "l2l/l2l_private.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t l2li_fnv(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* splitmix64 finaliser over a combination of both. */
+uint64_t l2li_mix(uint64_t a, uint64_t b)
+{
+    uint64_t z = a + 0x9e3779b97f4a7c15ULL * (b + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* ---- key-value lines ------------------------------------------------------------- */
+
+int l2li_kv_parse(l2li_kv *kv, const char *text, const char *what, ss_error *err)
+{
+    memset(kv, 0, sizeof *kv);
+    kv->what = what;
+    kv->text = strdup(text);
+    size_t cap = 1;
+    for (const char *p = text; *p; p++)
+        cap += *p == '\n';
+    kv->lines = calloc(cap, sizeof *kv->lines);
+    if (!kv->text || !kv->lines) {
+        l2li_kv_release(kv);
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    char *p = kv->text;
+    for (size_t line = 1; *p; line++) {
+        char *end = strchr(p, '\n');
+        if (end)
+            *end = '\0';
+        if (*p && *p != '#') {
+            char *sp = p + strcspn(p, " \t");
+            if (sp == p) {
+                int rc = ss_error_set(err, SS_EPARSE, "%s:%zu: line starts with a blank", what,
+                                      line);
+                l2li_kv_release(kv);
+                return rc;
+            }
+            if (*sp)
+                *sp++ = '\0';
+            sp += strspn(sp, " \t");
+            kv->lines[kv->n++] = (l2li_kv_line){p, sp, line};
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return SS_OK;
+}
+
+void l2li_kv_release(l2li_kv *kv)
+{
+    free(kv->text);
+    free(kv->lines);
+    memset(kv, 0, sizeof *kv);
+}
+
+static const l2li_kv_line *kv_find(const l2li_kv *kv, const char *key)
+{
+    for (size_t i = 0; i < kv->n; i++)
+        if (!strcmp(kv->lines[i].key, key))
+            return &kv->lines[i];
+    return NULL;
+}
+
+int l2li_kv_str(const l2li_kv *kv, const char *key, const char **val, ss_error *err)
+{
+    const l2li_kv_line *l = kv_find(kv, key);
+    if (!l)
+        return ss_error_set(err, SS_EPARSE, "%s: no '%s' line (file truncated or not a "
+                            "checkpoint)", kv->what, key);
+    *val = l->val;
+    return SS_OK;
+}
+
+int l2li_kv_u64(const l2li_kv *kv, const char *key, uint64_t *v, ss_error *err)
+{
+    const l2li_kv_line *l = kv_find(kv, key);
+    if (!l)
+        return l2li_kv_str(kv, key, &(const char *){NULL}, err);
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(l->val, &end, 10);
+    if (end == l->val || *end || errno || l->val[0] == '-')
+        return ss_error_set(err, SS_EPARSE, "%s:%zu: '%s' is not a count", kv->what, l->line,
+                            l->val);
+    *v = x;
+    return SS_OK;
+}
+
+int l2li_kv_size(const l2li_kv *kv, const char *key, size_t *v, ss_error *err)
+{
+    uint64_t x;
+    int rc = l2li_kv_u64(kv, key, &x, err);
+    if (rc)
+        return rc;
+    const l2li_kv_line *l = kv_find(kv, key);
+    if (x > (1u << 30))
+        return ss_error_set(err, SS_EPARSE, "%s:%zu: %s %llu is too large", kv->what, l->line,
+                            key, (unsigned long long)x);
+    *v = (size_t)x;
+    return SS_OK;
+}
+
+int l2li_kv_doubles(const l2li_kv *kv, const char *key, double *v, size_t n, ss_error *err)
+{
+    const l2li_kv_line *l = kv_find(kv, key);
+    if (!l)
+        return l2li_kv_str(kv, key, &(const char *){NULL}, err);
+    const char *p = l->val;
+    for (size_t i = 0; i < n; i++) {
+        char *end;
+        p += strspn(p, " \t");
+        v[i] = strtod(p, &end);
+        if (end == p || (*end && *end != ' ' && *end != '\t'))
+            return ss_error_set(err, SS_EPARSE, "%s:%zu: %s: value %zu of %zu is missing or "
+                                "not a number", kv->what, l->line, key, i + 1, n);
+        p = end;
+    }
+    p += strspn(p, " \t");
+    if (*p)
+        return ss_error_set(err, SS_EPARSE, "%s:%zu: %s: more than %zu values", kv->what,
+                            l->line, key, n);
+    return SS_OK;
+}
+
+int l2li_kv_double(const l2li_kv *kv, const char *key, double *v, ss_error *err)
+{
+    return l2li_kv_doubles(kv, key, v, 1, err);
+}
+
+int l2li_put_doubles(ss_buf *b, const char *key, const double *v, size_t n)
+{
+    int rc = ss_buf_printf(b, "%s", key);
+    for (size_t i = 0; !rc && i < n; i++) {
+        char s[32];
+        ss_util_format_double(s, v[i]);
+        rc = ss_buf_printf(b, " %s", s);
+    }
+    return rc ? rc : ss_buf_add(b, "\n", 1);
+}
+
+int l2li_put_u64(ss_buf *b, const char *key, uint64_t v)
+{
+    return ss_buf_printf(b, "%s %llu\n", key, (unsigned long long)v);
+}
+
+int l2li_put_rng(ss_buf *b, const char *key, const gsl_rng *r)
+{
+    const unsigned char *s = gsl_rng_state(r);
+    size_t n = gsl_rng_size(r);
+    int rc = ss_buf_printf(b, "%s %s ", key, gsl_rng_name(r));
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = ss_buf_printf(b, "%02x", s[i]);
+    return rc ? rc : ss_buf_add(b, "\n", 1);
+}
+
+int l2li_kv_rng(const l2li_kv *kv, const char *key, gsl_rng *r, ss_error *err)
+{
+    const char *val;
+    int rc = l2li_kv_str(kv, key, &val, err);
+    if (rc)
+        return rc;
+    const l2li_kv_line *l = kv_find(kv, key);
+    size_t nl = strlen(gsl_rng_name(r)), n = gsl_rng_size(r);
+    if (strncmp(val, gsl_rng_name(r), nl) || val[nl] != ' ' || strlen(val + nl + 1) != 2 * n)
+        return ss_error_set(err, SS_EPARSE, "%s:%zu: %s: not a %s state of %zu bytes", kv->what,
+                            l->line, key, gsl_rng_name(r), n);
+    unsigned char *s = gsl_rng_state(r);
+    const char *h = val + nl + 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = h[2 * i + (size_t)k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0)
+                return ss_error_set(err, SS_EPARSE, "%s:%zu: %s: '%c' is not a hex digit",
+                                    kv->what, l->line, key, c);
+            v = v * 16 + (unsigned)d;
+        }
+        s[i] = (unsigned char)v;
+    }
+    return SS_OK;
+}
+
+/* ---- flat JSON ------------------------------------------------------------------ */
+
+int l2li_json_string(ss_buf *b, const char *s)
+{
+    int rc = ss_buf_add(b, "\"", 1);
+    for (; !rc && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            rc = ss_buf_printf(b, "\\%c", c);
+        else if (c < 0x20)
+            rc = ss_buf_printf(b, "\\u%04x", c);
+        else
+            rc = ss_buf_add(b, s, 1);
+    }
+    return rc ? rc : ss_buf_add(b, "\"", 1);
+}
+
+typedef struct jp {
+    const char *p, *what;
+    size_t line;
+    ss_error *err;
+} jp;
+
+static void skip_ws(jp *j)
+{
+    for (; *j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'; j->p++)
+        if (*j->p == '\n')
+            j->line++;
+}
+
+static int jerr(jp *j, const char *msg)
+{
+    char near[24];
+    size_t k = 0;
+    for (const char *q = j->p; *q && *q != '\n' && k < sizeof near - 1; q++)
+        near[k++] = *q;
+    near[k] = '\0';
+    if (k)
+        return ss_error_set(j->err, SS_EPARSE, "%s:%zu: %s near '%s'", j->what, j->line, msg,
+                            near);
+    return ss_error_set(j->err, SS_EPARSE, "%s:%zu: %s%s", j->what, j->line, msg,
+                        *j->p ? "" : " at end of file");
+}
+
+/* A string starting at the opening quote; *out is heap. */
+static int jstring(jp *j, char **out)
+{
+    ss_buf b = SS_BUF_INIT;
+    int rc = SS_OK;
+    j->p++;
+    while (!rc && *j->p != '"') {
+        unsigned char c = (unsigned char)*j->p;
+        if (!c || c == '\n' || c < 0x20) {
+            rc = jerr(j, "unterminated string");
+            break;
+        }
+        if (c != '\\') {
+            rc = ss_buf_add(&b, j->p++, 1);
+            continue;
+        }
+        char e = j->p[1], ch = 0;
+        switch (e) {
+        case '"': ch = '"'; break;
+        case '\\': ch = '\\'; break;
+        case '/': ch = '/'; break;
+        case 'n': ch = '\n'; break;
+        case 't': ch = '\t'; break;
+        case 'r': ch = '\r'; break;
+        case 'b': ch = '\b'; break;
+        case 'f': ch = '\f'; break;
+        case 'u': {
+            unsigned v = 0;
+            for (int k = 2; k < 6; k++) {
+                char h = j->p[k];
+                int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                        : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                if (d < 0)
+                    return ss_buf_release(&b), jerr(j, "bad \\u escape");
+                v = v * 16 + (unsigned)d;
+            }
+            if (v == 0 || v > 0x7f) /* names are ASCII */
+                return ss_buf_release(&b), jerr(j, "\\u escape outside ASCII");
+            ch = (char)v;
+            j->p += 4;
+            break;
+        }
+        default:
+            return ss_buf_release(&b), jerr(j, "bad escape");
+        }
+        j->p += 2;
+        rc = ss_buf_add(&b, &ch, 1);
+    }
+    if (rc) {
+        ss_buf_release(&b);
+        return rc;
+    }
+    j->p++;
+    if (!b.data && !(b.data = calloc(1, 1)))
+        return ss_error_set(j->err, SS_ENOMEM, "out of memory");
+    *out = b.data;
+    return SS_OK;
+}
+
+/* Length of a JSON number at s (strtod alone would take hex, inf and nan). */
+static size_t json_number_len(const char *s)
+{
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (*p < '0' || *p > '9')
+        return 0;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (*p == '.') {
+        if (p[1] < '0' || p[1] > '9')
+            return 0;
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            ;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (*p < '0' || *p > '9')
+            return 0;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return (size_t)(p - s);
+}
+
+int l2li_json_parse(const char *text, const char *what, l2li_json_item **items, size_t *n,
+                    ss_error *err)
+{
+    jp j = {text, what, 1, err};
+    l2li_json_item *it = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc = SS_OK;
+    *items = NULL;
+    *n = 0;
+    skip_ws(&j);
+    if (*j.p != '{') {
+        rc = jerr(&j, "expected '{' (a JSON object)");
+        goto fail;
+    }
+    j.p++;
+    skip_ws(&j);
+    if (*j.p == '}') {
+        j.p++;
+        goto done;
+    }
+    for (;;) {
+        skip_ws(&j);
+        if (*j.p != '"') {
+            rc = jerr(&j, "expected a quoted key");
+            goto fail;
+        }
+        if (cnt == cap) {
+            cap = cap ? 2 * cap : 16;
+            l2li_json_item *t = realloc(it, cap * sizeof *t);
+            if (!t) {
+                rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+                goto fail;
+            }
+            it = t;
+        }
+        l2li_json_item *x = &it[cnt];
+        memset(x, 0, sizeof *x);
+        x->line = j.line;
+        if ((rc = jstring(&j, &x->key)))
+            goto fail;
+        cnt++;
+        for (size_t k = 0; k + 1 < cnt; k++)
+            if (!strcmp(it[k].key, x->key)) {
+                rc = ss_error_set(err, SS_EPARSE, "%s:%zu: key '%s' repeated (first on line %zu)",
+                                  what, x->line, x->key, it[k].line);
+                goto fail;
+            }
+        skip_ws(&j);
+        if (*j.p != ':') {
+            rc = jerr(&j, "expected ':'");
+            goto fail;
+        }
+        j.p++;
+        skip_ws(&j);
+        if (*j.p == '"') {
+            if ((rc = jstring(&j, &x->str)))
+                goto fail;
+        } else if (*j.p == '-' || (*j.p >= '0' && *j.p <= '9')) {
+            size_t len = json_number_len(j.p);
+            char *end;
+            x->num = len ? strtod(j.p, &end) : 0;
+            if (!len || end != j.p + len || !isfinite(x->num)) {
+                rc = jerr(&j, "bad number");
+                goto fail;
+            }
+            j.p = end;
+        } else if (!strncmp(j.p, "null", 4)) {
+            x->num = NAN;
+            j.p += 4;
+        } else {
+            rc = jerr(&j, "expected a string or a number (nested values are not read)");
+            goto fail;
+        }
+        skip_ws(&j);
+        if (*j.p == ',') {
+            j.p++;
+            continue;
+        }
+        if (*j.p == '}') {
+            j.p++;
+            break;
+        }
+        rc = jerr(&j, "expected ',' or '}'");
+        goto fail;
+    }
+done:
+    skip_ws(&j);
+    if (*j.p) {
+        rc = jerr(&j, "text after the object");
+        goto fail;
+    }
+    *items = it;
+    *n = cnt;
+    return SS_OK;
+fail:
+    l2li_json_free(it, cnt);
+    return rc;
+}
+
+void l2li_json_free(l2li_json_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(items[i].key);
+        free(items[i].str);
+    }
+    free(items);
+}

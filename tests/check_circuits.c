@@ -1,0 +1,243 @@
+/* check_circuits.c: the neuron circuit library against first-order analytic
+ * estimates, energy ranges, Monte Carlo reproducibility and the compact
+ * model fit. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "circuits/ss_circuits.h"
+#include "tests/ss_test.h"
+
+static ss_engine *eng;
+
+static void open_engine(void)
+{
+    ss_error err;
+    ck_assert_msg(ss_engine_open(&eng, &err) == SS_OK, "%s", err.msg);
+}
+
+static void close_engine(void)
+{
+    ss_engine_free(eng);
+    eng = NULL;
+}
+
+static void config(ss_circuit_config *cfg, const char *name)
+{
+    const ss_circuit_info *ci = ss_circuit_find(name);
+    ck_assert_ptr_nonnull(ci);
+    ss_circuit_config_init(cfg, ci);
+}
+
+static double point(const ss_circuit_config *cfg, double input, ss_circuit_point *pt)
+{
+    ss_error err;
+    ck_assert_msg(ss_circuit_run_point(eng, cfg, input, pt, &err) == SS_OK, "%s", err.msg);
+    return pt->rate;
+}
+
+START_TEST(library_texts)
+{
+    ck_assert_ptr_nonnull(ss_circuit_text("ptm180.lib"));
+    ck_assert_ptr_nonnull(strstr(ss_circuit_text("dpi_neuron.sub"), ".subckt ss_dpi_neuron"));
+    ck_assert_ptr_null(ss_circuit_find("no-such"));
+    ss_circuit_config cfg;
+    ss_error err;
+    config(&cfg, "dpi-neuron");
+    ck_assert_int_eq(ss_circuit_set_bias(&cfg, "itau", 2.385e-11, &err), SS_OK);
+    ck_assert_double_eq_tol(cfg.bias[0], 2.385e-11, 1e-20);
+    ck_assert_int_eq(ss_circuit_set_bias(&cfg, "Inope", 1e-12, &err), SS_ENOTFOUND);
+    ss_buf b = SS_BUF_INIT;
+    ck_assert_int_eq(ss_circuit_bench(&cfg, 1e-9, 1e-3, 1e-6, &b, &err), SS_OK);
+    ck_assert_ptr_nonnull(strstr(b.data, "x1 vdd 0 iin"));
+    ss_buf_release(&b);
+}
+END_TEST
+
+/* Subthreshold parameters of the shipped cards from a DC sweep. */
+START_TEST(subthreshold_extraction)
+{
+    ss_circuit_config cfg;
+    ss_error err;
+    double i0, kappa;
+    config(&cfg, "dpi-neuron");
+    ck_assert_msg(ss_circuit_subthreshold(eng, &cfg, 0, 1, 1, &i0, &kappa, &err) == SS_OK, "%s",
+                  err.msg);
+    ck_assert_msg(kappa > 0.7 && kappa < 0.85, "nFET kappa %g", kappa);
+    ck_assert_msg(i0 > 1e-12 && i0 < 4e-12, "nFET I0 %g", i0);
+    ck_assert_msg(ss_circuit_subthreshold(eng, &cfg, 1, 1, 1, &i0, &kappa, &err) == SS_OK, "%s",
+                  err.msg);
+    ck_assert_msg(kappa > 0.65 && kappa < 0.78, "pFET kappa %g", kappa);
+    ck_assert_msg(i0 > 1e-13 && i0 < 5e-13, "pFET I0 %g", i0);
+}
+END_TEST
+
+/* Monotonic f-I over two decades for both neurons; energy within the
+ * reference file's range (fJ .. 100 nJ per spike). */
+START_TEST(fi_monotonic)
+{
+    const char *names[] = {"dpi-neuron", "axon-hillock"};
+    const double in[] = {20e-12, 100e-12, 500e-12, 2e-9};
+    for (size_t c = 0; c < 2; c++) {
+        ss_circuit_config cfg;
+        config(&cfg, names[c]);
+        double prev = 0;
+        for (size_t k = 0; k < 4; k++) {
+            ss_circuit_point pt;
+            double r = point(&cfg, in[k], &pt);
+            ck_assert_msg(pt.nspikes >= 3, "%s at %g A: %zu spikes", names[c], in[k], pt.nspikes);
+            ck_assert_msg(r > prev * 1.05, "%s: rate %g Hz at %g A not above %g Hz", names[c], r,
+                          in[k], prev);
+            ck_assert_msg(pt.energy > 1e-15 && pt.energy < 1e-7, "%s: %g J/spike", names[c],
+                          pt.energy);
+            prev = r;
+        }
+    }
+}
+END_TEST
+
+/* Axon-Hillock: f = Iin (Ir - Iin) / (Ir Cfb Vdd), pulse width
+ * Cfb Vdd / (Ir - Iin), within 20%. */
+START_TEST(axon_hillock_analytic)
+{
+    ss_circuit_config cfg;
+    config(&cfg, "axon-hillock");
+    double ir = cfg.bias[0], cfb = 100e-15, vdd = cfg.vdd;
+    const double in[] = {100e-12, 5e-9};
+    for (size_t k = 0; k < 2; k++) {
+        ss_circuit_point pt;
+        double r = point(&cfg, in[k], &pt);
+        double fa = in[k] * (ir - in[k]) / (ir * cfb * vdd), ton = cfb * vdd / (ir - in[k]);
+        ck_assert_msg(fabs(r / fa - 1) < 0.2, "rate %g vs %g", r, fa);
+        ck_assert_msg(fabs(pt.refractory / ton - 1) < 0.2, "pulse %g vs %g", pt.refractory, ton);
+    }
+}
+END_TEST
+
+/* DPI neuron: rheobase (Itau + g Ith)^2 / (4 g Ith) with the feedback
+ * mirror ratio g = 1/8; refractory period Cref Vsw / Iref with Vsw the
+ * gate voltage at which a unit nFET carries Iref (from I0, kappa). */
+START_TEST(dpi_analytic)
+{
+    ss_circuit_config cfg;
+    ss_error err;
+    config(&cfg, "dpi-neuron");
+    double itau = cfg.bias[0], ith = cfg.bias[1], iref = cfg.bias[2], g = 0.125;
+    double rh_a = (itau + g * ith) * (itau + g * ith) / (4 * g * ith), rh;
+    ck_assert_msg(ss_circuit_rheobase(eng, &cfg, 3e-12, 30e-12, 0.03, &rh, &err) == SS_OK, "%s",
+                  err.msg);
+    ck_assert_msg(fabs(rh / rh_a - 1) < 0.2, "rheobase %g A vs analytic %g A", rh, rh_a);
+    double i0, kappa;
+    ck_assert_int_eq(ss_circuit_subthreshold(eng, &cfg, 0, 1, 1, &i0, &kappa, &err), SS_OK);
+    double ut = 8.617333262e-5 * 300.15, vsw = ut / kappa * log(iref / i0);
+    double tref_a = 0.5e-12 * vsw / iref;
+    ss_circuit_point pt;
+    point(&cfg, 1e-9, &pt);
+    ck_assert_msg(fabs(pt.refractory / tref_a - 1) < 0.2, "refractory %g s vs analytic %g s",
+                  pt.refractory, tref_a);
+    fprintf(stderr, "dpi: rheobase %.3g A (analytic %.3g), refractory %.3g s (analytic %.3g)\n",
+            rh, rh_a, pt.refractory, tref_a);
+}
+END_TEST
+
+/* Adaptation: with Ica on, the ISIs grow. */
+START_TEST(dpi_adaptation)
+{
+    ss_circuit_config cfg;
+    ss_error err;
+    config(&cfg, "dpi-neuron");
+    ck_assert_int_eq(ss_circuit_set_bias(&cfg, "Ica", 200e-12, &err), SS_OK);
+    ss_circuit_point pt;
+    point(&cfg, 500e-12, &pt);
+    ck_assert_msg(pt.adaptation > 0.05, "adaptation index %g", pt.adaptation);
+}
+END_TEST
+
+/* Synapse: tau = C UT / (kappa Itau) and gain Ith/Itau within 30%. */
+START_TEST(synapse_tau_gain)
+{
+    ss_circuit_config cfg;
+    ss_error err;
+    config(&cfg, "dpi-synapse");
+    double i0, kappa;
+    ck_assert_int_eq(ss_circuit_subthreshold(eng, &cfg, 0, 1, 1, &i0, &kappa, &err), SS_OK);
+    double ut = 8.617333262e-5 * 300.15, tau_a = 1e-12 * ut / (kappa * cfg.bias[1]);
+    ss_circuit_point pt;
+    point(&cfg, 100e-12, &pt);
+    fprintf(stderr, "synapse: tau %.3g s (analytic %.3g), gain %.3g (Ith/Itau %.3g)\n", pt.tau,
+            tau_a, pt.gain, cfg.bias[0] / cfg.bias[1]);
+    ck_assert_msg(fabs(pt.tau / tau_a - 1) < 0.3, "tau %g vs %g", pt.tau, tau_a);
+    ck_assert_msg(pt.gain > 0.3 * cfg.bias[0] / cfg.bias[1] && pt.gain < 3 * cfg.bias[0] / cfg.bias[1],
+                  "gain %g", pt.gain);
+}
+END_TEST
+
+/* A seeded Monte Carlo sample is reproducible and differs from another. */
+START_TEST(mc_reproducible)
+{
+    ss_circuit_config cfg;
+    ss_error err;
+    config(&cfg, "dpi-neuron");
+    cfg.avt = 4.0;
+    cfg.seed = 2385;
+    cfg.sample = 3;
+    double a[SS_CIRCUIT_MAX_DEV], b[SS_CIRCUIT_MAX_DEV];
+    size_t na, nb;
+    ck_assert_int_eq(ss_circuit_mismatch(&cfg, a, NULL, &na, &err), SS_OK);
+    ck_assert_int_eq(ss_circuit_mismatch(&cfg, b, NULL, &nb, &err), SS_OK);
+    ck_assert_uint_eq(na, nb);
+    ck_assert_uint_gt(na, 20);
+    for (size_t i = 0; i < na; i++)
+        ck_assert_double_eq(a[i], b[i]);
+    ss_circuit_point p1, p2, p3;
+    double r1 = point(&cfg, 1e-9, &p1), r2 = point(&cfg, 1e-9, &p2);
+    ck_assert_double_eq_tol(r1, r2, 1e-9 * r1);
+    cfg.sample = 4;
+    double r3 = point(&cfg, 1e-9, &p3);
+    ck_assert_msg(fabs(r3 - r1) > 1e-6 * r1, "samples 3 and 4 gave the same rate %g", r1);
+}
+END_TEST
+
+/* The compact LIF reproduces the SPICE f-I within 5% over the sweep. */
+START_TEST(compact_lif)
+{
+    ss_circuit_config cfg;
+    ss_error err;
+    config(&cfg, "dpi-neuron");
+    double in[8], rate[8];
+    for (size_t k = 0; k < 8; k++) {
+        ss_circuit_point pt;
+        in[k] = 20e-12 * pow(10.0, 2.0 * (double)k / 7.0);
+        rate[k] = point(&cfg, in[k], &pt);
+    }
+    ss_circuit_lif m;
+    ck_assert_msg(ss_circuit_fit_lif(in, rate, 8, &m, &err) == SS_OK, "%s", err.msg);
+    fprintf(stderr, "lif: tau %.3g irh %.3g tref %.3g beta %.3g, max error %.2f%%\n", m.tau,
+            m.irh, m.tref, m.beta, 100 * m.max_rel);
+    ck_assert_msg(m.max_rel < 0.05, "max relative error %g", m.max_rel);
+    const char *path = ss_test_write(ss_test_tmpdir(), "m.json", "");
+    ck_assert_int_eq(ss_circuit_lif_write(&m, "dpi-neuron", path, &err), SS_OK);
+    ck_assert_int_eq(ss_circuit_fit_lif(in, rate, 3, &m, &err), SS_EINVAL);
+}
+END_TEST
+
+Suite *circuits_suite(void)
+{
+    Suite *s = suite_create("circuits");
+    TCase *tc = tcase_create("Core");
+    tcase_add_checked_fixture(tc, open_engine, close_engine);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, library_texts);
+    tcase_add_test(tc, subthreshold_extraction);
+    tcase_add_test(tc, fi_monotonic);
+    tcase_add_test(tc, axon_hillock_analytic);
+    tcase_add_test(tc, dpi_analytic);
+    tcase_add_test(tc, dpi_adaptation);
+    tcase_add_test(tc, synapse_tau_gain);
+    tcase_add_test(tc, mc_reproducible);
+    tcase_add_test(tc, compact_lif);
+    suite_add_tcase(s, tc);
+    return s;
+}

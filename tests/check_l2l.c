@@ -1,0 +1,596 @@
+/* check_l2l.c: the outer loop: CMA-ES convergence targets of issue 8, the
+ * other optimizers, exact save/load, bit-identical resume, worker crashes and
+ * timeouts that cost only time, penalised failures, and bad input. */
+#include <check.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "l2l/ss_l2l.h"
+#include "tests/ss_test.h"
+
+/* Evaluations until the best value is <= target (0: never within max_evals),
+ * with the optimizer driven by hand on one instance of the task. */
+static size_t evals_to_target(const char *task, const ss_l2l_opt_type *type, uint64_t seed,
+                              double target, size_t max_evals, double *best_out)
+{
+    ss_error err;
+    ss_l2l_task *t = ss_l2l_task_alloc(task, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    ss_l2l_opt *o = ss_l2l_opt_alloc(type, t->nparams, NULL, NULL, seed, &err);
+    ck_assert_msg(o != NULL, "%s", err.msg);
+    size_t pop = ss_l2l_opt_pop(o), d = t->nparams, n, evals = 0, hit = 0;
+    double *u = malloc(pop * d * sizeof *u), *x = malloc(d * sizeof *x), *f = malloc(pop * sizeof *f);
+    double best = INFINITY;
+    uint64_t inst = ss_l2l_task_seed(SS_L2L_TEST, 0, 0, seed);
+    while (!hit && evals < max_evals) {
+        ck_assert_int_eq(ss_l2l_opt_ask(o, u, &n, &err), SS_OK);
+        if (!n)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            ss_l2l_space_decode(t->params, d, &u[i * d], x);
+            ck_assert_int_eq(t->evaluate(t, NULL, x, inst, &f[i], &err), SS_OK);
+            evals++;
+            best = fmin(best, f[i]);
+            if (best <= target && !hit)
+                hit = evals;
+        }
+        ck_assert_msg(ss_l2l_opt_tell(o, u, f, n, &err) == SS_OK, "%s", err.msg);
+    }
+    if (best_out)
+        *best_out = best;
+    free(u), free(x), free(f);
+    ss_l2l_opt_free(o);
+    ss_l2l_task_free(t);
+    return hit;
+}
+
+/* ---- CMA-ES targets (issue 8) --------------------------------------------------------- */
+
+START_TEST(cmaes_sphere_10d)
+{
+    int ok = 0;
+    for (uint64_t seed = 1; seed <= 10; seed++) {
+        size_t e = evals_to_target("bbob-sphere:10", ss_l2l_opt_cmaes, seed, 1e-8, 2500, NULL);
+        ok += e > 0 && e < 2500;
+    }
+    ck_assert_msg(ok >= 9, "CMA-ES reached 1e-8 on 10-D sphere within 2500 evaluations in %d of 10 "
+                  "seeds", ok);
+}
+END_TEST
+
+START_TEST(cmaes_rosenbrock_10d)
+{
+    int ok = 0;
+    for (uint64_t seed = 1; seed <= 10; seed++) {
+        size_t e = evals_to_target("bbob-rosenbrock:10", ss_l2l_opt_cmaes, seed, 1e-8, 10000, NULL);
+        ok += e > 0 && e < 10000;
+    }
+    ck_assert_msg(ok >= 9, "CMA-ES reached 1e-8 on 10-D Rosenbrock within 10000 evaluations in %d "
+                  "of 10 seeds", ok);
+}
+END_TEST
+
+START_TEST(cmaes_ellipsoid_rotated)
+{
+    /* ill-conditioned (1e6) and rotated: needs the covariance, not just sigma */
+    size_t e = evals_to_target("bbob-ellipsoid:10", ss_l2l_opt_cmaes, 3, 1e-8, 20000, NULL);
+    ck_assert_msg(e > 0, "no 1e-8 on the rotated ellipsoid in 20000 evaluations");
+}
+END_TEST
+
+/* ---- the other optimizers ------------------------------------------------------------------ */
+
+START_TEST(others_improve_on_sphere)
+{
+    const ss_l2l_opt_type *types[] = {ss_l2l_opt_ce, ss_l2l_opt_ga, ss_l2l_opt_random};
+    for (size_t k = 0; k < 3; k++) {
+        double first, last;
+        /* one generation's worth against 60 generations */
+        evals_to_target("bbob-sphere:10", types[k], 7, -1, k == 2 ? 20 : 50, &first);
+        evals_to_target("bbob-sphere:10", types[k], 7, -1, k == 2 ? 1200 : 3000, &last);
+        double factor = types[k] == ss_l2l_opt_random ? 0.5 : 0.05;
+        ck_assert_msg(last < factor * first, "%s: best %g after one generation, %g after many",
+                      ss_l2l_opt_type_name(types[k]), first, last);
+    }
+}
+END_TEST
+
+START_TEST(grid_visits_every_node)
+{
+    ss_error err;
+    ss_l2l_opt_settings s = SS_L2L_OPT_SETTINGS_INIT;
+    s.grid_points = 3;
+    s.pop = 4;
+    ss_l2l_opt *o = ss_l2l_opt_alloc(ss_l2l_opt_grid, 2, NULL, &s, 1, &err);
+    ck_assert_ptr_nonnull(o);
+    double u[8], f[4] = {1, 2, 3, 4}, seen[9][2];
+    size_t n, total = 0;
+    do {
+        ck_assert_int_eq(ss_l2l_opt_ask(o, u, &n, &err), SS_OK);
+        for (size_t i = 0; i < n; i++, total++)
+            memcpy(seen[total], &u[2 * i], sizeof seen[0]);
+        ck_assert_int_eq(ss_l2l_opt_tell(o, u, f, n, &err), SS_OK);
+    } while (n);
+    ck_assert_uint_eq(total, 9);
+    ck_assert_double_eq(seen[0][0], 0);
+    ck_assert_double_eq(seen[0][1], 0);
+    ck_assert_double_eq(seen[5][0], 0.5);
+    ck_assert_double_eq(seen[5][1], 1);
+    ck_assert_double_eq(seen[8][0], 1);
+    ss_l2l_opt_free(o);
+}
+END_TEST
+
+/* A quadratic with its minimum at (0.2385, 0.7); counts its calls. */
+static int quad(void *user, const double *u, double *f)
+{
+    ((int *)user)[0]++;
+    *f = (u[0] - 0.2385) * (u[0] - 0.2385) + 3 * (u[1] - 0.7) * (u[1] - 0.7);
+    return 0;
+}
+
+START_TEST(polish_nelder_mead)
+{
+    int calls = 0;
+    double u[2] = {0.5, 0.5}, fu = INFINITY;
+    size_t used;
+    ss_error err;
+    ck_assert_int_eq(ss_l2l_polish(2, u, &fu, 0.1, 300, quad, &calls, &used, &err), SS_OK);
+    ck_assert_uint_le(used, 300);
+    ck_assert_int_eq((int)used, calls);
+    ck_assert_double_eq_tol(u[0], 0.2385, 1e-4);
+    ck_assert_double_eq_tol(u[1], 0.7, 1e-4);
+    ck_assert(fu < 1e-8);
+}
+END_TEST
+
+/* ---- parameter spaces and exact save/load ------------------------------------------------- */
+
+START_TEST(space_map_and_checks)
+{
+    ss_l2l_param p[3] = {{"eta", 1e-4, 1e-1, 1e-2, SS_L2L_LOG},
+                         {"bias", -2, 2, 0.5, SS_L2L_FIXED},
+                         {"tau", 5, 50, 20, 0}};
+    ss_error err;
+    ck_assert_int_eq(ss_l2l_space_check(p, 3, &err), SS_OK);
+    ck_assert_uint_eq(ss_l2l_space_nfree(p, 3), 2);
+    double x[3] = {1e-3, 1.9, 27.5}, u[2], y[3];
+    ss_l2l_space_encode(p, 3, x, u);
+    ck_assert_double_eq_tol(u[0], 1.0 / 3, 1e-12);
+    ck_assert_double_eq_tol(u[1], 0.5, 1e-12);
+    ss_l2l_space_decode(p, 3, u, y);
+    ck_assert_double_eq_tol(y[0], 1e-3, 1e-15);
+    ck_assert_double_eq(y[1], 0.5); /* fixed: always init */
+    ck_assert_double_eq_tol(y[2], 27.5, 1e-12);
+    ck_assert_double_eq_tol(ss_l2l_reflect(1.25), 0.75, 1e-15);
+    ck_assert_double_eq_tol(ss_l2l_reflect(-0.3), 0.3, 1e-15);
+    ck_assert_double_eq_tol(ss_l2l_reflect(2.385), 0.385, 1e-12);
+    /* bad spaces */
+    ss_l2l_param bad = {"k", 3, 1, 2, 0};
+    ck_assert_int_eq(ss_l2l_space_check(&bad, 1, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "parameter 'k': bounds [3, 1]"));
+    bad = (ss_l2l_param){"k", 0, 1, 0.5, SS_L2L_LOG};
+    ck_assert_int_eq(ss_l2l_space_check(&bad, 1, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "log scale needs lo > 0"));
+    bad = (ss_l2l_param){"k", 0, NAN, 0.5, 0};
+    ck_assert_int_eq(ss_l2l_space_check(&bad, 1, &err), SS_EINVAL);
+    bad = (ss_l2l_param){"k k", 0, 1, 0.5, 0};
+    ck_assert_int_eq(ss_l2l_space_check(&bad, 1, &err), SS_EINVAL);
+    bad = (ss_l2l_param){"k", 0, 1, 2, 0};
+    ck_assert_int_eq(ss_l2l_space_check(&bad, 1, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "initial value 2 is outside"));
+    ss_l2l_param two[2] = {{"a", 0, 1, 0, 0}, {"a", 0, 1, 0, 0}};
+    ck_assert_int_eq(ss_l2l_space_check(two, 2, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "defined twice"));
+    two[1] = (ss_l2l_param){"b", 0, 1, 0, SS_L2L_FIXED};
+    two[0].flags = SS_L2L_FIXED;
+    ck_assert_int_eq(ss_l2l_space_check(two, 2, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "nothing to optimise"));
+}
+END_TEST
+
+START_TEST(save_load_is_exact)
+{
+    const ss_l2l_opt_type *types[] = {ss_l2l_opt_cmaes, ss_l2l_opt_ce, ss_l2l_opt_ga,
+                                      ss_l2l_opt_random, ss_l2l_opt_grid};
+    ss_error err;
+    for (size_t k = 0; k < 5; k++) {
+        ss_l2l_opt *a = ss_l2l_opt_alloc(types[k], 4, NULL, NULL, 2385, &err);
+        ck_assert_msg(a != NULL, "%s", err.msg);
+        size_t pop = ss_l2l_opt_pop(a), n;
+        double *u = malloc(pop * 4 * sizeof *u), *v = malloc(pop * 4 * sizeof *v);
+        double *f = malloc(pop * sizeof *f);
+        for (int g = 0; g < 7; g++) {
+            ck_assert_int_eq(ss_l2l_opt_ask(a, u, &n, &err), SS_OK);
+            for (size_t i = 0; i < n; i++)
+                f[i] = pow(u[4 * i] - 0.3, 2) + pow(u[4 * i + 1] - 0.6, 2) + u[4 * i + 2];
+            ck_assert_int_eq(ss_l2l_opt_tell(a, u, f, n, &err), SS_OK);
+        }
+        ss_buf text = SS_BUF_INIT;
+        ck_assert_int_eq(ss_l2l_opt_save(a, &text, &err), SS_OK);
+        ss_l2l_opt *b = ss_l2l_opt_load(text.data, "state", &err);
+        ck_assert_msg(b != NULL, "%s: %s", ss_l2l_opt_type_name(types[k]), err.msg);
+        ck_assert_int_eq((int)ss_l2l_opt_generation(b), 7);
+        size_t m;
+        ck_assert_int_eq(ss_l2l_opt_ask(a, u, &n, &err), SS_OK);
+        ck_assert_int_eq(ss_l2l_opt_ask(b, v, &m, &err), SS_OK);
+        ck_assert_uint_eq(n, m);
+        ck_assert_msg(!memcmp(u, v, n * 4 * sizeof *u), "%s: loaded state asks other points",
+                      ss_l2l_opt_type_name(types[k]));
+        /* ask twice is an error; so is a save between ask and tell */
+        ck_assert_int_eq(ss_l2l_opt_ask(b, v, &m, &err), SS_EINVAL);
+        ss_buf t2 = SS_BUF_INIT;
+        ck_assert_int_eq(ss_l2l_opt_save(b, &t2, &err), SS_EINVAL);
+        /* a failed value must be penalised, not told as NaN */
+        f[0] = NAN;
+        ck_assert_int_eq(ss_l2l_opt_tell(b, v, f, m, &err), SS_EINVAL);
+        ck_assert_ptr_nonnull(strstr(err.msg, "not finite"));
+        ss_buf_release(&text);
+        ss_buf_release(&t2);
+        ss_l2l_opt_free(a);
+        ss_l2l_opt_free(b);
+        free(u), free(v), free(f);
+    }
+    /* damaged state text */
+    ck_assert_ptr_null(ss_l2l_opt_load("opt.type nope\n", "state", &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "unknown optimizer 'nope'"));
+    ck_assert_ptr_null(ss_l2l_opt_load("opt.type cmaes\nopt.int 2 6 3 1 0\n", "state", &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "no 'opt.real'"));
+}
+END_TEST
+
+/* ---- runs ------------------------------------------------------------------------------------ */
+
+static char *slurp(const char *dir, const char *name)
+{
+    char path[1024], *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ck_assert_msg(ss_util_read_file(path, &text, &len, NULL) == SS_OK, "cannot read %s", path);
+    return text;
+}
+
+/* A CSV without the columns that may differ between equal runs: wall
+ * clock (evals.csv "seconds", gens.csv "seconds") and evals.csv "attempts". */
+static char *no_seconds(const char *dir, const char *name)
+{
+    char *text = slurp(dir, name);
+    int evals = !strcmp(name, "evals.csv");
+    ss_buf out = SS_BUF_INIT;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        size_t ncol = 1;
+        for (char *p = line; *p; p++)
+            ncol += *p == ',';
+        size_t col = 0;
+        char *rest = line;
+        for (char *c = strsep(&rest, ","); c; c = strsep(&rest, ","), col++) { /* keeps empty fields */
+            int drop = evals ? col == 6 || col == 7 : col == ncol - 1;
+            if (!drop)
+                ss_buf_printf(&out, "%s,", c);
+        }
+        ss_buf_add(&out, "\n", 1);
+    }
+    free(text);
+    return out.data;
+}
+
+static void quiet(void *user, const ss_l2l_event *ev)
+{
+    int *counts = user;
+    counts[ev->kind]++;
+    if (ev->kind == SS_L2L_EV_EVAL && ev->status)
+        counts[3]++;
+}
+
+static int run_task(const ss_l2l_task *t, const char *dir, const ss_l2l_opt_type *type,
+                    uint64_t gens, int jobs, int resume, ss_l2l_summary *sum, ss_error *err)
+{
+    static int counts[4];
+    ss_l2l_options opt = SS_L2L_OPTIONS_INIT;
+    opt.rundir = dir;
+    opt.optimizer = type;
+    opt.generations = gens;
+    opt.jobs = jobs;
+    opt.seed = 2385;
+    opt.resume = resume;
+    opt.progress = quiet;
+    opt.user = counts;
+    opt.timeout = 1.0;
+    return ss_l2l_run(t, &opt, sum, err);
+}
+
+static void same_runs(const char *a, const char *b)
+{
+    const char *exact[] = {"checkpoint", "best.json"};
+    for (int i = 0; i < 2; i++) {
+        char *x = slurp(a, exact[i]), *y = slurp(b, exact[i]);
+        ck_assert_msg(!strcmp(x, y), "%s differs", exact[i]);
+        free(x), free(y);
+    }
+    const char *csv[] = {"gens.csv", "evals.csv"};
+    for (int i = 0; i < 2; i++) {
+        char *x = no_seconds(a, csv[i]), *y = no_seconds(b, csv[i]);
+        ck_assert_msg(!strcmp(x, y), "%s differs", csv[i]);
+        free(x), free(y);
+    }
+}
+
+START_TEST(resume_is_bit_identical)
+{
+    const ss_l2l_opt_type *types[] = {ss_l2l_opt_cmaes, ss_l2l_opt_ce, ss_l2l_opt_ga};
+    ss_error err;
+    ss_l2l_task *t = ss_l2l_task_alloc("bbob-rosenbrock:4", &err);
+    ck_assert_ptr_nonnull(t);
+    for (int k = 0; k < 3; k++) {
+        const char *root = ss_test_tmpdir();
+        char a[600], b[600];
+        snprintf(a, sizeof a, "%s/a", root);
+        snprintf(b, sizeof b, "%s/b", root);
+        ss_l2l_summary sa, sb;
+        /* uninterrupted on 2 workers */
+        ck_assert_msg(run_task(t, a, types[k], 12, 2, 0, &sa, &err) == SS_OK, "%s", err.msg);
+        ck_assert_uint_eq(sa.generations, 12);
+        /* 5 generations on 1 worker, a torn row of generation 6, then resume on 2 */
+        ck_assert_msg(run_task(t, b, types[k], 5, 1, 0, &sb, &err) == SS_OK, "%s", err.msg);
+        char p[700];
+        snprintf(p, sizeof p, "%s/evals.csv", b);
+        FILE *f = fopen(p, "a");
+        fputs("5,train,0,ok,1.5,1.5,1,0.1,1,2", f);
+        fclose(f);
+        /* a different seed is refused */
+        ss_l2l_options opt = SS_L2L_OPTIONS_INIT;
+        opt.rundir = b;
+        opt.resume = 1;
+        opt.seed = 7;
+        ck_assert_int_eq(ss_l2l_run(t, &opt, NULL, &err), SS_EINVAL);
+        ck_assert_ptr_nonnull(strstr(err.msg, "started with --seed 2385, not 7"));
+        ck_assert_msg(run_task(t, b, types[k], 12, 2, 1, &sb, &err) == SS_OK, "%s", err.msg);
+        ck_assert_uint_eq(sb.generations, 12);
+        ck_assert_uint_eq(sa.evals, sb.evals);
+        same_runs(a, b);
+        ck_assert(isfinite(sa.best_val));
+    }
+    ss_l2l_task_free(t);
+}
+END_TEST
+
+/* A sphere that kills its worker on generation 2's first evaluation and
+ * hangs on generation 3's, each only the first time (marker files). */
+static const char *marker_dir;
+static const ss_l2l_task *inner;
+
+static int flaky_evaluate(const ss_l2l_task *t, void *state, const double *x, uint64_t seed,
+                          double *metric, ss_error *err)
+{
+    (void)t;
+    char path[700];
+    for (uint64_t g = 2; g <= 3; g++)
+        if (seed == ss_l2l_task_seed(SS_L2L_TRAIN, 2385, g, 0)) {
+            snprintf(path, sizeof path, "%s/gen%llu", marker_dir, (unsigned long long)g);
+            int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0666);
+            if (fd >= 0) {
+                close(fd);
+                if (g == 2)
+                    raise(SIGKILL);
+                sleep(30); /* the pool's timeout kills us */
+            }
+        }
+    /* part of the box fails: x0 > 2 is an error, x1 > 4 gives NaN */
+    if (x[0] > 2)
+        return ss_error_set(err, SS_ESIM, "x0 = %g is out of range", x[0]);
+    if (x[1] > 4) {
+        *metric = NAN;
+        return SS_OK;
+    }
+    return inner->evaluate(inner, state, x, seed, metric, err);
+}
+
+START_TEST(worker_killed_costs_only_time)
+{
+    ss_error err;
+    ss_l2l_task *base = ss_l2l_task_alloc("bbob-sphere:3", &err);
+    ck_assert_ptr_nonnull(base);
+    inner = base;
+    ss_l2l_task flaky = *base;
+    flaky.evaluate = flaky_evaluate;
+    flaky.destroy = NULL;
+    const char *root = ss_test_tmpdir();
+    char a[600], b[600];
+    snprintf(a, sizeof a, "%s/a", root);
+    snprintf(b, sizeof b, "%s/b", root);
+    marker_dir = root;
+    /* the reference: markers already there, nothing is killed */
+    ss_test_write(root, "gen2", "");
+    ss_test_write(root, "gen3", "");
+    ss_l2l_summary sa, sb;
+    ck_assert_msg(run_task(&flaky, a, ss_l2l_opt_cmaes, 8, 2, 0, &sa, &err) == SS_OK, "%s",
+                  err.msg);
+    char p[700];
+    snprintf(p, sizeof p, "%s/gen2", root);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/gen3", root);
+    unlink(p);
+    ck_assert_msg(run_task(&flaky, b, ss_l2l_opt_cmaes, 8, 2, 0, &sb, &err) == SS_OK, "%s",
+                  err.msg);
+    same_runs(a, b);
+    ck_assert_uint_eq(sa.failed, sb.failed);
+    char *log = slurp(b, "failures.log");
+    ck_assert_msg(strstr(log, "gen 2 train") && strstr(log, "signal 9"), "%s", log);
+    ck_assert_msg(strstr(log, "gen 3 train") && strstr(log, "no result after 1 s"), "%s", log);
+    free(log);
+    /* failed evaluations are logged and penalised, never NaN */
+    char *ev = slurp(a, "evals.csv");
+    ck_assert_ptr_nonnull(strstr(ev, ",error,,"));
+    ck_assert_ptr_nonnull(strstr(ev, ",nonfinite,,"));
+    ck_assert_ptr_null(strstr(ev, "nan"));
+    free(ev);
+    ck_assert_uint_gt(sa.failed, 0);
+    /* the validation-selected best lies where evaluations succeed */
+    double x[3];
+    snprintf(p, sizeof p, "%s/best.json", a);
+    ck_assert_msg(ss_l2l_best_read(p, &flaky, x, &err) == SS_OK, "%s", err.msg);
+    ck_assert(x[0] <= 2 && x[1] <= 4);
+    ss_l2l_task_free(base);
+}
+END_TEST
+
+/* ---- bad input ------------------------------------------------------------------------------- */
+
+START_TEST(bad_input)
+{
+    ss_error err;
+    ck_assert_ptr_null(ss_l2l_task_alloc("arm-twoshot", &err));
+    ck_assert_int_eq(err.code, SS_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(err.msg, "unknown task 'arm-twoshot' (families: bbob-...)"));
+    ck_assert_ptr_null(ss_l2l_task_alloc("bbob-sphere:0", &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "dimension must be 1..100"));
+    ck_assert_ptr_null(ss_l2l_task_alloc("bbob-spheres", &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "unknown bbob function 'spheres'"));
+    ck_assert_ptr_null(ss_l2l_task_alloc("bbob-sphere:3:x", &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "spread"));
+    ss_l2l_task *t = ss_l2l_task_alloc("bbob-ellipsoid:3", &err);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(ss_l2l_task_fix(t, "x7", 1, &err), SS_ENOTFOUND);
+    ck_assert_int_eq(ss_l2l_task_fix(t, "x1", 9, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "outside [-5, 5]"));
+    ck_assert_ptr_null(ss_l2l_opt_alloc(ss_l2l_opt_ce, 3, NULL,
+                                        &(ss_l2l_opt_settings){.pop = 10, .sigma0 = 0.3, .rho = 1.5,
+                                                               .noise_decay = 1, .tournament = 3,
+                                                               .mut_sigma = 0.1},
+                                        1, &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "ce: elite fraction rho 1.5"));
+
+    /* checkpoints: missing, present without --resume, damaged, truncated */
+    const char *dir = ss_test_tmpdir();
+    char run[600], p[700];
+    snprintf(run, sizeof run, "%s/run", dir);
+    ss_l2l_summary sum;
+    ck_assert_int_eq(run_task(t, run, NULL, 3, 1, 1, &sum, &err), SS_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no checkpoint to resume"));
+    ck_assert_int_eq(run_task(t, run, NULL, 3, 1, 0, &sum, &err), SS_OK);
+    ck_assert_int_eq(run_task(t, run, NULL, 3, 1, 0, &sum, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "already holds a run"));
+    char *ck = slurp(run, "checkpoint");
+    snprintf(p, sizeof p, "%s/checkpoint", run);
+    char *flip = strstr(ck, "opt.cma.sigma ") + 15;
+    *flip = *flip == '1' ? '2' : '1';
+    ss_util_write_file_atomic(p, ck, strlen(ck), NULL);
+    ck_assert_int_eq(run_task(t, run, NULL, 4, 1, 1, &sum, &err), SS_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "checksum mismatch"));
+    ss_util_write_file_atomic(p, ck, strlen(ck) / 2, NULL);
+    ck_assert_int_eq(run_task(t, run, NULL, 4, 1, 1, &sum, &err), SS_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "truncated"));
+    ss_util_write_file_atomic(p, "hello\n", 6, NULL);
+    ck_assert_int_eq(run_task(t, run, NULL, 4, 1, 1, &sum, &err), SS_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "checkpoint:1: not an l2l checkpoint"));
+    free(ck);
+    /* another task cannot resume it */
+    ss_l2l_task *t2 = ss_l2l_task_alloc("bbob-ellipsoid:4", &err);
+    snprintf(run, sizeof run, "%s/run2", dir);
+    ck_assert_int_eq(run_task(t, run, NULL, 2, 1, 0, &sum, &err), SS_OK);
+    ck_assert_int_eq(run_task(t2, run, NULL, 3, 1, 1, &sum, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "the run is of task 'bbob-ellipsoid:3'"));
+    ss_l2l_task_free(t2);
+
+    /* best.json */
+    double x[3];
+    const char *bj = ss_test_write(dir, "b1.json", "{\n \"task\": \"bbob-ellipsoid:3\",\n"
+                                   " \"params.x0\": 1,\n \"params.x1\": 2\n  \"params.x2\": 3\n}\n");
+    ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "b1.json:5: expected ',' or '}'"));
+    bj = ss_test_write(dir, "b2.json", "{\"task\": \"bbob-ellipsoid:3\", \"params.x0\": 1,\n"
+                       "\"params.x1\": 7, \"params.x2\": 0}");
+    ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "b2.json:2: x1 must be a number in [-5, 5]"));
+    bj = ss_test_write(dir, "b3.json", "{\"task\": \"bbob-sphere:3\"}");
+    ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "b3.json:1: made for task 'bbob-sphere:3'"));
+    bj = ss_test_write(dir, "b4.json", "{\"task\": \"bbob-ellipsoid:3\", \"params.x0\": 1}");
+    ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no value for parameter 'x1'"));
+    bj = ss_test_write(dir, "b5.json", "{\"task\": \"bbob-ellipsoid:3\", \"params.x0\": 0x1p3}");
+    ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "bad number"));
+    bj = ss_test_write(dir, "b6.json", "{\"task\": \"bbob-ellipsoid:3\", \"params.y\": 1}");
+    ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "has no parameter 'y'"));
+    bj = ss_test_write(dir, "b7.json", "{\"task\": \"bbob-ellipsoid:3\", \"task\": \"x\"}");
+    ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "repeated"));
+    bj = ss_test_write(dir, "b8.json", "{\"task\": \"bbob-ell");
+    ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "unterminated string"));
+    ss_l2l_task_free(t);
+}
+END_TEST
+
+/* ---- the command line ------------------------------------------------------------------------ */
+
+START_TEST(cli_run_and_eval)
+{
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    static char out[1 << 16];
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s l2l --task bbob-sphere:4:0 --generations 60 --jobs 2 "
+                                "--train-tasks 1 --val-tasks 1 --polish 40 -q -o run",
+                                dir, prog), 0);
+    ck_assert_msg(strstr(out, "best validation f "), "%s", out);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s l2l eval --task bbob-sphere:4:0 --params run/best.json "
+                                "--test-tasks 8 --jobs 2", dir, prog), 0);
+    double v = -1;
+    ck_assert_msg(sscanf(out, "test f %lf", &v) == 1, "%s", out);
+    ck_assert_msg(v >= 0 && v < 1e-6, "test f %g", v);
+    /* resuming a finished run with more generations continues it */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s l2l --task bbob-sphere:4:0 --generations 62 --jobs 1 "
+                                "--train-tasks 1 --val-tasks 1 -q --no-plot --resume -o run",
+                                dir, prog), 0);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && tail -n 1 run/gens.csv", dir), 0);
+    ck_assert_msg(!strncmp(out, "61,", 3), "%s", out);
+    /* errors: exit 2 for usage, 1 for runtime, messages name the problem */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s l2l --task bbob-sphere -o %s/x --pop 1",
+                                prog, dir), 2);
+    ck_assert_ptr_nonnull(strstr(out, "--pop"));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s l2l --task nope -o %s/x", prog, dir), 1);
+    ck_assert_ptr_nonnull(strstr(out, "smallsim: unknown task 'nope'"));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s l2l --task bbob-sphere -o %s/x --optimizer sa",
+                                prog, dir), 2);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s l2l eval --task bbob-sphere:3 --params %s/run/best.json",
+                                prog, dir), 1);
+    ck_assert_ptr_nonnull(strstr(out, "made for task 'bbob-sphere:4:0'"));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s --help", prog), 0);
+    ck_assert_ptr_nonnull(strstr(out, "l2l"));
+}
+END_TEST
+
+Suite *l2l_suite(void)
+{
+    Suite *s = suite_create("l2l");
+    TCase *tc = tcase_create("optimizers");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, cmaes_sphere_10d);
+    tcase_add_test(tc, cmaes_rosenbrock_10d);
+    tcase_add_test(tc, cmaes_ellipsoid_rotated);
+    tcase_add_test(tc, others_improve_on_sphere);
+    tcase_add_test(tc, grid_visits_every_node);
+    tcase_add_test(tc, polish_nelder_mead);
+    tcase_add_test(tc, space_map_and_checks);
+    tcase_add_test(tc, save_load_is_exact);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("runs");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, resume_is_bit_identical);
+    tcase_add_test(tc, worker_killed_costs_only_time);
+    tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, cli_run_and_eval);
+    suite_add_tcase(s, tc);
+    return s;
+}
