@@ -15,6 +15,7 @@ int cmd_run(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_characterize(int argc, char **argv);
 int cmd_device(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
 int cmd_l2l(int argc, char **argv);
 
 /* Prints "smallsim: <message>" to stderr. */

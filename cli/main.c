@@ -21,6 +21,7 @@ static const struct cmd commands[] = {
     {"run", cmd_run, "run a network experiment file (YAML): spikes, states, plots"},
     {"sweep", cmd_sweep, "batch parameter sweeps, Monte Carlo and corners on a worker pool"},
     {"device", cmd_device, "memristor models: list, I-V transients, ngspice subcircuits"},
+    {"fit", cmd_fit, "fit a memristor model to measured I-V loops (one parameter set)"},
     {"l2l", cmd_l2l, "learning to learn: tune a task's parameters with CMA-ES, CE, GA (l2l eval)"},
     {"characterize", cmd_characterize, "f-I, energy, rheobase, Monte Carlo and compact models of neuron circuits"},
 };

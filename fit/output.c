@@ -1,0 +1,336 @@
+/* output.c: a fit result as JSON, as an ngspice subcircuit and test deck,
+ * through the ngspice engine, and as a gnuplot figure (fit/ss_fit.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fit/fit_private.h"
+
+static int json_str(ss_buf *b, const char *s)
+{
+    int rc = ss_buf_add(b, "\"", 1);
+    for (const char *p = s; *p && !rc; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"' || ch == '\\')
+            rc = ss_buf_printf(b, "\\%c", ch);
+        else if (ch < 0x20)
+            rc = ss_buf_printf(b, "\\u%04x", ch);
+        else
+            rc = ss_buf_add(b, p, 1);
+    }
+    return rc | ss_buf_add(b, "\"", 1);
+}
+
+static int json_num(ss_buf *b, double x)
+{
+    if (!isfinite(x))
+        return ss_buf_printf(b, "null");
+    return ss_buf_printf(b, "%.10g", x);
+}
+
+int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
+{
+    int rc = 0;
+    rc |= ss_buf_printf(b, "{\n  \"model\": ");
+    rc |= json_str(b, r->device.type->name);
+    rc |= ss_buf_printf(b, ",\n  \"polarity\": %d,\n  \"params\": {", r->polarity);
+    const char *sep = "";
+    for (size_t k = 0; k < r->nparams; k++) {
+        rc |= ss_buf_printf(b, "%s\n    ", sep);
+        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_printf(b, ": ");
+        rc |= json_num(b, r->params[k].value);
+        sep = ",";
+    }
+    rc |= ss_buf_printf(b, "\n  },\n  \"stderr\": {");
+    sep = "";
+    for (size_t k = 0; k < r->nparams; k++) {
+        if (!r->params[k].free)
+            continue;
+        rc |= ss_buf_printf(b, "%s\n    ", sep);
+        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_printf(b, ": ");
+        rc |= json_num(b, r->params[k].stderr_);
+        sep = ",";
+    }
+    rc |= ss_buf_printf(b, "\n  },\n  \"units\": {");
+    sep = "";
+    for (size_t k = 0; k < r->nparams; k++) {
+        rc |= ss_buf_printf(b, "%s", sep);
+        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_printf(b, ": ");
+        rc |= json_str(b, r->params[k].unit);
+        sep = ", ";
+    }
+    rc |= ss_buf_printf(b, "},\n  \"bounds\": {");
+    sep = "";
+    for (size_t k = 0; k < r->nparams; k++) {
+        if (!r->params[k].free)
+            continue;
+        rc |= ss_buf_printf(b, "%s", sep);
+        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_printf(b, ": [");
+        rc |= json_num(b, r->params[k].lo);
+        rc |= ss_buf_printf(b, ", ");
+        rc |= json_num(b, r->params[k].hi);
+        rc |= ss_buf_printf(b, "]");
+        sep = ", ";
+    }
+    rc |= ss_buf_printf(b, "},\n  \"identifiable\": {");
+    sep = "";
+    for (size_t k = 0; k < r->nparams; k++) {
+        if (!r->params[k].free)
+            continue;
+        rc |= ss_buf_printf(b, "%s", sep);
+        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_printf(b, ": %s", r->params[k].identifiable ? "true" : "false");
+        sep = ", ";
+    }
+    rc |= ss_buf_printf(b, "},\n  \"non_identifiable\": [");
+    sep = "";
+    for (size_t k = 0; k < r->nparams; k++) {
+        if (!r->params[k].free || r->params[k].identifiable)
+            continue;
+        rc |= ss_buf_printf(b, "%s", sep);
+        rc |= json_str(b, r->params[k].name);
+        sep = ", ";
+    }
+    rc |= ss_buf_printf(b, "],\n  \"at_bound\": [");
+    sep = "";
+    for (size_t k = 0; k < r->nparams; k++) {
+        if (!r->params[k].free || !r->params[k].at_bound)
+            continue;
+        rc |= ss_buf_printf(b, "%s", sep);
+        rc |= json_str(b, r->params[k].name);
+        sep = ", ";
+    }
+    rc |= ss_buf_printf(b, "],\n  \"fixed\": [");
+    sep = "";
+    for (size_t k = 0; k < r->nparams; k++) {
+        if (r->params[k].free)
+            continue;
+        rc |= ss_buf_printf(b, "%s", sep);
+        rc |= json_str(b, r->params[k].name);
+        sep = ", ";
+    }
+    rc |= ss_buf_printf(b, "],\n  \"nrmse\": ");
+    rc |= json_num(b, r->nrmse);
+    rc |= ss_buf_printf(b, ",\n  \"files\": [");
+    sep = "";
+    for (size_t k = 0; k < r->nfiles; k++) {
+        const ss_fit_file *f = &r->files[k];
+        rc |= ss_buf_printf(b, "%s\n    {\"name\": ", sep);
+        rc |= json_str(b, f->name);
+        rc |= ss_buf_printf(b, ", \"nrmse\": ");
+        rc |= json_num(b, f->nrmse);
+        rc |= ss_buf_printf(b, ", \"x0\": ");
+        rc |= json_num(b, f->x0);
+        rc |= ss_buf_printf(b, ", \"x0_stderr\": ");
+        rc |= json_num(b, f->x0_stderr);
+        rc |= ss_buf_printf(b, ", \"x0_fitted\": %s, \"series_r\": ", f->x0_free ? "true" : "false");
+        rc |= json_num(b, f->series_r);
+        rc |= ss_buf_printf(b, ", \"samples\": %zu, \"steps\": %ld}", f->model.n, f->model.steps);
+        sep = ",";
+    }
+    rc |= ss_buf_printf(b, "\n  ],\n  \"free\": %zu,\n  \"cond\": ", r->nfree);
+    rc |= json_num(b, r->cond);
+    rc |= ss_buf_printf(b, ",\n  \"global_nrmse\": ");
+    rc |= json_num(b, r->global_nrmse);
+    rc |= ss_buf_printf(b, ",\n  \"evals\": %ld,\n  \"seconds\": %.3f\n}\n", r->evals, r->seconds);
+    return rc ? ss_error_set(err, SS_ENOMEM, "out of memory writing JSON") : SS_OK;
+}
+
+/* The device with file `file`'s initial state. */
+static int device_for_file(const ss_fit_result *r, size_t file, ss_device *d, ss_error *err)
+{
+    if (file >= r->nfiles)
+        return ss_error_set(err, SS_EINVAL, "file %zu: the fit has %zu files", file, r->nfiles);
+    *d = r->device;
+    double x0 = r->files[file].x0;
+    if (d->type == ss_device_vteam) {
+        int iw = ss_device_param_index(d->type, "w0");
+        double won = ss_device_get(d, "w_on"), woff = ss_device_get(d, "w_off");
+        d->p[iw] = fmin(woff, fmax(won, won + x0 * (woff - won)));
+    } else {
+        d->p[ss_device_param_index(d->type, "x0")] = x0;
+    }
+    return SS_OK;
+}
+
+int ss_fit_result_spice(const ss_fit_result *r, const char *name, size_t file, ss_buf *out,
+                        ss_error *err)
+{
+    ss_device d;
+    int rc = device_for_file(r, file, &d, err);
+    if (rc)
+        return rc;
+    if (r->polarity >= 0)
+        return ss_device_write_spice(&d, name, out, err);
+    char core[128];
+    if (snprintf(core, sizeof core, "%s_core", name) >= (int)sizeof core)
+        return ss_error_set(err, SS_EINVAL, "subcircuit name '%s' too long", name);
+    if ((rc = ss_device_write_spice(&d, core, out, err)))
+        return rc;
+    if (ss_buf_printf(out,
+                      "* %s: the fitted device connected reversed (fit polarity -1)\n"
+                      ".subckt %s te be\nX1 be te %s\n.ends %s\n",
+                      name, name, core, name))
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    return SS_OK;
+}
+
+int ss_fit_netlist(const ss_fit_result *r, size_t file, const ss_fit_data *data, ss_buf *out,
+                   ss_error *err)
+{
+    if (data->n < 2)
+        return ss_error_set(err, SS_EINVAL, "%s: no samples", data->name);
+    size_t mark = out->len;
+    int rc = ss_buf_printf(out, "smallsim fit: %s model on '%s'\n", r->device.type->name,
+                           data->name ? data->name : "data");
+    if (rc || (rc = ss_fit_result_spice(r, "dut", file, out, err)))
+        goto fail;
+    double T = data->t[data->n - 1];
+    /* The maximum step: a fifth of the shortest sample interval. */
+    double dtmin = T;
+    for (size_t k = 0; k + 1 < data->n; k++)
+        dtmin = fmin(dtmin, data->t[k + 1] - data->t[k]);
+    double hmax = dtmin / 5;
+    rc |= ss_buf_printf(out, "Vsrc in 0 PWL(");
+    for (size_t k = 0; k < data->n; k++)
+        rc |= ss_buf_printf(out, "%s%.17g %.17g", k ? (k % 4 ? " " : "\n+ ") : "", data->t[k],
+                            data->v[k]);
+    rc |= ss_buf_printf(out, ")\n");
+    if (data->series_r > 0)
+        rc |= ss_buf_printf(out, "Vsense in n1 0\nRs n1 te %.17g\n", data->series_r);
+    else
+        rc |= ss_buf_printf(out, "Vsense in te 0\n");
+    rc |= ss_buf_printf(out, "X1 te 0 dut\n"
+                             ".options reltol=1e-6 abstol=1e-15 vntol=1e-10 chgtol=1e-20 "
+                             "method=gear maxord=2 itl4=100\n");
+    rc |= ss_buf_printf(out, ".tran %.17g %.17g 0 %.17g uic\n.end\n", hmax, T, hmax);
+    if (rc) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory writing the deck");
+        goto fail;
+    }
+    return SS_OK;
+fail:
+    out->len = mark;
+    if (out->data)
+        out->data[mark] = 0;
+    return rc;
+}
+
+static double interp(const double *tx, const double *y, size_t n, size_t *hint, double t)
+{
+    size_t k = *hint;
+    while (k + 1 < n && tx[k + 1] < t)
+        k++;
+    *hint = k;
+    if (k + 1 >= n)
+        return y[n - 1];
+    double dt = tx[k + 1] - tx[k];
+    if (dt <= 0 || t <= tx[k])
+        return y[k];
+    double a = (t - tx[k]) / dt;
+    return y[k] + a * (y[k + 1] - y[k]);
+}
+
+int ss_fit_run_spice(ss_engine *eng, const ss_fit_result *r, size_t file,
+                     const ss_fit_data *data, ss_fit_trace *tr, ss_error *err)
+{
+    ss_fit_trace_release(tr);
+    ss_buf deck = SS_BUF_INIT;
+    ss_netlist nl = SS_NETLIST_INIT;
+    ss_result res = SS_RESULT_INIT;
+    int rc = ss_fit_netlist(r, file, data, &deck, err);
+    if (rc)
+        goto out;
+    if ((rc = ss_netlist_read_string(&nl, deck.data, "fit.cir", NULL, 0, err)) ||
+        (rc = ss_engine_load(eng, &nl, err)) || (rc = ss_engine_run(eng, &res, err)))
+        goto out;
+    const char *xname = r->polarity < 0 ? "v(x1.x1.xs)" : "v(x1.xs)";
+    const ss_vector *vt = ss_result_find(&res, "time"), *vi = ss_result_find(&res, "i(vsense)");
+    const ss_vector *vx = ss_result_find(&res, xname), *vv = ss_result_find(&res, "v(te)");
+    if (!vt || !vi || !vv || vt->n < 2) {
+        rc = ss_error_set(err, SS_ESIM, "ngspice result lacks time, i(vsense) or v(te)");
+        goto out;
+    }
+    size_t n = data->n;
+    tr->t = malloc(n * sizeof *tr->t);
+    tr->vs = malloc(n * sizeof *tr->vs);
+    tr->v = malloc(n * sizeof *tr->v);
+    tr->i = malloc(n * sizeof *tr->i);
+    tr->x = malloc(n * sizeof *tr->x);
+    if (!tr->t || !tr->vs || !tr->v || !tr->i || !tr->x) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory for %zu samples", n);
+        goto out;
+    }
+    size_t h1 = 0, h2 = 0, h3 = 0;
+    for (size_t k = 0; k < n; k++) {
+        double t = data->t[k];
+        tr->t[k] = t;
+        tr->vs[k] = data->v[k];
+        tr->i[k] = interp(vt->re, vi->re, vt->n, &h1, t);
+        tr->v[k] = interp(vt->re, vv->re, vt->n, &h2, t);
+        tr->x[k] = vx ? interp(vt->re, vx->re, vt->n, &h3, t) : NAN;
+    }
+    tr->n = n;
+    tr->steps = (long)vt->n;
+out:
+    if (rc)
+        ss_fit_trace_release(tr);
+    ss_result_release(&res);
+    ss_netlist_release(&nl);
+    ss_buf_release(&deck);
+    return rc;
+}
+
+int ss_fit_plot(const ss_fit_result *r, const ss_fit_data *data, const char *png,
+                const char *title, ss_error *err)
+{
+    if (strchr(png, '\'') || strchr(png, '\n'))
+        return ss_error_set(err, SS_EINVAL, "plot path '%s' must not contain quotes", png);
+    size_t nf = r->nfiles;
+    int cols = nf <= 1 ? 1 : nf <= 4 ? 2 : 3;
+    int rows = (int)((nf + (size_t)cols - 1) / (size_t)cols);
+    ss_buf s = SS_BUF_INIT;
+    int rc = ss_buf_printf(&s,
+                           "set terminal pngcairo size %d,%d font ',9' noenhanced\nset output '%s'\n"
+                           "set multiplot layout %d,%d title '%s model %s, NRMSE %.2f %%'\n"
+                           "set xlabel 'applied voltage (V)'\nset ylabel 'current (uA)'\n"
+                           "set grid\nset key top left\n",
+                           480 * cols, 360 * rows + 30, png, rows, cols, title ? title : "",
+                           r->device.type->name, 100 * r->nrmse);
+    for (size_t k = 0; k < nf; k++) {
+        const char *nm = r->files[k].name ? r->files[k].name : "data";
+        const char *base = strrchr(nm, '/');
+        base = base ? base + 1 : nm;
+        char clean[160];
+        size_t q = 0;
+        for (const char *p = base; *p && q + 2 < sizeof clean; p++)
+            if (*p != '\'' && *p != '_' && *p != '@')
+                clean[q++] = *p;
+            else
+                clean[q++] = ' ';
+        clean[q] = 0;
+        rc |= ss_buf_printf(&s, "set title '%s (NRMSE %.2f %%)' noenhanced\n", clean,
+                            100 * r->files[k].nrmse);
+        rc |= ss_buf_printf(&s, "plot '-' with points pt 7 ps 0.5 lc rgb '#4070c0' title 'data', "
+                                "'-' with lines lw 2 lc rgb '#d04020' title 'model'\n");
+        const ss_fit_trace *m = &r->files[k].model;
+        for (size_t j = 0; j < data[k].n; j++)
+            rc |= ss_buf_printf(&s, "%.9g %.9g\n", data[k].v[j], 1e6 * data[k].i[j]);
+        rc |= ss_buf_printf(&s, "e\n");
+        for (size_t j = 0; j < m->n; j++)
+            rc |= ss_buf_printf(&s, "%.9g %.9g\n", m->vs[j], 1e6 * m->i[j]);
+        rc |= ss_buf_printf(&s, "e\n");
+    }
+    rc |= ss_buf_printf(&s, "unset multiplot\n");
+    if (rc) {
+        ss_buf_release(&s);
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    rc = ss_util_gnuplot(s.data, err);
+    ss_buf_release(&s);
+    return rc;
+}
