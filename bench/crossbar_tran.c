@@ -43,7 +43,7 @@ static int run(size_t n, ss_engine *eng)
     double ts = ss_util_now() - t0;
     ss_buf sub = SS_BUF_INIT, text = SS_BUF_INIT;
     ss_netlist_crossbar nx = {n, n, 2, 10, 10, NULL, NULL, "cell", NULL, x0, srcs, NULL,
-                              ".tran 10n 10u", ".options reltol=1e-6 abstol=1e-15"};
+                              ".tran 10n 10u", ".options reltol=1e-6 abstol=1e-15", NULL, 0};
     if (ss_device_write_spice(&d, "cell", &sub, &err))
         return 1;
     nx.cell_subckt = sub.data;

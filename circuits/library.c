@@ -240,7 +240,7 @@ static int add_device_line(ss_buf *b, const char *line, size_t len, const ss_cir
     return rc;
 }
 
-static int add_subckt(ss_buf *b, const ss_circuit_config *cfg, ss_error *err)
+int circi_subckt(ss_buf *b, const ss_circuit_config *cfg, ss_error *err)
 {
     const char *text = ss_circuit_text(cfg->info->file);
     if (!text)
@@ -285,7 +285,7 @@ int ss_circuit_bench(const ss_circuit_config *cfg, double input, double tstop, d
         goto oom;
     if ((rc = circi_models(cfg, out, err)))
         return rc;
-    if ((rc = add_subckt(out, cfg, err)))
+    if ((rc = circi_subckt(out, cfg, err)))
         return rc;
     rc = ss_buf_printf(out, "vdd vdd 0 %g\nvddb vddb 0 %g\n", cfg->vdd, cfg->vdd);
     /* Bias currents into diode-connected unit devices (1u/1u). */

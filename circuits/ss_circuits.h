@@ -157,4 +157,38 @@ int ss_circuit_fit_lif(const double *input, const double *rate, size_t n, ss_cir
 int ss_circuit_lif_write(const ss_circuit_lif *m, const char *circuit, const char *path,
                          ss_error *err);
 
+/* ---- a mixed network ------------------------------------------------------ */
+
+/* n_in input DPI neurons on constant currents drive an n_in x n_out crossbar
+ * of memristors: while input neuron i is refractory (its reset node vrst is
+ * high, about 0.2 ms after each spike), word line i carries v_read (a smooth
+ * comparator on vrst); the current of bit line j,
+ * scaled by an ideal mirror of gain `gain`, is the input of output neuron j.
+ * Reads must stay below the devices' thresholds (the co-simulation treats the
+ * crossbar as linear at the states x0). */
+typedef struct ss_circuit_mixed {
+    size_t n_in, n_out;
+    const double *i_in;     /* n_in input currents, A */
+    const ss_device *cell;  /* every cell this device ... */
+    const double *x0;       /* ... in these states (n_in x n_out; NULL: its x0) */
+    ss_crossbar_spec xb;    /* rows = n_in, cols = n_out, line resistances */
+    double v_read, gain;
+    double tstop, tmax, reltol; /* transient; reltol 0: 1e-5 */
+} ss_circuit_mixed;
+
+typedef struct ss_circuit_mixed_result {
+    size_t n, cap;
+    double *t;       /* spike times, s */
+    size_t *neuron;  /* 0 .. n_in-1: input neurons; n_in ..: output neurons */
+    long points;     /* accepted time points */
+    double seconds;  /* wall time */
+} ss_circuit_mixed_result;
+
+/* Simulates the network entirely in ngspice (full = 1) or as a co-simulation
+ * (full = 0: the neurons in one ngspice circuit, the crossbar in C through
+ * EXTERNAL sources, steps bounded by tmax).  cfg->info must be dpi-neuron. */
+int ss_circuit_mixed_run(ss_engine *eng, const ss_circuit_config *cfg, const ss_circuit_mixed *spec,
+                         int full, ss_circuit_mixed_result *res, ss_error *err);
+void ss_circuit_mixed_result_release(ss_circuit_mixed_result *res);
+
 #endif

@@ -419,7 +419,7 @@ static int netlist_crossbar(int argc, char **argv)
     }
     ss_netlist_crossbar nx = {rows, (size_t)geo.cols, geo.rwire, geo.rsource, geo.rsense,
                               g, device ? sub.data : NULL, device ? "cell" : NULL, NULL, x0,
-                              geo.pulses ? srcs : NULL, v, analysis, NULL};
+                              geo.pulses ? srcs : NULL, v, analysis, NULL, NULL, 0};
     if (!rc)
         rc = ss_netlist_crossbar_write(&nx, &out, &err);
     if (!rc) {

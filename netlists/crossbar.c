@@ -32,7 +32,7 @@ int ss_netlist_crossbar_write(const ss_netlist_crossbar *xb, ss_buf *out, ss_err
         return ss_error_set(err, SS_EINVAL, "crossbar: resistances must be finite and >= 0");
     if (!xb->g && !(xb->cell_subckt && xb->cell_name))
         return ss_error_set(err, SS_EINVAL, "crossbar: cells need conductances or a subcircuit");
-    if (!xb->sources && !xb->v)
+    if (!xb->sources && !xb->v && !xb->exprs)
         return ss_error_set(err, SS_EINVAL, "crossbar: no input sources");
     rc |= ss_buf_printf(out, "* smallsim crossbar %zu x %zu, rwire=%.17g rsource=%.17g rsense=%.17g\n",
                         xb->rows, xb->cols, xb->rwire, xb->rsource, xb->rsense);
@@ -46,7 +46,9 @@ int ss_netlist_crossbar_write(const ss_netlist_crossbar *xb, ss_buf *out, ss_err
             snprintf(b, sizeof b, "s%zu", i);
             node = b;
         }
-        if (xb->sources)
+        if (xb->exprs)
+            rc |= ss_buf_printf(out, "BIN%zu %s 0 V = %s\n", i, node, xb->exprs[i]);
+        else if (xb->sources)
             rc |= ss_buf_printf(out, "VIN%zu %s 0 %s\n", i, node, xb->sources[i]);
         else
             rc |= ss_buf_printf(out, "VIN%zu %s 0 DC %.17g\n", i, node, xb->v[i]);
@@ -94,6 +96,7 @@ int ss_netlist_crossbar_write(const ss_netlist_crossbar *xb, ss_buf *out, ss_err
         }
     if (xb->options)
         rc |= ss_buf_printf(out, "%s\n", xb->options);
-    rc |= ss_buf_printf(out, "%s\n.end\n", xb->analysis ? xb->analysis : ".op");
+    if (!xb->body_only)
+        rc |= ss_buf_printf(out, "%s\n.end\n", xb->analysis ? xb->analysis : ".op");
     return rc ? ss_error_set(err, SS_ENOMEM, "out of memory") : SS_OK;
 }

@@ -150,6 +150,11 @@ typedef struct ss_netlist_crossbar {
     const double *v;
     const char *analysis; /* ".op", ".tran 1n 10u", ... */
     const char *options;  /* extra lines (may be NULL), e.g. ".options reltol=1e-6" */
+    /* With `exprs`, word line i is driven by the behavioural source
+     * "BIN<i> node 0 V = <exprs[i]>" instead of VIN<i> (a crossbar inside a
+     * larger circuit).  With `body_only`, no title, analysis or .end. */
+    const char *const *exprs;
+    int body_only;
 } ss_netlist_crossbar;
 
 /* Appends the netlist text to `out`. */

@@ -37,7 +37,7 @@ static double compare_with_ngspice(size_t n, size_t m, double rwire, double rsou
     ck_assert_msg(ss_crossbar_dc(xb, g, v, iout, &err) == SS_OK, "%s", err.msg);
 
     ss_netlist_crossbar nx = {n, m, rwire, rsource, rsense, g, NULL, NULL, NULL, NULL,
-                              NULL, v, ".op", NULL};
+                              NULL, v, ".op", NULL, NULL, 0};
     ss_buf text = SS_BUF_INIT;
     ck_assert_int_eq(ss_netlist_crossbar_write(&nx, &text, &err), SS_OK);
     ss_engine *eng;
@@ -253,7 +253,7 @@ static double tran_vs_ngspice(const char *model, const char *params, size_t n, c
     char analysis[64];
     snprintf(analysis, sizeof analysis, ".tran %g %g", tstop / 1000, tstop);
     ss_netlist_crossbar nx = {n, n, 2, 10, 10, NULL, sub.data, "cell", NULL, x0, srcs, NULL,
-                              analysis, ".options reltol=1e-6 abstol=1e-15"};
+                              analysis, ".options reltol=1e-6 abstol=1e-15", NULL, 0};
     ck_assert_int_eq(ss_netlist_crossbar_write(&nx, &text, &err), SS_OK);
     ss_engine *eng;
     ss_netlist nl = SS_NETLIST_INIT;
