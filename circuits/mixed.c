@@ -28,7 +28,9 @@ struct cosim {
     const ss_circuit_mixed *spec;
     double vdd;
     double *t1;       /* T[i][j]: column j's current per volt on word line i */
-    double *vw;       /* word-line voltages, committed at accepted points */
+    double *vw;       /* reset-node voltage of each input neuron at the last two */
+    double *vw_prev;  /* accepted points (vw: the latest), for extrapolation */
+    double tw, tw_prev;
     size_t *ispk;     /* index of each neuron's spike node in the points */
     int have_idx;
     double *prev_v, prev_t;
@@ -65,9 +67,17 @@ static int co_source(void *user, const char *name, double t, double *value)
     size_t j = strtoul(name + 4, NULL, 10);
     if (j >= s->n_out)
         return 1;
-    double cur = 0;
-    for (size_t i = 0; i < s->n_in; i++)
-        cur += c->vw[i] * c->t1[i * s->n_out + j];
+    /* The reset nodes are known at accepted points only; extrapolate them
+     * linearly to t (the comparator saturates, so overshoot is harmless):
+     * a read pulse then starts at its edge, not one step late. */
+    double slope_dt = c->tw - c->tw_prev, cur = 0;
+    for (size_t i = 0; i < s->n_in; i++) {
+        double v = c->vw[i];
+        if (slope_dt > 0 && t > c->tw)
+            v += (c->vw[i] - c->vw_prev[i]) / slope_dt * (t - c->tw);
+        v = fmin(fmax(v, 0), c->vdd);
+        cur += drive(s->v_read, v, c->vdd) * c->t1[i * s->n_out + j];
+    }
     /* the read drivers ramp up over the first microsecond, as the inputs do,
      * so the operating point is the network at rest in both simulations */
     *value = s->gain * cur * fmin(1.0, t / 1e-6);
@@ -103,9 +113,13 @@ static int co_accept(void *user, const ss_engine_point *pt)
             }
         }
         c->prev_v[k] = v;
-        if (k < s->n_in)
-            c->vw[k] = drive(s->v_read, v, c->vdd);
+        if (k < s->n_in) {
+            c->vw_prev[k] = c->vw[k];
+            c->vw[k] = v;
+        }
     }
+    c->tw_prev = c->started ? c->tw : pt->t;
+    c->tw = pt->t;
     c->prev_t = pt->t;
     c->started = 1;
     c->res->points++;
@@ -210,7 +224,7 @@ int ss_circuit_mixed_run(ss_engine *eng, const ss_circuit_config *cfg, const ss_
     ss_buf deck = SS_BUF_INIT;
     ss_netlist nl = SS_NETLIST_INIT;
     ss_result out = SS_RESULT_INIT;
-    struct cosim c = {s, cfg->vdd, NULL, NULL, NULL, 0, NULL, 0, 0, res, 0};
+    struct cosim c = {s, cfg->vdd, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, 0, res, 0};
     double t0 = ss_util_now();
     int rc = write_deck(cfg, s, full, &deck, err);
     if (!rc)
@@ -221,12 +235,13 @@ int ss_circuit_mixed_run(ss_engine *eng, const ss_circuit_config *cfg, const ss_
          * device thresholds, so the crossbar is linear and rows superpose */
         c.t1 = malloc(nc * sizeof *c.t1);
         c.vw = calloc(s->n_in, sizeof *c.vw);
+        c.vw_prev = calloc(s->n_in, sizeof *c.vw_prev);
         c.ispk = malloc(n * sizeof *c.ispk);
         c.prev_v = calloc(n, sizeof *c.prev_v);
         double *g = malloc(nc * sizeof *g), *v = calloc(s->n_in, sizeof *v);
         double *iout = malloc(s->n_out * sizeof *iout);
         ss_crossbar *xb = NULL;
-        if (!c.t1 || !c.vw || !c.ispk || !c.prev_v || !g || !v || !iout)
+        if (!c.t1 || !c.vw || !c.vw_prev || !c.ispk || !c.prev_v || !g || !v || !iout)
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         for (size_t k = 0; !rc && k < nc; k++)
             g[k] = ss_device_conductance(s->cell, s->x0 ? s->x0[k] : ss_device_x0(s->cell), s->v_read);
@@ -278,6 +293,7 @@ int ss_circuit_mixed_run(ss_engine *eng, const ss_circuit_config *cfg, const ss_
     ss_buf_release(&deck);
     free(c.t1);
     free(c.vw);
+    free(c.vw_prev);
     free(c.ispk);
     free(c.prev_v);
     if (rc)
