@@ -1,76 +1,12 @@
 /* plot.c: a measurement from a results file against one or two swept
- * parameters, drawn by gnuplot into a PNG.  gnuplot runs as a child
- * process reading the script on its standard input. */
+ * parameters, drawn by gnuplot into a PNG (ss_util_gnuplot). */
 #include "sweep/sweep_private.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-/* Runs gnuplot on `script`; its output goes to /dev/null, its first error
- * line into err. */
-static int run_gnuplot(const char *script, ss_error *err)
-{
-    int in[2], out[2];
-    if (pipe(in))
-        return ss_error_set(err, SS_EIO, "pipe: %s", strerror(errno));
-    if (pipe(out)) {
-        close(in[0]);
-        close(in[1]);
-        return ss_error_set(err, SS_EIO, "pipe: %s", strerror(errno));
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-        return ss_error_set(err, SS_EIO, "fork: %s", strerror(errno));
-    }
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(out[1], 2);
-        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-        execlp("gnuplot", "gnuplot", (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    size_t n = strlen(script);
-    const char *p = script;
-    while (n) {
-        ssize_t k = write(in[1], p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        p += k;
-        n -= (size_t)k;
-    }
-    close(in[1]);
-    char msg[512];
-    size_t got = 0;
-    ssize_t k;
-    while ((k = read(out[0], msg + got, sizeof msg - 1 - got)) > 0 && got < sizeof msg - 1)
-        got += (size_t)k;
-    while (k > 0)
-        k = read(out[0], (char[256]){0}, 256);
-    msg[got] = '\0';
-    close(out[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) == 127)
-        return ss_error_set(err, SS_EIO, "cannot run gnuplot (install gnuplot-nox)");
-    if (WEXITSTATUS(st) != 0) {
-        char *nl;
-        while ((nl = strchr(msg, '\n')))
-            *nl = ' ';
-        return ss_error_set(err, SS_EIO, "gnuplot failed: %s", msg);
-    }
-    return SS_OK;
-}
 
 static int column(char **cols, size_t ncols, const char *name)
 {
@@ -168,7 +104,7 @@ int ss_sweep_plot(const char *results, const char *measure, const char *x, const
                            measure, dpath);
     if (rc)
         goto nomem;
-    rc = run_gnuplot(script.data, err);
+    rc = ss_util_gnuplot(script.data, err);
     goto out;
 nomem:
     rc = ss_error_set(err, SS_ENOMEM, "out of memory");
