@@ -14,6 +14,7 @@
 static const char l2l_usage[] =
     "usage: smallsim l2l --task NAME -o RUNDIR [options]\n"
     "       smallsim l2l eval --task NAME --params RUNDIR/best.json [--test-tasks N] [--jobs K]\n"
+    "                         [--trace CSV]\n"
     "\n"
     "Tunes a task's parameters with an outer optimizer.  Each generation is evaluated on\n"
     "K worker processes, all individuals on the same training instances; the generation's\n"
@@ -41,6 +42,8 @@ static const char l2l_usage[] =
     "  -h, --help           this text\n"
     "\n"
     "eval prints 'test <METRIC> <value>': the mean metric over the test instances\n"
+    "(arm-oneshot, faults: --trace CSV writes the first test instance's hand positions:\n"
+    "t,target_x,target_y,unlearned_x,unlearned_y,learned_x,learned_y)\n"
     "(disjoint from the training and validation instances).\n"
     "\n"
     "tasks:\n";
@@ -93,15 +96,41 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+/* The first test instance of an arm task in detail, as CSV. */
+static int write_trace(const ss_l2l_task *t, const double *x, const char *path, ss_error *err)
+{
+    ss_l2l_arm_trace tr = SS_L2L_ARM_TRACE_INIT;
+    int rc = ss_l2l_arm_run(t, NULL, x, ss_l2l_task_seed(SS_L2L_TEST, 0, 0, 0), &tr, err);
+    if (rc)
+        return rc;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        ss_l2l_arm_trace_release(&tr);
+        return ss_error_set(err, SS_EIO, "cannot write '%s'", path);
+    }
+    fprintf(f, "t,target_x,target_y,unlearned_x,unlearned_y,learned_x,learned_y\n");
+    for (size_t k = 0; k < tr.steps; k++)
+        fprintf(f, "%.4f,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", 1e-3 * (double)(k + 1), tr.target[2 * k],
+                tr.target[2 * k + 1], tr.unlearned[2 * k], tr.unlearned[2 * k + 1],
+                tr.learned[2 * k], tr.learned[2 * k + 1]);
+    if (fclose(f))
+        rc = ss_error_set(err, SS_EIO, "cannot write '%s'", path);
+    else
+        printf("instance 0: NMSE %.4g (MSE learned %.4g, unlearned %.4g, at rest %.4g m^2)\n",
+               tr.nmse, tr.mse_learned, tr.mse_unlearned, tr.mse_rest);
+    ss_l2l_arm_trace_release(&tr);
+    return rc;
+}
+
 static int cmd_l2l_eval(int argc, char **argv)
 {
-    enum { O_TASK = 256, O_PARAMS, O_TEST, O_JOBS, O_TIMEOUT };
+    enum { O_TASK = 256, O_PARAMS, O_TEST, O_JOBS, O_TIMEOUT, O_TRACE };
     static const struct option longopts[] = {
         {"task", required_argument, NULL, O_TASK},       {"params", required_argument, NULL, O_PARAMS},
         {"test-tasks", required_argument, NULL, O_TEST}, {"jobs", required_argument, NULL, O_JOBS},
-        {"timeout", required_argument, NULL, O_TIMEOUT}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *task_name = NULL, *params = NULL;
+        {"timeout", required_argument, NULL, O_TIMEOUT}, {"trace", required_argument, NULL, O_TRACE},
+        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
+    const char *task_name = NULL, *params = NULL, *trace = NULL;
     uint64_t ntest = 0, jobs;
     double timeout = 600;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -112,6 +141,7 @@ static int cmd_l2l_eval(int argc, char **argv)
         switch (c) {
         case O_TASK: task_name = optarg; break;
         case O_PARAMS: params = optarg; break;
+        case O_TRACE: trace = optarg; break;
         case O_TEST:
             if (parse_u64(optarg, &ntest) || !ntest || ntest > 1000000) {
                 cli_msg("--test-tasks: '%s' is not a count (1..1000000)", optarg);
@@ -154,6 +184,8 @@ static int cmd_l2l_eval(int argc, char **argv)
         rc = cli_fail(&err);
     } else {
         printf("test %s %.6g\n", t->metric, metric);
+        if (trace && write_trace(t, x, trace, &err))
+            rc = cli_fail(&err);
     }
     free(x);
     ss_l2l_task_free(t);

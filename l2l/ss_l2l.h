@@ -169,6 +169,14 @@ struct ss_l2l_task {
  *                          in [-5, 5]; instance `seed` shifts the optimum by
  *                          SPREAD (default 1) times a standard normal vector
  *                          around the family's centre; metric f - f_opt.
+ *   bandit-independent, bandit-dependent
+ *                          two-armed bandits learned by memristive value
+ *                          synapses; metric regret (docs/l2l.md).
+ *   arm-oneshot            one-shot 2-link arm with a memristive readout
+ *                          written once (ngspice pulse lookup per worker);
+ *                          metric NMSE.
+ *   faults[:P]             arm-oneshot with a fraction P (default 0.1) of
+ *                          stuck devices and fault-aware writing.
  * Unknown names fail with SS_ENOTFOUND and the list of families. */
 ss_l2l_task *ss_l2l_task_alloc(const char *name, ss_error *err);
 void ss_l2l_task_free(ss_l2l_task *t);
@@ -183,6 +191,69 @@ int ss_l2l_task_fix(ss_l2l_task *t, const char *name, double value, ss_error *er
  * common random numbers); validation and test instances are fixed. */
 enum ss_l2l_set { SS_L2L_TRAIN = 1, SS_L2L_VAL = 2, SS_L2L_TEST = 3 };
 uint64_t ss_l2l_task_seed(int set, uint64_t run_seed, uint64_t generation, uint64_t k);
+
+/* ==== Part 3b: building blocks of the hardware task families ================
+ *
+ * The bandit, arm-oneshot and faults families (docs/l2l.md, "Task families")
+ * are built from the pieces below; they are public so that tests and
+ * examples can check them one by one. */
+
+/* Pulse response of one memristor behind its driver (a series resistor):
+ * x[k] is the normalised state after k identical pulses (amplitude amp
+ * volts, flat width `width` seconds, period 2 width) from x[0] = x_start.
+ * Measured in ngspice on the emitted subcircuit (ss_devsim_run_spice) or
+ * with the C model (ss_devsim_run). */
+typedef struct ss_l2l_pulse_lut {
+    size_t n;   /* pulses measured; x has n + 1 values */
+    double *x;
+} ss_l2l_pulse_lut;
+#define SS_L2L_PULSE_LUT_INIT {0, NULL}
+
+struct ss_engine;
+struct ss_device;
+/* Measures `npulses` pulses on device d (VTEAM or Yakopcic; its initial
+ * state is replaced by x_start).  eng NULL: the C model; else that ngspice
+ * engine.  lut is released first and empty on failure. */
+int ss_l2l_lut_measure(struct ss_engine *eng, const struct ss_device *d, double x_start,
+                       double amp, double width, double series_r, size_t npulses,
+                       ss_l2l_pulse_lut *lut, ss_error *err);
+void ss_l2l_lut_release(ss_l2l_pulse_lut *lut);
+/* State after `pulses` (>= 0, fractional counts interpolate) more pulses
+ * from state x: x is placed on the measured curve by inverse interpolation
+ * and moved along it; beyond the measured range the last step per pulse
+ * continues, clipped to [0, 1]. */
+double ss_l2l_lut_apply(const ss_l2l_pulse_lut *lut, double x, double pulses);
+/* State change per pulse at state x (signed). */
+double ss_l2l_lut_step(const ss_l2l_pulse_lut *lut, double x);
+
+/* Two-armed Bernoulli bandits, 100 pulls: mean pseudo-regret (sum over
+ * pulls of max(p) - p(chosen arm)) of Thompson sampling with uniform Beta
+ * priors over `nbandits` bandits drawn from `seed`; dependent: p2 = 1 - p1,
+ * else p1, p2 independent U(0, 1). */
+double ss_l2l_bandit_thompson(int dependent, size_t nbandits, uint64_t seed);
+/* The same for uniformly random choice. */
+double ss_l2l_bandit_random(int dependent, size_t nbandits, uint64_t seed);
+
+/* Planar two-link arm (links 0.5 m, joint angles in rad): hand position. */
+void ss_l2l_arm_forward(double theta1, double theta2, double *x, double *y);
+
+/* One arm-oneshot or faults instance in detail: the demonstrated target,
+ * the replay without learning (same hardware, no write, faults excluded)
+ * and the replay after the one write, each `steps` samples of (x, y) hand
+ * positions (1 ms apart); the MSEs (m^2) of the replays and of the arm at
+ * rest, and the task's metric nmse = mse_learned / mse_rest.  `state`: from
+ * task->start, or NULL (an engine is opened for the call).  `task` must be
+ * an arm-oneshot or faults task. */
+typedef struct ss_l2l_arm_trace {
+    size_t steps;
+    double *target, *unlearned, *learned; /* steps x 2 each */
+    double mse_unlearned, mse_learned, mse_rest, nmse;
+    size_t pruned, faulty, pulses;        /* pairs pruned, faulty devices, pulses written */
+} ss_l2l_arm_trace;
+#define SS_L2L_ARM_TRACE_INIT {0, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0}
+int ss_l2l_arm_run(const ss_l2l_task *task, void *state, const double *x, uint64_t seed,
+                   ss_l2l_arm_trace *tr, ss_error *err);
+void ss_l2l_arm_trace_release(ss_l2l_arm_trace *tr);
 
 /* ==== Part 4: runs ================================================================ */
 

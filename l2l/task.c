@@ -1,9 +1,9 @@
 /* task.c: the task registry, task-set seeds and the bbob family (shifted and
  * rotated sphere, ellipsoid, Rosenbrock and Rastrigin functions after
  * COCO/BBOB f1, f10, f8/f9 and f15 without the oscillation transforms).
- * New families (arm-oneshot, bandit, faults) are one more entry in
- * `families`. */
-#include "l2l/l2l_private.h"
+ * The hardware families (bandit-*, arm-oneshot, faults) live in
+ * task_bandit.c and task_arm.c; each is one entry in `families`. */
+#include "l2l/task_private.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -250,6 +250,15 @@ static const family families[] = {
     {"bbob-", "bbob-FN[:D[:SPREAD]]  FN = sphere, ellipsoid, rosenbrock, rastrigin: D-dimensional "
               "(default 10) shifted, rotated test functions; instances move the optimum by "
               "SPREAD (default 1) x N(0, 1); metric f", bbob_alloc},
+    {"bandit-", "bandit-independent, bandit-dependent  two-armed Bernoulli bandits (100 pulls) "
+                "learned by two memristive value synapses; arms U(0,1) or p2 = 1 - p1; "
+                "metric regret", l2li_bandit_alloc},
+    {"arm-oneshot", "arm-oneshot  2-link arm, LIF network with a memristive readout written "
+                    "once after one demonstration (pulse response from ngspice); metric NMSE",
+     l2li_arm_alloc},
+    {"faults", "faults[:P]  arm-oneshot with a fraction P (default 0.1) of stuck devices and "
+               "fault-aware writing (write-verify, pruning) as a parameter; metric NMSE",
+     l2li_arm_alloc},
 };
 
 const char *ss_l2l_task_family(size_t i)

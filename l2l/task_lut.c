@@ -1,0 +1,171 @@
+/* task_lut.c: the pulse response of one memristor behind its driver as a
+ * lookup table (state after k identical pulses), measured in ngspice on the
+ * emitted subcircuit or with the C model, and its use by the task families
+ * (fractional pulse counts, extrapolation past the measured range). */
+#include "l2l/task_private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cosim/ss_cosim.h"
+#include "devices/ss_devices.h"
+
+void ss_l2l_lut_release(ss_l2l_pulse_lut *lut)
+{
+    free(lut->x);
+    lut->x = NULL;
+    lut->n = 0;
+}
+
+int l2li_device_set_state(ss_device *d, double x, ss_error *err)
+{
+    int k = ss_device_param_index(d->type, "w0");
+    if (k >= 0) {
+        double won = ss_device_get(d, "w_on"), woff = ss_device_get(d, "w_off");
+        d->p[k] = won + x * (woff - won);
+        return SS_OK;
+    }
+    if ((k = ss_device_param_index(d->type, "x0")) >= 0) {
+        d->p[k] = x;
+        return SS_OK;
+    }
+    return ss_error_set(err, SS_EINVAL, "device model '%s' has no initial-state parameter",
+                        d->type->name);
+}
+
+int ss_l2l_lut_measure(struct ss_engine *eng, const struct ss_device *d, double x_start,
+                       double amp, double width, double series_r, size_t npulses,
+                       ss_l2l_pulse_lut *lut, ss_error *err)
+{
+    ss_l2l_lut_release(lut);
+    if (!(x_start >= 0 && x_start <= 1) || !(width > 0) || !isfinite(amp) || !(series_r >= 0) ||
+        npulses < 1 || npulses > 100000)
+        return ss_error_set(err, SS_EINVAL, "pulse lookup: bad arguments (x_start %g, width %g, "
+                            "amp %g, series_r %g, %zu pulses)", x_start, width, amp, series_r,
+                            npulses);
+    ss_device dev = *d;
+    int rc = l2li_device_set_state(&dev, x_start, err);
+    if (rc)
+        return rc;
+    ss_wave w;
+    memset(&w, 0, sizeof w);
+    w.kind = SS_WAVE_PULSE;
+    w.v1 = 0;
+    w.v2 = amp;
+    w.width = width;
+    w.period = 2 * width;
+    w.count = (int)npulses;
+    w.edge = 0.01 * width;
+    ss_devsim_options opt = SS_DEVSIM_OPTIONS_DEFAULT;
+    opt.series_r = series_r;
+    opt.points = npulses + 1; /* t = k period: the state after k pulses */
+    opt.max_step = width / 8;
+    ss_devsim_trace tr = SS_DEVSIM_TRACE_INIT;
+    rc = eng ? ss_devsim_run_spice(eng, &dev, &w, &opt, &tr, err)
+             : ss_devsim_run(&dev, &w, &opt, &tr, err);
+    if (rc)
+        return rc;
+    if (tr.n != npulses + 1 || !(lut->x = malloc(tr.n * sizeof *lut->x))) {
+        ss_devsim_trace_release(&tr);
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    int up = tr.x[tr.n - 1] >= x_start;
+    for (size_t k = 0; k < tr.n; k++) {
+        double xk = k ? tr.x[k] : x_start;
+        xk = xk < 0 ? 0 : xk > 1 ? 1 : xk;
+        /* keep the curve monotone (solver noise at the bounds) */
+        if (k && (up ? xk < lut->x[k - 1] : xk > lut->x[k - 1]))
+            xk = lut->x[k - 1];
+        lut->x[k] = xk;
+    }
+    lut->n = npulses;
+    ss_devsim_trace_release(&tr);
+    return SS_OK;
+}
+
+/* Fractional pulse index where the curve passes x (the curve is monotone). */
+static double lut_index(const ss_l2l_pulse_lut *lut, double x, int up)
+{
+    const double *c = lut->x;
+    size_t n = lut->n;
+    if (up ? x <= c[0] : x >= c[0])
+        return 0;
+    if (up ? x >= c[n] : x <= c[n])
+        return (double)n;
+    size_t lo = 0, hi = n; /* c[lo] before x, c[hi] after */
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (up ? c[mid] <= x : c[mid] >= x)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double d = c[hi] - c[lo];
+    return (double)lo + (d != 0 ? (x - c[lo]) / d : 0);
+}
+
+static double lut_at(const ss_l2l_pulse_lut *lut, double k)
+{
+    size_t n = lut->n;
+    if (k <= 0)
+        return lut->x[0];
+    if (k >= (double)n) {
+        double last = lut->x[n] - lut->x[n - 1];
+        return lut->x[n] + (k - (double)n) * last;
+    }
+    size_t i = (size_t)k;
+    double f = k - (double)i;
+    return lut->x[i] + f * (lut->x[i + 1] - lut->x[i]);
+}
+
+double ss_l2l_lut_apply(const ss_l2l_pulse_lut *lut, double x, double pulses)
+{
+    if (!lut->n || !(pulses > 0))
+        return x;
+    int up = lut->x[lut->n] >= lut->x[0];
+    double k = lut_index(lut, x, up);
+    double y;
+    if (up ? x < lut->x[0] : x > lut->x[0]) /* before the start: first step continues */
+        y = x + pulses * (lut->x[1] - lut->x[0]);
+    else if (k >= (double)lut->n) /* past the end: the last step continues */
+        y = x + pulses * (lut->x[lut->n] - lut->x[lut->n - 1]);
+    else
+        y = lut_at(lut, k + pulses);
+    return y < 0 ? 0 : y > 1 ? 1 : y;
+}
+
+double ss_l2l_lut_step(const ss_l2l_pulse_lut *lut, double x)
+{
+    return ss_l2l_lut_apply(lut, x, 1.0) - x;
+}
+
+/* ---- a small per-worker cache of lookups, keyed by a parameter hash -------- */
+
+void l2li_lut_cache_release(l2li_lut_cache *c)
+{
+    for (size_t i = 0; i < L2LI_LUT_CACHE; i++)
+        ss_l2l_lut_release(&c->lut[i]);
+    memset(c, 0, sizeof *c);
+}
+
+const ss_l2l_pulse_lut *l2li_lut_cache_get(l2li_lut_cache *c, struct ss_engine *eng,
+                                           const struct ss_device *d, double x_start,
+                                           double amp, double width, double series_r,
+                                           size_t npulses, ss_error *err)
+{
+    double key_v[4] = {x_start, amp, width, series_r};
+    uint64_t key = l2li_mix(l2li_fnv(key_v, sizeof key_v), l2li_fnv(d->p, sizeof d->p));
+    key = l2li_mix(key, (uint64_t)npulses * 2 + (eng != NULL));
+    for (size_t i = 0; i < L2LI_LUT_CACHE; i++)
+        if (c->lut[i].n && c->key[i] == key) {
+            c->hits++;
+            return &c->lut[i];
+        }
+    size_t slot = c->next++ % L2LI_LUT_CACHE;
+    if (ss_l2l_lut_measure(eng, d, x_start, amp, width, series_r, npulses, &c->lut[slot], err))
+        return NULL;
+    c->key[slot] = key;
+    c->misses++;
+    return &c->lut[slot];
+}

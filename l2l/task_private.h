@@ -1,0 +1,37 @@
+/* task_private.h: internals shared by the hardware task families of l2l/
+ * (task_lut.c, task_bandit.c, task_arm.c) and the registry in task.c. */
+#ifndef SS_L2L_TASK_PRIVATE_H
+#define SS_L2L_TASK_PRIVATE_H
+
+#include "l2l/l2l_private.h"
+
+struct ss_device;
+struct ss_engine;
+
+/* Family constructors for the registry (names "bandit-...", "arm-oneshot",
+ * "faults"). */
+L2LI_HIDDEN ss_l2l_task *l2li_bandit_alloc(const char *name, ss_error *err);
+L2LI_HIDDEN ss_l2l_task *l2li_arm_alloc(const char *name, ss_error *err);
+
+/* Sets a VTEAM (w0) or Yakopcic (x0) device's initial normalised state. */
+L2LI_HIDDEN int l2li_device_set_state(struct ss_device *d, double x, ss_error *err);
+
+/* A few pulse lookups keyed by a hash of the device and pulse parameters
+ * (per worker process; round-robin replacement). */
+#define L2LI_LUT_CACHE 8
+typedef struct l2li_lut_cache {
+    uint64_t key[L2LI_LUT_CACHE];
+    ss_l2l_pulse_lut lut[L2LI_LUT_CACHE];
+    size_t next, hits, misses;
+} l2li_lut_cache;
+
+L2LI_HIDDEN void l2li_lut_cache_release(l2li_lut_cache *c);
+/* The lookup for these parameters, measured on a miss (eng NULL: the C
+ * model).  The pointer stays valid until the next call. */
+L2LI_HIDDEN const ss_l2l_pulse_lut *l2li_lut_cache_get(l2li_lut_cache *c, struct ss_engine *eng,
+                                                       const struct ss_device *d, double x_start,
+                                                       double amp, double width,
+                                                       double series_r, size_t npulses,
+                                                       ss_error *err);
+
+#endif

@@ -1,0 +1,310 @@
+/* check_l2l_tasks.c: the hardware task families of l2l/ (bandit-*,
+ * arm-oneshot, faults): baselines, kinematics, the ngspice pulse lookup
+ * against the C model, learning against no learning, faults with and
+ * without fault-aware writing, determinism and the registry. */
+#include <check.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cosim/ss_cosim.h"
+#include "devices/ss_devices.h"
+#include "l2l/ss_l2l.h"
+#include "tests/ss_test.h"
+
+static ss_l2l_task *task(const char *name)
+{
+    ss_error err;
+    ss_l2l_task *t = ss_l2l_task_alloc(name, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    return t;
+}
+
+/* The task's initial parameter values with overrides "name", value, ..., NULL. */
+static void params(const ss_l2l_task *t, double *x, ...)
+{
+    for (size_t i = 0; i < t->nparams; i++)
+        x[i] = t->params[i].init;
+    va_list ap;
+    va_start(ap, x);
+    const char *name;
+    while ((name = va_arg(ap, const char *))) {
+        double v = va_arg(ap, double);
+        size_t i = 0;
+        while (i < t->nparams && strcmp(t->params[i].name, name))
+            i++;
+        ck_assert_msg(i < t->nparams, "no parameter %s", name);
+        x[i] = v;
+    }
+    va_end(ap);
+}
+
+/* Mean metric over instances k0..k0+n-1 of the test set. */
+static double mean_metric(const ss_l2l_task *t, void *st, const double *x, size_t k0, size_t n)
+{
+    ss_error err;
+    double s = 0;
+    for (size_t k = k0; k < k0 + n; k++) {
+        double m;
+        ck_assert_msg(t->evaluate(t, st, x, ss_l2l_task_seed(SS_L2L_TEST, 0, 0, k), &m, &err) ==
+                          SS_OK, "%s", err.msg);
+        s += m;
+    }
+    return s / (double)n;
+}
+
+/* ---- bandit ------------------------------------------------------------------------ */
+
+START_TEST(thompson_baseline)
+{
+    /* reference: 2.79 on both families, random 16.7 and 25.0 (200k bandits) */
+    double ti = ss_l2l_bandit_thompson(0, 20000, 2385), td = ss_l2l_bandit_thompson(1, 20000, 2385);
+    double ri = ss_l2l_bandit_random(0, 20000, 2385), rd = ss_l2l_bandit_random(1, 20000, 2385);
+    ck_assert_msg(ti > 2.6 && ti < 3.0, "independent %g", ti);
+    ck_assert_msg(td > 2.6 && td < 3.0, "dependent %g", td);
+    ck_assert_msg(fabs(ri - 16.7) < 0.4, "random independent %g", ri);
+    ck_assert_msg(fabs(rd - 25.0) < 0.4, "random dependent %g", rd);
+}
+END_TEST
+
+START_TEST(bandit_rule_beats_random)
+{
+    const char *names[] = {"bandit-independent", "bandit-dependent"};
+    double random[] = {16.7, 25.0};
+    for (int f = 0; f < 2; f++) {
+        ss_l2l_task *t = task(names[f]);
+        ss_error err;
+        void *st = NULL;
+        ck_assert_int_eq(t->start(t, &st, &err), SS_OK);
+        double x[32];
+        params(t, x, "couple", f ? 0.8 : 0.0, (const char *)NULL);
+        double r = mean_metric(t, st, x, 0, 2);
+        ck_assert_msg(r < 0.6 * random[f], "%s: regret %g", names[f], r);
+        t->stop(t, st);
+        ss_l2l_task_free(t);
+    }
+}
+END_TEST
+
+/* ---- arm ----------------------------------------------------------------------------- */
+
+START_TEST(arm_forward_kinematics)
+{
+    double x, y;
+    ss_l2l_arm_forward(0, M_PI / 2, &x, &y);
+    ck_assert_double_eq_tol(x, 0.5, 1e-15);
+    ck_assert_double_eq_tol(y, 0.5, 1e-15);
+    ss_l2l_arm_forward(0, 0, &x, &y);
+    ck_assert_double_eq_tol(x, 1.0, 1e-15);
+    ck_assert_double_eq_tol(y, 0.0, 1e-15);
+    /* closed form: |p|^2 = 2 l^2 (1 + cos theta2), angle of p = theta1 + theta2/2 */
+    double a = 2.385, b = -0.731;
+    ss_l2l_arm_forward(a, b, &x, &y);
+    ck_assert_double_eq_tol(x * x + y * y, 0.5 * (1 + cos(b)), 1e-14);
+    ck_assert_double_eq_tol(atan2(y, x), a + b / 2, 1e-14);
+}
+END_TEST
+
+START_TEST(arm_learning_disabled_and_hand_set)
+{
+    ss_l2l_task *t = task("arm-oneshot");
+    ss_error err;
+    void *st = NULL;
+    ck_assert_msg(t->start(t, &st, &err) == SS_OK, "%s", err.msg);
+    double x[32];
+    /* no pulses and a small readout gain: the arm stays near rest */
+    params(t, x, "eta", 0.0, "gain_out", 0.1, (const char *)NULL);
+    for (size_t k = 0; k < 4; k++) {
+        ss_l2l_arm_trace tr = SS_L2L_ARM_TRACE_INIT;
+        ck_assert_msg(ss_l2l_arm_run(t, st, x, ss_l2l_task_seed(SS_L2L_TEST, 0, 0, k), &tr,
+                                     &err) == SS_OK, "%s", err.msg);
+        ck_assert_uint_eq(tr.pulses, 0);
+        ck_assert_double_eq_tol(tr.nmse, 1.0, 0.05);
+        ck_assert_double_eq_tol(tr.mse_learned / tr.mse_unlearned, 1.0, 0.02);
+        ss_l2l_arm_trace_release(&tr);
+    }
+    /* the hand-set rule learns from one demonstration */
+    params(t, x, (const char *)NULL);
+    double m = mean_metric(t, st, x, 0, 8);
+    ck_assert_msg(m < 0.7, "hand-set NMSE %g", m);
+    t->stop(t, st);
+    ss_l2l_task_free(t);
+}
+END_TEST
+
+START_TEST(lut_spice_agrees_with_c)
+{
+    ss_error err;
+    ss_device d;
+    ss_device_init(&d, ss_device_vteam);
+    ck_assert_int_eq(ss_device_apply_preset(&d, "vteam_demo", &err), SS_OK);
+    ck_assert_int_eq(ss_device_set_list(&d, "window=biolek p=1", &err), SS_OK);
+    ss_engine *eng;
+    ck_assert_msg(ss_engine_open(&eng, &err) == SS_OK, "%s", err.msg);
+    const double amp[] = {-0.3, -0.45, 0.6}, width[] = {1e-10, 3e-11, 5e-9}, x0[] = {1, 1, 0};
+    for (int c = 0; c < 3; c++) {
+        ss_l2l_pulse_lut ls = SS_L2L_PULSE_LUT_INIT, lc = SS_L2L_PULSE_LUT_INIT;
+        ck_assert_msg(ss_l2l_lut_measure(eng, &d, x0[c], amp[c], width[c], 100, 60, &ls, &err) ==
+                          SS_OK, "%s", err.msg);
+        ck_assert_msg(ss_l2l_lut_measure(NULL, &d, x0[c], amp[c], width[c], 100, 60, &lc, &err) ==
+                          SS_OK, "%s", err.msg);
+        ck_assert_uint_eq(ls.n, 60);
+        double range = fabs(lc.x[60] - lc.x[0]);
+        ck_assert_msg(range > 0.05, "case %d moves only %g", c, range);
+        for (size_t k = 0; k <= 60; k++)
+            ck_assert_msg(fabs(ls.x[k] - lc.x[k]) < 0.01 * range, "case %d pulse %zu: %g vs %g",
+                          c, k, ls.x[k], lc.x[k]);
+        /* the step per pulse where the device has moved a quarter of its range */
+        double xq = lc.x[0] + 0.25 * (lc.x[60] - lc.x[0]);
+        double ss = ss_l2l_lut_step(&ls, xq), sc = ss_l2l_lut_step(&lc, xq);
+        ck_assert_msg(fabs(ss - sc) < 0.03 * fabs(sc), "case %d step %g vs %g", c, ss, sc);
+        ss_l2l_lut_release(&ls);
+        ss_l2l_lut_release(&lc);
+    }
+    ss_engine_free(eng);
+}
+END_TEST
+
+START_TEST(lut_apply)
+{
+    double xs[] = {1.0, 0.8, 0.65, 0.55, 0.5};
+    ss_l2l_pulse_lut l = {4, xs};
+    ck_assert_double_eq_tol(ss_l2l_lut_apply(&l, 1.0, 2), 0.65, 1e-15);
+    ck_assert_double_eq_tol(ss_l2l_lut_apply(&l, 0.8, 1.5), 0.6, 1e-15);
+    ck_assert_double_eq_tol(ss_l2l_lut_apply(&l, 0.5, 2), 0.4, 1e-15); /* past the end */
+    ck_assert_double_eq(ss_l2l_lut_apply(&l, 0.7, 0), 0.7);
+    ck_assert_double_eq_tol(ss_l2l_lut_step(&l, 0.65), -0.1, 1e-15);
+    ck_assert_double_eq(ss_l2l_lut_apply(&l, 0.01, 100), 0.0); /* clipped */
+}
+END_TEST
+
+START_TEST(faults_and_pruning)
+{
+    ss_l2l_task *clean = task("arm-oneshot"), *ft = task("faults");
+    ss_error err;
+    void *st = NULL;
+    ck_assert_msg(clean->start(clean, &st, &err) == SS_OK, "%s", err.msg);
+    double x[32];
+    params(clean, x, (const char *)NULL);
+    double m_clean = mean_metric(clean, st, x, 0, 8);
+    params(ft, x, "fault_aware", 0.0, (const char *)NULL);
+    double m_naive = mean_metric(ft, st, x, 0, 8);
+    params(ft, x, "fault_aware", 1.0, (const char *)NULL);
+    double m_aware = mean_metric(ft, st, x, 0, 8);
+    ck_assert_msg(m_naive > 2 * m_clean, "clean %g, faults %g", m_clean, m_naive);
+    ck_assert_msg(m_aware < 0.5 * m_naive, "faults %g, fault-aware %g", m_naive, m_aware);
+    ss_l2l_arm_trace tr = SS_L2L_ARM_TRACE_INIT;
+    ck_assert_int_eq(ss_l2l_arm_run(ft, st, x, 7, &tr, &err), SS_OK);
+    ck_assert_msg(tr.faulty > 40 && tr.faulty < 120, "%zu faulty of 800", tr.faulty);
+    ck_assert_msg(tr.pruned >= tr.faulty / 2, "%zu pruned", tr.pruned);
+    ss_l2l_arm_trace_release(&tr);
+    clean->stop(clean, st);
+    ss_l2l_task_free(clean);
+    ss_l2l_task_free(ft);
+}
+END_TEST
+
+START_TEST(deterministic_per_seed)
+{
+    const char *names[] = {"bandit-dependent", "arm-oneshot", "faults"};
+    for (int f = 0; f < 3; f++) {
+        ss_l2l_task *t = task(names[f]);
+        ss_error err;
+        double x[32], a, b, c;
+        params(t, x, (const char *)NULL);
+        void *st = NULL;
+        ck_assert_int_eq(t->start(t, &st, &err), SS_OK);
+        ck_assert_int_eq(t->evaluate(t, st, x, 12345, &a, &err), SS_OK);
+        ck_assert_int_eq(t->evaluate(t, st, x, 12345, &b, &err), SS_OK); /* cached lookup */
+        ck_assert_int_eq(t->evaluate(t, st, x, 54321, &c, &err), SS_OK);
+        t->stop(t, st);
+        st = NULL; /* a fresh worker */
+        ck_assert_int_eq(t->start(t, &st, &err), SS_OK);
+        double d;
+        ck_assert_int_eq(t->evaluate(t, st, x, 12345, &d, &err), SS_OK);
+        t->stop(t, st);
+        ck_assert_msg(a == b && a == d, "%s: %.17g %.17g %.17g", names[f], a, b, d);
+        ck_assert_msg(a != c, "%s: instances do not differ", names[f]);
+        ss_l2l_task_free(t);
+    }
+}
+END_TEST
+
+START_TEST(registry)
+{
+    ss_error err;
+    const char *ok[] = {"bandit-independent", "bandit-dependent", "arm-oneshot", "faults",
+                        "faults:0.2"};
+    for (size_t i = 0; i < 5; i++) {
+        ss_l2l_task *t = task(ok[i]);
+        ck_assert_int_eq(ss_l2l_space_check(t->params, t->nparams, &err), SS_OK);
+        ck_assert_uint_gt(ss_l2l_space_nfree(t->params, t->nparams), 5);
+        ss_l2l_task_free(t);
+    }
+    ck_assert_ptr_null(ss_l2l_task_alloc("bandit-sideways", &err));
+    ck_assert_int_eq(err.code, SS_ENOTFOUND);
+    ck_assert_ptr_null(ss_l2l_task_alloc("faults:0.9", &err));
+    ck_assert_int_eq(err.code, SS_EINVAL);
+    ss_l2l_task *t = task("arm-oneshot");
+    double x[32];
+    params(t, x, (const char *)NULL);
+    ss_l2l_arm_trace tr = SS_L2L_ARM_TRACE_INIT;
+    ss_l2l_task *b = task("bandit-dependent");
+    ck_assert_int_eq(ss_l2l_arm_run(b, NULL, x, 1, &tr, &err), SS_EINVAL);
+    ss_l2l_task_free(b);
+    ss_l2l_task_free(t);
+}
+END_TEST
+
+/* A short real optimisation (long tests only): CMA-ES improves the bandit
+ * rule on validation instances. */
+START_TEST(bandit_optimisation_long)
+{
+    if (!ss_test_long())
+        return;
+    ss_l2l_task *t = task("bandit-dependent");
+    ss_l2l_options opt = SS_L2L_OPTIONS_INIT;
+    opt.rundir = ss_test_tmpdir();
+    opt.generations = 10;
+    opt.jobs = 2;
+    opt.settings.pop = 8;
+    ss_l2l_summary sum;
+    ss_error err;
+    ck_assert_msg(ss_l2l_run(t, &opt, &sum, &err) == SS_OK, "%s", err.msg);
+    double x[32];
+    params(t, x, (const char *)NULL);
+    void *st = NULL;
+    ck_assert_int_eq(t->start(t, &st, &err), SS_OK);
+    double hand = mean_metric(t, st, x, 0, 10);
+    t->stop(t, st);
+    ck_assert_msg(sum.best_val < hand, "validation %g, hand-set %g", sum.best_val, hand);
+    ss_l2l_task_free(t);
+}
+END_TEST
+
+Suite *l2l_tasks_suite(void)
+{
+    Suite *s = suite_create("l2l_tasks");
+    TCase *b = tcase_create("bandit");
+    tcase_set_timeout(b, 60);
+    tcase_add_test(b, thompson_baseline);
+    tcase_add_test(b, bandit_rule_beats_random);
+    suite_add_tcase(s, b);
+    TCase *a = tcase_create("arm");
+    tcase_set_timeout(a, 120);
+    tcase_add_test(a, arm_forward_kinematics);
+    tcase_add_test(a, arm_learning_disabled_and_hand_set);
+    tcase_add_test(a, lut_spice_agrees_with_c);
+    tcase_add_test(a, lut_apply);
+    tcase_add_test(a, faults_and_pruning);
+    tcase_add_test(a, deterministic_per_seed);
+    tcase_add_test(a, registry);
+    suite_add_tcase(s, a);
+    TCase *l = tcase_create("long");
+    tcase_set_timeout(l, 900);
+    tcase_add_test(l, bandit_optimisation_long);
+    suite_add_tcase(s, l);
+    return s;
+}
