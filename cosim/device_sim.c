@@ -493,6 +493,20 @@ int ss_devsim_write_csv(const ss_devsim_trace *tr, const char *path, ss_error *e
     return rc;
 }
 
+int ss_devsim_bench_tail(const char *drive, double series_r, double tstop, double hmax, ss_buf *out)
+{
+    int rc = ss_buf_printf(out, "Vsrc in 0 %s\n", drive);
+    if (series_r > 0)
+        rc |= ss_buf_printf(out, "Vsense in n1 0\nRs n1 te %.17g\n", series_r);
+    else
+        rc |= ss_buf_printf(out, "Vsense in te 0\n");
+    rc |= ss_buf_printf(out, "X1 te 0 dut\n"
+                             ".options reltol=1e-6 abstol=1e-15 vntol=1e-10 chgtol=1e-20 "
+                             "method=gear maxord=2 itl4=100\n");
+    rc |= ss_buf_printf(out, ".tran %.17g %.17g 0 %.17g uic\n.end\n", hmax, tstop, hmax);
+    return rc ? SS_ENOMEM : SS_OK;
+}
+
 int ss_devsim_netlist(const ss_device *d, const ss_wave *w, const ss_devsim_options *opt,
                       ss_buf *out, ss_error *err)
 {
@@ -502,28 +516,21 @@ int ss_devsim_netlist(const ss_device *d, const ss_wave *w, const ss_devsim_opti
     double T = ss_wave_duration(w);
     double hmax = opt->max_step > 0 ? opt->max_step : ss_wave_period(w) / 2000;
     size_t mark = out->len;
+    ss_buf drive = SS_BUF_INIT;
     rc |= ss_buf_printf(out, "smallsim device %s driven by a %s wave\n", d->type->name,
                         w->kind == SS_WAVE_SINE       ? "sine"
                         : w->kind == SS_WAVE_TRIANGLE ? "triangle"
                                                       : "pulse");
     if (rc || (rc = ss_device_write_spice(d, "dut", out, err)))
         goto fail;
-    rc |= ss_buf_printf(out, "Vsrc in 0 ");
-    rc |= ss_wave_spice(w, out);
-    if (opt->series_r > 0)
-        rc |= ss_buf_printf(out, "\nVsense in n1 0\nRs n1 te %.17g\n", opt->series_r);
-    else
-        rc |= ss_buf_printf(out, "\nVsense in te 0\n");
-    rc |= ss_buf_printf(out, "X1 te 0 dut\n"
-                             ".options reltol=1e-6 abstol=1e-15 vntol=1e-10 chgtol=1e-20 "
-                             "method=gear maxord=2 itl4=100\n");
-    rc |= ss_buf_printf(out, ".tran %.17g %.17g 0 %.17g uic\n.end\n", hmax, T, hmax);
-    if (rc) {
+    if (ss_wave_spice(w, &drive) || ss_devsim_bench_tail(drive.data, opt->series_r, T, hmax, out)) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory writing the deck");
         goto fail;
     }
+    ss_buf_release(&drive);
     return SS_OK;
 fail:
+    ss_buf_release(&drive);
     out->len = mark;
     if (out->data)
         out->data[mark] = 0;
@@ -546,46 +553,39 @@ static double interp(const double *tx, const double *y, size_t n, size_t *hint, 
     return y[k] + a * (y[k + 1] - y[k]);
 }
 
-int ss_devsim_run_spice(ss_engine *eng, const ss_device *d, const ss_wave *w,
-                        const ss_devsim_options *opt, ss_devsim_trace *tr, ss_error *err)
+int ss_devsim_bench_sample(ss_engine *eng, const char *deck, const char *xnode, const double *t,
+                           size_t n, ss_devsim_trace *tr, ss_error *err)
 {
     ss_devsim_trace_release(tr);
-    ss_buf deck = SS_BUF_INIT;
     ss_netlist nl = SS_NETLIST_INIT;
     ss_result res = SS_RESULT_INIT;
-    int rc = ss_devsim_netlist(d, w, opt, &deck, err);
-    if (rc)
-        goto out;
-    if ((rc = ss_netlist_read_string(&nl, deck.data, "device.cir", NULL, 0, err)) ||
+    int rc;
+    if ((rc = ss_netlist_read_string(&nl, deck, "device.cir", NULL, 0, err)) ||
         (rc = ss_engine_load(eng, &nl, err)) || (rc = ss_engine_run(eng, &res, err)))
         goto out;
     const ss_vector *vt = ss_result_find(&res, "time"), *vi = ss_result_find(&res, "i(vsense)");
-    const ss_vector *vx = ss_result_find(&res, "v(x1.xs)"), *vv = ss_result_find(&res, "v(te)");
+    const ss_vector *vx = ss_result_find(&res, xnode), *vv = ss_result_find(&res, "v(te)");
     const ss_vector *vs = ss_result_find(&res, "v(in)");
-    if (!vt || !vi || !vx || !vv || !vs || vt->n < 2) {
-        rc = ss_error_set(err, SS_ESIM, "ngspice result lacks time, i(vsense), v(x1.xs), v(te) "
-                                        "or v(in)");
+    if (!vt || !vi || !vv || !vs || vt->n < 2) {
+        rc = ss_error_set(err, SS_ESIM, "ngspice result lacks time, i(vsense), v(te) or v(in)");
         goto out;
     }
-    size_t n = opt->points;
-    double T = ss_wave_duration(w);
-    tr->t = malloc(n * sizeof *tr->t);
-    tr->vs = malloc(n * sizeof *tr->vs);
-    tr->v = malloc(n * sizeof *tr->v);
-    tr->i = malloc(n * sizeof *tr->i);
-    tr->x = malloc(n * sizeof *tr->x);
+    tr->t = malloc((n ? n : 1) * sizeof *tr->t);
+    tr->vs = malloc((n ? n : 1) * sizeof *tr->vs);
+    tr->v = malloc((n ? n : 1) * sizeof *tr->v);
+    tr->i = malloc((n ? n : 1) * sizeof *tr->i);
+    tr->x = malloc((n ? n : 1) * sizeof *tr->x);
     if (!tr->t || !tr->vs || !tr->v || !tr->i || !tr->x) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory for %zu output points", n);
         goto out;
     }
     size_t h1 = 0, h2 = 0, h3 = 0, h4 = 0;
     for (size_t j = 0; j < n; j++) {
-        double tj = j + 1 == n ? T : T * (double)j / (double)(n - 1);
-        tr->t[j] = tj;
-        tr->i[j] = interp(vt->re, vi->re, vt->n, &h1, tj);
-        tr->x[j] = interp(vt->re, vx->re, vt->n, &h2, tj);
-        tr->v[j] = interp(vt->re, vv->re, vt->n, &h3, tj);
-        tr->vs[j] = interp(vt->re, vs->re, vt->n, &h4, tj);
+        tr->t[j] = t[j];
+        tr->i[j] = interp(vt->re, vi->re, vt->n, &h1, t[j]);
+        tr->x[j] = vx ? interp(vt->re, vx->re, vt->n, &h2, t[j]) : NAN;
+        tr->v[j] = interp(vt->re, vv->re, vt->n, &h3, t[j]);
+        tr->vs[j] = interp(vt->re, vs->re, vt->n, &h4, t[j]);
     }
     tr->n = n;
     tr->steps = (long)vt->n;
@@ -594,6 +594,28 @@ out:
         ss_devsim_trace_release(tr);
     ss_result_release(&res);
     ss_netlist_release(&nl);
+    return rc;
+}
+
+int ss_devsim_run_spice(ss_engine *eng, const ss_device *d, const ss_wave *w,
+                        const ss_devsim_options *opt, ss_devsim_trace *tr, ss_error *err)
+{
+    ss_devsim_trace_release(tr);
+    ss_buf deck = SS_BUF_INIT;
+    size_t n = opt->points;
+    double T = ss_wave_duration(w), *t = NULL;
+    int rc = ss_devsim_netlist(d, w, opt, &deck, err);
+    if (!rc && !(t = malloc((n ? n : 1) * sizeof *t)))
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory for %zu output points", n);
+    for (size_t j = 0; !rc && j < n; j++)
+        t[j] = j + 1 == n ? T : T * (double)j / (double)(n - 1);
+    if (!rc)
+        rc = ss_devsim_bench_sample(eng, deck.data, "v(x1.xs)", t, n, tr, err);
+    if (!rc && isnan(tr->x[0])) {
+        ss_devsim_trace_release(tr);
+        rc = ss_error_set(err, SS_ESIM, "ngspice result lacks v(x1.xs)");
+    }
+    free(t);
     ss_buf_release(&deck);
     return rc;
 }

@@ -437,6 +437,16 @@ int ss_devsim_write_csv(const ss_devsim_trace *tr, const char *path, ss_error *e
  * opt->max_step (or period/2000).  No .control block. */
 int ss_devsim_netlist(const ss_device *d, const ss_wave *w, const ss_devsim_options *opt,
                       ss_buf *out, ss_error *err);
+/* The building blocks of that deck, shared with fit/ (a device driven by
+ * measured data): appends the drive source "Vsrc in 0 <drive>" (an ngspice
+ * value: "SIN(...)", "PWL(...)"), the series resistor and probe, the
+ * instance "X1 te 0 dut", the options and the .tran line.  SS_ENOMEM only. */
+int ss_devsim_bench_tail(const char *drive, double series_r, double tstop, double hmax, ss_buf *out);
+/* Runs a complete bench deck (as above) on `eng` and samples its solution,
+ * linearly interpolated, at times t[0..n): current i(vsense), device voltage
+ * v(te), drive v(in) and the state vector named `xnode` (NAN if absent). */
+int ss_devsim_bench_sample(ss_engine *eng, const char *deck, const char *xnode, const double *t,
+                           size_t n, ss_devsim_trace *tr, ss_error *err);
 /* Runs that deck on `eng` and samples ngspice's solution (linearly
  * interpolated) at the same opt->points times as ss_devsim_run, so the two
  * traces compare point by point.  tr->steps is ngspice's number of time

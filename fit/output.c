@@ -195,19 +195,16 @@ int ss_fit_netlist(const ss_fit_result *r, size_t file, const ss_fit_data *data,
     for (size_t k = 0; k + 1 < data->n; k++)
         dtmin = fmin(dtmin, data->t[k + 1] - data->t[k]);
     double hmax = dtmin / 5;
-    rc |= ss_buf_printf(out, "Vsrc in 0 PWL(");
-    for (size_t k = 0; k < data->n; k++)
-        rc |= ss_buf_printf(out, "%s%.17g %.17g", k ? (k % 4 ? " " : "\n+ ") : "", data->t[k],
-                            data->v[k]);
-    rc |= ss_buf_printf(out, ")\n");
-    if (data->series_r > 0)
-        rc |= ss_buf_printf(out, "Vsense in n1 0\nRs n1 te %.17g\n", data->series_r);
-    else
-        rc |= ss_buf_printf(out, "Vsense in te 0\n");
-    rc |= ss_buf_printf(out, "X1 te 0 dut\n"
-                             ".options reltol=1e-6 abstol=1e-15 vntol=1e-10 chgtol=1e-20 "
-                             "method=gear maxord=2 itl4=100\n");
-    rc |= ss_buf_printf(out, ".tran %.17g %.17g 0 %.17g uic\n.end\n", hmax, T, hmax);
+    ss_buf drive = SS_BUF_INIT;
+    rc = ss_buf_add(&drive, "PWL(", 4);
+    for (size_t k = 0; !rc && k < data->n; k++)
+        rc = ss_buf_printf(&drive, "%s%.17g %.17g", k ? (k % 4 ? " " : "\n+ ") : "", data->t[k],
+                           data->v[k]);
+    if (!rc)
+        rc = ss_buf_add(&drive, ")", 1);
+    if (!rc)
+        rc = ss_devsim_bench_tail(drive.data, data->series_r, T, hmax, out);
+    ss_buf_release(&drive);
     if (rc) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory writing the deck");
         goto fail;
@@ -220,67 +217,24 @@ fail:
     return rc;
 }
 
-static double interp(const double *tx, const double *y, size_t n, size_t *hint, double t)
-{
-    size_t k = *hint;
-    while (k + 1 < n && tx[k + 1] < t)
-        k++;
-    *hint = k;
-    if (k + 1 >= n)
-        return y[n - 1];
-    double dt = tx[k + 1] - tx[k];
-    if (dt <= 0 || t <= tx[k])
-        return y[k];
-    double a = (t - tx[k]) / dt;
-    return y[k] + a * (y[k + 1] - y[k]);
-}
-
 int ss_fit_run_spice(ss_engine *eng, const ss_fit_result *r, size_t file,
                      const ss_fit_data *data, ss_fit_trace *tr, ss_error *err)
 {
     ss_fit_trace_release(tr);
     ss_buf deck = SS_BUF_INIT;
-    ss_netlist nl = SS_NETLIST_INIT;
-    ss_result res = SS_RESULT_INIT;
+    ss_devsim_trace dt = SS_DEVSIM_TRACE_INIT;
     int rc = ss_fit_netlist(r, file, data, &deck, err);
-    if (rc)
-        goto out;
-    if ((rc = ss_netlist_read_string(&nl, deck.data, "fit.cir", NULL, 0, err)) ||
-        (rc = ss_engine_load(eng, &nl, err)) || (rc = ss_engine_run(eng, &res, err)))
-        goto out;
-    const char *xname = r->polarity < 0 ? "v(x1.x1.xs)" : "v(x1.xs)";
-    const ss_vector *vt = ss_result_find(&res, "time"), *vi = ss_result_find(&res, "i(vsense)");
-    const ss_vector *vx = ss_result_find(&res, xname), *vv = ss_result_find(&res, "v(te)");
-    if (!vt || !vi || !vv || vt->n < 2) {
-        rc = ss_error_set(err, SS_ESIM, "ngspice result lacks time, i(vsense) or v(te)");
-        goto out;
+    if (!rc)
+        rc = ss_devsim_bench_sample(eng, deck.data, r->polarity < 0 ? "v(x1.x1.xs)" : "v(x1.xs)",
+                                    data->t, data->n, &dt, err);
+    if (!rc) {
+        /* the drive is the data's own, not its interpolation */
+        for (size_t k = 0; k < data->n; k++)
+            dt.vs[k] = data->v[k];
+        tr->n = dt.n;
+        tr->t = dt.t, tr->vs = dt.vs, tr->v = dt.v, tr->i = dt.i, tr->x = dt.x;
+        tr->steps = dt.steps;
     }
-    size_t n = data->n;
-    tr->t = malloc(n * sizeof *tr->t);
-    tr->vs = malloc(n * sizeof *tr->vs);
-    tr->v = malloc(n * sizeof *tr->v);
-    tr->i = malloc(n * sizeof *tr->i);
-    tr->x = malloc(n * sizeof *tr->x);
-    if (!tr->t || !tr->vs || !tr->v || !tr->i || !tr->x) {
-        rc = ss_error_set(err, SS_ENOMEM, "out of memory for %zu samples", n);
-        goto out;
-    }
-    size_t h1 = 0, h2 = 0, h3 = 0;
-    for (size_t k = 0; k < n; k++) {
-        double t = data->t[k];
-        tr->t[k] = t;
-        tr->vs[k] = data->v[k];
-        tr->i[k] = interp(vt->re, vi->re, vt->n, &h1, t);
-        tr->v[k] = interp(vt->re, vv->re, vt->n, &h2, t);
-        tr->x[k] = vx ? interp(vt->re, vx->re, vt->n, &h3, t) : NAN;
-    }
-    tr->n = n;
-    tr->steps = (long)vt->n;
-out:
-    if (rc)
-        ss_fit_trace_release(tr);
-    ss_result_release(&res);
-    ss_netlist_release(&nl);
     ss_buf_release(&deck);
     return rc;
 }
