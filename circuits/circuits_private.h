@@ -22,6 +22,8 @@ CIRCI_HIDDEN int circi_run_text(ss_engine *eng, const char *text, unsigned flags
 CIRCI_HIDDEN unsigned circi_flags(const ss_circuit_config *cfg);
 /* Appends the model cards (shipped or the designer's) and .options. */
 CIRCI_HIDDEN int circi_models(const ss_circuit_config *cfg, ss_buf *b, ss_error *err);
+/* Appends the supplies (vdd, vddb) and the bias diodes with their currents. */
+CIRCI_HIDDEN int circi_supplies(const ss_circuit_config *cfg, ss_buf *out);
 /* Appends the circuit's subcircuit (with the mismatch sample, if any). */
 CIRCI_HIDDEN int circi_subckt(ss_buf *b, const ss_circuit_config *cfg, ss_error *err);
 

@@ -271,23 +271,11 @@ int circi_subckt(ss_buf *b, const ss_circuit_config *cfg, ss_error *err)
     return SS_OK;
 }
 
-int ss_circuit_bench(const ss_circuit_config *cfg, double input, double tstop, double tmax,
-                     ss_buf *out, ss_error *err)
+int circi_supplies(const ss_circuit_config *cfg, ss_buf *out)
 {
     const ss_circuit_info *ci = cfg->info;
-    if (!ci)
-        return ss_error_set(err, SS_EINVAL, "no circuit");
-    if (!(input >= 0) || !(tstop > 0) || !(tmax > 0))
-        return ss_error_set(err, SS_EINVAL, "bench needs input >= 0, tstop > 0, tmax > 0");
     const char *nm = cfg->nmos ? cfg->nmos : "ss_nch", *pm = cfg->pmos ? cfg->pmos : "ss_pch";
-    int rc = ss_buf_printf(out, "* smallsim bench: %s, %s = %g A\n", ci->name, ci->input, input);
-    if (rc)
-        goto oom;
-    if ((rc = circi_models(cfg, out, err)))
-        return rc;
-    if ((rc = circi_subckt(out, cfg, err)))
-        return rc;
-    rc = ss_buf_printf(out, "vdd vdd 0 %g\nvddb vddb 0 %g\n", cfg->vdd, cfg->vdd);
+    int rc = ss_buf_printf(out, "vdd vdd 0 %g\nvddb vddb 0 %g\n", cfg->vdd, cfg->vdd);
     /* Bias currents into diode-connected unit devices (1u/1u). */
     for (size_t i = 0; !rc && i < ci->nbias; i++) {
         const ss_circuit_bias *bi = &ci->bias[i];
@@ -298,7 +286,26 @@ int ss_circuit_bench(const ss_circuit_config *cfg, double input, double tstop, d
             rc = ss_buf_printf(out, "ib%zu vddb %s DC %.6g\nmb%zu %s %s 0 0 %s w=1u l=1u\n", i,
                                bi->node, cfg->bias[i], i, bi->node, bi->node, nm);
     }
+    return rc ? SS_ENOMEM : SS_OK;
+}
+
+int ss_circuit_bench(const ss_circuit_config *cfg, double input, double tstop, double tmax,
+                     ss_buf *out, ss_error *err)
+{
+    const ss_circuit_info *ci = cfg->info;
+    if (!ci)
+        return ss_error_set(err, SS_EINVAL, "no circuit");
+    if (!(input >= 0) || !(tstop > 0) || !(tmax > 0))
+        return ss_error_set(err, SS_EINVAL, "bench needs input >= 0, tstop > 0, tmax > 0");
+    const char *nm = cfg->nmos ? cfg->nmos : "ss_nch";
+    int rc = ss_buf_printf(out, "* smallsim bench: %s, %s = %g A\n", ci->name, ci->input, input);
     if (rc)
+        goto oom;
+    if ((rc = circi_models(cfg, out, err)))
+        return rc;
+    if ((rc = circi_subckt(out, cfg, err)))
+        return rc;
+    if (circi_supplies(cfg, out))
         goto oom;
     if (!strcmp(ci->name, "dpi-neuron")) {
         /* The input reaches the tail through a unit nFET mirror, so the

@@ -138,22 +138,13 @@ static int write_deck(const ss_circuit_config *cfg, const ss_circuit_mixed *s, i
                       ss_error *err)
 {
     const ss_circuit_info *ci = cfg->info;
-    const char *nm = cfg->nmos ? cfg->nmos : "ss_nch", *pm = cfg->pmos ? cfg->pmos : "ss_pch";
+    const char *nm = cfg->nmos ? cfg->nmos : "ss_nch";
     size_t n = s->n_in + s->n_out;
     int rc = ss_buf_printf(out, "* smallsim mixed network: %zu + %zu DPI neurons, %s\n", s->n_in,
                            s->n_out, full ? "full SPICE" : "co-simulation tile");
     if (rc || (rc = circi_models(cfg, out, err)) || (rc = circi_subckt(out, cfg, err)))
         return rc ? rc : ss_error_set(err, SS_ENOMEM, "out of memory");
-    rc = ss_buf_printf(out, "vdd vdd 0 %g\nvddb vddb 0 %g\n", cfg->vdd, cfg->vdd);
-    for (size_t i = 0; !rc && i < ci->nbias; i++) {
-        const ss_circuit_bias *bi = &ci->bias[i];
-        if (bi->ptype)
-            rc = ss_buf_printf(out, "ib%zu %s 0 DC %.6g\nmb%zu %s %s vddb vddb %s w=1u l=1u\n", i,
-                               bi->node, cfg->bias[i], i, bi->node, bi->node, pm);
-        else
-            rc = ss_buf_printf(out, "ib%zu vddb %s DC %.6g\nmb%zu %s %s 0 0 %s w=1u l=1u\n", i,
-                               bi->node, cfg->bias[i], i, bi->node, bi->node, nm);
-    }
+    rc = circi_supplies(cfg, out);
     for (size_t k = 0; !rc && k < n; k++) {
         /* input current into a unit nFET mirror onto the neuron's tail */
         if (k < s->n_in)
