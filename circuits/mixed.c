@@ -133,20 +133,67 @@ static double co_max_step(void *user, double t)
     return c->spec->tmax;
 }
 
+/* Models, the DPI subcircuit, supplies and biases, and n neurons whose input
+ * current goes into node vin_<k> (a unit nFET mirror onto the tail); the
+ * caller adds the input sources. */
+static int write_neurons(const ss_circuit_config *cfg, size_t n, ss_buf *out, ss_error *err)
+{
+    const char *nm = cfg->nmos ? cfg->nmos : "ss_nch";
+    int rc = circi_models(cfg, out, err);
+    if (rc || (rc = circi_subckt(out, cfg, err)))
+        return rc;
+    rc = circi_supplies(cfg, out);
+    for (size_t k = 0; !rc && k < n; k++)
+        rc = ss_buf_printf(out,
+                           "mbin%zu vin_%zu vin_%zu 0 0 %s w=1u l=1u\n"
+                           "mbout%zu tail_%zu vin_%zu 0 0 %s w=1u l=1u\n"
+                           "x%zu vdd 0 tail_%zu vmem_%zu vspk_%zu vtau vth vrefb vca vtauahp %s\n",
+                           k, k, k, nm, k, k, k, nm, k, k, k, k, cfg->info->subckt);
+    return rc ? ss_error_set(err, SS_ENOMEM, "out of memory") : SS_OK;
+}
+
+int ss_circuit_tile(const ss_circuit_config *cfg, size_t n, ss_buf *body, char ***spikes,
+                    ss_error *err)
+{
+    *spikes = NULL;
+    if (!cfg->info || strcmp(cfg->info->name, "dpi-neuron") != 0)
+        return ss_error_set(err, SS_EINVAL, "SPICE tiles are built from 'dpi-neuron'");
+    int rc = write_neurons(cfg, n, body, err);
+    for (size_t k = 0; !rc && k < n; k++)
+        if (ss_buf_printf(body, "iext%zu vddb vin_%zu external\n", k, k))
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    char **v = rc ? NULL : calloc(n + 1, sizeof *v);
+    if (!rc && !v)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t k = 0; !rc && k < n; k++) {
+        v[k] = malloc(32);
+        if (!v[k])
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        else
+            snprintf(v[k], 32, "v(x%zu.vrst)", k);
+    }
+    if (rc && v) {
+        for (size_t k = 0; k < n; k++)
+            free(v[k]);
+        free(v);
+        v = NULL;
+    }
+    *spikes = v;
+    return rc;
+}
+
 /* The neurons, their biases and inputs; with `full`, the crossbar too. */
 static int write_deck(const ss_circuit_config *cfg, const ss_circuit_mixed *s, int full, ss_buf *out,
                       ss_error *err)
 {
-    const ss_circuit_info *ci = cfg->info;
-    const char *nm = cfg->nmos ? cfg->nmos : "ss_nch";
     size_t n = s->n_in + s->n_out;
     int rc = ss_buf_printf(out, "* smallsim mixed network: %zu + %zu DPI neurons, %s\n", s->n_in,
                            s->n_out, full ? "full SPICE" : "co-simulation tile");
-    if (rc || (rc = circi_models(cfg, out, err)) || (rc = circi_subckt(out, cfg, err)))
-        return rc ? rc : ss_error_set(err, SS_ENOMEM, "out of memory");
-    rc = circi_supplies(cfg, out);
+    if (rc)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    if ((rc = write_neurons(cfg, n, out, err)))
+        return rc;
     for (size_t k = 0; !rc && k < n; k++) {
-        /* input current into a unit nFET mirror onto the neuron's tail */
         if (k < s->n_in)
             rc = ss_buf_printf(out, "iin%zu vddb vin_%zu PWL(0 0 1u %.6g)\n", k, k, s->i_in[k]);
         else if (full)
@@ -154,12 +201,6 @@ static int write_deck(const ss_circuit_config *cfg, const ss_circuit_mixed *s, i
                                s->gain, k - s->n_in);
         else
             rc = ss_buf_printf(out, "iext%zu vddb vin_%zu external\n", k - s->n_in, k);
-        if (!rc)
-            rc = ss_buf_printf(out,
-                               "mbin%zu vin_%zu vin_%zu 0 0 %s w=1u l=1u\n"
-                               "mbout%zu tail_%zu vin_%zu 0 0 %s w=1u l=1u\n"
-                               "x%zu vdd 0 tail_%zu vmem_%zu vspk_%zu vtau vth vrefb vca vtauahp %s\n",
-                               k, k, k, nm, k, k, k, nm, k, k, k, k, ci->subckt);
     }
     if (rc)
         return ss_error_set(err, SS_ENOMEM, "out of memory");

@@ -157,6 +157,16 @@ int ss_circuit_fit_lif(const double *input, const double *rate, size_t n, ss_cir
 int ss_circuit_lif_write(const ss_circuit_lif *m, const char *circuit, const char *path,
                          ss_error *err);
 
+/* ---- SPICE tiles for the network layer -------------------------------------- */
+
+/* The body of a SPICE tile of n DPI neurons for ss_network_add_spice:
+ * models, subcircuit, supplies and biases, and neuron k fed by the EXTERNAL
+ * current source "iext<k>" through a unit mirror; *spikes receives the n
+ * spike vectors ("v(x<k>.vrst)", rising through Vdd/2 at each spike; free
+ * each and the array). */
+int ss_circuit_tile(const ss_circuit_config *cfg, size_t n, ss_buf *body, char ***spikes,
+                    ss_error *err);
+
 /* ---- a mixed network ------------------------------------------------------ */
 
 /* n_in input DPI neurons on constant currents drive an n_in x n_out crossbar

@@ -187,7 +187,7 @@ int cmd_run(int argc, char **argv)
     struct progress_state ps = {ss_util_now(), 0};
     double start = ps.start;
     ss_network_options opt = {exp.dt, exp.rtol, exp.seed,
-                              quiet || !isatty(2) ? NULL : progress, &ps};
+                              quiet || !isatty(2) ? NULL : progress, &ps, NULL};
     rc = ss_network_run(net, exp.duration, &opt, &err);
     double seconds = ss_util_now() - start;
     char path[4096];

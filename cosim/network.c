@@ -39,6 +39,10 @@ struct pop {
     double *bias;      /* per neuron (LIF, DPI) */
     double rate, phase, stagger; /* POISSON, REGULAR */
     double *next;      /* next spike time per source */
+    /* SPICE tile */
+    char *tile_body;
+    char **tile_spikes;
+    double tile_threshold, tile_tau, tile_tmax;
     size_t *tid;       /* TIMES, sorted by time */
     double *ttime;
     size_t tcount, tpos;
@@ -167,6 +171,10 @@ void ss_network_free(ss_network *net)
         free(net->pops[p].next);
         free(net->pops[p].tid);
         free(net->pops[p].ttime);
+        free(net->pops[p].tile_body);
+        for (size_t k = 0; net->pops[p].tile_spikes && k < net->pops[p].n; k++)
+            free(net->pops[p].tile_spikes[k]);
+        free(net->pops[p].tile_spikes);
         if (net->pops[p].rng)
             gsl_rng_free(net->pops[p].rng);
     }
@@ -234,7 +242,7 @@ static int add_pop(ss_network *net, const char *name, size_t n, int kind, size_t
     p->kind = kind;
     p->n = n;
     p->gid0 = net->nneurons;
-    if (kind == SS_POP_LIF || kind == SS_POP_DPI) {
+    if (kind == SS_POP_LIF || kind == SS_POP_DPI || kind == SS_POP_SPICE) {
         p->nstate = 3;
         p->bias = calloc(n, sizeof *p->bias);
         if (!p->bias)
@@ -369,6 +377,33 @@ int ss_network_add_times(ss_network *net, const char *name, size_t n, const size
     return SS_OK;
 }
 
+int ss_network_add_spice(ss_network *net, const char *name, size_t n, const char *body,
+                         const char *const *spikes, double threshold, double tau_syn, double tmax,
+                         size_t *pop, ss_error *err)
+{
+    struct pop *p;
+    int rc;
+    for (size_t q = 0; q < net->npops; q++)
+        if (net->pops[q].kind == SS_POP_SPICE)
+            return ss_error_set(err, SS_EINVAL, "network: one SPICE tile per network (one engine per process)");
+    if (!body || !spikes || !isfinite(threshold) || !(tau_syn > 0) || !(tmax > 0))
+        return ss_error_set(err, SS_EINVAL, "network: a SPICE tile needs a body, spike vectors, "
+                                            "tau_syn > 0 and tmax > 0");
+    if ((rc = add_pop(net, name, n, SS_POP_SPICE, pop, &p, err)))
+        return rc;
+    p->tile_threshold = threshold;
+    p->tile_tau = tau_syn;
+    p->tile_tmax = tmax;
+    p->tile_body = strdup(body);
+    p->tile_spikes = calloc(n, sizeof *p->tile_spikes);
+    if (!p->tile_body || !p->tile_spikes)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t k = 0; k < n; k++)
+        if (!(p->tile_spikes[k] = strdup(spikes[k])))
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+    return SS_OK;
+}
+
 int ss_network_set_bias(ss_network *net, size_t pop, const double *i_bias, ss_error *err)
 {
     if (pop >= net->npops || !net->pops[pop].bias)
@@ -405,6 +440,12 @@ static int is_neuron_pop(const struct pop *p)
     return p->kind == SS_POP_LIF || p->kind == SS_POP_DPI;
 }
 
+/* Populations that receive synaptic input: behavioural neurons and tiles. */
+static int takes_input(const struct pop *p)
+{
+    return is_neuron_pop(p) || p->kind == SS_POP_SPICE;
+}
+
 int ss_network_connect(ss_network *net, size_t pre, size_t post, size_t nsyn,
                        const size_t *pre_idx, const size_t *post_idx, const double *weight,
                        const double *delay, ss_error *err)
@@ -413,7 +454,7 @@ int ss_network_connect(ss_network *net, size_t pre, size_t post, size_t nsyn,
         return ss_error_set(err, SS_EINVAL, "network: connections must be made before the run");
     if (pre >= net->npops || post >= net->npops)
         return ss_error_set(err, SS_EINVAL, "network: no such population");
-    if (!is_neuron_pop(&net->pops[post]))
+    if (!takes_input(&net->pops[post]))
         return ss_error_set(err, SS_EINVAL, "network: '%s' is a spike source; it takes no input",
                             net->pops[post].name);
     if (net->nsyn + nsyn > net->capsyn) {
@@ -457,7 +498,7 @@ static int check_crossbar(const ss_network *net, size_t pre, size_t post,
         return ss_error_set(err, SS_EINVAL,
                             "network: a %zu x %zu crossbar cannot connect '%s' (%zu) to '%s' (%zu)",
                             spec->rows, spec->cols, a->name, a->n, b->name, b->n);
-    if (!is_neuron_pop(b))
+    if (!takes_input(b))
         return ss_error_set(err, SS_EINVAL, "network: '%s' is a spike source", b->name);
     if (!(v_read != 0) || !isfinite(v_read) || !(t_read > 0) || !isfinite(t_read))
         return ss_error_set(err, SS_EINVAL, "network: read pulse needs v_read != 0 and t_read > 0");
@@ -489,7 +530,7 @@ static int crossbar_weights(const ss_crossbar_spec *spec, const double *g, doubl
 
 static double pop_tau_syn(const struct pop *p)
 {
-    return p->kind == SS_POP_LIF ? p->lif.tau_syn : p->dpi.tau_syn;
+    return p->kind == SS_POP_LIF ? p->lif.tau_syn : p->kind == SS_POP_DPI ? p->dpi.tau_syn : p->tile_tau;
 }
 
 /* All rows x cols synapses of a crossbar, row-major, one delay. */
@@ -711,6 +752,11 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     net->nstates = net->nxstates = 0;
     for (size_t pp = 0; pp < net->npops; pp++) {
         struct pop *p = &net->pops[pp];
+        if (p->kind == SS_POP_SPICE) { /* [i_syn at tb, tb, -] per neuron, outside CVODE */
+            p->soff = net->nxstates;
+            net->nxstates += 3 * p->n;
+            continue;
+        }
         if (!is_neuron_pop(p))
             continue;
         p->exact = p->kind == SS_POP_LIF && p->lif.a == 0;
@@ -750,7 +796,10 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
         if (!p->rng)
             return ss_error_set(err, SS_ENOMEM, "out of memory");
         gsl_rng_set(p->rng, net->seed * 1000003UL + pp + 1);
-        if (p->kind == SS_POP_LIF && p->exact) {
+        if (p->kind == SS_POP_SPICE) {
+            for (size_t i = 0; i < p->n; i++)
+                net->isyn_ptr[p->gid0 + i] = net->xstate + p->soff + 3 * i;
+        } else if (p->kind == SS_POP_LIF && p->exact) {
             for (size_t i = 0; i < p->n; i++) {
                 double *x = net->xstate + p->soff + 3 * i;
                 x[0] = p->lif.v_rest;
@@ -1265,6 +1314,18 @@ static int exchange(ss_network *net)
     double *in = net->ring + (size_t)(next % (long)slots) * net->nneurons;
     for (size_t pp = 0; pp < net->npops; pp++) {
         struct pop *p = &net->pops[pp];
+        if (p->kind == SS_POP_SPICE) { /* commit the synaptic current at this point */
+            double t1 = next * net->h;
+            for (size_t i = 0; i < p->n; i++) {
+                double *x = net->xstate + p->soff + 3 * i;
+                if (x[0] != 0 || in[p->gid0 + i] != 0) {
+                    x[0] = x[0] * exp(-(t1 - x[1]) / p->tile_tau) + in[p->gid0 + i];
+                    x[1] = t1;
+                    in[p->gid0 + i] = 0;
+                }
+            }
+            continue;
+        }
         if (!is_neuron_pop(p))
             continue;
         if (p->exact) { /* only inputs: spikes and resets were handled exactly */
@@ -1321,6 +1382,265 @@ static int exchange(ss_network *net)
     return jumped;
 }
 
+/* One exchange step of the behavioural populations: [t0, t1) integrated,
+ * then everything that happens at t1 applied. */
+static int step_once(ss_network *net, ss_error *err)
+{
+    int rc;
+    double h = net->h, t0 = net->step * h, t1 = (net->step + 1) * h;
+    apply_steps(net, t0);
+    if ((rc = sample_states(net, t0)))
+        return ss_error_set(err, rc, "out of memory");
+    if ((rc = emit_sources(net, t0, t1)))
+        return ss_error_set(err, rc, "out of memory");
+    for (size_t pp = 0; pp < net->npops; pp++)
+        if (net->pops[pp].exact && (rc = advance_exact(net, &net->pops[pp], t0, t1)))
+            return ss_error_set(err, rc, "out of memory");
+    if (net->cv) {
+        /* a neuron already at threshold (initial state) spikes now */
+        double *y = N_VGetArrayPointer(net->y);
+        for (size_t k = 0; k < net->nroots; k++) {
+            size_t gid = net->root_gid[k];
+            const struct pop *p = pop_of_gid(net, gid);
+            double v = y[p->soff + 3 * (gid - p->gid0)];
+            double th = p->kind == SS_POP_LIF ? p->lif.v_th : p->dpi.ispkthr;
+            if (v >= th && !net->pending[gid] && net->ref_until[gid] <= net->step) {
+                net->pending[gid] = 1;
+                net->tspike[gid] = t0;
+                if ((rc = record_spike(net, t0, gid)))
+                    return ss_error_set(err, rc, "out of memory");
+                ((struct pop *)p)->nspikes++;
+            }
+        }
+        CVodeSetStopTime(net->cv, t1);
+        double t = t0;
+        while (t < t1) {
+            int flag = CVode(net->cv, t1, net->y, &t, CV_NORMAL);
+            if (flag < 0)
+                return ss_error_set(err, SS_ENUMERIC, "network: CVODE failed at t = %g s: %s %s", t,
+                                    CVodeGetReturnFlagName(flag), net->solver_msg);
+            if (flag == CV_ROOT_RETURN) {
+                CVodeGetRootInfo(net->cv, net->rootsfound);
+                for (size_t k = 0; k < net->nroots; k++) {
+                    size_t gid = net->root_gid[k];
+                    if (net->rootsfound[k] <= 0 || net->pending[gid] || net->ref_until[gid] > net->step)
+                        continue;
+                    net->pending[gid] = 1;
+                    net->tspike[gid] = t;
+                    if ((rc = record_spike(net, t, gid)))
+                        return ss_error_set(err, rc, "out of memory");
+                    ((struct pop *)pop_of_gid(net, gid))->nspikes++;
+                }
+            }
+        }
+    }
+    if (net->nmx && (rc = update_weights(net, err)))
+        return rc;
+    int jumped = exchange(net);
+    net->step++;
+    net->t = t1;
+    if (net->cv && jumped) {
+        count_stats(net);
+        if (CVodeReInit(net->cv, t1, net->y))
+            return ss_error_set(err, SS_ENUMERIC, "network: CVODE restart failed");
+        net->restarts++;
+    }
+    return SS_OK;
+}
+
+static int report(ss_network *net, const ss_network_options *opt, double t_begin, double tstop,
+                  long *last, ss_error *err)
+{
+    if (!opt->progress)
+        return SS_OK;
+    long pct = (long)(100 * (net->t - t_begin) / (tstop - t_begin));
+    if (pct == *last)
+        return SS_OK;
+    *last = pct;
+    if (opt->progress(opt->user, net->t, tstop, net->nsp))
+        return ss_error_set(err, SS_EINVAL, "network: stopped at t = %g s", net->t);
+    return SS_OK;
+}
+
+/* ---- SPICE tiles -----------------------------------------------------------
+ * The tile's neurons run in one ngspice circuit for the whole run; the
+ * network advances inside the engine's accept hook whenever ngspice's
+ * accepted time passes an exchange point.  Each neuron's input is an
+ * EXTERNAL current source: its bias plus an exponential synaptic current,
+ * a pure function of time and of the state committed at the last exchange
+ * point, so ngspice's trial steps and Newton iterations see consistent
+ * values.  A breakpoint at every exchange point makes ngspice land on the
+ * input jumps. */
+
+struct tile_run {
+    ss_network *net;
+    const ss_network_options *opt;
+    double tstop, t_begin, prev_t;
+    long last;
+    size_t *idx;     /* spike vector index per tile neuron */
+    double *prev;    /* its value at the previous accepted point */
+    int have_idx, started, failed;
+    ss_error err;
+};
+
+static struct pop *tile_pop(ss_network *net)
+{
+    for (size_t p = 0; p < net->npops; p++)
+        if (net->pops[p].kind == SS_POP_SPICE)
+            return &net->pops[p];
+    return NULL;
+}
+
+static int tile_source(void *user, const char *name, double t, double *value)
+{
+    struct tile_run *tr = user;
+    struct pop *p = tile_pop(tr->net);
+    if (strncmp(name, "iext", 4) != 0)
+        return 1;
+    size_t k = strtoul(name + 4, NULL, 10);
+    if (k >= p->n)
+        return 1;
+    double *x = tr->net->xstate + p->soff + 3 * k; /* [i_syn at tb, tb] */
+    double dt = t - x[1];
+    /* the bias ramps up over the first microsecond, so the operating point
+     * is the circuit at rest (a DC input can hold a spiking neuron in a
+     * fixed point) */
+    *value = p->bias[k] * fmin(1.0, t / 1e-6) + x[0] * (dt > 0 ? exp(-dt / p->tile_tau) : 1.0);
+    return 0;
+}
+
+static double tile_max_step(void *user, double t)
+{
+    struct tile_run *tr = user;
+    double next = (tr->net->step + 1) * tr->net->h;
+    double hmax = tile_pop(tr->net)->tile_tmax;
+    return next - t > 1e-15 ? fmin(hmax, next - t) : hmax;
+}
+
+static int tile_accept(void *user, const ss_engine_point *pt)
+{
+    struct tile_run *tr = user;
+    ss_network *net = tr->net;
+    struct pop *p = tile_pop(net);
+    if (tr->failed)
+        return 1;
+    if (!tr->have_idx) {
+        for (size_t k = 0; k < p->n; k++) {
+            const char *want = p->tile_spikes[k];
+            size_t wl = strlen(want);
+            /* "v(x0.vrst)" arrives as "x0.vrst" */
+            if (wl > 3 && (want[0] == 'v' || want[0] == 'V') && want[1] == '(' && want[wl - 1] == ')')
+                want += 2, wl -= 3;
+            tr->idx[k] = SIZE_MAX;
+            for (size_t q = 0; q < pt->n; q++)
+                if (strlen(pt->names[q]) == wl && !strncasecmp(pt->names[q], want, wl))
+                    tr->idx[k] = q;
+            if (tr->idx[k] == SIZE_MAX) {
+                ss_error_set(&tr->err, SS_ENOTFOUND, "network: no vector '%s' in the SPICE tile",
+                             p->tile_spikes[k]);
+                tr->failed = 1;
+                return 1;
+            }
+        }
+        tr->have_idx = 1;
+    }
+    /* spikes between the previous and this accepted point, in time order
+     * with the exchange points they straddle */
+    double tspk[64];
+    size_t kspk[64], ns = 0;
+    for (size_t k = 0; k < p->n; k++) {
+        double v = pt->values[tr->idx[k]];
+        if (tr->started && tr->prev[k] < p->tile_threshold && v >= p->tile_threshold && ns < 64) {
+            double f = (p->tile_threshold - tr->prev[k]) / (v - tr->prev[k]);
+            tspk[ns] = tr->prev_t + f * (pt->t - tr->prev_t);
+            kspk[ns++] = k;
+        }
+        tr->prev[k] = v;
+    }
+    for (size_t a = 1; a < ns; a++) /* insertion sort by time */
+        for (size_t b = a; b > 0 && tspk[b] < tspk[b - 1]; b--) {
+            double td = tspk[b];
+            tspk[b] = tspk[b - 1], tspk[b - 1] = td;
+            size_t kd = kspk[b];
+            kspk[b] = kspk[b - 1], kspk[b - 1] = kd;
+        }
+    size_t next = 0;
+    double h = net->h, eps = 1e-9 * h;
+    while ((net->step + 1) * h <= pt->t + eps && net->t < tr->tstop - 1e-12 * h) {
+        double tb = (net->step + 1) * h;
+        for (; next < ns && tspk[next] < tb; next++)
+            if (record_spike(net, tspk[next], p->gid0 + kspk[next]) ||
+                (p->nspikes++, 0)) {
+                tr->failed = 1;
+                return 1;
+            }
+        if (step_once(net, &tr->err) ||
+            report(net, tr->opt, tr->t_begin, tr->tstop, &tr->last, &tr->err)) {
+            tr->failed = 1;
+            return 1;
+        }
+    }
+    for (; next < ns; next++) {
+        if (record_spike(net, tspk[next], p->gid0 + kspk[next])) {
+            tr->failed = 1;
+            return 1;
+        }
+        p->nspikes++;
+    }
+    tr->prev_t = pt->t;
+    tr->started = 1;
+    return 0;
+}
+
+static int run_tile(ss_network *net, double tstop, const ss_network_options *opt, ss_error *err)
+{
+    struct pop *p = tile_pop(net);
+    if (!opt->engine)
+        return ss_error_set(err, SS_EINVAL, "network: a SPICE tile needs an engine (options.engine)");
+    if (net->t > 0)
+        return ss_error_set(err, SS_EINVAL, "network: a run with a SPICE tile cannot be continued");
+    ss_buf deck = SS_BUF_INIT;
+    ss_netlist nl = SS_NETLIST_INIT;
+    ss_result res = SS_RESULT_INIT;
+    struct tile_run tr = {net, opt, tstop, net->t, 0, -1, NULL, NULL, 0, 0, 0, {0, ""}};
+    tr.idx = malloc(p->n * sizeof *tr.idx);
+    tr.prev = calloc(p->n, sizeof *tr.prev);
+    int rc = tr.idx && tr.prev ? SS_OK : ss_error_set(err, SS_ENOMEM, "out of memory");
+    if (!rc)
+        rc = ss_buf_printf(&deck, "* smallsim network: SPICE tile '%s'\n%s\n.save", p->name, p->tile_body);
+    for (size_t k = 0; !rc && k < p->n; k++)
+        rc = ss_buf_printf(&deck, " %s", p->tile_spikes[k]);
+    if (!rc)
+        rc = ss_buf_printf(&deck, "\n.tran %.17g %.17g 0 %.17g\n.end\n", p->tile_tmax, tstop, p->tile_tmax);
+    if (rc == SS_ENOMEM)
+        ss_error_set(err, rc, "out of memory");
+    if (!rc)
+        rc = ss_netlist_read_string(&nl, deck.data, p->name, NULL, 0, err);
+    /* breakpoints on every exchange point: the inputs jump there */
+    for (long k = 1; !rc && k * net->h < tstop; k++)
+        rc = ss_engine_breakpoint(opt->engine, k * net->h);
+    ss_engine_hooks hooks = {tile_source, tile_accept, tile_max_step, &tr};
+    if (!rc) {
+        ss_engine_set_hooks(opt->engine, &hooks);
+        rc = ss_engine_load(opt->engine, &nl, err);
+        if (!rc)
+            rc = ss_engine_run(opt->engine, &res, err);
+        ss_engine_set_hooks(opt->engine, NULL);
+        if (tr.failed)
+            rc = ss_error_set(err, tr.err.code ? tr.err.code : SS_ESIM, "%s",
+                              tr.err.msg[0] ? tr.err.msg : "network: the SPICE tile failed");
+    }
+    /* the last exchange points after ngspice's final accepted time */
+    while (!rc && net->t < tstop - 1e-12 * net->h)
+        rc = step_once(net, err);
+    ss_result_release(&res);
+    ss_netlist_release(&nl);
+    ss_buf_release(&deck);
+    free(tr.idx);
+    free(tr.prev);
+    return rc;
+}
+
 int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt, ss_error *err)
 {
     static const ss_network_options defaults = SS_NETWORK_OPTIONS_DEFAULT;
@@ -1332,76 +1652,13 @@ int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt,
     if (!(tstop >= net->t) || !isfinite(tstop))
         return ss_error_set(err, SS_EINVAL, "network: tstop %g is before the current time %g",
                             tstop, net->t);
-    double h = net->h, t_begin = net->t;
+    if (tile_pop(net))
+        return run_tile(net, tstop, opt, err);
+    double t_begin = net->t;
     long last_report = -1;
-    while (net->t < tstop - 1e-12 * h) {
-        double t0 = net->step * h, t1 = (net->step + 1) * h;
-        apply_steps(net, t0);
-        if ((rc = sample_states(net, t0)))
-            return ss_error_set(err, rc, "out of memory");
-        if ((rc = emit_sources(net, t0, t1)))
-            return ss_error_set(err, rc, "out of memory");
-        for (size_t pp = 0; pp < net->npops; pp++)
-            if (net->pops[pp].exact && (rc = advance_exact(net, &net->pops[pp], t0, t1)))
-                return ss_error_set(err, rc, "out of memory");
-        if (net->cv) {
-            /* a neuron already at threshold (initial state) spikes now */
-            double *y = N_VGetArrayPointer(net->y);
-            for (size_t k = 0; k < net->nroots; k++) {
-                size_t gid = net->root_gid[k];
-                const struct pop *p = pop_of_gid(net, gid);
-                double v = y[p->soff + 3 * (gid - p->gid0)];
-                double th = p->kind == SS_POP_LIF ? p->lif.v_th : p->dpi.ispkthr;
-                if (v >= th && !net->pending[gid] && net->ref_until[gid] <= net->step) {
-                    net->pending[gid] = 1;
-                    net->tspike[gid] = t0;
-                    if ((rc = record_spike(net, t0, gid)))
-                        return ss_error_set(err, rc, "out of memory");
-                    ((struct pop *)p)->nspikes++;
-                }
-            }
-            CVodeSetStopTime(net->cv, t1);
-            double t = t0;
-            while (t < t1) {
-                int flag = CVode(net->cv, t1, net->y, &t, CV_NORMAL);
-                if (flag < 0)
-                    return ss_error_set(err, SS_ENUMERIC, "network: CVODE failed at t = %g s: %s %s",
-                                        t, CVodeGetReturnFlagName(flag), net->solver_msg);
-                if (flag == CV_ROOT_RETURN) {
-                    CVodeGetRootInfo(net->cv, net->rootsfound);
-                    for (size_t k = 0; k < net->nroots; k++) {
-                        size_t gid = net->root_gid[k];
-                        if (net->rootsfound[k] <= 0 || net->pending[gid] ||
-                            net->ref_until[gid] > net->step)
-                            continue;
-                        net->pending[gid] = 1;
-                        net->tspike[gid] = t;
-                        if ((rc = record_spike(net, t, gid)))
-                            return ss_error_set(err, rc, "out of memory");
-                        ((struct pop *)pop_of_gid(net, gid))->nspikes++;
-                    }
-                }
-            }
-        }
-        if (net->nmx && (rc = update_weights(net, err)))
+    while (net->t < tstop - 1e-12 * net->h) {
+        if ((rc = step_once(net, err)) || (rc = report(net, opt, t_begin, tstop, &last_report, err)))
             return rc;
-        int jumped = exchange(net);
-        net->step++;
-        net->t = t1;
-        if (net->cv && jumped) {
-            count_stats(net);
-            if (CVodeReInit(net->cv, t1, net->y))
-                return ss_error_set(err, SS_ENUMERIC, "network: CVODE restart failed");
-            net->restarts++;
-        }
-        if (opt->progress) {
-            long pct = (long)(100 * (net->t - t_begin) / (tstop - t_begin));
-            if (pct != last_report) {
-                last_report = pct;
-                if (opt->progress(opt->user, net->t, tstop, net->nsp))
-                    return ss_error_set(err, SS_EINVAL, "network: stopped at t = %g s", net->t);
-            }
-        }
     }
     return SS_OK;
 }
@@ -1500,7 +1757,7 @@ int ss_network_write_summary(const ss_network *net, const char *path, double sec
     fprintf(f, "{\n  \"t\": %.17g,\n  \"dt\": %.17g,\n  \"spikes\": %zu,\n  \"populations\": [\n",
             net->t, net->h, net->nsp);
     for (size_t p = 0; p < net->npops; p++) {
-        static const char *const kinds[] = {"lif", "dpi", "poisson", "regular", "times"};
+        static const char *const kinds[] = {"lif", "dpi", "poisson", "regular", "times", "spice"};
         const struct pop *q = &net->pops[p];
         double rate = net->t > 0 ? (double)q->nspikes / ((double)q->n * net->t) : 0;
         fprintf(f, "    {\"name\": \"%s\", \"kind\": \"%s\", \"n\": %zu, \"spikes\": %zu, "

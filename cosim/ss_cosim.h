@@ -251,7 +251,8 @@ typedef struct ss_dpi_params {
 #define SS_DPI_DEFAULTS {1.5e-12, 8e-12, 0.9e-12, 0.5e-12, 1e-9, 0.6e-12, 0.75, 25e-3, \
                          50e-12, 0.5e-9, 10e-12, 1e-12, 1e-12, 1e-12, 0, 10e-3, 1e-3, 0}
 
-enum ss_network_pop_kind { SS_POP_LIF, SS_POP_DPI, SS_POP_POISSON, SS_POP_REGULAR, SS_POP_TIMES };
+enum ss_network_pop_kind { SS_POP_LIF, SS_POP_DPI, SS_POP_POISSON, SS_POP_REGULAR, SS_POP_TIMES,
+                           SS_POP_SPICE };
 
 ss_network *ss_network_alloc(ss_error *err);
 void ss_network_free(ss_network *net);
@@ -270,7 +271,21 @@ int ss_network_add_regular(ss_network *net, const char *name, size_t n, double r
 /* Given spike times: neuron ids[k] fires at times[k] (any order; copied). */
 int ss_network_add_times(ss_network *net, const char *name, size_t n, const size_t *ids,
                          const double *times, size_t count, size_t *pop, ss_error *err);
-/* Per-neuron bias currents of a LIF or DPI population (n values, copied). */
+/* A SPICE tile: n transistor-level neurons in one ngspice circuit that runs
+ * alongside the network (ss_network_options.engine).  `body` holds the
+ * netlist lines (models, subcircuits, supplies, the instances; no title,
+ * analysis or .end); neuron k's input must be an EXTERNAL current source
+ * named "iext<k>" in it, fed by the network with the neuron's bias (ramped
+ * up over the first microsecond) plus an exponential synaptic current
+ * (tau_syn) that the projections jump; a spike
+ * is an upward crossing of `threshold` by the vector spikes[k] ("v(x0.vrst)").
+ * ngspice's step is bounded by tmax and it lands on every exchange point
+ * (breakpoints).  One tile per network; the run must go from 0 to tstop in
+ * one ss_network_run call. */
+int ss_network_add_spice(ss_network *net, const char *name, size_t n, const char *body,
+                         const char *const *spikes, double threshold, double tau_syn, double tmax,
+                         size_t *pop, ss_error *err);
+/* Per-neuron bias currents of a LIF, DPI or SPICE population (n values, copied). */
 int ss_network_set_bias(ss_network *net, size_t pop, const double *i_bias, ss_error *err);
 
 size_t ss_network_npops(const ss_network *net);
@@ -341,8 +356,9 @@ typedef struct ss_network_options {
     /* called about every 1% of the run; non-zero stops the run */
     int (*progress)(void *user, double t, double tstop, size_t spikes);
     void *user;
+    ss_engine *engine; /* for a SPICE tile (NULL: none) */
 } ss_network_options;
-#define SS_NETWORK_OPTIONS_DEFAULT {1e-4, 1e-6, 1, NULL, NULL}
+#define SS_NETWORK_OPTIONS_DEFAULT {1e-4, 1e-6, 1, NULL, NULL, NULL}
 
 /* Runs from the current time to tstop (call again to continue). */
 int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt, ss_error *err);

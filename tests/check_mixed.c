@@ -77,6 +77,106 @@ START_TEST(bad_spec)
 }
 END_TEST
 
+/* A network with a SPICE tile: a regular spike source drives two
+ * transistor-level DPI neurons through synapses; the tile's spikes drive a
+ * behavioural LIF.  Reference: the same two neurons in plain ngspice with
+ * the synaptic currents written out as B-sources (exponentials starting at
+ * the arrival times, with breakpoints there). */
+START_TEST(spice_tile_in_network)
+{
+    ss_error err;
+    ss_engine *eng;
+    ck_assert_msg(ss_engine_open(&eng, &err) == SS_OK, "%s", err.msg);
+    ss_circuit_config cfg;
+    ss_circuit_config_init(&cfg, ss_circuit_find("dpi-neuron"));
+    ss_buf body = SS_BUF_INIT;
+    char **spikes;
+    ck_assert_msg(ss_circuit_tile(&cfg, 2, &body, &spikes, &err) == SS_OK, "%s", err.msg);
+    const double rate = 50, phase = 2e-3, delay = 1e-3, h = 1e-4, tau = 5e-3, tstop = 60e-3;
+    const double bias[2] = {30e-12, 15e-12}, w[2] = {2e-9, 1e-9};
+    ss_network *net = ss_network_alloc(&err);
+    size_t src, tile, out;
+    ck_assert_int_eq(ss_network_add_regular(net, "in", 1, rate, phase, 0, &src, &err), SS_OK);
+    ck_assert_msg(ss_network_add_spice(net, "dpi", 2, body.data, (const char *const *)spikes, 0.9, tau,
+                                       20e-6, &tile, &err) == SS_OK, "%s", err.msg);
+    ck_assert_int_eq(ss_network_set_bias(net, tile, bias, &err), SS_OK);
+    ss_lif_params lp = SS_LIF_DEFAULTS;
+    ck_assert_int_eq(ss_network_add_lif(net, "out", 1, &lp, &out, &err), SS_OK);
+    size_t pre[2] = {0, 0}, post[2] = {0, 1}, zero[2] = {0, 0};
+    double d[2] = {delay, delay}, big[2] = {1e-9, 1e-9};
+    ck_assert_int_eq(ss_network_connect(net, src, tile, 2, pre, post, w, d, &err), SS_OK);
+    ck_assert_int_eq(ss_network_connect(net, tile, out, 2, post, zero, big, d, &err), SS_OK);
+    ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
+    o.dt = h;
+    o.engine = eng;
+    ck_assert_msg(ss_network_run(net, tstop, &o, &err) == SS_OK, "%s", err.msg);
+    double tile_t[2][64];
+    size_t tile_n[2] = {0, 0};
+    for (size_t k = 0; k < ss_network_nspikes(net); k++) {
+        double t;
+        size_t p, i;
+        ss_network_spike(net, k, &t, &p, &i);
+        if (p == tile && tile_n[i] < 64)
+            tile_t[i][tile_n[i]++] = t;
+    }
+    ck_assert_uint_gt(tile_n[0], 1);
+    ck_assert_uint_gt(ss_network_pop_spikes(net, out), 0); /* tile spikes reached the LIF */
+    /* the reference: arrivals at the first exchange point at or after t + delay */
+    ss_buf ref = SS_BUF_INIT;
+    ck_assert_int_eq(ss_buf_printf(&ref, "* reference\n"), SS_OK);
+    const char *b = body.data;
+    for (size_t k = 0; k < 2; k++) {
+        char line[64];
+        snprintf(line, sizeof line, "iext%zu vddb vin_%zu external\n", k, k);
+        const char *at = strstr(b, line);
+        ck_assert_ptr_nonnull(at);
+        ck_assert_int_eq(ss_buf_add(&ref, b, (size_t)(at - b)), SS_OK);
+        ck_assert_int_eq(ss_buf_printf(&ref, "biext%zu vddb vin_%zu I = %.17g*min(1, time/1e-6)", k, k,
+                                       bias[k]), SS_OK);
+        for (double ts = phase; ts < tstop; ts += 1 / rate) {
+            double ta = ceil((ts + delay) / h - 1e-9) * h;
+            ck_assert_int_eq(ss_buf_printf(&ref, " + (time >= %.17g ? %.17g*exp(-(time - %.17g)/%.17g) : 0)",
+                                           ta, w[k], ta, tau), SS_OK);
+        }
+        ck_assert_int_eq(ss_buf_add(&ref, "\n", 1), SS_OK);
+        b = at + strlen(line);
+    }
+    ck_assert_int_eq(ss_buf_printf(&ref, "%s.save v(x0.vrst) v(x1.vrst)\n.tran 2e-05 %.17g 0 2e-05\n.end\n", b,
+                                   tstop), SS_OK);
+    /* the tile lands on every exchange point; so does the reference */
+    for (long k = 1; k * h < tstop; k++)
+        ck_assert_int_eq(ss_engine_breakpoint(eng, (double)k * h), SS_OK);
+    ss_netlist nl = SS_NETLIST_INIT;
+    ss_result res = SS_RESULT_INIT;
+    ck_assert_msg(ss_netlist_read_string(&nl, ref.data, "ref.cir", NULL, 0, &err) == SS_OK &&
+                      ss_engine_load(eng, &nl, &err) == SS_OK && ss_engine_run(eng, &res, &err) == SS_OK,
+                  "%s", err.msg);
+    const ss_vector *tv = ss_result_find(&res, "time");
+    for (size_t k = 0; k < 2; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "v(x%zu.vrst)", k);
+        const ss_vector *vv = ss_result_find(&res, name);
+        ck_assert_ptr_nonnull(vv);
+        double rt[64];
+        size_t m = ss_circuit_spike_times(tv->re, vv->re, tv->n, 0.9, rt, 64);
+        ck_assert_msg(m == tile_n[k], "tile neuron %zu: %zu spikes, reference %zu", k, tile_n[k], m);
+        double isi = m >= 2 ? (rt[m - 1] - rt[0]) / (double)(m - 1) : 1;
+        for (size_t q = 0; q < m; q++)
+            ck_assert_msg(fabs(rt[q] - tile_t[k][q]) < 0.01 * isi,
+                          "neuron %zu spike %zu: %.6f vs %.6f (ISI %.6f)", k, q, tile_t[k][q], rt[q], isi);
+    }
+    ss_result_release(&res);
+    ss_netlist_release(&nl);
+    ss_buf_release(&ref);
+    ss_buf_release(&body);
+    for (size_t k = 0; k < 2; k++)
+        free(spikes[k]);
+    free(spikes);
+    ss_network_free(net);
+    ss_engine_free(eng);
+}
+END_TEST
+
 Suite *mixed_suite(void)
 {
     Suite *s = suite_create("mixed");
@@ -84,6 +184,7 @@ Suite *mixed_suite(void)
     tcase_set_timeout(tc, 1800);
     tcase_add_test(tc, cosim_matches_full_spice);
     tcase_add_test(tc, bad_spec);
+    tcase_add_test(tc, spice_tile_in_network);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -228,7 +228,7 @@ START_TEST(experiment_run)
     ck_assert_msg(ss_experiment_load(path, -1, &net, &exp, &err) == SS_OK, "%s", err.msg);
     ck_assert_double_eq(exp.duration, 0.2);
     ck_assert_uint_eq(exp.seed, 5);
-    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL};
+    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL, NULL};
     ck_assert_int_eq(ss_network_run(net, exp.duration, &o, &err), SS_OK);
     ss_lif_params p = SS_LIF_DEFAULTS;
     double isi = lif_isi(&p, 0.3e-9), first = isi - p.t_ref;
@@ -255,7 +255,7 @@ START_TEST(plastic_association)
     ss_error err;
     const char *path = "examples/network/association.yaml";
     ck_assert_msg(ss_experiment_load(path, -1, &net, &exp, &err) == SS_OK, "%s", err.msg);
-    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL};
+    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL, NULL};
     size_t pre, post;
     double g0[64], g1[64];
     ss_network_crossbar_states(net, 0, NULL, g0, &pre, &post);
