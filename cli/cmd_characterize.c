@@ -27,7 +27,10 @@ static const char usage_text[] =
     "  --extract lif      fit the compact model; --params FILE (default CIRCUIT-lif.json)\n"
     "  -o FILE            CSV output (default stdout)\n"
     "  --plot FILE.png    f-I (with Monte Carlo band), energy vs rate, membrane trace\n"
-    "  --list             list circuits and their biases\n";
+    "  --list             list circuits and their biases\n"
+    "  --tile N           write the body of a SPICE tile of N neurons (with the\n"
+    "                     biases above) for experiment files' 'kind: spice' to -o FILE;\n"
+    "                     prints the spike vectors (dpi-neuron)\n";
 
 enum { M_RATE, M_ISI, M_CV, M_ENERGY, M_POWER, M_RHEO, M_REF, M_ADAPT, M_TAU, M_GAIN, M_N };
 static const char *const mnames[M_N] = {"rate",       "isi",        "cv",  "energy",
@@ -175,12 +178,13 @@ int cmd_characterize(int argc, char **argv)
         {"avt", required_argument, 0, 'a'},    {"jobs", required_argument, 0, 'j'},
         {"extract", required_argument, 0, 'x'}, {"params", required_argument, 0, 'p'},
         {"plot", required_argument, 0, 'g'},   {"list", no_argument, 0, 'l'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+        {"tile", required_argument, 0, 'T'},   {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     const char *models = NULL, *nmos = NULL, *pmos = NULL, *inname = NULL, *sweep = NULL;
     const char *measure = NULL, *temps = "27", *extract = NULL, *params = NULL, *out = NULL;
     const char *plot = NULL;
     char *biases[16];
-    size_t nb = 0, mc = 0;
+    size_t nb = 0, mc = 0, tile = 0;
     uint64_t seed = 1;
     double avt = 4.0;
     int jobs = 1, c;
@@ -206,11 +210,13 @@ int cmd_characterize(int argc, char **argv)
         case 'S':
         case 'a':
         case 'j':
+        case 'T':
             if (ss_util_parse_spice_number(optarg, &v) || !(v >= 0)) {
                 cli_msg("invalid number '%s'", optarg);
                 return CLI_USAGE;
             }
-            if (c == 'c') mc = (size_t)v;
+            if (c == 'T') tile = (size_t)v;
+            else if (c == 'c') mc = (size_t)v;
             else if (c == 'S') seed = (uint64_t)v;
             else if (c == 'a') avt = v;
             else jobs = v < 1 ? 1 : (int)v;
@@ -259,6 +265,28 @@ int cmd_characterize(int argc, char **argv)
             cx.input = v;
         else if (ss_circuit_set_bias(&cx.base, biases[i], v, &err))
             return cli_fail(&err);
+    }
+    if (tile) {
+        ss_buf body = SS_BUF_INIT;
+        char **spk;
+        if (!out) {
+            cli_msg("--tile needs -o FILE");
+            return CLI_USAGE;
+        }
+        int rc = ss_circuit_tile(&cx.base, tile, &body, &spk, &err);
+        if (!rc)
+            rc = ss_util_write_file_atomic(out, body.data, body.len, &err);
+        ss_buf_release(&body);
+        if (rc)
+            return cli_fail(&err);
+        printf("spikes: [");
+        for (size_t k = 0; k < tile; k++) {
+            printf("%s\"%s\"", k ? ", " : "", spk[k]);
+            free(spk[k]);
+        }
+        printf("]\nthreshold: %g\n", 0.5 * cx.base.vdd);
+        free(spk);
+        return CLI_OK;
     }
     int bias = -1;
     if (inname && strcasecmp(inname, ci->input)) {

@@ -188,7 +188,14 @@ int cmd_run(int argc, char **argv)
     double start = ps.start;
     ss_network_options opt = {exp.dt, exp.rtol, exp.seed,
                               quiet || !isatty(2) ? NULL : progress, &ps, NULL};
-    rc = ss_network_run(net, exp.duration, &opt, &err);
+    ss_engine *eng = NULL;
+    rc = SS_OK;
+    for (size_t p = 0; p < ss_network_npops(net); p++) /* a SPICE tile needs ngspice */
+        if (ss_network_pop_kind(net, p) == SS_POP_SPICE && !eng && (rc = ss_engine_open(&eng, &err)))
+            break;
+    opt.engine = eng;
+    if (!rc)
+        rc = ss_network_run(net, exp.duration, &opt, &err);
     double seconds = ss_util_now() - start;
     char path[4096];
     int states = 0;
@@ -231,5 +238,6 @@ int cmd_run(int argc, char **argv)
                     seconds, out);
     }
     ss_network_free(net);
+    ss_engine_free(eng);
     return rc ? cli_fail(&err) : CLI_OK;
 }

@@ -183,7 +183,8 @@ static int params(struct ctx *c, yaml_node_t *map, int dpi, double *fields)
 static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
 {
     int rc = check_keys(c, n, "a population",
-                        "name kind n rate phase stagger times params bias");
+                        "name kind n rate phase stagger times params bias body spikes threshold "
+                        "tau_syn tmax");
     if (rc)
         return rc;
     yaml_node_t *name = get(c, n, "name"), *kind = get(c, n, "kind"), *nn = get(c, n, "n");
@@ -233,6 +234,82 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
                                    : ss_network_add_regular(net, nm, size, rate, phase, stagger, &pop, c->err);
         return rc ? ss_error_prefix(c->err, "%s:%d", c->path, line_of(n)) : SS_OK;
     }
+    if (!strcmp(k, "spice")) {
+        /* body: FILE (netlist lines of the tile, screened like a netlist),
+         * spikes: [vector, ...], threshold, tau_syn, tmax, bias */
+        const char *f = scalar(get(c, n, "body"));
+        yaml_node_t *sp = get(c, n, "spikes");
+        double th = 0.9, tau = 5e-3, tmax = 20e-6;
+        if (!f)
+            return fail(c, n, "population '%s' needs 'body: FILE' (see smallsim characterize --tile)%s",
+                        nm, NULL);
+        if (!sp || sp->type != YAML_SEQUENCE_NODE ||
+            (size_t)(sp->data.sequence.items.top - sp->data.sequence.items.start) != size)
+            return fail(c, sp ? sp : n, "population '%s' needs 'spikes:' with one vector per neuron%s",
+                        nm, NULL);
+        if ((rc = opt_number(c, n, "threshold", &th)) || (rc = opt_number(c, n, "tau_syn", &tau)) ||
+            (rc = opt_number(c, n, "tmax", &tmax)))
+            return rc;
+        char full[4096];
+        const char *slash = strrchr(c->path, '/');
+        if (f[0] != '/' && slash)
+            snprintf(full, sizeof full, "%.*s/%s", (int)(slash - c->path), c->path, f);
+        else
+            snprintf(full, sizeof full, "%s", f);
+        /* read and screen the body as a netlist (includes resolved, .control refused) */
+        char *text = NULL;
+        ss_netlist nl = SS_NETLIST_INIT;
+        if ((rc = ss_util_read_file(full, &text, NULL, c->err)))
+            return ss_error_prefix(c->err, "%s:%d", c->path, line_of(get(c, n, "body")));
+        ss_buf deck = SS_BUF_INIT;
+        rc = ss_buf_printf(&deck, "* tile\n%s", text) ? ss_error_set(c->err, SS_ENOMEM, "out of memory")
+                                                       : SS_OK;
+        free(text);
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", full);
+        char *ds = strrchr(dir, '/');
+        if (ds)
+            *ds = '\0';
+        if (!rc)
+            rc = ss_netlist_read_string(&nl, deck.data, full, ds ? dir : ".", 0, c->err);
+        ss_buf_release(&deck);
+        char **vecs = calloc(size, sizeof *vecs);
+        if (!rc && !vecs)
+            rc = ss_error_set(c->err, SS_ENOMEM, "out of memory");
+        for (size_t i = 0; !rc && i < size; i++) {
+            yaml_node_t *v = yaml_document_get_node(&c->doc, sp->data.sequence.items.start[i]);
+            if (!scalar(v))
+                rc = fail(c, v, "spike vectors are names like \"v(x0.vrst)\"%s%s", NULL, NULL);
+            else
+                vecs[i] = (char *)scalar(v);
+        }
+        if (!rc) {
+            /* the expanded body without its title and .end */
+            ss_buf b = SS_BUF_INIT;
+            for (size_t i = 1; !rc && i + 1 < nl.n; i++)
+                if (ss_buf_printf(&b, "%s\n", nl.lines[i].text))
+                    rc = ss_error_set(c->err, SS_ENOMEM, "out of memory");
+            if (!rc && (rc = ss_network_add_spice(net, nm, size, b.data ? b.data : "",
+                                                  (const char *const *)vecs, th, tau, tmax, &pop, c->err)))
+                ss_error_prefix(c->err, "%s:%d", c->path, line_of(n));
+            ss_buf_release(&b);
+        }
+        free(vecs);
+        ss_netlist_release(&nl);
+        if (rc)
+            return rc;
+        yaml_node_t *bias = get(c, n, "bias");
+        if (bias) {
+            double *bv = malloc(size * sizeof *bv);
+            if (!bv)
+                return ss_error_set(c->err, SS_ENOMEM, "out of memory");
+            rc = values(c, bias, "bias", size, bv);
+            if (!rc && (rc = ss_network_set_bias(net, pop, bv, c->err)))
+                ss_error_prefix(c->err, "%s:%d", c->path, line_of(bias));
+            free(bv);
+        }
+        return rc;
+    }
     if (!strcmp(k, "times")) {
         /* times: a CSV file of "index,time" rows */
         yaml_node_t *t = get(c, n, "times");
@@ -268,7 +345,7 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
         free(d);
         return rc;
     }
-    return fail(c, kind, "unknown population kind '%s' (lif, dpi, poisson, regular, times)%s", k, NULL);
+    return fail(c, kind, "unknown population kind '%s' (lif, dpi, poisson, regular, times, spice)%s", k, NULL);
 }
 
 static int find(struct ctx *c, ss_network *net, yaml_node_t *n, const char *key, size_t *pop)

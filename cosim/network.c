@@ -420,6 +420,11 @@ const char *ss_network_pop_name(const ss_network *net, size_t pop)
 {
     return pop < net->npops ? net->pops[pop].name : NULL;
 }
+int ss_network_pop_kind(const ss_network *net, size_t pop)
+{
+    return pop < net->npops ? net->pops[pop].kind : -1;
+}
+
 size_t ss_network_pop_size(const ss_network *net, size_t pop)
 {
     return pop < net->npops ? net->pops[pop].n : 0;

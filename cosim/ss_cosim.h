@@ -291,6 +291,7 @@ int ss_network_set_bias(ss_network *net, size_t pop, const double *i_bias, ss_er
 size_t ss_network_npops(const ss_network *net);
 const char *ss_network_pop_name(const ss_network *net, size_t pop);
 size_t ss_network_pop_size(const ss_network *net, size_t pop);
+int ss_network_pop_kind(const ss_network *net, size_t pop); /* enum ss_network_pop_kind */
 /* Index of the population called `name`, or SS_ENOTFOUND. */
 int ss_network_find_pop(const ss_network *net, const char *name, size_t *pop);
 
@@ -482,6 +483,8 @@ double ss_devsim_nrmse(const double *a, const double *b, size_t n);
  *   populations:
  *     - {name: in, kind: poisson, n: 100, rate: 20}      # also regular, times
  *     - {name: exc, kind: lif, n: 100, params: {tau_m: 20m}, bias: {uniform: [0.19n, 0.21n]}}
+ *     - {name: tile, kind: spice, n: 2, body: tile.cir, spikes: ["v(x0.vrst)", "v(x1.vrst)"],
+ *        threshold: 0.9, tau_syn: 5m, tmax: 20u, bias: 30p}   # smallsim characterize --tile
  *   projections:
  *     - {from: in, to: exc, kind: random, indegree: 10, weight: 10p, delay: 1m}
  *     - {from: in, to: exc, kind: crossbar, g: {lognormal: [10u, 0.3]}, rwire: 2,

@@ -177,6 +177,38 @@ START_TEST(spice_tile_in_network)
 }
 END_TEST
 
+/* The same from the command line: characterize --tile writes the body, an
+ * experiment file runs it; a tile body is screened like any netlist. */
+START_TEST(spice_tile_cli)
+{
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    static char out[8192];
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s characterize dpi-neuron --tile 2 -o tile.cir",
+                                dir, prog), 0);
+    ck_assert_ptr_nonnull(strstr(out, "v(x1.vrst)"));
+    ss_test_write(dir, "t.yaml",
+                  "duration: 30m\npopulations:\n"
+                  "  - {name: in, kind: regular, n: 1, rate: 50, phase: 2m}\n"
+                  "  - {name: dpi, kind: spice, n: 2, body: tile.cir, spikes: [\"v(x0.vrst)\", \"v(x1.vrst)\"],"
+                  " bias: 30p}\n"
+                  "  - {name: out, kind: lif, n: 1}\nprojections:\n"
+                  "  - {from: in, to: dpi, kind: all, weight: 2n, delay: 1m}\n"
+                  "  - {from: dpi, to: out, kind: all, weight: 1n, delay: 1m}\n");
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s run t.yaml -o res -q && grep -c ',dpi,' res/spikes.csv "
+                                "&& grep -c ',out,' res/spikes.csv", dir, prog), 0);
+    long dpi = 0, lif = 0;
+    ck_assert_int_eq(sscanf(out, "%ld %ld", &dpi, &lif), 2);
+    ck_assert_int_gt(dpi, 4);
+    ck_assert_int_gt(lif, 0);
+    ss_test_write(dir, "evil.cir", ".control\nshell touch pwned\n.endc\n");
+    ss_test_write(dir, "e.yaml", "populations:\n  - {name: d, kind: spice, n: 1, body: evil.cir, "
+                                 "spikes: [\"v(x0.vrst)\"]}\n");
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s run e.yaml -o res2 -q", dir, prog), 1);
+    ck_assert_ptr_nonnull(strstr(out, ".control block refused"));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "test -e %s/pwned", dir), 1);
+}
+END_TEST
+
 Suite *mixed_suite(void)
 {
     Suite *s = suite_create("mixed");
@@ -185,6 +217,7 @@ Suite *mixed_suite(void)
     tcase_add_test(tc, cosim_matches_full_spice);
     tcase_add_test(tc, bad_spec);
     tcase_add_test(tc, spice_tile_in_network);
+    tcase_add_test(tc, spice_tile_cli);
     suite_add_tcase(s, tc);
     return s;
 }
