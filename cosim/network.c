@@ -134,6 +134,7 @@ struct ss_network {
     double rtol;
     unsigned long seed;
     char solver_msg[256];
+    double tile_bracket; /* widest accepted interval a tile spike was found in */
 };
 
 ss_network *ss_network_alloc(ss_error *err)
@@ -1558,6 +1559,7 @@ static int tile_accept(void *user, const ss_engine_point *pt)
         if (tr->started && tr->prev[k] < p->tile_threshold && v >= p->tile_threshold && ns < 64) {
             double f = (p->tile_threshold - tr->prev[k]) / (v - tr->prev[k]);
             tspk[ns] = tr->prev_t + f * (pt->t - tr->prev_t);
+            net->tile_bracket = fmax(net->tile_bracket, pt->t - tr->prev_t);
             kspk[ns++] = k;
         }
         tr->prev[k] = v;
@@ -1684,6 +1686,11 @@ size_t ss_network_pop_spikes(const ss_network *net, size_t pop)
     return pop < net->npops ? net->pops[pop].nspikes : 0;
 }
 
+double ss_network_tile_bracket(const ss_network *net)
+{
+    return net->tile_bracket;
+}
+
 void ss_network_stats(const ss_network *net, long *steps, long *rhs_evals, long *restarts)
 {
     long s = net->steps, r = net->rhs_evals, v;
@@ -1769,9 +1776,9 @@ int ss_network_write_summary(const ss_network *net, const char *path, double sec
                    "\"rate\": %.17g}%s\n",
                 q->name, kinds[q->kind], q->n, q->nspikes, rate, p + 1 < net->npops ? "," : "");
     }
-    fprintf(f, "  ],\n  \"solver\": {\"steps\": %ld, \"rhs_evals\": %ld, \"restarts\": %ld},\n"
-               "  \"seconds\": %.6g\n}\n",
-            steps, rhs_evals, restarts, seconds);
+    fprintf(f, "  ],\n  \"solver\": {\"steps\": %ld, \"rhs_evals\": %ld, \"restarts\": %ld,"
+               " \"spice_spike_bracket\": %.6g},\n  \"seconds\": %.6g\n}\n",
+            steps, rhs_evals, restarts, net->tile_bracket, seconds);
     if (fclose(f))
         return ss_error_set(err, SS_EIO, "%s: write error", path);
     return SS_OK;

@@ -370,6 +370,11 @@ double ss_network_time(const ss_network *net);
 size_t ss_network_nspikes(const ss_network *net);
 void ss_network_spike(const ss_network *net, size_t k, double *t, size_t *pop, size_t *idx);
 size_t ss_network_pop_spikes(const ss_network *net, size_t pop);
+/* The coupling error of a SPICE tile: its inputs are exact functions of
+ * time between exchange points, so what remains is the time resolution of
+ * its spikes, found by interpolation between accepted points: the widest
+ * such interval (s; 0 without a tile).  Also in the summary JSON. */
+double ss_network_tile_bracket(const ss_network *net);
 /* Solver statistics: steps, RHS evaluations, restarts. */
 void ss_network_stats(const ss_network *net, long *steps, long *rhs_evals, long *restarts);
 

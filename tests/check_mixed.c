@@ -121,6 +121,9 @@ START_TEST(spice_tile_in_network)
     }
     ck_assert_uint_gt(tile_n[0], 1);
     ck_assert_uint_gt(ss_network_pop_spikes(net, out), 0); /* tile spikes reached the LIF */
+    double bracket = ss_network_tile_bracket(net);
+    ck_assert_double_gt(bracket, 0);
+    ck_assert_double_le(bracket, 20e-6 * (1 + 1e-9)); /* never wider than tmax */
     /* the reference: arrivals at the first exchange point at or after t + delay */
     ss_buf ref = SS_BUF_INIT;
     ck_assert_int_eq(ss_buf_printf(&ref, "* reference\n"), SS_OK);
