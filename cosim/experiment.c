@@ -95,6 +95,16 @@ static int count(struct ctx *c, yaml_node_t *n, const char *key, size_t *out)
     return SS_OK;
 }
 
+/* A file named in the experiment, relative to the experiment's folder. */
+static void relative(const struct ctx *c, const char *f, char *full, size_t size)
+{
+    const char *slash = strrchr(c->path, '/');
+    if (f[0] != '/' && slash)
+        snprintf(full, size, "%.*s/%s", (int)(slash - c->path), c->path, f);
+    else
+        snprintf(full, size, "%s", f);
+}
+
 /* A value or a distribution: 2.5e-9 | {uniform: [lo, hi]} | {normal: [mean, sd]}
  * | {lognormal: [median, sigma]} | {file: path} (one value per line). */
 static int values(struct ctx *c, yaml_node_t *n, const char *key, size_t count_, double *out)
@@ -119,11 +129,7 @@ static int values(struct ctx *c, yaml_node_t *n, const char *key, size_t count_,
         if (!f)
             return fail(c, vn, "'%s: file' needs a file name%s", key, "");
         char full[4096];
-        const char *slash = strrchr(c->path, '/');
-        if (f[0] != '/' && slash)
-            snprintf(full, sizeof full, "%.*s/%s", (int)(slash - c->path), c->path, f);
-        else
-            snprintf(full, sizeof full, "%s", f);
+        relative(c, f, full, sizeof full);
         int rc = ss_util_read_matrix(full, 1, &d, &r, &cols, c->err);
         if (rc)
             return ss_error_prefix(c->err, "%s:%d", c->path, line_of(vn));
@@ -180,6 +186,22 @@ static int params(struct ctx *c, yaml_node_t *map, int dpi, double *fields)
     return rc;
 }
 
+/* The optional 'bias:' of population n (a value or a distribution). */
+static int set_bias(struct ctx *c, ss_network *net, yaml_node_t *n, size_t pop, size_t size)
+{
+    yaml_node_t *bias = get(c, n, "bias");
+    if (!bias)
+        return SS_OK;
+    double *b = malloc(size * sizeof *b);
+    if (!b)
+        return ss_error_set(c->err, SS_ENOMEM, "out of memory");
+    int rc = values(c, bias, "bias", size, b);
+    if (!rc && (rc = ss_network_set_bias(net, pop, b, c->err)))
+        ss_error_prefix(c->err, "%s:%d", c->path, line_of(bias));
+    free(b);
+    return rc;
+}
+
 static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
 {
     int rc = check_keys(c, n, "a population",
@@ -210,17 +232,7 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
                  : ss_network_add_lif(net, nm, size, &lp, &pop, c->err);
         if (rc)
             return ss_error_prefix(c->err, "%s:%d", c->path, line_of(n));
-        yaml_node_t *bias = get(c, n, "bias");
-        if (bias) {
-            double *b = malloc(size * sizeof *b);
-            if (!b)
-                return ss_error_set(c->err, SS_ENOMEM, "out of memory");
-            rc = values(c, bias, "bias", size, b);
-            if (!rc && (rc = ss_network_set_bias(net, pop, b, c->err)))
-                ss_error_prefix(c->err, "%s:%d", c->path, line_of(bias));
-            free(b);
-        }
-        return rc;
+        return set_bias(c, net, n, pop, size);
     }
     double rate = 0, phase = 0, stagger = 0;
     if (!strcmp(k, "poisson") || !strcmp(k, "regular")) {
@@ -251,11 +263,7 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
             (rc = opt_number(c, n, "tmax", &tmax)))
             return rc;
         char full[4096];
-        const char *slash = strrchr(c->path, '/');
-        if (f[0] != '/' && slash)
-            snprintf(full, sizeof full, "%.*s/%s", (int)(slash - c->path), c->path, f);
-        else
-            snprintf(full, sizeof full, "%s", f);
+        relative(c, f, full, sizeof full);
         /* read and screen the body as a netlist (includes resolved, .control refused) */
         char *text = NULL;
         ss_netlist nl = SS_NETLIST_INIT;
@@ -298,17 +306,7 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
         ss_netlist_release(&nl);
         if (rc)
             return rc;
-        yaml_node_t *bias = get(c, n, "bias");
-        if (bias) {
-            double *bv = malloc(size * sizeof *bv);
-            if (!bv)
-                return ss_error_set(c->err, SS_ENOMEM, "out of memory");
-            rc = values(c, bias, "bias", size, bv);
-            if (!rc && (rc = ss_network_set_bias(net, pop, bv, c->err)))
-                ss_error_prefix(c->err, "%s:%d", c->path, line_of(bias));
-            free(bv);
-        }
-        return rc;
+        return set_bias(c, net, n, pop, size);
     }
     if (!strcmp(k, "times")) {
         /* times: a CSV file of "index,time" rows */
@@ -317,11 +315,7 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
         if (!f)
             return fail(c, n, "population '%s' needs 'times: FILE' (rows of index,time)%s", nm, NULL);
         char full[4096];
-        const char *slash = strrchr(c->path, '/');
-        if (f[0] != '/' && slash)
-            snprintf(full, sizeof full, "%.*s/%s", (int)(slash - c->path), c->path, f);
-        else
-            snprintf(full, sizeof full, "%s", f);
+        relative(c, f, full, sizeof full);
         double *d;
         size_t r, cols;
         if ((rc = ss_util_read_matrix(full, 1, &d, &r, &cols, c->err)))
