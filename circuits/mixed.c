@@ -244,6 +244,55 @@ void ss_circuit_mixed_result_release(ss_circuit_mixed_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* T[i][j]: column j's current per volt on word line i.  Reads stay below
+ * the device thresholds, so the crossbar is linear and rows superpose. */
+static int transfer(const ss_circuit_mixed *s, double *t1, ss_error *err)
+{
+    size_t nc = s->n_in * s->n_out;
+    double *g = malloc(nc * sizeof *g), *v = calloc(s->n_in, sizeof *v);
+    double *iout = malloc(s->n_out * sizeof *iout);
+    ss_crossbar *xb = NULL;
+    int rc = g && v && iout ? SS_OK : ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t k = 0; !rc && k < nc; k++)
+        g[k] = ss_device_conductance(s->cell, s->x0 ? s->x0[k] : ss_device_x0(s->cell), s->v_read);
+    if (!rc && !(xb = ss_crossbar_alloc(&s->xb, err)))
+        rc = err ? err->code : SS_EINVAL;
+    for (size_t i = 0; !rc && i < s->n_in; i++) {
+        v[i] = 1;
+        rc = ss_crossbar_dc(xb, g, v, iout, err);
+        v[i] = 0;
+        for (size_t j = 0; !rc && j < s->n_out; j++)
+            t1[i * s->n_out + j] = iout[j];
+    }
+    ss_crossbar_free(xb);
+    free(g);
+    free(v);
+    free(iout);
+    return rc;
+}
+
+/* Spikes of neurons x0 .. x<n-1> of a result (rising edges of vrst), as
+ * neurons offset .. offset+n-1. */
+static int vector_spikes(const ss_result *out, size_t n, size_t offset, double level,
+                         ss_circuit_mixed_result *res, ss_error *err)
+{
+    const ss_vector *tv = ss_result_find(out, "time");
+    for (size_t k = 0; k < n; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "v(x%zu.vrst)", k);
+        const ss_vector *vv = ss_result_find(out, name);
+        if (!tv || !vv)
+            return ss_error_set(err, SS_ESIM, "mixed network: no vector '%s'", name);
+        double times[4096];
+        size_t m = ss_circuit_spike_times(tv->re, vv->re, tv->n, level, times, 4096);
+        for (size_t q = 0; q < m; q++)
+            if (add_spike(res, times[q], offset + k))
+                return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    res->points += tv ? (long)tv->n : 0;
+    return SS_OK;
+}
+
 int ss_circuit_mixed_run(ss_engine *eng, const ss_circuit_config *cfg, const ss_circuit_mixed *s,
                          int full, ss_circuit_mixed_result *res, ss_error *err)
 {
@@ -270,26 +319,10 @@ int ss_circuit_mixed_run(ss_engine *eng, const ss_circuit_config *cfg, const ss_
         c.vw_prev = calloc(s->n_in, sizeof *c.vw_prev);
         c.ispk = malloc(n * sizeof *c.ispk);
         c.prev_v = calloc(n, sizeof *c.prev_v);
-        double *g = malloc(nc * sizeof *g), *v = calloc(s->n_in, sizeof *v);
-        double *iout = malloc(s->n_out * sizeof *iout);
-        ss_crossbar *xb = NULL;
-        if (!c.t1 || !c.vw || !c.vw_prev || !c.ispk || !c.prev_v || !g || !v || !iout)
+        if (!rc && !c.t1)
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-        for (size_t k = 0; !rc && k < nc; k++)
-            g[k] = ss_device_conductance(s->cell, s->x0 ? s->x0[k] : ss_device_x0(s->cell), s->v_read);
-        if (!rc && !(xb = ss_crossbar_alloc(&s->xb, err)))
-            rc = err ? err->code : SS_EINVAL;
-        for (size_t i = 0; !rc && i < s->n_in; i++) {
-            v[i] = 1;
-            rc = ss_crossbar_dc(xb, g, v, iout, err);
-            v[i] = 0;
-            for (size_t j = 0; !rc && j < s->n_out; j++)
-                c.t1[i * s->n_out + j] = iout[j];
-        }
-        ss_crossbar_free(xb);
-        free(g);
-        free(v);
-        free(iout);
+        if (!rc)
+            rc = transfer(s, c.t1, err);
         ss_engine_hooks hooks = {co_source, co_accept, co_max_step, &c};
         ss_engine_set_hooks(eng, &hooks);
     }
@@ -301,24 +334,8 @@ int ss_circuit_mixed_run(ss_engine *eng, const ss_circuit_config *cfg, const ss_
         ss_engine_set_hooks(eng, NULL);
     if (!rc && c.oom)
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-    if (!rc && full) {
-        /* spikes from the stored vectors, as in the characterization */
-        const ss_vector *tv = ss_result_find(&out, "time");
-        for (size_t k = 0; !rc && k < n; k++) {
-            char name[32];
-            snprintf(name, sizeof name, "v(x%zu.vrst)", k);
-            const ss_vector *vv = ss_result_find(&out, name);
-            if (!tv || !vv) {
-                rc = ss_error_set(err, SS_ESIM, "mixed network: no vector '%s'", name);
-                break;
-            }
-            double times[4096];
-            size_t m = ss_circuit_spike_times(tv->re, vv->re, tv->n, 0.5 * cfg->vdd, times, 4096);
-            for (size_t q = 0; !rc && q < m; q++)
-                rc = add_spike(res, times[q], k) ? ss_error_set(err, SS_ENOMEM, "out of memory") : SS_OK;
-        }
-        res->points = tv ? (long)tv->n : 0;
-    }
+    if (!rc && full)
+        rc = vector_spikes(&out, n, 0, 0.5 * cfg->vdd, res, err);
     res->seconds = ss_util_now() - t0;
     ss_result_release(&out);
     ss_netlist_release(&nl);

@@ -194,11 +194,17 @@ typedef struct ss_circuit_mixed_result {
     double seconds;  /* wall time */
 } ss_circuit_mixed_result;
 
-/* Simulates the network entirely in ngspice (full = 1) or as a co-simulation
- * (full = 0: the neurons in one ngspice circuit, the crossbar in C through
- * EXTERNAL sources, steps bounded by tmax).  cfg->info must be dpi-neuron. */
+enum { SS_MIXED_COSIM = 0, SS_MIXED_FULL = 1 };
+/* Simulates the network entirely in ngspice (mode SS_MIXED_FULL) or as a
+ * co-simulation (SS_MIXED_COSIM: all neurons in one ngspice circuit, the
+ * crossbar in C through EXTERNAL sources fed by the input neurons' reset
+ * nodes, committed at accepted points and extrapolated to the source's
+ * time; steps bounded by tmax).  The neurons share one bias generator, whose
+ * lines their spikes kick, so they are not split into separate circuits
+ * even though the crossbar couples them one way only (splitting moved input
+ * spikes by up to 1% of the ISI).  cfg->info must be dpi-neuron. */
 int ss_circuit_mixed_run(ss_engine *eng, const ss_circuit_config *cfg, const ss_circuit_mixed *spec,
-                         int full, ss_circuit_mixed_result *res, ss_error *err);
+                         int mode, ss_circuit_mixed_result *res, ss_error *err);
 void ss_circuit_mixed_result_release(ss_circuit_mixed_result *res);
 
 #endif
