@@ -53,6 +53,13 @@ echo "== 5. a spiking network with a memristive crossbar (examples/network/balan
 "$SMALLSIM" run "$HERE/network/balanced.yaml" -o "$OUT/network"
 echo "   raster: $OUT/network/raster.png"
 
+echo "== 6. a plastic memristive crossbar learns four associations (examples/network/association.yaml)"
+"$SMALLSIM" run "$HERE/network/association.yaml" -o "$OUT/association" -q
+awk -F, 'NR > 1 && $2 == "output" && $1 > 3.2 { p = int(((($1 - 3.2) % 0.8) - 0.1) / 0.2); c[p "," $3]++ }
+     END { for (p = 0; p < 4; p++) { s = ""; for (o = 0; o < 4; o++) s = s sprintf(" %3d", c[p "," o]);
+           printf "   test pattern %d -> output spikes%s\n", p, s } }' "$OUT/association/spikes.csv"
+echo "   conductances before/after: $OUT/association/crossbar0.png"
+
 for extra in "$HERE"/demo.d/*.sh; do
     [ -e "$extra" ] || continue
     sh "$extra" "$SMALLSIM" "$OUT"
