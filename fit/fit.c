@@ -1023,8 +1023,9 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
         p->lo = fp->lo, p->hi = fp->hi;
         p->stderr_ = isfinite(se[j]) ? se[j] * z_slope(fp, p->value) : INFINITY;
         p->at_bound = zbest[j] <= 1e-6 || zbest[j] >= 1 - 1e-6;
+        /* identifiable: determined to 5 % at three standard errors */
         p->identifiable = isfinite(p->stderr_) && !nullish[j] && !p->at_bound &&
-                          p->stderr_ <= 0.1 * fabs(p->value);
+                          3 * p->stderr_ <= 0.05 * fabs(p->value);
     }
     res->nfiles = f->nfiles;
     for (size_t k = 0; k < f->nfiles; k++) {

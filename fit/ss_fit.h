@@ -183,8 +183,8 @@ typedef struct ss_fit_param {
     double lo, hi;    /* bounds (free parameters) */
     int free;         /* fitted (1) or fixed (0) */
     int at_bound;     /* ended within 1e-6 of a bound (unit-cube scale) */
-    int identifiable; /* free, not at a bound, relative standard error <= 10 %,
-                         and not in a near-null direction of J^T J */
+    int identifiable; /* free, not at a bound, three standard errors within 5 % of
+                         the value, and not in a near-null direction of J^T J */
 } ss_fit_param;
 
 typedef struct ss_fit_file {

@@ -25,7 +25,12 @@ static ss_device preset(const char *name)
     return d;
 }
 
-/* One loop of 200 samples from ss_devsim_run (CVODE) with noise of `noise`
+/* Samples per synthetic loop: with 200 (one Knowm period) and 2% noise,
+ * several parameters are determined only to 5-30%; 800 pin the key ones
+ * down to 5% at three standard errors. */
+#define SAMPLES 800
+
+/* One loop of SAMPLES samples from ss_devsim_run (CVODE) with noise of `noise`
  * times the current range; *floor gets the NRMSE of the clean curve. */
 static void make_loop(const ss_device *d, const char *wave, double series, double noise,
                       gsl_rng *rng, ss_fit_data *out, double *floor)
@@ -35,18 +40,18 @@ static void make_loop(const ss_device *d, const char *wave, double series, doubl
     ss_devsim_options o = SS_DEVSIM_OPTIONS_DEFAULT;
     ss_devsim_trace tr = SS_DEVSIM_TRACE_INIT;
     o.series_r = series;
-    o.points = 201;
+    o.points = SAMPLES + 1;
     ck_assert_msg(ss_wave_parse(&w, wave, &err) == SS_OK, "%s", err.msg);
     ck_assert_msg(ss_devsim_run(d, &w, &o, &tr, &err) == SS_OK, "%s", err.msg);
     double lo = tr.i[0], hi = tr.i[0];
-    for (size_t k = 0; k < 200; k++)
+    for (size_t k = 0; k < SAMPLES; k++)
         lo = fmin(lo, tr.i[k]), hi = fmax(hi, tr.i[k]);
-    double i[200];
-    for (size_t k = 0; k < 200; k++)
+    double i[SAMPLES];
+    for (size_t k = 0; k < SAMPLES; k++)
         i[k] = tr.i[k] + (noise > 0 ? noise * (hi - lo) * gsl_ran_gaussian(rng, 1.0) : 0.0);
-    ck_assert_int_eq(ss_fit_data_set(out, wave, 200, tr.t, tr.vs, i, 0.0, series, &err), SS_OK);
+    ck_assert_int_eq(ss_fit_data_set(out, wave, SAMPLES, tr.t, tr.vs, i, 0.0, series, &err), SS_OK);
     if (floor)
-        *floor = ss_devsim_nrmse(tr.i, i, 200);
+        *floor = ss_devsim_nrmse(tr.i, i, SAMPLES);
     ss_devsim_trace_release(&tr);
 }
 
@@ -262,13 +267,15 @@ static const round_trip trips[] = {
      "b=0.05",
      1,
      {"a1", "a2", "vn", NULL}},
-    /* Yakopcic 2020 behind a resistor; the device hardly switches. */
+    /* Yakopcic 2020 behind a resistor; the device hardly switches, and no
+     * single parameter is pinned down to 5% at three standard errors every
+     * time: the test asks for at least one identifiable parameter. */
     {"nbsto_10um",
      {"triangle:1.5:0.1", "triangle:1.5:1", "triangle:1.2:0.1", "triangle:1.8:0.3"},
      1000,
      NULL,
      1,
-     {"bmax_p", NULL}},
+     {NULL}},
 };
 
 static void fit_trip(const round_trip *rt, int threads, ss_fit_data *data, ss_fit_result *res,
@@ -316,15 +323,15 @@ START_TEST(synthetic_round_trip)
     ck_assert_msg(res.nrmse <= 1.2 * floor, "%s: NRMSE %g, noise floor %g", rt->preset, res.nrmse,
                   floor);
     ck_assert_int_eq(res.polarity, 1);
-    /* Identifiable parameters: within 5 % of the truth (or, for those the
-     * data pin down only to more than 2 %, within 3 standard errors). */
+    /* Identifiable parameters (three standard errors within 5 %): within
+     * 5 % of the truth. */
     int n_ok = 0;
     for (size_t k = 0; k < res.nparams; k++) {
         const ss_fit_param *p = &res.params[k];
         if (!p->free || !p->identifiable)
             continue;
         double rel = fabs(p->value / truth.p[k] - 1), se = p->stderr_ / fabs(truth.p[k]);
-        ck_assert_msg(rel <= fmax(0.05, 3 * se), "%s: %s = %g, true %g (rel. error %.3f, se %.3f)",
+        ck_assert_msg(rel <= 0.05, "%s: %s = %g, true %g (rel. error %.3f, se %.3f)",
                       rt->preset, p->name, p->value, truth.p[k], rel, se);
         n_ok += rel <= 0.05;
     }
@@ -363,10 +370,10 @@ START_TEST(synthetic_round_trip)
             else
                 dk.p[ss_device_param_index(dk.type, "x0")] = x0;
             o.series_r = rt->series;
-            o.points = 201;
+            o.points = SAMPLES + 1;
             ck_assert_int_eq(ss_wave_parse(&w, rt->waves[k], &err), 0);
             ck_assert_msg(ss_devsim_run_spice(eng, &dk, &w, &o, &tr, &err) == 0, "%s", err.msg);
-            e = ss_devsim_nrmse(tr.i, res.files[k].model.i, 200);
+            e = ss_devsim_nrmse(tr.i, res.files[k].model.i, SAMPLES);
             ck_assert_msg(e < 0.01, "%s file %zu: ngspice (wave) vs fitted curve NRMSE %g",
                           rt->preset, k, e);
             ss_devsim_trace_release(&tr);
