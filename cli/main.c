@@ -16,7 +16,7 @@ struct cmd {
 
 static const struct cmd commands[] = {
     {"spice", cmd_spice, "run ngspice netlists through the shared library (spice run)"},
-    {"crossbar", cmd_crossbar, "solve memristive crossbars with line resistance (crossbar dc)"},
+    {"crossbar", cmd_crossbar, "solve memristive crossbars with line resistance (crossbar dc|tran)"},
     {"netlist", cmd_netlist, "generate ngspice netlists (netlist crossbar)"},
     {"run", cmd_run, "run a network experiment file (YAML): spikes, states, plots"},
     {"sweep", cmd_sweep, "batch parameter sweeps, Monte Carlo and corners on a worker pool"},
