@@ -126,6 +126,7 @@ $(BUILD)/bench/%: bench/%.c $(STATIC) | $(DEPS_OK)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
 bench: $(BENCH_BIN) $(PROGRAM)
+	@sh scripts/install-deps.sh bench
 	@for b in $(BENCH_BIN); do echo "== $$b"; SS_PROGRAM=$(abspath $(PROGRAM)) $$b || exit 1; done
 
 demo: $(PROGRAM)

@@ -6,6 +6,8 @@ PKGS="build-essential pkg-config libngspice0-dev ngspice libsundials-dev libsuit
 libgsl-dev check libyaml-dev gnuplot-nox"
 # Optional: `make MPI=1` (sweeps over MPI ranks) needs Open MPI.
 if [ "${MPI:-}" = 1 ]; then PKGS="$PKGS libopenmpi-dev openmpi-bin"; fi
+# Optional: `make bench` compares the network layer with Brian2.
+if [ "${1:-}" = bench ]; then PKGS="$PKGS python3-brian"; fi
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
