@@ -382,7 +382,7 @@ int cmd_fit(int argc, char **argv)
             worst = fmax(worst, e);
             printf("ngspice check %s: NRMSE %.2e against the fitted curve (%ld time points)\n",
                    res.files[k].name, e, tr.steps);
-            ss_fit_trace_release(&tr);
+            ss_devsim_trace_release(&tr);
         }
         ss_engine_free(eng);
         printf("ngspice check: worst NRMSE %.2e%s\n", worst, worst < 0.01 ? "" : " (over 1 %)");

@@ -753,7 +753,7 @@ void ss_fit_result_release(ss_fit_result *r)
         return;
     for (size_t k = 0; k < r->nfiles; k++) {
         free(r->files[k].name);
-        ss_fit_trace_release(&r->files[k].model);
+        ss_devsim_trace_release(&r->files[k].model);
     }
     free(r->files);
     free(r->params);

@@ -220,7 +220,7 @@ fail:
 int ss_fit_run_spice(ss_engine *eng, const ss_fit_result *r, size_t file,
                      const ss_fit_data *data, ss_fit_trace *tr, ss_error *err)
 {
-    ss_fit_trace_release(tr);
+    ss_devsim_trace_release(tr);
     ss_buf deck = SS_BUF_INIT;
     ss_devsim_trace dt = SS_DEVSIM_TRACE_INIT;
     int rc = ss_fit_netlist(r, file, data, &deck, err);

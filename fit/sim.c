@@ -232,22 +232,10 @@ int ssf_integrate(const ss_device *d, int polarity, const ss_fit_data *data, dou
     return 0;
 }
 
-void ss_fit_trace_release(ss_fit_trace *tr)
-{
-    if (!tr)
-        return;
-    free(tr->t);
-    free(tr->vs);
-    free(tr->v);
-    free(tr->i);
-    free(tr->x);
-    memset(tr, 0, sizeof *tr);
-}
-
 int ss_fit_simulate(const ss_device *d, int polarity, const ss_fit_data *data, double x0,
                     double tol, ss_fit_trace *tr, ss_error *err)
 {
-    ss_fit_trace_release(tr);
+    ss_devsim_trace_release(tr);
     int rc = ss_device_validate(d, err);
     if (rc)
         return rc;
@@ -264,14 +252,14 @@ int ss_fit_simulate(const ss_device *d, int polarity, const ss_fit_data *data, d
     tr->i = malloc(n * sizeof *tr->i);
     tr->x = malloc(n * sizeof *tr->x);
     if (!tr->t || !tr->vs || !tr->v || !tr->i || !tr->x) {
-        ss_fit_trace_release(tr);
+        ss_devsim_trace_release(tr);
         return ss_error_set(err, SS_ENOMEM, "out of memory for %zu samples", n);
     }
     memcpy(tr->t, data->t, n * sizeof *tr->t);
     memcpy(tr->vs, data->v, n * sizeof *tr->vs);
     if (ssf_integrate(d, polarity, data, x0, tol, SSF_ADAPTIVE, NULL, tr->i, tr->v, tr->x,
                       &tr->steps)) {
-        ss_fit_trace_release(tr);
+        ss_devsim_trace_release(tr);
         return ss_error_set(err, SS_ENUMERIC, "%s: the integration failed (no convergence at the "
                                               "smallest step)",
                             data->name);

@@ -99,14 +99,11 @@ double ss_fit_data_range(const ss_fit_data *d);
 
 /* ==== simulating a loop ====================================================== */
 
-/* Model response to one data set's drive. */
-typedef struct ss_fit_trace {
-    size_t n;
-    double *t, *vs, *v, *i, *x; /* drive, device voltage, current, state */
-    long steps;
-} ss_fit_trace;
-#define SS_FIT_TRACE_INIT {0, NULL, NULL, NULL, NULL, NULL, 0}
-void ss_fit_trace_release(ss_fit_trace *tr);
+/* Model response to one data set's drive: the same sampled trajectory as
+ * cosim's device simulator (steps counts accepted SDIRK steps, rhs_evals
+ * stays 0).  Release with ss_devsim_trace_release. */
+typedef ss_devsim_trace ss_fit_trace;
+#define SS_FIT_TRACE_INIT SS_DEVSIM_TRACE_INIT
 
 /* Integrates the device (initial state x0, normalised) behind data->series_r
  * under data's drive, piecewise linear between samples, and samples it at

@@ -216,7 +216,7 @@ START_TEST(integrator_matches_cvode)
                           "%s: %s", p->name, err.msg);
             double e = ss_devsim_nrmse(ft.i, tr.i, 400);
             ck_assert_msg(e < 2e-4, "%s series %g: NRMSE %g against CVODE", p->name, series, e);
-            ss_fit_trace_release(&ft);
+            ss_devsim_trace_release(&ft);
             ss_devsim_trace_release(&tr);
             ss_fit_data_release(&data);
         }
@@ -234,8 +234,8 @@ START_TEST(integrator_matches_cvode)
     ck_assert_int_eq(ss_fit_simulate(&d, -1, &b, 0.11, 0, &tb, &err), 0);
     for (size_t k = 0; k < a.n; k++)
         ck_assert_double_eq_tol(ta.i[k], -tb.i[k], 1e-12 * fabs(ta.i[k]) + 1e-18);
-    ss_fit_trace_release(&ta);
-    ss_fit_trace_release(&tb);
+    ss_devsim_trace_release(&ta);
+    ss_devsim_trace_release(&tb);
     ss_fit_data_release(&a);
     ss_fit_data_release(&b);
 }
@@ -356,7 +356,7 @@ START_TEST(synthetic_round_trip)
         double e = ss_devsim_nrmse(sp.i, res.files[k].model.i, data[k].n);
         ck_assert_msg(e < 0.01, "%s file %zu: ngspice (PWL) vs fitted curve NRMSE %g", rt->preset,
                       k, e);
-        ss_fit_trace_release(&sp);
+        ss_devsim_trace_release(&sp);
         if (res.polarity > 0) {
             ss_wave w;
             ss_devsim_options o = SS_DEVSIM_OPTIONS_DEFAULT;
