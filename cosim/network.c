@@ -226,10 +226,15 @@ static int add_pop(ss_network *net, const char *name, size_t n, int kind, size_t
 {
     if (net->ready)
         return ss_error_set(err, SS_EINVAL, "network: populations must be added before the run");
-    if (n == 0 || n > 100000000)
-        return ss_error_set(err, SS_EINVAL, "network: population '%s' needs 1 to 1e8 neurons", name);
     if (!name || !*name || strlen(name) >= sizeof net->pops[0].name)
         return ss_error_set(err, SS_EINVAL, "network: population names are 1 to 63 characters");
+    /* names end up in CSV columns, JSON strings and SPICE comments */
+    if (name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")])
+        return ss_error_set(err, SS_EINVAL,
+                            "network: population name '%s' may only use letters, digits, '_', '.' and '-'",
+                            name);
+    if (n == 0 || n > 100000000)
+        return ss_error_set(err, SS_EINVAL, "network: population '%s' needs 1 to 1e8 neurons", name);
     for (size_t p = 0; p < net->npops; p++)
         if (!strcmp(net->pops[p].name, name))
             return ss_error_set(err, SS_EINVAL, "network: population '%s' exists already", name);

@@ -257,7 +257,8 @@ enum ss_network_pop_kind { SS_POP_LIF, SS_POP_DPI, SS_POP_POISSON, SS_POP_REGULA
 ss_network *ss_network_alloc(ss_error *err);
 void ss_network_free(ss_network *net);
 
-/* Populations; *pop receives the population's index. */
+/* Populations; *pop receives the population's index.  Names are 1 to 63
+ * letters, digits, '_', '.' or '-' and unique within the network. */
 int ss_network_add_lif(ss_network *net, const char *name, size_t n, const ss_lif_params *p,
                        size_t *pop, ss_error *err);
 int ss_network_add_dpi(ss_network *net, const char *name, size_t n, const ss_dpi_params *p,

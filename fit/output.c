@@ -6,21 +6,6 @@
 
 #include "fit/fit_private.h"
 
-static int json_str(ss_buf *b, const char *s)
-{
-    int rc = ss_buf_add(b, "\"", 1);
-    for (const char *p = s; *p && !rc; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch == '"' || ch == '\\')
-            rc = ss_buf_printf(b, "\\%c", ch);
-        else if (ch < 0x20)
-            rc = ss_buf_printf(b, "\\u%04x", ch);
-        else
-            rc = ss_buf_add(b, p, 1);
-    }
-    return rc | ss_buf_add(b, "\"", 1);
-}
-
 static int json_num(ss_buf *b, double x)
 {
     if (!isfinite(x))
@@ -32,12 +17,12 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
 {
     int rc = 0;
     rc |= ss_buf_printf(b, "{\n  \"model\": ");
-    rc |= json_str(b, r->device.type->name);
+    rc |= ss_buf_add_json_string(b, r->device.type->name);
     rc |= ss_buf_printf(b, ",\n  \"polarity\": %d,\n  \"params\": {", r->polarity);
     const char *sep = "";
     for (size_t k = 0; k < r->nparams; k++) {
         rc |= ss_buf_printf(b, "%s\n    ", sep);
-        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_add_json_string(b, r->params[k].name);
         rc |= ss_buf_printf(b, ": ");
         rc |= json_num(b, r->params[k].value);
         sep = ",";
@@ -48,7 +33,7 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
         if (!r->params[k].free)
             continue;
         rc |= ss_buf_printf(b, "%s\n    ", sep);
-        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_add_json_string(b, r->params[k].name);
         rc |= ss_buf_printf(b, ": ");
         rc |= json_num(b, r->params[k].stderr_);
         sep = ",";
@@ -57,9 +42,9 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
     sep = "";
     for (size_t k = 0; k < r->nparams; k++) {
         rc |= ss_buf_printf(b, "%s", sep);
-        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_add_json_string(b, r->params[k].name);
         rc |= ss_buf_printf(b, ": ");
-        rc |= json_str(b, r->params[k].unit);
+        rc |= ss_buf_add_json_string(b, r->params[k].unit);
         sep = ", ";
     }
     rc |= ss_buf_printf(b, "},\n  \"bounds\": {");
@@ -68,7 +53,7 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
         if (!r->params[k].free)
             continue;
         rc |= ss_buf_printf(b, "%s", sep);
-        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_add_json_string(b, r->params[k].name);
         rc |= ss_buf_printf(b, ": [");
         rc |= json_num(b, r->params[k].lo);
         rc |= ss_buf_printf(b, ", ");
@@ -82,7 +67,7 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
         if (!r->params[k].free)
             continue;
         rc |= ss_buf_printf(b, "%s", sep);
-        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_add_json_string(b, r->params[k].name);
         rc |= ss_buf_printf(b, ": %s", r->params[k].identifiable ? "true" : "false");
         sep = ", ";
     }
@@ -92,7 +77,7 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
         if (!r->params[k].free || r->params[k].identifiable)
             continue;
         rc |= ss_buf_printf(b, "%s", sep);
-        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_add_json_string(b, r->params[k].name);
         sep = ", ";
     }
     rc |= ss_buf_printf(b, "],\n  \"at_bound\": [");
@@ -101,7 +86,7 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
         if (!r->params[k].free || !r->params[k].at_bound)
             continue;
         rc |= ss_buf_printf(b, "%s", sep);
-        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_add_json_string(b, r->params[k].name);
         sep = ", ";
     }
     rc |= ss_buf_printf(b, "],\n  \"fixed\": [");
@@ -110,7 +95,7 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
         if (r->params[k].free)
             continue;
         rc |= ss_buf_printf(b, "%s", sep);
-        rc |= json_str(b, r->params[k].name);
+        rc |= ss_buf_add_json_string(b, r->params[k].name);
         sep = ", ";
     }
     rc |= ss_buf_printf(b, "],\n  \"nrmse\": ");
@@ -120,7 +105,7 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
     for (size_t k = 0; k < r->nfiles; k++) {
         const ss_fit_file *f = &r->files[k];
         rc |= ss_buf_printf(b, "%s\n    {\"name\": ", sep);
-        rc |= json_str(b, f->name);
+        rc |= ss_buf_add_json_string(b, f->name);
         rc |= ss_buf_printf(b, ", \"nrmse\": ");
         rc |= json_num(b, f->nrmse);
         rc |= ss_buf_printf(b, ", \"x0\": ");

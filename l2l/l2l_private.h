@@ -94,6 +94,5 @@ L2LI_HIDDEN int l2li_json_parse(const char *text, const char *what, l2li_json_it
                                 size_t *n, ss_error *err);
 L2LI_HIDDEN void l2li_json_free(l2li_json_item *items, size_t n);
 /* Appends "s" with JSON escapes. */
-L2LI_HIDDEN int l2li_json_string(ss_buf *b, const char *s);
 
 #endif

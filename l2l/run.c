@@ -333,11 +333,11 @@ static int write_best(run *r, ss_error *err)
     ss_util_format_double(t, r->best_train);
     int rc = ss_buf_add(&b, "{\n  \"task\": ", 12);
     if (!rc)
-        rc = l2li_json_string(&b, r->task->name);
+        rc = ss_buf_add_json_string(&b, r->task->name);
     if (!rc)
         rc = ss_buf_add(&b, ",\n  \"metric\": ", 14);
     if (!rc)
-        rc = l2li_json_string(&b, r->task->metric);
+        rc = ss_buf_add_json_string(&b, r->task->metric);
     if (!rc)
         rc = ss_buf_printf(&b, ",\n  \"optimizer\": \"%s\",\n  \"seed\": %llu,\n"
                            "  \"generation\": %llu,\n  \"polished\": %d,\n  \"train\": %s,\n"

@@ -205,21 +205,6 @@ int l2li_kv_rng(const l2li_kv *kv, const char *key, gsl_rng *r, ss_error *err)
 
 /* ---- flat JSON ------------------------------------------------------------------ */
 
-int l2li_json_string(ss_buf *b, const char *s)
-{
-    int rc = ss_buf_add(b, "\"", 1);
-    for (; !rc && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            rc = ss_buf_printf(b, "\\%c", c);
-        else if (c < 0x20)
-            rc = ss_buf_printf(b, "\\u%04x", c);
-        else
-            rc = ss_buf_add(b, s, 1);
-    }
-    return rc ? rc : ss_buf_add(b, "\"", 1);
-}
-
 typedef struct jp {
     const char *p, *what;
     size_t line;

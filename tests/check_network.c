@@ -160,6 +160,10 @@ START_TEST(bad_input)
     ck_assert_int_eq(ss_network_add_lif(net, "n", 3, &p, &pop, &err), SS_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "tau_m"));
     p.tau_m = 20e-3;
+    /* a name would otherwise break the spike CSV, the summary JSON or a SPICE deck */
+    ck_assert_int_eq(ss_network_add_lif(net, "a,b", 3, &p, &pop, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "only use letters"));
+    ck_assert_int_eq(ss_network_add_lif(net, "x\n.control", 3, &p, &pop, &err), SS_EINVAL);
     ck_assert_int_eq(ss_network_add_lif(net, "n", 3, &p, &pop, &err), SS_OK);
     ck_assert_int_eq(ss_network_add_lif(net, "n", 3, &p, &pop, &err), SS_EINVAL);
     ck_assert_int_eq(ss_network_add_poisson(net, "p", 2, -5, &src, &err), SS_EINVAL);
@@ -192,6 +196,8 @@ START_TEST(experiment_errors)
     expect_yaml_error("duration: 1\npopulations:\n  - {name: a, kind: lif, n: 2, rat: 3}\n",
                       "exp.yaml:3:", "unknown key 'rat'");
     expect_yaml_error("duration: x\npopulations: []\n", "exp.yaml:1:", "'duration' must be a number");
+    expect_yaml_error("populations:\n  - {name: 'a \"b', kind: lif, n: 2}\n", "exp.yaml:2:",
+                      "may only use letters");
     expect_yaml_error("populations:\n  - {name: a, kind: lif, n: 2}\nprojections:\n"
                       "  - {from: a, to: b, kind: all, weight: 1p}\n",
                       "exp.yaml:4:", "no population called 'b'");

@@ -65,6 +65,9 @@ START_TEST(errors_and_buffers)
     ck_assert(!strncmp(b.data, "0,1,2,", 6));
     ck_assert(strstr(b.data, "999,") == b.data + b.len - 4);
     ss_buf_release(&b);
+    ck_assert_int_eq(ss_buf_add_json_string(&b, "a\"b\\c\n\x01"), SS_OK);
+    ck_assert_str_eq(b.data, "\"a\\\"b\\\\c\\u000a\\u0001\"");
+    ss_buf_release(&b);
 }
 END_TEST
 

@@ -67,6 +67,9 @@ typedef struct ss_buf {
 /* Appends bytes / a formatted string.  Returns SS_OK or SS_ENOMEM. */
 int ss_buf_add(ss_buf *b, const char *s, size_t n);
 int ss_buf_printf(ss_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends `s` as a JSON string literal: quoted, with '"', '\\' and control
+ * characters escaped.  Returns SS_OK or SS_ENOMEM. */
+int ss_buf_add_json_string(ss_buf *b, const char *s);
 void ss_buf_release(ss_buf *b);
 
 /* ---- numbers ----------------------------------------------------------- */
