@@ -70,12 +70,10 @@ int main(void)
         ss_netlist_crossbar nx = {n, n, 2.0, 10.0, 10.0, g, NULL, NULL, NULL, NULL, NULL, v,
                                   ".op", NULL, NULL, 0};
         ss_buf text = SS_BUF_INIT;
-        ss_netlist nl = SS_NETLIST_INIT;
         ss_result res = SS_RESULT_INIT;
         double t0 = ss_util_now();
         if (ss_netlist_crossbar_write(&nx, &text, &err) ||
-            ss_netlist_read_string(&nl, text.data, "xbar.cir", NULL, 0, &err) ||
-            ss_engine_load(eng, &nl, &err) || ss_engine_run(eng, &res, &err)) {
+            ss_engine_run_text(eng, text.data, "xbar.cir", 0, &res, &err)) {
             fprintf(stderr, "crossbar_dc: %s\n", err.msg);
             return 1;
         }
@@ -90,7 +88,6 @@ int main(void)
                tn / ts, worst);
         fflush(stdout);
         ss_result_release(&res);
-        ss_netlist_release(&nl);
         ss_buf_release(&text);
         free(g);
         free(v);

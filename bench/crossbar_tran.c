@@ -47,12 +47,10 @@ static int run(size_t n, ss_engine *eng)
     if (ss_device_write_spice(&d, "cell", &sub, &err))
         return 1;
     nx.cell_subckt = sub.data;
-    ss_netlist nl = SS_NETLIST_INIT;
     ss_result res = SS_RESULT_INIT;
     t0 = ss_util_now();
     if (ss_netlist_crossbar_write(&nx, &text, &err) ||
-        ss_netlist_read_string(&nl, text.data, "xt.cir", NULL, 0, &err) ||
-        ss_engine_load(eng, &nl, &err) || ss_engine_run(eng, &res, &err))
+        ss_engine_run_text(eng, text.data, "xt.cir", 0, &res, &err))
         return fprintf(stderr, "crossbar_tran: %s\n", err.msg), 1;
     double tn = ss_util_now() - t0, worst = 0;
     for (size_t k = 0; k < n * n; k++) {
@@ -67,7 +65,6 @@ static int run(size_t n, ss_engine *eng)
            n, ts, tn, tn / ts, worst);
     fflush(stdout);
     ss_result_release(&res);
-    ss_netlist_release(&nl);
     for (size_t i = 0; i < n; i++) {
         ss_pwl_release(&in[i]);
         ss_buf_release(&src[i]);

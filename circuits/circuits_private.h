@@ -15,9 +15,6 @@ typedef struct circi_file {
 /* Generated from circuits/lib/ (embed.awk); ends with {0, 0}. */
 CIRCI_HIDDEN extern const circi_file circi_files[];
 
-/* Runs a bench netlist text on the engine; the result is the caller's. */
-CIRCI_HIDDEN int circi_run_text(ss_engine *eng, const char *text, unsigned flags,
-                                ss_result *res, ss_error *err);
 /* Netlist flags a config needs (designer cards outside the cwd). */
 CIRCI_HIDDEN unsigned circi_flags(const ss_circuit_config *cfg);
 /* Appends the model cards (shipped or the designer's) and .options. */

@@ -5,19 +5,6 @@
 
 #include "circuits/circuits_private.h"
 
-int circi_run_text(ss_engine *eng, const char *text, unsigned flags, ss_result *res,
-                   ss_error *err)
-{
-    ss_netlist nl = SS_NETLIST_INIT;
-    int rc = ss_netlist_read_string(&nl, text, "bench.cir", NULL, flags, err);
-    if (!rc)
-        rc = ss_engine_load(eng, &nl, err);
-    if (!rc)
-        rc = ss_engine_run(eng, res, err);
-    ss_netlist_release(&nl);
-    return rc;
-}
-
 size_t ss_circuit_spike_times(const double *t, const double *v, size_t n, double level,
                               double *times, size_t max)
 {
@@ -160,7 +147,7 @@ static int run_once(ss_engine *eng, const ss_circuit_config *cfg, double input, 
     ss_buf b = SS_BUF_INIT;
     int rc = ss_circuit_bench(cfg, input, tstop, tmax, &b, err);
     if (!rc)
-        rc = circi_run_text(eng, b.data, circi_flags(cfg), res, err);
+        rc = ss_engine_run_text(eng, b.data, "bench.cir", circi_flags(cfg), res, err);
     ss_buf_release(&b);
     return rc;
 }
@@ -253,7 +240,7 @@ int ss_circuit_subthreshold(ss_engine *eng, const ss_circuit_config *cfg, int pf
             rc = ss_error_set(err, rc, "out of memory");
     }
     if (!rc)
-        rc = circi_run_text(eng, b.data, circi_flags(cfg), &res, err);
+        rc = ss_engine_run_text(eng, b.data, "bench.cir", circi_flags(cfg), &res, err);
     ss_buf_release(&b);
     if (rc)
         return rc;

@@ -145,16 +145,9 @@ static int trace(const ss_circuit_config *cfg, double input, ss_buf *data, ss_er
     ss_result res = SS_RESULT_INIT;
     if (!rc)
         rc = ss_circuit_bench(cfg, input, tstop, tstop / 2000.0, &b, err);
-    if (!rc) {
-        ss_netlist nl = SS_NETLIST_INIT;
-        rc = ss_netlist_read_string(&nl, b.data, "trace.cir", NULL,
-                                    cfg->models ? SS_NETLIST_ALLOW_ANY_INCLUDE : 0, err);
-        if (!rc)
-            rc = ss_engine_load(eng, &nl, err);
-        if (!rc)
-            rc = ss_engine_run(eng, &res, err);
-        ss_netlist_release(&nl);
-    }
+    if (!rc)
+        rc = ss_engine_run_text(eng, b.data, "trace.cir",
+                                cfg->models ? SS_NETLIST_ALLOW_ANY_INCLUDE : 0, &res, err);
     const ss_vector *t = ss_result_find(&res, "time"), *v = ss_result_find(&res, "v(vmem)");
     const char *ys = cfg->info->kind == SS_CIRCUIT_SYNAPSE ? "i(vmeas)" : NULL;
     if (ys)

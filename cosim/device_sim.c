@@ -557,11 +557,9 @@ int ss_devsim_bench_sample(ss_engine *eng, const char *deck, const char *xnode, 
                            size_t n, ss_devsim_trace *tr, ss_error *err)
 {
     ss_devsim_trace_release(tr);
-    ss_netlist nl = SS_NETLIST_INIT;
     ss_result res = SS_RESULT_INIT;
-    int rc;
-    if ((rc = ss_netlist_read_string(&nl, deck, "device.cir", NULL, 0, err)) ||
-        (rc = ss_engine_load(eng, &nl, err)) || (rc = ss_engine_run(eng, &res, err)))
+    int rc = ss_engine_run_text(eng, deck, "device.cir", 0, &res, err);
+    if (rc)
         goto out;
     const ss_vector *vt = ss_result_find(&res, "time"), *vi = ss_result_find(&res, "i(vsense)");
     const ss_vector *vx = ss_result_find(&res, xnode), *vv = ss_result_find(&res, "v(te)");
@@ -593,7 +591,6 @@ out:
     if (rc)
         ss_devsim_trace_release(tr);
     ss_result_release(&res);
-    ss_netlist_release(&nl);
     return rc;
 }
 

@@ -808,6 +808,19 @@ int ss_engine_run_file(ss_engine *e, const char *path, unsigned flags, ss_result
     return rc;
 }
 
+int ss_engine_run_text(ss_engine *e, const char *text, const char *name, unsigned flags,
+                       ss_result *res, ss_error *err)
+{
+    ss_netlist nl = SS_NETLIST_INIT;
+    int rc = ss_netlist_read_string(&nl, text, name, NULL, flags, err);
+    if (!rc)
+        rc = ss_engine_load(e, &nl, err);
+    if (!rc)
+        rc = ss_engine_run(e, res, err);
+    ss_netlist_release(&nl);
+    return rc;
+}
+
 /* Refuses commands that run programs, load code or write files unless the
  * caller allows them. */
 static int check_command(const char *cmd, int allow_unsafe, ss_error *err)

@@ -127,6 +127,10 @@ int ss_engine_run(ss_engine *eng, ss_result *res, ss_error *err);
 /* Reads, screens, loads and runs a netlist file (flags: SS_NETLIST_...). */
 int ss_engine_run_file(ss_engine *eng, const char *path, unsigned flags, ss_result *res,
                        ss_error *err);
+/* Reads and screens netlist text (`name` is the file name its messages
+ * use), loads and runs it. */
+int ss_engine_run_text(ss_engine *eng, const char *text, const char *name, unsigned flags,
+                       ss_result *res, ss_error *err);
 /* Sends one ngspice command (for `alter` and the like).  Commands that run
  * programs or write files (shell, write, wrdata, source, ...) are refused
  * unless `allow_unsafe` is set. */

@@ -25,14 +25,7 @@ static void close_engine(void)
 
 static int run_text(const char *text, ss_result *res, ss_error *err)
 {
-    ss_netlist nl = SS_NETLIST_INIT;
-    int rc = ss_netlist_read_string(&nl, text, "test.cir", NULL, 0, err);
-    if (!rc)
-        rc = ss_engine_load(eng, &nl, err);
-    if (!rc)
-        rc = ss_engine_run(eng, res, err);
-    ss_netlist_release(&nl);
-    return rc;
+    return ss_engine_run_text(eng, text, "test.cir", 0, res, err);
 }
 
 static const char rc_step[] = "rc step\n"
