@@ -169,11 +169,18 @@ int ss_circuit_tile(const ss_circuit_config *cfg, size_t n, ss_buf *body, char *
 
 /* ---- a mixed network ------------------------------------------------------ */
 
-/* n_in input DPI neurons on constant currents drive an n_in x n_out crossbar
- * of memristors: while input neuron i is refractory (its reset node vrst is
- * high, about 0.2 ms after each spike), word line i carries v_read (a smooth
- * comparator on vrst); the current of bit line j,
- * scaled by an ideal mirror of gain `gain`, is the input of output neuron j.
+/* n_in inputs drive an n_in x n_out crossbar of memristors whose bit-line
+ * currents, each scaled by an ideal mirror of gain `gain`, are the input
+ * currents of n_out transistor-level DPI output neurons.  The inputs are
+ * either
+ *   - n_in input DPI neurons on constant currents i_in: while input neuron i
+ *     is refractory (its reset node vrst is high, about 0.2 ms after each
+ *     spike), word line i carries v_read (a smooth comparator on vrst); or
+ *   - spike trains (in_times != NULL): input i fires at in_times[i][0 ..
+ *     in_count[i]-1] (increasing), each spike driving word line i with a
+ *     trapezoid read pulse (rising over t_edge, v_read for t_pulse, falling
+ *     over t_edge; pulses of one input must not overlap).  Only the output
+ *     neurons are transistor-level then.
  * Reads must stay below the devices' thresholds (the co-simulation treats the
  * crossbar as linear at the states x0). */
 typedef struct ss_circuit_mixed {
@@ -184,12 +191,16 @@ typedef struct ss_circuit_mixed {
     ss_crossbar_spec xb;    /* rows = n_in, cols = n_out, line resistances */
     double v_read, gain;
     double tstop, tmax, reltol; /* transient; reltol 0: 1e-5 */
+    const double *const *in_times; /* spike-train inputs (NULL: input neurons) */
+    const size_t *in_count;
+    double t_pulse, t_edge;
 } ss_circuit_mixed;
 
 typedef struct ss_circuit_mixed_result {
     size_t n, cap;
     double *t;       /* spike times, s */
-    size_t *neuron;  /* 0 .. n_in-1: input neurons; n_in ..: output neurons */
+    size_t *neuron;  /* 0 .. n_in-1: input neurons (none with spike-train
+                        inputs); n_in ..: output neurons */
     long points;     /* accepted time points */
     double seconds;  /* wall time */
 } ss_circuit_mixed_result;
@@ -199,7 +210,8 @@ enum { SS_MIXED_COSIM = 0, SS_MIXED_FULL = 1 };
  * co-simulation (SS_MIXED_COSIM: all neurons in one ngspice circuit, the
  * crossbar in C through EXTERNAL sources fed by the input neurons' reset
  * nodes, committed at accepted points and extrapolated to the source's
- * time; steps bounded by tmax).  The neurons share one bias generator, whose
+ * time, or by the exact read pulses of spike-train inputs with breakpoints
+ * at their corners; steps bounded by tmax).  The neurons share one bias generator, whose
  * lines their spikes kick, so they are not split into separate circuits
  * even though the crossbar couples them one way only (splitting moved input
  * spikes by up to 1% of the ISI).  cfg->info must be dpi-neuron. */

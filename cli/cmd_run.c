@@ -187,7 +187,7 @@ int cmd_run(int argc, char **argv)
     struct progress_state ps = {ss_util_now(), 0};
     double start = ps.start;
     ss_network_options opt = {exp.dt, exp.rtol, exp.seed,
-                              quiet || !isatty(2) ? NULL : progress, &ps, NULL};
+                              quiet || !isatty(2) ? NULL : progress, &ps, NULL, exp.solver};
     ss_engine *eng = NULL;
     rc = SS_OK;
     for (size_t p = 0; p < ss_network_npops(net); p++) /* a SPICE tile needs ngspice */

@@ -6,6 +6,7 @@
  * physics.  The integration restarts at every corner of the input
  * waveforms. */
 #include "cosim/ss_cosim.h"
+#include "cosim/cosim_private.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -16,12 +17,6 @@
 #include <cvode/cvode_diag.h>
 #include <nvector/nvector_serial.h>
 #include <sundials/sundials_context.h>
-
-#if SUNDIALS_VERSION_MAJOR < 7
-#define SS_SUN_COMM_NULL NULL
-#else
-#define SS_SUN_COMM_NULL SUN_COMM_NULL
-#endif
 
 /* ---- piecewise-linear waveforms --------------------------------------------- */
 
@@ -193,7 +188,7 @@ int ss_crossbar_tran(ss_crossbar *xb, const ss_device *cells, int shared, const 
                 corner[ncorner++] = inputs[i].t[k];
     qsort(corner, ncorner, sizeof *corner, cmp_double);
     corner[ncorner++] = tstop;
-    if (SUNContext_Create(SS_SUN_COMM_NULL, &ctx) || !(y = N_VNew_Serial((sunindextype)nc, ctx))) {
+    if (SUNContext_Create(SS_SUN_COMM_NULL, &ctx) || !(y = ss_cosim_nvector(nc, ctx))) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto out;
     }

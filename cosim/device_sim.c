@@ -12,12 +12,8 @@
 #include <sunmatrix/sunmatrix_dense.h>
 
 #include "cosim/ss_cosim.h"
+#include "cosim/cosim_private.h"
 
-#if SUNDIALS_VERSION_MAJOR < 7
-#define DEVSIM_COMM_NULL NULL
-#else
-#define DEVSIM_COMM_NULL SUN_COMM_NULL
-#endif
 
 /* ---- waves ------------------------------------------------------------------ */
 
@@ -373,11 +369,11 @@ int ss_devsim_run(const ss_device *d, const ss_wave *w, const ss_devsim_options 
     ss_wave_corners(w, corner, nc);
     corner[nc] = T; /* the final stop */
 
-    if (SUNContext_Create(DEVSIM_COMM_NULL, &ctx)) {
+    if (SUNContext_Create(SS_SUN_COMM_NULL, &ctx)) {
         rc = ss_error_set(err, SS_ENUMERIC, "CVODE: SUNContext_Create failed");
         goto out;
     }
-    y = N_VNew_Serial(1, ctx);
+    y = ss_cosim_nvector(1, ctx);
     A = y ? SUNDenseMatrix(1, 1, ctx) : NULL;
     LS = A ? SUNLinSol_Dense(y, A, ctx) : NULL;
     mem = LS ? CVodeCreate(CV_BDF, ctx) : NULL;

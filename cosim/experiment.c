@@ -636,8 +636,18 @@ int ss_experiment_load(const char *path, long seed_override, ss_network **out, s
         goto out;
     }
     if ((rc = check_keys(&c, root, "the experiment",
-                         "duration dt seed rtol populations projections stimuli record")))
+                         "duration dt seed rtol solver populations projections stimuli record")))
         goto out;
+    yaml_node_t *solver = get(&c, root, "solver");
+    if (solver) {
+        const char *sv = solver->type == YAML_SCALAR_NODE ? (const char *)solver->data.scalar.value : "";
+        if (!strcmp(sv, "adams") || !strcmp(sv, "bdf"))
+            exp->solver = sv[0] == 'b' ? SS_NETWORK_BDF : SS_NETWORK_ADAMS;
+        else {
+            rc = fail(&c, solver, "solver must be 'adams' or 'bdf'%s%s", NULL, NULL);
+            goto out;
+        }
+    }
     double seed = (double)exp->seed;
     if ((rc = opt_number(&c, root, "duration", &exp->duration)) ||
         (rc = opt_number(&c, root, "dt", &exp->dt)) || (rc = opt_number(&c, root, "rtol", &exp->rtol)) ||

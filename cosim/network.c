@@ -8,6 +8,7 @@
  * refractoriness) is applied at an exchange point, where the solver
  * restarts once for all of them. */
 #include "cosim/ss_cosim.h"
+#include "cosim/cosim_private.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -18,13 +19,9 @@
 #include <cvode/cvode.h>
 #include <nvector/nvector_serial.h>
 #include <sundials/sundials_context.h>
+#include <sunlinsol/sunlinsol_klu.h>
+#include <sunmatrix/sunmatrix_sparse.h>
 #include <sunnonlinsol/sunnonlinsol_fixedpoint.h>
-
-#if SUNDIALS_VERSION_MAJOR < 7
-#define SS_SUN_COMM_NULL NULL
-#else
-#define SS_SUN_COMM_NULL SUN_COMM_NULL
-#endif
 
 struct pop {
     char name[64];
@@ -113,9 +110,15 @@ struct ss_network {
     void *cv;
     N_Vector y, atol;
     SUNNonlinearSolver nls;
-    int *rootsfound, *rootdir;
-    size_t nroots;
-    size_t *root_gid; /* root k -> gid */
+    SUNMatrix jac;        /* BDF: block-diagonal Jacobian, KLU */
+    SUNLinearSolver ls;
+    size_t nroots;    /* neurons integrated by CVODE, watched for spikes */
+    size_t *root_gid; /* k -> gid */
+    double *yprev;    /* the state at the previous internal step */
+    struct crossing {
+        double t;
+        size_t gid;
+    } *cross;         /* threshold crossings found in one internal step */
     long steps, rhs_evals, restarts;
     /* results */
     double *sp_t;
@@ -151,6 +154,10 @@ static void free_solver(ss_network *net)
         CVodeFree(&net->cv);
     if (net->nls)
         SUNNonlinSolFree(net->nls);
+    if (net->ls)
+        SUNLinSolFree(net->ls);
+    if (net->jac)
+        SUNMatDestroy(net->jac);
     if (net->y)
         N_VDestroy(net->y);
     if (net->atol)
@@ -159,6 +166,8 @@ static void free_solver(ss_network *net)
         SUNContext_Free(&net->ctx);
     net->cv = NULL;
     net->nls = NULL;
+    net->ls = NULL;
+    net->jac = NULL;
     net->y = net->atol = NULL;
 }
 
@@ -192,8 +201,8 @@ void ss_network_free(ss_network *net)
     free(net->pending);
     free(net->tspike);
     free(net->ref_until);
-    free(net->rootsfound);
-    free(net->rootdir);
+    free(net->yprev);
+    free(net->cross);
     free(net->root_gid);
     free(net->sp_t);
     free(net->sp_gid);
@@ -646,6 +655,19 @@ static void quiet(int code, const char *module, const char *function, char *msg,
     snprintf(net->solver_msg, sizeof net->solver_msg, "%s (%d): %s", function, code, msg);
 }
 
+/* Derivatives of neuron i of a CVODE population (3 states s, d). */
+static void neuron_rhs(const ss_network *net, const struct pop *p, size_t i, const double *s, double *d)
+{
+    int ref = net->ref_until[p->gid0 + i] > net->step;
+    if (p->kind == SS_POP_LIF) {
+        const ss_lif_params *q = &p->lif;
+        d[0] = ref ? 0.0 : (q->v_rest - s[0] + q->r_m * (s[1] + p->bias[i] - s[2])) / q->tau_m;
+        d[1] = -s[1] / q->tau_syn;
+        d[2] = (q->a * (s[0] - q->v_rest) - s[2]) / q->tau_w;
+    } else
+        dpi_rhs(&p->dpi, p->bias[i], ref, s, d);
+}
+
 static int rhs(sunrealtype t, N_Vector yv, N_Vector ydotv, void *user)
 {
     ss_network *net = user;
@@ -654,23 +676,10 @@ static int rhs(sunrealtype t, N_Vector yv, N_Vector ydotv, void *user)
     (void)t;
     for (size_t pp = 0; pp < net->npops; pp++) {
         const struct pop *p = &net->pops[pp];
-        if (p->exact)
+        if (p->exact || (p->kind != SS_POP_LIF && p->kind != SS_POP_DPI))
             continue;
-        if (p->kind == SS_POP_LIF) {
-            const ss_lif_params *q = &p->lif;
-            for (size_t i = 0; i < p->n; i++) {
-                const double *s = y + p->soff + 3 * i;
-                double *d = dy + p->soff + 3 * i;
-                int ref = net->ref_until[p->gid0 + i] > net->step;
-                d[0] = ref ? 0.0 : (q->v_rest - s[0] + q->r_m * (s[1] + p->bias[i] - s[2])) / q->tau_m;
-                d[1] = -s[1] / q->tau_syn;
-                d[2] = (q->a * (s[0] - q->v_rest) - s[2]) / q->tau_w;
-            }
-        } else if (p->kind == SS_POP_DPI) {
-            for (size_t i = 0; i < p->n; i++)
-                dpi_rhs(&p->dpi, p->bias[i], net->ref_until[p->gid0 + i] > net->step,
-                        y + p->soff + 3 * i, dy + p->soff + 3 * i);
-        }
+        for (size_t i = 0; i < p->n; i++)
+            neuron_rhs(net, p, i, y + p->soff + 3 * i, dy + p->soff + 3 * i);
     }
     for (size_t k = 0; k < net->nstates; k++)
         if (!isfinite(dy[k]))
@@ -678,24 +687,95 @@ static int rhs(sunrealtype t, N_Vector yv, N_Vector ydotv, void *user)
     return 0;
 }
 
-static int roots(sunrealtype t, N_Vector yv, sunrealtype *g, void *user)
+/* The Jacobian for BDF: every CVODE neuron has 3 states that only its own
+ * equations couple (synapses act through events), so the Jacobian is block
+ * diagonal and coloured finite differences get it with three RHS
+ * evaluations: perturb state m of every neuron at once. */
+static int jacobian(sunrealtype t, N_Vector yv, N_Vector fy, SUNMatrix J, void *user, N_Vector tmp1,
+                    N_Vector tmp2, N_Vector tmp3)
 {
     ss_network *net = user;
-    const double *y = N_VGetArrayPointer(yv);
-    (void)t;
-    size_t k = 0;
-    /* A neuron that has spiked in this step is out of the search (+1) until
-     * its reset; otherwise one that only touches the threshold would leave
-     * its root function at zero, which CVODE cannot handle. */
-    for (size_t pp = 0; pp < net->npops; pp++) {
-        const struct pop *p = &net->pops[pp];
-        if (!is_neuron_pop(p) || p->exact)
-            continue;
-        double th = p->kind == SS_POP_LIF ? p->lif.v_th : p->dpi.ispkthr;
-        for (size_t i = 0; i < p->n; i++, k++)
-            g[k] = net->pending[p->gid0 + i] ? 1.0 : y[p->soff + 3 * i] - th;
+    size_t ns = net->nstates;
+    const double *y = N_VGetArrayPointer(yv), *f0 = N_VGetArrayPointer(fy);
+    const double *at = N_VGetArrayPointer(net->atol);
+    double *yp = N_VGetArrayPointer(tmp1), *fp = N_VGetArrayPointer(tmp2);
+    double *inc = N_VGetArrayPointer(tmp3), *val = SUNSparseMatrix_Data(J);
+    sunindextype *col = SUNSparseMatrix_IndexPointers(J), *row = SUNSparseMatrix_IndexValues(J);
+    memcpy(yp, y, ns * sizeof *yp);
+    for (size_t m = 0; m < 3; m++) {
+        for (size_t b = m; b < ns; b += 3) {
+            yp[b] = y[b] + 1.4901161193847656e-8 * fmax(fabs(y[b]), at[b] / net->rtol);
+            inc[b] = yp[b] - y[b];
+        }
+        int rc = rhs(t, tmp1, tmp2, user);
+        if (rc)
+            return rc;
+        for (size_t b = m; b < ns; b += 3) {
+            yp[b] = y[b];
+            size_t blk = b - m;
+            col[b] = (sunindextype)(3 * b);
+            for (size_t r = 0; r < 3; r++) {
+                row[3 * b + r] = (sunindextype)(blk + r);
+                val[3 * b + r] = (fp[blk + r] - f0[blk + r]) / inc[b];
+            }
+        }
     }
+    col[ns] = (sunindextype)(3 * ns);
     return 0;
+}
+
+static int record_spike(ss_network *net, double t, size_t gid);
+
+/* Spikes in CVODE's last internal step [ta, tb]: every watched neuron whose
+ * first state rose through its threshold, the time found on the cubic
+ * Hermite interpolant of that neuron's own state and derivative at both
+ * ends (O(1) per spike; CVODE's root finding interpolates the whole state
+ * vector for every root, which made large networks quadratic). */
+static int by_crossing_time(const void *a, const void *b)
+{
+    const struct crossing *x = a, *y = b;
+    return x->t < y->t ? -1 : x->t > y->t ? 1 : (x->gid > y->gid) - (x->gid < y->gid);
+}
+
+static int find_spikes(ss_network *net, double ta, double tb)
+{
+    const double *y = N_VGetArrayPointer(net->y), *y0 = net->yprev;
+    double h = tb - ta;
+    size_t nc = 0;
+    for (size_t k = 0; k < net->nroots; k++) {
+        size_t gid = net->root_gid[k];
+        const struct pop *p = pop_of_gid(net, gid);
+        size_t i = gid - p->gid0, o = p->soff + 3 * i;
+        double th = p->kind == SS_POP_LIF ? p->lif.v_th : p->dpi.ispkthr;
+        if (!(y0[o] < th && y[o] >= th) || net->pending[gid] || net->ref_until[gid] > net->step)
+            continue;
+        double f0[3], f1[3], lo = 0, hi = 1;
+        neuron_rhs(net, p, i, y0 + o, f0);
+        neuron_rhs(net, p, i, y + o, f1);
+        for (int it = 0; it < 60 && hi - lo > 1e-15; it++) {
+            double u = 0.5 * (lo + hi), u2 = u * u, u3 = u2 * u;
+            double v = (2 * u3 - 3 * u2 + 1) * y0[o] + (u3 - 2 * u2 + u) * h * f0[0] +
+                       (-2 * u3 + 3 * u2) * y[o] + (u3 - u2) * h * f1[0];
+            if (v < th)
+                lo = u;
+            else
+                hi = u;
+        }
+        net->cross[nc++] = (struct crossing){ta + hi * h, gid};
+    }
+    /* recorded in time order, as plasticity pairs them */
+    if (nc > 1)
+        qsort(net->cross, nc, sizeof *net->cross, by_crossing_time);
+    for (size_t c = 0; c < nc; c++) {
+        size_t gid = net->cross[c].gid;
+        net->pending[gid] = 1;
+        net->tspike[gid] = net->cross[c].t;
+        int rc = record_spike(net, net->cross[c].t, gid);
+        if (rc)
+            return rc;
+        ((struct pop *)pop_of_gid(net, gid))->nspikes++;
+    }
+    return SS_OK;
 }
 
 static int by_step_time(const void *a, const void *b);
@@ -710,6 +790,8 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     if (!(h > 0) || !isfinite(h))
         return ss_error_set(err, SS_EINVAL, "network: the exchange step must be positive");
     net->h = h;
+    if (opt->solver != SS_NETWORK_ADAMS && opt->solver != SS_NETWORK_BDF)
+        return ss_error_set(err, SS_EINVAL, "network: unknown solver %d", opt->solver);
     net->rtol = opt->rtol > 0 ? opt->rtol : 1e-6;
     net->seed = opt->seed;
     size_t nn = net->nneurons;
@@ -793,8 +875,8 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     if (SUNContext_Create(SS_SUN_COMM_NULL, &net->ctx))
         return ss_error_set(err, SS_ENOMEM, "SUNDIALS context");
     size_t ns = net->nstates ? net->nstates : 1;
-    net->y = N_VNew_Serial((sunindextype)ns, net->ctx);
-    net->atol = N_VNew_Serial((sunindextype)ns, net->ctx);
+    net->y = ss_cosim_nvector(ns, net->ctx);
+    net->atol = ss_cosim_nvector(ns, net->ctx);
     if (!net->y || !net->atol)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     double *y = N_VGetArrayPointer(net->y), *at = N_VGetArrayPointer(net->atol);
@@ -848,26 +930,32 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
         }
     }
     net->root_gid = malloc((net->nroots ? net->nroots : 1) * sizeof *net->root_gid);
-    net->rootsfound = calloc(net->nroots ? net->nroots : 1, sizeof *net->rootsfound);
-    net->rootdir = malloc((net->nroots ? net->nroots : 1) * sizeof *net->rootdir);
-    if (!net->root_gid || !net->rootsfound || !net->rootdir)
+    net->yprev = malloc((net->nstates ? net->nstates : 1) * sizeof *net->yprev);
+    net->cross = malloc((net->nroots ? net->nroots : 1) * sizeof *net->cross);
+    if (!net->root_gid || !net->yprev || !net->cross)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     for (size_t pp = 0, k = 0; pp < net->npops; pp++)
         if (is_neuron_pop(&net->pops[pp]) && !net->pops[pp].exact)
-            for (size_t i = 0; i < net->pops[pp].n; i++) {
-                net->root_gid[k] = net->pops[pp].gid0 + i;
-                net->rootdir[k++] = 1;
-            }
+            for (size_t i = 0; i < net->pops[pp].n; i++)
+                net->root_gid[k++] = net->pops[pp].gid0 + i;
     if (net->nstates) {
-        net->cv = CVodeCreate(CV_ADAMS, net->ctx);
+        int bdf = opt->solver == SS_NETWORK_BDF;
+        net->cv = CVodeCreate(bdf ? CV_BDF : CV_ADAMS, net->ctx);
         if (!net->cv || CVodeInit(net->cv, rhs, 0.0, net->y) ||
             CVodeSVtolerances(net->cv, net->rtol, net->atol) || CVodeSetUserData(net->cv, net) ||
             CVodeSetMaxNumSteps(net->cv, 1000000) || CVodeSetErrHandlerFn(net->cv, quiet, net))
             return ss_error_set(err, SS_ENUMERIC, "CVODE could not be set up");
-        net->nls = SUNNonlinSol_FixedPoint(net->y, 0, net->ctx);
-        if (!net->nls || CVodeSetNonlinearSolver(net->cv, net->nls) ||
-            CVodeRootInit(net->cv, (int)net->nroots, roots) ||
-            CVodeSetRootDirection(net->cv, net->rootdir) || CVodeSetInitStep(net->cv, h))
+        if (bdf) {
+            sunindextype n = (sunindextype)net->nstates;
+            net->jac = SUNSparseMatrix(n, n, 3 * n, CSC_MAT, net->ctx);
+            net->ls = net->jac ? SUNLinSol_KLU(net->y, net->jac, net->ctx) : NULL;
+            if (!net->ls || CVodeSetLinearSolver(net->cv, net->ls, net->jac) ||
+                CVodeSetJacFn(net->cv, jacobian))
+                return ss_error_set(err, SS_ENUMERIC, "CVODE's KLU solver could not be set up");
+        } else if (!(net->nls = SUNNonlinSol_FixedPoint(net->y, 0, net->ctx)) ||
+                   CVodeSetNonlinearSolver(net->cv, net->nls))
+            return ss_error_set(err, SS_ENUMERIC, "CVODE could not be set up");
+        if (CVodeSetInitStep(net->cv, h))
             return ss_error_set(err, SS_ENUMERIC, "CVODE could not be set up");
     }
     if (net->nsteps_in)
@@ -1423,26 +1511,20 @@ static int step_once(ss_network *net, ss_error *err)
                 ((struct pop *)p)->nspikes++;
             }
         }
+        /* one internal step at a time, looking for threshold crossings
+         * after each */
         CVodeSetStopTime(net->cv, t1);
-        double t = t0;
+        double t = t0, ta = t0;
+        memcpy(net->yprev, y, net->nstates * sizeof *y);
         while (t < t1) {
-            int flag = CVode(net->cv, t1, net->y, &t, CV_NORMAL);
+            int flag = CVode(net->cv, t1, net->y, &t, CV_ONE_STEP);
             if (flag < 0)
                 return ss_error_set(err, SS_ENUMERIC, "network: CVODE failed at t = %g s: %s %s", t,
                                     CVodeGetReturnFlagName(flag), net->solver_msg);
-            if (flag == CV_ROOT_RETURN) {
-                CVodeGetRootInfo(net->cv, net->rootsfound);
-                for (size_t k = 0; k < net->nroots; k++) {
-                    size_t gid = net->root_gid[k];
-                    if (net->rootsfound[k] <= 0 || net->pending[gid] || net->ref_until[gid] > net->step)
-                        continue;
-                    net->pending[gid] = 1;
-                    net->tspike[gid] = t;
-                    if ((rc = record_spike(net, t, gid)))
-                        return ss_error_set(err, rc, "out of memory");
-                    ((struct pop *)pop_of_gid(net, gid))->nspikes++;
-                }
-            }
+            if ((rc = find_spikes(net, ta, t)))
+                return ss_error_set(err, rc, "out of memory");
+            memcpy(net->yprev, y, net->nstates * sizeof *y);
+            ta = t;
         }
     }
     if (net->nmx && (rc = update_weights(net, err)))

@@ -355,6 +355,13 @@ int ss_network_add_step(ss_network *net, size_t pop, size_t idx, double t_on, do
 int ss_network_record_state(ss_network *net, size_t pop, const size_t *idx, size_t n, double dt,
                             ss_error *err);
 
+/* How CVODE integrates the DPI and adaptive LIF populations: Adams with
+ * fixed-point iteration (no Jacobian; the default, cheapest for non-stiff
+ * networks), or BDF with Newton iteration on the block-diagonal Jacobian
+ * (3 x 3 per neuron, by coloured finite differences: three RHS evaluations
+ * per Jacobian whatever the size) factored by KLU, for stiff parameters. */
+enum ss_network_solver { SS_NETWORK_ADAMS = 0, SS_NETWORK_BDF = 1 };
+
 typedef struct ss_network_options {
     double dt;       /* exchange step = minimum delay (s) */
     double rtol;     /* CVODE relative tolerance */
@@ -363,8 +370,9 @@ typedef struct ss_network_options {
     int (*progress)(void *user, double t, double tstop, size_t spikes);
     void *user;
     ss_engine *engine; /* for a SPICE tile (NULL: none) */
+    int solver;        /* enum ss_network_solver */
 } ss_network_options;
-#define SS_NETWORK_OPTIONS_DEFAULT {1e-4, 1e-6, 1, NULL, NULL, NULL}
+#define SS_NETWORK_OPTIONS_DEFAULT {1e-4, 1e-6, 1, NULL, NULL, NULL, SS_NETWORK_ADAMS}
 
 /* Runs from the current time to tstop (call again to continue). */
 int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt, ss_error *err);
@@ -490,6 +498,7 @@ double ss_devsim_nrmse(const double *a, const double *b, size_t n);
  *   duration: 1.0            # s
  *   dt: 1e-4                 # exchange step = minimum delay (s)
  *   seed: 1
+ *   solver: adams            # or bdf (enum ss_network_solver); rtol: 1e-6
  *   populations:
  *     - {name: in, kind: poisson, n: 100, rate: 20}      # also regular, times
  *     - {name: exc, kind: lif, n: 100, params: {tau_m: 20m}, bias: {uniform: [0.19n, 0.21n]}}
@@ -508,8 +517,9 @@ double ss_devsim_nrmse(const double *a, const double *b, size_t n);
 typedef struct ss_experiment {
     double duration, dt, rtol;
     unsigned long seed;
+    int solver; /* "solver: adams | bdf" (enum ss_network_solver) */
 } ss_experiment;
-#define SS_EXPERIMENT_DEFAULTS {1.0, 1e-4, 1e-6, 1}
+#define SS_EXPERIMENT_DEFAULTS {1.0, 1e-4, 1e-6, 1, SS_NETWORK_ADAMS}
 
 /* Reads `path` and builds the network (*net, caller frees).  seed >= 0
  * replaces the file's seed (connectivity and sampled values depend on it). */

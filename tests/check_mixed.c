@@ -9,7 +9,25 @@
 #include "circuits/ss_circuits.h"
 #include "tests/ss_test.h"
 
-static void compare(size_t n, double tstop)
+/* Input spike trains: Poisson at 60 .. 720 Hz after a 0.25 ms dead time
+ * (the read pulses must not overlap), from a fixed LCG. */
+static void trains(size_t n, double tstop, double (*tt)[2048], size_t *cnt)
+{
+    unsigned long long st = 12345;
+    for (size_t i = 0; i < n; i++) {
+        double rate = 60 * pow(12.0, (double)i / (double)(n - 1)), t = 0;
+        for (cnt[i] = 0; cnt[i] < 2048;) {
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            t += 0.25e-3 - log(((double)(st >> 11) + 0.5) / 9007199254740992.0) / rate;
+            if (t >= tstop)
+                break;
+            tt[i][cnt[i]++] = t;
+        }
+    }
+}
+
+/* n inputs (DPI neurons, or spike trains with `spike_trains`), n outputs. */
+static void compare(size_t n, double tstop, int spike_trains)
 {
     ss_error err;
     ss_engine *eng;
@@ -25,7 +43,22 @@ static void compare(size_t n, double tstop)
         iin[i] = 20e-12 * pow(15.0, (double)i / (double)(n - 1)); /* 20 .. 300 pA */
     for (size_t k = 0; k < n * n; k++)
         x0[k] = 0.1 + 0.8 * (double)((k * 37) % 64) / 64.0;
-    ss_circuit_mixed s = {n, n, iin, &d, x0, {n, n, 2, 0, 10}, 0.15, 1e-3, tstop, 20e-6, 1e-5};
+    ss_circuit_mixed s = {.n_in = n, .n_out = n, .i_in = iin, .cell = &d, .x0 = x0,
+                          .xb = {n, n, 2, 0, 10}, .v_read = 0.15, .gain = 1e-3, .tstop = tstop,
+                          .tmax = 20e-6, .reltol = 1e-5};
+    static double tt[8][2048];
+    size_t cnt[8];
+    const double *tp[8];
+    if (spike_trains) {
+        trains(n, tstop, tt, cnt);
+        for (size_t i = 0; i < n; i++)
+            tp[i] = tt[i];
+        s.i_in = NULL;
+        s.in_times = tp;
+        s.in_count = cnt;
+        s.t_pulse = 0.2e-3;
+        s.t_edge = 2e-6;
+    }
     ss_circuit_mixed_result full, co;
     ck_assert_msg(ss_circuit_mixed_run(eng, &cfg, &s, 1, &full, &err) == SS_OK, "%s", err.msg);
     ck_assert_msg(ss_circuit_mixed_run(eng, &cfg, &s, 0, &co, &err) == SS_OK, "%s", err.msg);
@@ -48,6 +81,9 @@ static void compare(size_t n, double tstop)
                           "neuron %zu spike %zu: %.6f s vs %.6f s (ISI %.4f s)", k, q, a[q], b[q], isi);
     }
     ck_assert_uint_ge(outputs, n); /* every output neuron fired */
+    if (spike_trains)              /* only the output neurons are simulated */
+        for (size_t q = 0; q < full.n; q++)
+            ck_assert_uint_ge(full.neuron[q], n);
     ss_circuit_mixed_result_release(&full);
     ss_circuit_mixed_result_release(&co);
     ss_engine_free(eng);
@@ -56,9 +92,20 @@ static void compare(size_t n, double tstop)
 START_TEST(cosim_matches_full_spice)
 {
     if (ss_test_long())
-        compare(8, 25e-3); /* 50 ms reaches 1.06% of the ISI on one neuron: see docs/network.md */
+        compare(8, 25e-3, 0); /* 50 ms reaches 1.06% of the ISI on one neuron: see docs/network.md */
     else
-        compare(4, 16e-3);
+        compare(4, 16e-3, 0);
+}
+END_TEST
+
+/* The issue's configuration: 8 transistor-level DPI neurons driven through
+ * an 8 x 8 crossbar by input spike trains (read pulses on the word lines) */
+START_TEST(spike_trains_through_crossbar)
+{
+    if (ss_test_long())
+        compare(8, 50e-3, 1);
+    else
+        compare(4, 16e-3, 1);
 }
 END_TEST
 
@@ -73,6 +120,18 @@ START_TEST(bad_spec)
     ss_circuit_mixed_result r;
     ck_assert_int_eq(ss_circuit_mixed_run(eng, &cfg, &s, 0, &r, &err), SS_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "dpi-neuron"));
+    /* spike trains whose read pulses overlap are refused */
+    ss_circuit_config_init(&cfg, ss_circuit_find("dpi-neuron"));
+    ss_device d;
+    ss_device_init(&d, ss_device_vteam);
+    const double t0[3] = {1e-3, 1.1e-3, 2e-3}, *tp[1] = {t0};
+    size_t cnt[1] = {3};
+    ss_circuit_mixed s2 = {1, 1, NULL, &d, NULL, {1, 1, 2, 0, 10}, 0.15, 1e-3, 5e-3, 20e-6, 1e-5,
+                           tp, cnt, 0.2e-3, 2e-6};
+    ck_assert_int_eq(ss_circuit_mixed_run(eng, &cfg, &s2, 0, &r, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "spike 1"));
+    s2.t_edge = 0;
+    ck_assert_int_eq(ss_circuit_mixed_run(eng, &cfg, &s2, 1, &r, &err), SS_EINVAL);
     ss_engine_free(eng);
 }
 END_TEST
@@ -218,6 +277,7 @@ Suite *mixed_suite(void)
     TCase *tc = tcase_create("mixed");
     tcase_set_timeout(tc, 1800);
     tcase_add_test(tc, cosim_matches_full_spice);
+    tcase_add_test(tc, spike_trains_through_crossbar);
     tcase_add_test(tc, bad_spec);
     tcase_add_test(tc, spice_tile_in_network);
     tcase_add_test(tc, spice_tile_cli);

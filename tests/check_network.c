@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cosim/cosim_private.h"
 #include "cosim/ss_cosim.h"
 #include "tests/ss_test.h"
 
@@ -15,13 +16,16 @@ static double lif_isi(const ss_lif_params *p, double i)
     return p->t_ref + p->tau_m * log((ri - (p->v_reset - p->v_rest)) / (ri - (p->v_th - p->v_rest)));
 }
 
-static void run_single(const ss_lif_params *p, double tstop, double *first, double *isi, size_t *n)
+static void run_single_with(const ss_lif_params *p, double tstop, int solver, double *first,
+                            double *isi, size_t *n)
 {
     ss_error err;
     ss_network *net = ss_network_alloc(&err);
     size_t pop;
+    ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
+    o.solver = solver;
     ck_assert_int_eq(ss_network_add_lif(net, "n", 1, p, &pop, &err), SS_OK);
-    ck_assert_msg(ss_network_run(net, tstop, NULL, &err) == SS_OK, "%s", err.msg);
+    ck_assert_msg(ss_network_run(net, tstop, &o, &err) == SS_OK, "%s", err.msg);
     *n = ss_network_nspikes(net);
     ck_assert_uint_gt(*n, 2);
     double t0, t1;
@@ -31,6 +35,11 @@ static void run_single(const ss_lif_params *p, double tstop, double *first, doub
     *first = t0;
     *isi = (t1 - t0) / (double)(*n - 1);
     ss_network_free(net);
+}
+
+static void run_single(const ss_lif_params *p, double tstop, double *first, double *isi, size_t *n)
+{
+    run_single_with(p, tstop, SS_NETWORK_ADAMS, first, isi, n);
 }
 
 START_TEST(lif_exact_spike_times)
@@ -59,6 +68,140 @@ START_TEST(lif_cvode_path)
     run_single(&p, 0.5, &first, &isi, &n);
     ck_assert_msg(fabs(isi - lif_isi(&p, p.i_bias)) < 1e-4 * isi, "isi %.9g vs %.9g", isi,
                   lif_isi(&p, p.i_bias));
+}
+END_TEST
+
+/* BDF with the KLU-factored block Jacobian: the adaptive LIF's ISI against
+ * the closed form, and DPI neurons against the Adams path (spike times of
+ * two different integrators agree to well within their tolerances). */
+static size_t dpi_spikes(int solver, double *t, size_t *who, size_t cap, long *steps)
+{
+    ss_error err;
+    ss_network *net = ss_network_alloc(&err);
+    ss_dpi_params p = SS_DPI_DEFAULTS;
+    size_t pop;
+    double bias[4] = {8e-9, 16e-9, 32e-9, 64e-9};
+    ck_assert_int_eq(ss_network_add_dpi(net, "dpi", 4, &p, &pop, &err), SS_OK);
+    ck_assert_int_eq(ss_network_set_bias(net, pop, bias, &err), SS_OK);
+    ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
+    o.solver = solver;
+    ck_assert_msg(ss_network_run(net, 0.2, &o, &err) == SS_OK, "%s", err.msg);
+    size_t n = ss_network_nspikes(net);
+    for (size_t k = 0; k < n && k < cap; k++) {
+        size_t a;
+        ss_network_spike(net, k, &t[k], &a, &who[k]);
+    }
+    long rhs, restarts;
+    ss_network_stats(net, steps, &rhs, &restarts);
+    ss_network_free(net);
+    return n;
+}
+
+START_TEST(bdf_solver)
+{
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    p.i_bias = 0.3e-9;
+    p.a = 1e-16;
+    double first, isi;
+    size_t n;
+    run_single_with(&p, 0.5, SS_NETWORK_BDF, &first, &isi, &n);
+    ck_assert_msg(fabs(isi - lif_isi(&p, p.i_bias)) < 1e-4 * isi, "isi %.9g vs %.9g", isi,
+                  lif_isi(&p, p.i_bias));
+    static double ta[4096], tb[4096];
+    static size_t wa[4096], wb[4096];
+    long sa, sb;
+    size_t na = dpi_spikes(SS_NETWORK_ADAMS, ta, wa, 4096, &sa);
+    size_t nb = dpi_spikes(SS_NETWORK_BDF, tb, wb, 4096, &sb);
+    ck_assert_uint_gt(na, 20);
+    ck_assert_uint_eq(na, nb);
+    for (size_t k = 0; k < na && k < 4096; k++) {
+        ck_assert_uint_eq(wa[k], wb[k]);
+        ck_assert_msg(fabs(ta[k] - tb[k]) < 2e-6, "spike %zu: %.9f vs %.9f", k, ta[k], tb[k]);
+    }
+    ck_assert(sa > 0 && sb > 0);
+    /* an unknown solver is refused */
+    ss_error err;
+    ss_network *net = ss_network_alloc(&err);
+    size_t pop;
+    ck_assert_int_eq(ss_network_add_lif(net, "n", 1, &p, &pop, &err), SS_OK);
+    ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
+    o.solver = 7;
+    ck_assert_int_eq(ss_network_run(net, 0.1, &o, &err), SS_EINVAL);
+    ss_network_free(net);
+}
+END_TEST
+
+/* cosim's own N_Vector kernels against SUNDIALS' serial ones */
+START_TEST(fast_nvector_ops)
+{
+    SUNContext ctx;
+    ck_assert_int_eq(SUNContext_Create(SS_SUN_COMM_NULL, &ctx), 0);
+    enum { N = 37 };
+    N_Vector f[4], r[4];
+    for (int k = 0; k < 4; k++) {
+        f[k] = ss_cosim_nvector(N, ctx);
+        r[k] = N_VNew_Serial(N, ctx);
+        for (int i = 0; i < N; i++) {
+            double v = sin(2.385 * (i + 1) * (k + 1)) * pow(10.0, (i % 7) - 3);
+            if (k == 2 && i == 5)
+                v = 0; /* for invtest */
+            NV_Ith_S(f[k], i) = NV_Ith_S(r[k], i) = v;
+        }
+    }
+    N_Vector fz = N_VClone(f[0]), rz = N_VClone(r[0]);
+    ck_assert_ptr_eq(fz->ops->nvlinearsum, f[0]->ops->nvlinearsum); /* clones keep the kernels */
+    ck_assert_ptr_ne(fz->ops->nvlinearsum, rz->ops->nvlinearsum);
+#define SAME_VEC()                                                                                 \
+    for (int i = 0; i < N; i++)                                                                    \
+    ck_assert_double_eq_tol(NV_Ith_S(fz, i), NV_Ith_S(rz, i), 1e-13 * (1 + fabs(NV_Ith_S(rz, i))))
+#define SAME(a, b) ck_assert_double_eq_tol(a, b, 1e-12 * (1 + fabs(b)))
+    N_VLinearSum(1.7, f[0], -0.3, f[1], fz), N_VLinearSum(1.7, r[0], -0.3, r[1], rz);
+    SAME_VEC();
+    N_VConst(2.385, fz), N_VConst(2.385, rz);
+    SAME_VEC();
+    N_VProd(f[0], f[1], fz), N_VProd(r[0], r[1], rz);
+    SAME_VEC();
+    N_VDiv(f[0], f[1], fz), N_VDiv(r[0], r[1], rz);
+    SAME_VEC();
+    N_VScale(-4.5, f[1], fz), N_VScale(-4.5, r[1], rz);
+    SAME_VEC();
+    N_VAbs(f[1], fz), N_VAbs(r[1], rz);
+    SAME_VEC();
+    N_VInv(f[1], fz), N_VInv(r[1], rz);
+    SAME_VEC();
+    N_VAddConst(f[1], 0.25, fz), N_VAddConst(r[1], 0.25, rz);
+    SAME_VEC();
+    N_VCompare(0.01, f[1], fz), N_VCompare(0.01, r[1], rz);
+    SAME_VEC();
+    ck_assert_int_eq(N_VInvTest(f[2], fz), N_VInvTest(r[2], rz));
+    ck_assert_int_eq(N_VInvTest(f[2], fz), SUNFALSE);
+    SAME_VEC();
+    SAME(N_VDotProd(f[0], f[1]), N_VDotProd(r[0], r[1]));
+    SAME(N_VMaxNorm(f[1]), N_VMaxNorm(r[1]));
+    SAME(N_VMin(f[1]), N_VMin(r[1]));
+    SAME(N_VWrmsNorm(f[0], f[1]), N_VWrmsNorm(r[0], r[1]));
+    SAME(N_VWrmsNormMask(f[0], f[1], f[3]), N_VWrmsNormMask(r[0], r[1], r[3]));
+    SAME(N_VWSqrSumLocal(f[0], f[1]), N_VWSqrSumLocal(r[0], r[1]));
+    SAME(N_VWSqrSumMaskLocal(f[0], f[1], f[3]), N_VWSqrSumMaskLocal(r[0], r[1], r[3]));
+    double c[3] = {0.5, -1.25, 3.0};
+    N_VScale(1.0, f[0], fz), N_VScale(1.0, r[0], rz);
+    N_Vector fx[3] = {fz, f[1], f[2]}, rx[3] = {rz, r[1], r[2]}; /* z is also X[0] */
+    ck_assert_int_eq(N_VLinearCombination(3, c, fx, fz), 0);
+    ck_assert_int_eq(N_VLinearCombination(3, c, rx, rz), 0);
+    SAME_VEC();
+    N_Vector fy[2] = {f[1], f[2]}, ry[2] = {r[1], r[2]}, fo[2] = {fz, f[3]}, ro[2] = {rz, r[3]};
+    ck_assert_int_eq(N_VScaleAddMulti(2, c, f[0], fy, fo), 0);
+    ck_assert_int_eq(N_VScaleAddMulti(2, c, r[0], ry, ro), 0);
+    SAME_VEC();
+#undef SAME
+#undef SAME_VEC
+    N_VDestroy(fz);
+    N_VDestroy(rz);
+    for (int k = 0; k < 4; k++) {
+        N_VDestroy(f[k]);
+        N_VDestroy(r[k]);
+    }
+    SUNContext_Free(&ctx);
 }
 END_TEST
 
@@ -217,6 +360,8 @@ START_TEST(experiment_errors)
     expect_yaml_error("populations:\n  - {name: a, kind: lif, n: 2}\nstimuli:\n"
                       "  - {population: a, neurons: [5], start: 0, stop: 1, amplitude: 1n}\n",
                       "exp.yaml:4:", "no neuron 5");
+    expect_yaml_error("duration: 1\nsolver: gear\npopulations:\n  - {name: a, kind: lif, n: 2}\n",
+                      "exp.yaml:2:", "solver must be 'adams' or 'bdf'");
 }
 END_TEST
 
@@ -234,7 +379,7 @@ START_TEST(experiment_run)
     ck_assert_msg(ss_experiment_load(path, -1, &net, &exp, &err) == SS_OK, "%s", err.msg);
     ck_assert_double_eq(exp.duration, 0.2);
     ck_assert_uint_eq(exp.seed, 5);
-    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL, NULL};
+    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL, NULL, exp.solver};
     ck_assert_int_eq(ss_network_run(net, exp.duration, &o, &err), SS_OK);
     ss_lif_params p = SS_LIF_DEFAULTS;
     double isi = lif_isi(&p, 0.3e-9), first = isi - p.t_ref;
@@ -261,7 +406,7 @@ START_TEST(plastic_association)
     ss_error err;
     const char *path = "examples/network/association.yaml";
     ck_assert_msg(ss_experiment_load(path, -1, &net, &exp, &err) == SS_OK, "%s", err.msg);
-    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL, NULL};
+    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL, NULL, exp.solver};
     size_t pre, post;
     double g0[64], g1[64];
     ss_network_crossbar_states(net, 0, NULL, g0, &pre, &post);
@@ -304,6 +449,8 @@ Suite *network_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, lif_exact_spike_times);
     tcase_add_test(tc, lif_cvode_path);
+    tcase_add_test(tc, bdf_solver);
+    tcase_add_test(tc, fast_nvector_ops);
     tcase_add_test(tc, psp_through_crossbar);
     tcase_add_test(tc, dpi_fi_monotonic);
     tcase_add_test(tc, poisson_rate);
