@@ -186,7 +186,8 @@ int ss_circuit_mismatch(const ss_circuit_config *cfg, double *dvt, const char **
     gsl_rng_set(r, (unsigned long)(z & 0xffffffffu) | 1u);
     for (size_t i = 0; i < nd; i++) {
         double sigma = cfg->avt * 1e-3 / sqrt(area[i]);
-        dvt[i] = gsl_ran_gaussian(r, sigma);
+        /* sample 0 is the nominal circuit */
+        dvt[i] = cfg->sample ? gsl_ran_gaussian(r, sigma) : 0.0;
         if (names)
             names[i] = dev[i];
     }
@@ -247,7 +248,7 @@ int circi_subckt(ss_buf *b, const ss_circuit_config *cfg, ss_error *err)
         return ss_error_set(err, SS_ENOTFOUND, "no netlist for '%s'", cfg->info->name);
     double dvt[SS_CIRCUIT_MAX_DEV] = {0};
     size_t nd = 0, k = 0;
-    if (cfg->avt > 0) {
+    if (cfg->avt > 0 && cfg->sample > 0) {
         int rc = ss_circuit_mismatch(cfg, dvt, NULL, &nd, err);
         if (rc)
             return rc;

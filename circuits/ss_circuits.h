@@ -73,7 +73,7 @@ typedef struct ss_circuit_config {
     double vdd;          /* supply, V (1.8) */
     double avt;          /* Pelgrom AVT in mV*um (0: no mismatch) */
     uint64_t seed;       /* mismatch seed (with `sample`) */
-    uint64_t sample;
+    uint64_t sample;     /* 0: the nominal circuit (no shifts even with avt > 0) */
     double reltol;       /* 0: the circuit's default (1e-4 DPI, 1e-5 Axon-Hillock) */
 } ss_circuit_config;
 
@@ -85,7 +85,8 @@ int ss_circuit_set_bias(ss_circuit_config *cfg, const char *name, double value, 
 /* Per-transistor threshold shifts of one mismatch sample: sigma(dVT) =
  * AVT / sqrt(W L) for each transistor of the subcircuit (W, L read from its
  * netlist), drawn with a GSL mt19937 generator seeded from (seed, sample).
- * dvt[i] in volts for device i (names in *names, borrowed); *n devices. */
+ * dvt[i] in volts for device i (names in *names, borrowed); *n devices.
+ * Sample 0 is the nominal circuit: every dvt[i] is 0. */
 int ss_circuit_mismatch(const ss_circuit_config *cfg, double *dvt, const char **names,
                         size_t *n, ss_error *err);
 
@@ -153,8 +154,37 @@ double ss_circuit_lif_rate(const ss_circuit_lif *m, double input);
  * gsl_multifit_nlinear, trust region, residuals relative to the rate). */
 int ss_circuit_fit_lif(const double *input, const double *rate, size_t n, ss_circuit_lif *m,
                        ss_error *err);
-/* Writes the model as JSON ({"model": "lif", ...}) to `path`. */
+/* Writes the model as JSON to `path`: {"model": "lif", "circuit",
+ * "fit_rms_rel", "fit_max_rel", "equation", "tau", "irh", "tref", "beta",
+ * "params": {...}}, where params are the network LIF population's keys
+ * (tau_m = tau, v_reset = v_rest, v_th - v_rest = r_m irh = 20 mV, t_ref =
+ * tref, in_beta = beta, in_ref = irh) that give the same f-I; experiment
+ * files load it with `params_file:`. */
 int ss_circuit_lif_write(const ss_circuit_lif *m, const char *circuit, const char *path,
+                         ss_error *err);
+
+/* The network's DPI population (teili's first-order equations, see
+ * ss_dpi_params) fitted to a transistor-level f-I curve.  Fitted, as
+ * logarithms: itau, ith, t_ref and the input-stage exponent in_beta; in_ref
+ * is the geometric mean of the fitted inputs (so in_beta and the gains are
+ * nearly independent); cmem, kappa, ut, io, ireset, ispkthr and the
+ * positive feedback (iagain, iath, ianorm) keep the values given in
+ * `start`; adaptation is off (iahp_jump = 0, ithahp = io, so Iahp stays at
+ * Io).  Rates come from ss_network_dpi_rate, the network's own equations. */
+typedef struct ss_circuit_dpi {
+    ss_dpi_params p;
+    double rms_rel, max_rel; /* as for ss_circuit_lif */
+} ss_circuit_dpi;
+
+/* Fits n (input, rate) pairs with rate > 0; `start` gives the fixed
+ * parameters and the first guess (NULL: SS_DPI_DEFAULTS with cmem = 1 pF,
+ * the library neuron's). */
+int ss_circuit_fit_dpi(const double *input, const double *rate, size_t n,
+                       const ss_dpi_params *start, ss_circuit_dpi *m, ss_error *err);
+/* Writes the model as JSON to `path`: {"model": "dpi", "circuit", "fit_rms_rel",
+ * "fit_max_rel", "equation", "params": {the DPI population's keys}}, a file
+ * experiment files load with `params_file:`. */
+int ss_circuit_dpi_write(const ss_circuit_dpi *m, const char *circuit, const char *path,
                          ss_error *err);
 
 /* ---- SPICE tiles for the network layer -------------------------------------- */

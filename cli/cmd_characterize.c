@@ -23,8 +23,12 @@ static const char usage_text[] =
     "  --measure LIST     rate,isi,cv,energy,power,rheobase,refractory,adaptation,tau,gain\n"
     "  --temp LIST        temperatures in C (default 27)\n"
     "  --mc N --seed S [--avt MV_UM]  N mismatch samples (Pelgrom AVT, default 4 mV*um)\n"
+    "                     after the nominal circuit, which is sample 0\n"
     "  --jobs K           worker processes (default 1)\n"
-    "  --extract lif      fit the compact model; --params FILE (default CIRCUIT-lif.json)\n"
+    "  --extract lif|dpi  fit a network population model (LIF or teili DPI, each behind\n"
+    "                     a power-law input stage) to the nominal f-I at the first\n"
+    "                     temperature; --params FILE (default CIRCUIT-MODEL.json), which\n"
+    "                     experiment files load with 'params_file:'\n"
     "  -o FILE            CSV output (default stdout)\n"
     "  --plot FILE.png    f-I (with Monte Carlo band), energy vs rate, membrane trace\n"
     "  --list             list circuits and their biases\n"
@@ -232,8 +236,8 @@ int cmd_characterize(int argc, char **argv)
         cli_msg("unknown circuit '%s' (see --list)", argv[optind]);
         return CLI_USAGE;
     }
-    if (extract && strcmp(extract, "lif")) {
-        cli_msg("--extract '%s' is not available (only 'lif')", extract);
+    if (extract && strcmp(extract, "lif") && strcmp(extract, "dpi")) {
+        cli_msg("--extract '%s' is not available (lif or dpi)", extract);
         return CLI_USAGE;
     }
     struct ctx cx;
@@ -333,7 +337,7 @@ int cmd_characterize(int argc, char **argv)
         ss_sweep_axis_release(&ax);
         return CLI_USAGE;
     }
-    size_t ns = mc ? mc : 1;
+    size_t ns = mc + 1; /* sample 0: the nominal circuit */
     cx.base.avt = mc ? avt : 0.0;
     size_t npts = ax.n * nt * ns, ngroups = nt * ns;
     size_t nres = npts + (want[M_RHEO] ? ngroups : 0);
@@ -437,24 +441,54 @@ int cmd_characterize(int argc, char **argv)
                 xi[n] = ax.values[i];
                 yi[n++] = vals[i * 11];
             }
-        ss_circuit_lif m;
         char pbuf[512];
         if (!params) {
-            snprintf(pbuf, sizeof pbuf, "%s-lif.json", ci->name);
+            snprintf(pbuf, sizeof pbuf, "%s-%s.json", ci->name, extract);
             params = pbuf;
         }
-        if (ss_circuit_fit_lif(xi, yi, n, &m, &err) ||
-            ss_circuit_lif_write(&m, ci->name, params, &err)) {
-            cli_fail(&err);
-            goto done;
+        double rms, maxe, irh;
+        if (!strcmp(extract, "lif")) {
+            ss_circuit_lif m;
+            if (ss_circuit_fit_lif(xi, yi, n, &m, &err) ||
+                ss_circuit_lif_write(&m, ci->name, params, &err)) {
+                cli_fail(&err);
+                goto done;
+            }
+            fprintf(stderr, "lif: tau=%.4g s irh=%.4g A tref=%.4g s beta=%.4g -> %s\n", m.tau,
+                    m.irh, m.tref, m.beta, params);
+            rms = m.rms_rel;
+            maxe = m.max_rel;
+            irh = m.irh;
+        } else {
+            ss_circuit_dpi m;
+            if (ss_circuit_fit_dpi(xi, yi, n, NULL, &m, &err) ||
+                ss_circuit_dpi_write(&m, ci->name, params, &err)) {
+                cli_fail(&err);
+                goto done;
+            }
+            fprintf(stderr,
+                    "dpi: itau=%.4g A ith=%.4g A t_ref=%.4g s in_beta=%.4g in_ref=%.4g A -> %s\n",
+                    m.p.itau, m.p.ith, m.p.t_ref, m.p.in_beta, m.p.in_ref, params);
+            rms = m.rms_rel;
+            maxe = m.max_rel;
+            /* the model's rheobase: bisection on its own rate */
+            double lo = 1e-15, hi = xi[0];
+            for (int it = 0; it < 60; it++) {
+                double mid = sqrt(lo * hi), r = 0;
+                if (ss_network_dpi_rate(&m.p, mid, &r, &err))
+                    r = 0;
+                if (r > 0)
+                    hi = mid;
+                else
+                    lo = mid;
+            }
+            irh = hi;
         }
-        fprintf(stderr,
-                "lif: tau=%.4g s irh=%.4g A tref=%.4g s beta=%.4g -> %s\n"
-                "fit error: rate rms %.2f%% max %.2f%% over %zu points",
-                m.tau, m.irh, m.tref, m.beta, params, 100 * m.rms_rel, 100 * m.max_rel, n);
+        fprintf(stderr, "fit error: rate rms %.2f%% max %.2f%% over %zu points", 100 * rms,
+                100 * maxe, n);
         if (want[M_RHEO] && ok[npts])
-            fprintf(stderr, "; rheobase model %.4g A vs measured %.4g A (%.1f%%)",
-                    m.irh, vals[npts * 11], 100 * (m.irh / vals[npts * 11] - 1));
+            fprintf(stderr, "; rheobase model %.4g A vs measured %.4g A (%.1f%%)", irh,
+                    vals[npts * 11], 100 * (irh / vals[npts * 11] - 1));
         fputc('\n', stderr);
     }
     if (plot && ci->kind == SS_CIRCUIT_NEURON) {

@@ -197,11 +197,25 @@ START_TEST(mc_reproducible)
     cfg.sample = 4;
     double r3 = point(&cfg, 1e-9, &p3);
     ck_assert_msg(fabs(r3 - r1) > 1e-6 * r1, "samples 3 and 4 gave the same rate %g", r1);
+    /* sample 0 is the nominal circuit: no shifts, the same bench */
+    cfg.sample = 0;
+    ck_assert_int_eq(ss_circuit_mismatch(&cfg, a, NULL, &na, &err), SS_OK);
+    for (size_t i = 0; i < na; i++)
+        ck_assert_double_eq(a[i], 0.0);
+    ss_buf b0 = SS_BUF_INIT, b1 = SS_BUF_INIT;
+    ck_assert_int_eq(ss_circuit_bench(&cfg, 1e-9, 1e-3, 1e-6, &b0, &err), SS_OK);
+    cfg.avt = 0;
+    ck_assert_int_eq(ss_circuit_bench(&cfg, 1e-9, 1e-3, 1e-6, &b1, &err), SS_OK);
+    ck_assert_str_eq(b0.data, b1.data);
+    ss_buf_release(&b0);
+    ss_buf_release(&b1);
 }
 END_TEST
 
-/* The compact LIF reproduces the SPICE f-I within 5% over the sweep. */
-START_TEST(compact_lif)
+/* Both compact models (the LIF and the network's teili DPI, each behind a
+ * power-law input stage) reproduce the SPICE f-I within 5% at every point
+ * of the sweep, evaluated here from their own equations. */
+START_TEST(compact_models)
 {
     ss_circuit_config cfg;
     ss_error err;
@@ -214,12 +228,80 @@ START_TEST(compact_lif)
     }
     ss_circuit_lif m;
     ck_assert_msg(ss_circuit_fit_lif(in, rate, 8, &m, &err) == SS_OK, "%s", err.msg);
+    ss_circuit_dpi d;
+    ck_assert_msg(ss_circuit_fit_dpi(in, rate, 8, NULL, &d, &err) == SS_OK, "%s", err.msg);
+    double el = 0, ed = 0;
+    for (size_t k = 0; k < 8; k++) {
+        double rd;
+        ck_assert_int_eq(ss_network_dpi_rate(&d.p, in[k], &rd, &err), SS_OK);
+        el = fmax(el, fabs(ss_circuit_lif_rate(&m, in[k]) / rate[k] - 1));
+        ed = fmax(ed, fabs(rd / rate[k] - 1));
+    }
     fprintf(stderr, "lif: tau %.3g irh %.3g tref %.3g beta %.3g, max error %.2f%%\n", m.tau,
-            m.irh, m.tref, m.beta, 100 * m.max_rel);
-    ck_assert_msg(m.max_rel < 0.05, "max relative error %g", m.max_rel);
+            m.irh, m.tref, m.beta, 100 * el);
+    fprintf(stderr, "dpi: itau %.3g ith %.3g t_ref %.3g in_beta %.3g, max error %.2f%%\n",
+            d.p.itau, d.p.ith, d.p.t_ref, d.p.in_beta, 100 * ed);
+    ck_assert_msg(el < 0.05, "LIF: max relative error %g", el);
+    ck_assert_msg(ed < 0.05, "DPI: max relative error %g", ed);
+    ck_assert_double_eq_tol(d.max_rel, ed, 1e-9);
     const char *path = ss_test_write(ss_test_tmpdir(), "m.json", "");
     ck_assert_int_eq(ss_circuit_lif_write(&m, "dpi-neuron", path, &err), SS_OK);
+    ck_assert_int_eq(ss_circuit_dpi_write(&d, "dpi-neuron", path, &err), SS_OK);
     ck_assert_int_eq(ss_circuit_fit_lif(in, rate, 3, &m, &err), SS_EINVAL);
+    ck_assert_int_eq(ss_circuit_fit_dpi(in, rate, 4, NULL, &d, &err), SS_EINVAL);
+}
+END_TEST
+
+/* The loop to the network: `characterize --extract lif|dpi` writes files
+ * that an experiment loads with params_file:; a population on a constant
+ * current between the fitted points (not one of them) fires at the rate
+ * the transistor-level circuit gives there, within 5%. */
+START_TEST(extracted_in_network)
+{
+    const char *dir = ss_test_tmpdir();
+    static char out[8192];
+    int rc = ss_test_sh(out, sizeof out,
+                        "cd %s && %s characterize dpi-neuron --sweep log:20p:2n:6 --measure rate "
+                        "--extract lif --params lif.json -o lif.csv && "
+                        "%s characterize dpi-neuron --sweep log:20p:2n:6 --measure rate "
+                        "--extract dpi --params dpi.json -o dpi.csv",
+                        dir, ss_test_program(), ss_test_program());
+    ck_assert_msg(rc == 0, "%s", out);
+    const double iin = 0.3385e-9;
+    ss_circuit_config cfg;
+    config(&cfg, "dpi-neuron");
+    ss_circuit_point pt;
+    double want = point(&cfg, iin, &pt);
+    char yaml[512];
+    snprintf(yaml, sizeof yaml,
+             "duration: 0.3\ndt: 1e-5\npopulations:\n"
+             "  - {name: lif, kind: lif, n: 1, params_file: lif.json, bias: %.6g}\n"
+             "  - {name: dpi, kind: dpi, n: 1, params_file: dpi.json, bias: %.6g}\n", iin, iin);
+    const char *path = ss_test_write(dir, "exp.yaml", yaml);
+    ss_network *net;
+    ss_experiment exp;
+    ss_error err;
+    ck_assert_msg(ss_experiment_load(path, -1, &net, &exp, &err) == SS_OK, "%s", err.msg);
+    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL, NULL};
+    ck_assert_msg(ss_network_run(net, exp.duration, &o, &err) == SS_OK, "%s", err.msg);
+    /* steady rate of each population from its last half of ISIs */
+    for (size_t pop = 0; pop < 2; pop++) {
+        double t[512];
+        size_t n = 0;
+        for (size_t k = 0; k < ss_network_nspikes(net) && n < 512; k++) {
+            size_t pp, idx;
+            ss_network_spike(net, k, &t[n], &pp, &idx);
+            if (pp == pop)
+                n++;
+        }
+        ck_assert_uint_gt(n, 8);
+        double rate = (double)(n - 1 - n / 2) / (t[n - 1] - t[n / 2]);
+        fprintf(stderr, "%s from its file: %.1f Hz at %g A, circuit %.1f Hz\n",
+                ss_network_pop_name(net, pop), rate, iin, want);
+        ck_assert_msg(fabs(rate / want - 1) < 0.05, "%s: %g Hz vs circuit %g Hz",
+                      ss_network_pop_name(net, pop), rate, want);
+    }
+    ss_network_free(net);
 }
 END_TEST
 
@@ -237,7 +319,8 @@ Suite *circuits_suite(void)
     tcase_add_test(tc, dpi_adaptation);
     tcase_add_test(tc, synapse_tau_gain);
     tcase_add_test(tc, mc_reproducible);
-    tcase_add_test(tc, compact_lif);
+    tcase_add_test(tc, compact_models);
+    tcase_add_test(tc, extracted_in_network);
     suite_add_tcase(s, tc);
     return s;
 }
