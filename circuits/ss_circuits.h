@@ -52,6 +52,11 @@ typedef struct ss_circuit_info {
     const char *help;
     size_t nbias;
     ss_circuit_bias bias[SS_CIRCUIT_MAX_BIAS];
+    /* A designer's circuit (ss_circuit_load): the library circuit whose
+     * bench, biases and measurements it uses, and its subcircuit text.
+     * NULL for the library's own circuits. */
+    const char *like;
+    const char *text;
 } ss_circuit_info;
 
 size_t ss_circuit_count(void);
@@ -61,6 +66,27 @@ const ss_circuit_info *ss_circuit_get(size_t i);
 const ss_circuit_info *ss_circuit_find(const char *name);
 /* Text of an embedded file ("ptm180.lib", "dpi_neuron.sub"), NULL if none. */
 const char *ss_circuit_text(const char *file);
+
+/* A designer's circuit from a netlist file that declares its ports in a
+ * comment line
+ *     * smallsim: like=LIBRARY-CIRCUIT [subckt=NAME] [ROLE=PIN ...]
+ * `like` names the library circuit whose test bench, bias currents, input
+ * and measurements it takes (its ports are the roles: for dpi-neuron vdd
+ * vss iin vmem vspk vtau vth vrefb vca vtauahp, see the .sub files in
+ * circuits/lib/);
+ * `subckt` picks the file's .subckt (default: the only one); ROLE=PIN maps
+ * a role to a pin of that subcircuit, and a role not mapped is the pin of
+ * the same name.  Every role needs a pin and every pin a role.  The file is
+ * read and screened by the netlist reader (.control refused, includes
+ * only inside its folder); its first line is the title, as in any SPICE
+ * file; at the top level it may hold only .subckt blocks, .param, .model,
+ * .func, .global and comments.  Transistors use the model names ss_nch and
+ * ss_pch (or --nmos/--pmos); mismatch reads w= and l= from each device's
+ * first line.  Errors read "file:line: what is wrong".  Returns a heap
+ * object (free with ss_circuit_free), NULL on failure. */
+ss_circuit_info *ss_circuit_load(const char *path, ss_error *err);
+/* Frees a circuit from ss_circuit_load (NULL: nothing). */
+void ss_circuit_free(ss_circuit_info *info);
 
 /* What to simulate: a circuit, its biases, models, temperature, mismatch. */
 typedef struct ss_circuit_config {

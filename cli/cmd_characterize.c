@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "circuits/ss_circuits.h"
 #include "cli/cli.h"
@@ -14,7 +15,9 @@
 
 static const char usage_text[] =
     "usage: smallsim characterize CIRCUIT [options]\n"
-    "  CIRCUIT            dpi-neuron, axon-hillock or dpi-synapse\n"
+    "  CIRCUIT            dpi-neuron, axon-hillock, dpi-synapse, or a netlist file whose\n"
+    "                     .subckt declares its ports in a comment line\n"
+    "                     '* smallsim: like=dpi-neuron [subckt=NAME] [ROLE=PIN ...]'\n"
     "  --models FILE[@SECTION]  transistor cards replacing the shipped PTM 180 nm set\n"
     "  --nmos NAME --pmos NAME  model names the cards define (default ss_nch, ss_pch)\n"
     "  --bias NAME=VALUE  set a bias current (repeatable), e.g. --bias Itau=20p\n"
@@ -164,7 +167,10 @@ static int trace(const ss_circuit_config *cfg, double input, ss_buf *data, ss_er
     return rc;
 }
 
-int cmd_characterize(int argc, char **argv)
+/* A designer's circuit file given as CIRCUIT (freed by cmd_characterize). */
+static ss_circuit_info *loaded;
+
+static int characterize(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"models", required_argument, 0, 'M'}, {"nmos", required_argument, 0, 'N'},
@@ -231,9 +237,16 @@ int cmd_characterize(int argc, char **argv)
         fputs(usage_text, stderr);
         return CLI_USAGE;
     }
+    ss_error err;
     const ss_circuit_info *ci = ss_circuit_find(argv[optind]);
+    if (!ci && access(argv[optind], F_OK) == 0) {
+        /* a designer's netlist with a "* smallsim: like=..." declaration */
+        if (!(loaded = ss_circuit_load(argv[optind], &err)))
+            return cli_fail(&err);
+        ci = loaded;
+    }
     if (!ci) {
-        cli_msg("unknown circuit '%s' (see --list)", argv[optind]);
+        cli_msg("unknown circuit '%s' (see --list, or give a netlist file)", argv[optind]);
         return CLI_USAGE;
     }
     if (extract && strcmp(extract, "lif") && strcmp(extract, "dpi")) {
@@ -249,7 +262,6 @@ int cmd_characterize(int argc, char **argv)
     cx.input = ci->input_default;
     cx.rlo = 1e-12;
     cx.rhi = 1e-9;
-    ss_error err;
     for (size_t i = 0; i < nb; i++) {
         char *eq = strchr(biases[i], '=');
         double v;
@@ -539,5 +551,13 @@ done:
     free(ok);
     free(tv);
     ss_sweep_axis_release(&ax);
+    return rc;
+}
+
+int cmd_characterize(int argc, char **argv)
+{
+    int rc = characterize(argc, argv);
+    ss_circuit_free(loaded);
+    loaded = NULL;
     return rc;
 }

@@ -2,6 +2,7 @@
  * estimates, energy ranges, Monte Carlo reproducibility and the compact
  * model fit. */
 #include <check.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +306,65 @@ START_TEST(extracted_in_network)
 }
 END_TEST
 
+/* Replaces every whole-word `from` in text by `to` (heap string). */
+static char *replace_word(const char *text, const char *from, const char *to)
+{
+    ss_buf b = SS_BUF_INIT;
+    size_t fl = strlen(from);
+    for (const char *p = text; *p;) {
+        int word = !strncmp(p, from, fl) && (p == text || !isalnum((unsigned char)p[-1])) &&
+                   !isalnum((unsigned char)p[fl]) && p[fl] != '_';
+        ck_assert_int_eq(word ? ss_buf_printf(&b, "%s", to) : ss_buf_add(&b, p, 1), SS_OK);
+        p += word ? fl : 1;
+    }
+    return b.data;
+}
+
+/* A designer's copy of the DPI neuron, with its pins renamed and reordered
+ * and declared in a "* smallsim:" line, gives the library neuron's f-I; a
+ * file without the declaration is refused with file:line. */
+START_TEST(user_circuit)
+{
+    const char *lib = ss_circuit_text("dpi_neuron.sub");
+    char *a = replace_word(lib, "vspk", "out"), *b = replace_word(a, "vss", "gnd");
+    char *c = replace_word(b, "ss_dpi_neuron vdd gnd iin", "my_dpi iin gnd vdd");
+    ck_assert_ptr_nonnull(strstr(c, ".subckt my_dpi iin gnd vdd vmem out"));
+    size_t len = strlen(c) + 128;
+    char *text = malloc(len);
+    snprintf(text, len, "* smallsim: like=dpi-neuron vspk=out vss=gnd\n%s", c);
+    const char *dir = ss_test_tmpdir();
+    const char *path = ss_test_write(dir, "my.cir", text);
+    ss_error err;
+    ss_circuit_info *ci = ss_circuit_load(path, &err);
+    ck_assert_msg(ci != NULL, "%s", err.msg);
+    ck_assert_str_eq(ci->subckt, "my_dpi");
+    ss_circuit_config lc, uc;
+    config(&lc, "dpi-neuron");
+    ss_circuit_config_init(&uc, ci);
+    const double in[] = {33.85e-12, 1.385e-9};
+    for (size_t k = 0; k < 2; k++) {
+        ss_circuit_point p1, p2;
+        double r1 = point(&lc, in[k], &p1), r2 = point(&uc, in[k], &p2);
+        ck_assert_msg(r1 > 0 && fabs(r2 / r1 - 1) < 1e-6, "user %g Hz vs library %g Hz", r2, r1);
+    }
+    ss_circuit_free(ci);
+    /* without the declaration: file:1 */
+    path = ss_test_write(dir, "plain.cir", c);
+    ck_assert_ptr_null(ss_circuit_load(path, &err));
+    ck_assert_msg(strstr(err.msg, "plain.cir:1:") && strstr(err.msg, "port declaration"), "%s",
+                  err.msg);
+    /* a pin without a port, at the .subckt line */
+    path = ss_test_write(dir, "extra.cir", "* smallsim: like=axon-hillock\n"
+                                          ".subckt ah vdd vss vmem vout vpw extra\n.ends\n");
+    ck_assert_ptr_null(ss_circuit_load(path, &err));
+    ck_assert_msg(strstr(err.msg, "extra.cir:2:") && strstr(err.msg, "pin 'extra'"), "%s", err.msg);
+    free(a);
+    free(b);
+    free(c);
+    free(text);
+}
+END_TEST
+
 Suite *circuits_suite(void)
 {
     Suite *s = suite_create("circuits");
@@ -321,6 +381,7 @@ Suite *circuits_suite(void)
     tcase_add_test(tc, mc_reproducible);
     tcase_add_test(tc, compact_models);
     tcase_add_test(tc, extracted_in_network);
+    tcase_add_test(tc, user_circuit);
     suite_add_tcase(s, tc);
     return s;
 }
