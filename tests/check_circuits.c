@@ -365,6 +365,32 @@ START_TEST(user_circuit)
 }
 END_TEST
 
+/* characterize --results: a journal cut after one row (and a torn one)
+ * resumes to the same CSV; other settings are refused. */
+START_TEST(characterize_resume)
+{
+    const char *dir = ss_test_tmpdir();
+    static char out[8192];
+    const char *cmd = "%s characterize dpi-neuron --sweep list:50p,200p,1n --measure rate,energy "
+                      "--jobs 2 --results j.csv";
+    char full[1024];
+    snprintf(full, sizeof full, cmd, ss_test_program());
+    int rc = ss_test_sh(out, sizeof out,
+                        "cd %s && %s -o a.csv && head -2 j.csv > k.csv && printf '2,ok,3' >> k.csv "
+                        "&& mv k.csv j.csv && %s --resume -o b.csv && cmp a.csv b.csv && "
+                        "grep -c ',ok,' j.csv && tail -c 1 j.csv | od -c | head -1",
+                        dir, full, full);
+    ck_assert_msg(rc == 0, "%s", out);
+    ck_assert_msg(!strncmp(out, "3\n", 2), "journal rows: %s", out);
+    rc = ss_test_sh(out, sizeof out, "cd %s && %s --bias Itau=20p --resume -o c.csv", dir, full);
+    ck_assert_int_ne(rc, 0);
+    ck_assert_msg(strstr(out, "j.csv:2:") && strstr(out, "other settings"), "%s", out);
+    rc = ss_test_sh(out, sizeof out, "cd %s && %s -o c.csv", dir, full);
+    ck_assert_int_ne(rc, 0);
+    ck_assert_msg(strstr(out, "--resume"), "%s", out);
+}
+END_TEST
+
 Suite *circuits_suite(void)
 {
     Suite *s = suite_create("circuits");
@@ -382,6 +408,7 @@ Suite *circuits_suite(void)
     tcase_add_test(tc, compact_models);
     tcase_add_test(tc, extracted_in_network);
     tcase_add_test(tc, user_circuit);
+    tcase_add_test(tc, characterize_resume);
     suite_add_tcase(s, tc);
     return s;
 }
