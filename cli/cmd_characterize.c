@@ -135,10 +135,12 @@ static const char journal_header[] =
     "job,status,rate,isi_first,isi_last,cv,energy,power,refractory,adaptation,tau,gain,nspikes,"
     "config";
 
-/* Identity of everything but the job list that shapes the results (FNV-1a
- * of circuit, biases, cards, supply, tolerances, mismatch, swept bias):
- * the journal's rows carry it, so a resume with other settings is refused. */
-static void config_id(const struct ctx *c, int bias, char out[17])
+/* Identity of everything that shapes the results (FNV-1a of circuit,
+ * biases, cards, supply, tolerances, mismatch, swept bias and the job
+ * list: swept values, temperatures, samples): the journal's rows carry it,
+ * so a resume with other settings is refused. */
+static void config_id(const struct ctx *c, int bias, const double *x, size_t nx,
+                      const double *temp, size_t nt, size_t ns, char out[17])
 {
     const ss_circuit_config *g = &c->base;
     char s[2048];
@@ -151,6 +153,16 @@ static void config_id(const struct ctx *c, int bias, char out[17])
     uint64_t h = 0xcbf29ce484222325ull;
     for (const char *p = s; *p; p++)
         h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    /* the job list, as raw bytes */
+    const double *lists[2] = {x, temp};
+    size_t lens[2] = {nx, nt};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < lens[l]; i++) {
+            const unsigned char *b = (const unsigned char *)&lists[l][i];
+            for (size_t k = 0; k < sizeof(double); k++)
+                h = (h ^ b[k]) * 0x100000001b3ull;
+        }
+    h = (h ^ (uint64_t)ns) * 0x100000001b3ull;
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
@@ -446,7 +458,7 @@ static int characterize(int argc, char **argv)
     }
     if (results) {
         size_t skipped;
-        config_id(&cx, bias, cid);
+        config_id(&cx, bias, ax.values, ax.n, tv, nt, ns, cid);
         journal = ss_sweep_results_open(results, journal_header, resume, done, nres, &skipped, &err);
         if (!journal || (resume && journal_load(results, cid, vals, ok, nres, &err))) {
             cli_fail(&err);
