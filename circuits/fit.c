@@ -45,6 +45,41 @@ static int residuals(const gsl_vector *p, void *data, gsl_vector *f)
     return GSL_SUCCESS;
 }
 
+/* Trust-region least squares (finite-difference Jacobian) from each of
+ * `nstart` starting points (rows of x0, fdf->p values each); the best end
+ * point goes to best_x and its sum of squared residuals to *chi2 (INFINITY
+ * when no start converged). */
+static int fit_starts(gsl_multifit_nlinear_fdf *fdf, const double *x0, size_t nstart,
+                      size_t maxiter, double *best_x, double *chi2, ss_error *err)
+{
+    gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
+    gsl_multifit_nlinear_workspace *w =
+        gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, fdf->n, fdf->p);
+    if (!w)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    *chi2 = INFINITY;
+    for (size_t s = 0; s < nstart; s++) {
+        double x[16];
+        memcpy(x, x0 + s * fdf->p, fdf->p * sizeof *x);
+        gsl_vector_view xv = gsl_vector_view_array(x, fdf->p);
+        if (gsl_multifit_nlinear_init(&xv.vector, fdf, w))
+            continue;
+        int info;
+        gsl_multifit_nlinear_driver(maxiter, 1e-10, 1e-10, 1e-10, NULL, NULL, &info, w);
+        gsl_vector *f = gsl_multifit_nlinear_residual(w);
+        double chi = 0;
+        gsl_blas_ddot(f, f, &chi);
+        if (isfinite(chi) && chi < *chi2) {
+            *chi2 = chi;
+            gsl_vector *pos = gsl_multifit_nlinear_position(w);
+            for (size_t k = 0; k < fdf->p; k++)
+                best_x[k] = gsl_vector_get(pos, k);
+        }
+    }
+    gsl_multifit_nlinear_free(w);
+    return SS_OK;
+}
+
 int ss_circuit_fit_lif(const double *input, const double *rate, size_t n, ss_circuit_lif *m,
                        ss_error *err)
 {
@@ -71,34 +106,23 @@ int ss_circuit_fit_lif(const double *input, const double *rate, size_t n, ss_cir
     fdf.n = n;
     fdf.p = 4;
     fdf.params = &d;
-    gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
-    gsl_multifit_nlinear_workspace *w =
-        gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, n, 4);
-    if (!w)
-        return ss_error_set(err, SS_ENOMEM, "out of memory");
-    double best = INFINITY;
-    ss_circuit_lif bm = {0};
     /* A few starts for tau: the problem has shallow valleys. */
     const double tau_scale[] = {0.3, 1.0, 3.0};
+    double x0[3 * 4], bx[4], best;
     for (size_t s = 0; s < 3; s++) {
-        double x0[4] = {log(tau_scale[s] * 0.5 / flow), log(0.8 * imin), log(0.5 / fmaxr),
-                        log(0.8)};
-        gsl_vector_view x = gsl_vector_view_array(x0, 4);
-        if (gsl_multifit_nlinear_init(&x.vector, &fdf, w))
-            continue;
-        int info;
-        gsl_multifit_nlinear_driver(500, 1e-10, 1e-10, 1e-10, NULL, NULL, &info, w);
-        gsl_vector *f = gsl_multifit_nlinear_residual(w);
-        double chi = 0;
-        gsl_blas_ddot(f, f, &chi);
-        if (isfinite(chi) && chi < best) {
-            best = chi;
-            unpack(gsl_multifit_nlinear_position(w), &bm);
-        }
+        x0[4 * s] = log(tau_scale[s] * 0.5 / flow);
+        x0[4 * s + 1] = log(0.8 * imin);
+        x0[4 * s + 2] = log(0.5 / fmaxr);
+        x0[4 * s + 3] = log(0.8);
     }
-    gsl_multifit_nlinear_free(w);
+    int rc = fit_starts(&fdf, x0, 3, 500, bx, &best, err);
+    if (rc)
+        return rc;
     if (!isfinite(best))
         return ss_error_set(err, SS_ENUMERIC, "the LIF fit did not converge");
+    ss_circuit_lif bm = {0};
+    gsl_vector_view bv = gsl_vector_view_array(bx, 4);
+    unpack(&bv.vector, &bm);
     bm.rms_rel = sqrt(best / (double)n);
     bm.max_rel = 0;
     for (size_t i = 0; i < n; i++)
@@ -224,35 +248,24 @@ int ss_circuit_fit_dpi(const double *input, const double *rate, size_t n,
     fdf.n = n;
     fdf.p = 4;
     fdf.params = &d;
-    gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
-    gsl_multifit_nlinear_workspace *w =
-        gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, n, 4);
-    if (!w)
-        return ss_error_set(err, SS_ENOMEM, "out of memory");
-    double best = INFINITY;
-    ss_dpi_params bm = d.base;
     /* Starts: the gain Ith/Itau spans decades between circuits; the
      * exponent starts compressive. */
     const double gain[] = {1.0, 10.0, 100.0}, beta[] = {0.5, 1.0};
+    double x0[6 * 4], bx[4], best;
     for (size_t s = 0; s < 6; s++) {
-        double x0[4] = {log(d.base.itau), log(gain[s % 3] * d.base.itau), log(0.3 / fmaxr),
-                        log(beta[s / 3])};
-        gsl_vector_view x = gsl_vector_view_array(x0, 4);
-        if (gsl_multifit_nlinear_init(&x.vector, &fdf, w))
-            continue;
-        int info;
-        gsl_multifit_nlinear_driver(300, 1e-10, 1e-10, 1e-10, NULL, NULL, &info, w);
-        gsl_vector *f = gsl_multifit_nlinear_residual(w);
-        double chi = 0;
-        gsl_blas_ddot(f, f, &chi);
-        if (isfinite(chi) && chi < best) {
-            best = chi;
-            dpi_unpack(gsl_multifit_nlinear_position(w), &d.base, &bm);
-        }
+        x0[4 * s] = log(d.base.itau);
+        x0[4 * s + 1] = log(gain[s % 3] * d.base.itau);
+        x0[4 * s + 2] = log(0.3 / fmaxr);
+        x0[4 * s + 3] = log(beta[s / 3]);
     }
-    gsl_multifit_nlinear_free(w);
+    int rc = fit_starts(&fdf, x0, 6, 300, bx, &best, err);
+    if (rc)
+        return rc;
     if (!isfinite(best))
         return ss_error_set(err, SS_ENUMERIC, "the DPI fit did not converge");
+    ss_dpi_params bm;
+    gsl_vector_view bv = gsl_vector_view_array(bx, 4);
+    dpi_unpack(&bv.vector, &d.base, &bm);
     m->p = bm;
     m->rms_rel = sqrt(best / (double)n);
     m->max_rel = 0;
