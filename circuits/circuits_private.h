@@ -15,6 +15,10 @@ typedef struct circi_file {
 /* Generated from circuits/lib/ (embed.awk); ends with {0, 0}. */
 CIRCI_HIDDEN extern const circi_file circi_files[];
 
+/* The library circuit whose bench a circuit uses (its own name, or `like`). */
+CIRCI_HIDDEN const char *circi_base(const ss_circuit_info *ci);
+/* Its subcircuit text (embedded, or a designer's); NULL if none. */
+CIRCI_HIDDEN const char *circi_text(const ss_circuit_info *ci);
 /* Netlist flags a config needs (designer cards outside the cwd). */
 CIRCI_HIDDEN unsigned circi_flags(const ss_circuit_config *cfg);
 /* Appends the model cards (shipped or the designer's) and .options. */

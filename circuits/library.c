@@ -19,18 +19,18 @@ static const ss_circuit_info circuits[] = {
       {"Ith", "vth", 0, 50e-12, "DPI gain current (Imem_inf = Ith Iin / Itau)"},
       {"Iref", "vrefb", 1, 500e-12, "refractory recharge current of Cref"},
       {"Ica", "vca", 1, 0.0, "adaptation charge current per spike (0: off)"},
-      {"Itauahp", "vtauahp", 0, 1e-12, "adaptation leak"}}},
+      {"Itauahp", "vtauahp", 0, 1e-12, "adaptation leak"}}, NULL, NULL},
     {"axon-hillock", SS_CIRCUIT_NEURON, "axon_hillock.sub", "ss_axon_hillock",
      "vdd 0 vmem vout vpw", "Iin", 1e-9, "vout",
      "Mead's Axon-Hillock: capacitive positive feedback, reset current Ir",
      1,
-     {{"Ir", "vpw", 0, 200e-9, "reset current (sets the pulse width)"}}},
+     {{"Ir", "vpw", 0, 200e-9, "reset current (sets the pulse width)"}}, NULL, NULL},
     {"dpi-synapse", SS_CIRCUIT_SYNAPSE, "dpi_synapse.sub", "ss_dpi_synapse",
      "vdd 0 pre isyn vw vthr vtau", "Iw", 100e-12, NULL,
      "DPI synapse: log-domain low-pass filter of pre-synaptic pulses",
      2,
      {{"Ith", "vthr", 0, 20e-12, "gain current (Isyn_inf = Ith Iw / Itau)"},
-      {"Itau", "vtau", 0, 5e-12, "leak (tau = Csyn UT / (kappa Itau))"}}},
+      {"Itau", "vtau", 0, 5e-12, "leak (tau = Csyn UT / (kappa Itau))"}}, NULL, NULL},
 };
 
 size_t ss_circuit_count(void)
@@ -57,6 +57,16 @@ const char *ss_circuit_text(const char *file)
         if (!strcmp(circi_files[i].name, file))
             return circi_files[i].text;
     return NULL;
+}
+
+const char *circi_base(const ss_circuit_info *ci)
+{
+    return ci->like ? ci->like : ci->name;
+}
+
+const char *circi_text(const ss_circuit_info *ci)
+{
+    return ci->text ? ci->text : ss_circuit_text(ci->file);
 }
 
 void ss_circuit_config_init(ss_circuit_config *cfg, const ss_circuit_info *info)
@@ -114,7 +124,7 @@ int circi_models(const ss_circuit_config *cfg, ss_buf *b, ss_error *err)
         rc = ss_buf_printf(b, ".options method=gear gmin=1e-15 abstol=1e-15 chgtol=1e-17 "
                               "reltol=%g temp=%g\n",
                            cfg->reltol > 0 ? cfg->reltol
-                           : strcmp(cfg->info->name, "axon-hillock") ? 1e-4 : 1e-5,
+                           : strcmp(circi_base(cfg->info), "axon-hillock") ? 1e-4 : 1e-5,
                            cfg->temp);
     return rc ? ss_error_set(err, rc, "out of memory") : SS_OK;
 }
@@ -171,7 +181,7 @@ int ss_circuit_mismatch(const ss_circuit_config *cfg, double *dvt, const char **
 {
     static char dev[SS_CIRCUIT_MAX_DEV][16];
     double area[SS_CIRCUIT_MAX_DEV];
-    const char *text = ss_circuit_text(cfg->info->file);
+    const char *text = circi_text(cfg->info);
     if (!text)
         return ss_error_set(err, SS_ENOTFOUND, "no netlist for '%s'", cfg->info->name);
     size_t nd = list_devices(text, dev, area, SS_CIRCUIT_MAX_DEV);
@@ -186,7 +196,8 @@ int ss_circuit_mismatch(const ss_circuit_config *cfg, double *dvt, const char **
     gsl_rng_set(r, (unsigned long)(z & 0xffffffffu) | 1u);
     for (size_t i = 0; i < nd; i++) {
         double sigma = cfg->avt * 1e-3 / sqrt(area[i]);
-        dvt[i] = gsl_ran_gaussian(r, sigma);
+        /* sample 0 is the nominal circuit */
+        dvt[i] = cfg->sample ? gsl_ran_gaussian(r, sigma) : 0.0;
         if (names)
             names[i] = dev[i];
     }
@@ -242,12 +253,12 @@ static int add_device_line(ss_buf *b, const char *line, size_t len, const ss_cir
 
 int circi_subckt(ss_buf *b, const ss_circuit_config *cfg, ss_error *err)
 {
-    const char *text = ss_circuit_text(cfg->info->file);
+    const char *text = circi_text(cfg->info);
     if (!text)
         return ss_error_set(err, SS_ENOTFOUND, "no netlist for '%s'", cfg->info->name);
     double dvt[SS_CIRCUIT_MAX_DEV] = {0};
     size_t nd = 0, k = 0;
-    if (cfg->avt > 0) {
+    if (cfg->avt > 0 && cfg->sample > 0) {
         int rc = ss_circuit_mismatch(cfg, dvt, NULL, &nd, err);
         if (rc)
             return rc;
@@ -307,7 +318,7 @@ int ss_circuit_bench(const ss_circuit_config *cfg, double input, double tstop, d
         return rc;
     if (circi_supplies(cfg, out))
         goto oom;
-    if (!strcmp(ci->name, "dpi-neuron")) {
+    if (!strcmp(circi_base(ci), "dpi-neuron")) {
         /* The input reaches the tail through a unit nFET mirror, so the
          * tail node cannot be pulled below ground. */
         rc = ss_buf_printf(out,
@@ -315,7 +326,7 @@ int ss_circuit_bench(const ss_circuit_config *cfg, double input, double tstop, d
                            "mbin vin vin 0 0 %s w=1u l=1u\nmbin2 iin vin 0 0 %s w=1u l=1u\n"
                            ".save v(vspk) v(vmem) i(vdd) v(x1.vrst)\n",
                            input, nm, nm);
-    } else if (!strcmp(ci->name, "axon-hillock")) {
+    } else if (!strcmp(circi_base(ci), "axon-hillock")) {
         rc = ss_buf_printf(out, "iin 0 vmem PWL(0 0 1u %.6g)\n.save v(vout) v(vmem) i(vdd)\n",
                            input);
     } else {

@@ -170,7 +170,7 @@ int ss_circuit_run_point(ss_engine *eng, const ss_circuit_config *cfg, double in
     }
     /* First guess of the run length: about 8 spikes.  The Axon-Hillock
      * fires at Iin / (Cfb Vdd); the DPI neuron is tried for 20 ms first. */
-    int ah = !strcmp(ci->name, "axon-hillock");
+    int ah = !strcmp(circi_base(ci), "axon-hillock");
     double tstop = ah ? 9.0 * 100e-15 * cfg->vdd / fmax(input, 1e-13) + 20e-6 : 20e-3;
     for (;;) {
         /* TMAX <= ISI/200 against false equilibria (reference pitfall 3). */

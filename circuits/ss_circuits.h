@@ -52,6 +52,11 @@ typedef struct ss_circuit_info {
     const char *help;
     size_t nbias;
     ss_circuit_bias bias[SS_CIRCUIT_MAX_BIAS];
+    /* A designer's circuit (ss_circuit_load): the library circuit whose
+     * bench, biases and measurements it uses, and its subcircuit text.
+     * NULL for the library's own circuits. */
+    const char *like;
+    const char *text;
 } ss_circuit_info;
 
 size_t ss_circuit_count(void);
@@ -61,6 +66,27 @@ const ss_circuit_info *ss_circuit_get(size_t i);
 const ss_circuit_info *ss_circuit_find(const char *name);
 /* Text of an embedded file ("ptm180.lib", "dpi_neuron.sub"), NULL if none. */
 const char *ss_circuit_text(const char *file);
+
+/* A designer's circuit from a netlist file that declares its ports in a
+ * comment line
+ *     * smallsim: like=LIBRARY-CIRCUIT [subckt=NAME] [ROLE=PIN ...]
+ * `like` names the library circuit whose test bench, bias currents, input
+ * and measurements it takes (its ports are the roles: for dpi-neuron vdd
+ * vss iin vmem vspk vtau vth vrefb vca vtauahp, see the .sub files in
+ * circuits/lib/);
+ * `subckt` picks the file's .subckt (default: the only one); ROLE=PIN maps
+ * a role to a pin of that subcircuit, and a role not mapped is the pin of
+ * the same name.  Every role needs a pin and every pin a role.  The file is
+ * read and screened by the netlist reader (.control refused, includes
+ * only inside its folder); its first line is the title, as in any SPICE
+ * file; at the top level it may hold only .subckt blocks, .param, .model,
+ * .func, .global and comments.  Transistors use the model names ss_nch and
+ * ss_pch (or --nmos/--pmos); mismatch reads w= and l= from each device's
+ * first line.  Errors read "file:line: what is wrong".  Returns a heap
+ * object (free with ss_circuit_free), NULL on failure. */
+ss_circuit_info *ss_circuit_load(const char *path, ss_error *err);
+/* Frees a circuit from ss_circuit_load (NULL: nothing). */
+void ss_circuit_free(ss_circuit_info *info);
 
 /* What to simulate: a circuit, its biases, models, temperature, mismatch. */
 typedef struct ss_circuit_config {
@@ -73,7 +99,7 @@ typedef struct ss_circuit_config {
     double vdd;          /* supply, V (1.8) */
     double avt;          /* Pelgrom AVT in mV*um (0: no mismatch) */
     uint64_t seed;       /* mismatch seed (with `sample`) */
-    uint64_t sample;
+    uint64_t sample;     /* 0: the nominal circuit (no shifts even with avt > 0) */
     double reltol;       /* 0: the circuit's default (1e-4 DPI, 1e-5 Axon-Hillock) */
 } ss_circuit_config;
 
@@ -85,7 +111,8 @@ int ss_circuit_set_bias(ss_circuit_config *cfg, const char *name, double value, 
 /* Per-transistor threshold shifts of one mismatch sample: sigma(dVT) =
  * AVT / sqrt(W L) for each transistor of the subcircuit (W, L read from its
  * netlist), drawn with a GSL mt19937 generator seeded from (seed, sample).
- * dvt[i] in volts for device i (names in *names, borrowed); *n devices. */
+ * dvt[i] in volts for device i (names in *names, borrowed); *n devices.
+ * Sample 0 is the nominal circuit: every dvt[i] is 0. */
 int ss_circuit_mismatch(const ss_circuit_config *cfg, double *dvt, const char **names,
                         size_t *n, ss_error *err);
 
@@ -153,8 +180,37 @@ double ss_circuit_lif_rate(const ss_circuit_lif *m, double input);
  * gsl_multifit_nlinear, trust region, residuals relative to the rate). */
 int ss_circuit_fit_lif(const double *input, const double *rate, size_t n, ss_circuit_lif *m,
                        ss_error *err);
-/* Writes the model as JSON ({"model": "lif", ...}) to `path`. */
+/* Writes the model as JSON to `path`: {"model": "lif", "circuit",
+ * "fit_rms_rel", "fit_max_rel", "equation", "tau", "irh", "tref", "beta",
+ * "params": {...}}, where params are the network LIF population's keys
+ * (tau_m = tau, v_reset = v_rest, v_th - v_rest = r_m irh = 20 mV, t_ref =
+ * tref, in_beta = beta, in_ref = irh) that give the same f-I; experiment
+ * files load it with `params_file:`. */
 int ss_circuit_lif_write(const ss_circuit_lif *m, const char *circuit, const char *path,
+                         ss_error *err);
+
+/* The network's DPI population (teili's first-order equations, see
+ * ss_dpi_params) fitted to a transistor-level f-I curve.  Fitted, as
+ * logarithms: itau, ith, t_ref and the input-stage exponent in_beta; in_ref
+ * is the geometric mean of the fitted inputs (so in_beta and the gains are
+ * nearly independent); cmem, kappa, ut, io, ireset, ispkthr and the
+ * positive feedback (iagain, iath, ianorm) keep the values given in
+ * `start`; adaptation is off (iahp_jump = 0, ithahp = io, so Iahp stays at
+ * Io).  Rates come from ss_network_dpi_rate, the network's own equations. */
+typedef struct ss_circuit_dpi {
+    ss_dpi_params p;
+    double rms_rel, max_rel; /* as for ss_circuit_lif */
+} ss_circuit_dpi;
+
+/* Fits n (input, rate) pairs with rate > 0; `start` gives the fixed
+ * parameters and the first guess (NULL: SS_DPI_DEFAULTS with cmem = 1 pF,
+ * the library neuron's). */
+int ss_circuit_fit_dpi(const double *input, const double *rate, size_t n,
+                       const ss_dpi_params *start, ss_circuit_dpi *m, ss_error *err);
+/* Writes the model as JSON to `path`: {"model": "dpi", "circuit", "fit_rms_rel",
+ * "fit_max_rel", "equation", "params": {the DPI population's keys}}, a file
+ * experiment files load with `params_file:`. */
+int ss_circuit_dpi_write(const ss_circuit_dpi *m, const char *circuit, const char *path,
                          ss_error *err);
 
 /* ---- SPICE tiles for the network layer -------------------------------------- */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "circuits/ss_circuits.h"
 #include "cli/cli.h"
@@ -14,7 +15,9 @@
 
 static const char usage_text[] =
     "usage: smallsim characterize CIRCUIT [options]\n"
-    "  CIRCUIT            dpi-neuron, axon-hillock or dpi-synapse\n"
+    "  CIRCUIT            dpi-neuron, axon-hillock, dpi-synapse, or a netlist file whose\n"
+    "                     .subckt declares its ports in a comment line\n"
+    "                     '* smallsim: like=dpi-neuron [subckt=NAME] [ROLE=PIN ...]'\n"
     "  --models FILE[@SECTION]  transistor cards replacing the shipped PTM 180 nm set\n"
     "  --nmos NAME --pmos NAME  model names the cards define (default ss_nch, ss_pch)\n"
     "  --bias NAME=VALUE  set a bias current (repeatable), e.g. --bias Itau=20p\n"
@@ -23,9 +26,16 @@ static const char usage_text[] =
     "  --measure LIST     rate,isi,cv,energy,power,rheobase,refractory,adaptation,tau,gain\n"
     "  --temp LIST        temperatures in C (default 27)\n"
     "  --mc N --seed S [--avt MV_UM]  N mismatch samples (Pelgrom AVT, default 4 mV*um)\n"
+    "                     after the nominal circuit, which is sample 0\n"
     "  --jobs K           worker processes (default 1)\n"
-    "  --extract lif      fit the compact model; --params FILE (default CIRCUIT-lif.json)\n"
+    "  --extract lif|dpi  fit a network population model (LIF or teili DPI, each behind\n"
+    "                     a power-law input stage) to the nominal f-I at the first\n"
+    "                     temperature; --params FILE (default CIRCUIT-MODEL.json), which\n"
+    "                     experiment files load with 'params_file:'\n"
     "  -o FILE            CSV output (default stdout)\n"
+    "  --results FILE [--resume]  journal of finished jobs (the sweep's results file:\n"
+    "                     appended and synced per job); --resume keeps its rows and\n"
+    "                     runs only the missing or failed jobs\n"
     "  --plot FILE.png    f-I (with Monte Carlo band), energy vs rate, membrane trace\n"
     "  --list             list circuits and their biases\n"
     "  --tile N           write the body of a SPICE tile of N neurons (with the\n"
@@ -120,6 +130,84 @@ static int parse_list(const char *s, double **out, size_t *n)
     return rc;
 }
 
+#define NV 11 /* values per job: rate .. nspikes, or the rheobase */
+static const char journal_header[] =
+    "job,status,rate,isi_first,isi_last,cv,energy,power,refractory,adaptation,tau,gain,nspikes,"
+    "config";
+
+/* Identity of everything that shapes the results (FNV-1a of circuit,
+ * biases, cards, supply, tolerances, mismatch, swept bias and the job
+ * list: swept values, temperatures, samples): the journal's rows carry it,
+ * so a resume with other settings is refused. */
+static void config_id(const struct ctx *c, int bias, const double *x, size_t nx,
+                      const double *temp, size_t nt, size_t ns, char out[17])
+{
+    const ss_circuit_config *g = &c->base;
+    char s[2048];
+    int n = snprintf(s, sizeof s, "%s|%s|%s|%s|%.17g|%.17g|%.17g|%llu|%d|%.17g|%.17g|%.17g",
+                     g->info->name, g->models ? g->models : "", g->nmos ? g->nmos : "",
+                     g->pmos ? g->pmos : "", g->vdd, g->reltol, g->avt,
+                     (unsigned long long)g->seed, bias, c->input, c->rlo, c->rhi);
+    for (size_t k = 0; k < g->info->nbias && n > 0 && (size_t)n < sizeof s; k++)
+        n += snprintf(s + n, sizeof s - (size_t)n, "|%.17g", g->bias[k]);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = s; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    /* the job list, as raw bytes */
+    const double *lists[2] = {x, temp};
+    size_t lens[2] = {nx, nt};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < lens[l]; i++) {
+            const unsigned char *b = (const unsigned char *)&lists[l][i];
+            for (size_t k = 0; k < sizeof(double); k++)
+                h = (h ^ b[k]) * 0x100000001b3ull;
+        }
+    h = (h ^ (uint64_t)ns) * 0x100000001b3ull;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* Reads the ok rows of a journal into vals/ok (rows of failed jobs are
+ * left to run again; a later row of a job wins). */
+static int journal_load(const char *path, const char *id, double *vals, int *ok, size_t njobs,
+                        ss_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = ss_util_read_file(path, &text, &len, err);
+    if (rc)
+        return rc;
+    char *line = strchr(text, '\n');
+    for (int ln = 2; line && line[1]; ln++) {
+        char *row = line + 1, *end, *p;
+        line = strchr(row, '\n');
+        if (line)
+            *line = '\0';
+        unsigned long long j = strtoull(row, &p, 10);
+        char *st = *p == ',' ? p + 1 : NULL, *comma = st ? strchr(st, ',') : NULL;
+        char *cfg = strrchr(row, ',');
+        if (!comma || !cfg || j >= njobs) {
+            rc = ss_error_set(err, SS_EPARSE, "%s:%d: malformed row", path, ln);
+            break;
+        }
+        if (strcmp(cfg + 1, id)) {
+            rc = ss_error_set(err, SS_EPARSE,
+                              "%s:%d: the row was made with other settings (config %s, this run "
+                              "%s); use another file", path, ln, cfg + 1, id);
+            break;
+        }
+        if (strncmp(st, "ok,", 3))
+            continue;
+        p = comma + 1;
+        for (int k = 0; k < NV; k++) {
+            vals[j * NV + (size_t)k] = strtod(p, &end);
+            p = *end == ',' ? end + 1 : end;
+        }
+        ok[j] = 1;
+    }
+    free(text);
+    return rc;
+}
+
 static void list_circuits(void)
 {
     for (size_t i = 0; i < ss_circuit_count(); i++) {
@@ -160,7 +248,10 @@ static int trace(const ss_circuit_config *cfg, double input, ss_buf *data, ss_er
     return rc;
 }
 
-int cmd_characterize(int argc, char **argv)
+/* A designer's circuit file given as CIRCUIT (freed by cmd_characterize). */
+static ss_circuit_info *loaded;
+
+static int characterize(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"models", required_argument, 0, 'M'}, {"nmos", required_argument, 0, 'N'},
@@ -172,10 +263,12 @@ int cmd_characterize(int argc, char **argv)
         {"extract", required_argument, 0, 'x'}, {"params", required_argument, 0, 'p'},
         {"plot", required_argument, 0, 'g'},   {"list", no_argument, 0, 'l'},
         {"tile", required_argument, 0, 'T'},   {"help", no_argument, 0, 'h'},
+        {"results", required_argument, 0, 'R'}, {"resume", no_argument, 0, 'r'},
         {0, 0, 0, 0}};
     const char *models = NULL, *nmos = NULL, *pmos = NULL, *inname = NULL, *sweep = NULL;
     const char *measure = NULL, *temps = "27", *extract = NULL, *params = NULL, *out = NULL;
-    const char *plot = NULL;
+    const char *plot = NULL, *results = NULL;
+    int resume = 0;
     char *biases[16];
     size_t nb = 0, mc = 0, tile = 0;
     uint64_t seed = 1;
@@ -218,6 +311,8 @@ int cmd_characterize(int argc, char **argv)
         case 'p': params = optarg; break;
         case 'o': out = optarg; break;
         case 'g': plot = optarg; break;
+        case 'R': results = optarg; break;
+        case 'r': resume = 1; break;
         case 'l': list_circuits(); return CLI_OK;
         case 'h': fputs(usage_text, stdout); return CLI_OK;
         default: fputs(usage_text, stderr); return CLI_USAGE;
@@ -227,13 +322,20 @@ int cmd_characterize(int argc, char **argv)
         fputs(usage_text, stderr);
         return CLI_USAGE;
     }
+    ss_error err;
     const ss_circuit_info *ci = ss_circuit_find(argv[optind]);
+    if (!ci && access(argv[optind], F_OK) == 0) {
+        /* a designer's netlist with a "* smallsim: like=..." declaration */
+        if (!(loaded = ss_circuit_load(argv[optind], &err)))
+            return cli_fail(&err);
+        ci = loaded;
+    }
     if (!ci) {
-        cli_msg("unknown circuit '%s' (see --list)", argv[optind]);
+        cli_msg("unknown circuit '%s' (see --list, or give a netlist file)", argv[optind]);
         return CLI_USAGE;
     }
-    if (extract && strcmp(extract, "lif")) {
-        cli_msg("--extract '%s' is not available (only 'lif')", extract);
+    if (extract && strcmp(extract, "lif") && strcmp(extract, "dpi")) {
+        cli_msg("--extract '%s' is not available (lif or dpi)", extract);
         return CLI_USAGE;
     }
     struct ctx cx;
@@ -245,7 +347,6 @@ int cmd_characterize(int argc, char **argv)
     cx.input = ci->input_default;
     cx.rlo = 1e-12;
     cx.rhi = 1e-9;
-    ss_error err;
     for (size_t i = 0; i < nb; i++) {
         char *eq = strchr(biases[i], '=');
         double v;
@@ -333,19 +434,36 @@ int cmd_characterize(int argc, char **argv)
         ss_sweep_axis_release(&ax);
         return CLI_USAGE;
     }
-    size_t ns = mc ? mc : 1;
+    size_t ns = mc + 1; /* sample 0: the nominal circuit */
     cx.base.avt = mc ? avt : 0.0;
     size_t npts = ax.n * nt * ns, ngroups = nt * ns;
     size_t nres = npts + (want[M_RHEO] ? ngroups : 0);
-    double *vals = calloc(nres * 11, sizeof *vals);
+    double *vals = calloc(nres * NV, sizeof *vals);
     int *ok = calloc(nres, sizeof *ok);
+    unsigned char *done = calloc(nres, 1);
+    ss_sweep_results *journal = NULL;
+    char cid[17];
     int rc = CLI_FAIL;
     FILE *f = NULL;
     ss_sweep_pool *pool = NULL;
     ss_buf script = SS_BUF_INIT, tr = SS_BUF_INIT;
-    if (!vals || !ok) {
+    if (!vals || !ok || !done) {
         cli_msg("out of memory");
         goto done;
+    }
+    if (resume && !results) {
+        cli_msg("--resume needs --results FILE");
+        rc = CLI_USAGE;
+        goto done;
+    }
+    if (results) {
+        size_t skipped;
+        config_id(&cx, bias, ax.values, ax.n, tv, nt, ns, cid);
+        journal = ss_sweep_results_open(results, journal_header, resume, done, nres, &skipped, &err);
+        if (!journal || (resume && journal_load(results, cid, vals, ok, nres, &err))) {
+            cli_fail(&err);
+            goto done;
+        }
     }
     pool = ss_sweep_pool_alloc(&kind, &cx, jobs, 600.0, &err);
     if (!pool) {
@@ -353,6 +471,8 @@ int cmd_characterize(int argc, char **argv)
         goto done;
     }
     for (size_t id = 0; id < nres; id++) {
+        if (ok[id])
+            continue; /* from the journal */
         struct job j;
         memset(&j, 0, sizeof j);
         j.bias = bias;
@@ -380,14 +500,35 @@ int cmd_characterize(int argc, char **argv)
         }
         if (!got)
             continue;
+        int st = r.status == SS_ETIMEOUT ? SS_SWEEP_TIMEOUT
+                 : r.status == SS_ECRASH ? SS_SWEEP_CRASH
+                 : r.status              ? SS_SWEEP_SIM_ERROR
+                                         : SS_SWEEP_OK;
         if (r.status) {
             cli_msg("job %llu failed: %s", (unsigned long long)r.id, r.msg);
             failed++;
         } else {
             char *p = r.data;
-            for (int k = 0; k < 11 && p && *p; k++)
-                vals[r.id * 11 + (size_t)k] = strtod(p, &p);
+            for (int k = 0; k < NV && p && *p; k++)
+                vals[r.id * NV + (size_t)k] = strtod(p, &p);
             ok[r.id] = 1;
+        }
+        if (journal) {
+            ss_buf row = SS_BUF_INIT;
+            int e = ss_buf_printf(&row, "%llu,%s", (unsigned long long)r.id, ss_sweep_status_name(st));
+            for (int k = 0; !e && k < NV; k++)
+                e = ss_buf_printf(&row, ",%.17g", ok[r.id] ? vals[r.id * NV + (size_t)k] : NAN);
+            if (!e)
+                e = ss_buf_printf(&row, ",%s\n", cid);
+            if (e || ss_sweep_results_append(journal, row.data, &err)) {
+                ss_buf_release(&row);
+                free(r.data);
+                cli_fail(&err);
+                goto done;
+            }
+            ss_buf_release(&row);
+            if (st)
+                ss_sweep_results_log(journal, r.id, st, r.msg);
         }
         free(r.data);
     }
@@ -406,14 +547,14 @@ int cmd_characterize(int argc, char **argv)
     fputc('\n', f);
     static const int col[M_N] = {0, 1, 3, 4, 5, -1, 6, 7, 8, 9};
     for (size_t id = 0; id < npts; id++) {
-        const double *v = vals + id * 11;
+        const double *v = vals + id * NV;
         size_t grp = id / ax.n;
         fprintf(f, "%.6g,%g,%llu", ax.values[id % ax.n], tv[grp % nt],
                 (unsigned long long)(id / (ax.n * nt)));
         for (int k = 0; k < M_N; k++) {
             if (!want[k])
                 continue;
-            double x = k == M_RHEO ? (ok[npts + grp] ? vals[(npts + grp) * 11] : NAN)
+            double x = k == M_RHEO ? (ok[npts + grp] ? vals[(npts + grp) * NV] : NAN)
                                    : ok[id] ? v[col[k]] : NAN;
             if (k == M_ISI)
                 fprintf(f, ",%.6g,%.6g", ok[id] ? v[1] : NAN, ok[id] ? v[2] : NAN);
@@ -433,28 +574,58 @@ int cmd_characterize(int argc, char **argv)
         double xi[256], yi[256];
         size_t n = 0;
         for (size_t i = 0; i < ax.n && n < 256; i++)
-            if (ok[i] && vals[i * 11] > 0) {
+            if (ok[i] && vals[i * NV] > 0) {
                 xi[n] = ax.values[i];
-                yi[n++] = vals[i * 11];
+                yi[n++] = vals[i * NV];
             }
-        ss_circuit_lif m;
         char pbuf[512];
         if (!params) {
-            snprintf(pbuf, sizeof pbuf, "%s-lif.json", ci->name);
+            snprintf(pbuf, sizeof pbuf, "%s-%s.json", ci->name, extract);
             params = pbuf;
         }
-        if (ss_circuit_fit_lif(xi, yi, n, &m, &err) ||
-            ss_circuit_lif_write(&m, ci->name, params, &err)) {
-            cli_fail(&err);
-            goto done;
+        double rms, maxe, irh;
+        if (!strcmp(extract, "lif")) {
+            ss_circuit_lif m;
+            if (ss_circuit_fit_lif(xi, yi, n, &m, &err) ||
+                ss_circuit_lif_write(&m, ci->name, params, &err)) {
+                cli_fail(&err);
+                goto done;
+            }
+            fprintf(stderr, "lif: tau=%.4g s irh=%.4g A tref=%.4g s beta=%.4g -> %s\n", m.tau,
+                    m.irh, m.tref, m.beta, params);
+            rms = m.rms_rel;
+            maxe = m.max_rel;
+            irh = m.irh;
+        } else {
+            ss_circuit_dpi m;
+            if (ss_circuit_fit_dpi(xi, yi, n, NULL, &m, &err) ||
+                ss_circuit_dpi_write(&m, ci->name, params, &err)) {
+                cli_fail(&err);
+                goto done;
+            }
+            fprintf(stderr,
+                    "dpi: itau=%.4g A ith=%.4g A t_ref=%.4g s in_beta=%.4g in_ref=%.4g A -> %s\n",
+                    m.p.itau, m.p.ith, m.p.t_ref, m.p.in_beta, m.p.in_ref, params);
+            rms = m.rms_rel;
+            maxe = m.max_rel;
+            /* the model's rheobase: bisection on its own rate */
+            double lo = 1e-15, hi = xi[0];
+            for (int it = 0; it < 60; it++) {
+                double mid = sqrt(lo * hi), r = 0;
+                if (ss_network_dpi_rate(&m.p, mid, &r, &err))
+                    r = 0;
+                if (r > 0)
+                    hi = mid;
+                else
+                    lo = mid;
+            }
+            irh = hi;
         }
-        fprintf(stderr,
-                "lif: tau=%.4g s irh=%.4g A tref=%.4g s beta=%.4g -> %s\n"
-                "fit error: rate rms %.2f%% max %.2f%% over %zu points",
-                m.tau, m.irh, m.tref, m.beta, params, 100 * m.rms_rel, 100 * m.max_rel, n);
+        fprintf(stderr, "fit error: rate rms %.2f%% max %.2f%% over %zu points", 100 * rms,
+                100 * maxe, n);
         if (want[M_RHEO] && ok[npts])
-            fprintf(stderr, "; rheobase model %.4g A vs measured %.4g A (%.1f%%)",
-                    m.irh, vals[npts * 11], 100 * (m.irh / vals[npts * 11] - 1));
+            fprintf(stderr, "; rheobase model %.4g A vs measured %.4g A (%.1f%%)", irh,
+                    vals[npts * NV], 100 * (irh / vals[npts * NV] - 1));
         fputc('\n', stderr);
     }
     if (plot && ci->kind == SS_CIRCUIT_NEURON) {
@@ -463,14 +634,14 @@ int cmd_characterize(int argc, char **argv)
         ss_buf_printf(&script, "set terminal pngcairo size 1500,450\nset output '%s'\n"
                                "set multiplot layout 1,3\n$fi << EOD\n", plot);
         for (size_t i = 0; i < ax.n; i++) {
-            double lo = INFINITY, hi = 0, nom = ok[i] ? vals[i * 11] : NAN;
+            double lo = INFINITY, hi = 0, nom = ok[i] ? vals[i * NV] : NAN;
             for (size_t g = 0; g < ngroups; g++)
                 if (ok[g * ax.n + i]) {
-                    lo = fmin(lo, vals[(g * ax.n + i) * 11]);
-                    hi = fmax(hi, vals[(g * ax.n + i) * 11]);
+                    lo = fmin(lo, vals[(g * ax.n + i) * NV]);
+                    hi = fmax(hi, vals[(g * ax.n + i) * NV]);
                 }
             ss_buf_printf(&script, "%g %g %g %g %g\n", ax.values[i], nom, lo, hi,
-                          ok[i] ? vals[i * 11 + 4] : NAN);
+                          ok[i] ? vals[i * NV + 4] : NAN);
         }
         ss_buf_printf(&script, "EOD\n");
         cx.base.avt = 0;
@@ -499,11 +670,21 @@ done:
     if (f && f != stdout)
         fclose(f);
     ss_sweep_pool_free(pool);
+    ss_sweep_results_close(journal);
+    free(done);
     ss_buf_release(&script);
     ss_buf_release(&tr);
     free(vals);
     free(ok);
     free(tv);
     ss_sweep_axis_release(&ax);
+    return rc;
+}
+
+int cmd_characterize(int argc, char **argv)
+{
+    int rc = characterize(argc, argv);
+    ss_circuit_free(loaded);
+    loaded = NULL;
     return rc;
 }

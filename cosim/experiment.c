@@ -167,11 +167,13 @@ static int values(struct ctx *c, yaml_node_t *n, const char *key, size_t count_,
     return SS_OK;
 }
 
+/* In the order of the fields of ss_lif_params and ss_dpi_params. */
 static const char *const lif_keys[] = {"tau_m", "v_rest", "v_reset", "v_th", "r_m", "tau_syn",
-                                       "t_ref", "i_bias", "a", "b", "tau_w"};
+                                       "t_ref", "i_bias", "a", "b", "tau_w", "in_beta", "in_ref"};
 static const char *const dpi_keys[] = {"cmem", "itau", "ith", "io", "ispkthr", "ireset",
                                        "kappa", "ut", "iagain", "iath", "ianorm", "cahp",
-                                       "itauahp", "ithahp", "iahp_jump", "tau_syn", "t_ref", "i_bias"};
+                                       "itauahp", "ithahp", "iahp_jump", "tau_syn", "t_ref", "i_bias",
+                                       "in_beta", "in_ref"};
 
 static int params(struct ctx *c, yaml_node_t *map, int dpi, double *fields)
 {
@@ -183,6 +185,57 @@ static int params(struct ctx *c, yaml_node_t *map, int dpi, double *fields)
     int rc = check_keys(c, map, dpi ? "dpi params" : "lif params", allowed);
     for (size_t k = 0; !rc && k < nk; k++)
         rc = opt_number(c, map, keys[k], &fields[k]);
+    return rc;
+}
+
+/* Reads the YAML file `path` into doc (caller deletes it). */
+static int load_doc(const char *path, yaml_document_t *doc, ss_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ss_error_set(err, SS_EIO, "%s: cannot open", path);
+    yaml_parser_t parser;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, f);
+    int rc = SS_OK;
+    if (!yaml_parser_load(&parser, doc))
+        rc = ss_error_set(err, SS_EPARSE, "%s:%d: %s", path, (int)parser.problem_mark.line + 1,
+                          parser.problem ? parser.problem : "YAML syntax error");
+    yaml_parser_delete(&parser);
+    fclose(f);
+    return rc;
+}
+
+/* params_file: FILE, a model written by `smallsim characterize --extract`
+ * ({"model": "lif" or "dpi", "params": {population keys}}; its other keys
+ * are the fit's report and are not read).  Errors inside it carry its own
+ * file:line. */
+static int params_file(struct ctx *c, yaml_node_t *fn, int dpi, double *fields)
+{
+    const char *f = scalar(fn), *kind = dpi ? "dpi" : "lif";
+    if (!f)
+        return fail(c, fn, "'params_file' needs a file name%s%s", NULL, NULL);
+    char full[4096];
+    relative(c, f, full, sizeof full);
+    struct ctx sub = {.path = full, .err = c->err, .rng = c->rng};
+    int rc = load_doc(full, &sub.doc, c->err);
+    if (rc == SS_EIO)
+        return ss_error_prefix(c->err, "%s:%d", c->path, line_of(fn));
+    if (rc)
+        return rc;
+    yaml_node_t *root = yaml_document_get_root_node(&sub.doc), *model = get(&sub, root, "model");
+    yaml_node_t *pm = get(&sub, root, "params");
+    if (!root || root->type != YAML_MAPPING_NODE)
+        rc = ss_error_set(c->err, SS_EPARSE, "%s:%d: a model file is a mapping with 'model' and "
+                          "'params' (smallsim characterize --extract)", full, root ? line_of(root) : 1);
+    else if (!scalar(model) || strcmp(scalar(model), kind))
+        rc = fail(&sub, model ? model : root, "model '%s' cannot be loaded into a population of kind '%s'",
+                  scalar(model) ? scalar(model) : "?", kind);
+    else if (!pm)
+        rc = fail(&sub, root, "a model file needs 'params'%s%s", NULL, NULL);
+    else
+        rc = params(&sub, pm, dpi, fields);
+    yaml_document_delete(&sub.doc);
     return rc;
 }
 
@@ -205,8 +258,8 @@ static int set_bias(struct ctx *c, ss_network *net, yaml_node_t *n, size_t pop, 
 static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
 {
     int rc = check_keys(c, n, "a population",
-                        "name kind n rate phase stagger times params bias body spikes threshold "
-                        "tau_syn tmax");
+                        "name kind n rate phase stagger times params params_file bias body spikes "
+                        "threshold tau_syn tmax");
     if (rc)
         return rc;
     yaml_node_t *name = get(c, n, "name"), *kind = get(c, n, "kind"), *nn = get(c, n, "n");
@@ -225,7 +278,10 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
         int dpi = !strcmp(k, "dpi");
         ss_lif_params lp = SS_LIF_DEFAULTS;
         ss_dpi_params dp = SS_DPI_DEFAULTS;
-        yaml_node_t *pm = get(c, n, "params");
+        yaml_node_t *pm = get(c, n, "params"), *pf = get(c, n, "params_file");
+        /* the file first, then the population's own params override it */
+        if (pf && (rc = params_file(c, pf, dpi, dpi ? &dp.cmem : &lp.tau_m)))
+            return rc;
         if (pm && (rc = params(c, pm, dpi, dpi ? &dp.cmem : &lp.tau_m)))
             return rc;
         rc = dpi ? ss_network_add_dpi(net, nm, size, &dp, &pop, c->err)
@@ -610,23 +666,10 @@ int ss_experiment_load(const char *path, long seed_override, ss_network **out, s
                        ss_error *err)
 {
     struct ctx c = {.path = path, .err = err};
-    FILE *f = fopen(path, "rb");
     *out = NULL;
-    if (!f)
-        return ss_error_set(err, SS_EIO, "%s: cannot open", path);
-    yaml_parser_t parser;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
-    if (!yaml_parser_load(&parser, &c.doc)) {
-        int rc = ss_error_set(err, SS_EPARSE, "%s:%d: %s", path, (int)parser.problem_mark.line + 1,
-                              parser.problem ? parser.problem : "YAML syntax error");
-        yaml_parser_delete(&parser);
-        fclose(f);
+    int rc = load_doc(path, &c.doc, err);
+    if (rc)
         return rc;
-    }
-    yaml_parser_delete(&parser);
-    fclose(f);
-    int rc = SS_OK;
     ss_network *net = NULL;
     yaml_node_t *root = yaml_document_get_root_node(&c.doc);
     static const ss_experiment defaults = SS_EXPERIMENT_DEFAULTS;

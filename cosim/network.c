@@ -10,6 +10,8 @@
 #include "cosim/ss_cosim.h"
 #include "cosim/cosim_private.h"
 
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_integration.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -287,6 +289,8 @@ int ss_network_add_lif(ss_network *net, const char *name, size_t n, const ss_lif
         return rc;
     if (!(prm->v_th > prm->v_reset) || !(prm->t_ref >= 0) || !isfinite(prm->v_rest))
         return ss_error_set(err, SS_EINVAL, "network: LIF needs v_th > v_reset and t_ref >= 0");
+    if ((rc = positive("in_beta", prm->in_beta, err)) || (rc = positive("in_ref", prm->in_ref, err)))
+        return rc;
     struct pop *p;
     if ((rc = add_pop(net, name, n, SS_POP_LIF, pop, &p, err)))
         return rc;
@@ -307,7 +311,8 @@ int ss_network_add_dpi(ss_network *net, const char *name, size_t n, const ss_dpi
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if ((rc = positive(names[k], v[k], err)))
             return rc;
-    if ((rc = positive("tau_syn", prm->tau_syn, err)))
+    if ((rc = positive("tau_syn", prm->tau_syn, err)) ||
+        (rc = positive("in_beta", prm->in_beta, err)) || (rc = positive("in_ref", prm->in_ref, err)))
         return rc;
     if (!(prm->t_ref >= 0) || !(prm->iahp_jump >= 0) || !(prm->ispkthr > prm->ireset))
         return ss_error_set(err, SS_EINVAL,
@@ -626,6 +631,21 @@ static const struct pop *pop_of_gid(const ss_network *net, size_t gid)
     return &net->pops[lo];
 }
 
+double ss_network_input_stage(double i, double in_beta, double in_ref)
+{
+    if (in_beta == 1.0 || i == 0.0)
+        return i;
+    double s = in_ref * pow(fabs(i) / in_ref, in_beta);
+    return i < 0 ? -s : s;
+}
+
+/* dv/dt of a LIF outside refractoriness (s: v, i_syn, w). */
+static double lif_dv(const ss_lif_params *q, double bias, const double *s)
+{
+    double in = ss_network_input_stage(s[1] + bias, q->in_beta, q->in_ref);
+    return (q->v_rest - s[0] + q->r_m * (in - s[2])) / q->tau_m;
+}
+
 static void dpi_rhs(const ss_dpi_params *p, double bias, int ref, const double *y, double *dy)
 {
     double imem = y[0], iahp = y[1], isyn = y[2], io = p->io;
@@ -633,7 +653,7 @@ static void dpi_rhs(const ss_dpi_params *p, double bias, int ref, const double *
     double itau = above ? p->itau : io, ith = above ? p->ith : io;
     double ia = p->iagain / (1 + exp(-(imem - p->iath) / p->ianorm));
     double iahp_c = above ? iahp : io, ia_c = above ? ia : 2 * io;
-    double iin = isyn + bias;
+    double iin = ss_network_input_stage(isyn + bias, p->in_beta, p->in_ref);
     iin = iin < io ? io : (iin > 1.0 ? 1.0 : iin);
     double tau = p->cmem * p->ut / (p->kappa * itau);
     dy[0] = ref ? 0.0
@@ -644,6 +664,54 @@ static void dpi_rhs(const ss_dpi_params *p, double bias, int ref, const double *
     double a = iahp > 1e-30 ? iahp : 1e-30;
     dy[1] = (-ithahp - iahp + 2 * io * (iahp <= io)) / (tauahp * (ithahp / a + 1));
     dy[2] = -isyn / p->tau_syn;
+}
+
+struct dpi_rate_arg {
+    const ss_dpi_params *p;
+    double iin;
+    int stalls; /* dImem/dt <= 0 somewhere: no firing */
+};
+
+/* dt / d(ln Imem) = Imem / (dImem/dt) on a constant input, Iahp at Io. */
+static double dpi_dtdu(double u, void *arg)
+{
+    struct dpi_rate_arg *a = arg;
+    double y[3] = {exp(u), a->p->io, 0}, dy[3];
+    dpi_rhs(a->p, a->iin, 0, y, dy);
+    if (!(dy[0] > 0)) {
+        a->stalls = 1;
+        return 0;
+    }
+    return y[0] / dy[0];
+}
+
+int ss_network_dpi_rate(const ss_dpi_params *p, double i_in, double *rate, ss_error *err)
+{
+    *rate = 0;
+    if (!(p->ispkthr > p->ireset) || !(p->ireset > 0) || !(p->t_ref >= 0))
+        return ss_error_set(err, SS_EINVAL, "DPI rate needs ispkthr > ireset > 0, t_ref >= 0");
+    struct dpi_rate_arg a = {p, i_in, 0};
+    double u0 = log(p->ireset), u1 = log(p->ispkthr);
+    /* A fixed point on the way stops the neuron: look for one on a fine
+     * grid first (the quadrature below would only sample the integrand). */
+    for (int k = 0; k <= 2000 && !a.stalls; k++)
+        dpi_dtdu(u0 + (u1 - u0) * k / 2000.0, &a);
+    if (a.stalls)
+        return SS_OK;
+    gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+    if (!w)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    gsl_function f = {dpi_dtdu, &a};
+    double t = 0, abserr;
+    int st = gsl_integration_qag(&f, u0, u1, 0, 1e-8, 1000, GSL_INTEG_GAUSS21, w, &t, &abserr);
+    gsl_integration_workspace_free(w);
+    if (a.stalls)
+        return SS_OK;
+    if (st || !(t > 0) || !isfinite(t))
+        return ss_error_set(err, SS_ENUMERIC, "DPI rate: quadrature failed at %g A (%s)", i_in,
+                            gsl_strerror(st));
+    *rate = 1.0 / (p->t_ref + t);
+    return SS_OK;
 }
 
 /* CVODE reports errors through its return flags; its messages are kept,
@@ -661,7 +729,7 @@ static void neuron_rhs(const ss_network *net, const struct pop *p, size_t i, con
     int ref = net->ref_until[p->gid0 + i] > net->step;
     if (p->kind == SS_POP_LIF) {
         const ss_lif_params *q = &p->lif;
-        d[0] = ref ? 0.0 : (q->v_rest - s[0] + q->r_m * (s[1] + p->bias[i] - s[2])) / q->tau_m;
+        d[0] = ref ? 0.0 : lif_dv(q, p->bias[i], s);
         d[1] = -s[1] / q->tau_syn;
         d[2] = (q->a * (s[0] - q->v_rest) - s[2]) / q->tau_w;
     } else
@@ -852,7 +920,7 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
         }
         if (!is_neuron_pop(p))
             continue;
-        p->exact = p->kind == SS_POP_LIF && p->lif.a == 0;
+        p->exact = p->kind == SS_POP_LIF && p->lif.a == 0 && p->lif.in_beta == 1.0;
         size_t *count = p->exact ? &net->nxstates : &net->nstates;
         p->soff = *count;
         *count += 3 * p->n;
@@ -1461,8 +1529,7 @@ static int exchange(ss_network *net)
                 double gap = next * net->h - (net->tspike[gid] + tref), d[3];
                 if (gap > 0 && gap < net->h) {
                     if (p->kind == SS_POP_LIF)
-                        d[0] = (p->lif.v_rest - s[0] + p->lif.r_m * (s[1] + p->bias[i] - s[2])) /
-                               p->lif.tau_m;
+                        d[0] = lif_dv(&p->lif, p->bias[i], s);
                     else
                         dpi_rhs(&p->dpi, p->bias[i], 0, s, d);
                     s[0] += gap * d[0];

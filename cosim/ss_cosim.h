@@ -229,15 +229,28 @@ int ss_crossbar_tran(ss_crossbar *xb, const ss_device *cells, int shared, const 
 
 typedef struct ss_network ss_network;
 
+/* Input stage of the LIF and DPI populations: the input current I (synaptic
+ * plus bias) reaches the membrane as
+ *   S(I) = in_ref (|I| / in_ref)^in_beta,  with the sign of I,
+ * a power law through (in_ref, in_ref).  in_beta = 1 (the default) is the
+ * identity, the plain model.  in_beta < 1 compresses the input as a
+ * log-domain input DPI with a subthreshold mirror does in the transistor
+ * circuit (its f-I rises as ~I^0.5); `smallsim characterize --extract`
+ * fits it.  Returns S(I). */
+double ss_network_input_stage(double i, double in_beta, double in_ref);
+
 /* Adaptive leaky integrate-and-fire, current-based exponential synapses:
- *   tau_m dv/dt = v_rest - v + r_m (i_syn + i_bias - w)
+ *   tau_m dv/dt = v_rest - v + r_m (S(i_syn + i_bias) - w)
  *   tau_syn di_syn/dt = -i_syn         (a spike arriving adds its weight)
  *   tau_w dw/dt = a (v - v_rest) - w   (a = b = 0: no adaptation)
- * v >= v_th: spike; v = v_reset, w += b, v held for t_ref. */
+ * v >= v_th: spike; v = v_reset, w += b, v held for t_ref.  S is the input
+ * stage above (in_beta, in_ref); a population with a = 0 and in_beta = 1
+ * is advanced by its exact propagator, any other by CVODE. */
 typedef struct ss_lif_params {
     double tau_m, v_rest, v_reset, v_th, r_m, tau_syn, t_ref, i_bias, a, b, tau_w;
+    double in_beta, in_ref;
 } ss_lif_params;
-#define SS_LIF_DEFAULTS {20e-3, -70e-3, -70e-3, -50e-3, 100e6, 5e-3, 2e-3, 0, 0, 0, 100e-3}
+#define SS_LIF_DEFAULTS {20e-3, -70e-3, -70e-3, -50e-3, 100e6, 5e-3, 2e-3, 0, 0, 0, 100e-3, 1, 1e-9}
 
 /* The DPI neuron's first-order current-mode equations as in teili
  * (Chicca et al. 2014):
@@ -245,15 +258,26 @@ typedef struct ss_lif_params {
  *                                      - (1 + (Iahp - Ia)/Itau) Imem
  *   tau = Cmem Ut/(kappa Itau),  Ia = Iagain/(1 + exp(-(Imem-Iath)/Ianorm))
  *   tauahp (1 + Ithahp/Iahp) dIahp/dt = -Ithahp - Iahp   (+Iahp_jump per spike)
- *   Iin = i_syn + i_bias (i_syn: exponential synapse with tau_syn)
+ *   Iin = S(i_syn + i_bias) (i_syn: exponential synapse with tau_syn; S the
+ *   input stage above, the identity with the default in_beta = 1)
  * Below Io the currents are clipped to Io, as in teili.  Imem >= Ispkthr:
  * spike; Imem = Ireset, Iahp += Iahp_jump, Imem held for t_ref. */
 typedef struct ss_dpi_params {
     double cmem, itau, ith, io, ispkthr, ireset, kappa, ut, iagain, iath, ianorm;
     double cahp, itauahp, ithahp, iahp_jump, tau_syn, t_ref, i_bias;
+    double in_beta, in_ref;
 } ss_dpi_params;
 #define SS_DPI_DEFAULTS {1.5e-12, 8e-12, 0.9e-12, 0.5e-12, 1e-9, 0.6e-12, 0.75, 25e-3, \
-                         50e-12, 0.5e-9, 10e-12, 1e-12, 1e-12, 1e-12, 0, 10e-3, 1e-3, 0}
+                         50e-12, 0.5e-9, 10e-12, 1e-12, 1e-12, 1e-12, 0, 10e-3, 1e-3, 0, 1, 1e-9}
+
+/* Steady firing rate (Hz) of one DPI neuron of parameters p on a constant
+ * input current i_in (as its bias, no synaptic input), from the network's
+ * own equations: t_ref plus the time Imem takes from Ireset to Ispkthr
+ * (adaptive quadrature over ln Imem), with Iahp held at Io (exact when
+ * iahp_jump = 0 and ithahp = io, as extracted models are written; Iahp
+ * then stays at its initial Io).  *rate = 0 when the neuron does not fire
+ * (dImem/dt <= 0 on the way).  SS_ENUMERIC if the quadrature fails. */
+int ss_network_dpi_rate(const ss_dpi_params *p, double i_in, double *rate, ss_error *err);
 
 enum ss_network_pop_kind { SS_POP_LIF, SS_POP_DPI, SS_POP_POISSON, SS_POP_REGULAR, SS_POP_TIMES,
                            SS_POP_SPICE };
@@ -502,6 +526,7 @@ double ss_devsim_nrmse(const double *a, const double *b, size_t n);
  *   populations:
  *     - {name: in, kind: poisson, n: 100, rate: 20}      # also regular, times
  *     - {name: exc, kind: lif, n: 100, params: {tau_m: 20m}, bias: {uniform: [0.19n, 0.21n]}}
+ *     - {name: hw, kind: dpi, n: 10, params_file: dpi-neuron-dpi.json, bias: 100p}
  *     - {name: tile, kind: spice, n: 2, body: tile.cir, spikes: ["v(x0.vrst)", "v(x1.vrst)"],
  *        threshold: 0.9, tau_syn: 5m, tmax: 20u, bias: 30p}   # smallsim characterize --tile
  *   projections:
@@ -512,8 +537,12 @@ double ss_devsim_nrmse(const double *a, const double *b, size_t n);
  *     states: [{population: exc, neurons: [0, 1], dt: 1e-4}]
  * Numbers take SPICE suffixes.  Values may be distributions ({uniform:
  * [lo, hi]}, {normal: [mean, sd]}, {lognormal: [median, sigma]}) or
- * {file: path} (relative to the experiment file).  Errors read
- * "file:line: what is wrong". */
+ * {file: path} (relative to the experiment file).  `params_file:` (lif and
+ * dpi populations) loads a model written by `smallsim characterize
+ * --extract lif|dpi`: its "model" must be the population's kind and its
+ * "params" mapping is read like `params:`, which then overrides it.
+ * Errors read "file:line: what is wrong" (inside a params file, that
+ * file's line). */
 typedef struct ss_experiment {
     double duration, dt, rtol;
     unsigned long seed;

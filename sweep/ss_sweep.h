@@ -234,6 +234,28 @@ int ss_sweep_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *su
 int ss_sweep_results_scan(const char *path, const char *header, unsigned char *done,
                           size_t njobs, long *valid_len, ss_error *err);
 
+/* ---- results files for other job kinds -------------------------------------
+ * The netlist sweep's resumable results file, for commands that run their
+ * own jobs on the pool (smallsim characterize): a header line, then one row
+ * per finished job, appended and fdatasync'ed as it ends, so a killed run
+ * loses at most the jobs in flight.  Rows start with the job number;
+ * failures go to PATH.log as well. */
+typedef struct ss_sweep_results ss_sweep_results;
+
+/* Opens (creates) `path` with `header`.  An existing non-empty file is
+ * refused unless `resume`; then its header must equal `header`, done[j] is
+ * set for every job j < njobs it holds (*skipped counts them) and a torn
+ * last row is cut off.  NULL on failure. */
+ss_sweep_results *ss_sweep_results_open(const char *path, const char *header, int resume,
+                                        unsigned char *done, size_t njobs, size_t *skipped,
+                                        ss_error *err);
+/* Appends one row (with its newline) and syncs it to disk. */
+int ss_sweep_results_append(ss_sweep_results *r, const char *row, ss_error *err);
+/* Writes "job J: STATUS: MSG" to PATH.log. */
+void ss_sweep_results_log(ss_sweep_results *r, uint64_t job, int status, const char *msg);
+/* Closes the file (NULL: nothing). */
+void ss_sweep_results_close(ss_sweep_results *r);
+
 /* ---- MPI (make MPI=1) ------------------------------------------------------ */
 
 /* 1 when built with MPI. */

@@ -440,6 +440,44 @@ void sweepi_results_close(sweepi_results *r)
     r->log = NULL;
 }
 
+struct ss_sweep_results {
+    sweepi_results r;
+};
+
+ss_sweep_results *ss_sweep_results_open(const char *path, const char *header, int resume,
+                                        unsigned char *done, size_t njobs, size_t *skipped,
+                                        ss_error *err)
+{
+    ss_sweep_results *r = malloc(sizeof *r);
+    if (!r) {
+        ss_error_set(err, SS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (sweepi_results_open(&r->r, path, header, resume, done, njobs, skipped, err)) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+int ss_sweep_results_append(ss_sweep_results *r, const char *row, ss_error *err)
+{
+    return sweepi_results_append(&r->r, row, err);
+}
+
+void ss_sweep_results_log(ss_sweep_results *r, uint64_t job, int status, const char *msg)
+{
+    sweepi_results_log(&r->r, job, status, msg);
+}
+
+void ss_sweep_results_close(ss_sweep_results *r)
+{
+    if (!r)
+        return;
+    sweepi_results_close(&r->r);
+    free(r);
+}
+
 /* ---- rows ------------------------------------------------------------------- */
 
 int sweepi_row(const ss_sweep *sw, ss_sweep_reply *rep, ss_buf *row, int *status,

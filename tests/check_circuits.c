@@ -2,6 +2,7 @@
  * estimates, energy ranges, Monte Carlo reproducibility and the compact
  * model fit. */
 #include <check.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,11 +198,25 @@ START_TEST(mc_reproducible)
     cfg.sample = 4;
     double r3 = point(&cfg, 1e-9, &p3);
     ck_assert_msg(fabs(r3 - r1) > 1e-6 * r1, "samples 3 and 4 gave the same rate %g", r1);
+    /* sample 0 is the nominal circuit: no shifts, the same bench */
+    cfg.sample = 0;
+    ck_assert_int_eq(ss_circuit_mismatch(&cfg, a, NULL, &na, &err), SS_OK);
+    for (size_t i = 0; i < na; i++)
+        ck_assert_double_eq(a[i], 0.0);
+    ss_buf b0 = SS_BUF_INIT, b1 = SS_BUF_INIT;
+    ck_assert_int_eq(ss_circuit_bench(&cfg, 1e-9, 1e-3, 1e-6, &b0, &err), SS_OK);
+    cfg.avt = 0;
+    ck_assert_int_eq(ss_circuit_bench(&cfg, 1e-9, 1e-3, 1e-6, &b1, &err), SS_OK);
+    ck_assert_str_eq(b0.data, b1.data);
+    ss_buf_release(&b0);
+    ss_buf_release(&b1);
 }
 END_TEST
 
-/* The compact LIF reproduces the SPICE f-I within 5% over the sweep. */
-START_TEST(compact_lif)
+/* Both compact models (the LIF and the network's teili DPI, each behind a
+ * power-law input stage) reproduce the SPICE f-I within 5% at every point
+ * of the sweep, evaluated here from their own equations. */
+START_TEST(compact_models)
 {
     ss_circuit_config cfg;
     ss_error err;
@@ -214,12 +229,165 @@ START_TEST(compact_lif)
     }
     ss_circuit_lif m;
     ck_assert_msg(ss_circuit_fit_lif(in, rate, 8, &m, &err) == SS_OK, "%s", err.msg);
+    ss_circuit_dpi d;
+    ck_assert_msg(ss_circuit_fit_dpi(in, rate, 8, NULL, &d, &err) == SS_OK, "%s", err.msg);
+    double el = 0, ed = 0;
+    for (size_t k = 0; k < 8; k++) {
+        double rd;
+        ck_assert_int_eq(ss_network_dpi_rate(&d.p, in[k], &rd, &err), SS_OK);
+        el = fmax(el, fabs(ss_circuit_lif_rate(&m, in[k]) / rate[k] - 1));
+        ed = fmax(ed, fabs(rd / rate[k] - 1));
+    }
     fprintf(stderr, "lif: tau %.3g irh %.3g tref %.3g beta %.3g, max error %.2f%%\n", m.tau,
-            m.irh, m.tref, m.beta, 100 * m.max_rel);
-    ck_assert_msg(m.max_rel < 0.05, "max relative error %g", m.max_rel);
+            m.irh, m.tref, m.beta, 100 * el);
+    fprintf(stderr, "dpi: itau %.3g ith %.3g t_ref %.3g in_beta %.3g, max error %.2f%%\n",
+            d.p.itau, d.p.ith, d.p.t_ref, d.p.in_beta, 100 * ed);
+    ck_assert_msg(el < 0.05, "LIF: max relative error %g", el);
+    ck_assert_msg(ed < 0.05, "DPI: max relative error %g", ed);
+    ck_assert_double_eq_tol(d.max_rel, ed, 1e-9);
     const char *path = ss_test_write(ss_test_tmpdir(), "m.json", "");
     ck_assert_int_eq(ss_circuit_lif_write(&m, "dpi-neuron", path, &err), SS_OK);
+    ck_assert_int_eq(ss_circuit_dpi_write(&d, "dpi-neuron", path, &err), SS_OK);
     ck_assert_int_eq(ss_circuit_fit_lif(in, rate, 3, &m, &err), SS_EINVAL);
+    ck_assert_int_eq(ss_circuit_fit_dpi(in, rate, 4, NULL, &d, &err), SS_EINVAL);
+}
+END_TEST
+
+/* The loop to the network: `characterize --extract lif|dpi` writes files
+ * that an experiment loads with params_file:; a population on a constant
+ * current between the fitted points (not one of them) fires at the rate
+ * the transistor-level circuit gives there, within 5%. */
+START_TEST(extracted_in_network)
+{
+    const char *dir = ss_test_tmpdir();
+    static char out[8192];
+    int rc = ss_test_sh(out, sizeof out,
+                        "cd %s && %s characterize dpi-neuron --sweep log:20p:2n:6 --measure rate "
+                        "--extract lif --params lif.json -o lif.csv && "
+                        "%s characterize dpi-neuron --sweep log:20p:2n:6 --measure rate "
+                        "--extract dpi --params dpi.json -o dpi.csv",
+                        dir, ss_test_program(), ss_test_program());
+    ck_assert_msg(rc == 0, "%s", out);
+    const double iin = 0.3385e-9;
+    ss_circuit_config cfg;
+    config(&cfg, "dpi-neuron");
+    ss_circuit_point pt;
+    double want = point(&cfg, iin, &pt);
+    char yaml[512];
+    snprintf(yaml, sizeof yaml,
+             "duration: 0.3\ndt: 1e-5\npopulations:\n"
+             "  - {name: lif, kind: lif, n: 1, params_file: lif.json, bias: %.6g}\n"
+             "  - {name: dpi, kind: dpi, n: 1, params_file: dpi.json, bias: %.6g}\n", iin, iin);
+    const char *path = ss_test_write(dir, "exp.yaml", yaml);
+    ss_network *net;
+    ss_experiment exp;
+    ss_error err;
+    ck_assert_msg(ss_experiment_load(path, -1, &net, &exp, &err) == SS_OK, "%s", err.msg);
+    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL, NULL, exp.solver};
+    ck_assert_msg(ss_network_run(net, exp.duration, &o, &err) == SS_OK, "%s", err.msg);
+    /* steady rate of each population from its last half of ISIs */
+    for (size_t pop = 0; pop < 2; pop++) {
+        double t[512];
+        size_t n = 0;
+        for (size_t k = 0; k < ss_network_nspikes(net) && n < 512; k++) {
+            size_t pp, idx;
+            ss_network_spike(net, k, &t[n], &pp, &idx);
+            if (pp == pop)
+                n++;
+        }
+        ck_assert_uint_gt(n, 8);
+        double rate = (double)(n - 1 - n / 2) / (t[n - 1] - t[n / 2]);
+        fprintf(stderr, "%s from its file: %.1f Hz at %g A, circuit %.1f Hz\n",
+                ss_network_pop_name(net, pop), rate, iin, want);
+        ck_assert_msg(fabs(rate / want - 1) < 0.05, "%s: %g Hz vs circuit %g Hz",
+                      ss_network_pop_name(net, pop), rate, want);
+    }
+    ss_network_free(net);
+}
+END_TEST
+
+/* Replaces every whole-word `from` in text by `to` (heap string). */
+static char *replace_word(const char *text, const char *from, const char *to)
+{
+    ss_buf b = SS_BUF_INIT;
+    size_t fl = strlen(from);
+    for (const char *p = text; *p;) {
+        int word = !strncmp(p, from, fl) && (p == text || !isalnum((unsigned char)p[-1])) &&
+                   !isalnum((unsigned char)p[fl]) && p[fl] != '_';
+        ck_assert_int_eq(word ? ss_buf_printf(&b, "%s", to) : ss_buf_add(&b, p, 1), SS_OK);
+        p += word ? fl : 1;
+    }
+    return b.data;
+}
+
+/* A designer's copy of the DPI neuron, with its pins renamed and reordered
+ * and declared in a "* smallsim:" line, gives the library neuron's f-I; a
+ * file without the declaration is refused with file:line. */
+START_TEST(user_circuit)
+{
+    const char *lib = ss_circuit_text("dpi_neuron.sub");
+    char *a = replace_word(lib, "vspk", "out"), *b = replace_word(a, "vss", "gnd");
+    char *c = replace_word(b, "ss_dpi_neuron vdd gnd iin", "my_dpi iin gnd vdd");
+    ck_assert_ptr_nonnull(strstr(c, ".subckt my_dpi iin gnd vdd vmem out"));
+    size_t len = strlen(c) + 128;
+    char *text = malloc(len);
+    snprintf(text, len, "* smallsim: like=dpi-neuron vspk=out vss=gnd\n%s", c);
+    const char *dir = ss_test_tmpdir();
+    const char *path = ss_test_write(dir, "my.cir", text);
+    ss_error err;
+    ss_circuit_info *ci = ss_circuit_load(path, &err);
+    ck_assert_msg(ci != NULL, "%s", err.msg);
+    ck_assert_str_eq(ci->subckt, "my_dpi");
+    ss_circuit_config lc, uc;
+    config(&lc, "dpi-neuron");
+    ss_circuit_config_init(&uc, ci);
+    const double in[] = {33.85e-12, 1.385e-9};
+    for (size_t k = 0; k < 2; k++) {
+        ss_circuit_point p1, p2;
+        double r1 = point(&lc, in[k], &p1), r2 = point(&uc, in[k], &p2);
+        ck_assert_msg(r1 > 0 && fabs(r2 / r1 - 1) < 1e-6, "user %g Hz vs library %g Hz", r2, r1);
+    }
+    ss_circuit_free(ci);
+    /* without the declaration: file:1 */
+    path = ss_test_write(dir, "plain.cir", c);
+    ck_assert_ptr_null(ss_circuit_load(path, &err));
+    ck_assert_msg(strstr(err.msg, "plain.cir:1:") && strstr(err.msg, "port declaration"), "%s",
+                  err.msg);
+    /* a pin without a port, at the .subckt line */
+    path = ss_test_write(dir, "extra.cir", "* smallsim: like=axon-hillock\n"
+                                          ".subckt ah vdd vss vmem vout vpw extra\n.ends\n");
+    ck_assert_ptr_null(ss_circuit_load(path, &err));
+    ck_assert_msg(strstr(err.msg, "extra.cir:2:") && strstr(err.msg, "pin 'extra'"), "%s", err.msg);
+    free(a);
+    free(b);
+    free(c);
+    free(text);
+}
+END_TEST
+
+/* characterize --results: a journal cut after one row (and a torn one)
+ * resumes to the same CSV; other settings are refused. */
+START_TEST(characterize_resume)
+{
+    const char *dir = ss_test_tmpdir();
+    static char out[8192];
+    const char *cmd = "%s characterize dpi-neuron --sweep list:50p,200p,1n --measure rate,energy "
+                      "--jobs 2 --results j.csv";
+    char full[1024];
+    snprintf(full, sizeof full, cmd, ss_test_program());
+    int rc = ss_test_sh(out, sizeof out,
+                        "cd %s && %s -o a.csv && head -2 j.csv > k.csv && printf '2,ok,3' >> k.csv "
+                        "&& mv k.csv j.csv && %s --resume -o b.csv && cmp a.csv b.csv && "
+                        "grep -c ',ok,' j.csv && tail -c 1 j.csv | od -c | head -1",
+                        dir, full, full);
+    ck_assert_msg(rc == 0, "%s", out);
+    ck_assert_msg(!strncmp(out, "3\n", 2), "journal rows: %s", out);
+    rc = ss_test_sh(out, sizeof out, "cd %s && %s --bias Itau=20p --resume -o c.csv", dir, full);
+    ck_assert_int_ne(rc, 0);
+    ck_assert_msg(strstr(out, "j.csv:2:") && strstr(out, "other settings"), "%s", out);
+    rc = ss_test_sh(out, sizeof out, "cd %s && %s -o c.csv", dir, full);
+    ck_assert_int_ne(rc, 0);
+    ck_assert_msg(strstr(out, "--resume"), "%s", out);
 }
 END_TEST
 
@@ -237,7 +405,10 @@ Suite *circuits_suite(void)
     tcase_add_test(tc, dpi_adaptation);
     tcase_add_test(tc, synapse_tau_gain);
     tcase_add_test(tc, mc_reproducible);
-    tcase_add_test(tc, compact_lif);
+    tcase_add_test(tc, compact_models);
+    tcase_add_test(tc, extracted_in_network);
+    tcase_add_test(tc, user_circuit);
+    tcase_add_test(tc, characterize_resume);
     suite_add_tcase(s, tc);
     return s;
 }

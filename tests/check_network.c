@@ -278,6 +278,62 @@ START_TEST(dpi_fi_monotonic)
 }
 END_TEST
 
+/* The input stage S(I) = in_ref (I/in_ref)^in_beta: a LIF behind it fires
+ * at the closed-form ISI of a plain LIF driven by S(I) (CVODE path). */
+START_TEST(lif_input_stage)
+{
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    p.i_bias = 0.52385e-9;
+    p.in_beta = 0.7;
+    p.in_ref = 0.1e-9;
+    double first, isi;
+    size_t n;
+    run_single(&p, 0.5, &first, &isi, &n);
+    double s = p.in_ref * exp(p.in_beta * log(p.i_bias / p.in_ref));
+    ck_assert_msg(fabs(isi - lif_isi(&p, s)) < 1e-4 * isi, "isi %.9g vs %.9g", isi, lif_isi(&p, s));
+    ck_assert_double_eq_tol(ss_network_input_stage(-p.i_bias, p.in_beta, p.in_ref), -s, 1e-20);
+    ck_assert_double_eq(ss_network_input_stage(2.385e-9, 1.0, 7e-9), 2.385e-9);
+}
+END_TEST
+
+/* ss_network_dpi_rate (quadrature of the equations) against the network
+ * simulating the same neuron (CVODE, exact spike times), plain and behind
+ * a compressive input stage. */
+START_TEST(dpi_rate_quadrature)
+{
+    for (int k = 0; k < 2; k++) {
+        ss_error err;
+        ss_dpi_params p = SS_DPI_DEFAULTS;
+        p.ithahp = p.io; /* Iahp stays at Io, as ss_network_dpi_rate assumes */
+        p.t_ref = 0.2385e-3;
+        double bias = k ? 3.385e-9 : 23.85e-9;
+        if (k) {
+            p.in_beta = 0.6;
+            p.in_ref = 30e-9;
+        }
+        ss_network *net = ss_network_alloc(&err);
+        size_t pop;
+        ck_assert_int_eq(ss_network_add_dpi(net, "dpi", 1, &p, &pop, &err), SS_OK);
+        ck_assert_int_eq(ss_network_set_bias(net, pop, &bias, &err), SS_OK);
+        ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
+        o.dt = 1e-5;
+        ck_assert_msg(ss_network_run(net, 0.3, &o, &err) == SS_OK, "%s", err.msg);
+        size_t ns = ss_network_nspikes(net), a, b;
+        ck_assert_uint_gt(ns, 10);
+        double t0, t1, want;
+        ss_network_spike(net, ns / 2, &t0, &a, &b);
+        ss_network_spike(net, ns - 1, &t1, &a, &b);
+        double rate = (double)(ns - 1 - ns / 2) / (t1 - t0);
+        ck_assert_int_eq(ss_network_dpi_rate(&p, bias, &want, &err), SS_OK);
+        ck_assert_msg(fabs(rate / want - 1) < 5e-3, "network %g Hz vs quadrature %g Hz", rate, want);
+        ss_network_free(net);
+        /* below the rheobase: no firing */
+        ck_assert_int_eq(ss_network_dpi_rate(&p, 1e-12, &want, &err), SS_OK);
+        ck_assert_double_eq(want, 0.0);
+    }
+}
+END_TEST
+
 START_TEST(poisson_rate)
 {
     ss_error err;
@@ -362,6 +418,22 @@ START_TEST(experiment_errors)
                       "exp.yaml:4:", "no neuron 5");
     expect_yaml_error("duration: 1\nsolver: gear\npopulations:\n  - {name: a, kind: lif, n: 2}\n",
                       "exp.yaml:2:", "solver must be 'adams' or 'bdf'");
+    /* params_file: a model written by characterize --extract */
+    const char *mdir = ss_test_tmpdir();
+    const char *bad = ss_test_write(mdir, "bad.json", "{\n  \"model\": \"dpi\",\n  \"params\": {\n"
+                                                      "    \"itau\": 1e-12,\n    \"bogus\": 3\n  }\n}\n");
+    char text[2048];
+    snprintf(text, sizeof text, "populations:\n  - {name: a, kind: dpi, n: 1, params_file: %s}\n", bad);
+    expect_yaml_error(text, "bad.json:5:", "unknown key 'bogus'");
+    snprintf(text, sizeof text, "populations:\n  - {name: a, kind: lif, n: 1, params_file: %s}\n", bad);
+    expect_yaml_error(text, "bad.json:2:", "model 'dpi' cannot be loaded into a population of kind 'lif'");
+    bad = ss_test_write(mdir, "noparams.json", "{\"model\": \"lif\"}\n");
+    snprintf(text, sizeof text, "populations:\n  - {name: a, kind: lif, n: 1, params_file: %s}\n", bad);
+    expect_yaml_error(text, "noparams.json:1:", "needs 'params'");
+    expect_yaml_error("populations:\n  - {name: a, kind: lif, n: 1,\n     params_file: /nonexistent/m.json}\n",
+                      "exp.yaml:3:", "cannot open");
+    expect_yaml_error("populations:\n  - {name: a, kind: dpi, n: 1, params: {in_beta: 0}}\n",
+                      "exp.yaml:2:", "in_beta");
 }
 END_TEST
 
@@ -453,6 +525,8 @@ Suite *network_suite(void)
     tcase_add_test(tc, fast_nvector_ops);
     tcase_add_test(tc, psp_through_crossbar);
     tcase_add_test(tc, dpi_fi_monotonic);
+    tcase_add_test(tc, lif_input_stage);
+    tcase_add_test(tc, dpi_rate_quadrature);
     tcase_add_test(tc, poisson_rate);
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, experiment_errors);
