@@ -3,6 +3,7 @@
 #   make check           the Check test suite (under 10 minutes on 2 cores)
 #   make check-long      slower accuracy and soak tests
 #   make bench           benchmarks against ngspice -b (ratios from one run)
+#   make fuzz            libFuzzer on every parser (clang; FUZZ_SECONDS each)
 #   make demo            the README's main demo
 #   make install PREFIX=/usr/local DESTDIR=
 #   make BUILD=build-asan SANITIZE=address,undefined check
@@ -36,6 +37,12 @@ endif
 ifdef WERROR
 ALL_CFLAGS += -Werror
 endif
+# make fuzz builds with clang in its own folder, coverage-instrumented.
+ifdef FUZZ
+CC := clang
+ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=address,undefined
+endif
 
 # Dependencies are installed on first use when pkg-config cannot find them.
 DEPS_OK  := $(BUILD)/.deps-ok
@@ -55,6 +62,12 @@ TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 HEADERS  := $(wildcard $(addsuffix /ss_*.h,$(MODULES)))
+# fuzz/fuzz_<name>.c: one target per parser; replayed over fuzz/corpus/<name>/
+# by make check (built with replay.c), run by libFuzzer with make fuzz.
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_TARGETS := $(filter-out file,$(FUZZ_SRC:fuzz/fuzz_%.c=%))
+FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%-replay)
+FUZZ_SECONDS ?= 60
 
 # circuits/lib/* are embedded into the library as C strings (circuits/embed.awk).
 CIRC_TEXT := $(sort $(wildcard circuits/lib/*.lib circuits/lib/*.sub))
@@ -70,7 +83,7 @@ SHARED   := $(BUILD)/libsmallsim.so
 PROGRAM  := $(BUILD)/smallsim
 TESTBIN  := $(BUILD)/tests/check_all
 
-.PHONY: all deps check check-long bench demo install clean
+.PHONY: all deps check check-long bench demo install clean fuzz
 .DEFAULT_GOAL := all
 
 all: $(PROGRAM) $(SHARED)
@@ -115,8 +128,23 @@ $(BUILD)/tests/suites.o: $(BUILD)/tests/suites.c
 $(TESTBIN): $(TEST_OBJ) $(TEST_HELPER_OBJ) $(STATIC)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-check: $(TESTBIN) $(PROGRAM)
+$(BUILD)/fuzz/%-replay: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/fuzz_file.o $(BUILD)/fuzz/replay.o $(STATIC)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/%-libfuzzer: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/fuzz_file.o $(STATIC)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+check: $(TESTBIN) $(PROGRAM) $(FUZZ_REPLAY)
+	@for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz/$$t-replay fuzz/corpus/$$t || exit 1; done
 	SS_TEST_PROGRAM=$(abspath $(PROGRAM)) SS_LONG=0 $(TESTBIN)
+
+# New inputs go to $(BUILD)/fuzz/new-<target>; crashes to $(BUILD)/fuzz/.
+fuzz:
+	$(MAKE) FUZZ=1 BUILD=build-fuzz $(FUZZ_TARGETS:%=build-fuzz/fuzz/%-libfuzzer)
+	@for t in $(FUZZ_TARGETS); do mkdir -p build-fuzz/fuzz/new-$$t; \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  build-fuzz/fuzz/$$t-libfuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	    -artifact_prefix=build-fuzz/fuzz/ build-fuzz/fuzz/new-$$t fuzz/corpus/$$t || exit 1; done
 
 check-long: $(TESTBIN) $(PROGRAM)
 	SS_TEST_PROGRAM=$(abspath $(PROGRAM)) SS_LONG=1 CK_DEFAULT_TIMEOUT=1800 $(TESTBIN)
