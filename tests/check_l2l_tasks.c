@@ -288,6 +288,10 @@ START_TEST(arm_target)
 {
     double m = test_best("arm-oneshot", "examples/l2l/arm-oneshot.json");
     ck_assert_msg(m <= 0.10, "arm-oneshot NMSE %g", m);
+    /* 10 % stuck devices, fault-aware writing: at most 20 % worse */
+    double f = test_best("faults", "examples/l2l/faults.json");
+    ck_assert_msg(f <= 1.2 * m, "faults NMSE %g, fault-free %g (%+.1f %%)", f, m,
+                  100 * (f / m - 1));
 }
 END_TEST
 
