@@ -1,19 +1,21 @@
 /* task_arm.c: the arm-oneshot and faults families.  A planar two-link arm
  * (0.5 m links, start (0, pi/2)) follows joint velocities read out of a
- * clock-driven LIF network through memristive synapses (a differential pair
- * of VTEAM devices behind a driver per weight, device-to-device spread,
- * write noise, 100 levels, read noise, read disturb, optional stuck-at
- * faults).  One demonstration of a target trajectory, one write of the
- * devices with SET pulses whose count is a local e-prop-like rule
- * (presynaptic trace x error, signed: the sign picks the device of the pair),
- * one test replay.  The pulse response of device and driver (state after k
- * pulses of the candidate amplitude and width) is measured in ngspice on the
- * emitted subcircuit and cached per worker by a parameter hash.  Metric:
- * Cartesian MSE of the replay over the MSE of the same hardware without the
- * write (faults excluded from the reference).  faults: 10 % stuck devices
- * (half ON, half OFF) and fault-aware writing (read before, write-verify
- * after, pairs with a device that reads wrong or does not move are pruned)
- * switched by the parameter `fault_aware`. */
+ * clock-driven LIF network through memristive synapses (a differential pair of
+ * VTEAM devices behind a driver per weight, device-to-device spread, write
+ * noise, 100 levels, read noise, read disturb, optional stuck-at faults; the
+ * clock's tuning centres random or stratified).  One demonstration of a target
+ * trajectory, one write of the devices with SET pulses whose count is a local
+ * e-prop-like rule (presynaptic trace x error, signed: the sign picks the
+ * device of the pair), one test replay.  The pulse response of device and
+ * driver (state after k pulses of the candidate amplitude and width) is
+ * measured in ngspice on the emitted subcircuit and cached per worker by a
+ * parameter hash.  Metric: Cartesian MSE of the replay over the MSE of the arm
+ * at rest.  faults: 10 % stuck devices (half ON, half OFF) and fault-aware
+ * writing switched by the parameter `fault_aware`: pruning (read before,
+ * write-verify after, pairs with a device that reads wrong or does not move
+ * are pruned) or re-targeting (the partner of a device that reads wrong is
+ * written so that the pair still holds the weight; pruned only when that is
+ * worse than pruning). */
 #include "l2l/task_private.h"
 
 #include <gsl/gsl_randist.h>

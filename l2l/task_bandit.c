@@ -2,10 +2,12 @@
  * two-armed Bernoulli bandit (100 pulls) learned by two memristive value
  * synapses.  Each arm's value is the conductance of one VTEAM device behind
  * a 100 ohm driver, read with noise; after each pull the chosen arm's device
- * gets SET pulses (reward above the value read) or RESET pulses (below),
- * their count proportional to the prediction error and a decaying
- * learning-rate factor, and, with the coupling parameter, the other arm's
- * device is moved towards 1 - reward.  Pulse responses come from the device
+ * learns towards the reward at a decaying rate and, with the coupling
+ * parameter, the other arm's device towards 1 - reward.  The write is SET
+ * pulses (target above the value read) or RESET pulses (below): either a
+ * count proportional to the prediction error (model 0) or the count that
+ * the measured pulse response needs to move the nominal device to the new
+ * value (model 1).  Pulse responses come from the device
  * model (state after k pulses, task_lut.c); devices have device-to-device
  * spread, cycle-to-cycle write noise, 100 levels and read noise.  Choice:
  * softmax of the two values with a gain that grows with the pull count.
