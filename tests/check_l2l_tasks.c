@@ -1,7 +1,9 @@
 /* check_l2l_tasks.c: the hardware task families of l2l/ (bandit-*,
  * arm-oneshot, faults): baselines, kinematics, the ngspice pulse lookup
- * against the C model, learning against no learning, faults with and
- * without fault-aware writing, determinism and the registry. */
+ * against the C model, learning against no learning, stratified tuning
+ * centres, faults with naive, pruning and re-targeting writes, determinism,
+ * the registry, and the committed results of examples/l2l/ against the
+ * issue's targets on the test instances. */
 #include <check.h>
 #include <math.h>
 #include <stdarg.h>
@@ -134,6 +136,25 @@ START_TEST(arm_learning_disabled_and_hand_set)
 }
 END_TEST
 
+/* Stratified tuning centres cover the clock evenly: the one-step rule's
+ * learned amplitude no longer varies with the gaps of random centres. */
+START_TEST(arm_stratified_centres)
+{
+    ss_l2l_task *t = task("arm-oneshot");
+    ss_error err;
+    void *st = NULL;
+    ck_assert_msg(t->start(t, &st, &err) == SS_OK, "%s", err.msg);
+    double x[32];
+    params(t, x, "stratify", 0.0, (const char *)NULL);
+    double m_random = mean_metric(t, st, x, 0, 8);
+    params(t, x, (const char *)NULL);
+    double m_strat = mean_metric(t, st, x, 0, 8);
+    ck_assert_msg(m_strat < 0.8 * m_random, "stratified %g, random %g", m_strat, m_random);
+    t->stop(t, st);
+    ss_l2l_task_free(t);
+}
+END_TEST
+
 START_TEST(lut_spice_agrees_with_c)
 {
     ss_error err;
@@ -191,10 +212,14 @@ START_TEST(faults_and_pruning)
     double m_clean = mean_metric(clean, st, x, 0, 8);
     params(ft, x, "fault_aware", 0.0, (const char *)NULL);
     double m_naive = mean_metric(ft, st, x, 0, 8);
+    params(ft, x, "fault_aware", 2.0, (const char *)NULL);
+    double m_retarget = mean_metric(ft, st, x, 0, 8);
     params(ft, x, "fault_aware", 1.0, (const char *)NULL);
     double m_aware = mean_metric(ft, st, x, 0, 8);
     ck_assert_msg(m_naive > 2 * m_clean, "clean %g, faults %g", m_clean, m_naive);
     ck_assert_msg(m_aware < 0.5 * m_naive, "faults %g, fault-aware %g", m_naive, m_aware);
+    /* re-targeting the partner keeps weights that pruning loses */
+    ck_assert_msg(m_retarget < m_aware, "re-targeting %g, pruning %g", m_retarget, m_aware);
     ss_l2l_arm_trace tr = SS_L2L_ARM_TRACE_INIT;
     ck_assert_int_eq(ss_l2l_arm_run(ft, st, x, 7, &tr, &err), SS_OK);
     ck_assert_msg(tr.faulty > 40 && tr.faulty < 120, "%zu faulty of 800", tr.faulty);
@@ -333,6 +358,7 @@ Suite *l2l_tasks_suite(void)
     tcase_set_timeout(a, 120);
     tcase_add_test(a, arm_forward_kinematics);
     tcase_add_test(a, arm_learning_disabled_and_hand_set);
+    tcase_add_test(a, arm_stratified_centres);
     tcase_add_test(a, lut_spice_agrees_with_c);
     tcase_add_test(a, lut_apply);
     tcase_add_test(a, faults_and_pruning);
