@@ -196,7 +196,8 @@ double l2li_gtable_state(const l2li_gtable *t, double g)
         else
             hi = mid;
     }
-    return ((double)lo + (g - c[lo]) / (c[hi] - c[lo])) / L2LI_GTABLE;
+    double d = c[hi] - c[lo];
+    return ((double)lo + (d != 0 ? (g - c[lo]) / d : 0)) / L2LI_GTABLE;
 }
 
 /* ---- a small per-worker cache of lookups, keyed by a parameter hash -------- */
