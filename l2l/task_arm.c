@@ -1,19 +1,21 @@
 /* task_arm.c: the arm-oneshot and faults families.  A planar two-link arm
  * (0.5 m links, start (0, pi/2)) follows joint velocities read out of a
- * clock-driven LIF network through memristive synapses (a differential pair
- * of VTEAM devices behind a driver per weight, device-to-device spread,
- * write noise, 100 levels, read noise, read disturb, optional stuck-at
- * faults).  One demonstration of a target trajectory, one write of the
- * devices with SET pulses whose count is a local e-prop-like rule
- * (presynaptic trace x error, signed: the sign picks the device of the pair),
- * one test replay.  The pulse response of device and driver (state after k
- * pulses of the candidate amplitude and width) is measured in ngspice on the
- * emitted subcircuit and cached per worker by a parameter hash.  Metric:
- * Cartesian MSE of the replay over the MSE of the same hardware without the
- * write (faults excluded from the reference).  faults: 10 % stuck devices
- * (half ON, half OFF) and fault-aware writing (read before, write-verify
- * after, pairs with a device that reads wrong or does not move are pruned)
- * switched by the parameter `fault_aware`. */
+ * clock-driven LIF network through memristive synapses (a differential pair of
+ * VTEAM devices behind a driver per weight, device-to-device spread, write
+ * noise, 100 levels, read noise, read disturb, optional stuck-at faults; the
+ * clock's tuning centres random or stratified).  One demonstration of a target
+ * trajectory, one write of the devices with SET pulses whose count is a local
+ * e-prop-like rule (presynaptic trace x error, signed: the sign picks the
+ * device of the pair), one test replay.  The pulse response of device and
+ * driver (state after k pulses of the candidate amplitude and width) is
+ * measured in ngspice on the emitted subcircuit and cached per worker by a
+ * parameter hash.  Metric: Cartesian MSE of the replay over the MSE of the arm
+ * at rest.  faults: 10 % stuck devices (half ON, half OFF) and fault-aware
+ * writing switched by the parameter `fault_aware`: pruning (read before,
+ * write-verify after, pairs with a device that reads wrong or does not move
+ * are pruned) or re-targeting (the partner of a device that reads wrong is
+ * written so that the pair still holds the weight; pruned only when that is
+ * worse than pruning). */
 #include "l2l/task_private.h"
 
 #include <gsl/gsl_randist.h>
@@ -40,7 +42,7 @@
 
 enum {
     P_ETA, P_A_POS, P_V_SET, P_W_SET, P_V_READ, P_GAIN_OUT, P_X_INIT, P_BIAS, P_GAIN_IN,
-    P_TAU_OUT, P_NORM, P_FAULT_AWARE, P_PRE_TOL, P_POST_FRAC, P_NPARAM
+    P_TAU_OUT, P_NORM, P_FAULT_AWARE, P_PRE_TOL, P_POST_FRAC, P_STRATIFY, P_NPARAM
 };
 
 static const ss_l2l_param arm_params[P_NPARAM] = {
@@ -55,9 +57,10 @@ static const ss_l2l_param arm_params[P_NPARAM] = {
     {"gain_in", 1, 40, 8, SS_L2L_LOG},       /* clock input gain (threshold units) */
     {"tau_out", 3e-3, 50e-3, 10e-3, SS_L2L_LOG}, /* readout and eligibility trace (s) */
     {"norm", 0, 1, 0, 0},                      /* presynaptic activity normalisation */
-    {"fault_aware", 0, 1, 0, SS_L2L_FIXED},    /* >= 0.5: write-verify and prune */
+    {"fault_aware", 0, 2, 0, SS_L2L_FIXED},    /* 0 naive, 1 prune, 2 re-target the partner */
     {"pre_tol", 0.05, 2, 0.5, SS_L2L_FIXED},   /* read-before tolerance (relative) */
     {"post_frac", 0.05, 0.9, 0.3, SS_L2L_FIXED}, /* moved less than this of intended: faulty */
+    {"stratify", 0, 1, 1, SS_L2L_FIXED},       /* >= 0.5: one tuning centre per slice of the clock */
 };
 
 typedef struct arm_data {
@@ -65,6 +68,7 @@ typedef struct arm_data {
     ss_device nominal;
     ss_device_variation var;
     double g_on, g_off; /* nominal conductance range at v_read = 0.1 V */
+    l2li_gtable gt;     /* nominal g(x) at 0.1 V: the write controller's calibration */
 } arm_data;
 
 typedef struct arm_task {
@@ -179,13 +183,19 @@ static void make_target(inst *in, gsl_rng *r)
 /* The hidden LIF layer (tau_m 20 ms, threshold 1, reset 0, 2 ms refractory,
  * exact integration for inputs constant over a step) driven by the clock:
  * neuron i gets gain_in * exp(-(k - c_i)^2 / 2 s_i^2) during clock phase k,
- * plus the bias.  Fills the readout traces and their integrals. */
-static void run_hidden(inst *in, gsl_rng *r, double gain_in, double bias, double tau_out)
+ * plus the bias.  The centres c_i are uniform at random over the clock, or
+ * (stratify) one uniform draw in each of NHID equal slices of it: random
+ * centres leave clusters and gaps, so the kernel sum_i r_i(t) r_i(t') of
+ * the one-step rule, and with it the learned amplitude, varies over the
+ * trajectory.  Fills the readout traces and their integrals. */
+static void run_hidden(inst *in, gsl_rng *r, double gain_in, double bias, double tau_out,
+                       int stratify)
 {
     double c[NHID], s[NHID], g[NHID], v[NHID], tr[NHID], Ri[NHID];
     int ref[NHID];
     for (size_t i = 0; i < NHID; i++) {
-        c[i] = -2 + (NCLOCK + 4) * gsl_rng_uniform(r);
+        double u = gsl_rng_uniform(r);
+        c[i] = -2 + (NCLOCK + 4) * (stratify ? ((double)i + u) / NHID : u);
         s[i] = 1.5 + 1.5 * gsl_rng_uniform(r);
         g[i] = gain_in * exp(0.2 * gsl_ran_gaussian_ziggurat(r, 1.0));
         v[i] = 0.3 * gsl_rng_uniform(r);
@@ -271,6 +281,56 @@ static void disturb(inst *in, double v_read)
     }
 }
 
+/* Fault-aware writing by re-targeting (fault_aware 2) of pair (i, j), one of
+ * whose devices read far from its intended state before the demonstration
+ * (g_before: the two reads).  The rule asked for `nint` SET pulses on the
+ * positive (nint > 0) or negative device, i.e. for the weight w_t that those
+ * pulses give on the nominal device from x_init.  The device that reads off
+ * (stuck ON, say) is left alone and its partner is SET to the conductance
+ * that makes the pair's difference w_t, as far as SET pulses (which only
+ * raise g, up to g_on) can.  The controller compares the expected squared
+ * error of that write (the weight it can reach, plus the write noise at the
+ * partner's target state) with the one of pruning (w_t^2) and prunes only
+ * when pruning is better.  Returns the pulses applied. */
+static size_t retarget_pair(const arm_data *ad, inst *in, const ss_l2l_pulse_lut *lut,
+                            const double *prm, size_t i, int j, double nint,
+                            const double *g_before, int faults, gsl_rng *rw)
+{
+    double gr = ad->g_on - ad->g_off, x_init = prm[P_X_INIT];
+    double dw = (l2li_gtable_g(&ad->gt, ss_l2l_lut_apply(lut, x_init, fabs(nint))) -
+                 l2li_gtable_g(&ad->gt, x_init)) / gr;
+    double w_t = nint > 0 ? dw : -dw;
+    double ge = l2li_gtable_g(&ad->gt, x_init);
+    int st = fabs(g_before[0] - ge) >= fabs(g_before[1] - ge) ? 0 : 1, q = 1 - st;
+    /* the partner's conductance that gives w_t: w = (g+ - g-) / gr */
+    double g_goal = st == 0 ? g_before[0] - w_t * gr : g_before[1] + w_t * gr;
+    g_goal = fmin(g_goal, ad->g_on);
+    double x_now = l2li_gtable_state(&ad->gt, g_before[q]);
+    double x_goal = l2li_gtable_state(&ad->gt, g_goal);
+    if (g_goal <= g_before[q])
+        x_goal = x_now; /* would need a RESET: stay */
+    double g_reach = l2li_gtable_g(&ad->gt, x_goal);
+    double w_a = st == 0 ? (g_before[0] - g_reach) / gr : (g_reach - g_before[1]) / gr;
+    /* write noise at the goal: c2c sigma (state) times the slope of g(x) */
+    double h = 1e-3, slope = (l2li_gtable_g(&ad->gt, fmax(0, x_goal - h)) -
+                              l2li_gtable_g(&ad->gt, fmin(1, x_goal + h))) / (2 * h);
+    double sw = ad->var.c2c_sigma * fabs(slope) / gr;
+    double e_write = (w_a - w_t) * (w_a - w_t) + (x_goal < x_now ? sw * sw : 0);
+    if (e_write >= w_t * w_t)
+        return 0; /* stays pruned */
+    in->pruned[i][j] = 0;
+    double k = fmin(l2li_lut_pulses(lut, x_now, x_goal), 4 * MAX_PULSES);
+    double kint = floor(k);
+    if (gsl_rng_uniform(rw) < k - kint)
+        kint += 1;
+    if (kint < 1)
+        return 0;
+    double y = ss_l2l_lut_apply(lut, in->x[i][j][q], kint * in->speed[i][j][q]);
+    in->x[i][j][q] = ss_device_program(&in->dev[i][j][q], &ad->var, rw,
+                                       faults ? in->fault[i][j][q] : 0, y);
+    return (size_t)kint;
+}
+
 static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, uint64_t seed,
                         ss_l2l_arm_trace *out, double *metric, ss_error *err)
 {
@@ -300,7 +360,7 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
     gsl_rng_set(rw, s32 * 4 + 3);
     gsl_rng_set(rw0, s32 * 4 + 3); /* the unlearned replay sees the same read noise */
     make_target(in, rn);
-    run_hidden(in, rn, prm[P_GAIN_IN], prm[P_BIAS], prm[P_TAU_OUT]);
+    run_hidden(in, rn, prm[P_GAIN_IN], prm[P_BIAS], prm[P_TAU_OUT], prm[P_STRATIFY] >= 0.5);
 
     /* the hardware: devices with spread and faults, programmed to x_init */
     ss_device_variation var = ad->var;
@@ -315,7 +375,9 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
                 in->x[i][j][s] = ss_device_program(&in->dev[i][j][s], &ad->var, rd,
                                                    SS_DEVICE_FAULT_NONE, prm[P_X_INIT]);
             }
-    int faults = ad->p_stuck > 0, aware = prm[P_FAULT_AWARE] >= 0.5;
+    int faults = ad->p_stuck > 0;
+    int mode = prm[P_FAULT_AWARE] < 0.5 ? 0 : prm[P_FAULT_AWARE] < 1.5 ? 1 : 2;
+    int aware = mode == 1, retarget = mode == 2, use_prune = mode != 0;
 
     /* the unlearned replay (same hardware, no write, faults excluded) for the
      * plots; the metric's reference is the arm at rest (zero weights), which
@@ -338,14 +400,14 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
                 double g = read_g(ad, &in->dev[i][j][s], faults ? in->fault[i][j][s] : 0,
                                   in->x[i][j][s], vr, rw);
                 g_before[i][j][s] = g;
-                if (aware) {
+                if (use_prune) {
                     double ge = ss_device_conductance(&ad->nominal, prm[P_X_INIT], 0.1);
                     if (fabs(g / ge - 1) > prm[P_PRE_TOL])
                         in->pruned[i][j] = 1;
                 }
             }
     /* demonstration with the initial (possibly faulty, possibly pruned) weights */
-    replay(ad, in, prm, faults, aware, rw, w, p1, th);
+    replay(ad, in, prm, faults, use_prune, rw, w, p1, th);
     disturb(in, prm[P_V_READ]);
     for (size_t k = 0; k < STEPS; k++) {
         double ex = in->target_p[k][0] - p1[k][0], ey = in->target_p[k][1] - p1[k][1];
@@ -369,7 +431,7 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
     for (size_t i = 0; i < NHID; i++) {
         double nf = prm[P_NORM] > 0 && A[i] > 0 ? pow(Am / (A[i] + 1e-3 * Am), prm[P_NORM]) : 1;
         for (int j = 0; j < NOUT; j++) {
-            if (in->pruned[i][j])
+            if (in->pruned[i][j] && !retarget)
                 continue;
             double d = 0;
             for (size_t k = 0; k < STEPS; k++)
@@ -379,6 +441,11 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
             double nint = floor(n);
             if (gsl_rng_uniform(rw) < n - nint) /* stochastic rounding */
                 nint += 1;
+            if (retarget && in->pruned[i][j]) {
+                pulses += retarget_pair(ad, in, lut, prm, i, j, d > 0 ? nint : -nint,
+                                        g_before[i][j], faults, rw);
+                continue;
+            }
             if (nint < 1)
                 continue;
             int s = d > 0 ? 0 : 1;
@@ -402,7 +469,7 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
         }
     }
     /* test replay */
-    replay(ad, in, prm, faults, aware, rw, w, p1, NULL);
+    replay(ad, in, prm, faults, use_prune, rw, w, p1, NULL);
     double mse1 = mse_pos((const double (*)[2])p1, (const double (*)[2])in->target_p);
     double nmse = rest > 0 ? mse1 / rest : 1;
     if (!isfinite(nmse))
@@ -502,11 +569,10 @@ ss_l2l_task *l2li_arm_alloc(const char *name, ss_error *err)
     snprintf(t->name, sizeof t->name, "%s", name);
     t->metric = "NMSE";
     memcpy(at->params, arm_params, sizeof at->params);
-    if (p_stuck > 0) { /* the fault handling is free in the faults family */
-        at->params[P_FAULT_AWARE].init = 1;
+    if (p_stuck > 0) { /* faults: re-targeting by default, its threshold free */
+        at->params[P_FAULT_AWARE].init = 2;
         at->params[P_FAULT_AWARE].flags = SS_L2L_FIXED;
         at->params[P_PRE_TOL].flags = 0;
-        at->params[P_POST_FRAC].flags = 0;
     }
     t->params = at->params;
     t->nparams = P_NPARAM;
@@ -531,5 +597,6 @@ ss_l2l_task *l2li_arm_alloc(const char *name, ss_error *err)
     ad->var.p_stuck_on = ad->var.p_stuck_off = 0;
     ad->g_on = ss_device_conductance(&ad->nominal, 0.0, 0.1);
     ad->g_off = ss_device_conductance(&ad->nominal, 1.0, 0.1);
+    l2li_gtable_init(&ad->gt, &ad->nominal, 0.1);
     return t;
 }

@@ -2,10 +2,12 @@
  * two-armed Bernoulli bandit (100 pulls) learned by two memristive value
  * synapses.  Each arm's value is the conductance of one VTEAM device behind
  * a 100 ohm driver, read with noise; after each pull the chosen arm's device
- * gets SET pulses (reward above the value read) or RESET pulses (below),
- * their count proportional to the prediction error and a decaying
- * learning-rate factor, and, with the coupling parameter, the other arm's
- * device is moved towards 1 - reward.  Pulse responses come from the device
+ * learns towards the reward at a decaying rate and, with the coupling
+ * parameter, the other arm's device towards 1 - reward.  The write is SET
+ * pulses (target above the value read) or RESET pulses (below): either a
+ * count proportional to the prediction error (model 0) or the count that
+ * the measured pulse response needs to move the nominal device to the new
+ * value (model 1).  Pulse responses come from the device
  * model (state after k pulses, task_lut.c); devices have device-to-device
  * spread, cycle-to-cycle write noise, 100 levels and read noise.  Choice:
  * softmax of the two values with a gain that grows with the pull count.
@@ -28,7 +30,7 @@
 
 enum {
     P_V_SET, P_W_SET, P_V_RESET, P_W_RESET, P_ETA, P_DECAY, P_BETA, P_BETA_GROW, P_COUPLE,
-    P_X_INIT, P_GAIN, P_NPARAM
+    P_X_INIT, P_GAIN, P_MODEL, P_NPARAM
 };
 
 static const ss_l2l_param bandit_params[P_NPARAM] = {
@@ -36,13 +38,14 @@ static const ss_l2l_param bandit_params[P_NPARAM] = {
     {"w_set", 1e-11, 1e-8, 2e-10, SS_L2L_LOG}, /* SET pulse width (s) */
     {"v_reset", 0.03, 0.6, 0.2, 0},          /* RESET pulse amplitude (V) */
     {"w_reset", 1e-11, 1e-8, 2e-10, SS_L2L_LOG},
-    {"eta", 0.05, 50, 2, SS_L2L_LOG},        /* pulses per unit prediction error */
-    {"decay", 0, 1.5, 0.5, 0},               /* learning rate ~ (1 + pulls of the arm)^-decay */
+    {"eta", 0.05, 50, 1, SS_L2L_LOG},        /* learning rate (model 0: pulses per unit error) */
+    {"decay", 0, 1.5, 1, 0},                 /* learning rate ~ (1 + pulls of the arm)^-decay */
     {"beta", 0.1, 300, 5, SS_L2L_LOG},       /* softmax gain on the value difference */
     {"beta_grow", 0, 2, 0.5, 0},             /* gain ~ (1 + t)^beta_grow */
     {"couple", 0, 1, 0, 0},                  /* update of the other arm towards 1 - reward */
     {"x_init", 0, 1, 0.8, 0},                /* initial state of both devices */
     {"gain", 0.5, 20, 3, SS_L2L_LOG},        /* value = gain (g - g_off)/(g_on - g_off) */
+    {"model", 0, 1, 1, SS_L2L_FIXED},        /* >= 0.5: pulse counts from the pulse response */
 };
 
 typedef struct bandit_data {
@@ -51,6 +54,7 @@ typedef struct bandit_data {
     ss_device nominal;
     ss_device_variation var;
     double g_on, g_off;
+    l2li_gtable gt; /* the driver's calibration: nominal g(x) at v_read */
 } bandit_data;
 
 typedef struct bandit_task {
@@ -138,6 +142,19 @@ static double read_value(const bandit_data *bd, const ss_device *d, gsl_rng *r, 
     return gain * (g - bd->g_off) / (bd->g_on - bd->g_off);
 }
 
+/* Pulses that move a device read at value v to value v_target according to
+ * the nominal device and its measured pulse response; *up: SET (towards ON). */
+static double pulses_to(const bandit_data *bd, const ss_l2l_pulse_lut *set,
+                        const ss_l2l_pulse_lut *reset, double gain, double v, double v_target,
+                        int *up)
+{
+    double gr = bd->g_on - bd->g_off;
+    double x_now = l2li_gtable_state(&bd->gt, bd->g_off + v / gain * gr);
+    double x_to = l2li_gtable_state(&bd->gt, bd->g_off + v_target / gain * gr);
+    *up = x_to < x_now;
+    return l2li_lut_pulses(*up ? set : reset, x_now, x_to);
+}
+
 /* Moves device state *x by `pulses` along the SET (up != 0) or RESET
  * lookup, then programs it (write noise, levels). */
 static void write_pulses(const bandit_data *bd, const ss_device *d, gsl_rng *r,
@@ -147,6 +164,26 @@ static void write_pulses(const bandit_data *bd, const ss_device *d, gsl_rng *r,
         return;
     double y = ss_l2l_lut_apply(lut, *x, pulses);
     *x = ss_device_program(d, &bd->var, r, SS_DEVICE_FAULT_NONE, y);
+}
+
+/* One value synapse read at v learns target r (the reward, or 1 - reward
+ * for the coupled arm) at rate lr.  The proportional rule (model 0) gives
+ * lr |r - v| pulses; the model-based rule (model 1) gives the pulses that
+ * move the nominal device from v to v + min(1, lr) (r - v) on the measured
+ * pulse response, which makes the step independent of where the device sits
+ * on its nonlinear, asymmetric SET and RESET curves. */
+static void update(const bandit_data *bd, gsl_rng *r, const ss_l2l_pulse_lut *set,
+                   const ss_l2l_pulse_lut *reset, const double *x, int model, const ss_device *d,
+                   double *xs, double speed, double v, double target, double lr)
+{
+    double delta = target - v;
+    if (model) {
+        int up;
+        double k = pulses_to(bd, set, reset, x[P_GAIN], v, v + fmin(1.0, lr) * delta, &up);
+        write_pulses(bd, d, r, up ? set : reset, k * speed, xs);
+    } else {
+        write_pulses(bd, d, r, delta > 0 ? set : reset, lr * fabs(delta) * speed, xs);
+    }
 }
 
 static int bandit_evaluate(const ss_l2l_task *t, void *state, const double *x, uint64_t seed,
@@ -186,6 +223,7 @@ static int bandit_evaluate(const ss_l2l_task *t, void *state, const double *x, u
         goto out;
     }
     gsl_rng_set(r, (unsigned long)(seed ^ (seed >> 29)));
+    int model = x[P_MODEL] >= 0.5;
     double total = 0;
     for (size_t b = 0; b < bd->nbandits; b++) {
         double p[2];
@@ -211,15 +249,12 @@ static int bandit_evaluate(const ss_l2l_task *t, void *state, const double *x, u
             total += best - p[a];
             double rew = gsl_rng_uniform(r) < p[a] ? 1.0 : 0.0;
             double lr = x[P_ETA] * pow(1.0 + n[a], -x[P_DECAY]);
-            double delta = rew - v[a];
-            write_pulses(bd, &dev[a], r, delta > 0 ? &set : &reset, lr * fabs(delta) * speed[a],
-                         &xs[a]);
+            update(bd, r, &set, &reset, x, model, &dev[a], &xs[a], speed[a], v[a], rew, lr);
             n[a] += 1;
             if (x[P_COUPLE] > 0) {
                 double lro = x[P_ETA] * x[P_COUPLE] * pow(1.0 + n[o], -x[P_DECAY]);
-                double d2 = (1 - rew) - v[o];
-                write_pulses(bd, &dev[o], r, d2 > 0 ? &set : &reset, lro * fabs(d2) * speed[o],
-                             &xs[o]);
+                update(bd, r, &set, &reset, x, model, &dev[o], &xs[o], speed[o], v[o], 1 - rew,
+                       lro);
                 n[o] += x[P_COUPLE];
             }
         }
@@ -283,5 +318,6 @@ ss_l2l_task *l2li_bandit_alloc(const char *name, ss_error *err)
     bd->var.p_stuck_on = bd->var.p_stuck_off = 0;
     bd->g_on = ss_device_conductance(&bd->nominal, 0.0, bd->var.v_read);
     bd->g_off = ss_device_conductance(&bd->nominal, 1.0, bd->var.v_read);
+    l2li_gtable_init(&bd->gt, &bd->nominal, bd->var.v_read);
     return t;
 }

@@ -105,6 +105,29 @@ static double lut_index(const ss_l2l_pulse_lut *lut, double x, int up)
     return (double)lo + (d != 0 ? (x - c[lo]) / d : 0);
 }
 
+/* The same index extended past both ends of the curve by its first and last
+ * steps (as ss_l2l_lut_apply extrapolates). */
+static double lut_index_ext(const ss_l2l_pulse_lut *lut, double x, int up)
+{
+    const double *c = lut->x;
+    size_t n = lut->n;
+    double first = c[1] - c[0], last = c[n] - c[n - 1];
+    if ((up ? x < c[0] : x > c[0]) && first != 0)
+        return (x - c[0]) / first;
+    if ((up ? x > c[n] : x < c[n]) && last != 0)
+        return (double)n + (x - c[n]) / last;
+    return lut_index(lut, x, up);
+}
+
+double l2li_lut_pulses(const ss_l2l_pulse_lut *lut, double x_from, double x_to)
+{
+    if (!lut->n)
+        return 0;
+    int up = lut->x[lut->n] >= lut->x[0];
+    double k = lut_index_ext(lut, x_to, up) - lut_index_ext(lut, x_from, up);
+    return k > 0 && isfinite(k) ? k : 0;
+}
+
 static double lut_at(const ss_l2l_pulse_lut *lut, double k)
 {
     size_t n = lut->n;
@@ -138,6 +161,43 @@ double ss_l2l_lut_apply(const ss_l2l_pulse_lut *lut, double x, double pulses)
 double ss_l2l_lut_step(const ss_l2l_pulse_lut *lut, double x)
 {
     return ss_l2l_lut_apply(lut, x, 1.0) - x;
+}
+
+/* ---- the nominal conductance curve and its inverse ------------------------------- */
+
+void l2li_gtable_init(l2li_gtable *t, const ss_device *d, double v_read)
+{
+    for (size_t k = 0; k <= L2LI_GTABLE; k++)
+        t->g[k] = ss_device_conductance(d, (double)k / L2LI_GTABLE, v_read);
+}
+
+double l2li_gtable_g(const l2li_gtable *t, double x)
+{
+    double f = (x < 0 ? 0 : x > 1 ? 1 : x) * L2LI_GTABLE;
+    size_t k = (size_t)f;
+    if (k >= L2LI_GTABLE)
+        return t->g[L2LI_GTABLE];
+    return t->g[k] + (f - (double)k) * (t->g[k + 1] - t->g[k]);
+}
+
+double l2li_gtable_state(const l2li_gtable *t, double g)
+{
+    const double *c = t->g;
+    int dec = c[L2LI_GTABLE] < c[0];
+    if (dec ? g >= c[0] : g <= c[0])
+        return 0;
+    if (dec ? g <= c[L2LI_GTABLE] : g >= c[L2LI_GTABLE])
+        return 1;
+    size_t lo = 0, hi = L2LI_GTABLE; /* g between c[lo] and c[hi] */
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (dec ? c[mid] > g : c[mid] < g)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double d = c[hi] - c[lo];
+    return ((double)lo + (d != 0 ? (g - c[lo]) / d : 0)) / L2LI_GTABLE;
 }
 
 /* ---- a small per-worker cache of lookups, keyed by a parameter hash -------- */

@@ -16,6 +16,21 @@ L2LI_HIDDEN ss_l2l_task *l2li_arm_alloc(const char *name, ss_error *err);
 /* Sets a VTEAM (w0) or Yakopcic (x0) device's initial normalised state. */
 L2LI_HIDDEN int l2li_device_set_state(struct ss_device *d, double x, ss_error *err);
 
+/* The (fractional) number of pulses that moves a device from x_from to x_to
+ * along the lookup's curve, extrapolated past its ends by the first and last
+ * steps; 0 if x_to does not lie in the lookup's direction. */
+L2LI_HIDDEN double l2li_lut_pulses(const ss_l2l_pulse_lut *lut, double x_from, double x_to);
+
+/* A nominal device's conductance curve g(x) at a read voltage, tabulated, and
+ * its inverse: the state a driver infers from a read (its calibration). */
+#define L2LI_GTABLE 1000
+typedef struct l2li_gtable {
+    double g[L2LI_GTABLE + 1]; /* g at x = k / L2LI_GTABLE (VTEAM: decreasing) */
+} l2li_gtable;
+L2LI_HIDDEN void l2li_gtable_init(l2li_gtable *t, const struct ss_device *d, double v_read);
+L2LI_HIDDEN double l2li_gtable_g(const l2li_gtable *t, double x);
+L2LI_HIDDEN double l2li_gtable_state(const l2li_gtable *t, double g);
+
 /* A few pulse lookups keyed by a hash of the device and pulse parameters
  * (per worker process; round-robin replacement). */
 #define L2LI_LUT_CACHE 8
