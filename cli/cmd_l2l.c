@@ -2,6 +2,7 @@
  * a task family's parameters, evaluated on a worker pool) and
  * `smallsim l2l eval` to score a best.json on the test tasks. */
 #include <getopt.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,18 @@ static const char l2l_usage[] =
     "  --val-tasks N        validation instances (default: the task's)\n"
     "  --polish N           Nelder-Mead polish of the best with N evaluations at the end\n"
     "  --sigma0 X           initial step of cmaes and ce in [0, 1] units (default 0.3)\n"
+    "  --restarts N         cmaes: IPOP restarts with a doubled population (default 0)\n"
+    "  --tolfun X, --tolx X cmaes: restart when the values / steps are below (1e-12; 0: off)\n"
+    "  --rho X              ce: elite fraction in (0, 1] (default 0.2)\n"
+    "  --smoothing X        ce: weight of the old distribution in [0, 1) (default 0.2)\n"
+    "  --noise X            ce: variance added to the covariance (default 0.01)\n"
+    "  --noise-decay X      ce: factor on the noise per generation (default 0.99)\n"
+    "  --tournament N       ga: tournament size (default 3)\n"
+    "  --cx-prob X          ga: blend crossover probability (default 0.5)\n"
+    "  --mut-prob X         ga: probability that an offspring mutates (default 0.3)\n"
+    "  --mut-sigma X        ga: Gaussian mutation step in [0, 1] units (default 0.1)\n"
+    "  --elite N            ga: best individuals kept unchanged (default 1)\n"
+    "  --grid-points N      grid: points per parameter (default 5)\n"
     "  --fix NAME=VALUE     hold a parameter constant (repeatable)\n"
     "  --resume             continue RUNDIR from its checkpoint (same settings)\n"
     "  -o, --output RUNDIR  output folder (required)\n"
@@ -58,7 +71,19 @@ static void print_usage(FILE *f)
 typedef struct progress_state {
     int quiet;
     const char *metric;
+    size_t restarts; /* CMA-ES restarts reported so far */
+    char note[64];
 } progress_state;
+
+/* ", restart 2 (pop 40)" on the generation a restart happened, else "". */
+static const char *restart_note(progress_state *ps, const ss_l2l_event *ev)
+{
+    if (ev->restarts == ps->restarts)
+        return "";
+    ps->restarts = ev->restarts;
+    snprintf(ps->note, sizeof ps->note, ", restart %zu (pop %zu)", ev->restarts, ev->pop);
+    return ps->note;
+}
 
 static void on_progress(void *user, const ss_l2l_event *ev)
 {
@@ -78,10 +103,10 @@ static void on_progress(void *user, const ss_l2l_event *ev)
                 (unsigned long long)ev->evals, ev->elapsed);
     else
         fprintf(stderr, "l2l: generation %llu/%llu: best %s %.6g, validation %.6g, best "
-                "validation %.6g, %zu failed, %llu evaluations, %.1f s\n",
+                "validation %.6g, %zu failed, %llu evaluations, %.1f s%s\n",
                 (unsigned long long)ev->generation + 1, (unsigned long long)ev->generations,
                 ps->metric, ev->gen_best, ev->gen_val, ev->best_val, ev->failed,
-                (unsigned long long)ev->evals, ev->elapsed);
+                (unsigned long long)ev->evals, ev->elapsed, restart_note(ps, ev));
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -94,6 +119,78 @@ static int parse_u64(const char *s, uint64_t *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* Optimizer settings on the command line: --NAME VALUE sets the field at
+ * `off` of ss_l2l_opt_settings (a size_t when `count`, else a double); the
+ * setting means something only for the optimizers in `applies`. */
+typedef struct setting_opt {
+    const char *name, *applies;
+    int count;
+    size_t off;
+} setting_opt;
+
+#define SETTING(name, applies, count, field) {name, applies, count, offsetof(ss_l2l_opt_settings, field)}
+static const setting_opt setting_opts[] = {
+    SETTING("rho", "ce", 0, rho),
+    SETTING("smoothing", "ce", 0, smoothing),
+    SETTING("noise", "ce", 0, noise),
+    SETTING("noise-decay", "ce", 0, noise_decay),
+    SETTING("tournament", "ga", 1, tournament),
+    SETTING("cx-prob", "ga", 0, cx_prob),
+    SETTING("mut-prob", "ga", 0, mut_prob),
+    SETTING("mut-sigma", "ga", 0, mut_sigma),
+    SETTING("elite", "ga", 1, elite),
+    SETTING("grid-points", "grid", 1, grid_points),
+    SETTING("restarts", "cmaes", 1, restarts),
+    SETTING("tolfun", "cmaes", 0, tolfun),
+    SETTING("tolx", "cmaes", 0, tolx),
+};
+#define NSETTINGS (sizeof setting_opts / sizeof setting_opts[0])
+
+/* Stores --NAME's value; usage errors name the option. */
+static int set_setting(ss_l2l_opt_settings *s, const setting_opt *o, const char *arg)
+{
+    char *field = (char *)s + o->off;
+    if (o->count) {
+        uint64_t v;
+        if (parse_u64(arg, &v) || v > 1000000) {
+            cli_msg("--%s: '%s' is not a count (0..1000000)", o->name, arg);
+            return CLI_USAGE;
+        }
+        size_t z = (size_t)v;
+        memcpy(field, &z, sizeof z);
+    } else {
+        double v;
+        if (ss_util_parse_double(arg, &v) || !isfinite(v)) {
+            cli_msg("--%s: '%s' is not a number", o->name, arg);
+            return CLI_USAGE;
+        }
+        memcpy(field, &v, sizeof v);
+    }
+    return CLI_OK;
+}
+
+/* Refuses settings given for another optimizer and values out of range
+ * (usage errors); -1 when all is well. */
+static int check_settings(const ss_l2l_options *opt, const unsigned char *given, int type_given,
+                          size_t nfree)
+{
+    const ss_l2l_opt_type *type = opt->optimizer ? opt->optimizer : ss_l2l_opt_cmaes;
+    const char *tn = ss_l2l_opt_type_name(type);
+    for (size_t i = 0; i < NSETTINGS && (type_given || !opt->resume); i++)
+        if (given[i] && strcmp(setting_opts[i].applies, tn)) {
+            cli_msg("--%s applies to --optimizer %s, not %s", setting_opts[i].name,
+                    setting_opts[i].applies, tn);
+            return CLI_USAGE;
+        }
+    ss_error err;
+    ss_error_clear(&err);
+    if (ss_l2l_opt_settings_check(type, nfree, &opt->settings, &err)) {
+        cli_msg("bad optimizer setting: %s", err.msg);
+        return CLI_USAGE;
+    }
+    return -1;
 }
 
 /* The first test instance of an arm task in detail, as CSV. */
@@ -197,7 +294,7 @@ int cmd_l2l(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "eval"))
         return cmd_l2l_eval(argc - 1, argv + 1);
     enum { O_TASK = 256, O_OPT, O_POP, O_GENS, O_SEED, O_JOBS, O_TIMEOUT, O_RETRIES, O_TRAIN,
-           O_VAL, O_POLISH, O_SIGMA, O_FIX, O_RESUME, O_NOPLOT };
+           O_VAL, O_POLISH, O_SIGMA, O_FIX, O_RESUME, O_NOPLOT, O_SET };
     static const struct option longopts[] = {
         {"task", required_argument, NULL, O_TASK},        {"optimizer", required_argument, NULL, O_OPT},
         {"pop", required_argument, NULL, O_POP},          {"generations", required_argument, NULL, O_GENS},
@@ -208,9 +305,19 @@ int cmd_l2l(int argc, char **argv)
         {"fix", required_argument, NULL, O_FIX},          {"resume", no_argument, NULL, O_RESUME},
         {"output", required_argument, NULL, 'o'},         {"no-plot", no_argument, NULL, O_NOPLOT},
         {"quiet", no_argument, NULL, 'q'},                {"help", no_argument, NULL, 'h'},
+        {"rho", required_argument, NULL, O_SET + 0},      {"smoothing", required_argument, NULL, O_SET + 1},
+        {"noise", required_argument, NULL, O_SET + 2},    {"noise-decay", required_argument, NULL, O_SET + 3},
+        {"tournament", required_argument, NULL, O_SET + 4}, {"cx-prob", required_argument, NULL, O_SET + 5},
+        {"mut-prob", required_argument, NULL, O_SET + 6}, {"mut-sigma", required_argument, NULL, O_SET + 7},
+        {"elite", required_argument, NULL, O_SET + 8},    {"grid-points", required_argument, NULL, O_SET + 9},
+        {"restarts", required_argument, NULL, O_SET + 10}, {"tolfun", required_argument, NULL, O_SET + 11},
+        {"tolx", required_argument, NULL, O_SET + 12},
         {NULL, 0, NULL, 0}};
+    _Static_assert(NSETTINGS == 13, "one long option per entry of setting_opts");
+    unsigned char given[NSETTINGS] = {0};
+    int type_given = 0;
     ss_l2l_options opt = SS_L2L_OPTIONS_INIT;
-    progress_state ps = {0, ""};
+    progress_state ps = {0, "", 0, ""};
     const char *task_name = NULL;
     char **fixes = calloc((size_t)argc + 1, sizeof *fixes);
     size_t nfix = 0;
@@ -238,6 +345,7 @@ int cmd_l2l(int argc, char **argv)
                 cli_msg("--optimizer: unknown optimizer '%s' (cmaes, ce, ga, random, grid)", optarg);
                 goto out;
             }
+            type_given = 1;
             break;
         case O_POP:
             if (parse_u64(optarg, &v) || v < 2 || v > 100000) {
@@ -312,7 +420,16 @@ int cmd_l2l(int argc, char **argv)
         case O_NOPLOT: opt.plot = 0; break;
         case 'q': ps.quiet = 1; break;
         case 'h': print_usage(stdout); rc = CLI_OK; goto out;
-        default: print_usage(stderr); goto out;
+        default:
+            if (c >= O_SET && c < O_SET + (int)NSETTINGS) {
+                if ((rc = set_setting(&opt.settings, &setting_opts[c - O_SET], optarg)))
+                    goto out;
+                rc = CLI_USAGE;
+                given[c - O_SET] = 1;
+                break;
+            }
+            print_usage(stderr);
+            goto out;
         }
     }
     if (optind < argc) {
@@ -341,6 +458,11 @@ int cmd_l2l(int argc, char **argv)
             rc = cli_fail(&err);
             goto out;
         }
+    }
+    int bad = check_settings(&opt, given, type_given, ss_l2l_space_nfree(t->params, t->nparams));
+    if (bad >= 0) {
+        rc = bad;
+        goto out;
     }
     ps.metric = t->metric;
     ss_l2l_summary sum;

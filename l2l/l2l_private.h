@@ -52,7 +52,9 @@ L2LI_HIDDEN uint64_t l2li_mix(uint64_t a, uint64_t b);
 
 struct ss_l2l_opt {
     const ss_l2l_opt_type *type;
-    size_t dim, pop;
+    size_t dim, pop; /* pop: the current population (CMA-ES restarts grow it) */
+    size_t pop0;     /* the population it started with */
+    size_t restarts; /* CMA-ES restarts so far */
     ss_l2l_opt_settings set;
     uint64_t seed, gen;
     int asked;   /* an ask is waiting for its tell */

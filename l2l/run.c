@@ -401,6 +401,37 @@ static int mismatch(ss_error *err, const char *path, const char *what, unsigned 
                         "(resume with the same settings)", path, what, have, want);
 }
 
+/* A resumed run keeps the optimizer settings of its checkpoint; a setting
+ * asked for that is not the default and differs from the run's is refused. */
+static int settings_differ(const ss_l2l_opt_settings *want, const ss_l2l_opt_settings *have,
+                           const char *path, ss_error *err)
+{
+    const ss_l2l_opt_settings def = SS_L2L_OPT_SETTINGS_INIT;
+    struct { const char *name; double want, have, def; } v[] = {
+        {"sigma0", want->sigma0, have->sigma0, def.sigma0},
+        {"rho", want->rho, have->rho, def.rho},
+        {"smoothing", want->smoothing, have->smoothing, def.smoothing},
+        {"noise", want->noise, have->noise, def.noise},
+        {"noise_decay", want->noise_decay, have->noise_decay, def.noise_decay},
+        {"tournament", (double)want->tournament, (double)have->tournament, (double)def.tournament},
+        {"cx_prob", want->cx_prob, have->cx_prob, def.cx_prob},
+        {"mut_prob", want->mut_prob, have->mut_prob, def.mut_prob},
+        {"mut_sigma", want->mut_sigma, have->mut_sigma, def.mut_sigma},
+        {"elite", (double)want->elite, (double)have->elite, (double)def.elite},
+        {"grid_points", (double)want->grid_points, (double)have->grid_points,
+         (double)def.grid_points},
+        {"restarts", (double)want->restarts, (double)have->restarts, (double)def.restarts},
+        {"tolfun", want->tolfun, have->tolfun, def.tolfun},
+        {"tolx", want->tolx, have->tolx, def.tolx},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (v[i].want != v[i].def && v[i].want != v[i].have)
+            return ss_error_set(err, SS_EINVAL, "%s: the run was started with %s %g, not %g "
+                                "(resume with the same settings)", path, v[i].name, v[i].have,
+                                v[i].want);
+    return SS_OK;
+}
+
 static int read_checkpoint(run *r, ss_error *err)
 {
     const char *path = r->path[P_CKPT];
@@ -508,10 +539,12 @@ static int read_checkpoint(run *r, ss_error *err)
                           r->o->type->name, r->opt->optimizer->name);
         goto out;
     }
-    if (r->opt->settings.pop && r->opt->settings.pop != r->o->pop) {
-        rc = mismatch(err, path, "population", r->o->pop, r->opt->settings.pop);
+    if (r->opt->settings.pop && r->opt->settings.pop != r->o->pop0) {
+        rc = mismatch(err, path, "population", r->o->pop0, r->opt->settings.pop);
         goto out;
     }
+    if ((rc = settings_differ(&r->opt->settings, &r->o->set, path, err)))
+        goto out;
     if (r->o->dim != r->nfree || r->o->gen != r->gen) {
         rc = ss_error_set(err, SS_EPARSE, "%s: optimizer state does not match the run", path);
         goto out;
@@ -544,7 +577,7 @@ static int cut_file(const char *path, long len, ss_error *err)
 static int start_files(run *r, ss_error *err)
 {
     ss_buf g = SS_BUF_INIT, e = SS_BUF_INIT;
-    int rc = ss_buf_printf(&g, "gen,evals,failed,best,mean,val,best_val,spread,seconds\n");
+    int rc = ss_buf_printf(&g, "gen,evals,failed,best,mean,val,best_val,spread,pop,seconds\n");
     if (!rc)
         rc = ss_buf_printf(&e, "gen,set,index,status,metric,fitness,attempts,seconds");
     for (size_t i = 0; !rc && i < r->np; i++)
@@ -581,6 +614,8 @@ static void gen_event(run *r, int kind, uint64_t gen, double gbest, double gval,
     ev.failed = failed;
     ev.evals = r->evals;
     ev.elapsed = ss_util_now() - r->t0;
+    ev.pop = ss_l2l_opt_pop(r->o);
+    ev.restarts = ss_l2l_opt_restarts(r->o);
     r->opt->progress(r->opt->user, &ev);
 }
 
@@ -685,8 +720,8 @@ static int generation(run *r, int *done, ss_error *err)
     ss_util_format_double(c, val);
     ss_util_format_double(d, r->best_val);
     ss_util_format_double(e, ss_l2l_opt_spread(r->o));
-    if (ss_buf_printf(&grow, "%llu,%llu,%zu,%s,%s,%s,%s,%s,%.3f\n", (unsigned long long)r->gen,
-                      (unsigned long long)r->evals, nfail, a, b, c, d, e, ss_util_now() - t0)) {
+    if (ss_buf_printf(&grow, "%llu,%llu,%zu,%s,%s,%s,%s,%s,%zu,%.3f\n", (unsigned long long)r->gen,
+                      (unsigned long long)r->evals, nfail, a, b, c, d, e, n, ss_util_now() - t0)) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto out;
     }

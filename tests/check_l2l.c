@@ -101,6 +101,66 @@ START_TEST(others_improve_on_sphere)
 }
 END_TEST
 
+/* Best value within `budget` evaluations of CMA-ES with `restarts` IPOP
+ * restarts, driven by hand on one instance; *done gets the restarts made. */
+static double cmaes_best(const char *task, size_t restarts, uint64_t seed, size_t budget,
+                         size_t *done)
+{
+    ss_error err;
+    ss_l2l_task *t = ss_l2l_task_alloc(task, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    ss_l2l_opt_settings s = SS_L2L_OPT_SETTINGS_INIT;
+    s.restarts = restarts;
+    ss_l2l_opt *o = ss_l2l_opt_alloc(ss_l2l_opt_cmaes, t->nparams, NULL, &s, seed, &err);
+    ck_assert_msg(o != NULL, "%s", err.msg);
+    size_t d = t->nparams, evals = 0, n, pop0 = ss_l2l_opt_pop(o);
+    double best = INFINITY, *x = malloc(d * sizeof *x);
+    uint64_t inst = ss_l2l_task_seed(SS_L2L_TEST, 0, 0, seed);
+    while (evals < budget) {
+        size_t pop = ss_l2l_opt_pop(o);
+        /* each restart doubles the population */
+        ck_assert_uint_eq(pop, pop0 << ss_l2l_opt_restarts(o));
+        double *u = malloc(pop * d * sizeof *u), *f = malloc(pop * sizeof *f);
+        ck_assert_int_eq(ss_l2l_opt_ask(o, u, &n, &err), SS_OK);
+        ck_assert_uint_eq(n, pop);
+        for (size_t i = 0; i < n; i++) {
+            ss_l2l_space_decode(t->params, d, &u[i * d], x);
+            ck_assert_int_eq(t->evaluate(t, NULL, x, inst, &f[i], &err), SS_OK);
+            best = fmin(best, f[i]);
+        }
+        evals += n;
+        ck_assert_msg(ss_l2l_opt_tell(o, u, f, n, &err) == SS_OK, "%s", err.msg);
+        free(u), free(f);
+    }
+    *done = ss_l2l_opt_restarts(o);
+    ck_assert_uint_le(*done, restarts);
+    free(x);
+    ss_l2l_opt_free(o);
+    ss_l2l_task_free(t);
+    return best;
+}
+
+START_TEST(cmaes_restarts_rastrigin_10d)
+{
+    /* Rastrigin (f_opt = 0) traps a single CMA-ES run with the default
+     * population in a local minimum (f = 15-20 on 10-D); IPOP restarts with
+     * growing populations find far better minima with the same budget. */
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        size_t r0, r1;
+        double plain = cmaes_best("bbob-rastrigin:10", 0, seed, 40000, &r0);
+        double ipop = cmaes_best("bbob-rastrigin:10", 8, seed, 40000, &r1);
+        ck_assert_uint_eq(r0, 0);
+        ck_assert_uint_ge(r1, 2);
+        ck_assert_msg(ipop < 0.5 * plain && ipop < 8, "seed %llu: best %g with %zu restarts, "
+                      "%g without", (unsigned long long)seed, ipop, r1, plain);
+    }
+    /* on the sphere no restart is needed before 1e-8 (no criterion fires early) */
+    size_t r;
+    double sph = cmaes_best("bbob-sphere:10", 8, 4, 2000, &r);
+    ck_assert_msg(sph < 1e-8 && r == 0, "sphere: %g after 2000 evaluations, %zu restarts", sph, r);
+}
+END_TEST
+
 START_TEST(grid_visits_every_node)
 {
     ss_error err;
@@ -361,6 +421,60 @@ START_TEST(resume_is_bit_identical)
 }
 END_TEST
 
+START_TEST(resume_across_restart)
+{
+    /* 4-D Rastrigin, one fixed instance: with seed 2385 the first restart
+     * comes at generation 242; an interrupted run resumed before and after it ends
+     * bit-identical to an uninterrupted one */
+    ss_error err;
+    ss_l2l_task *t = ss_l2l_task_alloc("bbob-rastrigin:4:0", &err);
+    ck_assert_ptr_nonnull(t);
+    const char *root = ss_test_tmpdir();
+    char a[600], b[600];
+    snprintf(a, sizeof a, "%s/a", root);
+    snprintf(b, sizeof b, "%s/b", root);
+    ss_l2l_options opt = SS_L2L_OPTIONS_INIT;
+    opt.settings.restarts = 3;
+    opt.ntrain = opt.nval = 1;
+    opt.seed = 2385;
+    opt.plot = 0;
+    opt.rundir = a;
+    opt.generations = 300;
+    opt.jobs = 2;
+    ss_l2l_summary sa, sb;
+    ck_assert_msg(ss_l2l_run(t, &opt, &sa, &err) == SS_OK, "%s", err.msg);
+    opt.rundir = b;
+    opt.jobs = 1;
+    uint64_t stops[] = {150, 260, 300};
+    for (int k = 0; k < 3; k++) {
+        opt.generations = stops[k];
+        opt.resume = k > 0;
+        ck_assert_msg(ss_l2l_run(t, &opt, &sb, &err) == SS_OK, "%s", err.msg);
+        char *ck = slurp(b, "checkpoint");
+        char *line = strstr(ck, "opt.cma.restart ");
+        ck_assert_ptr_nonnull(line);
+        unsigned restarts = 99;
+        ck_assert_int_eq(sscanf(line, "opt.cma.restart %u", &restarts), 1);
+        /* the first stop lies before the restart, the others after it */
+        ck_assert_msg(k == 0 ? restarts == 0 : restarts >= 1, "stop %d: %u restarts", k, restarts);
+        free(ck);
+    }
+    ck_assert_uint_eq(sa.evals, sb.evals);
+    same_runs(a, b);
+    /* the population column shows the doubling */
+    char *g = slurp(a, "gens.csv");
+    ck_assert_msg(strstr(g, ",8,") && strstr(g, ",16,"), "no population 8 and 16 in gens.csv");
+    free(g);
+    /* a resume that asks for other restart settings is refused */
+    opt.generations = 310;
+    opt.resume = 1;
+    opt.settings.restarts = 5;
+    ck_assert_int_eq(ss_l2l_run(t, &opt, NULL, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "started with restarts 3, not 5"));
+    ss_l2l_task_free(t);
+}
+END_TEST
+
 /* A sphere that kills its worker on generation 2's first evaluation and
  * hangs on generation 3's, each only the first time (marker files). */
 static const char *marker_dir;
@@ -572,6 +686,79 @@ START_TEST(cli_run_and_eval)
 }
 END_TEST
 
+/* Best training value of generation 0 and the final best validation value
+ * of RUNDIR/gens.csv. */
+static void first_and_last(const char *dir, double *first, double *last)
+{
+    char *g = slurp(dir, "gens.csv");
+    char *row1 = strchr(g, '\n') + 1, *lastrow = row1;
+    for (char *p = row1; (p = strchr(p, '\n')) && p[1]; p++)
+        lastrow = p + 1;
+    ck_assert_int_eq(sscanf(row1, "0,%*u,%*u,%lf", first), 1);
+    ck_assert_int_eq(sscanf(lastrow, "%*u,%*u,%*u,%*[^,],%*[^,],%*[^,],%lf", last), 1);
+    free(g);
+}
+
+START_TEST(cli_optimizer_settings)
+{
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    static char out[1 << 16];
+    /* CE and GA with their own settings improve on a 4-D sphere */
+    const char *runs[] = {
+        "--optimizer ce --pop 20 --rho 0.3 --smoothing 0.1 --noise 0.005 --noise-decay 0.9 -o ce",
+        "--optimizer ga --pop 20 --tournament 4 --cx-prob 0.7 --mut-prob 0.5 --mut-sigma 0.05 "
+        "--elite 2 -o ga"};
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s l2l --task bbob-sphere:4:0 "
+                                    "--generations 40 --jobs 2 --train-tasks 1 --val-tasks 1 "
+                                    "-q --no-plot %s", dir, prog, runs[k]), 0);
+        double first, last;
+        char sub[700];
+        snprintf(sub, sizeof sub, "%s/%s", dir, k ? "ga" : "ce");
+        first_and_last(sub, &first, &last);
+        ck_assert_msg(last < 0.01 * first, "%s: generation 0 best %g, final best validation %g",
+                      runs[k], first, last);
+    }
+    /* the settings are in the checkpoint and a resume with others is refused */
+    char *ck = slurp(dir, "ga/checkpoint");
+    ck_assert_ptr_nonnull(strstr(ck, "opt.int 4 20 4 2 0\n"));
+    free(ck);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s l2l --task bbob-sphere:4:0 "
+                                "--generations 41 --train-tasks 1 --val-tasks 1 -q --no-plot "
+                                "--optimizer ce --rho 0.5 --resume -o ce", dir, prog), 1);
+    ck_assert_ptr_nonnull(strstr(out, "started with rho 0.3, not 0.5"));
+    /* bad values are usage errors (exit 2) that name the setting */
+    struct { const char *args, *msg; } bad[] = {
+        {"--optimizer ce --rho 1.5", "rho 1.5 is not in (0, 1]"},
+        {"--optimizer ce --rho x", "--rho: 'x' is not a number"},
+        {"--optimizer ce --smoothing 1", "smoothing 1 is not in [0, 1)"},
+        {"--optimizer ce --noise-decay -0.1", "noise_decay -0.1 is not in [0, 1]"},
+        {"--optimizer ga --cx-prob 2", "cx_prob 2 is not in [0, 1]"},
+        {"--optimizer ga --mut-sigma 0", "mut_sigma 0 is not in (0, 10]"},
+        {"--optimizer ga --tournament 0", "tournament size 0 is not in 1..1000"},
+        {"--optimizer ga --pop 10 --elite 10", "10 elite individuals leave no room in a "
+                                                "population of 10"},
+        {"--optimizer ga --elite -1", "--elite: '-1' is not a count"},
+        {"--tournament 4", "--tournament applies to --optimizer ga, not cmaes"},
+        {"--optimizer ga --rho 0.5", "--rho applies to --optimizer ce, not ga"},
+        {"--optimizer ce --restarts 2", "--restarts applies to --optimizer cmaes, not ce"},
+        {"--restarts 31", "restarts 31 is not in 0..30"},
+        {"--restarts 20 --pop 10", "reach more than 1000000"},
+        {"--tolfun -1", "tolfun -1 is not a non-negative number"},
+        {"--tolx nan", "--tolx: 'nan' is not a number"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s l2l --task bbob-sphere:4 -o %s/x %s",
+                                    prog, dir, bad[i].args), 2);
+        ck_assert_msg(strstr(out, bad[i].msg), "%s: %s", bad[i].args, out);
+    }
+    /* nothing was started */
+    char x[700];
+    snprintf(x, sizeof x, "%s/x", dir);
+    ck_assert_int_ne(access(x, F_OK), 0);
+}
+END_TEST
+
 Suite *l2l_suite(void)
 {
     Suite *s = suite_create("l2l");
@@ -580,6 +767,7 @@ Suite *l2l_suite(void)
     tcase_add_test(tc, cmaes_sphere_10d);
     tcase_add_test(tc, cmaes_rosenbrock_10d);
     tcase_add_test(tc, cmaes_ellipsoid_rotated);
+    tcase_add_test(tc, cmaes_restarts_rastrigin_10d);
     tcase_add_test(tc, others_improve_on_sphere);
     tcase_add_test(tc, grid_visits_every_node);
     tcase_add_test(tc, polish_nelder_mead);
@@ -589,9 +777,11 @@ Suite *l2l_suite(void)
     tc = tcase_create("runs");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, resume_is_bit_identical);
+    tcase_add_test(tc, resume_across_restart);
     tcase_add_test(tc, worker_killed_costs_only_time);
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, cli_run_and_eval);
+    tcase_add_test(tc, cli_optimizer_settings);
     suite_add_tcase(s, tc);
     return s;
 }
