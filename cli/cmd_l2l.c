@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -55,6 +56,7 @@ static const char l2l_usage[] =
     "  -h, --help           this text\n"
     "\n"
     "eval prints 'test <METRIC> <value>': the mean metric over the test instances\n"
+    "(the arm tasks reuse the ngspice lookups in lut-cache/ next to best.json)\n"
     "(arm-oneshot, faults: --trace CSV writes the first test instance's hand positions:\n"
     "t,target_x,target_y,unlearned_x,unlearned_y,learned_x,learned_y)\n"
     "(disjoint from the training and validation instances).\n"
@@ -271,6 +273,14 @@ static int cmd_l2l_eval(int argc, char **argv)
     ss_l2l_task *t = ss_l2l_task_alloc(task_name, &err);
     if (!t)
         return cli_fail(&err);
+    /* the run's stored lookups (RUNDIR/lut-cache next to best.json), if any */
+    char cache[4096];
+    const char *slash = strrchr(params, '/');
+    int k = slash ? snprintf(cache, sizeof cache, "%.*s/lut-cache", (int)(slash - params), params)
+                  : snprintf(cache, sizeof cache, "lut-cache");
+    struct stat st;
+    if (k > 0 && (size_t)k < sizeof cache && !stat(cache, &st) && S_ISDIR(st.st_mode))
+        t->cache_dir = cache;
     double *x = malloc(t->nparams * sizeof *x), metric;
     int rc = CLI_OK;
     if (!x) {

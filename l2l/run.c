@@ -159,13 +159,18 @@ static void ejob_release(ejob *jobs, size_t n)
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
+enum { P_CKPT, P_GENS, P_EVALS, P_BEST, P_FAIL, P_PNG, P_CACHE, NPATHS };
+static const char *const file_names[] = {"checkpoint", "gens.csv", "evals.csv", "best.json",
+                                         "failures.log", "learning.png", "lut-cache"};
+
 typedef struct run {
     const ss_l2l_task *task;
     const ss_l2l_options *opt;
     size_t np, nfree, ntrain, nval;
     ss_l2l_opt *o;
     ss_sweep_pool *pool;
-    char *path[6];
+    char *path[NPATHS];
+    ss_l2l_task wtask; /* the task as the workers see it (cache_dir set) */
     /* state kept in the checkpoint */
     uint64_t seed, gen, evals, failed, best_gen, polished_at;
     int have_best, polished;
@@ -183,9 +188,6 @@ typedef struct run {
     ss_error *perr;
 } run;
 
-enum { P_CKPT, P_GENS, P_EVALS, P_BEST, P_FAIL, P_PNG };
-static const char *const file_names[] = {"checkpoint", "gens.csv", "evals.csv", "best.json",
-                                         "failures.log", "learning.png"};
 
 static void on_eval(void *user, size_t i, const ejob *j, const char *msg, int final)
 {
@@ -386,7 +388,7 @@ static int write_checkpoint(run *r, ss_error *err)
         ss_buf_release(&b);
         return rc;
     }
-    if (!(rc = ss_buf_printf(&b, "end %016llx\n", (unsigned long long)l2li_fnv(b.data, b.len))))
+    if (!(rc = l2li_seal(&b)))
         rc = ss_util_write_file_atomic(r->path[P_CKPT], b.data, b.len, err);
     else
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
@@ -445,24 +447,8 @@ static int read_checkpoint(run *r, ss_error *err)
                               "without --resume)", path);
         return rc;
     }
-    /* last line: "end <hash of everything before it>" */
-    char *end = len >= 21 ? text + len - 21 : NULL;
-    if (strncmp(text, CKPT_MAGIC "\n", sizeof CKPT_MAGIC)) {
-        rc = ss_error_set(err, SS_EPARSE, "%s:1: not an l2l checkpoint", path);
-        goto out;
-    }
-    if (!end || strncmp(end, "end ", 4) || end[20] != '\n' || (end > text && end[-1] != '\n')) {
-        rc = ss_error_set(err, SS_EPARSE, "%s: no 'end' line: the file is truncated", path);
-        goto out;
-    }
-    char want[17];
-    snprintf(want, sizeof want, "%016llx", (unsigned long long)l2li_fnv(text, (size_t)(end - text)));
-    if (strncmp(end + 4, want, 16)) {
-        rc = ss_error_set(err, SS_EPARSE, "%s: checksum mismatch: the file is damaged or was "
-                          "edited", path);
-        goto out;
-    }
-    if ((rc = l2li_kv_parse(&kv, text, path, err)))
+    if ((rc = l2li_check_seal(text, len, CKPT_MAGIC, "an l2l checkpoint", path, err)) ||
+        (rc = l2li_kv_parse(&kv, text, path, err)))
         goto out;
     const char *name, *space, *files;
     uint64_t v;
@@ -884,7 +870,7 @@ int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summar
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < 6; i++) {
+    for (size_t i = 0; i < NPATHS; i++) {
         size_t len = strlen(opt->rundir) + strlen(file_names[i]) + 2;
         if (!(r.path[i] = malloc(len))) {
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
@@ -925,7 +911,18 @@ int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summar
             goto out;
     }
     r.fail = fopen(r.path[P_FAIL], opt->resume ? "a" : "w");
-    if (!(r.pool = ss_sweep_pool_alloc(&l2l_kind, (void *)task, opt->jobs, opt->timeout, err))) {
+    /* tasks with per-worker state may keep results between runs (the arm
+     * tasks' ngspice lookups): in RUNDIR/lut-cache unless the task says */
+    r.wtask = *task;
+    if (task->start && !task->cache_dir) {
+        if (mkdir(r.path[P_CACHE], 0777) && errno != EEXIST) {
+            rc = ss_error_set(err, SS_EIO, "%s: cannot create: %s", r.path[P_CACHE],
+                              strerror(errno));
+            goto out;
+        }
+        r.wtask.cache_dir = r.path[P_CACHE];
+    }
+    if (!(r.pool = ss_sweep_pool_alloc(&l2l_kind, &r.wtask, opt->jobs, opt->timeout, err))) {
         rc = err ? err->code : SS_ENOMEM;
         goto out;
     }
@@ -950,7 +947,7 @@ out:
         fclose(r.fail);
     ss_l2l_opt_free(r.o);
     ss_buf_release(&r.rows);
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < NPATHS; i++)
         free(r.path[i]);
     free(r.best_u);
     free(u0);

@@ -183,6 +183,11 @@ struct ss_l2l_task {
     void (*stop)(const ss_l2l_task *t, void *state);
     void *data;                      /* the family's own data */
     void (*destroy)(ss_l2l_task *t); /* called by ss_l2l_task_free (NULL: nothing) */
+    /* A folder where `start` may keep results between runs (borrowed; NULL:
+     * none).  The arm tasks keep their ngspice pulse lookups there, one
+     * checksummed file per device and pulse (damaged files are measured
+     * again).  ss_l2l_run uses RUNDIR/lut-cache unless this is set. */
+    const char *cache_dir;
 };
 
 /* A task by name:

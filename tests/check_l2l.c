@@ -11,7 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cosim/ss_cosim.h"
+#include "devices/ss_devices.h"
 #include "l2l/ss_l2l.h"
+#include "l2l/task_private.h" /* the lookup cache's counters */
 #include "tests/ss_test.h"
 
 /* Evaluations until the best value is <= target (0: never within max_evals),
@@ -646,6 +649,247 @@ START_TEST(bad_input)
 }
 END_TEST
 
+/* ---- ngspice lookups stored in the run folder ------------------------------------------------- */
+
+/* A fresh cache on `dir` asked for the test lookup; returns it (owned by c). */
+static const ss_l2l_pulse_lut *cache_get(l2li_lut_cache *c, const char *dir, ss_engine *eng,
+                                         const ss_device *d, double amp)
+{
+    ss_error err;
+    memset(c, 0, sizeof *c);
+    c->dir = dir;
+    const ss_l2l_pulse_lut *l = l2li_lut_cache_get(c, eng, d, 1.0, amp, 1e-10, 100, 60, &err);
+    ck_assert_msg(l != NULL, "%s", err.msg);
+    return l;
+}
+
+static void same_lut(const ss_l2l_pulse_lut *a, const ss_l2l_pulse_lut *b)
+{
+    ck_assert_uint_eq(a->n, b->n);
+    ck_assert_msg(!memcmp(a->x, b->x, (a->n + 1) * sizeof *a->x), "the lookups differ");
+}
+
+START_TEST(lut_cache_on_disk)
+{
+    ss_error err;
+    ss_device d;
+    ss_device_init(&d, ss_device_vteam);
+    ck_assert_int_eq(ss_device_apply_preset(&d, "vteam_demo", &err), SS_OK);
+    ck_assert_int_eq(ss_device_set_list(&d, "window=biolek p=1", &err), SS_OK);
+    ss_engine *eng;
+    ck_assert_msg(ss_engine_open(&eng, &err) == SS_OK, "%s", err.msg);
+    char dir[600], path[4096];
+    snprintf(dir, sizeof dir, "%s/cache", ss_test_tmpdir());
+    ck_assert_int_eq(mkdir(dir, 0777), 0);
+    /* the reference: measured directly in ngspice */
+    ss_l2l_pulse_lut ref = SS_L2L_PULSE_LUT_INIT;
+    ck_assert_int_eq(ss_l2l_lut_measure(eng, &d, 1.0, -0.3, 1e-10, 100, 60, &ref, &err), SS_OK);
+    /* first worker: measures and stores */
+    l2li_lut_cache c;
+    same_lut(cache_get(&c, dir, eng, &d, -0.3), &ref);
+    ck_assert_uint_eq(c.misses, 1);
+    ck_assert_uint_eq(c.loaded, 0);
+    uint64_t key = c.key[0];
+    l2li_lut_cache_release(&c);
+    ck_assert_int_eq(l2li_lut_path(path, sizeof path, dir, key, &err), SS_OK);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    /* a second worker (a resumed run) finds it: no ngspice call */
+    same_lut(cache_get(&c, dir, eng, &d, -0.3), &ref);
+    ck_assert_uint_eq(c.misses, 0);
+    ck_assert_uint_eq(c.loaded, 1);
+    l2li_lut_cache_release(&c);
+    /* damaged files are detected, measured again and replaced */
+    char *good = slurp(dir, strrchr(path, '/') + 1);
+    size_t len = strlen(good);
+    char *xline = strstr(good, "\nx ") + 3;
+    char *digit = strpbrk(xline + 8, "123456789");
+    ck_assert_ptr_nonnull(digit);
+    const char *damage[] = {"edit", "truncate", "other inputs", "out of range"};
+    const char *why[] = {"checksum mismatch", "truncated", "made for another device or pulse",
+                         "out of order or range"};
+    for (int k = 0; k < 4; k++) {
+        l2li_lut_id id = {&d, 1.0, -0.3, 1e-10, 100, 60, 1};
+        ss_l2l_pulse_lut bad = SS_L2L_PULSE_LUT_INIT;
+        if (k == 0) {
+            char *t = strdup(good);
+            t[digit - good] = *digit == '9' ? '1' : (char)(*digit + 1);
+            ss_util_write_file_atomic(path, t, len, NULL);
+            free(t);
+        } else if (k == 1) {
+            ss_util_write_file_atomic(path, good, len / 2, NULL);
+        } else if (k == 2) { /* a sound file of another pulse under this name */
+            id.amp = -0.31;
+            ck_assert_int_eq(l2li_lut_save(dir, key, &id, &ref, &err), SS_OK);
+            id.amp = -0.3;
+        } else { /* sealed, but a state outside [0, 1] */
+            ck_assert_int_eq(ss_l2l_lut_measure(eng, &d, 1.0, -0.3, 1e-10, 100, 60, &bad, &err),
+                             SS_OK);
+            bad.x[7] = 1.5;
+            ck_assert_int_eq(l2li_lut_save(dir, key, &id, &bad, &err), SS_OK);
+            ss_l2l_lut_release(&bad);
+        }
+        ck_assert_int_eq(l2li_lut_load(dir, key, &id, &bad, &err), SS_EPARSE);
+        ck_assert_msg(strstr(err.msg, why[k]), "%s: %s", damage[k], err.msg);
+        ck_assert_uint_eq(bad.n, 0);
+        same_lut(cache_get(&c, dir, eng, &d, -0.3), &ref);
+        ck_assert_msg(c.rejected == 1 && c.misses == 1 && c.loaded == 0, "%s: %zu rejected, %zu "
+                      "measured, %zu loaded", damage[k], c.rejected, c.misses, c.loaded);
+        l2li_lut_cache_release(&c);
+        /* rebuilt: the next worker loads it again */
+        same_lut(cache_get(&c, dir, eng, &d, -0.3), &ref);
+        ck_assert_uint_eq(c.loaded, 1);
+        l2li_lut_cache_release(&c);
+        char *now = slurp(dir, strrchr(path, '/') + 1);
+        ck_assert_str_eq(now, good);
+        free(now);
+    }
+    /* another pulse is another file */
+    cache_get(&c, dir, eng, &d, -0.4);
+    ck_assert_uint_eq(c.misses, 1);
+    ck_assert_uint_ne(c.key[0], key);
+    l2li_lut_cache_release(&c);
+    free(good);
+    ss_l2l_lut_release(&ref);
+    ss_engine_free(eng);
+}
+END_TEST
+
+/* Changes one digit of the states in a stored lookup (the checksum then fails). */
+static void damage_lut(const char *dir, const char *name)
+{
+    char *t = slurp(dir, name), path[900];
+    char *digit = strpbrk(strstr(t, "\nx ") + 8, "123456789");
+    ck_assert_ptr_nonnull(digit);
+    *digit = *digit == '9' ? '1' : (char)(*digit + 1);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ck_assert_int_eq(ss_util_write_file_atomic(path, t, strlen(t), NULL), SS_OK);
+    free(t);
+}
+
+static int same_file(const struct stat *x, const struct stat *y)
+{
+    return x->st_ino == y->st_ino && x->st_mtim.tv_sec == y->st_mtim.tv_sec &&
+           x->st_mtim.tv_nsec == y->st_mtim.tv_nsec;
+}
+
+/* Names of the files in dir/lut-cache and their inode and mtime. */
+typedef struct file_id {
+    char name[64];
+    struct stat st;
+} file_id;
+
+static size_t cache_files(const char *run, file_id *f, size_t max)
+{
+    char cmd[700];
+    static char out[1 << 14];
+    snprintf(cmd, sizeof cmd, "ls %s/lut-cache", run);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s", cmd), 0);
+    size_t n = 0;
+    for (char *save = NULL, *l = strtok_r(out, "\n", &save); l && n < max;
+         l = strtok_r(NULL, "\n", &save), n++) {
+        snprintf(f[n].name, sizeof f[n].name, "%s", l);
+        char p[800];
+        snprintf(p, sizeof p, "%s/lut-cache/%s", run, l);
+        ck_assert_int_eq(stat(p, &f[n].st), 0);
+    }
+    return n;
+}
+
+START_TEST(arm_run_reuses_lut_cache)
+{
+    ss_error err;
+    ss_l2l_task *t = ss_l2l_task_alloc("arm-oneshot", &err);
+    ck_assert_ptr_nonnull(t);
+    const char *root = ss_test_tmpdir();
+    char a[600], b[600], p[900];
+    snprintf(a, sizeof a, "%s/a", root);
+    snprintf(b, sizeof b, "%s/b", root);
+    ss_l2l_options opt = SS_L2L_OPTIONS_INIT;
+    opt.settings.pop = 4;
+    opt.generations = 1;
+    opt.ntrain = opt.nval = 1;
+    opt.jobs = 2;
+    opt.plot = 0;
+    opt.rundir = a;
+    ck_assert_msg(ss_l2l_run(t, &opt, NULL, &err) == SS_OK, "%s", err.msg);
+    /* one stored lookup per distinct (v_set, w_set) of the generation */
+    char *ev = slurp(a, "evals.csv");
+    char *hdr_end = strchr(ev, '\n');
+    *hdr_end = '\0';
+    int col_v = -1, col_w = -1, col = 0;
+    for (char *save = NULL, *c = strtok_r(ev, ",", &save); c; c = strtok_r(NULL, ",", &save), col++) {
+        if (!strcmp(c, "v_set"))
+            col_v = col;
+        if (!strcmp(c, "w_set"))
+            col_w = col;
+    }
+    ck_assert(col_v >= 0 && col_w >= 0);
+    char pairs[8][80];
+    size_t npairs = 0;
+    for (char *save = NULL, *row = strtok_r(hdr_end + 1, "\n", &save); row;
+         row = strtok_r(NULL, "\n", &save)) {
+        char v[32] = "", w[32] = "", *rest = row, *c;
+        for (col = 0; (c = strsep(&rest, ",")); col++) {
+            if (col == col_v)
+                snprintf(v, sizeof v, "%s", c);
+            if (col == col_w)
+                snprintf(w, sizeof w, "%s", c);
+        }
+        char key[80];
+        snprintf(key, sizeof key, "%s %s", v, w);
+        size_t i = 0;
+        while (i < npairs && strcmp(pairs[i], key))
+            i++;
+        if (i == npairs && npairs < 8)
+            snprintf(pairs[npairs++], sizeof pairs[0], "%s", key);
+    }
+    free(ev);
+    file_id fa[16], fb[16];
+    size_t na = cache_files(a, fa, 16);
+    ck_assert_uint_eq(na, npairs);
+    ck_assert_uint_eq(na, 4);
+    /* a second run on a copy of the cache, one file damaged */
+    ck_assert_int_eq(ss_test_sh(NULL, 0, "mkdir -p %s && cp -p -r %s/lut-cache %s/", b, a, b), 0);
+    snprintf(p, sizeof p, "%s/lut-cache", b);
+    damage_lut(p, fa[2].name);
+    file_id before[16];
+    ck_assert_uint_eq(cache_files(b, before, 16), 4);
+    opt.rundir = b;
+    opt.jobs = 1;
+    ck_assert_msg(ss_l2l_run(t, &opt, NULL, &err) == SS_OK, "%s", err.msg);
+    same_runs(a, b);
+    ck_assert_uint_eq(cache_files(b, fb, 16), 4);
+    for (size_t i = 0; i < 4; i++) {
+        int same = same_file(&fb[i].st, &before[i].st);
+        /* the sound files were read, not measured and written again; the
+         * damaged one was replaced by a new measurement equal to run a's */
+        ck_assert_msg(same == (i != 2), "file %zu (%s) %s", i, fb[i].name,
+                      same ? "was not rebuilt" : "was written again");
+        char da[700], db[700];
+        snprintf(da, sizeof da, "%s/lut-cache", a);
+        snprintf(db, sizeof db, "%s/lut-cache", b);
+        char *x = slurp(da, fa[i].name), *y = slurp(db, fb[i].name);
+        ck_assert_str_eq(x, y);
+        free(x), free(y);
+    }
+    /* l2l eval uses the lookups next to best.json: with all of them damaged,
+     * it rebuilds exactly the one of the best parameters */
+    snprintf(p, sizeof p, "%s/lut-cache", a);
+    for (size_t i = 0; i < 4; i++)
+        damage_lut(p, fa[i].name);
+    ck_assert_uint_eq(cache_files(a, before, 16), 4);
+    static char out[4096];
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s l2l eval --task arm-oneshot --params "
+                                "%s/best.json --test-tasks 1 --jobs 1", ss_test_program(), a), 0);
+    ck_assert_uint_eq(cache_files(a, fb, 16), 4);
+    int rebuilt = 0;
+    for (size_t i = 0; i < 4; i++)
+        rebuilt += !same_file(&fb[i].st, &before[i].st);
+    ck_assert_int_eq(rebuilt, 1);
+    ss_l2l_task_free(t);
+}
+END_TEST
+
 /* ---- the command line ------------------------------------------------------------------------ */
 
 START_TEST(cli_run_and_eval)
@@ -782,6 +1026,11 @@ Suite *l2l_suite(void)
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, cli_run_and_eval);
     tcase_add_test(tc, cli_optimizer_settings);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("lut_cache");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, lut_cache_on_disk);
+    tcase_add_test(tc, arm_run_reuses_lut_cache);
     suite_add_tcase(s, tc);
     return s;
 }
