@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "l2l/ss_l2l.h"
+#include "sweep/ss_sweep.h"
 
 static const char l2l_usage[] =
     "usage: smallsim l2l --task NAME -o RUNDIR [options]\n"
@@ -54,6 +55,9 @@ static const char l2l_usage[] =
     "  --no-plot            skip learning.png\n"
     "  -q, --quiet          no progress lines\n"
     "  -h, --help           this text\n"
+    "\n"
+    "Under mpirun (make MPI=1) rank 0 runs the optimizer and every rank evaluates on\n"
+    "--jobs workers of its own; the results are the same as on one machine.\n"
     "\n"
     "eval prints 'test <METRIC> <value>': the mean metric over the test instances\n"
     "(the arm tasks reuse the ngspice lookups in lut-cache/ next to best.json)\n"
@@ -451,8 +455,13 @@ int cmd_l2l(int argc, char **argv)
         goto out;
     }
     rc = CLI_FAIL;
-    if (!(t = ss_l2l_task_alloc(task_name, &err))) {
+    int rank = 0, size = 1;
+    if (ss_sweep_mpi_init(&rank, &size, &err)) {
         rc = cli_fail(&err);
+        goto out;
+    }
+    if (!(t = ss_l2l_task_alloc(task_name, &err))) {
+        rc = rank == 0 ? cli_fail(&err) : CLI_FAIL;
         goto out;
     }
     for (size_t i = 0; i < nfix; i++) {
@@ -468,6 +477,10 @@ int cmd_l2l(int argc, char **argv)
             rc = cli_fail(&err);
             goto out;
         }
+    }
+    if (rank != 0) { /* under mpirun: evaluate what rank 0's run sends */
+        rc = ss_l2l_serve(t, &opt, &err) ? cli_fail(&err) : CLI_OK;
+        goto out;
     }
     int bad = check_settings(&opt, given, type_given, ss_l2l_space_nfree(t->params, t->nparams));
     if (bad >= 0) {
@@ -493,6 +506,8 @@ int cmd_l2l(int argc, char **argv)
                (unsigned long long)sum.generations, opt.rundir);
     rc = isfinite(sum.best_val) ? CLI_OK : CLI_FAIL;
 out:
+    ss_sweep_mpi_release(); /* rank 0: the other ranks stop serving */
+    ss_sweep_mpi_finalize();
     ss_l2l_task_free(t);
     free(fixes);
     return rc;

@@ -843,6 +843,39 @@ static int check_options(const ss_l2l_task *t, const ss_l2l_options *opt, ss_err
     return SS_OK;
 }
 
+/* The task as the workers see it: tasks with per-worker state may keep
+ * results between runs (the arm tasks' ngspice lookups), in `cache`
+ * (RUNDIR/lut-cache, created) unless the task names a folder. */
+static int worker_task(const ss_l2l_task *task, const char *cache, ss_l2l_task *w, ss_error *err)
+{
+    *w = *task;
+    if (!task->start || task->cache_dir)
+        return SS_OK;
+    if (mkdir(cache, 0777) && errno != EEXIST)
+        return ss_error_set(err, SS_EIO, "%s: cannot create: %s", cache, strerror(errno));
+    w->cache_dir = cache;
+    return SS_OK;
+}
+
+int ss_l2l_serve(const ss_l2l_task *task, const ss_l2l_options *opt, ss_error *err)
+{
+    int rc = check_options(task, opt, err);
+    if (rc)
+        return rc;
+    size_t len = strlen(opt->rundir) + sizeof "/lut-cache";
+    char *cache = malloc(len);
+    if (!cache)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    snprintf(cache, len, "%s/lut-cache", opt->rundir);
+    ss_l2l_task w;
+    /* the folder may be rank 0's only (no shared file system): then no cache */
+    if (worker_task(task, cache, &w, NULL))
+        w.cache_dir = NULL;
+    rc = ss_sweep_pool_serve(&l2l_kind, &w, opt->jobs, opt->timeout, err);
+    free(cache);
+    return rc;
+}
+
 int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summary *sum,
                ss_error *err)
 {
@@ -911,18 +944,10 @@ int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summar
             goto out;
     }
     r.fail = fopen(r.path[P_FAIL], opt->resume ? "a" : "w");
-    /* tasks with per-worker state may keep results between runs (the arm
-     * tasks' ngspice lookups): in RUNDIR/lut-cache unless the task says */
-    r.wtask = *task;
-    if (task->start && !task->cache_dir) {
-        if (mkdir(r.path[P_CACHE], 0777) && errno != EEXIST) {
-            rc = ss_error_set(err, SS_EIO, "%s: cannot create: %s", r.path[P_CACHE],
-                              strerror(errno));
-            goto out;
-        }
-        r.wtask.cache_dir = r.path[P_CACHE];
-    }
-    if (!(r.pool = ss_sweep_pool_alloc(&l2l_kind, &r.wtask, opt->jobs, opt->timeout, err))) {
+    if ((rc = worker_task(task, r.path[P_CACHE], &r.wtask, err)))
+        goto out;
+    if (!(r.pool = ss_sweep_pool_alloc_ranks(&l2l_kind, &r.wtask, opt->jobs, opt->timeout,
+                                             err))) {
         rc = err ? err->code : SS_ENOMEM;
         goto out;
     }

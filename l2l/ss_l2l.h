@@ -358,6 +358,14 @@ typedef struct ss_l2l_summary {
 int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summary *sum,
                ss_error *err);
 
+/* MPI (make MPI=1, started by mpirun, after ss_sweep_mpi_init): rank 0
+ * calls ss_l2l_run, which runs the optimizer and hands evaluations to the
+ * other ranks as well as to its own workers; every other rank calls
+ * ss_l2l_serve with the same task and options and evaluates what it is sent
+ * on opt->jobs local workers until rank 0's run ends.  Results do not
+ * depend on the number of ranks. */
+int ss_l2l_serve(const ss_l2l_task *task, const ss_l2l_options *opt, ss_error *err);
+
 /* Reads a best.json written by ss_l2l_run into x (task->nparams values, real
  * units).  Checks that it belongs to `task` and that every parameter is
  * present and within bounds; errors "file:line: ...". */

@@ -15,6 +15,7 @@
 #include "devices/ss_devices.h"
 #include "l2l/ss_l2l.h"
 #include "l2l/task_private.h" /* the lookup cache's counters */
+#include "sweep/ss_sweep.h"
 #include "tests/ss_test.h"
 
 /* Evaluations until the best value is <= target (0: never within max_evals),
@@ -1003,6 +1004,49 @@ START_TEST(cli_optimizer_settings)
 }
 END_TEST
 
+/* ---- MPI ------------------------------------------------------------------------------------- */
+
+START_TEST(mpi_same_as_local)
+{
+    if (!ss_sweep_mpi_built()) {
+        fprintf(stderr, "check_l2l: MPI test skipped: not built with MPI (make MPI=1)\n");
+        return;
+    }
+    static char out[1 << 16];
+    if (ss_test_sh(out, sizeof out, "command -v mpirun") != 0) {
+        fprintf(stderr, "check_l2l: MPI test skipped: no mpirun\n");
+        return;
+    }
+    const char *root = ss_test_tmpdir(), *prog = ss_test_program();
+    const char *mpirun = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+                         "mpirun -n 3 --oversubscribe";
+    char a[600], b[600];
+    /* a bbob run (interrupted and resumed under MPI) and a short arm-oneshot
+     * run (ngspice lookups in every rank), each against a local run */
+    const char *runs[] = {"--task bbob-rosenbrock:4 --seed 5", "--task arm-oneshot --pop 4 "
+                          "--train-tasks 1 --val-tasks 1"};
+    const int gens[] = {15, 2};
+    for (int k = 0; k < 2; k++) {
+        snprintf(a, sizeof a, "%s/local%d", root, k);
+        snprintf(b, sizeof b, "%s/mpi%d", root, k);
+        ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s l2l %s --generations %d --jobs 2 -q "
+                                    "--no-plot -o %s", prog, runs[k], gens[k], a), 0);
+        ck_assert_msg(ss_test_sh(out, sizeof out, "%s %s l2l %s --generations %d --jobs 1 -q "
+                                 "--no-plot -o %s", mpirun, prog, runs[k], gens[k] - 1, b) == 0,
+                      "mpirun failed: %s", out);
+        ck_assert_msg(ss_test_sh(out, sizeof out, "%s %s l2l %s --generations %d --jobs 1 -q "
+                                 "--no-plot --resume -o %s", mpirun, prog, runs[k], gens[k], b)
+                          == 0, "mpirun failed: %s", out);
+        ck_assert_msg(strstr(out, "best validation"), "%s", out);
+        same_runs(a, b);
+    }
+    /* an error on rank 0 (a run folder in use) ends every rank */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s %s l2l %s --generations 3 -q -o %s",
+                                mpirun, prog, runs[0], b), 1);
+    ck_assert_ptr_nonnull(strstr(out, "already holds a run"));
+}
+END_TEST
+
 Suite *l2l_suite(void)
 {
     Suite *s = suite_create("l2l");
@@ -1031,6 +1075,10 @@ Suite *l2l_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, lut_cache_on_disk);
     tcase_add_test(tc, arm_run_reuses_lut_cache);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("mpi");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, mpi_same_as_local);
     suite_add_tcase(s, tc);
     return s;
 }
