@@ -275,9 +275,18 @@ static int cmd_l2l_eval(int argc, char **argv)
     }
     ss_error err;
     ss_error_clear(&err);
-    ss_l2l_task *t = ss_l2l_task_alloc(task_name, &err);
-    if (!t)
+    int rank = 0, size = 1;
+    if (ss_sweep_mpi_init(&rank, &size, &err))
         return cli_fail(&err);
+    if (rank != 0) { /* under mpirun the test runs on rank 0 alone */
+        ss_sweep_mpi_finalize();
+        return CLI_OK;
+    }
+    ss_l2l_task *t = ss_l2l_task_alloc(task_name, &err);
+    if (!t) {
+        ss_sweep_mpi_finalize();
+        return cli_fail(&err);
+    }
     /* the run's stored lookups (RUNDIR/lut-cache next to best.json), if any */
     char cache[4096];
     const char *slash = strrchr(params, '/');
@@ -301,6 +310,7 @@ static int cmd_l2l_eval(int argc, char **argv)
     }
     free(x);
     ss_l2l_task_free(t);
+    ss_sweep_mpi_finalize();
     return rc;
 }
 

@@ -1040,6 +1040,17 @@ START_TEST(mpi_same_as_local)
         ck_assert_msg(strstr(out, "best validation"), "%s", out);
         same_runs(a, b);
     }
+    /* l2l eval runs on rank 0 alone and prints the local figure once */
+    static char loc[4096];
+    snprintf(a, sizeof a, "%s/local0/best.json", root);
+    snprintf(b, sizeof b, "%s/mpi0/best.json", root);
+    ck_assert_int_eq(ss_test_sh(loc, sizeof loc, "%s l2l eval --task bbob-rosenbrock:4 --params "
+                                "%s --jobs 1", prog, a), 0);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s %s l2l eval --task bbob-rosenbrock:4 "
+                                "--params %s --jobs 1", mpirun, prog, b), 0);
+    ck_assert_ptr_nonnull(strstr(loc, "test f "));
+    ck_assert_str_eq(out, loc);
+    snprintf(b, sizeof b, "%s/mpi1", root);
     /* an error on rank 0 (a run folder in use) ends every rank */
     ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s %s l2l %s --generations 3 -q -o %s",
                                 mpirun, prog, runs[0], b), 1);
