@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "l2l/ss_l2l.h"
@@ -41,6 +42,15 @@ static int costly(const ss_l2l_task *t, void *state, const double *x, uint64_t s
         for (int i = 0; i < 1000; i++)
             sink += sqrt((double)i);
     return inner->evaluate(inner, state, x, seed, metric, err);
+}
+
+/* CPU seconds of the reaped worker processes so far. */
+static double children_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
 /* Evaluations per second of a whole run with ntrain training and validation
@@ -112,8 +122,8 @@ int main(void)
         printf("\nhardware tasks: CMA-ES, pop %ld, %ld generation%s, the task's training "
                "instances per evaluation, as many validation instances\n", tpop, tgens,
                tgens == 1 ? "" : "s");
-        printf("%-20s %6s %12s %12s %12s %10s\n", "task", "inst.", "evaluations", "1 worker/s",
-               "2 workers/s", "ratio");
+        printf("%-20s %6s %12s %12s %12s %10s %14s\n", "task", "inst.", "evaluations",
+               "1 worker/s", "2 workers/s", "ratio", "CPU s/eval");
     }
     for (size_t k = 0; env_long("SS_BENCH_TASKS", 1) && k < sizeof tasks / sizeof tasks[0]; k++) {
         ss_l2l_task *t = ss_l2l_task_alloc(tasks[k], &err);
@@ -122,10 +132,12 @@ int main(void)
             return 1;
         }
         ss_l2l_summary s1, s2;
+        double c0 = children_cpu();
         double r1 = bench(t, root, 1, tgens, tpop, t->ntrain, &s1);
+        double cpu = (children_cpu() - c0) / (double)s1.evals; /* the workers' CPU per evaluation */
         double r2 = bench(t, root, 2, tgens, tpop, t->ntrain, &s2);
-        printf("%-20s %6zu %12llu %12.2f %12.2f %9.2fx\n", tasks[k], t->ntrain,
-               (unsigned long long)s1.evals, r1, r2, r2 / r1);
+        printf("%-20s %6zu %12llu %12.2f %12.2f %9.2fx %14.3f\n", tasks[k], t->ntrain,
+               (unsigned long long)s1.evals, r1, r2, r2 / r1, cpu);
         fflush(stdout);
         ss_l2l_task_free(t);
     }
