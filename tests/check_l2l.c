@@ -465,9 +465,18 @@ START_TEST(resume_across_restart)
     }
     ck_assert_uint_eq(sa.evals, sb.evals);
     same_runs(a, b);
-    /* the population column shows the doubling */
+    /* the population column: 8 (4 + 3 ln 4) up to the restart, 16 after it */
     char *g = slurp(a, "gens.csv");
-    ck_assert_msg(strstr(g, ",8,") && strstr(g, ",16,"), "no population 8 and 16 in gens.csv");
+    size_t n8 = 0, n16 = 0, row = 0;
+    for (char *save = NULL, *l = strtok_r(strchr(g, '\n') + 1, "\n", &save); l;
+         l = strtok_r(NULL, "\n", &save), row++) {
+        unsigned pop = 0;
+        ck_assert_int_eq(sscanf(l, "%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%u",
+                                &pop), 1);
+        ck_assert_msg(pop == (row < 242 ? 8u : 16u), "generation %zu: pop %u", row, pop);
+        n8 += pop == 8, n16 += pop == 16;
+    }
+    ck_assert_uint_eq(n8 + n16, 300);
     free(g);
     /* a resume that asks for other restart settings is refused */
     opt.generations = 310;
