@@ -2,14 +2,17 @@
  * a task family's parameters, evaluated on a worker pool) and
  * `smallsim l2l eval` to score a best.json on the test tasks. */
 #include <getopt.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "l2l/ss_l2l.h"
+#include "sweep/ss_sweep.h"
 
 static const char l2l_usage[] =
     "usage: smallsim l2l --task NAME -o RUNDIR [options]\n"
@@ -20,7 +23,8 @@ static const char l2l_usage[] =
     "K worker processes, all individuals on the same training instances; the generation's\n"
     "best is scored on fixed validation instances, and RUNDIR/best.json keeps the best of\n"
     "those.  RUNDIR gets gens.csv, evals.csv (one row per evaluation), best.json,\n"
-    "checkpoint (after every generation), failures.log and learning.png.\n"
+    "checkpoint (after every generation), failures.log, learning.png and, for the arm\n"
+    "tasks, lut-cache/ (the ngspice pulse lookups, reused on --resume).\n"
     "\n"
     "  --task NAME          the task (see below)\n"
     "  --optimizer NAME     cmaes (default), ce, ga, random, grid\n"
@@ -34,6 +38,18 @@ static const char l2l_usage[] =
     "  --val-tasks N        validation instances (default: the task's)\n"
     "  --polish N           Nelder-Mead polish of the best with N evaluations at the end\n"
     "  --sigma0 X           initial step of cmaes and ce in [0, 1] units (default 0.3)\n"
+    "  --restarts N         cmaes: IPOP restarts with a doubled population (default 0)\n"
+    "  --tolfun X, --tolx X cmaes: restart when the values / steps are below (1e-12; 0: off)\n"
+    "  --rho X              ce: elite fraction in (0, 1] (default 0.2)\n"
+    "  --smoothing X        ce: weight of the old distribution in [0, 1) (default 0.2)\n"
+    "  --noise X            ce: variance added to the covariance (default 0.01)\n"
+    "  --noise-decay X      ce: factor on the noise per generation (default 0.99)\n"
+    "  --tournament N       ga: tournament size (default 3)\n"
+    "  --cx-prob X          ga: blend crossover probability (default 0.5)\n"
+    "  --mut-prob X         ga: probability that an offspring mutates (default 0.3)\n"
+    "  --mut-sigma X        ga: Gaussian mutation step in [0, 1] units (default 0.1)\n"
+    "  --elite N            ga: best individuals kept unchanged (default 1)\n"
+    "  --grid-points N      grid: points per parameter (default 5)\n"
     "  --fix NAME=VALUE     hold a parameter constant (repeatable)\n"
     "  --resume             continue RUNDIR from its checkpoint (same settings)\n"
     "  -o, --output RUNDIR  output folder (required)\n"
@@ -41,7 +57,11 @@ static const char l2l_usage[] =
     "  -q, --quiet          no progress lines\n"
     "  -h, --help           this text\n"
     "\n"
+    "Under mpirun (make MPI=1) rank 0 runs the optimizer and every rank evaluates on\n"
+    "--jobs workers of its own; the results are the same as on one machine.\n"
+    "\n"
     "eval prints 'test <METRIC> <value>': the mean metric over the test instances\n"
+    "(the arm tasks reuse the ngspice lookups in lut-cache/ next to best.json)\n"
     "(arm-oneshot, faults: --trace CSV writes the first test instance's hand positions:\n"
     "t,target_x,target_y,unlearned_x,unlearned_y,learned_x,learned_y)\n"
     "(disjoint from the training and validation instances).\n"
@@ -58,7 +78,19 @@ static void print_usage(FILE *f)
 typedef struct progress_state {
     int quiet;
     const char *metric;
+    size_t restarts; /* CMA-ES restarts reported so far */
+    char note[64];
 } progress_state;
+
+/* ", restart 2 (pop 40)" on the generation a restart happened, else "". */
+static const char *restart_note(progress_state *ps, const ss_l2l_event *ev)
+{
+    if (ev->restarts == ps->restarts)
+        return "";
+    ps->restarts = ev->restarts;
+    snprintf(ps->note, sizeof ps->note, ", restart %zu (pop %zu)", ev->restarts, ev->pop);
+    return ps->note;
+}
 
 static void on_progress(void *user, const ss_l2l_event *ev)
 {
@@ -78,10 +110,10 @@ static void on_progress(void *user, const ss_l2l_event *ev)
                 (unsigned long long)ev->evals, ev->elapsed);
     else
         fprintf(stderr, "l2l: generation %llu/%llu: best %s %.6g, validation %.6g, best "
-                "validation %.6g, %zu failed, %llu evaluations, %.1f s\n",
+                "validation %.6g, %zu failed, %llu evaluations, %.1f s%s\n",
                 (unsigned long long)ev->generation + 1, (unsigned long long)ev->generations,
                 ps->metric, ev->gen_best, ev->gen_val, ev->best_val, ev->failed,
-                (unsigned long long)ev->evals, ev->elapsed);
+                (unsigned long long)ev->evals, ev->elapsed, restart_note(ps, ev));
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -94,6 +126,78 @@ static int parse_u64(const char *s, uint64_t *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* Optimizer settings on the command line: --NAME VALUE sets the field at
+ * `off` of ss_l2l_opt_settings (a size_t when `count`, else a double); the
+ * setting means something only for the optimizers in `applies`. */
+typedef struct setting_opt {
+    const char *name, *applies;
+    int count;
+    size_t off;
+} setting_opt;
+
+#define SETTING(name, applies, count, field) {name, applies, count, offsetof(ss_l2l_opt_settings, field)}
+static const setting_opt setting_opts[] = {
+    SETTING("rho", "ce", 0, rho),
+    SETTING("smoothing", "ce", 0, smoothing),
+    SETTING("noise", "ce", 0, noise),
+    SETTING("noise-decay", "ce", 0, noise_decay),
+    SETTING("tournament", "ga", 1, tournament),
+    SETTING("cx-prob", "ga", 0, cx_prob),
+    SETTING("mut-prob", "ga", 0, mut_prob),
+    SETTING("mut-sigma", "ga", 0, mut_sigma),
+    SETTING("elite", "ga", 1, elite),
+    SETTING("grid-points", "grid", 1, grid_points),
+    SETTING("restarts", "cmaes", 1, restarts),
+    SETTING("tolfun", "cmaes", 0, tolfun),
+    SETTING("tolx", "cmaes", 0, tolx),
+};
+#define NSETTINGS (sizeof setting_opts / sizeof setting_opts[0])
+
+/* Stores --NAME's value; usage errors name the option. */
+static int set_setting(ss_l2l_opt_settings *s, const setting_opt *o, const char *arg)
+{
+    char *field = (char *)s + o->off;
+    if (o->count) {
+        uint64_t v;
+        if (parse_u64(arg, &v) || v > 1000000) {
+            cli_msg("--%s: '%s' is not a count (0..1000000)", o->name, arg);
+            return CLI_USAGE;
+        }
+        size_t z = (size_t)v;
+        memcpy(field, &z, sizeof z);
+    } else {
+        double v;
+        if (ss_util_parse_double(arg, &v) || !isfinite(v)) {
+            cli_msg("--%s: '%s' is not a number", o->name, arg);
+            return CLI_USAGE;
+        }
+        memcpy(field, &v, sizeof v);
+    }
+    return CLI_OK;
+}
+
+/* Refuses settings given for another optimizer and values out of range
+ * (usage errors); -1 when all is well. */
+static int check_settings(const ss_l2l_options *opt, const unsigned char *given, int type_given,
+                          size_t nfree)
+{
+    const ss_l2l_opt_type *type = opt->optimizer ? opt->optimizer : ss_l2l_opt_cmaes;
+    const char *tn = ss_l2l_opt_type_name(type);
+    for (size_t i = 0; i < NSETTINGS && (type_given || !opt->resume); i++)
+        if (given[i] && strcmp(setting_opts[i].applies, tn)) {
+            cli_msg("--%s applies to --optimizer %s, not %s", setting_opts[i].name,
+                    setting_opts[i].applies, tn);
+            return CLI_USAGE;
+        }
+    ss_error err;
+    ss_error_clear(&err);
+    if (ss_l2l_opt_settings_check(type, nfree, &opt->settings, &err)) {
+        cli_msg("bad optimizer setting: %s", err.msg);
+        return CLI_USAGE;
+    }
+    return -1;
 }
 
 /* The first test instance of an arm task in detail, as CSV. */
@@ -171,9 +275,26 @@ static int cmd_l2l_eval(int argc, char **argv)
     }
     ss_error err;
     ss_error_clear(&err);
-    ss_l2l_task *t = ss_l2l_task_alloc(task_name, &err);
-    if (!t)
+    int rank = 0, size = 1;
+    if (ss_sweep_mpi_init(&rank, &size, &err))
         return cli_fail(&err);
+    if (rank != 0) { /* under mpirun the test runs on rank 0 alone */
+        ss_sweep_mpi_finalize();
+        return CLI_OK;
+    }
+    ss_l2l_task *t = ss_l2l_task_alloc(task_name, &err);
+    if (!t) {
+        ss_sweep_mpi_finalize();
+        return cli_fail(&err);
+    }
+    /* the run's stored lookups (RUNDIR/lut-cache next to best.json), if any */
+    char cache[4096];
+    const char *slash = strrchr(params, '/');
+    int k = slash ? snprintf(cache, sizeof cache, "%.*s/lut-cache", (int)(slash - params), params)
+                  : snprintf(cache, sizeof cache, "lut-cache");
+    struct stat st;
+    if (k > 0 && (size_t)k < sizeof cache && !stat(cache, &st) && S_ISDIR(st.st_mode))
+        t->cache_dir = cache;
     double *x = malloc(t->nparams * sizeof *x), metric;
     int rc = CLI_OK;
     if (!x) {
@@ -189,6 +310,7 @@ static int cmd_l2l_eval(int argc, char **argv)
     }
     free(x);
     ss_l2l_task_free(t);
+    ss_sweep_mpi_finalize();
     return rc;
 }
 
@@ -197,7 +319,7 @@ int cmd_l2l(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "eval"))
         return cmd_l2l_eval(argc - 1, argv + 1);
     enum { O_TASK = 256, O_OPT, O_POP, O_GENS, O_SEED, O_JOBS, O_TIMEOUT, O_RETRIES, O_TRAIN,
-           O_VAL, O_POLISH, O_SIGMA, O_FIX, O_RESUME, O_NOPLOT };
+           O_VAL, O_POLISH, O_SIGMA, O_FIX, O_RESUME, O_NOPLOT, O_SET };
     static const struct option longopts[] = {
         {"task", required_argument, NULL, O_TASK},        {"optimizer", required_argument, NULL, O_OPT},
         {"pop", required_argument, NULL, O_POP},          {"generations", required_argument, NULL, O_GENS},
@@ -208,9 +330,19 @@ int cmd_l2l(int argc, char **argv)
         {"fix", required_argument, NULL, O_FIX},          {"resume", no_argument, NULL, O_RESUME},
         {"output", required_argument, NULL, 'o'},         {"no-plot", no_argument, NULL, O_NOPLOT},
         {"quiet", no_argument, NULL, 'q'},                {"help", no_argument, NULL, 'h'},
+        {"rho", required_argument, NULL, O_SET + 0},      {"smoothing", required_argument, NULL, O_SET + 1},
+        {"noise", required_argument, NULL, O_SET + 2},    {"noise-decay", required_argument, NULL, O_SET + 3},
+        {"tournament", required_argument, NULL, O_SET + 4}, {"cx-prob", required_argument, NULL, O_SET + 5},
+        {"mut-prob", required_argument, NULL, O_SET + 6}, {"mut-sigma", required_argument, NULL, O_SET + 7},
+        {"elite", required_argument, NULL, O_SET + 8},    {"grid-points", required_argument, NULL, O_SET + 9},
+        {"restarts", required_argument, NULL, O_SET + 10}, {"tolfun", required_argument, NULL, O_SET + 11},
+        {"tolx", required_argument, NULL, O_SET + 12},
         {NULL, 0, NULL, 0}};
+    _Static_assert(NSETTINGS == 13, "one long option per entry of setting_opts");
+    unsigned char given[NSETTINGS] = {0};
+    int type_given = 0;
     ss_l2l_options opt = SS_L2L_OPTIONS_INIT;
-    progress_state ps = {0, ""};
+    progress_state ps = {0, "", 0, ""};
     const char *task_name = NULL;
     char **fixes = calloc((size_t)argc + 1, sizeof *fixes);
     size_t nfix = 0;
@@ -238,6 +370,7 @@ int cmd_l2l(int argc, char **argv)
                 cli_msg("--optimizer: unknown optimizer '%s' (cmaes, ce, ga, random, grid)", optarg);
                 goto out;
             }
+            type_given = 1;
             break;
         case O_POP:
             if (parse_u64(optarg, &v) || v < 2 || v > 100000) {
@@ -312,7 +445,16 @@ int cmd_l2l(int argc, char **argv)
         case O_NOPLOT: opt.plot = 0; break;
         case 'q': ps.quiet = 1; break;
         case 'h': print_usage(stdout); rc = CLI_OK; goto out;
-        default: print_usage(stderr); goto out;
+        default:
+            if (c >= O_SET && c < O_SET + (int)NSETTINGS) {
+                if ((rc = set_setting(&opt.settings, &setting_opts[c - O_SET], optarg)))
+                    goto out;
+                rc = CLI_USAGE;
+                given[c - O_SET] = 1;
+                break;
+            }
+            print_usage(stderr);
+            goto out;
         }
     }
     if (optind < argc) {
@@ -324,8 +466,13 @@ int cmd_l2l(int argc, char **argv)
         goto out;
     }
     rc = CLI_FAIL;
-    if (!(t = ss_l2l_task_alloc(task_name, &err))) {
+    int rank = 0, size = 1;
+    if (ss_sweep_mpi_init(&rank, &size, &err)) {
         rc = cli_fail(&err);
+        goto out;
+    }
+    if (!(t = ss_l2l_task_alloc(task_name, &err))) {
+        rc = rank == 0 ? cli_fail(&err) : CLI_FAIL;
         goto out;
     }
     for (size_t i = 0; i < nfix; i++) {
@@ -341,6 +488,15 @@ int cmd_l2l(int argc, char **argv)
             rc = cli_fail(&err);
             goto out;
         }
+    }
+    if (rank != 0) { /* under mpirun: evaluate what rank 0's run sends */
+        rc = ss_l2l_serve(t, &opt, &err) ? cli_fail(&err) : CLI_OK;
+        goto out;
+    }
+    int bad = check_settings(&opt, given, type_given, ss_l2l_space_nfree(t->params, t->nparams));
+    if (bad >= 0) {
+        rc = bad;
+        goto out;
     }
     ps.metric = t->metric;
     ss_l2l_summary sum;
@@ -361,6 +517,8 @@ int cmd_l2l(int argc, char **argv)
                (unsigned long long)sum.generations, opt.rundir);
     rc = isfinite(sum.best_val) ? CLI_OK : CLI_FAIL;
 out:
+    ss_sweep_mpi_release(); /* rank 0: the other ranks stop serving */
+    ss_sweep_mpi_finalize();
     ss_l2l_task_free(t);
     free(fixes);
     return rc;

@@ -33,9 +33,7 @@ static void ga_release(ss_l2l_opt *o)
 
 static int ga_init(ss_l2l_opt *o, ss_error *err)
 {
-    if (o->set.elite >= o->pop)
-        return ss_error_set(err, SS_EINVAL, "%zu elite individuals leave no room in a "
-                            "population of %zu", o->set.elite, o->pop);
+    /* ss_l2l_opt_settings_check made sure that elite < pop */
     ga *g = calloc(1, sizeof *g);
     if (!g)
         return ss_error_set(err, SS_ENOMEM, "out of memory");

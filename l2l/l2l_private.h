@@ -44,6 +44,14 @@ L2LI_HIDDEN int l2li_put_u64(ss_buf *b, const char *key, uint64_t v);
 L2LI_HIDDEN int l2li_put_rng(ss_buf *b, const char *key, const gsl_rng *r);
 L2LI_HIDDEN int l2li_kv_rng(const l2li_kv *kv, const char *key, gsl_rng *r, ss_error *err);
 
+/* Sealed texts (checkpoints, stored lookups): the first line is `magic`,
+ * the last "end <FNV-1a of everything before it>".  l2li_seal appends that
+ * line; l2li_check_seal reports a wrong first line ("what:1: not <kind>"),
+ * a missing last line ("truncated") or a wrong hash ("checksum mismatch"). */
+L2LI_HIDDEN int l2li_seal(ss_buf *b);
+L2LI_HIDDEN int l2li_check_seal(const char *text, size_t len, const char *magic, const char *kind,
+                                const char *what, ss_error *err);
+
 /* FNV-1a 64-bit hash and a mixer for seeds. */
 L2LI_HIDDEN uint64_t l2li_fnv(const void *data, size_t len);
 L2LI_HIDDEN uint64_t l2li_mix(uint64_t a, uint64_t b);
@@ -52,7 +60,9 @@ L2LI_HIDDEN uint64_t l2li_mix(uint64_t a, uint64_t b);
 
 struct ss_l2l_opt {
     const ss_l2l_opt_type *type;
-    size_t dim, pop;
+    size_t dim, pop; /* pop: the current population (CMA-ES restarts grow it) */
+    size_t pop0;     /* the population it started with */
+    size_t restarts; /* CMA-ES restarts so far */
     ss_l2l_opt_settings set;
     uint64_t seed, gen;
     int asked;   /* an ask is waiting for its tell */

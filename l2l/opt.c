@@ -169,19 +169,59 @@ static int check_settings(const ss_l2l_opt_settings *s, ss_error *err)
         return ss_error_set(err, SS_EINVAL, "elite fraction rho %g is not in (0, 1]", s->rho);
     if (!(s->smoothing >= 0 && s->smoothing < 1))
         return ss_error_set(err, SS_EINVAL, "smoothing %g is not in [0, 1)", s->smoothing);
-    if (!(s->noise >= 0 && s->noise <= 1) || !(s->noise_decay >= 0 && s->noise_decay <= 1))
-        return ss_error_set(err, SS_EINVAL, "noise %g or noise decay %g is not in [0, 1]",
-                            s->noise, s->noise_decay);
-    if (!(s->cx_prob >= 0 && s->cx_prob <= 1) || !(s->mut_prob >= 0 && s->mut_prob <= 1))
-        return ss_error_set(err, SS_EINVAL, "crossover %g or mutation probability %g is not "
-                            "in [0, 1]", s->cx_prob, s->mut_prob);
+    if (!(s->noise >= 0 && s->noise <= 1))
+        return ss_error_set(err, SS_EINVAL, "noise %g is not in [0, 1]", s->noise);
+    if (!(s->noise_decay >= 0 && s->noise_decay <= 1))
+        return ss_error_set(err, SS_EINVAL, "noise_decay %g is not in [0, 1]", s->noise_decay);
+    if (!(s->cx_prob >= 0 && s->cx_prob <= 1))
+        return ss_error_set(err, SS_EINVAL, "crossover probability cx_prob %g is not in [0, 1]",
+                            s->cx_prob);
+    if (!(s->mut_prob >= 0 && s->mut_prob <= 1))
+        return ss_error_set(err, SS_EINVAL, "mutation probability mut_prob %g is not in [0, 1]",
+                            s->mut_prob);
     if (!(s->mut_sigma > 0 && s->mut_sigma <= 10))
-        return ss_error_set(err, SS_EINVAL, "mutation sigma %g is not in (0, 10]", s->mut_sigma);
+        return ss_error_set(err, SS_EINVAL, "mutation step mut_sigma %g is not in (0, 10]",
+                            s->mut_sigma);
     if (s->pop > 1000000)
         return ss_error_set(err, SS_EINVAL, "population %zu is too large", s->pop);
     if (s->tournament < 1 || s->tournament > 1000)
         return ss_error_set(err, SS_EINVAL, "tournament size %zu is not in 1..1000",
                             s->tournament);
+    if (s->grid_points > 1000000)
+        return ss_error_set(err, SS_EINVAL, "grid_points %zu is too large", s->grid_points);
+    if (s->restarts > 30)
+        return ss_error_set(err, SS_EINVAL, "restarts %zu is not in 0..30 (each doubles the "
+                            "population)", s->restarts);
+    if (!(s->tolfun >= 0 && s->tolfun <= 1e300))
+        return ss_error_set(err, SS_EINVAL, "tolfun %g is not a non-negative number", s->tolfun);
+    if (!(s->tolx >= 0 && s->tolx <= 1))
+        return ss_error_set(err, SS_EINVAL, "tolx %g is not in [0, 1]", s->tolx);
+    return SS_OK;
+}
+
+static size_t start_pop(const ss_l2l_opt_type *t, size_t dim, const ss_l2l_opt_settings *s)
+{
+    return s->pop ? s->pop : t->default_pop(dim);
+}
+
+int ss_l2l_opt_settings_check(const ss_l2l_opt_type *t, size_t dim, const ss_l2l_opt_settings *s,
+                              ss_error *err)
+{
+    if (!t || !s)
+        return ss_error_set(err, SS_EINVAL, "no optimizer type or settings");
+    if (dim < 1 || dim > 10000)
+        return ss_error_set(err, SS_EINVAL, "%s: %zu parameters is not in 1..10000", t->name, dim);
+    if (check_settings(s, err))
+        return ss_error_prefix(err, "%s", t->name);
+    size_t pop = start_pop(t, dim, s);
+    if (pop < 2 && t != &random_type && t != &grid_type)
+        return ss_error_set(err, SS_EINVAL, "%s: population %zu is below 2", t->name, pop);
+    if (t == &l2li_ga_type && s->elite >= pop)
+        return ss_error_set(err, SS_EINVAL, "ga: %zu elite individuals leave no room in a "
+                            "population of %zu", s->elite, pop);
+    if (t == &l2li_cmaes_type && s->restarts && (pop << s->restarts) > 1000000)
+        return ss_error_set(err, SS_EINVAL, "cmaes: %zu restarts from a population of %zu "
+                            "reach more than 1000000", s->restarts, pop);
     return SS_OK;
 }
 
@@ -199,10 +239,8 @@ ss_l2l_opt *ss_l2l_opt_alloc(const ss_l2l_opt_type *t, size_t dim, const double 
         ss_error_set(err, SS_EINVAL, "%s: %zu parameters is not in 1..10000", t->name, dim);
         return NULL;
     }
-    if (check_settings(s, err)) {
-        ss_error_prefix(err, "%s", t->name);
+    if (ss_l2l_opt_settings_check(t, dim, s, err))
         return NULL;
-    }
     for (size_t i = 0; u0 && i < dim; i++)
         if (!(u0[i] >= 0 && u0[i] <= 1)) {
             ss_error_set(err, SS_EINVAL, "%s: start value %zu (%g) is not in [0, 1]", t->name,
@@ -219,16 +257,11 @@ ss_l2l_opt *ss_l2l_opt_alloc(const ss_l2l_opt_type *t, size_t dim, const double 
     o->dim = dim;
     o->set = *s;
     o->seed = seed;
-    o->pop = s->pop ? s->pop : t->default_pop(dim);
+    o->pop = o->pop0 = start_pop(t, dim, s);
     for (size_t i = 0; i < dim; i++)
         o->u0[i] = u0 ? u0[i] : 0.5;
     /* mt19937 takes an unsigned long seed; fold all 64 bits in */
     gsl_rng_set(o->rng, (unsigned long)(l2li_mix(seed, 0x6c326c) & 0xffffffffUL));
-    if (o->pop < 2 && t != &random_type && t != &grid_type) {
-        ss_error_set(err, SS_EINVAL, "%s: population %zu is below 2", t->name, o->pop);
-        ss_l2l_opt_free(o);
-        return NULL;
-    }
     if (t->init(o, err)) {
         ss_error_prefix(err, "%s", t->name);
         o->state = NULL;
@@ -252,6 +285,11 @@ void ss_l2l_opt_free(ss_l2l_opt *o)
 size_t ss_l2l_opt_pop(const ss_l2l_opt *o)
 {
     return o->pop;
+}
+
+size_t ss_l2l_opt_restarts(const ss_l2l_opt *o)
+{
+    return o->restarts;
 }
 
 size_t ss_l2l_opt_dim(const ss_l2l_opt *o)
@@ -310,9 +348,14 @@ int ss_l2l_opt_save(const ss_l2l_opt *o, ss_buf *out, ss_error *err)
     double real[] = {s->sigma0, s->rho, s->smoothing, s->noise, s->noise_decay, s->cx_prob,
                      s->mut_prob, s->mut_sigma};
     int rc = ss_buf_printf(out, "opt.type %s\nopt.int %zu %zu %zu %zu %zu\n", o->type->name,
-                           o->dim, o->pop, s->tournament, s->elite, s->grid_points);
+                           o->dim, o->pop0, s->tournament, s->elite, s->grid_points);
     if (!rc)
         rc = l2li_put_doubles(out, "opt.real", real, sizeof real / sizeof real[0]);
+    double tol[2] = {s->tolfun, s->tolx};
+    if (!rc)
+        rc = l2li_put_u64(out, "opt.restarts", s->restarts);
+    if (!rc)
+        rc = l2li_put_doubles(out, "opt.tol", tol, 2);
     if (!rc)
         rc = l2li_put_u64(out, "opt.seed", o->seed);
     if (!rc)
@@ -359,6 +402,16 @@ ss_l2l_opt *ss_l2l_opt_load(const char *text, const char *what, ss_error *err)
         goto out;
     s.sigma0 = real[0], s.rho = real[1], s.smoothing = real[2], s.noise = real[3];
     s.noise_decay = real[4], s.cx_prob = real[5], s.mut_prob = real[6], s.mut_sigma = real[7];
+    /* checkpoints written before restarts existed have neither line */
+    const char *line;
+    if (!l2li_kv_str(&kv, "opt.restarts", &line, NULL)) {
+        uint64_t nr;
+        double tol[2];
+        if (l2li_kv_u64(&kv, "opt.restarts", &nr, err) || l2li_kv_doubles(&kv, "opt.tol", tol, 2, err))
+            goto out;
+        s.restarts = (size_t)nr;
+        s.tolfun = tol[0], s.tolx = tol[1];
+    }
     if (!(u0 = malloc(dim * sizeof *u0))) {
         ss_error_set(err, SS_ENOMEM, "out of memory");
         goto out;

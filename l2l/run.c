@@ -159,13 +159,18 @@ static void ejob_release(ejob *jobs, size_t n)
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
+enum { P_CKPT, P_GENS, P_EVALS, P_BEST, P_FAIL, P_PNG, P_CACHE, NPATHS };
+static const char *const file_names[] = {"checkpoint", "gens.csv", "evals.csv", "best.json",
+                                         "failures.log", "learning.png", "lut-cache"};
+
 typedef struct run {
     const ss_l2l_task *task;
     const ss_l2l_options *opt;
     size_t np, nfree, ntrain, nval;
     ss_l2l_opt *o;
     ss_sweep_pool *pool;
-    char *path[6];
+    char *path[NPATHS];
+    ss_l2l_task wtask; /* the task as the workers see it (cache_dir set) */
     /* state kept in the checkpoint */
     uint64_t seed, gen, evals, failed, best_gen, polished_at;
     int have_best, polished;
@@ -183,9 +188,6 @@ typedef struct run {
     ss_error *perr;
 } run;
 
-enum { P_CKPT, P_GENS, P_EVALS, P_BEST, P_FAIL, P_PNG };
-static const char *const file_names[] = {"checkpoint", "gens.csv", "evals.csv", "best.json",
-                                         "failures.log", "learning.png"};
 
 static void on_eval(void *user, size_t i, const ejob *j, const char *msg, int final)
 {
@@ -386,7 +388,7 @@ static int write_checkpoint(run *r, ss_error *err)
         ss_buf_release(&b);
         return rc;
     }
-    if (!(rc = ss_buf_printf(&b, "end %016llx\n", (unsigned long long)l2li_fnv(b.data, b.len))))
+    if (!(rc = l2li_seal(&b)))
         rc = ss_util_write_file_atomic(r->path[P_CKPT], b.data, b.len, err);
     else
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
@@ -399,6 +401,37 @@ static int mismatch(ss_error *err, const char *path, const char *what, unsigned 
 {
     return ss_error_set(err, SS_EINVAL, "%s: the run was started with %s %llu, not %llu "
                         "(resume with the same settings)", path, what, have, want);
+}
+
+/* A resumed run keeps the optimizer settings of its checkpoint; a setting
+ * asked for that is not the default and differs from the run's is refused. */
+static int settings_differ(const ss_l2l_opt_settings *want, const ss_l2l_opt_settings *have,
+                           const char *path, ss_error *err)
+{
+    const ss_l2l_opt_settings def = SS_L2L_OPT_SETTINGS_INIT;
+    struct { const char *name; double want, have, def; } v[] = {
+        {"sigma0", want->sigma0, have->sigma0, def.sigma0},
+        {"rho", want->rho, have->rho, def.rho},
+        {"smoothing", want->smoothing, have->smoothing, def.smoothing},
+        {"noise", want->noise, have->noise, def.noise},
+        {"noise_decay", want->noise_decay, have->noise_decay, def.noise_decay},
+        {"tournament", (double)want->tournament, (double)have->tournament, (double)def.tournament},
+        {"cx_prob", want->cx_prob, have->cx_prob, def.cx_prob},
+        {"mut_prob", want->mut_prob, have->mut_prob, def.mut_prob},
+        {"mut_sigma", want->mut_sigma, have->mut_sigma, def.mut_sigma},
+        {"elite", (double)want->elite, (double)have->elite, (double)def.elite},
+        {"grid_points", (double)want->grid_points, (double)have->grid_points,
+         (double)def.grid_points},
+        {"restarts", (double)want->restarts, (double)have->restarts, (double)def.restarts},
+        {"tolfun", want->tolfun, have->tolfun, def.tolfun},
+        {"tolx", want->tolx, have->tolx, def.tolx},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (v[i].want != v[i].def && v[i].want != v[i].have)
+            return ss_error_set(err, SS_EINVAL, "%s: the run was started with %s %g, not %g "
+                                "(resume with the same settings)", path, v[i].name, v[i].have,
+                                v[i].want);
+    return SS_OK;
 }
 
 static int read_checkpoint(run *r, ss_error *err)
@@ -414,24 +447,8 @@ static int read_checkpoint(run *r, ss_error *err)
                               "without --resume)", path);
         return rc;
     }
-    /* last line: "end <hash of everything before it>" */
-    char *end = len >= 21 ? text + len - 21 : NULL;
-    if (strncmp(text, CKPT_MAGIC "\n", sizeof CKPT_MAGIC)) {
-        rc = ss_error_set(err, SS_EPARSE, "%s:1: not an l2l checkpoint", path);
-        goto out;
-    }
-    if (!end || strncmp(end, "end ", 4) || end[20] != '\n' || (end > text && end[-1] != '\n')) {
-        rc = ss_error_set(err, SS_EPARSE, "%s: no 'end' line: the file is truncated", path);
-        goto out;
-    }
-    char want[17];
-    snprintf(want, sizeof want, "%016llx", (unsigned long long)l2li_fnv(text, (size_t)(end - text)));
-    if (strncmp(end + 4, want, 16)) {
-        rc = ss_error_set(err, SS_EPARSE, "%s: checksum mismatch: the file is damaged or was "
-                          "edited", path);
-        goto out;
-    }
-    if ((rc = l2li_kv_parse(&kv, text, path, err)))
+    if ((rc = l2li_check_seal(text, len, CKPT_MAGIC, "an l2l checkpoint", path, err)) ||
+        (rc = l2li_kv_parse(&kv, text, path, err)))
         goto out;
     const char *name, *space, *files;
     uint64_t v;
@@ -508,10 +525,12 @@ static int read_checkpoint(run *r, ss_error *err)
                           r->o->type->name, r->opt->optimizer->name);
         goto out;
     }
-    if (r->opt->settings.pop && r->opt->settings.pop != r->o->pop) {
-        rc = mismatch(err, path, "population", r->o->pop, r->opt->settings.pop);
+    if (r->opt->settings.pop && r->opt->settings.pop != r->o->pop0) {
+        rc = mismatch(err, path, "population", r->o->pop0, r->opt->settings.pop);
         goto out;
     }
+    if ((rc = settings_differ(&r->opt->settings, &r->o->set, path, err)))
+        goto out;
     if (r->o->dim != r->nfree || r->o->gen != r->gen) {
         rc = ss_error_set(err, SS_EPARSE, "%s: optimizer state does not match the run", path);
         goto out;
@@ -544,7 +563,7 @@ static int cut_file(const char *path, long len, ss_error *err)
 static int start_files(run *r, ss_error *err)
 {
     ss_buf g = SS_BUF_INIT, e = SS_BUF_INIT;
-    int rc = ss_buf_printf(&g, "gen,evals,failed,best,mean,val,best_val,spread,seconds\n");
+    int rc = ss_buf_printf(&g, "gen,evals,failed,best,mean,val,best_val,spread,pop,seconds\n");
     if (!rc)
         rc = ss_buf_printf(&e, "gen,set,index,status,metric,fitness,attempts,seconds");
     for (size_t i = 0; !rc && i < r->np; i++)
@@ -581,6 +600,8 @@ static void gen_event(run *r, int kind, uint64_t gen, double gbest, double gval,
     ev.failed = failed;
     ev.evals = r->evals;
     ev.elapsed = ss_util_now() - r->t0;
+    ev.pop = ss_l2l_opt_pop(r->o);
+    ev.restarts = ss_l2l_opt_restarts(r->o);
     r->opt->progress(r->opt->user, &ev);
 }
 
@@ -685,8 +706,8 @@ static int generation(run *r, int *done, ss_error *err)
     ss_util_format_double(c, val);
     ss_util_format_double(d, r->best_val);
     ss_util_format_double(e, ss_l2l_opt_spread(r->o));
-    if (ss_buf_printf(&grow, "%llu,%llu,%zu,%s,%s,%s,%s,%s,%.3f\n", (unsigned long long)r->gen,
-                      (unsigned long long)r->evals, nfail, a, b, c, d, e, ss_util_now() - t0)) {
+    if (ss_buf_printf(&grow, "%llu,%llu,%zu,%s,%s,%s,%s,%s,%zu,%.3f\n", (unsigned long long)r->gen,
+                      (unsigned long long)r->evals, nfail, a, b, c, d, e, n, ss_util_now() - t0)) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto out;
     }
@@ -822,6 +843,39 @@ static int check_options(const ss_l2l_task *t, const ss_l2l_options *opt, ss_err
     return SS_OK;
 }
 
+/* The task as the workers see it: tasks with per-worker state may keep
+ * results between runs (the arm tasks' ngspice lookups), in `cache`
+ * (RUNDIR/lut-cache, created) unless the task names a folder. */
+static int worker_task(const ss_l2l_task *task, const char *cache, ss_l2l_task *w, ss_error *err)
+{
+    *w = *task;
+    if (!task->start || task->cache_dir)
+        return SS_OK;
+    if (mkdir(cache, 0777) && errno != EEXIST)
+        return ss_error_set(err, SS_EIO, "%s: cannot create: %s", cache, strerror(errno));
+    w->cache_dir = cache;
+    return SS_OK;
+}
+
+int ss_l2l_serve(const ss_l2l_task *task, const ss_l2l_options *opt, ss_error *err)
+{
+    int rc = check_options(task, opt, err);
+    if (rc)
+        return rc;
+    size_t len = strlen(opt->rundir) + sizeof "/lut-cache";
+    char *cache = malloc(len);
+    if (!cache)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    snprintf(cache, len, "%s/lut-cache", opt->rundir);
+    ss_l2l_task w;
+    /* the folder may be rank 0's only (no shared file system): then no cache */
+    if (worker_task(task, cache, &w, NULL))
+        w.cache_dir = NULL;
+    rc = ss_sweep_pool_serve(&l2l_kind, &w, opt->jobs, opt->timeout, err);
+    free(cache);
+    return rc;
+}
+
 int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summary *sum,
                ss_error *err)
 {
@@ -849,7 +903,7 @@ int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summar
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < 6; i++) {
+    for (size_t i = 0; i < NPATHS; i++) {
         size_t len = strlen(opt->rundir) + strlen(file_names[i]) + 2;
         if (!(r.path[i] = malloc(len))) {
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
@@ -890,7 +944,10 @@ int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summar
             goto out;
     }
     r.fail = fopen(r.path[P_FAIL], opt->resume ? "a" : "w");
-    if (!(r.pool = ss_sweep_pool_alloc(&l2l_kind, (void *)task, opt->jobs, opt->timeout, err))) {
+    if ((rc = worker_task(task, r.path[P_CACHE], &r.wtask, err)))
+        goto out;
+    if (!(r.pool = ss_sweep_pool_alloc_ranks(&l2l_kind, &r.wtask, opt->jobs, opt->timeout,
+                                             err))) {
         rc = err ? err->code : SS_ENOMEM;
         goto out;
     }
@@ -915,7 +972,7 @@ out:
         fclose(r.fail);
     ss_l2l_opt_free(r.o);
     ss_buf_release(&r.rows);
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < NPATHS; i++)
         free(r.path[i]);
     free(r.best_u);
     free(u0);

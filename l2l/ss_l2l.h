@@ -95,9 +95,28 @@ typedef struct ss_l2l_opt_settings {
                            probability max(0.1, 1/n) */
     size_t elite;       /* ga: best individuals copied unchanged */
     size_t grid_points; /* grid: points per free parameter (>= 1; 0: 5) */
+    /* cmaes: IPOP restarts.  When a run stops making progress (tolfun: the
+     * best values of the last 10 + 30 n / lambda generations and all of the
+     * current one lie within `tolfun`; tolx: sigma times the largest
+     * standard deviation and evolution-path entry is below `tolx`;
+     * condition number of C above 1e14; stagnation: the median of the
+     * recent best and median values stopped improving over 120 + 30 n /
+     * lambda generations; no effect of a 0.2-sigma step on a coordinate),
+     * CMA-ES starts again from a uniformly drawn mean with sigma0, C = I
+     * and a doubled population, at most `restarts` times (0: never).
+     * tolfun or tolx 0 switches that criterion off. */
+    size_t restarts;
+    double tolfun, tolx;
 } ss_l2l_opt_settings;
 
-#define SS_L2L_OPT_SETTINGS_INIT {0, 0.3, 0.2, 0.2, 0.01, 0.99, 3, 0.5, 0.3, 0.1, 1, 0}
+#define SS_L2L_OPT_SETTINGS_INIT {0, 0.3, 0.2, 0.2, 0.01, 0.99, 3, 0.5, 0.3, 0.1, 1, 0, 0, 1e-12, 1e-12}
+
+/* Checks settings for optimizer type t over `dim` parameters (ranges, the
+ * GA's elite against the population) without building an optimizer, so
+ * that a command line can report bad values as usage errors.  Messages name
+ * the setting by its field name ("rho 1.5 is not in (0, 1]"). */
+int ss_l2l_opt_settings_check(const ss_l2l_opt_type *t, size_t dim, const ss_l2l_opt_settings *s,
+                              ss_error *err);
 
 typedef struct ss_l2l_opt ss_l2l_opt;
 
@@ -107,8 +126,11 @@ ss_l2l_opt *ss_l2l_opt_alloc(const ss_l2l_opt_type *t, size_t dim, const double 
                              const ss_l2l_opt_settings *s, uint64_t seed, ss_error *err);
 void ss_l2l_opt_free(ss_l2l_opt *o);
 
-/* Population size: the most points one ask returns. */
+/* Population size: the most points the next ask returns (CMA-ES with
+ * restarts: it doubles at each restart). */
 size_t ss_l2l_opt_pop(const ss_l2l_opt *o);
+/* CMA-ES restarts so far (0 for the other optimizers). */
+size_t ss_l2l_opt_restarts(const ss_l2l_opt *o);
 size_t ss_l2l_opt_dim(const ss_l2l_opt *o);
 /* Generations told so far. */
 uint64_t ss_l2l_opt_generation(const ss_l2l_opt *o);
@@ -161,6 +183,11 @@ struct ss_l2l_task {
     void (*stop)(const ss_l2l_task *t, void *state);
     void *data;                      /* the family's own data */
     void (*destroy)(ss_l2l_task *t); /* called by ss_l2l_task_free (NULL: nothing) */
+    /* A folder where `start` may keep results between runs (borrowed; NULL:
+     * none).  The arm tasks keep their ngspice pulse lookups there, one
+     * checksummed file per device and pulse (damaged files are measured
+     * again).  ss_l2l_run uses RUNDIR/lut-cache unless this is set. */
+    const char *cache_dir;
 };
 
 /* A task by name:
@@ -283,6 +310,8 @@ typedef struct ss_l2l_event {
     size_t failed;        /* failed evaluations in the generation */
     uint64_t evals;       /* evaluations so far (all sets, retries excluded) */
     double elapsed;       /* wall clock of this process */
+    size_t pop;           /* EV_GENERATION: population of the next generation */
+    size_t restarts;      /* EV_GENERATION: CMA-ES restarts so far */
 } ss_l2l_event;
 
 typedef struct ss_l2l_options {
@@ -328,6 +357,14 @@ typedef struct ss_l2l_summary {
  * already holds a checkpoint is refused. */
 int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summary *sum,
                ss_error *err);
+
+/* MPI (make MPI=1, started by mpirun, after ss_sweep_mpi_init): rank 0
+ * calls ss_l2l_run, which runs the optimizer and hands evaluations to the
+ * other ranks as well as to its own workers; every other rank calls
+ * ss_l2l_serve with the same task and options and evaluates what it is sent
+ * on opt->jobs local workers until rank 0's run ends.  Results do not
+ * depend on the number of ranks. */
+int ss_l2l_serve(const ss_l2l_task *task, const ss_l2l_options *opt, ss_error *err);
 
 /* Reads a best.json written by ss_l2l_run into x (task->nparams values, real
  * units).  Checks that it belongs to `task` and that every parameter is

@@ -100,10 +100,10 @@ typedef struct arm_state {
 
 static int arm_start(const ss_l2l_task *t, void **state, ss_error *err)
 {
-    (void)t;
     arm_state *s = calloc(1, sizeof *s);
     if (!s)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
+    s->cache.dir = t->cache_dir; /* ngspice lookups kept across runs */
     int rc = ss_engine_open(&s->eng, err);
     if (rc) {
         free(s);

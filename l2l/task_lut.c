@@ -223,9 +223,13 @@ const ss_l2l_pulse_lut *l2li_lut_cache_get(l2li_lut_cache *c, struct ss_engine *
             return &c->lut[i];
         }
     size_t slot = c->next++ % L2LI_LUT_CACHE;
+    l2li_lut_id id = {d, x_start, amp, width, series_r, npulses, eng != NULL};
+    if (l2li_lut_cache_load(c, slot, key, &id)) /* stored by an earlier run (lut_store.c) */
+        return &c->lut[slot];
     if (ss_l2l_lut_measure(eng, d, x_start, amp, width, series_r, npulses, &c->lut[slot], err))
         return NULL;
     c->key[slot] = key;
     c->misses++;
+    l2li_lut_cache_store(c, slot, key, &id);
     return &c->lut[slot];
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,31 @@ uint64_t l2li_mix(uint64_t a, uint64_t b)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+/* ---- sealed texts: a closing "end <hash>" line ----------------------------------------- */
+
+int l2li_seal(ss_buf *b)
+{
+    return ss_buf_printf(b, "end %016llx\n", (unsigned long long)l2li_fnv(b->data, b->len));
+}
+
+int l2li_check_seal(const char *text, size_t len, const char *magic, const char *kind,
+                    const char *what, ss_error *err)
+{
+    size_t ml = strlen(magic);
+    if (len < ml + 1 || strncmp(text, magic, ml) || text[ml] != '\n')
+        return ss_error_set(err, SS_EPARSE, "%s:1: not %s", what, kind);
+    /* last line: "end <16 hex digits>" */
+    const char *end = len >= 21 ? text + len - 21 : NULL;
+    if (!end || strncmp(end, "end ", 4) || end[20] != '\n' || (end > text && end[-1] != '\n'))
+        return ss_error_set(err, SS_EPARSE, "%s: no 'end' line: the file is truncated", what);
+    char want[17];
+    snprintf(want, sizeof want, "%016llx", (unsigned long long)l2li_fnv(text, (size_t)(end - text)));
+    if (strncmp(end + 4, want, 16))
+        return ss_error_set(err, SS_EPARSE, "%s: checksum mismatch: the file is damaged or was "
+                            "edited", what);
+    return SS_OK;
 }
 
 /* ---- key-value lines ------------------------------------------------------------- */

@@ -6,7 +6,7 @@
  * Workers are forked on demand, so they inherit whatever the caller set up
  * (a parsed netlist, a job list); a worker that times out or dies is killed,
  * reaped and replaced by a fresh fork at its next job. */
-#include "sweep/ss_sweep.h"
+#include "sweep/sweep_private.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -43,7 +43,12 @@ struct ss_sweep_pool {
     qjob *q; /* FIFO: q[head .. head+qlen) in a ring of qcap */
     size_t head, qlen, qcap;
     size_t running;
+    sweepi_ranks *ranks; /* other MPI ranks taking jobs (NULL: none) */
 };
+
+/* Longest wait for a local reply while other ranks have jobs (MPI has no
+ * descriptor to poll). */
+#define RANKS_POLL 0.002
 
 /* ---- byte I/O -------------------------------------------------------------- */
 
@@ -245,9 +250,23 @@ int ss_sweep_pool_submit(ss_sweep_pool *p, uint64_t id, const void *req, size_t 
     return SS_OK;
 }
 
+ss_sweep_pool *ss_sweep_pool_alloc_ranks(const ss_sweep_kind *kind, void *arg, int workers,
+                                         double timeout, ss_error *err)
+{
+    ss_sweep_pool *p = ss_sweep_pool_alloc(kind, arg, workers, timeout, err);
+    if (p)
+        p->ranks = sweepi_ranks_alloc(p->nworkers);
+    return p;
+}
+
+static size_t remote(const ss_sweep_pool *p)
+{
+    return p->ranks ? sweepi_ranks_outstanding(p->ranks) : 0;
+}
+
 size_t ss_sweep_pool_pending(const ss_sweep_pool *p)
 {
-    return p->qlen + p->running;
+    return p->qlen + p->running + remote(p);
 }
 
 int ss_sweep_pool_worker_pid(const ss_sweep_pool *p, int i)
@@ -296,6 +315,15 @@ static int dispatch(ss_sweep_pool *p, ss_sweep_reply *out, int *got, ss_error *e
             return SS_OK;
         }
     }
+    /* the rest to other ranks with room */
+    while (p->ranks && p->qlen) {
+        qjob j = p->q[p->head];
+        if (!sweepi_ranks_send(p->ranks, j.id, j.req, j.len))
+            break;
+        p->head = (p->head + 1) % p->qcap;
+        p->qlen--;
+        free(j.req);
+    }
     return SS_OK;
 }
 
@@ -337,7 +365,13 @@ int ss_sweep_pool_next(ss_sweep_pool *p, double max_wait, ss_sweep_reply *out, i
     int *idx = NULL, rc = SS_OK;
     for (;;) {
         rc = dispatch(p, out, got, err);
-        if (rc || *got || !p->running)
+        if (rc || *got)
+            break;
+        if (p->ranks && sweepi_ranks_poll(p->ranks, out)) {
+            *got = 1;
+            break;
+        }
+        if (!p->running && !remote(p))
             break;
         double now = ss_util_now();
         /* Expired jobs first. */
@@ -357,6 +391,8 @@ int ss_sweep_pool_next(ss_sweep_pool *p, double max_wait, ss_sweep_reply *out, i
         double wait = max_wait < 0 ? -1 : max_wait - (now - t0);
         if (max_wait >= 0 && wait <= 0)
             break;
+        if (remote(p) && (wait < 0 || wait > RANKS_POLL))
+            wait = RANKS_POLL;
         for (int i = 0; i < p->nworkers; i++) {
             worker *w = &p->w[i];
             if (w->busy && p->timeout > 0) {
@@ -417,6 +453,7 @@ void ss_sweep_pool_free(ss_sweep_pool *p)
         }
     for (size_t k = 0; k < p->qlen; k++)
         free(p->q[(p->head + k) % p->qcap].req);
+    sweepi_ranks_free(p->ranks);
     free(p->q);
     free(p->w);
     free(p);

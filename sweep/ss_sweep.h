@@ -140,6 +140,18 @@ size_t ss_sweep_pool_pending(const ss_sweep_pool *p);
  * worker is killed, reaped and replaced; only its job fails. */
 int ss_sweep_pool_next(ss_sweep_pool *p, double max_wait, ss_sweep_reply *out, int *got,
                        ss_error *err);
+/* Like ss_sweep_pool_alloc, but under MPI (make MPI=1, more than one rank,
+ * called on rank 0 after ss_sweep_mpi_init) jobs also go to the other ranks,
+ * each running `workers` jobs at a time in ss_sweep_pool_serve; replies come
+ * back through ss_sweep_pool_next as if local.  Elsewhere a local pool. */
+ss_sweep_pool *ss_sweep_pool_alloc_ranks(const ss_sweep_kind *kind, void *arg, int workers,
+                                         double timeout, ss_error *err);
+/* On an MPI rank other than 0: runs the jobs that rank 0's pool sends on a
+ * local pool of `workers` processes (same kind and an equal `arg`), until
+ * rank 0 frees that pool or calls ss_sweep_mpi_release.  Timeouts and
+ * crashes are handled here and reported as failed jobs. */
+int ss_sweep_pool_serve(const ss_sweep_kind *kind, void *arg, int workers, double timeout,
+                        ss_error *err);
 /* Process id of worker i (0 if not running), for tests and monitoring. */
 int ss_sweep_pool_worker_pid(const ss_sweep_pool *p, int i);
 /* Kills and reaps every worker, drops queued jobs. */
@@ -264,6 +276,10 @@ int ss_sweep_mpi_built(void);
  * *size get 0 and 1 otherwise.  Call before anything else forks. */
 int ss_sweep_mpi_init(int *rank, int *size, ss_error *err);
 void ss_sweep_mpi_finalize(void);
+/* Rank 0: lets the ranks waiting in ss_sweep_pool_serve return (freeing a
+ * pool from ss_sweep_pool_alloc_ranks does it; call it when no such pool
+ * will be made, e.g. after a failure).  Idempotent; nothing without MPI. */
+void ss_sweep_mpi_release(void);
 
 /* ---- plots ---------------------------------------------------------------- */
 

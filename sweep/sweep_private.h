@@ -65,6 +65,18 @@ SWEEPI_HIDDEN int sweepi_check_options(ss_sweep *sw, const ss_sweep_options *opt
 SWEEPI_HIDDEN int sweepi_todo(ss_sweep *sw, const ss_sweep_options *opt, sweepi_results *res,
                               uint64_t **todo, size_t *ntodo, size_t *skipped, ss_error *err);
 
+/* mpi.c: the remote side of a pool made by ss_sweep_pool_alloc_ranks
+ * (rank 0 only; NULL without MPI, on one rank, or once released). */
+typedef struct sweepi_ranks sweepi_ranks;
+SWEEPI_HIDDEN sweepi_ranks *sweepi_ranks_alloc(int workers);
+/* Sends a job to a rank with room: 1 when sent, 0 when every rank is full. */
+SWEEPI_HIDDEN int sweepi_ranks_send(sweepi_ranks *r, uint64_t id, const char *req, size_t len);
+/* A finished remote job into *out: 1 when there was one. */
+SWEEPI_HIDDEN int sweepi_ranks_poll(sweepi_ranks *r, ss_sweep_reply *out);
+SWEEPI_HIDDEN size_t sweepi_ranks_outstanding(const sweepi_ranks *r);
+/* Tells the ranks to stop serving and frees r. */
+SWEEPI_HIDDEN void sweepi_ranks_free(sweepi_ranks *r);
+
 /* mpi.c: 1 without MPI. */
 SWEEPI_HIDDEN int sweepi_mpi_size(void);
 SWEEPI_HIDDEN int sweepi_mpi_run(ss_sweep *sw, const ss_sweep_options *opt,

@@ -11,7 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cosim/ss_cosim.h"
+#include "devices/ss_devices.h"
 #include "l2l/ss_l2l.h"
+#include "l2l/task_private.h" /* the lookup cache's counters */
+#include "sweep/ss_sweep.h"
 #include "tests/ss_test.h"
 
 /* Evaluations until the best value is <= target (0: never within max_evals),
@@ -98,6 +102,66 @@ START_TEST(others_improve_on_sphere)
         ck_assert_msg(last < factor * first, "%s: best %g after one generation, %g after many",
                       ss_l2l_opt_type_name(types[k]), first, last);
     }
+}
+END_TEST
+
+/* Best value within `budget` evaluations of CMA-ES with `restarts` IPOP
+ * restarts, driven by hand on one instance; *done gets the restarts made. */
+static double cmaes_best(const char *task, size_t restarts, uint64_t seed, size_t budget,
+                         size_t *done)
+{
+    ss_error err;
+    ss_l2l_task *t = ss_l2l_task_alloc(task, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    ss_l2l_opt_settings s = SS_L2L_OPT_SETTINGS_INIT;
+    s.restarts = restarts;
+    ss_l2l_opt *o = ss_l2l_opt_alloc(ss_l2l_opt_cmaes, t->nparams, NULL, &s, seed, &err);
+    ck_assert_msg(o != NULL, "%s", err.msg);
+    size_t d = t->nparams, evals = 0, n, pop0 = ss_l2l_opt_pop(o);
+    double best = INFINITY, *x = malloc(d * sizeof *x);
+    uint64_t inst = ss_l2l_task_seed(SS_L2L_TEST, 0, 0, seed);
+    while (evals < budget) {
+        size_t pop = ss_l2l_opt_pop(o);
+        /* each restart doubles the population */
+        ck_assert_uint_eq(pop, pop0 << ss_l2l_opt_restarts(o));
+        double *u = malloc(pop * d * sizeof *u), *f = malloc(pop * sizeof *f);
+        ck_assert_int_eq(ss_l2l_opt_ask(o, u, &n, &err), SS_OK);
+        ck_assert_uint_eq(n, pop);
+        for (size_t i = 0; i < n; i++) {
+            ss_l2l_space_decode(t->params, d, &u[i * d], x);
+            ck_assert_int_eq(t->evaluate(t, NULL, x, inst, &f[i], &err), SS_OK);
+            best = fmin(best, f[i]);
+        }
+        evals += n;
+        ck_assert_msg(ss_l2l_opt_tell(o, u, f, n, &err) == SS_OK, "%s", err.msg);
+        free(u), free(f);
+    }
+    *done = ss_l2l_opt_restarts(o);
+    ck_assert_uint_le(*done, restarts);
+    free(x);
+    ss_l2l_opt_free(o);
+    ss_l2l_task_free(t);
+    return best;
+}
+
+START_TEST(cmaes_restarts_rastrigin_10d)
+{
+    /* Rastrigin (f_opt = 0) traps a single CMA-ES run with the default
+     * population in a local minimum (f = 15-20 on 10-D); IPOP restarts with
+     * growing populations find far better minima with the same budget. */
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        size_t r0, r1;
+        double plain = cmaes_best("bbob-rastrigin:10", 0, seed, 40000, &r0);
+        double ipop = cmaes_best("bbob-rastrigin:10", 8, seed, 40000, &r1);
+        ck_assert_uint_eq(r0, 0);
+        ck_assert_uint_ge(r1, 2);
+        ck_assert_msg(ipop < 0.5 * plain && ipop < 8, "seed %llu: best %g with %zu restarts, "
+                      "%g without", (unsigned long long)seed, ipop, r1, plain);
+    }
+    /* on the sphere no restart is needed before 1e-8 (no criterion fires early) */
+    size_t r;
+    double sph = cmaes_best("bbob-sphere:10", 8, 4, 2000, &r);
+    ck_assert_msg(sph < 1e-8 && r == 0, "sphere: %g after 2000 evaluations, %zu restarts", sph, r);
 }
 END_TEST
 
@@ -361,6 +425,69 @@ START_TEST(resume_is_bit_identical)
 }
 END_TEST
 
+START_TEST(resume_across_restart)
+{
+    /* 4-D Rastrigin, one fixed instance: with seed 2385 the first restart
+     * comes at generation 242; an interrupted run resumed before and after it ends
+     * bit-identical to an uninterrupted one */
+    ss_error err;
+    ss_l2l_task *t = ss_l2l_task_alloc("bbob-rastrigin:4:0", &err);
+    ck_assert_ptr_nonnull(t);
+    const char *root = ss_test_tmpdir();
+    char a[600], b[600];
+    snprintf(a, sizeof a, "%s/a", root);
+    snprintf(b, sizeof b, "%s/b", root);
+    ss_l2l_options opt = SS_L2L_OPTIONS_INIT;
+    opt.settings.restarts = 3;
+    opt.ntrain = opt.nval = 1;
+    opt.seed = 2385;
+    opt.plot = 0;
+    opt.rundir = a;
+    opt.generations = 300;
+    opt.jobs = 2;
+    ss_l2l_summary sa, sb;
+    ck_assert_msg(ss_l2l_run(t, &opt, &sa, &err) == SS_OK, "%s", err.msg);
+    opt.rundir = b;
+    opt.jobs = 1;
+    uint64_t stops[] = {150, 260, 300};
+    for (int k = 0; k < 3; k++) {
+        opt.generations = stops[k];
+        opt.resume = k > 0;
+        ck_assert_msg(ss_l2l_run(t, &opt, &sb, &err) == SS_OK, "%s", err.msg);
+        char *ck = slurp(b, "checkpoint");
+        char *line = strstr(ck, "opt.cma.restart ");
+        ck_assert_ptr_nonnull(line);
+        unsigned restarts = 99;
+        ck_assert_int_eq(sscanf(line, "opt.cma.restart %u", &restarts), 1);
+        /* the first stop lies before the restart, the others after it */
+        ck_assert_msg(k == 0 ? restarts == 0 : restarts >= 1, "stop %d: %u restarts", k, restarts);
+        free(ck);
+    }
+    ck_assert_uint_eq(sa.evals, sb.evals);
+    same_runs(a, b);
+    /* the population column: 8 (4 + 3 ln 4) up to the restart, 16 after it */
+    char *g = slurp(a, "gens.csv");
+    size_t n8 = 0, n16 = 0, row = 0;
+    for (char *save = NULL, *l = strtok_r(strchr(g, '\n') + 1, "\n", &save); l;
+         l = strtok_r(NULL, "\n", &save), row++) {
+        unsigned pop = 0;
+        ck_assert_int_eq(sscanf(l, "%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%*[^,],%u",
+                                &pop), 1);
+        ck_assert_msg(pop == (row < 242 ? 8u : 16u), "generation %zu: pop %u", row, pop);
+        n8 += pop == 8, n16 += pop == 16;
+    }
+    ck_assert_uint_eq(n8 + n16, 300);
+    free(g);
+    /* a resume that asks for other restart settings is refused */
+    opt.generations = 310;
+    opt.resume = 1;
+    opt.settings.restarts = 5;
+    ck_assert_int_eq(ss_l2l_run(t, &opt, NULL, &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "started with restarts 3, not 5"));
+    ss_l2l_task_free(t);
+}
+END_TEST
+
 /* A sphere that kills its worker on generation 2's first evaluation and
  * hangs on generation 3's, each only the first time (marker files). */
 static const char *marker_dir;
@@ -532,6 +659,247 @@ START_TEST(bad_input)
 }
 END_TEST
 
+/* ---- ngspice lookups stored in the run folder ------------------------------------------------- */
+
+/* A fresh cache on `dir` asked for the test lookup; returns it (owned by c). */
+static const ss_l2l_pulse_lut *cache_get(l2li_lut_cache *c, const char *dir, ss_engine *eng,
+                                         const ss_device *d, double amp)
+{
+    ss_error err;
+    memset(c, 0, sizeof *c);
+    c->dir = dir;
+    const ss_l2l_pulse_lut *l = l2li_lut_cache_get(c, eng, d, 1.0, amp, 1e-10, 100, 60, &err);
+    ck_assert_msg(l != NULL, "%s", err.msg);
+    return l;
+}
+
+static void same_lut(const ss_l2l_pulse_lut *a, const ss_l2l_pulse_lut *b)
+{
+    ck_assert_uint_eq(a->n, b->n);
+    ck_assert_msg(!memcmp(a->x, b->x, (a->n + 1) * sizeof *a->x), "the lookups differ");
+}
+
+START_TEST(lut_cache_on_disk)
+{
+    ss_error err;
+    ss_device d;
+    ss_device_init(&d, ss_device_vteam);
+    ck_assert_int_eq(ss_device_apply_preset(&d, "vteam_demo", &err), SS_OK);
+    ck_assert_int_eq(ss_device_set_list(&d, "window=biolek p=1", &err), SS_OK);
+    ss_engine *eng;
+    ck_assert_msg(ss_engine_open(&eng, &err) == SS_OK, "%s", err.msg);
+    char dir[600], path[4096];
+    snprintf(dir, sizeof dir, "%s/cache", ss_test_tmpdir());
+    ck_assert_int_eq(mkdir(dir, 0777), 0);
+    /* the reference: measured directly in ngspice */
+    ss_l2l_pulse_lut ref = SS_L2L_PULSE_LUT_INIT;
+    ck_assert_int_eq(ss_l2l_lut_measure(eng, &d, 1.0, -0.3, 1e-10, 100, 60, &ref, &err), SS_OK);
+    /* first worker: measures and stores */
+    l2li_lut_cache c;
+    same_lut(cache_get(&c, dir, eng, &d, -0.3), &ref);
+    ck_assert_uint_eq(c.misses, 1);
+    ck_assert_uint_eq(c.loaded, 0);
+    uint64_t key = c.key[0];
+    l2li_lut_cache_release(&c);
+    ck_assert_int_eq(l2li_lut_path(path, sizeof path, dir, key, &err), SS_OK);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    /* a second worker (a resumed run) finds it: no ngspice call */
+    same_lut(cache_get(&c, dir, eng, &d, -0.3), &ref);
+    ck_assert_uint_eq(c.misses, 0);
+    ck_assert_uint_eq(c.loaded, 1);
+    l2li_lut_cache_release(&c);
+    /* damaged files are detected, measured again and replaced */
+    char *good = slurp(dir, strrchr(path, '/') + 1);
+    size_t len = strlen(good);
+    char *xline = strstr(good, "\nx ") + 3;
+    char *digit = strpbrk(xline + 8, "123456789");
+    ck_assert_ptr_nonnull(digit);
+    const char *damage[] = {"edit", "truncate", "other inputs", "out of range"};
+    const char *why[] = {"checksum mismatch", "truncated", "made for another device or pulse",
+                         "out of order or range"};
+    for (int k = 0; k < 4; k++) {
+        l2li_lut_id id = {&d, 1.0, -0.3, 1e-10, 100, 60, 1};
+        ss_l2l_pulse_lut bad = SS_L2L_PULSE_LUT_INIT;
+        if (k == 0) {
+            char *t = strdup(good);
+            t[digit - good] = *digit == '9' ? '1' : (char)(*digit + 1);
+            ss_util_write_file_atomic(path, t, len, NULL);
+            free(t);
+        } else if (k == 1) {
+            ss_util_write_file_atomic(path, good, len / 2, NULL);
+        } else if (k == 2) { /* a sound file of another pulse under this name */
+            id.amp = -0.31;
+            ck_assert_int_eq(l2li_lut_save(dir, key, &id, &ref, &err), SS_OK);
+            id.amp = -0.3;
+        } else { /* sealed, but a state outside [0, 1] */
+            ck_assert_int_eq(ss_l2l_lut_measure(eng, &d, 1.0, -0.3, 1e-10, 100, 60, &bad, &err),
+                             SS_OK);
+            bad.x[7] = 1.5;
+            ck_assert_int_eq(l2li_lut_save(dir, key, &id, &bad, &err), SS_OK);
+            ss_l2l_lut_release(&bad);
+        }
+        ck_assert_int_eq(l2li_lut_load(dir, key, &id, &bad, &err), SS_EPARSE);
+        ck_assert_msg(strstr(err.msg, why[k]), "%s: %s", damage[k], err.msg);
+        ck_assert_uint_eq(bad.n, 0);
+        same_lut(cache_get(&c, dir, eng, &d, -0.3), &ref);
+        ck_assert_msg(c.rejected == 1 && c.misses == 1 && c.loaded == 0, "%s: %zu rejected, %zu "
+                      "measured, %zu loaded", damage[k], c.rejected, c.misses, c.loaded);
+        l2li_lut_cache_release(&c);
+        /* rebuilt: the next worker loads it again */
+        same_lut(cache_get(&c, dir, eng, &d, -0.3), &ref);
+        ck_assert_uint_eq(c.loaded, 1);
+        l2li_lut_cache_release(&c);
+        char *now = slurp(dir, strrchr(path, '/') + 1);
+        ck_assert_str_eq(now, good);
+        free(now);
+    }
+    /* another pulse is another file */
+    cache_get(&c, dir, eng, &d, -0.4);
+    ck_assert_uint_eq(c.misses, 1);
+    ck_assert_uint_ne(c.key[0], key);
+    l2li_lut_cache_release(&c);
+    free(good);
+    ss_l2l_lut_release(&ref);
+    ss_engine_free(eng);
+}
+END_TEST
+
+/* Changes one digit of the states in a stored lookup (the checksum then fails). */
+static void damage_lut(const char *dir, const char *name)
+{
+    char *t = slurp(dir, name), path[900];
+    char *digit = strpbrk(strstr(t, "\nx ") + 8, "123456789");
+    ck_assert_ptr_nonnull(digit);
+    *digit = *digit == '9' ? '1' : (char)(*digit + 1);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ck_assert_int_eq(ss_util_write_file_atomic(path, t, strlen(t), NULL), SS_OK);
+    free(t);
+}
+
+static int same_file(const struct stat *x, const struct stat *y)
+{
+    return x->st_ino == y->st_ino && x->st_mtim.tv_sec == y->st_mtim.tv_sec &&
+           x->st_mtim.tv_nsec == y->st_mtim.tv_nsec;
+}
+
+/* Names of the files in dir/lut-cache and their inode and mtime. */
+typedef struct file_id {
+    char name[64];
+    struct stat st;
+} file_id;
+
+static size_t cache_files(const char *run, file_id *f, size_t max)
+{
+    char cmd[700];
+    static char out[1 << 14];
+    snprintf(cmd, sizeof cmd, "ls %s/lut-cache", run);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s", cmd), 0);
+    size_t n = 0;
+    for (char *save = NULL, *l = strtok_r(out, "\n", &save); l && n < max;
+         l = strtok_r(NULL, "\n", &save), n++) {
+        snprintf(f[n].name, sizeof f[n].name, "%s", l);
+        char p[800];
+        snprintf(p, sizeof p, "%s/lut-cache/%s", run, l);
+        ck_assert_int_eq(stat(p, &f[n].st), 0);
+    }
+    return n;
+}
+
+START_TEST(arm_run_reuses_lut_cache)
+{
+    ss_error err;
+    ss_l2l_task *t = ss_l2l_task_alloc("arm-oneshot", &err);
+    ck_assert_ptr_nonnull(t);
+    const char *root = ss_test_tmpdir();
+    char a[600], b[600], p[900];
+    snprintf(a, sizeof a, "%s/a", root);
+    snprintf(b, sizeof b, "%s/b", root);
+    ss_l2l_options opt = SS_L2L_OPTIONS_INIT;
+    opt.settings.pop = 4;
+    opt.generations = 1;
+    opt.ntrain = opt.nval = 1;
+    opt.jobs = 2;
+    opt.plot = 0;
+    opt.rundir = a;
+    ck_assert_msg(ss_l2l_run(t, &opt, NULL, &err) == SS_OK, "%s", err.msg);
+    /* one stored lookup per distinct (v_set, w_set) of the generation */
+    char *ev = slurp(a, "evals.csv");
+    char *hdr_end = strchr(ev, '\n');
+    *hdr_end = '\0';
+    int col_v = -1, col_w = -1, col = 0;
+    for (char *save = NULL, *c = strtok_r(ev, ",", &save); c; c = strtok_r(NULL, ",", &save), col++) {
+        if (!strcmp(c, "v_set"))
+            col_v = col;
+        if (!strcmp(c, "w_set"))
+            col_w = col;
+    }
+    ck_assert(col_v >= 0 && col_w >= 0);
+    char pairs[8][80];
+    size_t npairs = 0;
+    for (char *save = NULL, *row = strtok_r(hdr_end + 1, "\n", &save); row;
+         row = strtok_r(NULL, "\n", &save)) {
+        char v[32] = "", w[32] = "", *rest = row, *c;
+        for (col = 0; (c = strsep(&rest, ",")); col++) {
+            if (col == col_v)
+                snprintf(v, sizeof v, "%s", c);
+            if (col == col_w)
+                snprintf(w, sizeof w, "%s", c);
+        }
+        char key[80];
+        snprintf(key, sizeof key, "%s %s", v, w);
+        size_t i = 0;
+        while (i < npairs && strcmp(pairs[i], key))
+            i++;
+        if (i == npairs && npairs < 8)
+            snprintf(pairs[npairs++], sizeof pairs[0], "%s", key);
+    }
+    free(ev);
+    file_id fa[16], fb[16];
+    size_t na = cache_files(a, fa, 16);
+    ck_assert_uint_eq(na, npairs);
+    ck_assert_uint_eq(na, 4);
+    /* a second run on a copy of the cache, one file damaged */
+    ck_assert_int_eq(ss_test_sh(NULL, 0, "mkdir -p %s && cp -p -r %s/lut-cache %s/", b, a, b), 0);
+    snprintf(p, sizeof p, "%s/lut-cache", b);
+    damage_lut(p, fa[2].name);
+    file_id before[16];
+    ck_assert_uint_eq(cache_files(b, before, 16), 4);
+    opt.rundir = b;
+    opt.jobs = 1;
+    ck_assert_msg(ss_l2l_run(t, &opt, NULL, &err) == SS_OK, "%s", err.msg);
+    same_runs(a, b);
+    ck_assert_uint_eq(cache_files(b, fb, 16), 4);
+    for (size_t i = 0; i < 4; i++) {
+        int same = same_file(&fb[i].st, &before[i].st);
+        /* the sound files were read, not measured and written again; the
+         * damaged one was replaced by a new measurement equal to run a's */
+        ck_assert_msg(same == (i != 2), "file %zu (%s) %s", i, fb[i].name,
+                      same ? "was not rebuilt" : "was written again");
+        char da[700], db[700];
+        snprintf(da, sizeof da, "%s/lut-cache", a);
+        snprintf(db, sizeof db, "%s/lut-cache", b);
+        char *x = slurp(da, fa[i].name), *y = slurp(db, fb[i].name);
+        ck_assert_str_eq(x, y);
+        free(x), free(y);
+    }
+    /* l2l eval uses the lookups next to best.json: with all of them damaged,
+     * it rebuilds exactly the one of the best parameters */
+    snprintf(p, sizeof p, "%s/lut-cache", a);
+    for (size_t i = 0; i < 4; i++)
+        damage_lut(p, fa[i].name);
+    ck_assert_uint_eq(cache_files(a, before, 16), 4);
+    static char out[4096];
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s l2l eval --task arm-oneshot --params "
+                                "%s/best.json --test-tasks 1 --jobs 1", ss_test_program(), a), 0);
+    ck_assert_uint_eq(cache_files(a, fb, 16), 4);
+    int rebuilt = 0;
+    for (size_t i = 0; i < 4; i++)
+        rebuilt += !same_file(&fb[i].st, &before[i].st);
+    ck_assert_int_eq(rebuilt, 1);
+    ss_l2l_task_free(t);
+}
+END_TEST
+
 /* ---- the command line ------------------------------------------------------------------------ */
 
 START_TEST(cli_run_and_eval)
@@ -572,6 +940,133 @@ START_TEST(cli_run_and_eval)
 }
 END_TEST
 
+/* Best training value of generation 0 and the final best validation value
+ * of RUNDIR/gens.csv. */
+static void first_and_last(const char *dir, double *first, double *last)
+{
+    char *g = slurp(dir, "gens.csv");
+    char *row1 = strchr(g, '\n') + 1, *lastrow = row1;
+    for (char *p = row1; (p = strchr(p, '\n')) && p[1]; p++)
+        lastrow = p + 1;
+    ck_assert_int_eq(sscanf(row1, "0,%*u,%*u,%lf", first), 1);
+    ck_assert_int_eq(sscanf(lastrow, "%*u,%*u,%*u,%*[^,],%*[^,],%*[^,],%lf", last), 1);
+    free(g);
+}
+
+START_TEST(cli_optimizer_settings)
+{
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    static char out[1 << 16];
+    /* CE and GA with their own settings improve on a 4-D sphere */
+    const char *runs[] = {
+        "--optimizer ce --pop 20 --rho 0.3 --smoothing 0.1 --noise 0.005 --noise-decay 0.9 -o ce",
+        "--optimizer ga --pop 20 --tournament 4 --cx-prob 0.7 --mut-prob 0.5 --mut-sigma 0.05 "
+        "--elite 2 -o ga"};
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s l2l --task bbob-sphere:4:0 "
+                                    "--generations 40 --jobs 2 --train-tasks 1 --val-tasks 1 "
+                                    "-q --no-plot %s", dir, prog, runs[k]), 0);
+        double first, last;
+        char sub[700];
+        snprintf(sub, sizeof sub, "%s/%s", dir, k ? "ga" : "ce");
+        first_and_last(sub, &first, &last);
+        ck_assert_msg(last < 0.01 * first, "%s: generation 0 best %g, final best validation %g",
+                      runs[k], first, last);
+    }
+    /* the settings are in the checkpoint and a resume with others is refused */
+    char *ck = slurp(dir, "ga/checkpoint");
+    ck_assert_ptr_nonnull(strstr(ck, "opt.int 4 20 4 2 0\n"));
+    free(ck);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s l2l --task bbob-sphere:4:0 "
+                                "--generations 41 --train-tasks 1 --val-tasks 1 -q --no-plot "
+                                "--optimizer ce --rho 0.5 --resume -o ce", dir, prog), 1);
+    ck_assert_ptr_nonnull(strstr(out, "started with rho 0.3, not 0.5"));
+    /* bad values are usage errors (exit 2) that name the setting */
+    struct { const char *args, *msg; } bad[] = {
+        {"--optimizer ce --rho 1.5", "rho 1.5 is not in (0, 1]"},
+        {"--optimizer ce --rho x", "--rho: 'x' is not a number"},
+        {"--optimizer ce --smoothing 1", "smoothing 1 is not in [0, 1)"},
+        {"--optimizer ce --noise-decay -0.1", "noise_decay -0.1 is not in [0, 1]"},
+        {"--optimizer ga --cx-prob 2", "cx_prob 2 is not in [0, 1]"},
+        {"--optimizer ga --mut-sigma 0", "mut_sigma 0 is not in (0, 10]"},
+        {"--optimizer ga --tournament 0", "tournament size 0 is not in 1..1000"},
+        {"--optimizer ga --pop 10 --elite 10", "10 elite individuals leave no room in a "
+                                                "population of 10"},
+        {"--optimizer ga --elite -1", "--elite: '-1' is not a count"},
+        {"--tournament 4", "--tournament applies to --optimizer ga, not cmaes"},
+        {"--optimizer ga --rho 0.5", "--rho applies to --optimizer ce, not ga"},
+        {"--optimizer ce --restarts 2", "--restarts applies to --optimizer cmaes, not ce"},
+        {"--restarts 31", "restarts 31 is not in 0..30"},
+        {"--restarts 20 --pop 10", "reach more than 1000000"},
+        {"--tolfun -1", "tolfun -1 is not a non-negative number"},
+        {"--tolx nan", "--tolx: 'nan' is not a number"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s l2l --task bbob-sphere:4 -o %s/x %s",
+                                    prog, dir, bad[i].args), 2);
+        ck_assert_msg(strstr(out, bad[i].msg), "%s: %s", bad[i].args, out);
+    }
+    /* nothing was started */
+    char x[700];
+    snprintf(x, sizeof x, "%s/x", dir);
+    ck_assert_int_ne(access(x, F_OK), 0);
+}
+END_TEST
+
+/* ---- MPI ------------------------------------------------------------------------------------- */
+
+START_TEST(mpi_same_as_local)
+{
+    if (!ss_sweep_mpi_built()) {
+        fprintf(stderr, "check_l2l: MPI test skipped: not built with MPI (make MPI=1)\n");
+        return;
+    }
+    static char out[1 << 16];
+    if (ss_test_sh(out, sizeof out, "command -v mpirun") != 0) {
+        fprintf(stderr, "check_l2l: MPI test skipped: no mpirun\n");
+        return;
+    }
+    const char *root = ss_test_tmpdir(), *prog = ss_test_program();
+    const char *mpirun = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+                         "mpirun -n 3 --oversubscribe";
+    char a[600], b[600];
+    /* a bbob run (interrupted and resumed under MPI) and a short arm-oneshot
+     * run (ngspice lookups in every rank), each against a local run */
+    const char *runs[] = {"--task bbob-rosenbrock:4 --seed 5", "--task arm-oneshot --pop 4 "
+                          "--train-tasks 1 --val-tasks 1"};
+    const int gens[] = {15, 2};
+    for (int k = 0; k < 2; k++) {
+        snprintf(a, sizeof a, "%s/local%d", root, k);
+        snprintf(b, sizeof b, "%s/mpi%d", root, k);
+        ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s l2l %s --generations %d --jobs 2 -q "
+                                    "--no-plot -o %s", prog, runs[k], gens[k], a), 0);
+        ck_assert_msg(ss_test_sh(out, sizeof out, "%s %s l2l %s --generations %d --jobs 1 -q "
+                                 "--no-plot -o %s", mpirun, prog, runs[k], gens[k] - 1, b) == 0,
+                      "mpirun failed: %s", out);
+        ck_assert_msg(ss_test_sh(out, sizeof out, "%s %s l2l %s --generations %d --jobs 1 -q "
+                                 "--no-plot --resume -o %s", mpirun, prog, runs[k], gens[k], b)
+                          == 0, "mpirun failed: %s", out);
+        ck_assert_msg(strstr(out, "best validation"), "%s", out);
+        same_runs(a, b);
+    }
+    /* l2l eval runs on rank 0 alone and prints the local figure once */
+    static char loc[4096];
+    snprintf(a, sizeof a, "%s/local0/best.json", root);
+    snprintf(b, sizeof b, "%s/mpi0/best.json", root);
+    ck_assert_int_eq(ss_test_sh(loc, sizeof loc, "%s l2l eval --task bbob-rosenbrock:4 --params "
+                                "%s --jobs 1", prog, a), 0);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s %s l2l eval --task bbob-rosenbrock:4 "
+                                "--params %s --jobs 1", mpirun, prog, b), 0);
+    ck_assert_ptr_nonnull(strstr(loc, "test f "));
+    ck_assert_str_eq(out, loc);
+    snprintf(b, sizeof b, "%s/mpi1", root);
+    /* an error on rank 0 (a run folder in use) ends every rank */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s %s l2l %s --generations 3 -q -o %s",
+                                mpirun, prog, runs[0], b), 1);
+    ck_assert_ptr_nonnull(strstr(out, "already holds a run"));
+}
+END_TEST
+
 Suite *l2l_suite(void)
 {
     Suite *s = suite_create("l2l");
@@ -580,6 +1075,7 @@ Suite *l2l_suite(void)
     tcase_add_test(tc, cmaes_sphere_10d);
     tcase_add_test(tc, cmaes_rosenbrock_10d);
     tcase_add_test(tc, cmaes_ellipsoid_rotated);
+    tcase_add_test(tc, cmaes_restarts_rastrigin_10d);
     tcase_add_test(tc, others_improve_on_sphere);
     tcase_add_test(tc, grid_visits_every_node);
     tcase_add_test(tc, polish_nelder_mead);
@@ -589,9 +1085,20 @@ Suite *l2l_suite(void)
     tc = tcase_create("runs");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, resume_is_bit_identical);
+    tcase_add_test(tc, resume_across_restart);
     tcase_add_test(tc, worker_killed_costs_only_time);
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, cli_run_and_eval);
+    tcase_add_test(tc, cli_optimizer_settings);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("lut_cache");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, lut_cache_on_disk);
+    tcase_add_test(tc, arm_run_reuses_lut_cache);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("mpi");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, mpi_same_as_local);
     suite_add_tcase(s, tc);
     return s;
 }
