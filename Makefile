@@ -138,6 +138,8 @@ check: $(TESTBIN) $(PROGRAM) $(FUZZ_REPLAY)
 	@for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz/$$t-replay fuzz/corpus/$$t || exit 1; done
 	SS_TEST_PROGRAM=$(abspath $(PROGRAM)) SS_LONG=0 $(TESTBIN)
 
+.PRECIOUS: $(BUILD)/fuzz/%.o
+
 # New inputs go to $(BUILD)/fuzz/new-<target>; crashes to $(BUILD)/fuzz/.
 fuzz:
 	$(MAKE) FUZZ=1 BUILD=build-fuzz $(FUZZ_TARGETS:%=build-fuzz/fuzz/%-libfuzzer)

@@ -19,9 +19,11 @@
 
 static char *logical_line(const ss_netlist *nl, size_t i);
 
+/* Skips white space as next_token() ends tokens at it (isspace: also \r of
+ * CRLF files, \f, \v), so a token loop always moves on. */
 static const char *skip_space(const char *s)
 {
-    while (*s == ' ' || *s == '\t')
+    while (*s && isspace((unsigned char)*s))
         s++;
     return s;
 }

@@ -103,7 +103,15 @@ START_TEST(from_memory)
     char *joined = ss_netlist_join(&nl);
     ck_assert_str_eq(joined, "mem\nR1 a 0 2.385k\n.op\n.end\n");
     free(joined);
+    ss_netlist_release(&nl);    /* other white space inside lines (form feed, vertical tab, a stray CR)
+     * separates tokens; it once made the element check loop forever
+     * (found by fuzz/fuzz_netlist.c) */
+    ck_assert_int_eq(ss_netlist_read_string(&nl, "t\nR1 a b\f1k\vX\r\n.op\n", "ff", NULL, 0, &err),
+                     SS_OK);
     ss_netlist_release(&nl);
+    ck_assert_int_eq(ss_netlist_read_string(&nl, "t\nR1\fa\r\n.op\n", "ff", NULL, 0, &err),
+                     SS_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "ff:2:"));
 }
 END_TEST
 
