@@ -138,7 +138,7 @@ check: $(TESTBIN) $(PROGRAM) $(FUZZ_REPLAY)
 	@for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz/$$t-replay fuzz/corpus/$$t || exit 1; done
 	SS_TEST_PROGRAM=$(abspath $(PROGRAM)) SS_LONG=0 $(TESTBIN)
 
-.PRECIOUS: $(BUILD)/fuzz/%.o
+.SECONDARY: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%.o) $(BUILD)/fuzz/fuzz_file.o $(BUILD)/fuzz/replay.o
 
 # New inputs go to $(BUILD)/fuzz/new-<target>; crashes to $(BUILD)/fuzz/.
 fuzz:
