@@ -248,6 +248,12 @@ START_TEST(hard_mode_is_textbook)
             close_rel(ss_device_dxdt(&z, v, x), tb_yak20_dxdt(v, x), "yakopcic2020 dxdt", v, x);
             close_rel(ss_device_current(&z, v, x), tb_yak20_i(v, x), "yakopcic2020 i", v, x);
         }
+    /* small read voltages: sinh to full precision (a difference of
+     * exponentials lost ~1e-12 relative here) */
+    for (double v = 2.385e-9; v < 1e-2; v *= 7.3) {
+        double i = ss_device_current(&y, v, 0.5), want = tb_yak_i(v, 0.5);
+        ck_assert_msg(fabs(i - want) <= 4e-16 * fabs(want), "yakopcic i(%g): %.17g vs %.17g", v, i, want);
+    }
 }
 END_TEST
 
