@@ -4,7 +4,8 @@
  * target, forward Euler as teili uses it) on the very same neurons, biases,
  * synapses, weights and delays.  Prints spike counts, their difference and
  * the CPU/wall times of this one run.  Arguments: [N] [indegree] [tstop]
- * [rtol ...] (several CVODE tolerances: one smallsim run each). */
+ * [rtol ...] (several CVODE tolerances: one smallsim run each); the biases
+ * are uniform in SS_DPI_BIAS=LO:HI (amperes, default 3e-9:8e-9). */
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,14 +33,17 @@ int main(int argc, char **argv)
     ss_dpi_params p = SS_DPI_DEFAULTS;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 2385);
-    size_t *pre = malloc(nsyn * sizeof *pre), *post = malloc(nsyn * sizeof *post);
-    int32_t *pre32 = malloc(nsyn * sizeof *pre32), *post32 = malloc(nsyn * sizeof *post32);
-    double *w = malloc(nsyn * sizeof *w), *d = malloc(nsyn * sizeof *d);
+    size_t *pre = malloc((nsyn + 1) * sizeof *pre), *post = malloc((nsyn + 1) * sizeof *post);
+    int32_t *pre32 = malloc((nsyn + 1) * sizeof *pre32), *post32 = malloc((nsyn + 1) * sizeof *post32);
+    double *w = malloc((nsyn + 1) * sizeof *w), *d = malloc((nsyn + 1) * sizeof *d);
+    double blo = 3e-9, bhi = 8e-9; /* around the rheobase (4-8 nA) */
+    if (getenv("SS_DPI_BIAS") && sscanf(getenv("SS_DPI_BIAS"), "%lf:%lf", &blo, &bhi) != 2)
+        return fprintf(stderr, "dpi_vs_brian2: SS_DPI_BIAS must be LO:HI in amperes\n"), 2;
     double *bias = malloc(n * sizeof *bias);
     if (!pre || !post || !pre32 || !post32 || !w || !d || !bias)
         return 1;
     for (size_t j = 0; j < n; j++) {
-        bias[j] = 3e-9 + 5e-9 * gsl_rng_uniform(r); /* around the rheobase (4-8 nA) */
+        bias[j] = blo + (bhi - blo) * gsl_rng_uniform(r);
         for (size_t m = 0; m < k; m++) {
             size_t s = j * k + m, i = gsl_rng_uniform_int(r, n);
             pre[s] = i;
@@ -126,14 +130,14 @@ int main(int argc, char **argv)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) {
     }
-    printf("dpi_vs_brian2: %zu DPI neurons, %zu synapses, %.3g s biological time, h = %g s\n", n,
-           nsyn, tstop, h);
+    printf("dpi_vs_brian2: %zu DPI neurons (biases %g-%g A), %zu synapses, %.3g s biological time, "
+           "h = %g s\n", n, blo, bhi, nsyn, tstop, h);
     for (int q = 0; q < ntol; q++)
         printf("  smallsim (CVODE Adams, rtol %g): %zu spikes (%.1f Hz), %.2f s wall, %.2f s CPU, "
                "%ld steps, %ld restarts\n", rtols[q], spikes[q], spikes[q] / (n * tstop), ts[q], cs[q],
                steps[q], restarts[q]);
     if (bspikes[0] < 0) {
-        printf("  brian2: not available (install python3-brian); no comparison\n");
+        printf("  brian2: no result (not installed, or the network has no synapses); no comparison\n");
         return 0;
     }
     for (int q = 0; q < 3 && bspikes[q] >= 0; q++)
