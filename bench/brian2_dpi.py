@@ -6,7 +6,10 @@ Euler at DT and prints 'brian2 spikes N build_s B run_s R'.  Debian's python3-br
 numpy target.  Currents are dimensionless (amperes), times in seconds."""
 import sys, time
 t_start = time.time()
+import os
 import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from brian2_common import weights_in_brian_order
 from brian2 import (NeuronGroup, Synapses, SpikeMonitor, Network, defaultclock, prefs, second)
 
 d = sys.argv[1]
@@ -46,12 +49,7 @@ G.Isyn = 0
 G.Ibias = bias
 S = Synapses(G, G, "wsyn : 1", on_pre="Isyn += wsyn", namespace=ns)
 S.connect(i=pre, j=post)
-order = np.lexsort((post, pre))
-si, sj = np.asarray(S.i[:]), np.asarray(S.j[:])
-sorder = np.lexsort((sj, si))
-wsorted = np.empty_like(w)
-wsorted[sorder] = w[order]
-S.wsyn = wsorted
+S.wsyn = weights_in_brian_order(S, pre, post, w, "brian2_dpi")
 S.delay = P["delay"] * second
 mon = SpikeMonitor(G)
 net = Network(G, S, mon)

@@ -4,7 +4,10 @@ DIR (same neurons, biases, synapses, weights and delays) in Brian2 and prints
 'brian2 spikes N build_s B run_s R'.  Debian's python3-brian, numpy target."""
 import sys, time
 t_start = time.time()
+import os
 import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from brian2_common import weights_in_brian_order
 from brian2 import (NeuronGroup, Synapses, SpikeMonitor, Network, defaultclock, prefs,
                     second, ms, volt, amp, ohm)
 
@@ -32,15 +35,7 @@ G.v = v_rest
 G.ibias = bias * amp
 S = Synapses(G, G, "wsyn : amp", on_pre="isyn += wsyn")
 S.connect(i=pre, j=post)
-# Brian2 may store synapses in its own order: assign weights by (i, j) index
-order = np.lexsort((post, pre))
-si, sj = np.asarray(S.i[:]), np.asarray(S.j[:])
-sorder = np.lexsort((sj, si))
-wsorted = np.empty_like(w)
-wsorted[sorder] = w[order]
-if not (np.array_equal(si[sorder], pre[order]) and np.array_equal(sj[sorder], post[order])):
-    sys.exit("brian2_net: synapse sets differ")
-S.wsyn = wsorted * amp
+S.wsyn = weights_in_brian_order(S, pre, post, w, "brian2_net") * amp
 
 S.delay = delay
 mon = SpikeMonitor(G)

@@ -12,17 +12,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench/brian2_bench.h"
 #include "cosim/ss_cosim.h"
-
-static int write_bin(const char *dir, const char *name, const void *p, size_t size, size_t n)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(p, size, n, f) != n)
-        return 1;
-    return fclose(f) != 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -104,32 +95,19 @@ int main(int argc, char **argv)
     for (size_t q = 0; q < sizeof vals / sizeof vals[0]; q++)
         fprintf(f, "%s %.17g\n", names[q], vals[q]);
     fclose(f);
-    if (write_bin(dir, "pre.bin", pre32, sizeof *pre32, nsyn) ||
-        write_bin(dir, "post.bin", post32, sizeof *post32, nsyn) ||
-        write_bin(dir, "w.bin", w, sizeof *w, nsyn) || write_bin(dir, "bias.bin", bias, sizeof *bias, n))
+    if (bench_write_bin(dir, "pre.bin", pre32, sizeof *pre32, nsyn) ||
+        bench_write_bin(dir, "post.bin", post32, sizeof *post32, nsyn) ||
+        bench_write_bin(dir, "w.bin", w, sizeof *w, nsyn) || bench_write_bin(dir, "bias.bin", bias, sizeof *bias, n))
         return 1;
     const char *script = getenv("SS_BRIAN_DPI_SCRIPT") ? getenv("SS_BRIAN_DPI_SCRIPT") : "bench/brian2_dpi.py";
     /* Brian2 at the exchange step and 10x and 100x finer (forward Euler's
      * own error: the finest is the reference for the spike counts) */
     double bdt[3] = {h, h / 10, h / 100}, tb[3] = {0}, build[3] = {0}, run[3] = {0};
     long bspikes[3] = {-1, -1, -1};
-    for (int q = 0; q < 3; q++) {
-        char cmd[1400], line[256];
-        snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %.17g 2>/dev/null", script, dir, bdt[q]);
-        t0 = ss_util_now();
-        FILE *pp = popen(cmd, "r");
-        while (pp && fgets(line, sizeof line, pp))
-            sscanf(line, "brian2 spikes %ld build_s %lf run_s %lf", &bspikes[q], &build[q], &run[q]);
-        if (pp)
-            pclose(pp);
-        tb[q] = ss_util_now() - t0;
-        if (bspikes[q] < 0)
+    for (int q = 0; q < 3; q++)
+        if ((bspikes[q] = bench_brian2(script, dir, bdt[q], &tb[q], &build[q], &run[q])) < 0)
             break;
-    }
-    char cmd[1400];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd)) {
-    }
+    bench_rmdir(dir);
     printf("dpi_vs_brian2: %zu DPI neurons (biases %g-%g A), %zu synapses, %.3g s biological time, "
            "h = %g s\n", n, blo, bhi, nsyn, tstop, h);
     for (int q = 0; q < ntol; q++)

@@ -16,17 +16,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "bench/brian2_bench.h"
 #include "cosim/ss_cosim.h"
-
-static int write_bin(const char *dir, const char *name, const void *p, size_t size, size_t n)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(p, size, n, f) != n)
-        return 1;
-    return fclose(f) != 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -91,32 +82,19 @@ int main(int argc, char **argv)
             n, tstop, h, lif.tau_m, lif.v_rest, lif.v_reset, lif.v_th, lif.r_m, lif.tau_syn,
             lif.t_ref, delay);
     fclose(f);
-    if (write_bin(dir, "pre.bin", pre32, sizeof *pre32, nsyn) ||
-        write_bin(dir, "post.bin", post32, sizeof *post32, nsyn) ||
-        write_bin(dir, "w.bin", w, sizeof *w, nsyn) || write_bin(dir, "bias.bin", bias, sizeof *bias, n))
+    if (bench_write_bin(dir, "pre.bin", pre32, sizeof *pre32, nsyn) ||
+        bench_write_bin(dir, "post.bin", post32, sizeof *post32, nsyn) ||
+        bench_write_bin(dir, "w.bin", w, sizeof *w, nsyn) || bench_write_bin(dir, "bias.bin", bias, sizeof *bias, n))
         return 1;
     const char *script = getenv("SS_BRIAN_SCRIPT") ? getenv("SS_BRIAN_SCRIPT") : "bench/brian2_net.py";
     /* Brian2 at the same step (timing), and at a 10x finer step (its own
      * discretisation error: the reference for the spike counts) */
     double bdt[2] = {h, h / 10}, tb[2] = {0, 0}, build[2] = {0, 0}, run[2] = {0, 0};
     long bspikes[2] = {-1, -1};
-    for (int r2 = 0; r2 < 2; r2++) {
-        char cmd[1400], line[256];
-        snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %.17g 2>/dev/null", script, dir, bdt[r2]);
-        t0 = ss_util_now();
-        FILE *p = popen(cmd, "r");
-        while (p && fgets(line, sizeof line, p))
-            sscanf(line, "brian2 spikes %ld build_s %lf run_s %lf", &bspikes[r2], &build[r2], &run[r2]);
-        if (p)
-            pclose(p);
-        tb[r2] = ss_util_now() - t0;
-        if (bspikes[r2] < 0)
+    for (int r2 = 0; r2 < 2; r2++)
+        if ((bspikes[r2] = bench_brian2(script, dir, bdt[r2], &tb[r2], &build[r2], &run[r2])) < 0)
             break;
-    }
-    char cmd[1400];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd)) {
-    }
+    bench_rmdir(dir);
     printf("network_vs_brian2: %zu LIF neurons, %zu memristive synapses, %.3g s biological time, "
            "h = %g s, delay %g s\n", n, nsyn, tstop, h, delay);
     printf("  smallsim: %zu spikes (%.2f Hz), %.2f s wall (network build included), "
