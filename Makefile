@@ -13,7 +13,11 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 VERSION  := 0.1.0
 
-MODULES  := util netlists devices circuits cosim sweep fit l2l
+# Library modules, one folder and one public header (ss_*.h) each; nested
+# folders compile into $(BUILD)/<folder>/.  The order in which they may
+# include each other is in docs/architecture.md (make check verifies it).
+MODULES  := util pool netlists devices cosim/engine cosim/ode cosim/devsim cosim/crossbar \
+            cosim/network cosim/experiment circuits sweep fit l2l
 PKGS     := gsl yaml-0.1
 SUNDIALS_LIBS ?= -lsundials_cvode -lsundials_nvecserial -lsundials_sunmatrixsparse \
                  -lsundials_sunlinsolklu -lklu
@@ -29,7 +33,7 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=$(SANITIZE) -fno-omit
 LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 # make MPI=1: build with Open MPI (mpicc) so `mpirun -n R smallsim sweep ...`
-# spreads a sweep over ranks (sweep/mpi.c).
+# spreads a sweep or an l2l run over ranks (pool/mpi.c).
 ifdef MPI
 CC := mpicc
 ALL_CFLAGS += -DSS_MPI
@@ -61,7 +65,7 @@ TEST_HELPER_SRC := $(filter-out tests/check_%.c,$(wildcard tests/*.c))
 TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
-HEADERS  := $(wildcard $(addsuffix /ss_*.h,$(MODULES)))
+HEADERS  := $(wildcard $(addsuffix /ss_*.h,$(MODULES))) cosim/ss_cosim.h
 # fuzz/fuzz_<name>.c: one target per parser; replayed over fuzz/corpus/<name>/
 # by make check (built with replay.c), run by libFuzzer with make fuzz.
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
@@ -178,4 +182,4 @@ install: $(PROGRAM) $(STATIC) $(SHARED)
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d)

@@ -20,7 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/crossbar/ss_crossbar.h"
+#include "cosim/engine/ss_engine.h"
+#include "cosim/network/ss_network.h"
 #include "util/ss_util.h"
 
 #define SS_CIRCUIT_MAX_BIAS 8

@@ -114,7 +114,7 @@ static int job_run(void *state, void *arg, const void *req, size_t len, ss_buf *
     return rc;
 }
 
-static const ss_sweep_kind kind = {"circuit-point", job_start, job_run, job_stop};
+static const ss_pool_kind kind = {"circuit-point", job_start, job_run, job_stop};
 
 static int parse_list(const char *s, double **out, size_t *n)
 {
@@ -441,11 +441,11 @@ static int characterize(int argc, char **argv)
     double *vals = calloc(nres * NV, sizeof *vals);
     int *ok = calloc(nres, sizeof *ok);
     unsigned char *done = calloc(nres, 1);
-    ss_sweep_results *journal = NULL;
+    ss_pool_journal *journal = NULL;
     char cid[17];
     int rc = CLI_FAIL;
     FILE *f = NULL;
-    ss_sweep_pool *pool = NULL;
+    ss_pool *pool = NULL;
     ss_buf script = SS_BUF_INIT, tr = SS_BUF_INIT;
     if (!vals || !ok || !done) {
         cli_msg("out of memory");
@@ -459,13 +459,13 @@ static int characterize(int argc, char **argv)
     if (results) {
         size_t skipped;
         config_id(&cx, bias, ax.values, ax.n, tv, nt, ns, cid);
-        journal = ss_sweep_results_open(results, journal_header, resume, done, nres, &skipped, &err);
+        journal = ss_pool_journal_open(results, journal_header, resume, done, nres, &skipped, &err);
         if (!journal || (resume && journal_load(results, cid, vals, ok, nres, &err))) {
             cli_fail(&err);
             goto done;
         }
     }
-    pool = ss_sweep_pool_alloc(&kind, &cx, jobs, 600.0, &err);
+    pool = ss_pool_alloc(&kind, &cx, jobs, 600.0, &err);
     if (!pool) {
         cli_fail(&err);
         goto done;
@@ -485,16 +485,16 @@ static int characterize(int argc, char **argv)
             j.temp = tv[(id - npts) % nt];
             j.sample = (id - npts) / nt;
         }
-        if (ss_sweep_pool_submit(pool, id, &j, sizeof j, &err)) {
+        if (ss_pool_submit(pool, id, &j, sizeof j, &err)) {
             cli_fail(&err);
             goto done;
         }
     }
     size_t failed = 0;
-    while (ss_sweep_pool_pending(pool)) {
-        ss_sweep_reply r;
+    while (ss_pool_pending(pool)) {
+        ss_pool_reply r;
         int got = 0;
-        if (ss_sweep_pool_next(pool, -1, &r, &got, &err)) {
+        if (ss_pool_next(pool, -1, &r, &got, &err)) {
             cli_fail(&err);
             goto done;
         }
@@ -520,7 +520,7 @@ static int characterize(int argc, char **argv)
                 e = ss_buf_printf(&row, ",%.17g", ok[r.id] ? vals[r.id * NV + (size_t)k] : NAN);
             if (!e)
                 e = ss_buf_printf(&row, ",%s\n", cid);
-            if (e || ss_sweep_results_append(journal, row.data, &err)) {
+            if (e || ss_pool_journal_append(journal, row.data, &err)) {
                 ss_buf_release(&row);
                 free(r.data);
                 cli_fail(&err);
@@ -528,11 +528,11 @@ static int characterize(int argc, char **argv)
             }
             ss_buf_release(&row);
             if (st)
-                ss_sweep_results_log(journal, r.id, st, r.msg);
+                ss_pool_journal_log(journal, r.id, ss_sweep_status_name(st), r.msg);
         }
         free(r.data);
     }
-    ss_sweep_pool_free(pool);
+    ss_pool_free(pool);
     pool = NULL;
     /* CSV. */
     f = out ? fopen(out, "w") : stdout;
@@ -669,8 +669,8 @@ static int characterize(int argc, char **argv)
 done:
     if (f && f != stdout)
         fclose(f);
-    ss_sweep_pool_free(pool);
-    ss_sweep_results_close(journal);
+    ss_pool_free(pool);
+    ss_pool_journal_close(journal);
     free(done);
     ss_buf_release(&script);
     ss_buf_release(&tr);

@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "devices/ss_devices.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/crossbar/ss_crossbar.h"
 #include "netlists/ss_netlist.h"
 
 static const char crossbar_usage[] =

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 
 static const char spice_usage[] =
     "usage: smallsim spice run NETLIST [--vectors v(out),i(v1),...] [-o out.csv | -o out.raw]\n"

@@ -358,7 +358,7 @@ typedef struct ss_l2l_summary {
 int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summary *sum,
                ss_error *err);
 
-/* MPI (make MPI=1, started by mpirun, after ss_sweep_mpi_init): rank 0
+/* MPI (make MPI=1, started by mpirun, after ss_pool_mpi_init): rank 0
  * calls ss_l2l_run, which runs the optimizer and hands evaluations to the
  * other ranks as well as to its own workers; every other rank calls
  * ss_l2l_serve with the same task and options and evaluates what it is sent

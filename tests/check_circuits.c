@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "circuits/ss_circuits.h"
+#include "cosim/experiment/ss_experiment.h"
 #include "tests/ss_test.h"
 
 static ss_engine *eng;

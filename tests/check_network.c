@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cosim/cosim_private.h"
+#include "cosim/ode/ode.h"
 #include "cosim/ss_cosim.h"
 #include "tests/ss_test.h"
 
@@ -139,7 +139,7 @@ START_TEST(fast_nvector_ops)
     enum { N = 37 };
     N_Vector f[4], r[4];
     for (int k = 0; k < 4; k++) {
-        f[k] = ss_cosim_nvector(N, ctx);
+        f[k] = odei_nvector(N, ctx);
         r[k] = N_VNew_Serial(N, ctx);
         for (int i = 0; i < N; i++) {
             double v = sin(2.385 * (i + 1) * (k + 1)) * pow(10.0, (i % 7) - 3);

@@ -1,6 +1,6 @@
 /* experiment.c: human-written experiment files (YAML, read with libyaml)
  * turned into a network, with "file:line: what is wrong" for every error. */
-#include "cosim/ss_cosim.h"
+#include "cosim/experiment/ss_experiment.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>

@@ -1,8 +1,7 @@
 /* isolated.c: one run in a forked child process, so that a hang or a crash
  * inside ngspice costs only that child.  The child sends its status, message
  * and result back through a pipe in a simple length-prefixed form. */
-#include "cosim/ss_cosim.h"
-#include "cosim/cosim_private.h"
+#include "cosim/engine/engine_private.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -148,7 +147,7 @@ static void child(int fd, const ss_netlist *nl)
     ss_engine *eng = NULL;
     ss_buf out = SS_BUF_INIT;
     /* a child forked from a process with an engine inherits it */
-    int rc = (eng = ss_cosim_current_engine()) ? SS_OK : ss_engine_open(&eng, &err);
+    int rc = (eng = engi_current_engine()) ? SS_OK : ss_engine_open(&eng, &err);
     if (!rc)
         rc = ss_engine_load(eng, nl, &err);
     if (!rc)

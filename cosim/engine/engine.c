@@ -4,8 +4,7 @@
  * can be unloaded and loaded again.  All of ngspice's state is global, so
  * there is one engine per process.  See shared/references/ngspice-shared-api.md
  * for the measured behaviour this file is built on. */
-#include "cosim/ss_cosim.h"
-#include "cosim/cosim_private.h"
+#include "cosim/engine/engine_private.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -81,7 +80,7 @@ struct ss_engine {
 
 static ss_engine *the_engine; /* the one per process */
 
-ss_engine *ss_cosim_current_engine(void)
+ss_engine *engi_current_engine(void)
 {
     return the_engine;
 }
