@@ -412,32 +412,6 @@ START_TEST(validation_errors)
 }
 END_TEST
 
-/* ---- the single-device driver ------------------------------------------------ */
-
-START_TEST(series_resistor_and_points)
-{
-    ss_device d = preset("oblea_sine", 0);
-    ss_devsim_trace a = SS_DEVSIM_TRACE_INIT, b = SS_DEVSIM_TRACE_INIT;
-    run(&d, "sine:0.45:100:2", 47.0, 1001, &a);
-    for (size_t k = 0; k < a.n; k++)
-        ck_assert_double_eq_tol(a.vs[k], a.v[k] + 47.0 * a.i[k], 1e-12);
-    /* Output density does not change the integration. */
-    run(&d, "sine:0.45:100:2", 47.0, 101, &b);
-    for (size_t k = 0; k < b.n; k++) {
-        ck_assert_double_eq_tol(b.t[k], a.t[10 * k], 1e-15);
-        ck_assert_double_eq_tol(b.x[k], a.x[10 * k], 1e-7);
-    }
-    ss_devsim_trace_release(&a);
-    ss_devsim_trace_release(&b);
-    /* A bigger series resistor leaves the device less voltage: less motion. */
-    run(&d, "sine:0.45:100", 0.0, 201, &a);
-    run(&d, "sine:0.45:100", 100.0, 201, &b);
-    ck_assert_double_gt(a.x[100], b.x[100]);
-    ss_devsim_trace_release(&a);
-    ss_devsim_trace_release(&b);
-}
-END_TEST
-
 /* ---- C against ngspice ----------------------------------------------------- */
 
 static ss_engine *eng;
@@ -684,7 +658,6 @@ Suite *devices_suite(void)
     tcase_add_test(tc, derivatives_match_differences);
     tcase_add_test(tc, extreme_drive_bounded);
     tcase_add_test(tc, validation_errors);
-    tcase_add_test(tc, series_resistor_and_points);
     tcase_add_test(tc, variability_reproducible_and_calibrated);
     tcase_add_test(tc, cli_device);
     suite_add_tcase(s, tc);
