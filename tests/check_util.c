@@ -94,6 +94,23 @@ START_TEST(files)
 }
 END_TEST
 
+/* The published FNV-1a 64 test vectors and the first outputs of Vigna's
+ * reference splitmix64.c (seeds 0 and 1234567). */
+START_TEST(hash_and_mixer)
+{
+    ck_assert(ss_util_fnv1a(SS_UTIL_FNV_INIT, "", 0) == 0xcbf29ce484222325ULL);
+    ck_assert(ss_util_fnv1a(SS_UTIL_FNV_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL);
+    ck_assert(ss_util_fnv1a(SS_UTIL_FNV_INIT, "foobar", 6) == 0x85944171f73967e8ULL);
+    /* continuing a hash is hashing the concatenation */
+    ck_assert(ss_util_fnv1a(ss_util_fnv1a(SS_UTIL_FNV_INIT, "foo", 3), "bar", 3) ==
+              0x85944171f73967e8ULL);
+    ck_assert(ss_util_mix64(0) == 0xe220a8397b1dcdafULL);
+    ck_assert(ss_util_mix64(1234567) == 6457827717110365317ULL);
+    /* the generator's state advances by the gamma: its second output */
+    ck_assert(ss_util_mix64(1234567 + 0x9e3779b97f4a7c15ULL) == 3203168211198807973ULL);
+}
+END_TEST
+
 Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -102,6 +119,7 @@ Suite *util_suite(void)
     tcase_add_test(tc, plain_doubles);
     tcase_add_test(tc, errors_and_buffers);
     tcase_add_test(tc, files);
+    tcase_add_test(tc, hash_and_mixer);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,6 +8,7 @@
 #define SS_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define SS_VERSION "0.1.0"
@@ -84,6 +85,19 @@ int ss_util_parse_double(const char *s, double *out);
 
 /* Formats a double so that it reads back exactly ("%.17g"). */
 void ss_util_format_double(char buf[32], double x);
+
+/* ---- hashing and seeds ------------------------------------------------- */
+
+#define SS_UTIL_FNV_INIT 0xcbf29ce484222325ULL
+#define SS_UTIL_FNV_PRIME 0x100000001b3ULL
+/* FNV-1a (64 bit) of `len` bytes, continuing from `h` (SS_UTIL_FNV_INIT
+ * for a new hash): the library's one hash for identities of settings and
+ * checksums of files. */
+uint64_t ss_util_fnv1a(uint64_t h, const void *data, size_t len);
+/* splitmix64 (Steele, Lea and Flood 2014): x plus the golden gamma, then
+ * its finaliser.  The library's one seed mixer: derives well-spread seeds
+ * from (seed, index) pairs, e.g. ss_util_mix64(seed ^ f(index)). */
+uint64_t ss_util_mix64(uint64_t x);
 
 /* ---- files ------------------------------------------------------------- */
 
