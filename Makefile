@@ -1,6 +1,7 @@
 # smallsim: one top-level GNU Makefile, out-of-tree build in $(BUILD).
 #   make                 library (static + shared) and the smallsim program
-#   make check           the Check test suite (under 10 minutes on 2 cores)
+#   make check           the layering check and the Check test suite (under 10
+#                        minutes on 2 cores)
 #   make check-long      slower accuracy and soak tests
 #   make bench           benchmarks against ngspice -b (ratios from one run)
 #   make fuzz            libFuzzer on every parser (clang; FUZZ_SECONDS each)
@@ -139,6 +140,7 @@ $(BUILD)/fuzz/%-libfuzzer: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/fuzz_file.o $(ST
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 check: $(TESTBIN) $(PROGRAM) $(FUZZ_REPLAY)
+	@sh scripts/check-layers.sh
 	@for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz/$$t-replay fuzz/corpus/$$t || exit 1; done
 	SS_TEST_PROGRAM=$(abspath $(PROGRAM)) SS_LONG=0 $(TESTBIN)
 

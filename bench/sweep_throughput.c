@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 #include "netlists/ss_netlist.h"
 #include "sweep/ss_sweep.h"
 

@@ -1,5 +1,5 @@
 /* run.c: the outer loop.  Each generation: ask, evaluate every point on the
- * generation's training instances through the sweep worker pool (one job
+ * generation's training instances through the worker pool (pool/; one job
  * per point; crashed or timed-out jobs are re-queued), penalise failures,
  * tell, evaluate the generation's best on the validation instances, append
  * the log rows, rewrite best.json and replace the checkpoint.  Everything

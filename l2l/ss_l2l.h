@@ -1,7 +1,7 @@
 /* ss_l2l.h: learning to learn, the outer loop.  Ask/tell optimizers over a
  * bounded parameter space, tasks (families of inner-loop problems with a
  * metric to minimise), and a run that evaluates each generation on the
- * sweep worker pool with common random numbers, selects the reported best on
+ * worker pool (pool/) with common random numbers, selects the reported best on
  * validation tasks, and checkpoints after every generation.
  *
  * Part 1, parameter spaces: named parameters with bounds, log-scale and

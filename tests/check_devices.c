@@ -10,7 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/devsim/ss_devsim.h"
+#include "cosim/engine/ss_engine.h"
 #include "devices/ss_devices.h"
 #include "tests/ss_test.h"
 

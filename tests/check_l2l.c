@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 #include "devices/ss_devices.h"
 #include "l2l/ss_l2l.h"
 #include "l2l/task_private.h" /* the lookup cache's counters */

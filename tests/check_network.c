@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cosim/crossbar/ss_crossbar.h"
+#include "cosim/experiment/ss_experiment.h"
+#include "cosim/network/ss_network.h"
 #include "cosim/ode/ode.h"
-#include "cosim/ss_cosim.h"
 #include "tests/ss_test.h"
 
 /* Regular firing of a LIF on a constant current:
