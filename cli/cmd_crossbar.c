@@ -255,7 +255,7 @@ static ss_pwl *read_pulses(const char *path, size_t rows, ss_error *err)
             rc = ss_error_set(err, SS_EPARSE, "%s:%d: more waveforms than the %zu rows", path, lineno,
                               rows);
         else if ((rc = ss_pwl_parse(&w[n], p, err)))
-            ss_error_prefix(err, "%s:%d", path, lineno);
+            ss_error_prefix(err, rc, "%s:%d", path, lineno);
         else
             n++;
     }

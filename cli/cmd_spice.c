@@ -86,13 +86,13 @@ static int spice_run(int argc, char **argv)
     if (!rc && timeout > 0) {
         rc = ss_engine_run_isolated(&nl, timeout, &res, &err);
         if (rc)
-            ss_error_prefix(&err, "%s", path);
+            ss_error_prefix(&err, rc, "%s", path);
     } else if (!rc) {
         rc = ss_engine_open(&eng, &err);
         if (!rc)
             rc = ss_engine_load(eng, &nl, &err);
         if (!rc && (rc = ss_engine_run(eng, &res, &err)))
-            ss_error_prefix(&err, "%s", path);
+            ss_error_prefix(&err, rc, "%s", path);
     }
     if (!rc && raw)
         rc = ss_result_write_raw(&res, (const char *const *)names, nnames, output, &err);

@@ -830,7 +830,7 @@ static int check_options(const ss_l2l_task *t, const ss_l2l_options *opt, ss_err
         return ss_error_set(err, SS_EINVAL, "task %s has no metric name", t->name);
     int rc = ss_l2l_space_check(t->params, t->nparams, err);
     if (rc)
-        return ss_error_prefix(err, "task %s", t->name);
+        return ss_error_prefix(err, rc, "task %s", t->name);
     if (opt->retries < 0 || opt->retries > 100)
         return ss_error_set(err, SS_EINVAL, "retries %d is not in 0..100", opt->retries);
     if (!(opt->timeout >= 0))
@@ -1058,7 +1058,7 @@ int ss_l2l_test(const ss_l2l_task *task, const double *x, size_t ntest, int jobs
         return ss_error_set(err, SS_EINVAL, "no task");
     int rc = ss_l2l_space_check(task->params, task->nparams, err);
     if (rc)
-        return ss_error_prefix(err, "task %s", task->name);
+        return ss_error_prefix(err, rc, "task %s", task->name);
     for (size_t i = 0; i < task->nparams; i++)
         if (!(x[i] >= task->params[i].lo && x[i] <= task->params[i].hi))
             return ss_error_set(err, SS_EINVAL, "%s = %g is outside [%g, %g]",

@@ -78,7 +78,7 @@ static int read_values_file(ss_sweep_axis *ax, size_t *cap, const char *arg, con
     size_t len;
     int rc = ss_util_read_file(path, &text, &len, err);
     if (rc)
-        return ss_error_prefix(err, "'%s'", arg);
+        return ss_error_prefix(err, rc, "'%s'", arg);
     int line = 1;
     char *p = text;
     while (!rc && *p) {

@@ -356,6 +356,27 @@ START_TEST(extreme_drive_bounded)
 }
 END_TEST
 
+/* Failures come back with their code also when the caller passes no error
+ * struct: a sampled device that fails validation, a preset that does not
+ * exist. */
+START_TEST(failures_without_error_struct)
+{
+    ss_device d = preset("vteam_demo", 0);
+    d.p[ss_device_param_index(d.type, "r_on")] = -2.385;
+    ss_device_variation var;
+    ss_device_variation_init(&var);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    ss_device out;
+    enum ss_device_fault f;
+    ck_assert_int_eq(ss_device_sample(&d, &var, r, &out, &f, NULL), SS_EINVAL);
+    ss_error err;
+    ck_assert_int_eq(ss_device_sample(&d, &var, r, &out, &f, &err), SS_EINVAL);
+    ck_assert_msg(strstr(err.msg, "sampled device: ") && strstr(err.msg, "r_on"), "%s", err.msg);
+    gsl_rng_free(r);
+    ck_assert_int_eq(ss_device_apply_preset(&d, "nosuch", NULL), SS_ENOTFOUND);
+}
+END_TEST
+
 static void expect_error(const char *preset_name, const char *list, int code, const char *text)
 {
     ss_device d = preset(preset_name, 0);
@@ -659,6 +680,7 @@ Suite *devices_suite(void)
     tcase_add_test(tc, derivatives_match_differences);
     tcase_add_test(tc, extreme_drive_bounded);
     tcase_add_test(tc, validation_errors);
+    tcase_add_test(tc, failures_without_error_struct);
     tcase_add_test(tc, variability_reproducible_and_calibrated);
     tcase_add_test(tc, cli_device);
     suite_add_tcase(s, tc);

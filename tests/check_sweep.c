@@ -74,6 +74,9 @@ START_TEST(test_axis_values)
         ck_assert_msg(ss_sweep_axis_parse(&ax, bad[i], &err) != SS_OK, "'%s' accepted", bad[i]);
         ck_assert_ptr_null(ax.values);
         ck_assert_msg(err.msg[0], "no message for '%s'", bad[i]);
+        /* the same failure without an error struct */
+        ck_assert_msg(ss_sweep_axis_parse(&ax, bad[i], NULL) != SS_OK, "'%s' accepted", bad[i]);
+        ck_assert_ptr_null(ax.values);
     }
 }
 END_TEST

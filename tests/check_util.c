@@ -53,7 +53,14 @@ START_TEST(errors_and_buffers)
     ss_error err;
     ck_assert_int_eq(ss_error_set(&err, SS_EPARSE, "%s:%d: bad", "a.cir", 3), SS_EPARSE);
     ck_assert_str_eq(err.msg, "a.cir:3: bad");
-    ss_error_prefix(&err, "job %d", 7);
+    ck_assert_int_eq(ss_error_prefix(&err, SS_EPARSE, "job %d", 7), SS_EPARSE);
+    /* the failure's code comes back also when nobody wants the message */
+    ck_assert_int_eq(ss_error_prefix(NULL, SS_ENOMEM, "job %d", 8), SS_ENOMEM);
+    ss_error e2;
+    ss_error_set(&e2, SS_EIO, "short read");
+    ck_assert_int_eq(ss_error_prefix(&e2, SS_EPARSE, "%s:%d", "b.csv", 2), SS_EPARSE);
+    ck_assert_int_eq(e2.code, SS_EPARSE);
+    ck_assert_str_eq(e2.msg, "b.csv:2: short read");
     ck_assert_str_eq(err.msg, "job 7: a.cir:3: bad");
     ck_assert_int_eq(ss_error_set(NULL, SS_EIO, "ignored"), SS_EIO);
     ck_assert_str_eq(ss_strerror(SS_ETIMEOUT), "timeout");

@@ -49,10 +49,13 @@ const char *ss_strerror(int code);
 int ss_error_set(ss_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prefixes the message already in `err` with "prefix: " (for context such as
- * a job number).  Returns err->code, or SS_OK if err is NULL. */
-int ss_error_prefix(ss_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Prefixes the message already in `err` (if not NULL) with "prefix: " (for
+ * context such as a file and line) and records `code`, the status of the
+ * failure being reported.  Returns `code` whether or not `err` is NULL, so
+ * `return ss_error_prefix(err, rc, ...)` never turns a failure into
+ * success. */
+int ss_error_prefix(ss_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Clears `err` to SS_OK and an empty message. */
 void ss_error_clear(ss_error *err);

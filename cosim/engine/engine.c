@@ -801,7 +801,7 @@ int ss_engine_run_file(ss_engine *e, const char *path, unsigned flags, ss_result
     if (!rc) {
         rc = ss_engine_run(e, res, err);
         if (rc == SS_ESIM)
-            ss_error_prefix(err, "%s", path);
+            ss_error_prefix(err, rc, "%s", path);
     }
     ss_netlist_release(&nl);
     return rc;

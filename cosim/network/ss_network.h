@@ -3,13 +3,16 @@
  *
  * Populations of behavioural neurons (adaptive LIF, DPI as in teili) and
  * spike sources, connected by projections (synapse lists, or memristive
- * crossbars read by each presynaptic spike), integrated by CVODE between
- * exchange points.  Spike times come from CVODE's root finding; spikes are
- * delivered with delays that are whole multiples of the exchange step h
- * (the minimum delay), so every state jump (resets, synaptic inputs, end of
- * refractoriness) falls on an exchange point and the solver restarts at
- * most once per exchange step, however many neurons spike in it.
- * Units are SI throughout (s, V, A, S, F). */
+ * crossbars read by each presynaptic spike), integrated between exchange
+ * points: linear LIF populations by their exact propagator, the others by
+ * CVODE.  Spike times are threshold crossings found in closed form (linear
+ * LIF) or on each neuron's cubic Hermite interpolant over every CVODE step,
+ * not by CVODE's root finding; spikes are delivered with delays that are
+ * whole multiples of the exchange step h (the minimum delay), so every
+ * state jump (resets, synaptic inputs, end of refractoriness) falls on an
+ * exchange point and the solver restarts at most once per exchange step,
+ * however many neurons spike in it.  Units are SI throughout (s, V, A, S,
+ * F). */
 #ifndef SS_NETWORK_H
 #define SS_NETWORK_H
 

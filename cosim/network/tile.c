@@ -52,6 +52,8 @@ struct tile_run {
     long last;
     size_t *idx;     /* spike vector index per tile neuron */
     double *prev;    /* its value at the previous accepted point */
+    double *tspk;    /* spikes between two accepted points: times ... */
+    size_t *kspk;    /* ... and neurons (each neuron crosses at most once: n of each) */
     int have_idx, started, failed;
     ss_error err;
 };
@@ -119,11 +121,11 @@ static int tile_accept(void *user, const ss_engine_point *pt)
     }
     /* spikes between the previous and this accepted point, in time order
      * with the exchange points they straddle */
-    double tspk[64];
-    size_t kspk[64], ns = 0;
+    double *tspk = tr->tspk;
+    size_t *kspk = tr->kspk, ns = 0;
     for (size_t k = 0; k < p->n; k++) {
         double v = pt->values[tr->idx[k]];
-        if (tr->started && tr->prev[k] < p->tile_threshold && v >= p->tile_threshold && ns < 64) {
+        if (tr->started && tr->prev[k] < p->tile_threshold && v >= p->tile_threshold) {
             double f = (p->tile_threshold - tr->prev[k]) / (v - tr->prev[k]);
             tspk[ns] = tr->prev_t + f * (pt->t - tr->prev_t);
             net->tile_bracket = fmax(net->tile_bracket, pt->t - tr->prev_t);
@@ -176,10 +178,13 @@ int neti_run_tile(ss_network *net, double tstop, const ss_network_options *opt, 
     ss_buf deck = SS_BUF_INIT;
     ss_netlist nl = SS_NETLIST_INIT;
     ss_result res = SS_RESULT_INIT;
-    struct tile_run tr = {net, opt, tstop, net->t, 0, -1, NULL, NULL, 0, 0, 0, {0, ""}};
+    struct tile_run tr = {net, opt, tstop, net->t, 0, -1, NULL, NULL, NULL, NULL, 0, 0, 0, {0, ""}};
     tr.idx = malloc(p->n * sizeof *tr.idx);
     tr.prev = calloc(p->n, sizeof *tr.prev);
-    int rc = tr.idx && tr.prev ? SS_OK : ss_error_set(err, SS_ENOMEM, "out of memory");
+    tr.tspk = malloc(p->n * sizeof *tr.tspk);
+    tr.kspk = malloc(p->n * sizeof *tr.kspk);
+    int rc = tr.idx && tr.prev && tr.tspk && tr.kspk ? SS_OK
+                                                     : ss_error_set(err, SS_ENOMEM, "out of memory");
     if (!rc)
         rc = ss_buf_printf(&deck, "* smallsim network: SPICE tile '%s'\n%s\n.save", p->name, p->tile_body);
     for (size_t k = 0; !rc && k < p->n; k++)
@@ -212,5 +217,7 @@ int neti_run_tile(ss_network *net, double tstop, const ss_network_options *opt, 
     ss_buf_release(&deck);
     free(tr.idx);
     free(tr.prev);
+    free(tr.tspk);
+    free(tr.kspk);
     return rc;
 }
