@@ -14,7 +14,7 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 MODULES  := util netlists devices circuits cosim sweep fit l2l
-PKGS     := gsl yaml-0.1
+PKGS     := gsl yaml-0.1 libseccomp
 SUNDIALS_LIBS ?= -lsundials_cvode -lsundials_nvecserial -lsundials_sunmatrixsparse \
                  -lsundials_sunlinsolklu -lklu
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wpointer-arith -Wvla \

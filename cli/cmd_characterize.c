@@ -535,9 +535,10 @@ static int characterize(int argc, char **argv)
     ss_sweep_pool_free(pool);
     pool = NULL;
     /* CSV. */
-    f = out ? fopen(out, "w") : stdout;
+    ss_error oerr = {0, ""};
+    f = out ? ss_util_open_output(out, "w", &oerr) : stdout;
     if (!f) {
-        cli_msg("cannot write '%s'", out);
+        cli_fail(&oerr);
         goto done;
     }
     fprintf(f, "%s,temp,sample", bias >= 0 ? ci->bias[bias].name : ci->input);

@@ -229,12 +229,24 @@ int sweepi_find_measure(const char *transcript, const char *name, double *value)
     return 0;
 }
 
+/* Each worker confines itself to the sweep's netlist folders, its own run
+ * folder and the raw-file folder before it runs a job. */
 static int netjob_start(void *arg, void **state, ss_error *err)
 {
-    (void)arg;
+    ss_sweep *sw = arg;
     ss_engine *eng = NULL;
+    char dir[4096 + 16];
     int rc = ss_engine_open(&eng, err);
     *state = eng;
+    if (rc || (sw->nl.flags & SS_NETLIST_NO_SANDBOX))
+        return rc;
+    snprintf(dir, sizeof dir, "%s/w-XXXXXX", sw->run_dir);
+    if (!mkdtemp(dir))
+        rc = ss_error_set(err, SS_EIO, "cannot create a run folder in '%s': %s", sw->run_dir,
+                          strerror(errno));
+    if (!rc)
+        rc = ss_engine_confine(eng, &sw->nl, dir, sw->raw_dir ? &sw->raw_dir : NULL,
+                               sw->raw_dir ? 1 : 0, err);
     return rc;
 }
 
@@ -375,7 +387,9 @@ int sweepi_results_open(sweepi_results *r, const char *path, const char *header,
         return rc;
     for (size_t j = 0; j < njobs; j++)
         *skipped += done[j];
-    r->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if ((rc = ss_util_check_output(path, err)))
+        return rc;
+    r->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (r->fd < 0)
         return ss_error_set(err, SS_EIO, "cannot open '%s': %s", path, strerror(errno));
     /* Drop a torn last row so new rows start on a line of their own. */
@@ -394,9 +408,9 @@ int sweepi_results_open(sweepi_results *r, const char *path, const char *header,
     char logpath[4096];
     snprintf(logpath, sizeof logpath, "%s.log", path);
     if (!rc) {
-        r->log = fopen(logpath, resume ? "a" : "w");
+        r->log = ss_util_open_output(logpath, resume ? "a" : "w", err);
         if (!r->log)
-            rc = ss_error_set(err, SS_EIO, "cannot open '%s': %s", logpath, strerror(errno));
+            rc = err ? err->code : SS_EIO;
     }
     if (rc)
         sweepi_results_close(r);
@@ -591,15 +605,10 @@ int sweepi_check_options(ss_sweep *sw, const ss_sweep_options *opt, ss_error *er
     return SS_OK;
 }
 
-int ss_sweep_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
-                 ss_error *err)
+static int run_local(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
+                     ss_error *err)
 {
-    memset(sum, 0, sizeof *sum);
-    int rc = sweepi_check_options(sw, opt, err);
-    if (rc)
-        return rc;
-    if (sweepi_mpi_size() > 1)
-        return sweepi_mpi_run(sw, opt, sum, err);
+    int rc;
     double t0 = ss_util_now();
     sweepi_results res;
     uint64_t *todo = NULL;
@@ -652,5 +661,21 @@ out:
     sweepi_results_close(&res);
     ss_buf_release(&row);
     free(todo);
+    return rc;
+}
+
+int ss_sweep_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
+                 ss_error *err)
+{
+    memset(sum, 0, sizeof *sum);
+    int rc = sweepi_check_options(sw, opt, err);
+    if (rc)
+        return rc;
+    /* the workers' run folders live below this one, removed at the end */
+    if ((rc = ss_util_temp_dir(sw->run_dir, "smallsim-sweep", err)))
+        return rc;
+    rc = sweepi_mpi_size() > 1 ? sweepi_mpi_run(sw, opt, sum, err) : run_local(sw, opt, sum, err);
+    ss_util_remove_tree(sw->run_dir);
+    sw->run_dir[0] = '\0';
     return rc;
 }
