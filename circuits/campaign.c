@@ -597,10 +597,13 @@ int ss_circuit_characterize(const ss_circuit_campaign_spec *spec, ss_circuit_cam
     const ss_circuit_campaign *c = *out;
     if (spec->csv) {
         ss_buf b = SS_BUF_INIT;
-        FILE *f = fopen(spec->csv, "w");
-        if (ss_circuit_campaign_csv(c, &b))
+        ss_error oerr = {0, ""};
+        FILE *f = ss_util_open_output(spec->csv, "w", &oerr);
+        if (!f)
+            rc = ss_error_set(err, oerr.code ? oerr.code : SS_EIO, "%s", oerr.msg);
+        else if (ss_circuit_campaign_csv(c, &b))
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-        else if (!f || fwrite(b.data, 1, b.len, f) != b.len)
+        else if (fwrite(b.data, 1, b.len, f) != b.len)
             rc = ss_error_set(err, SS_EIO, "cannot write '%s'", spec->csv);
         if (f && fclose(f) && !rc)
             rc = ss_error_set(err, SS_EIO, "cannot write '%s'", spec->csv);

@@ -197,9 +197,10 @@ static int crossbar_dc(int argc, char **argv)
         rc = ss_crossbar_dc(xb, g, v, iout, &err);
     double dt = ss_util_now() - t0;
     if (!rc) {
-        FILE *f = geo.out && strcmp(geo.out, "-") ? fopen(geo.out, "w") : stdout;
+        FILE *f = geo.out && strcmp(geo.out, "-") ? ss_util_open_output(geo.out, "w", &err)
+                                                   : stdout;
         if (!f) {
-            rc = ss_error_set(&err, SS_EIO, "%s: cannot write", geo.out);
+            rc = err.code;
         } else {
             for (size_t j = 0; j < spec.cols; j++)
                 fprintf(f, "%.17g\n", iout[j]);

@@ -207,10 +207,10 @@ static int write_trace(const ss_l2l_task *t, const double *x, const char *path, 
     int rc = ss_l2l_arm_run(t, NULL, x, ss_l2l_task_seed(SS_L2L_TEST, 0, 0, 0), &tr, err);
     if (rc)
         return rc;
-    FILE *f = fopen(path, "w");
+    FILE *f = ss_util_open_output(path, "w", err);
     if (!f) {
         ss_l2l_arm_trace_release(&tr);
-        return ss_error_set(err, SS_EIO, "cannot write '%s'", path);
+        return err ? err->code : SS_EIO;
     }
     fprintf(f, "t,target_x,target_y,unlearned_x,unlearned_y,learned_x,learned_y\n");
     for (size_t k = 0; k < tr.steps; k++)

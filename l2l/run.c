@@ -279,7 +279,10 @@ static int append_file(const char *path, const ss_buf *b, long *len, ss_error *e
 {
     if (!b->len)
         return SS_OK;
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    int rc = ss_util_check_output(path, err);
+    if (rc)
+        return rc;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0)
         return ss_error_set(err, SS_EIO, "%s: cannot append: %s", path, strerror(errno));
     size_t off = 0;
@@ -943,7 +946,7 @@ int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summar
         if ((rc = start_files(&r, err)))
             goto out;
     }
-    r.fail = fopen(r.path[P_FAIL], opt->resume ? "a" : "w");
+    r.fail = ss_util_open_output(r.path[P_FAIL], opt->resume ? "a" : "w", NULL);
     if ((rc = worker_task(task, r.path[P_CACHE], &r.wtask, err)))
         goto out;
     if (!(r.pool = ss_pool_alloc_ranks(&l2l_kind, &r.wtask, opt->jobs, opt->timeout,

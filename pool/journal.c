@@ -2,7 +2,8 @@
  * finished job, appended with write() and fdatasync'ed as each job ends, so
  * a killed run loses at most the jobs in flight; a resumed run reads which
  * jobs are done and cuts off a torn last row.  Failures also go to
- * PATH.log. */
+ * PATH.log.  Both are regular files (ss_util_check_output): a device, a
+ * pipe, a folder or a symbolic link is refused. */
 #include "pool/pool_private.h"
 
 #include <errno.h>
@@ -105,7 +106,11 @@ ss_pool_journal *ss_pool_journal_open(const char *path, const char *header, int 
     r->log = NULL;
     for (size_t j = 0; j < njobs; j++)
         *skipped += done[j];
-    r->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (ss_util_check_output(path, err)) {
+        free(r);
+        return NULL;
+    }
+    r->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (r->fd < 0) {
         ss_error_set(err, SS_EIO, "cannot open '%s': %s", path, strerror(errno));
         free(r);
@@ -128,9 +133,9 @@ ss_pool_journal *ss_pool_journal_open(const char *path, const char *header, int 
     char logpath[4096];
     snprintf(logpath, sizeof logpath, "%s.log", path);
     if (!rc) {
-        r->log = fopen(logpath, resume ? "a" : "w");
+        r->log = ss_util_open_output(logpath, resume ? "a" : "w", err);
         if (!r->log)
-            rc = ss_error_set(err, SS_EIO, "cannot open '%s': %s", logpath, strerror(errno));
+            rc = err && err->code ? err->code : SS_EIO;
     }
     if (rc) {
         ss_pool_journal_close(r);

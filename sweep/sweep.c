@@ -228,12 +228,24 @@ int sweepi_find_measure(const char *transcript, const char *name, double *value)
     return 0;
 }
 
+/* Each worker confines itself to the sweep's netlist folders, its own run
+ * folder and the raw-file folder before it runs a job. */
 static int netjob_start(void *arg, void **state, ss_error *err)
 {
-    (void)arg;
+    ss_sweep *sw = arg;
     ss_engine *eng = NULL;
+    char dir[4096 + 16];
     int rc = ss_engine_open(&eng, err);
     *state = eng;
+    if (rc || (sw->nl.flags & SS_NETLIST_NO_SANDBOX))
+        return rc;
+    snprintf(dir, sizeof dir, "%s/w-XXXXXX", sw->run_dir);
+    if (!mkdtemp(dir))
+        rc = ss_error_set(err, SS_EIO, "cannot create a run folder in '%s': %s", sw->run_dir,
+                          strerror(errno));
+    if (!rc)
+        rc = ss_engine_confine(eng, &sw->nl, dir, sw->raw_dir ? &sw->raw_dir : NULL,
+                               sw->raw_dir ? 1 : 0, err);
     return rc;
 }
 
@@ -408,12 +420,13 @@ int sweepi_check_options(ss_sweep *sw, const ss_sweep_options *opt, ss_error *er
     return SS_OK;
 }
 
-int ss_sweep_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
-                 ss_error *err)
+/* Rank 0 (or the only process) runs the sweep on a pool that spans the
+ * ranks; under mpirun the other ranks serve it. */
+static int run_pool(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
+                    ss_error *err)
 {
-    memset(sum, 0, sizeof *sum);
-    int rc = sweepi_check_options(sw, opt, err), rank = 0, size = 1;
-    if (rc || (rc = ss_pool_mpi_init(&rank, &size, err)))
+    int rc, rank = 0, size = 1;
+    if ((rc = ss_pool_mpi_init(&rank, &size, err)))
         return rc;
     /* Under mpirun the other ranks serve rank 0's pool. */
     if (rank != 0)
@@ -473,5 +486,21 @@ out:
     ss_pool_journal_close(res);
     ss_buf_release(&row);
     free(todo);
+    return rc;
+}
+
+int ss_sweep_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
+                 ss_error *err)
+{
+    memset(sum, 0, sizeof *sum);
+    int rc = sweepi_check_options(sw, opt, err);
+    if (rc)
+        return rc;
+    /* the workers' run folders live below this one, removed at the end */
+    if ((rc = ss_util_temp_dir(sw->run_dir, "smallsim-sweep", err)))
+        return rc;
+    rc = run_pool(sw, opt, sum, err);
+    ss_util_remove_tree(sw->run_dir);
+    sw->run_dir[0] = '\0';
     return rc;
 }

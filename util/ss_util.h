@@ -111,6 +111,16 @@ int ss_util_read_file(const char *path, char **out, size_t *len, ss_error *err);
 /* Writes `len` bytes to `path` atomically (temporary file + rename). */
 int ss_util_write_file_atomic(const char *path, const void *data, size_t len, ss_error *err);
 
+/* Output files never replace what is not a regular file: a device (such as
+ * /dev/null), a named pipe, a socket or a folder is refused, and so is a
+ * symbolic link unless SS_UTIL_FOLLOW_ENV is "1" (then its target is
+ * written).  ss_util_check_output checks `path` (a missing file is fine);
+ * ss_util_open_output opens it with fopen-style `mode` ("w", "a") after
+ * checking the opened file itself; ss_util_write_file_atomic checks too. */
+#define SS_UTIL_FOLLOW_ENV "SMALLSIM_FOLLOW_SYMLINKS"
+int ss_util_check_output(const char *path, ss_error *err);
+FILE *ss_util_open_output(const char *path, const char *mode, ss_error *err);
+
 /* Reads a plain numeric CSV file without header: one row per line, values
  * separated by commas, semicolons or white space; blank lines and lines
  * starting with '#' or '*' are skipped.  Every row must have the same number
@@ -121,6 +131,35 @@ int ss_util_read_matrix(const char *path, int spice_numbers, double **data, size
                         size_t *cols, ss_error *err);
 
 /* Monotonic wall clock in seconds. */
+/* ---- sandbox (sandbox.c) --------------------------------------------- */
+
+/* Folders (or single files) a confined process may read, and folders it
+ * may also write; paths that do not exist are skipped. */
+typedef struct ss_sandbox {
+    const char *const *read;
+    size_t nread;
+    const char *const *write;
+    size_t nwrite;
+} ss_sandbox;
+
+/* Confines the calling process for the rest of its life (and its
+ * children): it cannot start programs (seccomp: execve fails), and with
+ * Landlock it sees only `sb`'s folders, the system's libraries (/usr, /lib)
+ * read-only, its own /proc entry, /dev/null and /dev/urandom.  Call it in a
+ * process made for the job (a forked child or worker), never in a caller's
+ * own process.  NULL `sb` allows no folders of its own. */
+int ss_util_sandbox_enter(const ss_sandbox *sb, ss_error *err);
+/* What ss_util_sandbox_enter applies on this kernel: 2 = Landlock and
+ * seccomp, 1 = seccomp only (no Landlock: file access is not confined). */
+int ss_util_sandbox_level(void);
+
+/* Creates a new private folder "$TMPDIR/STEM-XXXXXX" (or under /tmp);
+ * its path goes to `out` (4096 bytes). */
+int ss_util_temp_dir(char out[4096], const char *stem, ss_error *err);
+/* Removes `path` and everything below it (symbolic links are removed, not
+ * followed); errors are ignored. */
+void ss_util_remove_tree(const char *path);
+
 double ss_util_now(void);
 /* CPU time used by this process (user + system), seconds. */
 double ss_util_cpu_time(void);

@@ -141,9 +141,31 @@ const char *ss_engine_transcript(const ss_engine *eng);
 /* How many times the library was reloaded after a fatal error. */
 int ss_engine_reloads(const ss_engine *eng);
 
+/* Confines the calling process (ss_util_sandbox_enter) to running netlists
+ * read like `nl`: it can start no programs, can read only nl's folders
+ * (nl->roots: the netlist's own and the trusted ones) and the system's
+ * libraries, and can write only `run_dir` and the `write` folders.  The
+ * engine moves into `run_dir` (which must exist; the caller creates and
+ * later removes it).  Irreversible: call it in a process made for the runs
+ * (a forked child, a pool worker).  Does nothing when nl was read with
+ * SS_NETLIST_NO_SANDBOX. */
+int ss_engine_confine(ss_engine *eng, const ss_netlist *nl, const char *run_dir,
+                      const char *const *write, size_t nwrite, ss_error *err);
+
 /* Runs one netlist in a forked child process with its own engine, so that a
  * hang (SIGKILL after `timeout` seconds, 0 = none) or a crash of ngspice
- * costs only that child.  Status SS_ETIMEOUT or SS_ECRASH in those cases. */
+ * costs only that child, which is confined by ss_engine_confine to a fresh
+ * run folder (removed afterwards).  Status SS_ETIMEOUT or SS_ECRASH in
+ * those cases. */
 int ss_engine_run_isolated(const ss_netlist *nl, double timeout, ss_result *res, ss_error *err);
+
+typedef struct ss_engine_child_options {
+    double timeout;   /* seconds; 0 = no limit */
+    char **transcript; /* if not NULL, receives ngspice's output of the run
+                        * (heap string, also on failure; caller frees) */
+} ss_engine_child_options;
+/* ss_engine_run_isolated with options (NULL: defaults). */
+int ss_engine_run_child(const ss_netlist *nl, const ss_engine_child_options *opt,
+                        ss_result *res, ss_error *err);
 
 #endif

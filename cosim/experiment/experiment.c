@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 struct ctx {
@@ -321,22 +322,11 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
         char full[4096];
         relative(c, f, full, sizeof full);
         /* read and screen the body as a netlist (includes resolved, .control refused) */
-        char *text = NULL;
         ss_netlist nl = SS_NETLIST_INIT;
-        if ((rc = ss_util_read_file(full, &text, NULL, c->err)))
-            return ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(get(c, n, "body")));
-        ss_buf deck = SS_BUF_INIT;
-        rc = ss_buf_printf(&deck, "* tile\n%s", text) ? ss_error_set(c->err, SS_ENOMEM, "out of memory")
-                                                       : SS_OK;
-        free(text);
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", full);
-        char *ds = strrchr(dir, '/');
-        if (ds)
-            *ds = '\0';
-        if (!rc)
-            rc = ss_netlist_read_string(&nl, deck.data, full, ds ? dir : ".", 0, c->err);
-        ss_buf_release(&deck);
+        if (access(full, R_OK) != 0)
+            return fail(c, get(c, n, "body"), "cannot read the tile body '%s'%s", full, NULL);
+        if ((rc = ss_netlist_read_file(&nl, full, SS_NETLIST_BODY, c->err)))
+            return rc;
         char **vecs = calloc(size, sizeof *vecs);
         if (!rc && !vecs)
             rc = ss_error_set(c->err, SS_ENOMEM, "out of memory");

@@ -46,10 +46,10 @@ int ss_network_write_spikes(const ss_network *net, const char *path, ss_error *e
         order[k] = k;
     order_net = net;
     qsort(order, net->nsp, sizeof *order, by_spike);
-    FILE *f = fopen(path, "w");
+    FILE *f = ss_util_open_output(path, "w", err);
     if (!f) {
         free(order);
-        return ss_error_set(err, SS_EIO, "%s: cannot write", path);
+        return err ? err->code : SS_EIO;
     }
     fputs("t,population,index\n", f);
     for (size_t k = 0; k < net->nsp; k++) {
@@ -66,9 +66,9 @@ int ss_network_write_spikes(const ss_network *net, const char *path, ss_error *e
 
 int ss_network_write_states(const ss_network *net, const char *path, ss_error *err)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = ss_util_open_output(path, "w", err);
     if (!f)
-        return ss_error_set(err, SS_EIO, "%s: cannot write", path);
+        return err ? err->code : SS_EIO;
     fputs("t,population,index,value\n", f);
     for (size_t k = 0; k < net->nst; k++) {
         const struct sample *s = &net->samples[net->st_k[k]];
@@ -83,10 +83,10 @@ int ss_network_write_states(const ss_network *net, const char *path, ss_error *e
 int ss_network_write_summary(const ss_network *net, const char *path, double seconds,
                              ss_error *err)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = ss_util_open_output(path, "w", err);
     long steps, rhs_evals, restarts;
     if (!f)
-        return ss_error_set(err, SS_EIO, "%s: cannot write", path);
+        return err ? err->code : SS_EIO;
     ss_network_stats(net, &steps, &rhs_evals, &restarts);
     fprintf(f, "{\n  \"t\": %.17g,\n  \"dt\": %.17g,\n  \"spikes\": %zu,\n  \"populations\": [\n",
             net->t, net->h, net->nsp);
