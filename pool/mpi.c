@@ -227,6 +227,11 @@ int ss_pool_serve(const ss_pool_kind *kind, void *arg, int workers, double timeo
             MPI_Abort(MPI_COMM_WORLD, 1);
         if (!got)
             continue;
+        if (rep.message) { /* conversations need a local pool: refuse */
+            free(rep.data);
+            ss_pool_answer(pool, rep.id, NULL, 0, NULL);
+            continue;
+        }
         int32_t status = rep.status;
         uint32_t mlen = (uint32_t)strlen(rep.msg);
         out.len = 0;

@@ -2,7 +2,11 @@
  * (request bytes -> reply bytes) with a wall-clock timeout per job and
  * crash isolation.  Each worker talks to the parent over one socket pair:
  *   request: u64 length, bytes
- *   reply:   i32 status, u32 message length, u64 data length, message, data
+ *   reply:   i32 status, u32 message length, u64 data length, u32 message
+ *            flag, u32 0, message, data
+ * A running job may also send messages (the flag set, no status or text)
+ * and wait for the parent's answer (u64 length, bytes; a length of
+ * ANSWER_REFUSED fails the job's ss_pool_job_message instead).
  * Workers are forked on demand, so they inherit whatever the caller set up
  * (a parsed netlist, a job list); a worker that times out or dies is killed,
  * reaped and replaced by a fresh fork at its next job. */
@@ -24,8 +28,9 @@ typedef struct worker {
     pid_t pid;   /* 0: not running */
     int fd;      /* parent's end of the socket pair, -1 if none */
     int busy;
+    int waiting; /* its job sent a message and waits for ss_pool_answer */
     uint64_t id; /* job being run */
-    double start;
+    double start; /* dispatch, or the job's last message or answer */
 } worker;
 
 typedef struct qjob {
@@ -89,10 +94,46 @@ typedef struct reply_head {
     int32_t status;
     uint32_t msglen;
     uint64_t datalen;
+    uint32_t message; /* 1: a message of a running job, not its end */
+    uint32_t pad;
 } reply_head;
+
+#define ANSWER_REFUSED UINT64_MAX
+
+/* The socket of the job running in this worker process (a worker runs one
+ * job at a time); -1 outside a worker. */
+static int job_fd = -1;
+
+int ss_pool_job_message(const void *msg, size_t len, ss_buf *answer, ss_error *err)
+{
+    if (job_fd < 0)
+        return ss_error_set(err, SS_EINVAL, "worker pool: a job message outside a worker");
+    reply_head h = {0, 0, len, 1, 0};
+    uint64_t alen;
+    if (write_full(job_fd, &h, sizeof h) || write_full(job_fd, msg ? msg : "", len) ||
+        read_full(job_fd, &alen, sizeof alen))
+        return ss_error_set(err, SS_EIO, "worker pool: the parent is gone");
+    if (alen == ANSWER_REFUSED)
+        return ss_error_set(err, SS_EINVAL, "worker pool: job messages need a local pool "
+                                            "(not MPI ranks)");
+    answer->len = 0;
+    char chunk[4096];
+    while (alen) {
+        size_t k = alen < sizeof chunk ? (size_t)alen : sizeof chunk;
+        if (read_full(job_fd, chunk, k))
+            return ss_error_set(err, SS_EIO, "worker pool: the parent is gone");
+        if (ss_buf_add(answer, chunk, k))
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+        alen -= k;
+    }
+    if (!answer->data && ss_buf_add(answer, "", 0))
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    return SS_OK;
+}
 
 static void worker_main(ss_pool *p, int fd)
 {
+    job_fd = fd;
     void *state = NULL;
     int started = p->kind->start == NULL;
     for (;;) {
@@ -116,7 +157,7 @@ static void worker_main(ss_pool *p, int fd)
         free(req);
         if (st && !e.msg[0])
             ss_error_set(&e, st, "%s", ss_strerror(st));
-        reply_head h = {st, st ? (uint32_t)strlen(e.msg) : 0, reply.len};
+        reply_head h = {st, st ? (uint32_t)strlen(e.msg) : 0, reply.len, 0, 0};
         int bad = write_full(fd, &h, sizeof h) || write_full(fd, e.msg, h.msglen) ||
                   write_full(fd, reply.data ? reply.data : "", reply.len);
         ss_buf_release(&reply);
@@ -189,6 +230,7 @@ static void reap(ss_pool *p, int i, int kill_it, char *why, size_t whysz)
     w->pid = 0;
     w->fd = -1;
     w->busy = 0;
+    w->waiting = 0;
 }
 
 /* ---- the parent's side ---------------------------------------------------- */
@@ -357,8 +399,40 @@ static void collect(ss_pool *p, int i, ss_pool_reply *out)
     out->data = data;
     out->len = h.datalen;
     out->seconds = seconds;
+    if (h.message) { /* the job goes on, waiting for ss_pool_answer */
+        out->message = 1;
+        w->waiting = 1;
+        w->start = ss_util_now();
+        return;
+    }
     w->busy = 0;
     p->running--;
+}
+
+int ss_pool_answer(ss_pool *p, uint64_t id, const void *data, size_t len, ss_error *err)
+{
+    for (int i = 0; i < p->nworkers; i++) {
+        worker *w = &p->w[i];
+        if (!w->busy || !w->waiting || w->id != id)
+            continue;
+        uint64_t n = data ? len : ANSWER_REFUSED;
+        w->waiting = 0;
+        w->start = ss_util_now();
+        /* a worker that died meanwhile is reported by ss_pool_next */
+        if (!write_full(w->fd, &n, sizeof n) && data)
+            write_full(w->fd, data, len);
+        return SS_OK;
+    }
+    return ss_error_set(err, SS_ENOTFOUND, "worker pool: job %llu is not waiting for an answer",
+                        (unsigned long long)id);
+}
+
+/* Whether a reply (or the end of a dead worker) is waiting on fd: a job
+ * that answered while the caller was busy elsewhere did not time out. */
+static int readable(int fd)
+{
+    struct pollfd f = {fd, POLLIN, 0};
+    return poll(&f, 1, 0) > 0;
 }
 
 int ss_pool_next(ss_pool *p, double max_wait, ss_pool_reply *out, int *got,
@@ -382,7 +456,8 @@ int ss_pool_next(ss_pool *p, double max_wait, ss_pool_reply *out, int *got,
         /* Expired jobs first. */
         for (int i = 0; i < p->nworkers; i++) {
             worker *w = &p->w[i];
-            if (w->busy && p->timeout > 0 && now - w->start >= p->timeout) {
+            if (w->busy && !w->waiting && p->timeout > 0 && now - w->start >= p->timeout &&
+                !readable(w->fd)) {
                 uint64_t id = w->id;
                 double secs = now - w->start;
                 reap(p, i, 1, NULL, 0);
@@ -400,7 +475,7 @@ int ss_pool_next(ss_pool *p, double max_wait, ss_pool_reply *out, int *got,
             wait = RANKS_POLL;
         for (int i = 0; i < p->nworkers; i++) {
             worker *w = &p->w[i];
-            if (w->busy && p->timeout > 0) {
+            if (w->busy && !w->waiting && p->timeout > 0) {
                 double left = p->timeout - (now - w->start);
                 if (wait < 0 || left < wait)
                     wait = left;

@@ -53,14 +53,16 @@ typedef struct ss_pool_kind {
 
 typedef struct ss_pool ss_pool;
 
-/* A finished job. */
+/* A finished job, or a message of a running one. */
 typedef struct ss_pool_reply {
     uint64_t id;     /* as submitted */
     int status;      /* the kind's status, SS_ETIMEOUT or SS_ECRASH */
     char msg[SS_ERROR_MSG_MAX];
     char *data;      /* reply bytes (heap, NUL-terminated; free with free()) */
     size_t len;
-    double seconds;  /* wall clock from dispatch to reply */
+    double seconds;  /* wall clock from dispatch (or the job's last message) to reply */
+    int message;     /* 1: bytes the running job sent with ss_pool_job_message;
+                      * the job waits for ss_pool_answer */
 } ss_pool_reply;
 
 /* A pool of `workers` processes forked from the caller on demand (so they
@@ -80,6 +82,21 @@ size_t ss_pool_capacity(const ss_pool *p);
  * when the wait elapsed or nothing is pending.  A timed-out or crashed
  * worker is killed, reaped and replaced; only its job fails. */
 int ss_pool_next(ss_pool *p, double max_wait, ss_pool_reply *out, int *got, ss_error *err);
+/* Conversations: a job that runs alongside the caller (a simulation that
+ * exchanges data with it at fixed points) sends bytes from inside the
+ * kind's `run` with ss_pool_job_message and waits; the caller receives
+ * them from ss_pool_next as a reply with `message` set (status SS_OK) and
+ * lets the job go on with ss_pool_answer.  The job keeps its worker until
+ * it returns; a worker waiting for an answer is never timed out (the
+ * timeout counts from the job's last message or answer).  Local pools
+ * only: on MPI ranks the message fails. */
+/* In a worker, inside `run`: sends `len` bytes to the caller and waits for
+ * its answer (into `answer`, emptied first).  SS_EIO if the caller is gone. */
+int ss_pool_job_message(const void *msg, size_t len, ss_buf *answer, ss_error *err);
+/* Answers the message of job `id` with `len` bytes (data NULL: refuses it,
+ * failing the job's ss_pool_job_message).  SS_ENOTFOUND if the job is not
+ * waiting.  A worker that died meanwhile is reported by ss_pool_next. */
+int ss_pool_answer(ss_pool *p, uint64_t id, const void *data, size_t len, ss_error *err);
 /* Like ss_pool_alloc, but under MPI (make MPI=1, more than one rank,
  * called on rank 0 after ss_pool_mpi_init) jobs also go to the other ranks,
  * each running `workers` jobs at a time in ss_pool_serve; replies come

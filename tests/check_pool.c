@@ -74,6 +74,93 @@ START_TEST(test_pool_faults)
 }
 END_TEST
 
+/* A conversation: the job sends its counter, the caller answers with the
+ * counter plus the job's id; after five rounds the job returns the sum.  A
+ * job asked "die" crashes after its first message. */
+static int talk_run(void *state, void *arg, const void *req, size_t len, ss_buf *reply,
+                    ss_error *err)
+{
+    (void)state, (void)arg, (void)len;
+    long v = strtol(req, NULL, 10);
+    ss_buf ans = SS_BUF_INIT;
+    for (int round = 0; round < 5; round++) {
+        char m[32];
+        snprintf(m, sizeof m, "%ld", v);
+        int rc = ss_pool_job_message(m, strlen(m), &ans, err);
+        if (rc)
+            return ss_buf_release(&ans), rc;
+        if (!strcmp(ans.data, "die"))
+            raise(SIGSEGV);
+        if (!strcmp(ans.data, "slow"))
+            sleep(1); /* longer than the timeout, but not while waiting */
+        v = strtol(ans.data, NULL, 10);
+    }
+    ss_buf_release(&ans);
+    return ss_buf_printf(reply, "%ld", v);
+}
+
+static const ss_pool_kind talk_kind = {"talk", NULL, talk_run, NULL};
+
+START_TEST(test_pool_conversation)
+{
+    ss_error err;
+    /* 0.6 s per job, but the caller takes 0.8 s to answer one message of
+     * job 1 and job 2 runs 1 s between two messages */
+    ss_pool *p = ss_pool_alloc(&talk_kind, NULL, 3, 0.6, &err);
+    ck_assert_ptr_nonnull(p);
+    for (uint64_t id = 0; id < 3; id++) {
+        char r[8];
+        snprintf(r, sizeof r, "%d", (int)id);
+        ck_assert_int_eq(ss_pool_submit(p, id, r, strlen(r), &err), SS_OK);
+    }
+    int messages[3] = {0}, ended[3] = {0};
+    long result[3] = {0};
+    while (ss_pool_pending(p)) {
+        ss_pool_reply r;
+        int got;
+        ck_assert_int_eq(ss_pool_next(p, -1, &r, &got, &err), SS_OK);
+        ck_assert(got && r.id < 3);
+        if (r.message) {
+            ck_assert_int_eq(r.status, SS_OK);
+            ck_assert(!ended[r.id]);
+            long v = strtol(r.data, NULL, 10) + (long)r.id + 1;
+            char a[32];
+            if (r.id == 1 && messages[1] == 2)
+                usleep(800000);
+            if (r.id == 2 && messages[2] == 3)
+                snprintf(a, sizeof a, "slow");
+            else if (r.id == 0 && messages[0] == 4)
+                snprintf(a, sizeof a, "die");
+            else
+                snprintf(a, sizeof a, "%ld", v);
+            messages[r.id]++;
+            ck_assert_int_eq(ss_pool_answer(p, r.id, a, strlen(a), &err), SS_OK);
+            /* a second answer finds nobody waiting */
+            ck_assert_int_eq(ss_pool_answer(p, r.id, a, strlen(a), &err), SS_ENOTFOUND);
+        } else {
+            ended[r.id] = 1;
+            if (r.status == SS_OK)
+                result[r.id] = strtol(r.data, NULL, 10);
+            if (r.id == 0)
+                ck_assert_int_eq(r.status, SS_ECRASH);
+            else if (r.id == 1)
+                ck_assert_msg(r.status == SS_OK, "%s", r.msg);
+            else
+                ck_assert_int_eq(r.status, SS_ETIMEOUT);
+        }
+        free(r.data);
+    }
+    ck_assert_int_eq(messages[0], 5);
+    ck_assert_int_eq(messages[1], 5);
+    ck_assert_int_eq(result[1], 1 + 5 * 2); /* five rounds of +2 */
+    ck_assert_int_eq(messages[2], 4);
+    /* outside a worker there is nobody to talk to */
+    ss_buf ans = SS_BUF_INIT;
+    ck_assert_int_eq(ss_pool_job_message("x", 1, &ans, &err), SS_EINVAL);
+    ss_pool_free(p);
+}
+END_TEST
+
 /* ---- the journal ------------------------------------------------------------- */
 
 static char *slurp(const char *path)
@@ -177,6 +264,7 @@ Suite *pool_suite(void)
     TCase *tc = tcase_create("pool");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_pool_faults);
+    tcase_add_test(tc, test_pool_conversation);
     suite_add_tcase(s, tc);
     tc = tcase_create("journal");
     tcase_add_test(tc, test_journal_resume);
