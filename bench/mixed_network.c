@@ -1,113 +1,185 @@
-/* mixed_network.c: transistor-level DPI neurons (PTM-180 cards, 26 MOSFETs
- * each) connected through an 8 x 8 VTEAM crossbar with line resistance
- * (2 ohm segments, 10 ohm sense) and ideal current mirrors, simulated
- * entirely in ngspice and co-simulated (the neurons in one ngspice circuit,
- * the crossbar in C through EXTERNAL sources), in the same run, in two
- * configurations:
- *   A. 8 SPICE DPI neurons driven through the crossbar by 8 Poisson spike
- *      trains (read pulses on the word lines);
- *   B. 8 SPICE DPI input neurons driving the crossbar, 8 SPICE DPI outputs.
- * Prints spike counts, the largest spike-time difference relative to each
- * neuron's ISI, and the time ratio.  Argument: tstop (s). */
+/* mixed_network.c: a network of transistor-level neurons in SPICE tiles
+ * (an experiment file, e.g. examples/network/mixed_a.yaml) run two ways in
+ * the same process:
+ *   - co-simulated: `smallsim run`'s path, every tile in its own worker
+ *     process with its own ngspice, the crossbar solved in C;
+ *   - full SPICE: the same network as one ngspice deck
+ *     (ss_network_write_spice: the tiles' circuits, the crossbar with its
+ *     devices, read pulses, mirrors), run on this process's engine.
+ * Prints the CPU time of each (co-simulation: this process and every worker,
+ * from getrusage), their ratio, the spike counts per neuron and the largest
+ * spike-time difference relative to each neuron's ISI.
+ *
+ * usage: mixed_network [EXPERIMENT.yaml...] [--tstop T] [--ref-reltol R]
+ *   (default: examples/network/mixed_a.yaml, mixed_b.yaml, mixed_c.yaml)
+ *   --tstop T        simulated time (default: the file's duration)
+ *   --ref-reltol R   run the full-SPICE reference at reltol R instead of the
+ *                    tiles' own (a tighter reference)
+ * Exit status 1 when the spike counts differ. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include <string.h>
+#include <sys/resource.h>
 
 #include "circuits/ss_circuits.h"
+#include "cosim/experiment/ss_experiment.h"
 
-static int compare(ss_engine *eng, const ss_circuit_config *cfg, const ss_circuit_mixed *s,
-                   const char *title)
+static double cpu_self(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + 1e-6 * (double)u.ru_utime.tv_usec +
+           (double)u.ru_stime.tv_sec + 1e-6 * (double)u.ru_stime.tv_usec;
+}
+
+static double cpu_children(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_CHILDREN, &u);
+    return (double)u.ru_utime.tv_sec + 1e-6 * (double)u.ru_utime.tv_usec +
+           (double)u.ru_stime.tv_sec + 1e-6 * (double)u.ru_stime.tv_usec;
+}
+
+/* Replaces reltol=... in the deck's .options lines. */
+static void set_reltol(ss_buf *deck, double reltol)
+{
+    ss_buf out = SS_BUF_INIT;
+    for (const char *p = deck->data; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) + 1 : strlen(p);
+        const char *r = strstr(p, "reltol=");
+        if (!strncmp(p, ".options", 8) && r && r < p + len) {
+            ss_buf_add(&out, p, (size_t)(r - p));
+            ss_buf_printf(&out, "reltol=%g", reltol);
+            const char *after = r + 7 + strcspn(r + 7, " \t\n");
+            ss_buf_add(&out, after, (size_t)(p + len - after));
+        } else {
+            ss_buf_add(&out, p, len);
+        }
+        p += len;
+    }
+    ss_buf_release(deck);
+    *deck = out;
+}
+
+static int bench(const char *path, double tstop, double ref_reltol, ss_engine *eng)
 {
     ss_error err;
-    ss_circuit_mixed_result r[2];
-    double cpu[2];
-    for (int full = 1; full >= 0; full--) {
-        clock_t c0 = clock();
-        if (ss_circuit_mixed_run(eng, cfg, s, full, &r[1 - full], &err))
-            return fprintf(stderr, "mixed_network: %s\n", err.msg), 1;
-        cpu[1 - full] = (double)(clock() - c0) / CLOCKS_PER_SEC;
+    ss_network *net;
+    ss_experiment exp;
+    if (ss_experiment_load(path, -1, &net, &exp, &err))
+        return fprintf(stderr, "mixed_network: %s\n", err.msg), 1;
+    if (tstop > 0)
+        exp.duration = tstop;
+    ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
+    o.dt = exp.dt;
+    o.seed = exp.seed;
+    o.engine = eng; /* the workers inherit the loaded library */
+    double c0 = cpu_self(), k0 = cpu_children(), w0 = ss_util_now();
+    if (ss_network_run(net, exp.duration, &o, &err))
+        return fprintf(stderr, "mixed_network: %s\n", err.msg), 1;
+    double co_self = cpu_self() - c0, co_kids = cpu_children() - k0, co_wall = ss_util_now() - w0;
+    long co_points = 0;
+    for (size_t t = 0; t < ss_network_ntiles(net); t++) {
+        long pts;
+        ss_network_tile_stats(net, t, &pts, NULL);
+        co_points += pts;
     }
-    /* ngspice runs in this process on one thread (num_threads=1), so
-     * process CPU time counts the whole of each simulation and is not
-     * inflated by other jobs on the machine, as wall time is */
-    printf("mixed_network: %s, %g ms\n", title, s->tstop * 1e3);
-    printf("  full ngspice : %8.2f s CPU (%.2f s wall), %ld time points\n", cpu[0], r[0].seconds,
-           r[0].points);
-    printf("  co-simulation: %8.2f s CPU (%.2f s wall), %ld time points (CPU ratio %.1fx)\n", cpu[1],
-           r[1].seconds, r[1].points, cpu[0] / cpu[1]);
-    double worst = 0;
+    /* the reference */
+    ss_buf deck = SS_BUF_INIT;
+    char **vec;
+    if (ss_network_write_spice(net, &deck, &vec, &err))
+        return fprintf(stderr, "mixed_network: %s\n", err.msg), 1;
+    if (ref_reltol > 0)
+        set_reltol(&deck, ref_reltol);
+    ss_netlist nl = SS_NETLIST_INIT;
+    ss_result res = SS_RESULT_INIT;
+    c0 = cpu_self();
+    w0 = ss_util_now();
+    if (ss_netlist_read_string(&nl, deck.data, "reference.cir", NULL, 0, &err) ||
+        ss_engine_load(eng, &nl, &err) || ss_engine_run(eng, &res, &err))
+        return fprintf(stderr, "mixed_network: reference: %s\n", err.msg), 1;
+    double ref_cpu = cpu_self() - c0, ref_wall = ss_util_now() - w0;
+    const ss_vector *tv = ss_result_find(&res, "time");
+    printf("mixed_network: %s, %g ms, %zu tiles\n", path, exp.duration * 1e3, ss_network_ntiles(net));
+    printf("  full ngspice : %8.2f s CPU (%.2f s wall), %zu time points%s\n", ref_cpu, ref_wall,
+           tv ? tv->n : 0, ref_reltol > 0 ? " (reltol changed)" : "");
+    printf("  co-simulation: %8.2f s CPU (%.2f in this process, %.2f in the workers; %.2f s wall), "
+           "%ld time points in all tiles (CPU ratio %.1fx)\n",
+           co_self + co_kids, co_self, co_kids, co_wall, co_points, ref_cpu / (co_self + co_kids));
+    /* spikes per SPICE neuron */
     int same = 1;
-    size_t first = s->in_times ? s->n_in : 0, n = s->n_in + s->n_out;
+    double worst = 0;
+    size_t gid = 0, nref = 0, nco = 0;
     printf("  spikes per neuron (full / co-sim):");
-    for (size_t k = first; k < n; k++) {
-        double a[512], b[512];
-        size_t na = 0, nb = 0;
-        for (size_t q = 0; q < r[0].n; q++)
-            if (r[0].neuron[q] == k && na < 512)
-                a[na++] = r[0].t[q];
-        for (size_t q = 0; q < r[1].n; q++)
-            if (r[1].neuron[q] == k && nb < 512)
-                b[nb++] = r[1].t[q];
-        printf(" %zu/%zu", na, nb);
-        same &= na == nb;
-        double isi = na >= 2 ? (a[na - 1] - a[0]) / (double)(na - 1) : (na ? a[0] : 1);
-        for (size_t q = 0; q < na && q < nb; q++)
-            worst = fmax(worst, fabs(a[q] - b[q]) / isi);
+    for (size_t p = 0; p < ss_network_npops(net); p++) {
+        size_t n = ss_network_pop_size(net, p);
+        const ss_network_spice *sp = ss_network_spice_spec(net, p);
+        for (size_t i = 0; sp && i < n; i++) {
+            const ss_vector *v = ss_result_find(&res, vec[gid + i]);
+            double a[4096], b[4096];
+            size_t na = v && tv ? ss_circuit_spike_times(tv->re, v->re, tv->n, sp->threshold, a, 4096)
+                                : 0, nb = 0;
+            for (size_t k = 0; k < ss_network_nspikes(net) && nb < 4096; k++) {
+                double t;
+                size_t pp, ii;
+                ss_network_spike(net, k, &t, &pp, &ii);
+                if (pp == p && ii == i)
+                    b[nb++] = t;
+            }
+            printf(" %zu/%zu", na, nb);
+            nref += na;
+            nco += nb;
+            same &= na == nb;
+            double isi = na >= 2 ? (a[na - 1] - a[0]) / (double)(na - 1) : (na ? a[0] : 1);
+            for (size_t q = 0; q < na && q < nb; q++)
+                worst = fmax(worst, fabs(a[q] - b[q]) / isi);
+        }
+        gid += n;
     }
-    printf("\n  same spike counts: %s; largest spike-time difference: %.3f%% of the ISI\n",
-           same ? "yes" : "NO", 100 * worst);
-    ss_circuit_mixed_result_release(&r[0]);
-    ss_circuit_mixed_result_release(&r[1]);
-    return 0;
+    printf("\n  same spike counts: %s (%zu / %zu); largest spike-time difference: %.4f%% of the ISI\n",
+           same ? "yes" : "NO", nref, nco, 100 * worst);
+    for (size_t k = 0; k < gid; k++)
+        free(vec[k]);
+    free(vec);
+    ss_result_release(&res);
+    ss_netlist_release(&nl);
+    ss_buf_release(&deck);
+    ss_network_free(net);
+    return same ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
-    double tstop = argc > 1 ? atof(argv[1]) : 50e-3;
+    static const char *const dflt[] = {"examples/network/mixed_a.yaml",
+                                       "examples/network/mixed_b.yaml",
+                                       "examples/network/mixed_c.yaml"};
+    double tstop = -1, ref_reltol = -1;
+    const char *files[64];
+    int nfiles = 0;
+    for (int a = 1; a < argc; a++) {
+        if (!strcmp(argv[a], "--tstop") && a + 1 < argc)
+            ss_util_parse_spice_number(argv[++a], &tstop);
+        else if (!strcmp(argv[a], "--ref-reltol") && a + 1 < argc)
+            ss_util_parse_spice_number(argv[++a], &ref_reltol);
+        else if (argv[a][0] == '-' || nfiles == 64)
+            return fprintf(stderr, "usage: mixed_network [EXPERIMENT.yaml...] [--tstop T] "
+                                   "[--ref-reltol R]\n"), 2;
+        else
+            files[nfiles++] = argv[a];
+    }
+    for (int k = 0; !nfiles && k < 3; k++)
+        files[k] = dflt[k];
+    if (!nfiles)
+        nfiles = 3;
     ss_error err;
     ss_engine *eng;
     if (ss_engine_open(&eng, &err))
         return fprintf(stderr, "mixed_network: %s\n", err.msg), 1;
-    ss_circuit_config cfg;
-    ss_circuit_config_init(&cfg, ss_circuit_find("dpi-neuron"));
-    ss_device d;
-    ss_device_init(&d, ss_device_vteam);
-    if (ss_device_set_list(&d, "r_on=10k r_off=1meg v_on=-0.2 v_off=0.3 k_on=-1.8e-5 k_off=9e-5 "
-                               "alpha_on=3 alpha_off=3 w_off=3n", &err))
-        return 1;
-    double iin[8], x0[64];
-    for (int i = 0; i < 8; i++)
-        iin[i] = 20e-12 * pow(15.0, i / 7.0);
-    for (int k = 0; k < 64; k++)
-        x0[k] = 0.1 + 0.8 * ((k * 37) % 64) / 64.0;
-    /* A: Poisson spike trains at 60 .. 720 Hz after a 0.25 ms dead time */
-    static double tt[8][4096];
-    const double *tp[8];
-    size_t cnt[8];
-    unsigned long long st = 12345;
-    for (int i = 0; i < 8; i++) {
-        double rate = 60 * pow(12.0, i / 7.0), t = 0;
-        for (cnt[i] = 0; cnt[i] < 4096;) {
-            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
-            t += 0.25e-3 - log(((double)(st >> 11) + 0.5) / 9007199254740992.0) / rate;
-            if (t >= tstop)
-                break;
-            tt[i][cnt[i]++] = t;
-        }
-        tp[i] = tt[i];
-    }
-    ss_circuit_mixed a = {.n_in = 8, .n_out = 8, .cell = &d, .x0 = x0, .xb = {8, 8, 2, 0, 10},
-                          .v_read = 0.15, .gain = 1e-3, .tstop = tstop, .tmax = 20e-6,
-                          .reltol = 1e-5, .in_times = tp, .in_count = cnt, .t_pulse = 0.2e-3,
-                          .t_edge = 2e-6};
-    ss_circuit_mixed b = a;
-    b.i_in = iin;
-    b.in_times = NULL;
-    int rc = compare(eng, &cfg, &a, "A. 8 DPI neurons (transistor level) driven by 8 spike trains "
-                                    "through an 8 x 8 VTEAM crossbar");
-    if (!rc)
-        rc = compare(eng, &cfg, &b, "B. 8 + 8 DPI neurons (transistor level), 8 x 8 VTEAM crossbar");
+    int rc = 0;
+    for (int k = 0; k < nfiles; k++)
+        rc |= bench(files[k], tstop, ref_reltol, eng);
     ss_engine_free(eng);
     return rc;
 }

@@ -340,64 +340,21 @@ int ss_circuit_characterize(const ss_circuit_campaign_spec *spec, ss_circuit_cam
 
 /* ---- SPICE tiles for the network layer -------------------------------------- */
 
-/* The body of a SPICE tile of n DPI neurons for ss_network_add_spice:
- * models, subcircuit, supplies and biases, and neuron k fed by the EXTERNAL
- * current source "iext<k>" through a unit mirror; *spikes receives the n
- * spike vectors ("v(x<k>.vrst)", rising through Vdd/2 at each spike; free
- * each and the array). */
+/* The body of a SPICE tile (ss_network_add_tile) of n neurons of cfg's
+ * circuit, a library neuron or a designer's (ss_circuit_load) like
+ * dpi-neuron or axon-hillock: the model cards and .options, the
+ * subcircuit, the supplies and one bias generator for the tile, and for
+ * each neuron k its instance x<k> (its own nodes suffixed _k) fed by the
+ * EXTERNAL current source "iext<k>" (a dpi-neuron through a unit nFET
+ * mirror onto its input tail, as in the test bench; an axon-hillock into
+ * its membrane).  *spikes receives the n spike vectors, the circuit's
+ * spike port of each neuron ("v(vspk_<k>)"), which rise through cfg->vdd/2
+ * at each spike (free each and the array). */
 int ss_circuit_tile(const ss_circuit_config *cfg, size_t n, ss_buf *body, char ***spikes,
                     ss_error *err);
-
-/* ---- a mixed network ------------------------------------------------------ */
-
-/* n_in inputs drive an n_in x n_out crossbar of memristors whose bit-line
- * currents, each scaled by an ideal mirror of gain `gain`, are the input
- * currents of n_out transistor-level DPI output neurons.  The inputs are
- * either
- *   - n_in input DPI neurons on constant currents i_in: while input neuron i
- *     is refractory (its reset node vrst is high, about 0.2 ms after each
- *     spike), word line i carries v_read (a smooth comparator on vrst); or
- *   - spike trains (in_times != NULL): input i fires at in_times[i][0 ..
- *     in_count[i]-1] (increasing), each spike driving word line i with a
- *     trapezoid read pulse (rising over t_edge, v_read for t_pulse, falling
- *     over t_edge; pulses of one input must not overlap).  Only the output
- *     neurons are transistor-level then.
- * Reads must stay below the devices' thresholds (the co-simulation treats the
- * crossbar as linear at the states x0). */
-typedef struct ss_circuit_mixed {
-    size_t n_in, n_out;
-    const double *i_in;     /* n_in input currents, A */
-    const ss_device *cell;  /* every cell this device ... */
-    const double *x0;       /* ... in these states (n_in x n_out; NULL: its x0) */
-    ss_crossbar_spec xb;    /* rows = n_in, cols = n_out, line resistances */
-    double v_read, gain;
-    double tstop, tmax, reltol; /* transient; reltol 0: 1e-5 */
-    const double *const *in_times; /* spike-train inputs (NULL: input neurons) */
-    const size_t *in_count;
-    double t_pulse, t_edge;
-} ss_circuit_mixed;
-
-typedef struct ss_circuit_mixed_result {
-    size_t n, cap;
-    double *t;       /* spike times, s */
-    size_t *neuron;  /* 0 .. n_in-1: input neurons (none with spike-train
-                        inputs); n_in ..: output neurons */
-    long points;     /* accepted time points */
-    double seconds;  /* wall time */
-} ss_circuit_mixed_result;
-
-enum { SS_MIXED_COSIM = 0, SS_MIXED_FULL = 1 };
-/* Simulates the network entirely in ngspice (mode SS_MIXED_FULL) or as a
- * co-simulation (SS_MIXED_COSIM: all neurons in one ngspice circuit, the
- * crossbar in C through EXTERNAL sources fed by the input neurons' reset
- * nodes, committed at accepted points and extrapolated to the source's
- * time, or by the exact read pulses of spike-train inputs with breakpoints
- * at their corners; steps bounded by tmax).  The neurons share one bias generator, whose
- * lines their spikes kick, so they are not split into separate circuits
- * even though the crossbar couples them one way only (splitting moved input
- * spikes by up to 1% of the ISI).  cfg->info must be dpi-neuron. */
-int ss_circuit_mixed_run(ss_engine *eng, const ss_circuit_config *cfg, const ss_circuit_mixed *spec,
-                         int mode, ss_circuit_mixed_result *res, ss_error *err);
-void ss_circuit_mixed_result_release(ss_circuit_mixed_result *res);
+/* The same read into a netlist (SS_NETLIST_BODY | flags; a designer's card
+ * file is trusted), named `name` in messages. */
+int ss_circuit_tile_netlist(const ss_circuit_config *cfg, size_t n, const char *name,
+                            unsigned flags, ss_netlist *body, char ***spikes, ss_error *err);
 
 #endif

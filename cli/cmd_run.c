@@ -15,6 +15,7 @@
 
 static const char run_usage[] =
     "usage: smallsim run EXPERIMENT.yaml [-o OUTDIR] [--seed S] [--tstop T] [-q]\n"
+    "                    [--include-dir DIR] [--allow-control] [--no-sandbox]\n"
     "\n"
     "Builds the network an experiment file describes (populations, projections,\n"
     "crossbars, stimuli, recordings; see docs/network.md) and runs it.  OUTDIR\n"
@@ -23,7 +24,9 @@ static const char run_usage[] =
     "\n"
     "  --seed S     overrides the file's seed\n"
     "  --tstop T    overrides the file's duration (s, SPICE numbers)\n"
-    "  -q, --quiet  no progress on stderr\n";
+    "  -q, --quiet  no progress on stderr\n"
+    "SPICE tiles run in worker processes of their own, each confined to its\n"
+    "body's folders; their bodies are read like any netlist:\n";
 
 struct progress_state {
     double start, last;
@@ -131,11 +134,15 @@ int cmd_run(int argc, char **argv)
                                          {"seed", required_argument, NULL, 's'},
                                          {"tstop", required_argument, NULL, 't'},
                                          {"quiet", no_argument, NULL, 'q'},
+                                         {"allow-control", no_argument, NULL, 'a'},
+                                         {"include-dir", required_argument, NULL, 'I'},
+                                         {"no-sandbox", no_argument, NULL, 'S'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *out = "run-out";
     double seed = -1, tstop = -1;
     int quiet = 0, c;
+    unsigned flags = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -153,7 +160,15 @@ int cmd_run(int argc, char **argv)
             }
             break;
         case 'q': quiet = 1; break;
-        case 'h': fputs(run_usage, stdout); return CLI_OK;
+        case 'a': flags |= SS_NETLIST_ALLOW_CONTROL; break;
+        case 'S': flags |= SS_NETLIST_NO_SANDBOX; break;
+        case 'I': {
+            int r = cli_include_dir(optarg);
+            if (r >= 0)
+                return r;
+            break;
+        }
+        case 'h': fputs(run_usage, stdout); fputs(cli_trust_help, stdout); return CLI_OK;
         default: fputs(run_usage, stderr); return CLI_USAGE;
         }
     }
@@ -165,7 +180,8 @@ int cmd_run(int argc, char **argv)
     ss_error err = {0, ""};
     ss_network *net = NULL;
     ss_experiment exp;
-    int rc = ss_experiment_load(argv[optind], seed >= 0 ? (long)seed : -1, &net, &exp, &err);
+    int rc = ss_experiment_load_flags(argv[optind], seed >= 0 ? (long)seed : -1, flags, &net, &exp,
+                                      &err);
     if (rc)
         return cli_fail(&err);
     if (tstop > 0)
@@ -190,14 +206,7 @@ int cmd_run(int argc, char **argv)
     double start = ps.start;
     ss_network_options opt = {exp.dt, exp.rtol, exp.seed,
                               quiet || !isatty(2) ? NULL : progress, &ps, NULL, exp.solver};
-    ss_engine *eng = NULL;
-    rc = SS_OK;
-    for (size_t p = 0; p < ss_network_npops(net); p++) /* a SPICE tile needs ngspice */
-        if (ss_network_pop_kind(net, p) == SS_POP_SPICE && !eng && (rc = ss_engine_open(&eng, &err)))
-            break;
-    opt.engine = eng;
-    if (!rc)
-        rc = ss_network_run(net, exp.duration, &opt, &err);
+    rc = ss_network_run(net, exp.duration, &opt, &err);
     double seconds = ss_util_now() - start;
     char path[4096];
     int states = 0;
@@ -240,6 +249,5 @@ int cmd_run(int argc, char **argv)
                     seconds, out);
     }
     ss_network_free(net);
-    ss_engine_free(eng);
     return rc ? cli_fail(&err) : CLI_OK;
 }

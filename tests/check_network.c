@@ -483,15 +483,26 @@ START_TEST(tile_many_spikes_in_one_step)
         spikes[k] = strdup(name);
     }
     ss_error err;
-    ss_engine *eng;
-    ck_assert_msg(ss_engine_open(&eng, &err) == SS_OK, "%s", err.msg);
     ss_network *net = ss_network_alloc(&err);
-    size_t tile;
-    ck_assert_msg(ss_network_add_spice(net, "steps", N, body.data, (const char *const *)spikes, 0.5,
-                                       5e-3, 1e-6, &tile, &err) == SS_OK, "%s", err.msg);
+    ss_netlist nl = SS_NETLIST_INIT;
+    ck_assert_msg(ss_netlist_read_string(&nl, body.data, "steps.cir", NULL, SS_NETLIST_BODY, &err) == SS_OK,
+                  "%s", err.msg);
+    size_t t0, tile, tiles[N];
+    char *inputs[N];
+    ck_assert_msg(ss_network_add_tile(net, "steps", &nl, 1e-6, &t0, &err) == SS_OK, "%s", err.msg);
+    for (int k = 0; k < N; k++) {
+        tiles[k] = t0;
+        inputs[k] = malloc(16);
+        snprintf(inputs[k], 16, "iext%d", k);
+    }
+    ss_network_spice sp = SS_NETWORK_SPICE_DEFAULTS;
+    sp.tile = tiles;
+    sp.spike = (const char *const *)spikes;
+    sp.input = (const char *const *)inputs;
+    sp.threshold = 0.5;
+    ck_assert_msg(ss_network_add_spice(net, "steps", N, &sp, &tile, &err) == SS_OK, "%s", err.msg);
     ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
     o.dt = 10e-6;
-    o.engine = eng;
     ck_assert_msg(ss_network_run(net, 20e-6, &o, &err) == SS_OK, "%s", err.msg);
     ck_assert_uint_eq(ss_network_nspikes(net), N);
     ck_assert_uint_eq(ss_network_pop_spikes(net, tile), N);
@@ -504,10 +515,11 @@ START_TEST(tile_many_spikes_in_one_step)
         ck_assert_double_eq_tol(t, 5.0005e-6, 1e-12);
     }
     ss_network_free(net);
-    ss_engine_free(eng);
     ss_buf_release(&body);
-    for (int k = 0; k < N; k++)
+    for (int k = 0; k < N; k++) {
         free(spikes[k]);
+        free(inputs[k]);
+    }
 }
 END_TEST
 

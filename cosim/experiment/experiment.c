@@ -1,6 +1,7 @@
 /* experiment.c: human-written experiment files (YAML, read with libyaml)
  * turned into a network, with "file:line: what is wrong" for every error. */
 #include "cosim/experiment/ss_experiment.h"
+#include "circuits/ss_circuits.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -16,6 +17,7 @@ struct ctx {
     const char *path;
     ss_error *err;
     gsl_rng *rng;
+    unsigned flags; /* how tile bodies are read (enum ss_netlist_flags) */
 };
 
 static int line_of(const yaml_node_t *n)
@@ -256,11 +258,265 @@ static int set_bias(struct ctx *c, ss_network *net, yaml_node_t *n, size_t pop, 
     return rc;
 }
 
+/* The names under `key` (a list of n strings), or NULL when absent. */
+static int name_list(struct ctx *c, yaml_node_t *n, const char *key, size_t size, const char ***out)
+{
+    yaml_node_t *l = get(c, n, key);
+    *out = NULL;
+    if (!l)
+        return SS_OK;
+    if (l->type != YAML_SEQUENCE_NODE ||
+        (size_t)(l->data.sequence.items.top - l->data.sequence.items.start) != size)
+        return fail(c, l, "'%s' needs one name per neuron%s", key, NULL);
+    const char **v = calloc(size, sizeof *v);
+    if (!v)
+        return ss_error_set(c->err, SS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < size; i++) {
+        yaml_node_t *e = yaml_document_get_node(&c->doc, l->data.sequence.items.start[i]);
+        if (!scalar(e) || !*scalar(e)) {
+            free(v);
+            return fail(c, e, "'%s' holds names like \"v(x0.vrst)\" or \"iext0\"%s", key, NULL);
+        }
+        v[i] = scalar(e);
+    }
+    *out = v;
+    return SS_OK;
+}
+
+/* input: {shape: exponential | pulse, tau_syn, width, edge, gain} */
+static int spice_input(struct ctx *c, yaml_node_t *n, ss_network_spice *sp)
+{
+    yaml_node_t *in = get(c, n, "input");
+    int rc = opt_number(c, n, "tau_syn", &sp->tau_syn);
+    if (rc || !in)
+        return rc;
+    if ((rc = check_keys(c, in, "input", "shape tau_syn width edge gain")))
+        return rc;
+    yaml_node_t *sh = get(c, in, "shape");
+    if (sh) {
+        const char *v = scalar(sh);
+        if (v && !strcmp(v, "exponential"))
+            sp->shape = SS_INPUT_EXPONENTIAL;
+        else if (v && !strcmp(v, "pulse"))
+            sp->shape = SS_INPUT_PULSE;
+        else
+            return fail(c, sh, "input shape is 'exponential' or 'pulse' (got '%s')%s",
+                        v ? v : "?", NULL);
+    }
+    if ((rc = opt_number(c, in, "tau_syn", &sp->tau_syn)) ||
+        (rc = opt_number(c, in, "width", &sp->width)) ||
+        (rc = opt_number(c, in, "edge", &sp->edge)) || (rc = opt_number(c, in, "gain", &sp->gain)))
+        return rc;
+    return SS_OK;
+}
+
+/* The tile called `name`, or SIZE_MAX. */
+static size_t tile_named(ss_network *net, const char *name)
+{
+    for (size_t t = 0; t < ss_network_ntiles(net); t++)
+        if (!strcmp(ss_network_tile_name(net, t), name))
+            return t;
+    return SIZE_MAX;
+}
+
+/* circuit: {name: CIRCUIT | FILE, per_tile, biases: {NAME: value}, models,
+ * nmos, pmos, temp, vdd, reltol}: the population's neurons built from a
+ * library circuit or a designer's netlist (its "* smallsim: like=..."
+ * declaration, read by circuits/), per_tile neurons to a tile (default 1:
+ * every neuron on its own time steps), each tile with its own bias
+ * generator. */
+static int circuit_population(struct ctx *c, ss_network *net, yaml_node_t *n, yaml_node_t *cn,
+                              const char *nm, size_t size, ss_network_spice *sp, double tmax)
+{
+    int rc = check_keys(c, cn, "circuit", "name per_tile biases models nmos pmos temp vdd reltol");
+    if (rc)
+        return rc;
+    yaml_node_t *name = get(c, cn, "name"), *bn = get(c, cn, "biases");
+    if (!scalar(name))
+        return fail(c, cn, "a circuit needs 'name' (a library circuit such as dpi-neuron, or a "
+                           "netlist file)%s%s", NULL, NULL);
+    const ss_circuit_info *info = ss_circuit_find(scalar(name));
+    ss_circuit_info *own = NULL;
+    char full[4096], models[4096];
+    if (!info) {
+        relative(c, scalar(name), full, sizeof full);
+        if (access(full, R_OK) != 0)
+            return fail(c, name, "'%s' is neither a library circuit nor a readable netlist%s",
+                        scalar(name), NULL);
+        if (!(info = own = ss_circuit_load(full, c->err)))
+            return c->err ? c->err->code : SS_EPARSE;
+    }
+    ss_circuit_config cfg;
+    ss_circuit_config_init(&cfg, info);
+    double per = 1, vdd = cfg.vdd;
+    const char *mf = scalar(get(c, cn, "models"));
+    if (mf) {
+        relative(c, mf, models, sizeof models);
+        cfg.models = models;
+    }
+    cfg.nmos = scalar(get(c, cn, "nmos"));
+    cfg.pmos = scalar(get(c, cn, "pmos"));
+    if ((rc = opt_number(c, cn, "per_tile", &per)) || (rc = opt_number(c, cn, "temp", &cfg.temp)) ||
+        (rc = opt_number(c, cn, "vdd", &vdd)) || (rc = opt_number(c, cn, "reltol", &cfg.reltol)))
+        goto out;
+    if (!(per >= 1) || per != floor(per)) {
+        rc = fail(c, get(c, cn, "per_tile"), "'per_tile' is a whole number of neurons, at least 1%s%s",
+                  NULL, NULL);
+        goto out;
+    }
+    if (!(vdd > 0)) {
+        rc = fail(c, get(c, cn, "vdd"), "'vdd' must be positive%s%s", NULL, NULL);
+        goto out;
+    }
+    cfg.vdd = vdd;
+    if (!get(c, n, "threshold"))
+        sp->threshold = 0.5 * vdd;
+    if (bn && bn->type != YAML_MAPPING_NODE) {
+        rc = fail(c, bn, "'biases' is a mapping of the circuit's bias names to currents%s%s", NULL,
+                  NULL);
+        goto out;
+    }
+    for (yaml_node_pair_t *p = bn ? bn->data.mapping.pairs.start : NULL;
+         !rc && bn && p < bn->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(&c->doc, p->key);
+        double v;
+        if ((rc = number(c, yaml_document_get_node(&c->doc, p->value), scalar(kn), &v)))
+            break;
+        if ((rc = ss_circuit_set_bias(&cfg, scalar(kn) ? scalar(kn) : "", v, c->err)))
+            rc = ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(kn));
+    }
+    size_t per_tile = (size_t)fmin(per, (double)size), ntiles = (size + per_tile - 1) / per_tile;
+    size_t *tiles = malloc(size * sizeof *tiles);
+    char **spikes = calloc(size, sizeof *spikes), **inputs = calloc(size, sizeof *inputs);
+    if (!rc && (!tiles || !spikes || !inputs))
+        rc = ss_error_set(c->err, SS_ENOMEM, "out of memory");
+    for (size_t t = 0; !rc && t < ntiles; t++) {
+        size_t first = t * per_tile, m = size - first < per_tile ? size - first : per_tile, tile;
+        char tname[80], **spk = NULL;
+        if (ntiles == 1)
+            snprintf(tname, sizeof tname, "%s", nm);
+        else
+            snprintf(tname, sizeof tname, "%s.%zu", nm, t);
+        ss_netlist nl = SS_NETLIST_INIT;
+        rc = ss_circuit_tile_netlist(&cfg, m, tname, c->flags, &nl, &spk, c->err);
+        if (!rc)
+            rc = ss_network_add_tile(net, tname, &nl, tmax, &tile, c->err);
+        ss_netlist_release(&nl);
+        for (size_t i = 0; spk && i < m; i++) {
+            spikes[first + i] = spk[i];
+            tiles[first + i] = tile;
+            if (!rc && !(inputs[first + i] = malloc(32)))
+                rc = ss_error_set(c->err, SS_ENOMEM, "out of memory");
+            else if (!rc)
+                snprintf(inputs[first + i], 32, "iext%zu", i);
+        }
+        free(spk);
+        if (rc)
+            rc = ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(cn));
+    }
+    size_t pop;
+    sp->tile = tiles;
+    sp->spike = (const char *const *)spikes;
+    sp->input = (const char *const *)inputs;
+    if (!rc && (rc = ss_network_add_spice(net, nm, size, sp, &pop, c->err)))
+        ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n));
+    if (!rc)
+        rc = set_bias(c, net, n, pop, size);
+    for (size_t i = 0; i < size; i++) {
+        if (spikes)
+            free(spikes[i]);
+        if (inputs)
+            free(inputs[i]);
+    }
+    free(spikes);
+    free(inputs);
+    free(tiles);
+out:
+    ss_circuit_free(own);
+    return rc;
+}
+
+/* kind: spice.  body: FILE (netlist lines of one tile, screened like a
+ * netlist) with spikes: [vector, ...] and inputs: [source, ...] (default
+ * iext<k>); tile: NAME shares one tile among populations (the first one
+ * that names it gives the body). */
+static int spice_population(struct ctx *c, ss_network *net, yaml_node_t *n, const char *nm,
+                            size_t size)
+{
+    ss_network_spice sp = SS_NETWORK_SPICE_DEFAULTS;
+    double tmax = 20e-6;
+    const char *f = scalar(get(c, n, "body")), *tname = scalar(get(c, n, "tile"));
+    const char **spikes = NULL, **inputs = NULL;
+    int rc;
+    if ((rc = opt_number(c, n, "threshold", &sp.threshold)) || (rc = opt_number(c, n, "tmax", &tmax)) ||
+        (rc = spice_input(c, n, &sp)))
+        return rc;
+    yaml_node_t *cn = get(c, n, "circuit");
+    if (cn && (f || tname || get(c, n, "spikes") || get(c, n, "inputs")))
+        return fail(c, cn, "population '%s': 'circuit' builds its own tiles (no body, tile, "
+                           "spikes or inputs)%s", nm, NULL);
+    if (cn)
+        return circuit_population(c, net, n, cn, nm, size, &sp, tmax);
+    size_t tile = tname ? tile_named(net, tname) : SIZE_MAX;
+    if (!f && tile == SIZE_MAX)
+        return fail(c, n, "population '%s' needs 'body: FILE' (see smallsim characterize --tile) "
+                          "or 'tile:' naming a tile given before%s", nm, NULL);
+    if (f && tile != SIZE_MAX)
+        return fail(c, get(c, n, "body"), "tile '%s' has its body already%s", tname, NULL);
+    if (f) {
+        char full[4096];
+        relative(c, f, full, sizeof full);
+        /* read and screen the body as a netlist (includes resolved, .control refused) */
+        ss_netlist nl = SS_NETLIST_INIT;
+        if (access(full, R_OK) != 0)
+            return fail(c, get(c, n, "body"), "cannot read the tile body '%s'%s", f, NULL);
+        if ((rc = ss_netlist_read_file(&nl, full, SS_NETLIST_BODY | c->flags, c->err)))
+            return rc;
+        rc = ss_network_add_tile(net, tname ? tname : nm, &nl, tmax, &tile, c->err);
+        ss_netlist_release(&nl);
+        if (rc)
+            return ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n));
+    }
+    if ((rc = name_list(c, n, "spikes", size, &spikes)) || (rc = name_list(c, n, "inputs", size, &inputs)))
+        goto out;
+    if (!spikes) {
+        rc = fail(c, n, "population '%s' needs 'spikes:' with one vector per neuron%s", nm, NULL);
+        goto out;
+    }
+    size_t *tiles = malloc(size * sizeof *tiles);
+    char **dflt = inputs ? NULL : calloc(size, sizeof *dflt);
+    if (!tiles || (!inputs && !dflt))
+        rc = ss_error_set(c->err, SS_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < size; i++) {
+        tiles[i] = tile;
+        if (dflt && !(dflt[i] = malloc(32)))
+            rc = ss_error_set(c->err, SS_ENOMEM, "out of memory");
+        else if (dflt)
+            snprintf(dflt[i], 32, "iext%zu", i);
+    }
+    sp.tile = tiles;
+    sp.spike = spikes;
+    sp.input = inputs ? inputs : (const char *const *)dflt;
+    size_t pop;
+    if (!rc && (rc = ss_network_add_spice(net, nm, size, &sp, &pop, c->err)))
+        ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n));
+    if (!rc)
+        rc = set_bias(c, net, n, pop, size);
+    for (size_t i = 0; dflt && i < size; i++)
+        free(dflt[i]);
+    free(dflt);
+    free(tiles);
+out:
+    free(spikes);
+    free(inputs);
+    return rc;
+}
+
 static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
 {
     int rc = check_keys(c, n, "a population",
                         "name kind n rate phase stagger times params params_file bias body spikes "
-                        "threshold tau_syn tmax");
+                        "threshold tau_syn tmax tile inputs input circuit");
     if (rc)
         return rc;
     yaml_node_t *name = get(c, n, "name"), *kind = get(c, n, "kind"), *nn = get(c, n, "n");
@@ -303,57 +559,8 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
                                    : ss_network_add_regular(net, nm, size, rate, phase, stagger, &pop, c->err);
         return rc ? ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n)) : SS_OK;
     }
-    if (!strcmp(k, "spice")) {
-        /* body: FILE (netlist lines of the tile, screened like a netlist),
-         * spikes: [vector, ...], threshold, tau_syn, tmax, bias */
-        const char *f = scalar(get(c, n, "body"));
-        yaml_node_t *sp = get(c, n, "spikes");
-        double th = 0.9, tau = 5e-3, tmax = 20e-6;
-        if (!f)
-            return fail(c, n, "population '%s' needs 'body: FILE' (see smallsim characterize --tile)%s",
-                        nm, NULL);
-        if (!sp || sp->type != YAML_SEQUENCE_NODE ||
-            (size_t)(sp->data.sequence.items.top - sp->data.sequence.items.start) != size)
-            return fail(c, sp ? sp : n, "population '%s' needs 'spikes:' with one vector per neuron%s",
-                        nm, NULL);
-        if ((rc = opt_number(c, n, "threshold", &th)) || (rc = opt_number(c, n, "tau_syn", &tau)) ||
-            (rc = opt_number(c, n, "tmax", &tmax)))
-            return rc;
-        char full[4096];
-        relative(c, f, full, sizeof full);
-        /* read and screen the body as a netlist (includes resolved, .control refused) */
-        ss_netlist nl = SS_NETLIST_INIT;
-        if (access(full, R_OK) != 0)
-            return fail(c, get(c, n, "body"), "cannot read the tile body '%s'%s", full, NULL);
-        if ((rc = ss_netlist_read_file(&nl, full, SS_NETLIST_BODY, c->err)))
-            return rc;
-        char **vecs = calloc(size, sizeof *vecs);
-        if (!rc && !vecs)
-            rc = ss_error_set(c->err, SS_ENOMEM, "out of memory");
-        for (size_t i = 0; !rc && i < size; i++) {
-            yaml_node_t *v = yaml_document_get_node(&c->doc, sp->data.sequence.items.start[i]);
-            if (!scalar(v))
-                rc = fail(c, v, "spike vectors are names like \"v(x0.vrst)\"%s%s", NULL, NULL);
-            else
-                vecs[i] = (char *)scalar(v);
-        }
-        if (!rc) {
-            /* the expanded body without its title and .end */
-            ss_buf b = SS_BUF_INIT;
-            for (size_t i = 1; !rc && i + 1 < nl.n; i++)
-                if (ss_buf_printf(&b, "%s\n", nl.lines[i].text))
-                    rc = ss_error_set(c->err, SS_ENOMEM, "out of memory");
-            if (!rc && (rc = ss_network_add_spice(net, nm, size, b.data ? b.data : "",
-                                                  (const char *const *)vecs, th, tau, tmax, &pop, c->err)))
-                ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n));
-            ss_buf_release(&b);
-        }
-        free(vecs);
-        ss_netlist_release(&nl);
-        if (rc)
-            return rc;
-        return set_bias(c, net, n, pop, size);
-    }
+    if (!strcmp(k, "spice"))
+        return spice_population(c, net, n, nm, size);
     if (!strcmp(k, "times")) {
         /* times: a CSV file of "index,time" rows */
         yaml_node_t *t = get(c, n, "times");
@@ -656,7 +863,13 @@ static int record(struct ctx *c, ss_network *net, yaml_node_t *n)
 int ss_experiment_load(const char *path, long seed_override, ss_network **out, ss_experiment *exp,
                        ss_error *err)
 {
-    struct ctx c = {.path = path, .err = err};
+    return ss_experiment_load_flags(path, seed_override, 0, out, exp, err);
+}
+
+int ss_experiment_load_flags(const char *path, long seed_override, unsigned flags, ss_network **out,
+                             ss_experiment *exp, ss_error *err)
+{
+    struct ctx c = {.path = path, .err = err, .flags = flags};
     *out = NULL;
     int rc = load_doc(path, &c.doc, err);
     if (rc)

@@ -42,5 +42,10 @@ typedef struct ss_experiment {
  * replaces the file's seed (connectivity and sampled values depend on it). */
 int ss_experiment_load(const char *path, long seed, ss_network **net, ss_experiment *exp,
                        ss_error *err);
+/* The same, reading SPICE tile bodies and circuits with netlist `flags`
+ * (enum ss_netlist_flags, e.g. SS_NETLIST_ALLOW_CONTROL: the program's
+ * --allow-control; tiles run in the sandbox unless SS_NETLIST_NO_SANDBOX). */
+int ss_experiment_load_flags(const char *path, long seed, unsigned flags, ss_network **net,
+                             ss_experiment *exp, ss_error *err);
 
 #endif

@@ -20,15 +20,13 @@ void ss_network_free(ss_network *net)
     if (!net)
         return;
     neti_free_solver(net);
+    neti_tiles_free(net);
     for (size_t p = 0; p < net->npops; p++) {
         free(net->pops[p].bias);
         free(net->pops[p].next);
         free(net->pops[p].tid);
         free(net->pops[p].ttime);
-        free(net->pops[p].tile_body);
-        for (size_t k = 0; net->pops[p].tile_spikes && k < net->pops[p].n; k++)
-            free(net->pops[p].tile_spikes[k]);
-        free(net->pops[p].tile_spikes);
+        neti_spice_free(net->pops[p].spice);
         if (net->pops[p].rng)
             gsl_rng_free(net->pops[p].rng);
     }
@@ -444,7 +442,7 @@ int ss_network_record_state(ss_network *net, size_t pop, const size_t *idx, size
 int ss_network_add_step(ss_network *net, size_t pop, size_t idx, double t_on, double t_off,
                         double amp, ss_error *err)
 {
-    if (pop >= net->npops || !neti_is_neuron_pop(&net->pops[pop]) || idx >= net->pops[pop].n)
+    if (pop >= net->npops || !neti_takes_input(&net->pops[pop]) || idx >= net->pops[pop].n)
         return ss_error_set(err, SS_EINVAL, "network: no neuron %zu in population %zu", idx, pop);
     if (!(t_on >= 0) || !(t_off > t_on) || !isfinite(t_off) || !isfinite(amp))
         return ss_error_set(err, SS_EINVAL, "network: a current step needs 0 <= t_on < t_off");

@@ -75,6 +75,8 @@ int neti_record_spike(ss_network *net, double t, size_t gid)
     net->sp_gid[net->nsp++] = gid;
     if (net->nmx)
         neti_plasticity(net, t, gid);
+    if (net->tiles && neti_tiles_spike(net, t, gid)) /* exact arrivals in SPICE tiles */
+        return SS_ENOMEM;
     /* deliver at the first exchange point at or after t + delay: a spike
      * inside step k arrives at the end of step k + D */
     size_t slots = (size_t)net->dmax + 2;
@@ -125,18 +127,6 @@ int neti_exchange(ss_network *net)
     double *in = net->ring + (size_t)(next % (long)slots) * net->nneurons;
     for (size_t pp = 0; pp < net->npops; pp++) {
         struct pop *p = &net->pops[pp];
-        if (p->kind == SS_POP_SPICE) { /* commit the synaptic current at this point */
-            double t1 = next * net->h;
-            for (size_t i = 0; i < p->n; i++) {
-                double *x = net->xstate + p->soff + 3 * i;
-                if (x[0] != 0 || in[p->gid0 + i] != 0) {
-                    x[0] = x[0] * exp(-(t1 - x[1]) / p->tile_tau) + in[p->gid0 + i];
-                    x[1] = t1;
-                    in[p->gid0 + i] = 0;
-                }
-            }
-            continue;
-        }
         if (!neti_is_neuron_pop(p))
             continue;
         if (p->exact) { /* only inputs: spikes and resets were handled exactly */

@@ -7,7 +7,8 @@
  *   integrate.c  neuron equations, the CVODE set-up, crossing detection
  *   exact_lif.c  linear LIF populations advanced by their exact propagator
  *   plastic.c    memristive (plastic) crossbars
- *   tile.c       SPICE tiles: transistor-level neurons in ngspice
+ *   tile.c       SPICE tiles: transistor-level neurons in ngspice workers
+ *   tile_worker.c  a tile's worker process: its circuit and inputs
  *   run.c        preparing a run and the exchange-step loop
  *   output.c     spikes, states and summaries: queries and files */
 #ifndef SS_NETWORK_PRIVATE_H
@@ -15,6 +16,9 @@
 
 #include "cosim/network/ss_network.h"
 #include "cosim/ode/ode.h"
+#include "pool/ss_pool.h"
+
+#include <stdint.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -45,10 +49,10 @@ struct pop {
     double *bias;      /* per neuron (LIF, DPI) */
     double rate, phase, stagger; /* POISSON, REGULAR */
     double *next;      /* next spike time per source */
-    /* SPICE tile */
-    char *tile_body;
-    char **tile_spikes;
-    double tile_threshold, tile_tau, tile_tmax;
+    /* SPICE neurons (tile.c); tile_tau: the charge time of a synaptic
+     * input (tau_syn, or width + edge of a pulse) */
+    struct neti_spice *spice;
+    double tile_tau;
     size_t *tid;       /* TIMES, sorted by time */
     double *ttime;
     size_t tcount, tpos;
@@ -144,6 +148,7 @@ struct ss_network {
     unsigned long seed;
     char solver_msg[256];
     double tile_bracket; /* widest accepted interval a tile spike was found in */
+    struct neti_tiles *tiles; /* SPICE tiles (tile.c; NULL: none) */
 };
 
 /* build.c */
@@ -205,10 +210,72 @@ NETI_HIDDEN void neti_plasticity(ss_network *net, double t, size_t gid);
 /* New weights for the crossbars written in this step. */
 NETI_HIDDEN int neti_update_weights(ss_network *net, ss_error *err);
 
-/* tile.c */
-NETI_HIDDEN struct pop *neti_tile_pop(ss_network *net);
-NETI_HIDDEN int neti_run_tile(ss_network *net, double tstop, const ss_network_options *opt,
-                              ss_error *err);
+/* tile.c: SPICE tiles, the network's side */
+/* A SPICE population's neurons (ss_network_add_spice). */
+struct neti_spice {
+    ss_network_spice spec; /* its arrays point to the copies below */
+    size_t n;
+    size_t *tile, *q;      /* per neuron: tile, index among the tile's neurons */
+    char **spike, **input;
+};
+/* An input arriving in a tile (the answer's records). */
+struct neti_arrival {
+    double t, w;
+    uint32_t q, pad;
+};
+/* A spike found in a tile (the message's records). */
+struct neti_tile_spike {
+    double t;
+    uint32_t q, pad;
+};
+/* One tile: a circuit and the neurons placed in it. */
+struct neti_tile {
+    char name[64];
+    ss_netlist body;
+    double tmax;
+    size_t n, cap;
+    size_t *gid;          /* neuron q: network gid */
+    ss_buf out;           /* struct neti_arrival for the next answer */
+    int reported, ended;  /* its message of this step came; its job ended */
+    long points;
+    double cpu;
+};
+struct neti_tiles {
+    struct neti_tile *t;
+    size_t n;
+    /* synapses into tiles, CSR by presynaptic gid; mx: 1 + the memristive
+     * projection a synapse belongs to, 0 for none */
+    size_t *off, *tile, *q, *mx;
+    double *w, *delay;
+    ss_pool *pool;
+    ss_engine *engine;    /* inherited by the workers (NULL: their own) */
+    char run_dir[4096];   /* the workers' run folders go below it */
+    double tstop;         /* the last exchange point of the run */
+    int started, finished;
+    struct neti_tile_spike *spk; /* this step's spikes from all tiles */
+    size_t nspk, capspk;
+};
+NETI_HIDDEN void neti_tiles_free(ss_network *net);
+NETI_HIDDEN void neti_spice_free(struct neti_spice *s);
+/* Before the delivery CSR: the synapses into tiles (exact delays). */
+NETI_HIDDEN int neti_tiles_prepare(ss_network *net, ss_error *err);
+/* Starts the workers for a run to tstop (from 0). */
+NETI_HIDDEN int neti_tiles_start(ss_network *net, double tstop, const ss_network_options *opt,
+                                 ss_error *err);
+/* A step: the tiles get their inputs and run to its end ... */
+NETI_HIDDEN int neti_tiles_begin(ss_network *net, ss_error *err);
+/* ... and report their spikes, recorded here. */
+NETI_HIDDEN int neti_tiles_end(ss_network *net, ss_error *err);
+/* After the last step: lets the workers end and collects their reports. */
+NETI_HIDDEN int neti_tiles_finish(ss_network *net, ss_error *err);
+/* Stops the workers (after a failure; nothing if none run). */
+NETI_HIDDEN void neti_tiles_stop(ss_network *net);
+/* A recorded spike of gid: its arrivals in tiles. */
+NETI_HIDDEN int neti_tiles_spike(ss_network *net, double t, size_t gid);
+
+/* tile_worker.c: a tile's worker process */
+/* The job kind (arg: the network; request: the tile's index). */
+NETI_HIDDEN extern const ss_pool_kind neti_tile_kind;
 
 /* run.c */
 /* One exchange step: [t0, t1) integrated, then everything at t1 applied. */

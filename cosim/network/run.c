@@ -2,9 +2,10 @@
  *
  * Time is cut into exchange steps of length h (the minimum delay).  Within a
  * step the neurons are independent of each other's new spikes, so each
- * integrator (exact LIF propagators, CVODE, a SPICE tile) advances its
- * populations from one exchange point to the next and reports their spikes
- * at their exact times.  Every state jump (resets, arriving inputs, end of
+ * integrator (exact LIF propagators, CVODE, SPICE tiles in their worker
+ * processes, in parallel with the others) advances its populations from
+ * one exchange point to the next and reports their spikes at their exact
+ * times.  Every state jump (resets, arriving inputs, end of
  * refractoriness) is applied at an exchange point, where the solver
  * restarts once for all of them. */
 #include "cosim/network/network_private.h"
@@ -47,8 +48,11 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     net->ref_until = calloc(nn, sizeof *net->ref_until);
     if (!net->pending || !net->tspike || !net->ref_until)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
-    /* synapses: delays in steps, CSR by presynaptic neuron, delay ring */
-    int rc = neti_delivery_prepare(net, h, err);
+    /* synapses into SPICE tiles (exact arrival times), then all of them:
+     * delays in steps, CSR by presynaptic neuron, delay ring */
+    int rc = neti_tiles_prepare(net, err);
+    if (!rc)
+        rc = neti_delivery_prepare(net, h, err);
     if (rc)
         return rc;
     /* state layout: linear LIF populations are integrated exactly, the
@@ -56,11 +60,6 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     net->nstates = net->nxstates = 0;
     for (size_t pp = 0; pp < net->npops; pp++) {
         struct pop *p = &net->pops[pp];
-        if (p->kind == SS_POP_SPICE) { /* [i_syn at tb, tb, -] per neuron, outside CVODE */
-            p->soff = net->nxstates;
-            net->nxstates += 3 * p->n;
-            continue;
-        }
         if (!neti_is_neuron_pop(p))
             continue;
         p->exact = p->kind == SS_POP_LIF && p->lif.a == 0 && p->lif.in_beta == 1.0;
@@ -92,10 +91,7 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
         if (!p->rng)
             return ss_error_set(err, SS_ENOMEM, "out of memory");
         gsl_rng_set(p->rng, net->seed * 1000003UL + pp + 1);
-        if (p->kind == SS_POP_SPICE) {
-            for (size_t i = 0; i < p->n; i++)
-                net->isyn_ptr[p->gid0 + i] = net->xstate + p->soff + 3 * i;
-        } else if (p->kind == SS_POP_LIF && p->exact) {
+        if (p->kind == SS_POP_LIF && p->exact) {
             for (size_t i = 0; i < p->n; i++) {
                 double *x = net->xstate + p->soff + 3 * i;
                 x[0] = p->lif.v_rest;
@@ -191,10 +187,15 @@ int neti_step_once(ss_network *net, ss_error *err)
         return ss_error_set(err, rc, "out of memory");
     if ((rc = neti_emit_sources(net, t0, t1)))
         return ss_error_set(err, rc, "out of memory");
+    /* the tiles run through the step while the others integrate */
+    if (net->tiles && (rc = neti_tiles_begin(net, err)))
+        return rc;
     for (size_t pp = 0; pp < net->npops; pp++)
         if (net->pops[pp].exact && (rc = neti_advance_exact(net, &net->pops[pp], t0, t1)))
             return ss_error_set(err, rc, "out of memory");
     if ((rc = neti_integrate(net, t0, t1, err)))
+        return rc;
+    if (net->tiles && (rc = neti_tiles_end(net, err)))
         return rc;
     if (net->nmx && (rc = neti_update_weights(net, err)))
         return rc;
@@ -231,15 +232,19 @@ int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt,
     if (!(tstop >= net->t) || !isfinite(tstop))
         return ss_error_set(err, SS_EINVAL, "network: tstop %g is before the current time %g",
                             tstop, net->t);
-    if (neti_tile_pop(net))
-        return neti_run_tile(net, tstop, opt, err);
+    if (net->tiles && (rc = neti_tiles_start(net, tstop, opt, err))) {
+        neti_tiles_stop(net);
+        return rc;
+    }
     double t_begin = net->t;
     long last_report = -1;
     while (net->t < tstop - 1e-12 * net->h) {
         if ((rc = neti_step_once(net, err)) || (rc = neti_report(net, opt, t_begin, tstop, &last_report, err)))
-            return rc;
+            break;
     }
-    return SS_OK;
+    if (net->tiles && (rc || (rc = neti_tiles_finish(net, err))))
+        neti_tiles_stop(net);
+    return rc;
 }
 
 double ss_network_time(const ss_network *net) { return net->t; }

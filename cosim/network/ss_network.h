@@ -21,6 +21,7 @@
 #include "cosim/crossbar/ss_crossbar.h"
 #include "cosim/engine/ss_engine.h"
 #include "devices/ss_devices.h"
+#include "netlists/ss_netlist.h"
 #include "util/ss_util.h"
 
 typedef struct ss_network ss_network;
@@ -96,20 +97,76 @@ int ss_network_add_regular(ss_network *net, const char *name, size_t n, double r
 /* Given spike times: neuron ids[k] fires at times[k] (any order; copied). */
 int ss_network_add_times(ss_network *net, const char *name, size_t n, const size_t *ids,
                          const double *times, size_t count, size_t *pop, ss_error *err);
-/* A SPICE tile: n transistor-level neurons in one ngspice circuit that runs
- * alongside the network (ss_network_options.engine).  `body` holds the
- * netlist lines (models, subcircuits, supplies, the instances; no title,
- * analysis or .end); neuron k's input must be an EXTERNAL current source
- * named "iext<k>" in it, fed by the network with the neuron's bias (ramped
- * up over the first microsecond) plus an exponential synaptic current
- * (tau_syn) that the projections jump; a spike
- * is an upward crossing of `threshold` by the vector spikes[k] ("v(x0.vrst)").
- * ngspice's step is bounded by tmax and it lands on every exchange point
- * (breakpoints).  One tile per network; the run must go from 0 to tstop in
- * one ss_network_run call. */
-int ss_network_add_spice(ss_network *net, const char *name, size_t n, const char *body,
-                         const char *const *spikes, double threshold, double tau_syn, double tmax,
+/* ---- SPICE tiles ---------------------------------------------------------
+ * Transistor-level neurons run in ngspice, in tiles: a tile is one circuit
+ * (a body of netlist lines: models, subcircuits, supplies, instances; no
+ * title, analysis, .control or .end) simulated by its own worker process
+ * with its own engine, alongside the network's other integrators.  Each
+ * worker is confined to the body's folders and a private run folder
+ * (ss_engine_confine; not with SS_NETLIST_NO_SANDBOX).  At every exchange
+ * point the tiles stop, report their spikes and receive the inputs that
+ * the network's spikes send them; between exchange points they run in
+ * parallel.  A network may hold any number of tiles; a population of SPICE
+ * neurons may spread over several tiles (one neuron per tile is the
+ * fastest: each neuron then takes its own time steps) and a tile may hold
+ * neurons of several populations.
+ *
+ * A SPICE neuron has a spike vector in its tile (a spike is an upward
+ * crossing of the population's threshold, interpolated linearly between
+ * ngspice's accepted points) and an EXTERNAL current source that the
+ * network feeds with the neuron's bias, its current steps and `gain`
+ * times its synaptic current.  Spikes arrive at exactly t + delay (the
+ * delay in whole exchange steps, at least one: the arrival is known before
+ * the tile gets there), not at the next exchange point as in behavioural
+ * populations, and so do current steps (at t_on and t_off); ngspice gets a
+ * breakpoint at every corner of its inputs.  An arriving spike of weight w
+ * adds to the synaptic current either
+ *   SS_INPUT_EXPONENTIAL: w exp(-(t - ta)/tau_syn), or
+ *   SS_INPUT_PULSE: a trapezoid of height w: rising over `edge`, flat for
+ *     `width`, falling over `edge` (a read pulse through a crossbar);
+ * crossbar projections deliver the read charge either way (w = charge /
+ * tau_syn, or charge / (width + edge)).  The bias is ramped up over the
+ * first microsecond, so the operating point is the circuit at rest.  A run
+ * of a network with tiles goes from 0 to tstop in one ss_network_run call;
+ * plastic crossbars cannot end in a tile. */
+
+/* A tile running `body` (moved into the network: *body is left empty)
+ * with steps of at most tmax.  Names as for populations, unique among
+ * tiles; *tile (may be NULL) receives its index. */
+int ss_network_add_tile(ss_network *net, const char *name, ss_netlist *body, double tmax,
+                        size_t *tile, ss_error *err);
+size_t ss_network_ntiles(const ss_network *net);
+const char *ss_network_tile_name(const ss_network *net, size_t tile);
+/* A tile's body (as moved in, without the lines the run adds). */
+const ss_netlist *ss_network_tile_body(const ss_network *net, size_t tile);
+
+enum ss_network_input_shape { SS_INPUT_EXPONENTIAL = 0, SS_INPUT_PULSE = 1 };
+
+/* What a population of n SPICE neurons is (the arrays have n entries and
+ * are copied). */
+typedef struct ss_network_spice {
+    const size_t *tile;        /* neuron k's tile */
+    const char *const *spike;  /* its spike vector there ("v(x0.vrst)", "vspk_0") */
+    const char *const *input;  /* its EXTERNAL current source ("iext0") */
+    double threshold;          /* V */
+    int shape;                 /* enum ss_network_input_shape */
+    double tau_syn;            /* SS_INPUT_EXPONENTIAL */
+    double width, edge;        /* SS_INPUT_PULSE */
+    double gain;               /* the synaptic current's factor (an input mirror) */
+} ss_network_spice;
+
+/* Defaults: threshold 0.9 V, exponential input with tau_syn 5 ms, pulses
+ * of 0.2 ms with 2 us edges, gain 1 (the arrays are NULL). */
+#define SS_NETWORK_SPICE_DEFAULTS {NULL, NULL, NULL, 0.9, SS_INPUT_EXPONENTIAL, 5e-3, 0.2e-3, 2e-6, 1}
+
+/* Adds a population of n SPICE neurons (kind SS_POP_SPICE).  Every input
+ * source names one neuron; the names must exist in the tile's body, which
+ * is checked when the tile starts. */
+int ss_network_add_spice(ss_network *net, const char *name, size_t n, const ss_network_spice *spec,
                          size_t *pop, ss_error *err);
+/* What a population's neurons are (NULL unless kind SS_POP_SPICE; borrowed). */
+const ss_network_spice *ss_network_spice_spec(const ss_network *net, size_t pop);
+
 /* Per-neuron bias currents of a LIF, DPI or SPICE population (n values, copied). */
 int ss_network_set_bias(ss_network *net, size_t pop, const double *i_bias, ss_error *err);
 
@@ -189,7 +246,8 @@ typedef struct ss_network_options {
     /* called about every 1% of the run; non-zero stops the run */
     int (*progress)(void *user, double t, double tstop, size_t spikes);
     void *user;
-    ss_engine *engine; /* for a SPICE tile (NULL: none) */
+    ss_engine *engine; /* an engine of this process that tile workers inherit
+                        * (NULL: each worker opens its own) */
     int solver;        /* enum ss_network_solver */
 } ss_network_options;
 #define SS_NETWORK_OPTIONS_DEFAULT {1e-4, 1e-6, 1, NULL, NULL, NULL, SS_NETWORK_ADAMS}
@@ -203,11 +261,33 @@ double ss_network_time(const ss_network *net);
 size_t ss_network_nspikes(const ss_network *net);
 void ss_network_spike(const ss_network *net, size_t k, double *t, size_t *pop, size_t *idx);
 size_t ss_network_pop_spikes(const ss_network *net, size_t pop);
-/* The coupling error of a SPICE tile: its inputs are exact functions of
- * time between exchange points, so what remains is the time resolution of
- * its spikes, found by interpolation between accepted points: the widest
- * such interval (s; 0 without a tile).  Also in the summary JSON. */
+/* The coupling error of SPICE tiles: their inputs are exact functions of
+ * time, so what remains is the time resolution of their spikes, found by
+ * interpolation between accepted points: the widest such interval (s; 0
+ * without tiles).  Also in the summary JSON. */
 double ss_network_tile_bracket(const ss_network *net);
+/* After a run of a network whose neurons are all in SPICE tiles (spike
+ * sources besides): the whole network as one ngspice deck, the full-SPICE
+ * reference its co-simulation is checked against.  Each tile's elements
+ * sit in a subcircuit of their own (instance xt<tile>), its models,
+ * subcircuits and options once at the top (tiles must agree on them);
+ * spike sources replay the spikes of the run (PWL pulses); a tile neuron's
+ * spikes fire the same pulses through an edge-triggered sample and hold of
+ * the time (no breakpoints at their corners); at most one memristive crossbar into a tile population
+ * (with pulse inputs and without device variation) is written as the
+ * crossbar netlist with the devices' subcircuits, its word lines driven by
+ * the read voltage times the presynaptic pulses, its sense currents times
+ * the gain into the neurons; other synapses into tiles are behavioural
+ * currents (pulse inputs from any neuron, exponential ones from sources);
+ * biases and current steps are PWL currents.  .tran to the run's end with
+ * the smallest tmax; the tiles' spike vectors are saved.  (*vectors)[k]
+ * (heap strings; free each and the array) names neuron k's spike vector
+ * in the deck, k counting every neuron of the network in population
+ * order (NULL outside SPICE populations). */
+int ss_network_write_spice(const ss_network *net, ss_buf *deck, char ***vectors, ss_error *err);
+/* After a run: the accepted time points of a tile and its worker's CPU
+ * time (s; user + system, the engine's start included). */
+void ss_network_tile_stats(const ss_network *net, size_t tile, long *points, double *cpu);
 /* Solver statistics: steps, RHS evaluations, restarts. */
 void ss_network_stats(const ss_network *net, long *steps, long *rhs_evals, long *restarts);
 
