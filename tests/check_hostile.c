@@ -402,6 +402,23 @@ START_TEST(entry_points)
     ss_test_write(b.in, "tile.sp", text);
     ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s run exp.yaml -o run-out", b.in, p), 1);
     ck_assert_ptr_nonnull(strstr(out, "tile.sp:2: '*#'"));
+    /* a tile body with a control block, let through with --allow-control:
+     * the tile's worker is confined, so the shell command creates nothing
+     * outside (the same run unconfined shows the command does run) */
+    expand(&b, "iext0 0 x external\nr1 x 0 1k\n.control\nshell touch @OUT@/pwned-tile\n.endc\n",
+           text, sizeof text);
+    ss_test_write(b.in, "tile.sp", text);
+    a = ss_test_write(b.in, "exp.yaml",
+                      "duration: 1m\npopulations:\n  - name: t\n    kind: spice\n    n: 1\n"
+                      "    body: tile.sp\n    spikes: [v(x)]\n");
+    ss_test_sh(out, sizeof out, "cd %s && %s run exp.yaml -o run-out -q --allow-control", b.in, p);
+    ck_assert_int_eq(outside_entries(&b), before);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s run exp.yaml -o run-out -q "
+                                                 "--allow-control --no-sandbox && test -e %s/pwned-tile",
+                                b.in, p, b.out),
+                     0);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "rm %s/pwned-tile", b.out), 0);
+    ck_assert_int_eq(outside_entries(&b), before);
     /* characterize: a designer's netlist */
     expand(&b,
            "* smallsim: like=axon-hillock\n.subckt ah vdd gnd iin vmem vout\n"
