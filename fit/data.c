@@ -524,20 +524,44 @@ int ss_fit_data_warnings(const ss_fit_data *d, char **notes)
         }
     }
     if (d->series_r == 0 && vhi > vlo) {
-        /* Periods: from the record's duration and the drive frequency, or
-         * from the crossings; one if unknown. */
+        /* A device voltage behind a series resistor is pinned near the
+         * switching voltage while the current changes, and snaps back when
+         * the device switches; a drive is neither. */
         double T = d->t[d->n - 1] - d->t[0];
         double period = d->freq > 0 ? 1.0 / d->freq : ss_fit_data_period(d);
         double periods = period > 0 ? fmax(1.0, T / period) : 1.0;
         size_t ext = extrema(d, 0.04 * (vhi - vlo));
-        if ((double)ext > 2.0 * ceil(periods - 0.05) + 1) {
+        double irange = ss_fit_data_range(d), band = 0.05 * (vhi - vlo);
+        double frac = 0, swing = 0;
+        for (int side = 0; side < 2; side++) {
+            size_t m = 0;
+            double ilo = INFINITY, ihi = -INFINITY;
+            for (size_t k = 0; k < d->n; k++)
+                if (side ? d->v[k] <= vlo + band : d->v[k] >= vhi - band) {
+                    m++;
+                    ilo = fmin(ilo, d->i[k]), ihi = fmax(ihi, d->i[k]);
+                }
+            double fr = (double)m / (double)d->n, sw = m ? (ihi - ilo) / irange : 0;
+            if (fr * sw > frac * swing)
+                frac = fr, swing = sw;
+        }
+        int turns = (double)ext > 2.0 * ceil(periods - 0.05) + 1;
+        if (turns || (frac > 0.2 && swing > 0.3)) {
+            if (turns)
+                ssf_note(notes,
+                         "warning: %s: the voltage turns back %zu times in %.3g period%s (a drive "
+                         "turns twice per period)",
+                         name, ext, periods, periods > 1.5 ? "s" : "");
+            else
+                ssf_note(notes,
+                         "warning: %s: the voltage stays within 5 %% of its extreme for %.0f %% of "
+                         "the record while the current changes by %.0f %% of its range",
+                         name, 100 * frac, 100 * swing);
             ssf_note(notes,
-                     "warning: %s: the voltage turns back %zu times in %.3g period%s (a drive "
-                     "turns twice per period): it looks like the device voltage behind a "
-                     "series resistor, which snaps back when the device switches; fitting the "
-                     "applied voltage with --series R (or --series-column) usually fits "
-                     "better",
-                     name, ext, periods, periods > 1.5 ? "s" : "");
+                     "  that is how the voltage across a device behind a series resistor looks "
+                     "(held near the switching voltage, snapping back when the device "
+                     "switches); if so, fitting the applied voltage with --series R (or "
+                     "--series-column) usually fits better than the device-voltage form");
             count++;
         }
     }

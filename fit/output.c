@@ -196,9 +196,10 @@ int ss_fit_result_spice(const ss_fit_result *r, const char *name, size_t file, s
     if ((rc = ss_device_write_spice(&d, core, out, err)))
         return rc;
     if (ss_buf_printf(out,
-                      "* %s: the fitted device connected reversed (fit polarity -1)\n"
-                      ".subckt %s te be\nX1 be te %s\n.ends %s\n",
-                      name, name, core, name))
+                      "* %s: the fitted device connected reversed (fit polarity -1);\n"
+                      "* x0 is the initial state as in %s\n"
+                      ".subckt %s te be params: x0=%.17g\nX1 be te %s x0={x0}\n.ends %s\n",
+                      name, core, name, ss_device_x0(&d), core, name))
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     return SS_OK;
 }

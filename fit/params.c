@@ -124,13 +124,9 @@ int ss_fit_params_load(const char *path, ss_device *d, int *polarity, ss_error *
 {
     char *text = NULL;
     size_t len = 0;
-    int rc = ss_util_read_file(path, &text, &len, err);
+    int rc = ss_util_read_file(path, &text, &len, err); /* refuses NUL bytes */
     if (rc)
         return rc;
-    if (memchr(text, 0, len)) {
-        free(text);
-        return ss_error_set(err, SS_EPARSE, "%s: a binary file, not JSON", path);
-    }
     rc = ss_fit_params_parse(text, path, d, polarity, err);
     free(text);
     return rc;

@@ -19,7 +19,7 @@ enum { U_NONE, U_S, U_V, U_A, U_OHM, U_SEQ };
 static const char *const role_text[NROLES] = {"?",  "time", "voltage", "current", "series R",
                                               "device voltage", "sense voltage", "sample index",
                                               "channel"};
-static const char *const unit_text[] = {"", "s", "V", "A", "ohm", "index"};
+static const char *const unit_text[] = {"", "s", "V", "A", "ohm", ""};
 
 typedef struct unit {
     int kind;
@@ -319,13 +319,13 @@ static void describe_columns(const col *c, size_t n, char *out, size_t cap)
     out[0] = 0;
     for (size_t k = 0; k < n && len + 1 < cap; k++) {
         int w;
-        if (c[k].role != COL_SKIP && c[k].has_unit)
+        if (c[k].role != COL_SKIP && c[k].has_unit && *unit_text[c[k].u.kind])
             w = snprintf(out + len, cap - len, "%s%zu '%s' (%s, %s)", k ? ", " : "", k + 1,
                          c[k].name, role_text[c[k].role], unit_text[c[k].u.kind]);
         else if (c[k].role != COL_SKIP)
             w = snprintf(out + len, cap - len, "%s%zu '%s' (%s)", k ? ", " : "", k + 1, c[k].name,
                          role_text[c[k].role]);
-        else if (c[k].has_unit)
+        else if (c[k].has_unit && *unit_text[c[k].u.kind])
             w = snprintf(out + len, cap - len, "%s%zu '%s' (%s)", k ? ", " : "", k + 1, c[k].name,
                          unit_text[c[k].u.kind]);
         else
@@ -961,10 +961,6 @@ int ss_fit_data_read(ss_fit_data *d, const char *path, const ss_fit_read_options
     int rc = ss_util_read_file(path, &text, &len, err);
     if (rc)
         return rc;
-    if (memchr(text, 0, len)) {
-        free(text);
-        return ss_error_set(err, SS_EPARSE, "%s: a binary file, not a text table", path);
-    }
     rc = ss_fit_data_parse(d, text, path, opt, err);
     free(text);
     return rc;

@@ -205,7 +205,7 @@ static double tb_yak_dxdt(double V, double x)
 static double tb_yak20_dxdt(double V, double x)
 {
     /* the 2020 subcircuit with the nbsto_10um preset */
-    double Vp = 0.5, Vn = -0.5, Ap = 90, An = 10, xp = 0.1, xn = 0.242, ap = 1, an = 1;
+    double Vp = 0.5, Vn = -0.5, Ap = 0.10659, An = 0.011843, xp = 0.1, xn = 0.242, ap = 1, an = 1;
     double g = V < Vn ? -An * (exp(-V) - exp(-Vn)) : V > Vp ? Ap * (exp(V) - exp(Vp)) : 0;
     double f = V >= 0 ? (x >= xp ? exp(-ap * (x - xp)) * (xp / (1 - xp) - x / (1 - xp) + 1) : 1)
                       : (x <= xn ? exp(an * (x - xn)) * (x / xn) : 1);
