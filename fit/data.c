@@ -246,21 +246,37 @@ static int decimate(ss_fit_data *d, size_t target, char **notes, ss_error *err)
     return SS_OK;
 }
 
-/* The current at the drive's zero crossings (interpolated), median. */
+/* The current at 0 V: at each zero crossing of the drive, the intercept of
+ * a straight line through the samples on the crossing's monotonic run
+ * within 10 % of the drive's largest magnitude of 0 V (at least the two
+ * samples around it); the median over the crossings. */
 static int zero_offset(const ss_fit_data *d, double *off, size_t *count)
 {
     double *z = malloc(d->n * sizeof *z);
     if (!z)
         return SS_ENOMEM;
+    double vmax = 0;
+    for (size_t k = 0; k < d->n; k++)
+        vmax = fmax(vmax, fabs(d->v[k]));
+    double lim = 0.1 * vmax;
     size_t m = 0;
     for (size_t k = 0; k + 1 < d->n; k++) {
         double a = d->v[k], b = d->v[k + 1];
-        if (a == 0 && (k == 0 || d->v[k - 1] != 0))
-            z[m++] = d->i[k];
-        else if ((a < 0 && b > 0) || (a > 0 && b < 0)) {
-            double f = -a / (b - a);
-            z[m++] = d->i[k] + f * (d->i[k + 1] - d->i[k]);
-        }
+        if (!((a <= 0 && b > 0) || (a >= 0 && b < 0)))
+            continue;
+        int up = b > a;
+        size_t lo = k, hi = k + 1;
+        while (lo > 0 && fabs(d->v[lo - 1]) <= lim && (d->v[lo - 1] < d->v[lo]) == up &&
+               d->v[lo - 1] != d->v[lo])
+            lo--;
+        while (hi + 1 < d->n && fabs(d->v[hi + 1]) <= lim && (d->v[hi + 1] > d->v[hi]) == up &&
+               d->v[hi + 1] != d->v[hi])
+            hi++;
+        double sv = 0, si = 0, svv = 0, svi = 0, c = (double)(hi - lo + 1);
+        for (size_t j = lo; j <= hi; j++)
+            sv += d->v[j], si += d->i[j], svv += d->v[j] * d->v[j], svi += d->v[j] * d->i[j];
+        double den = c * svv - sv * sv;
+        z[m++] = den > 0 ? (si * svv - sv * svi) / den : si / c;
     }
     *count = m;
     *off = median(z, m);
