@@ -1016,7 +1016,9 @@ static int fill_result(ss_fit *f, problem *pb, ssf_steps *steps, double *scratch
     for (size_t k = 0; k < f->nfiles; k++) {
         ss_fit_file *ff = &res->files[k];
         const ss_fit_data *dd = &f->data[k];
-        if ((rc = ss_fit_simulate(&dev, pol, dd, x0s[k], ptol, &ff->model, err)))
+        /* The reported curves at the tolerance of ss_fit_simulate's default (the
+         * curve `smallsim device iv --drive` draws), tighter than the search's. */
+        if ((rc = ss_fit_simulate(&dev, pol, dd, x0s[k], 1e-7, &ff->model, err)))
             goto out;
         ff->nrmse = ss_devsim_nrmse(ff->model.i, dd->i, dd->n);
         ff->log_floor = 0.5 * pb->fl2[k];
