@@ -69,8 +69,9 @@ static const char fit_usage[] =
     "                     another per instance: X1 a b NAME x0=0.3)\n"
     "  --name X           subcircuit name (default memfit)\n"
     "  --plot PNG         data and model loops, one panel per file (gnuplot; |i| on a\n"
-    "                     log axis with --objective log or mixed); the curves go to\n"
-    "                     the same name with .csv\n"
+    "                     log axis with --objective log or mixed, or --plot-log); the\n"
+    "                     curves go to the same name with .csv\n"
+    "  --plot-log         |i| on a log axis whatever the objective\n"
     "  --csv FILE         measured and fitted curves: file,t,v,i_data,i_model,v_device,x\n"
     "  --spice-check      run each file's drive through ngspice with the fitted\n"
     "                     subcircuit and print its NRMSE against the fitted curve\n"
@@ -79,7 +80,8 @@ static const char fit_usage[] =
 enum { OPT_MODEL = 256, OPT_PRESET, OPT_COLUMNS, OPT_FREQ, OPT_SCALE, OPT_SERIES, OPT_SERIES_COL,
        OPT_FIX, OPT_BOUNDS, OPT_SEED, OPT_THREADS, OPT_POLARITY, OPT_POP, OPT_GEN, OPT_STARTS,
        OPT_SPICE, OPT_NAME, OPT_PLOT, OPT_QUIET, OPT_CHECK, OPT_SWEEP, OPT_STEP, OPT_FOLD,
-       OPT_SAMPLES, OPT_OFFSET, OPT_SENSE, OPT_OBJECTIVE, OPT_FLOOR, OPT_EVALUATE, OPT_CSV };
+       OPT_SAMPLES, OPT_OFFSET, OPT_SENSE, OPT_OBJECTIVE, OPT_FLOOR, OPT_EVALUATE, OPT_CSV,
+       OPT_PLOT_LOG };
 
 static int progress(const ss_fit_progress *p, void *user)
 {
@@ -276,6 +278,7 @@ int cmd_fit(int argc, char **argv)
         {"name", required_argument, NULL, OPT_NAME},
         {"plot", required_argument, NULL, OPT_PLOT},
         {"csv", required_argument, NULL, OPT_CSV},
+        {"plot-log", no_argument, NULL, OPT_PLOT_LOG},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"spice-check", no_argument, NULL, OPT_CHECK},
         {"output", required_argument, NULL, 'o'},
@@ -285,7 +288,7 @@ int cmd_fit(int argc, char **argv)
                *name = "memfit", *evaluate = NULL, *csv = NULL;
     double *freqs = NULL, *series = NULL;
     long nfreq = 0, nseries = 0;
-    int quiet = 0, check = 0, polarity_given = 0;
+    int quiet = 0, check = 0, polarity_given = 0, plot_log = 0;
     ss_fit_read_options ro = SS_FIT_READ_OPTIONS_INIT;
     char **fixes = calloc((size_t)argc + 1, sizeof *fixes);
     char **bounds = calloc((size_t)argc + 1, sizeof *bounds);
@@ -445,6 +448,7 @@ int cmd_fit(int argc, char **argv)
         case OPT_NAME: name = optarg; break;
         case OPT_PLOT: plot = optarg; break;
         case OPT_CSV: csv = optarg; break;
+        case OPT_PLOT_LOG: plot_log = 1; break;
         case OPT_QUIET: quiet = 1; break;
         case OPT_CHECK: check = 1; break;
         case 'o': out = optarg; break;
@@ -570,7 +574,8 @@ int cmd_fit(int argc, char **argv)
         }
     }
     if (plot) {
-        if (ss_fit_plot(&res, data, plot, name, fo.objective != SS_FIT_OBJECTIVE_LINEAR, &err)) {
+        if (ss_fit_plot(&res, data, plot, name,
+                        plot_log || fo.objective != SS_FIT_OBJECTIVE_LINEAR, &err)) {
             cli_fail(&err);
             goto out;
         }

@@ -887,10 +887,11 @@ static void explain(const ss_fit *f, const problem *pb, ss_fit_result *res)
         nni += res->params[k].free && !res->params[k].identifiable;
     if (nni) {
         ssf_note(&res->notes,
-                 "%zu parameter%s not identifiable: the data do not pin %s down to 5 %% (three "
-                 "standard errors), so other values fit about as well; the values are one good "
-                 "fit, not a measurement of %s.  Fix what is known (--fix k=v), or add loops "
-                 "that tell them apart (another amplitude, frequency or sweep range)",
+                 "%zu parameter%s not identifiable: the data do not pin %s down to +-10 %% (95 %% "
+                 "confidence, two standard errors), so other values fit about as well; the "
+                 "values are one good fit, not a measurement of %s.  Fix what is known "
+                 "(--fix k=v), or add loops that tell them apart (another amplitude, frequency, "
+                 "series resistor or sweep range)",
                  nni, nni == 1 ? " is" : "s are", nni == 1 ? "it" : "them",
                  nni == 1 ? "it" : "each");
         for (size_t k = 0; k < res->nparams; k++) {
@@ -978,9 +979,9 @@ static int fill_result(ss_fit *f, problem *pb, ssf_steps *steps, double *scratch
         p->lo = fp->lo, p->hi = fp->hi;
         p->stderr_ = isfinite(se[j]) ? se[j] * z_slope(fp, p->value) : INFINITY;
         p->at_bound = zbest[j] <= 1e-6 || zbest[j] >= 1 - 1e-6;
-        /* identifiable: determined to 5 % at three standard errors */
+        /* identifiable: determined to +-10 % at two standard errors */
         p->identifiable = isfinite(p->stderr_) && !nullish[j] && !p->at_bound &&
-                          3 * p->stderr_ <= 0.05 * fabs(p->value);
+                          2 * p->stderr_ <= 0.10 * fabs(p->value);
         if (!p->identifiable) {
             value_name(pb, partner[j], p->partner, sizeof p->partner);
             p->corr = corr[j];

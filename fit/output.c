@@ -301,9 +301,10 @@ int ss_fit_plot(const ss_fit_result *r, const ss_fit_data *data, const char *png
                            "set terminal pngcairo size %d,%d font ',9' noenhanced\nset output '%s'\n"
                            "set multiplot layout %d,%d title '%s model %s, %s'\n"
                            "set xlabel 'applied voltage (V)'\nset ylabel '%scurrent (%s)'\n"
-                           "set grid\nset key top left\n%s",
+                           "set grid\nset key %s\n%s",
                            480 * cols, 360 * rows + 30, png, rows, cols, title ? title : "",
                            r->device.type->name, metric, log_current ? "|" : "", uname,
+                           log_current ? "bottom right" : "top left",
                            log_current ? "set logscale y\nset format y '%.0e'\n" : "");
     for (size_t k = 0; k < nf; k++) {
         const char *nm = r->files[k].name ? r->files[k].name : "data";

@@ -252,8 +252,9 @@ typedef struct ss_fit_param {
     double lo, hi;    /* bounds (free parameters) */
     int free;         /* fitted (1) or fixed (0) */
     int at_bound;     /* ended within 1e-6 of a bound (unit-cube scale) */
-    int identifiable; /* free, not at a bound, three standard errors within 5 % of
-                         the value, and not in a near-null direction of J^T J */
+    int identifiable; /* free, not at a bound, two standard errors within 10 % of
+                         the value (95 % confidence), and not in a near-null
+                         direction of J^T J */
     char partner[24]; /* the free value it trades off against most ("x0[2]", "a1"),
                          or "" (only for parameters that are not identifiable) */
     double corr;      /* their correlation (or share of the near-null direction) */

@@ -250,7 +250,7 @@ typedef struct round_trip {
     const char *fix; /* "name=value ..." (degenerate parameters) */
     int polarity;
     const char *must[4]; /* parameters that must come out identifiable */
-    int min_ok;          /* at least this many identifiable, within 5 % */
+    int min_ok;          /* at least this many identifiable, within 10 % */
 } round_trip;
 
 static const round_trip trips[] = {
@@ -271,10 +271,10 @@ static const round_trip trips[] = {
      {"a1", "a2", "vn", NULL},
      1},
     /* Yakopcic 2020 behind a resistor, at the source's sweep rates, window
-     * shapes fixed: the two I-V branches and the rates trade off, and no
-     * parameter is pinned down to 5 % at three standard errors (seed 7:
-     * gmin_p to 21 %, bmin_p to 5 %); the test asks that any parameter
-     * reported identifiable is right and that the fit reaches the noise. */
+     * shapes fixed: the two I-V branches and the rates trade off, and
+     * few parameters are pinned down (seed 7: gmin_p to 21 %, bmin_p to 5 %
+     * standard error); the test asks that any parameter reported
+     * identifiable is right and that the fit reaches the noise. */
     {"nbsto_10um",
      {"triangle:1.5:0.02", "triangle:1.5:0.05", "triangle:1.2:0.02", "triangle:1.8:0.03"},
      1000,
@@ -329,17 +329,17 @@ START_TEST(synthetic_round_trip)
     ck_assert_msg(res.nrmse <= 1.2 * floor, "%s: NRMSE %g, noise floor %g", rt->preset, res.nrmse,
                   floor);
     ck_assert_int_eq(res.polarity, 1);
-    /* Identifiable parameters (three standard errors within 5 %): within
-     * 5 % of the truth. */
+    /* Identifiable parameters (two standard errors within 10 %): within
+     * 10 % of the truth. */
     int n_ok = 0;
     for (size_t k = 0; k < res.nparams; k++) {
         const ss_fit_param *p = &res.params[k];
         if (!p->free || !p->identifiable)
             continue;
         double rel = fabs(p->value / truth.p[k] - 1), se = p->stderr_ / fabs(truth.p[k]);
-        ck_assert_msg(rel <= 0.05, "%s: %s = %g, true %g (rel. error %.3f, se %.3f)",
+        ck_assert_msg(rel <= 0.10, "%s: %s = %g, true %g (rel. error %.3f, se %.3f)",
                       rt->preset, p->name, p->value, truth.p[k], rel, se);
-        n_ok += rel <= 0.05;
+        n_ok += rel <= 0.10;
     }
     for (int m = 0; rt->must[m]; m++) {
         int k = ss_device_param_index(truth.type, rt->must[m]);
@@ -355,7 +355,7 @@ START_TEST(synthetic_round_trip)
                 snprintf(tab + strlen(tab), sizeof tab - strlen(tab), " %s=%.4g(%.4g, se %.2g%s)",
                          res.params[k].name, res.params[k].value, truth.p[k],
                          res.params[k].stderr_, res.params[k].identifiable ? ", id" : "");
-        ck_abort_msg("%s: no parameter identifiable within 5 %%:%s", rt->preset, tab);
+        ck_abort_msg("%s: too few parameters identifiable within 10 %%:%s", rt->preset, tab);
     }
     /* The emitted subcircuit through ngspice on the same drive (the
      * synthetic sine/triangle via ss_devsim_run_spice, and the sampled drive
@@ -584,7 +584,7 @@ START_TEST(cli_evaluate_and_drive)
         {"device iv --preset oblea_sine --drive loop.csv --wave sine:1:1", "exclude each other", 2},
         {"device iv --preset oblea_sine --wave sine:1:1 --freq 3", "describe a --drive file", 2},
         {"device iv --preset oblea_sine --drive nosuch.csv", "nosuch.csv", 1},
-        {"device iv --preset oblea_sine --drive bad.pwl", "bad.pwl: PWL time", 1},
+        {"device iv --preset oblea_sine --drive bad.pwl", "bad.pwl: times must increase", 1},
         {"device spice --preset oblea_sine --drive loop.csv", "are for 'device iv'", 2},
     };
     ss_test_write(dir, "bad.pwl", "PWL(0 0 2m 1 1m 0)");
@@ -601,36 +601,54 @@ END_TEST
 
 #define KNOWM "data/knowm-wsdc/"
 
-/* One Knowm device across 4 frequencies: the fit runs and lands near the
- * NRMSE recorded in docs/fitting.md. */
+/* The README's example: one Knowm device (M1) at four frequencies behind
+ * two series resistors (5 and 47 kohm), VTEAM connected reversed with the
+ * Technion exponents: the fit lands near the NRMSE in docs/fitting.md, and
+ * the resistances and the SET threshold are identifiable (two standard
+ * errors within 10 %) at physical values (LRS 2-10 kohm, HRS up to 1 Mohm). */
 START_TEST(knowm_device)
 {
-    ss_fit *f = ss_fit_alloc(ss_device_yakopcic, NULL);
+    ss_fit *f = ss_fit_alloc(ss_device_vteam, NULL);
     ss_fit_data d = SS_FIT_DATA_INIT;
     ss_error err;
     const double fr[4] = {1, 10, 100, 1000};
-    for (int k = 0; k < 4; k++) {
-        char p[256];
-        snprintf(p, sizeof p, KNOWM "r5k-0.8V-%gHz-M1.series.csv", fr[k]);
-        ss_fit_read_options o = ropt(NULL, fr[k], 1e-6);
-        o.series_r = 5000;
-        ck_assert_msg(ss_fit_data_read(&d, p, &o, &err) == 0, "%s", err.msg);
-        ck_assert_msg(ss_fit_add_data(f, &d, &err) == 0, "%s", err.msg);
-    }
+    for (int r = 0; r < 2; r++)
+        for (int k = 0; k < 4; k++) {
+            char p[256];
+            snprintf(p, sizeof p, KNOWM "r%s-0.8V-%gHz-M1.series.csv", r ? "47k" : "5k", fr[k]);
+            ss_fit_read_options o = SS_FIT_READ_OPTIONS_INIT;
+            o.freq = fr[k];
+            o.current_scale = 1e-6;
+            o.series_r = r ? 47e3 : 5e3;
+            ck_assert_msg(ss_fit_data_read(&d, p, &o, &err) == 0, "%s", err.msg);
+            ck_assert_msg(ss_fit_add_data(f, &d, &err) == 0, "%s", err.msg);
+        }
     /* Without --current-scale the screen catches the micro-amps. */
-    ss_fit_read_options o = ropt(NULL, 1, 1);
+    ss_fit_read_options o = SS_FIT_READ_OPTIONS_INIT;
+    o.freq = 1;
     o.series_r = 5000;
     ck_assert_int_eq(ss_fit_data_read(&d, KNOWM "r5k-0.8V-1Hz-M1.series.csv", &o, &err), 0);
     ck_assert_int_eq(ss_fit_data_check(&d, &err), SS_EINVAL);
-    ck_assert_msg(strstr(err.msg, "micro-amps"), "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "micro-amps? use --current-scale 1e-6"), "%s", err.msg);
     ss_fit_data_release(&d);
+    ck_assert_int_eq(ss_fit_fix_text(f, "alpha_on=3", &err), 0);
+    ck_assert_int_eq(ss_fit_fix_text(f, "alpha_off=1", &err), 0);
     ss_fit_options fo = SS_FIT_OPTIONS_INIT;
-    fo.polarity = 1;
+    fo.polarity = -1;
     ss_fit_set_options(f, &fo);
     ss_fit_result res = SS_FIT_RESULT_INIT;
     ck_assert_msg(ss_fit_run(f, &res, &err) == 0, "%s", err.msg);
-    ck_assert_msg(res.nrmse < 0.05, "Knowm M1 5k yakopcic NRMSE %g", res.nrmse);
-    ck_assert_msg(res.seconds < 30, "fit took %g s", res.seconds);
+    ck_assert_msg(res.nrmse < 0.08, "Knowm M1 vteam NRMSE %g", res.nrmse);
+    const struct {
+        const char *name;
+        double lo, hi;
+    } id[] = {{"r_on", 1e3, 10e3}, {"r_off", 50e3, 1e6}, {"v_on", -0.3, -0.1}};
+    for (size_t k = 0; k < 3; k++) {
+        const ss_fit_param *p = &res.params[ss_device_param_index(ss_device_vteam, id[k].name)];
+        ck_assert_msg(p->identifiable && p->value >= id[k].lo && p->value <= id[k].hi,
+                      "%s = %g +- %g, identifiable %d", p->name, p->value, p->stderr_,
+                      p->identifiable);
+    }
     ss_fit_result_release(&res);
     ss_fit_free(f);
 }
