@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 
 static const char spice_usage[] =
     "usage: smallsim spice run NETLIST [--vectors v(out),i(v1),...] [-o out.csv | -o out.raw]\n"
@@ -95,7 +95,7 @@ static int spice_run(int argc, char **argv)
         ss_engine_child_options copt = {timeout, verbose ? &transcript : NULL};
         rc = ss_engine_run_child(&nl, &copt, &res, &err);
         if (rc && strncmp(err.msg, path, strlen(path)) != 0)
-            ss_error_prefix(&err, "%s", path);
+            ss_error_prefix(&err, rc, "%s", path);
     }
     if (!rc && raw)
         rc = ss_result_write_raw(&res, (const char *const *)names, nnames, output, &err);
