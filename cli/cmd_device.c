@@ -311,7 +311,7 @@ static int read_drive(const struct device_args *a, ss_fit_data *data, ss_error *
                 *q = ' ';
         rc = inner ? ss_pwl_parse(&w, inner, err) : ss_error_set(err, SS_ENOMEM, "out of memory");
         if (rc && inner)
-            ss_error_prefix(err, "%s", a->drive);
+            ss_error_prefix(err, rc, "%s", a->drive);
         free(inner);
         if (!rc && w.n < 2)
             rc = ss_error_set(err, SS_EPARSE, "%s: a PWL drive needs at least 2 points", a->drive);
