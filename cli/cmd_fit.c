@@ -186,10 +186,15 @@ static void print_result(const ss_fit_result *res, int evaluate)
     for (size_t k = 0; k < res->nfiles; k++)
         x0_fitted |= res->files[k].x0_free;
     printf("%s:", evaluate ? "parameters (fixed)" : "fixed");
-    for (size_t k = 0; k < res->nparams; k++)
-        if (!res->params[k].free &&
-            !(x0_fitted && ss_fit_is_state_param(res->device.type, k)))
-            printf(" %s=%g", res->params[k].name, res->params[k].value);
+    for (size_t k = 0; k < res->nparams; k++) {
+        const ss_device_param *dp = &res->device.type->params[k];
+        if (res->params[k].free || (x0_fitted && ss_fit_is_state_param(res->device.type, k)))
+            continue;
+        if (dp->choices)
+            printf(" %s=%s", dp->name, dp->choices[(int)res->params[k].value]);
+        else
+            printf(" %s=%g", dp->name, res->params[k].value);
+    }
     printf("\n");
     for (size_t k = 0; k < res->nfiles; k++) {
         const ss_fit_file *f = &res->files[k];
@@ -556,6 +561,7 @@ int cmd_fit(int argc, char **argv)
         goto out;
     }
     print_result(&res, evaluate != NULL);
+    fflush(stdout);
     print_notes(res.notes, NULL);
     if (out) {
         if (ss_fit_result_json(&res, &buf, &err) ||

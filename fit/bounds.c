@@ -98,40 +98,12 @@ static int rule(const ss_fit *f, const datastats *s, const char *n, double *lo, 
             return 0;
         return 1;
     }
-    if (t == ss_device_yakopcic) {
-        /* i = a x sinh(b v) with b v in [0.01, 8] and x down to 0.01: the
-         * current scale a spans about ip/sinh(8) .. ip/(0.01 x 0.01). */
-        if (!strcmp(n, "a1"))
-            *lo = s->ip * 1e-4, *hi = s->ip * 1e4;
-        else if (!strcmp(n, "a2"))
-            *lo = s->in * 1e-4, *hi = s->in * 1e4;
-        else if (!strcmp(n, "b"))
-            *lo = 0.01 / vmax, *hi = 8 / vmax;
-        else if (!strcmp(n, "vp"))
-            *lo = 0.01 * s->vp, *hi = s->vp;
-        else if (!strcmp(n, "vn"))
-            *lo = 0.01 * s->vn, *hi = s->vn;
-        else if (!strcmp(n, "ap") || !strcmp(n, "an"))
-            *lo = 1e-4 * s->fmin, *hi = 1e5 * s->fmax;
-        else if (!strcmp(n, "xp") || !strcmp(n, "xn"))
-            *lo = 0.02, *hi = 0.98;
-        else if (!strcmp(n, "alphap") || !strcmp(n, "alphan"))
-            *lo = 0.1, *hi = 30;
-        else
-            return 0;
-        return 1;
-    }
-    /* yakopcic2020: the _p set acts at positive voltages, _n at negative. */
-    if (!strcmp(n, "gmax_p") || !strcmp(n, "gmin_p"))
-        *lo = s->ip * 1e-6, *hi = s->ip * 1e3;
-    else if (!strcmp(n, "gmax_n") || !strcmp(n, "gmin_n"))
-        *lo = s->in * 1e-6, *hi = s->in * 1e3;
-    else if (!strcmp(n, "bmax_p") || !strcmp(n, "bmin_p"))
-        *lo = 0.01 / s->vp, *hi = 20 / s->vp;
-    else if (!strcmp(n, "bmax_n") || !strcmp(n, "bmin_n"))
-        *lo = 0.01 / s->vn, *hi = 20 / s->vn;
-    else if (!strcmp(n, "vp"))
+    /* Both Yakopcic forms: thresholds (vn a magnitude in 2013, signed in
+     * 2020), rates, window points and exponents. */
+    if (!strcmp(n, "vp"))
         *lo = 0.01 * s->vp, *hi = s->vp;
+    else if (!strcmp(n, "vn") && t == ss_device_yakopcic)
+        *lo = 0.01 * s->vn, *hi = s->vn;
     else if (!strcmp(n, "vn"))
         *lo = -s->vn, *hi = -0.01 * s->vn;
     else if (!strcmp(n, "ap") || !strcmp(n, "an"))
@@ -140,6 +112,23 @@ static int rule(const ss_fit *f, const datastats *s, const char *n, double *lo, 
         *lo = 0.02, *hi = 0.98;
     else if (!strcmp(n, "alphap") || !strcmp(n, "alphan"))
         *lo = 0.1, *hi = 30;
+    /* 2013: i = a x sinh(b v) with b v in [0.01, 8] and x down to 0.01:
+     * the current scale a spans about ip/sinh(8) .. ip/(0.01 x 0.01). */
+    else if (t == ss_device_yakopcic && !strcmp(n, "a1"))
+        *lo = s->ip * 1e-4, *hi = s->ip * 1e4;
+    else if (t == ss_device_yakopcic && !strcmp(n, "a2"))
+        *lo = s->in * 1e-4, *hi = s->in * 1e4;
+    else if (t == ss_device_yakopcic && !strcmp(n, "b"))
+        *lo = 0.01 / vmax, *hi = 8 / vmax;
+    /* 2020: the _p set acts at positive voltages, _n at negative. */
+    else if (!strcmp(n, "gmax_p") || !strcmp(n, "gmin_p"))
+        *lo = s->ip * 1e-6, *hi = s->ip * 1e3;
+    else if (!strcmp(n, "gmax_n") || !strcmp(n, "gmin_n"))
+        *lo = s->in * 1e-6, *hi = s->in * 1e3;
+    else if (!strcmp(n, "bmax_p") || !strcmp(n, "bmin_p"))
+        *lo = 0.01 / s->vp, *hi = 20 / s->vp;
+    else if (!strcmp(n, "bmax_n") || !strcmp(n, "bmin_n"))
+        *lo = 0.01 / s->vn, *hi = 20 / s->vn;
     else
         return 0;
     return 1;

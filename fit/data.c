@@ -17,6 +17,14 @@ int ssf_note(char **notes, const char *fmt, ...)
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     size_t old = *notes ? strlen(*notes) : 0, add = strlen(line);
+    /* A line already there (the same explanation for several files) once. */
+    for (const char *p = *notes; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len == add && !memcmp(p, line, add))
+            return SS_OK;
+        p += len + (nl ? 1 : 0);
+    }
     char *n = realloc(*notes, old + add + 2);
     if (!n)
         return SS_ENOMEM;

@@ -65,7 +65,8 @@ SSF_INTERNAL int ssf_integrate(const ss_device *d, int polarity, const ss_fit_da
                                double *v_out, double *x_out, long *nsteps);
 SSF_INTERNAL void ssf_steps_release(ssf_steps *s);
 
-/* Appends one line (printf format) to the newline-separated list *notes. */
+/* Appends one line (printf format) to the newline-separated list *notes,
+ * unless the same line is already there. */
 SSF_INTERNAL int ssf_note(char **notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Releases d and gives it n samples (uninitialised) and a copy of name. */
 SSF_INTERNAL int ssf_data_alloc(ss_fit_data *d, const char *name, size_t n, ss_error *err);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "fit/ss_fit.h"
 #include "tests/ss_test.h"
@@ -56,102 +55,6 @@ static void make_loop(const ss_device *d, const char *wave, double series, doubl
 }
 
 /* ---- reading ------------------------------------------------------------------------- */
-
-static ss_fit_read_options ropt(const char *columns, double freq, double scale)
-{
-    ss_fit_read_options o = SS_FIT_READ_OPTIONS_INIT;
-    o.columns = columns;
-    o.freq = freq;
-    o.current_scale = scale;
-    return o;
-}
-
-START_TEST(csv_formats)
-{
-    ss_fit_data d = SS_FIT_DATA_INIT;
-    ss_error err;
-    /* Header, comments, CRLF, comma. */
-    ss_fit_read_options o = ropt(NULL, 0, 1e-6);
-    ck_assert_msg(ss_fit_data_parse(&d,
-                                    "\xEF\xBB\xBF# measured\r\ntime (s),V (V),I (uA)\r\n"
-                                    "0,0.1,2.385\r\n// note\r\n0.5,0.2,4.77\r\n\r\n1,0.3,7.155\r\n",
-                                    "a.csv", &o, &err) == SS_OK,
-                  "%s", err.msg);
-    ck_assert_uint_eq(d.n, 3);
-    ck_assert_double_eq_tol(d.t[1], 0.5, 1e-15);
-    ck_assert_double_eq_tol(d.v[2], 0.3, 1e-15);
-    ck_assert_double_eq_tol(d.i[0], 2.385e-6, 1e-18);
-    /* Header order t,i,v is honoured. */
-    o = ropt(NULL, 0, 1);
-    ck_assert_int_eq(ss_fit_data_parse(&d, "t i v\n0 1e-6 0.5\n1 2e-6 0.7\n", "b", &o, &err), 0);
-    ck_assert_double_eq_tol(d.v[1], 0.7, 1e-15);
-    ck_assert_double_eq_tol(d.i[1], 2e-6, 1e-18);
-    /* Semicolons with decimal commas; whitespace. */
-    o = ropt("v,i", 10, 1);
-    ck_assert_int_eq(ss_fit_data_parse(&d, "0,25;1,5e-6\n-0,25;-1e-6\n", "c", &o, &err), 0);
-    ck_assert_double_eq_tol(d.v[0], 0.25, 1e-15);
-    ck_assert_double_eq_tol(d.i[0], 1.5e-6, 1e-18);
-    ck_assert_double_eq_tol(d.t[1], 1.0 / (2 * 10), 1e-15);
-    o = ropt("i,x,v", 0.5, 1);
-    ck_assert_int_eq(ss_fit_data_parse(&d, "  1e-6\t9  0.1\n2e-6 9 0.2\n3e-6 9 0.3\n4e-6 9 0.4\n",
-                                       "d", &o, &err),
-                     0);
-    ck_assert_uint_eq(d.n, 4);
-    ck_assert_double_eq_tol(d.v[3], 0.4, 1e-15);
-    ck_assert_double_eq_tol(d.t[3], 3.0 / (4 * 0.5), 1e-15); /* t_k = k/(n f) */
-    /* Time column shifted to start at 0; --columns wins over a header. */
-    o = ropt("t,v,i", 0, 1);
-    ck_assert_int_eq(ss_fit_data_parse(&d, "a,b,c\n5,0.1,1e-6\n6,0.2,2e-6\n", "e", &o, &err), 0);
-    ck_assert_double_eq_tol(d.t[1], 1.0, 1e-15);
-    /* Series resistance from the file. */
-    o = ropt("v,vd,i", 1, 1);
-    o.series_column = 1;
-    ck_assert_int_eq(
-        ss_fit_data_parse(&d, "0.5,0.4,1e-5\n0.6,0.5,1e-5\n-0.5,-0.4,-1e-5\n", "f", &o, &err), 0);
-    ck_assert_double_eq_tol(d.series_r, 1e4, 1e-6);
-    o = ropt("v,i,r", 1, 1);
-    o.series_column = 1;
-    ck_assert_int_eq(ss_fit_data_parse(&d, "0.5,1e-5,5k\n", "g", &o, &err), SS_EPARSE);
-    ck_assert_int_eq(ss_fit_data_parse(&d, "0.5,1e-5,5000\n0.6,1e-5,5000\n", "g", &o, &err), 0);
-    ck_assert_double_eq(d.series_r, 5000);
-    ss_fit_data_release(&d);
-}
-END_TEST
-
-static void expect_error(const char *text, const ss_fit_read_options *o, const char *msg)
-{
-    ss_fit_data d = SS_FIT_DATA_INIT;
-    ss_error err;
-    ck_assert_int_ne(ss_fit_data_parse(&d, text, "m.csv", o, &err), 0);
-    ck_assert_msg(strstr(err.msg, msg), "expected '%s' in '%s'", msg, err.msg);
-    ck_assert_uint_eq(d.n, 0);
-    ck_assert_ptr_null(d.v);
-}
-
-START_TEST(csv_errors)
-{
-    ss_fit_read_options o = ropt(NULL, 1, 1);
-    expect_error("0.1,1e-6\n0.2,nan\n", &o, "m.csv:2: 'nan' is not a finite number");
-    expect_error("", &o, "m.csv: no data rows");
-    expect_error("# only a comment\n\n", &o, "no data rows");
-    expect_error("0.1\n0.2\n0.3\n", &o, "m.csv: one column only");
-    expect_error("0.1,1\n0.2,x\n", &o, "m.csv:2: 'x' is not a number");
-    expect_error("0.1,1\n0.2,1,3\n", &o, "m.csv:2: expected 2 values, found 3");
-    o = ropt("t,v,i", 0, 1);
-    expect_error("0,0.1,1\n0.2,0.2,1\n0.1,0.3,1\n", &o, "m.csv:3: time does not increase");
-    o = ropt(NULL, 0, 1);
-    expect_error("0.1,1\n0.2,1\n", &o, "no time column");
-    expect_error("1,2,3,4\n", &o, "--columns");
-    o = ropt("t,v", 0, 1);
-    expect_error("0,1\n", &o, "no current column; columns found: 1 'column 1' (time), 2 'column 2' (voltage)");
-    o = ropt("v,i,x", 1, 1);
-    expect_error("1,2\n", &o, "3 columns named");
-    ss_fit_data d = SS_FIT_DATA_INIT;
-    ss_error err;
-    o = ropt(NULL, 1, 1);
-    ck_assert_int_eq(ss_fit_data_read(&d, "/nonexistent/x.csv", &o, &err), SS_EIO);
-}
-END_TEST
 
 /* Plausibility screening: units off by 1e6, constant data, too few samples. */
 START_TEST(bad_data_messages)
@@ -658,8 +561,6 @@ Suite *fit_suite(void)
 {
     Suite *s = suite_create("fit");
     TCase *tc = tcase_create("data");
-    tcase_add_test(tc, csv_formats);
-    tcase_add_test(tc, csv_errors);
     tcase_add_test(tc, bad_data_messages);
     tcase_add_test(tc, integrator_matches_cvode);
     tcase_set_timeout(tc, 60);
