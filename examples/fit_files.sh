@@ -40,13 +40,13 @@ for r in 5k 47k; do for f in 1 10 100 1000; do F="$F $K/r$r-0.8V-${f}Hz-M1.serie
 "$SS" fit --model vteam --polarity reversed --fix alpha_on=3 --fix alpha_off=1 \
     --current-scale 1e-6 --series 5k,5k,5k,5k,47k,47k,47k,47k \
     --freq 1,10,100,1000,1,10,100,1000 $F -o "$OUT/knowm-M1.json" \
-    --plot "$IMG/fit-knowm-M1-vteam.png" --quiet > "$OUT/knowm-M1.txt" 2>&1
+    --plot "$IMG/fit-knowm-M1-vteam.png" --csv "$OUT/knowm-M1.csv" --quiet > "$OUT/knowm-M1.txt" 2>&1
 summary "Knowm M1, 8 loops, vteam" "$OUT/knowm-M1.txt"
 
 # The fitted set scored on a measurement it was not fitted to (0.3 V, 10 Hz).
 "$SS" fit --evaluate "$OUT/knowm-M1.json" --current-scale 1e-6 --series 5k --freq 10 \
     "$K/r5k-0.3V-10Hz-M1.series.csv" --plot "$IMG/eval-knowm-M1-0.3V.png" \
-    --quiet > "$OUT/eval-0.3V.txt" 2>&1
+    --csv "$OUT/eval-0.3V.csv" --quiet > "$OUT/eval-0.3V.txt" 2>&1
 summary "Knowm M1, the fit scored on 0.3 V 10 Hz" "$OUT/eval-0.3V.txt"
 
 # The same device, Yakopcic, applied voltage + series resistor against the
@@ -57,11 +57,12 @@ for f in 1 10 100 1000; do
 done
 # shellcheck disable=SC2086
 "$SS" fit --model yakopcic --current-scale 1e-6 --series 5k --freq 1,10,100,1000 $F5 \
-    --plot "$IMG/fit-knowm-M1-r5k-yakopcic.png" --quiet > "$OUT/series-form.txt" 2>&1
+    --csv "$OUT/series-form.csv" --quiet > "$OUT/series-form.txt" 2>&1
 summary "Knowm M1 5k, yakopcic, applied voltage + 5 kohm" "$OUT/series-form.txt"
 # shellcheck disable=SC2086
 "$SS" fit --model yakopcic --current-scale 1e-6 --freq 1,10,100,1000 $D5 \
-    --plot "$IMG/fit-knowm-M1-device-yakopcic.png" --quiet > "$OUT/device-form.txt" 2>&1
+    --plot "$IMG/fit-knowm-M1-device-yakopcic.png" --csv "$OUT/device-form.csv" --quiet \
+    > "$OUT/device-form.txt" 2>&1
 summary "Knowm M1 5k, yakopcic, device voltage" "$OUT/device-form.txt"
 
 # ---- 2. An oscilloscope capture: Keysight layout, sense resistor, offset -----------
@@ -78,7 +79,8 @@ paste -d, "$OUT/scope-drive.csv" "$OUT/scope-clean.csv" | awk -F, "$AWKRNG"'
     NR > 1 && NR - 2 >= 3200 { printf "%+.6E,%+.6E,%+.6E\r\n", $1 - 0.1, 100 * $5 + 0.02 + 0.0066 * gauss(), $2 + 0.002 * gauss() }' \
     > "$OUT/scope.csv"
 "$SS" fit --model yakopcic --polarity normal --fix b=0.05 --columns t,vsense,v --sense 100 \
-    --offset auto "$OUT/scope.csv" --plot "$IMG/fit-scope.png" -o "$OUT/scope.json" \
+    --offset auto "$OUT/scope.csv" --plot "$IMG/fit-scope.png" --csv "$OUT/scope-fit.csv" \
+    -o "$OUT/scope.json" \
     > "$OUT/scope.txt" 2>&1
 summary "Oscilloscope capture (Keysight), oblea_sine truth" "$OUT/scope.txt"
 
@@ -100,6 +102,7 @@ awk -F, "$AWKRNG"'
 for obj in linear log; do
     "$SS" fit --model yakopcic2020 --polarity normal --objective "$obj" --starts 4 \
         "$OUT/keithley.csv" --plot "$IMG/fit-keithley-$obj.png" --plot-log \
+        --csv "$OUT/keithley-$obj-fit.csv" \
         -o "$OUT/keithley-$obj.json" --quiet > "$OUT/keithley-$obj.txt" 2>&1
     summary "Keithley sweep, rectifying, --objective $obj" "$OUT/keithley-$obj.txt"
 done
@@ -118,7 +121,8 @@ awk -F, "$AWKRNG"'
     END { print "V1,I1,absI\r"; for (k = 2; k <= NR; k++) { x = i[k] + 0.01 * (hi - lo) * gauss(); printf "%.6g,%.6g,%.6g\r\n", v[k], x, (x < 0 ? -x : x) } }' \
     "$OUT/dc-clean.csv" > "$OUT/dc-sweep.csv"
 "$SS" fit --model yakopcic --polarity normal --fix b=0.5 --step-time 0.05 "$OUT/dc-sweep.csv" \
-    --plot "$IMG/fit-dc-sweep.png" -o "$OUT/dc-sweep.json" > "$OUT/dc-sweep.txt" 2>&1
+    --plot "$IMG/fit-dc-sweep.png" --csv "$OUT/dc-sweep-fit.csv" -o "$OUT/dc-sweep.json" \
+    > "$OUT/dc-sweep.txt" 2>&1
 summary "DC sweep without time (V1,I1,absI), miao_taox truth" "$OUT/dc-sweep.txt"
 
 cat "$SUM"

@@ -31,7 +31,8 @@ for dev in M1 M2; do
             # shellcheck disable=SC2086
             "$SS" fit --model "$m" --freq "$freqs" --current-scale 1e-6 --series "$r" \
                 --seed 1 --quiet -o "$OUT/json/$tag.json" --spice "$OUT/spice/$tag.sub" \
-                --name "knowm_${dev}_r$r" --plot "$IMG/fit-$tag.png" --spice-check $files \
+                --name "knowm_${dev}_r$r" --plot "$IMG/fit-$tag.png" --csv "$OUT/json/$tag.csv" \
+                --spice-check $files \
                 > "$OUT/json/$tag.txt"
             nrmse=$(sed -n 's/^  "nrmse": \(.*\),$/\1/p' "$OUT/json/$tag.json")
             nid=$(sed -n '/^parameter/,/^fixed/p' "$OUT/json/$tag.txt" | grep -vc '^parameter\|^fixed\|NOT' || true)
