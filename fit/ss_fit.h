@@ -18,10 +18,17 @@
  * draw happens in the calling thread, so a run is reproducible from its
  * seed for any thread count.
  *
- * Objective: r = (i_model - i_data) / (range_f sqrt(n_f F)) over all files
- * f = 1..F with n_f samples and current range range_f, so that the overall
- * NRMSE sqrt(sum r^2) is the root mean square of the per-file NRMSEs
- * (RMS error divided by that file's current range).
+ * Objective (ss_fit_options.objective): linear, r = (i_model - i_data) /
+ * (range_f sqrt(n_f F)) over all files f = 1..F with n_f samples and current
+ * range range_f, so that sqrt(sum r^2) is the root mean square of the
+ * per-file NRMSEs; log, the error of log10|i| in decades (asinh with a
+ * floor), for rectifying devices; or both.  Both errors are reported.
+ *
+ * Data come from files as instruments write them (ss_fit_data_read: header
+ * rows, names and units, time from a column, a sweep rate or a step time,
+ * multi-period records folded onto one period, current offsets), and a
+ * fitted set is written (ss_fit_result_json) and read back exactly
+ * (ss_fit_params_load) to be scored on other data (ss_fit_fix_all).
  *
  * Typical use:
  *     ss_fit_data d = SS_FIT_DATA_INIT;  ss_fit_read_options ro = SS_FIT_READ_OPTIONS_INIT;

@@ -432,6 +432,18 @@ START_TEST(rectifying_log_fit)
     ck_assert_int_eq(ss_fit_run(f0, &r0, &err), 0);
     double floor = r0.log_rmse;
     ck_assert_msg(floor > 0.015 && floor < 0.03, "floor %g decades", floor); /* 0.05/ln 10 */
+    /* The mixed objective of the same set: NRMSE^2 + (0.1 x decades)^2. */
+    o0.objective = SS_FIT_OBJECTIVE_MIXED;
+    ss_fit_set_options(f0, &o0);
+    ss_fit_result rm = SS_FIT_RESULT_INIT;
+    ck_assert_int_eq(ss_fit_run(f0, &rm, &err), 0);
+    ck_assert_double_eq_tol(rm.log_rmse, floor, 1e-12);
+    /* global_nrmse is the residual vector's norm (at the search tolerance),
+     * the reported errors come from the curves: the weighting agrees. */
+    double want = hypot(rm.nrmse, SS_FIT_LOG_WEIGHT * rm.log_rmse);
+    ck_assert_msg(fabs(rm.global_nrmse / want - 1) < 1e-3, "mixed %g, expected %g",
+                  rm.global_nrmse, want);
+    ss_fit_result_release(&rm);
     ss_fit_result_release(&r0);
     ss_fit_free(f0);
     ss_fit_result res = SS_FIT_RESULT_INIT;
