@@ -16,6 +16,31 @@
 #define SS_SUN_COMM_NULL SUN_COMM_NULL
 #endif
 
+#define SSI_HIDDEN __attribute__((visibility("hidden")))
+
+/* deck.c: the deck the engine hands to ngspice (see there).  The marker
+ * lines are printed by ngspice's echo: the commands begin; quit N. */
+#define SSI_MARK_CONTROLS "smallsim:controls"
+#define SSI_MARK_QUIT "smallsim:quit"
+#define SSI_COMPANION "smallsim_meas_"
+typedef struct ssi_deck {
+    char **lines;     /* NULL-terminated, for ngSpice_Circ */
+    size_t n, cap;
+    size_t *origin;   /* netlist line of deck line i; SIZE_MAX for added lines */
+    char *title;      /* the netlist's title as ngspice -b reads it */
+    ss_netlist_meas *meas; /* the .meas lines in deck order */
+    size_t nmeas;
+    size_t *companion; /* companion k reads measurement meas[companion[k]] */
+    size_t ncompanion;
+    int commands;     /* the deck has front-end commands (.control, '*#') */
+    int dotargs;      /* .plot/.print/.four/.meas/.op/.tf: ngspice -b runs it */
+    int autostop;     /* option autostop: a transient may end before tstop */
+    int analysis;     /* the circuit part has an analysis line */
+} ssi_deck;
+SSI_HIDDEN int ssi_deck_build(ssi_deck *d, const ss_netlist *nl, const char *title,
+                              ss_error *err);
+SSI_HIDDEN void ssi_deck_release(ssi_deck *d);
+
 /* The process's open engine, or NULL (a forked child inherits it). */
 ss_engine *ss_cosim_current_engine(void);
 

@@ -177,8 +177,11 @@ int sweepi_mpi_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *
         MPI_Abort(MPI_COMM_WORLD, 1); /* a rank that cannot go on would hang the others */
     free(in);
     ss_sweep_pool_free(pool);
-    if (mpi_rank == 0)
+    if (mpi_rank == 0) {
         sweepi_results_close(&res);
+        if (!rc)
+            rc = sweepi_results_sort(opt->out, err);
+    }
     ss_buf_release(&row);
     ss_buf_release(&msgbuf);
     free(todo);

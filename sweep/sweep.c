@@ -50,6 +50,14 @@ static int push_name(char ***names, size_t *n, const char *name)
     return SS_OK;
 }
 
+static int has_name(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcasecmp(names[i], name))
+            return 1;
+    return 0;
+}
+
 ss_sweep *ss_sweep_alloc(const ss_sweep_spec *spec, ss_error *err)
 {
     ss_sweep *sw = calloc(1, sizeof *sw);
@@ -93,12 +101,15 @@ ss_sweep *ss_sweep_alloc(const ss_sweep_spec *spec, ss_error *err)
     /* Measurements: the deck's own, then the added ones. */
     if ((rc = ss_netlist_measures(&sw->nl, &own, &nown, err)))
         goto out;
+    /* one column per name: ngspice accepts a name twice, and its result
+     * (the parameter it sets) is the last one evaluated */
     for (size_t i = 0; i < nown && !rc; i++)
-        rc = push_name(&sw->meas, &sw->nmeas, own[i]);
+        if (!has_name(sw->meas, sw->nmeas, own[i]))
+            rc = push_name(&sw->meas, &sw->nmeas, own[i]);
     for (size_t i = 0; i < spec->nmeasures && !rc; i++) {
         char *name = NULL;
         rc = ss_netlist_add_meas(&sw->nl, spec->measures[i], &name, err);
-        if (!rc)
+        if (!rc && !has_name(sw->meas, sw->nmeas, name))
             rc = push_name(&sw->meas, &sw->nmeas, name);
         free(name);
     }
@@ -107,12 +118,6 @@ ss_sweep *ss_sweep_alloc(const ss_sweep_spec *spec, ss_error *err)
     if (rc)
         goto out;
     for (size_t i = 0; i < sw->nmeas; i++) {
-        for (size_t k = 0; k < i; k++)
-            if (!strcasecmp(sw->meas[i], sw->meas[k])) {
-                rc = ss_error_set(err, SS_EINVAL, "measurement '%s' is defined twice",
-                                  sw->meas[i]);
-                goto out;
-            }
         for (size_t k = 0; k < sw->naxes; k++)
             if (!strcasecmp(sw->meas[i], sw->axes[k].name)) {
                 rc = ss_error_set(err, SS_EINVAL,
@@ -195,40 +200,6 @@ const char *ss_sweep_header(const ss_sweep *sw)
 
 /* ---- the netlist job kind (runs in the workers) ------------------------------ */
 
-/* Finds "name = value" in ngspice's measurement printout (7 significant
- * digits); the search starts at the last "Measurements for" header. */
-int sweepi_find_measure(const char *transcript, const char *name, double *value)
-{
-    const char *start = transcript, *m;
-    for (const char *p = transcript; (m = strstr(p, "Measurements for")); p = m + 1)
-        start = m;
-    size_t n = strlen(name);
-    for (const char *p = start; *p;) {
-        const char *line = p;
-        while (*line == ' ' || *line == '\t')
-            line++;
-        if (!strncasecmp(line, name, n) && (line[n] == ' ' || line[n] == '\t' || line[n] == '=')) {
-            const char *q = line + n;
-            while (*q == ' ' || *q == '\t')
-                q++;
-            if (*q == '=') {
-                char *end;
-                errno = 0;
-                double v = strtod(q + 1, &end);
-                if (end != q + 1 && !errno && isfinite(v)) {
-                    *value = v;
-                    return 1;
-                }
-            }
-        }
-        const char *nl = strchr(p, '\n');
-        if (!nl)
-            break;
-        p = nl + 1;
-    }
-    return 0;
-}
-
 /* Each worker confines itself to the sweep's netlist folders, its own run
  * folder and the raw-file folder before it runs a job. */
 static int netjob_start(void *arg, void **state, ss_error *err)
@@ -285,22 +256,24 @@ static int netjob_run(void *state, void *arg, const void *req, size_t len, ss_bu
     rc = ss_engine_load(eng, &sw->nl, err);
     if (!rc)
         rc = ss_engine_run(eng, &res, err);
+    if (!rc && res.quit && res.quit_status != 0)
+        rc = ss_error_set(err, SS_ESIM, "the .control commands ended with 'quit %d'",
+                          res.quit_status);
     if (!rc && sw->raw_dir) {
         char path[4096];
         snprintf(path, sizeof path, "%s/job-%llu.raw", sw->raw_dir, (unsigned long long)r.job);
         rc = ss_result_write_raw(&res, NULL, 0, path, err);
     }
-    ss_result_release(&res);
-    if (rc)
-        return rc;
-    const char *tr = ss_engine_transcript(eng);
-    for (size_t i = 0; i < sw->nmeas; i++) {
-        sweepi_measure m = {0, 0.0};
-        m.ok = (uint8_t)sweepi_find_measure(tr, sw->meas[i], &m.value);
+    /* the results at full precision, each on its own: a failed one leaves
+     * its cell empty and the others stand */
+    for (size_t i = 0; !rc && i < sw->nmeas; i++) {
+        const ss_measure *rm = ss_result_measure(&res, sw->meas[i]);
+        sweepi_measure m = {rm && rm->ok, rm && rm->ok ? rm->value : 0.0};
         if (ss_buf_add(reply, (const char *)&m, sizeof m))
-            return ss_error_set(err, SS_ENOMEM, "out of memory");
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     }
-    return SS_OK;
+    ss_result_release(&res);
+    return rc;
 }
 
 const ss_sweep_kind sweepi_netlist_kind = {"netlist", netjob_start, netjob_run, netjob_stop};
@@ -444,6 +417,53 @@ void sweepi_results_log(sweepi_results *r, uint64_t job, int status, const char 
     fflush(r->log);
 }
 
+static int row_cmp(const void *a, const void *b)
+{
+    const char *const *x = a, *const *y = b;
+    unsigned long long i = strtoull(*x, NULL, 10), j = strtoull(*y, NULL, 10);
+    return i < j ? -1 : i > j ? 1 : (*x < *y ? -1 : *x > *y);
+}
+
+int sweepi_results_sort(const char *path, ss_error *err)
+{
+    char *text = NULL;
+    size_t len = 0, n = 0;
+    int rc = ss_util_read_file(path, &text, &len, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
+    char **rows = calloc(n + 1, sizeof *rows);
+    ss_buf out = SS_BUF_INIT;
+    char *hdr_end = memchr(text, '\n', len);
+    if (!rows || !hdr_end) {
+        free(rows);
+        free(text);
+        return rows ? SS_OK : ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    size_t nrows = 0;
+    for (char *p = hdr_end + 1; p < text + len;) {
+        char *nl = memchr(p, '\n', (size_t)(text + len - p));
+        if (!nl)
+            break; /* a torn last line stays out, as --resume would drop it */
+        *nl = '\0';
+        rows[nrows++] = p;
+        p = nl + 1;
+    }
+    qsort(rows, nrows, sizeof *rows, row_cmp);
+    rc = ss_buf_add(&out, text, (size_t)(hdr_end - text) + 1);
+    for (size_t i = 0; !rc && i < nrows; i++)
+        rc = ss_buf_printf(&out, "%s\n", rows[i]);
+    if (rc)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    else
+        rc = ss_util_write_file_atomic(path, out.data, out.len, err);
+    ss_buf_release(&out);
+    free(rows);
+    free(text);
+    return rc;
+}
+
 void sweepi_results_close(sweepi_results *r)
 {
     if (r->fd >= 0)
@@ -510,13 +530,25 @@ int sweepi_row(const ss_sweep *sw, ss_sweep_reply *rep, ss_buf *row, int *status
         st = SS_SWEEP_SIM_ERROR;
         *msg = "malformed reply from the worker";
     } else {
+        /* the status names every failed measurement; its cell stays
+         * empty, the others keep their values */
         st = SS_SWEEP_OK;
+        size_t nfail = 0, len = 0;
         for (size_t i = 0; i < sw->nmeas; i++)
-            if (!m[i].ok) {
-                st = SS_SWEEP_MEAS_FAILED;
-                snprintf(rep->msg, sizeof rep->msg, "measurement '%s' failed", sw->meas[i]);
-                break;
-            }
+            nfail += !m[i].ok;
+        for (size_t i = 0; i < sw->nmeas && len < sizeof rep->msg; i++) {
+            if (m[i].ok)
+                continue;
+            if (st == SS_SWEEP_OK)
+                len = (size_t)snprintf(rep->msg, sizeof rep->msg, "measurement%s ",
+                                       nfail > 1 ? "s" : "");
+            st = SS_SWEEP_MEAS_FAILED;
+            if (len < sizeof rep->msg)
+                len += (size_t)snprintf(rep->msg + len, sizeof rep->msg - len, "%s'%s'",
+                                        len > 13 ? ", " : "", sw->meas[i]);
+        }
+        if (st != SS_SWEEP_OK && len < sizeof rep->msg)
+            snprintf(rep->msg + len, sizeof rep->msg - len, " failed");
     }
     *status = st;
     const double *values = sw->design.values + rep->id * sw->naxes;
@@ -553,7 +585,7 @@ void sweepi_progress(const ss_sweep_options *opt, ss_sweep_summary *sum, size_t 
         return;
     ss_sweep_progress pr;
     pr.done = sum->ran;
-    pr.failed = sum->ran - sum->count[SS_SWEEP_OK];
+    pr.failed = sum->ran - sum->count[SS_SWEEP_OK] - sum->count[SS_SWEEP_MEAS_FAILED];
     pr.total = total;
     pr.skipped = sum->skipped;
     pr.elapsed = ss_util_now() - t0;
@@ -659,6 +691,9 @@ out:
     sum->seconds = ss_util_now() - t0;
     ss_sweep_pool_free(pool);
     sweepi_results_close(&res);
+    /* rows arrive as jobs finish; the finished file is in job order */
+    if (!rc)
+        rc = sweepi_results_sort(opt->out, err);
     ss_buf_release(&row);
     free(todo);
     return rc;

@@ -42,7 +42,6 @@ typedef struct sweepi_results {
 SWEEPI_HIDDEN extern const ss_sweep_kind sweepi_netlist_kind;
 
 SWEEPI_HIDDEN void sweepi_format(char buf[32], double x);
-SWEEPI_HIDDEN int sweepi_find_measure(const char *transcript, const char *name, double *value);
 
 SWEEPI_HIDDEN int sweepi_results_open(sweepi_results *r, const char *path, const char *header,
                                       int resume, unsigned char *done, size_t njobs,
@@ -51,6 +50,8 @@ SWEEPI_HIDDEN int sweepi_results_append(sweepi_results *r, const char *row, ss_e
 SWEEPI_HIDDEN void sweepi_results_log(sweepi_results *r, uint64_t job, int status,
                                       const char *msg);
 SWEEPI_HIDDEN void sweepi_results_close(sweepi_results *r);
+/* Rewrites a complete results file with its rows in job order. */
+SWEEPI_HIDDEN int sweepi_results_sort(const char *path, ss_error *err);
 
 /* Formats the results row of a reply (with newline) into `row`; *status and
  * *msg receive the job's final status and message (a failed measurement
