@@ -925,9 +925,10 @@ int ss_engine_load(ss_engine *e, const ss_netlist *nl, ss_error *err)
         return rc;
     if (init[0] && !e->spiceinit[0]) {
         char cmd[MAX_COMMAND + 1];
-        if (strlen(init) + 10 > MAX_COMMAND || strpbrk(init, "\"\\;`"))
+        /* the command parser splits at white space and acts on ;`<>&!$ */
+        if (strlen(init) + 10 > MAX_COMMAND || strpbrk(init, " \t\"'\\;`<>&!$"))
             return ss_error_set(err, SS_EINVAL, "%s: cannot hand this path to ngspice", init);
-        snprintf(cmd, sizeof cmd, "source \"%s\"", init);
+        snprintf(cmd, sizeof cmd, "source %s", init);
         e->phase = PH_CONTROL; /* its errors do not stop ngspice -b */
         if (raw_command(e, cmd)) {
             rc = sim_error(e, NULL, err, "ngspice hit a fatal error in .spiceinit");

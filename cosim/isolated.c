@@ -337,9 +337,7 @@ int ss_engine_run_child(const ss_netlist *nl, ss_engine_child_options *opt, ss_r
     else if (!rc)
         rc = deserialize(in.data, in.len, opt->transcript, res, err);
     ss_buf_release(&in);
-    finish_dir(run_dir, keep);
     opt->files = count_files(run_dir);
-    if (!keep)
-        ss_util_remove_tree(run_dir);
+    finish_dir(run_dir, keep);
     return rc;
 }
