@@ -37,8 +37,7 @@ typedef struct ssi_deck {
     int autostop;     /* option autostop: a transient may end before tstop */
     int analysis;     /* the circuit part has an analysis line */
 } ssi_deck;
-SSI_HIDDEN int ssi_deck_build(ssi_deck *d, const ss_netlist *nl, const char *title,
-                              ss_error *err);
+SSI_HIDDEN int ssi_deck_build(ssi_deck *d, const ss_netlist *nl, ss_error *err);
 SSI_HIDDEN void ssi_deck_release(ssi_deck *d);
 
 /* The process's open engine, or NULL (a forked child inherits it). */

@@ -2,10 +2,13 @@
  *
  * It is the netlist's own text with a few changes that let the engine see
  * what ngspice -b would do with the file:
- *   - the title line carries a unique title (so a run can be traced to its
- *     load) and every ".title" line becomes the comment ngspice's reader
- *     makes of it; the netlist's title is worked out as ngspice -b does
- *     (inpcom.c: the last ".title" line of the top-level file wins);
+ *   - the title line and the ".title" lines of the netlist's own file go
+ *     to ngspice unchanged, so that the plots carry the title ngspice -b
+ *     gives them (inpcom.c: the last ".title" line of the top-level file
+ *     wins, the first line is set in lower case); ".title" lines of included
+ *     files (which ngspice -b ignores; smallsim expands includes itself)
+ *     become comments, and a first line that ngspice's reader would take
+ *     for a card (".control", ".include", ...) is replaced;
  *   - before the first front-end command (a .control line or a '*#' line)
  *     a marker command tells the engine that the commands begin, so that
  *     errors in the circuit and errors of commands can be told apart;
@@ -99,6 +102,38 @@ static int is_loop(const char *w)
            !strcmp(w, "foreach");
 }
 
+/* The first line as ngspice's reader leaves it (inpcom.c, inp_read): in
+ * lower case unless it begins with one of the commands whose arguments
+ * keep their case. */
+static char *ngspice_case(const char *line)
+{
+    static const char *const keep[] = {"write", "wrdata", ".lib", ".inc", "codemodel", "osdi",
+                                       "pre_osdi", "echo", "shell", "source", "cd ", "load",
+                                       "setcs"};
+    char *t = strdup(line);
+    if (!t)
+        return NULL;
+    int redirect = !strncasecmp(t, "print", 5) || !strncasecmp(t, "eprint", 6) ||
+                   !strncasecmp(t, "asciiplot", 9);
+    for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
+        if (!strncasecmp(t, keep[k], strlen(keep[k])))
+            return t;
+    for (char *c = t; *c && !(redirect && *c == '>'); c++)
+        *c = (char)tolower((unsigned char)*c);
+    return t;
+}
+
+/* A first line that ngspice's reader would act on instead of taking it as
+ * the title. */
+static int unsafe_title(const char *s)
+{
+    static const char *const cards[] = {".control", ".endc", ".inc", ".lib", ".end", "@"};
+    for (size_t k = 0; k < sizeof cards / sizeof cards[0]; k++)
+        if (!strncasecmp(s, cards[k], strlen(cards[k])))
+            return 1;
+    return strchr(s, '`') != NULL;
+}
+
 /* A name ngspice's numparam reads as a parameter in PARAM='name'. */
 static int plain_name(const char *s)
 {
@@ -122,6 +157,16 @@ static int is_dotarg(const char *s)
         if (n == strlen(exact[k]) && !strncasecmp(s, exact[k], n))
             return 1;
     return !strncasecmp(s, ".four", 5) || !strncasecmp(s, ".meas", 5);
+}
+
+#define UNSAFE_TITLE "untitled (the first line would be read as a card)"
+
+/* A ".title" line ngspice -b takes: in column 1 of the netlist's own file. */
+static int own_title(const ss_netlist *nl, size_t i, const char *top)
+{
+    const char *t = nl->lines[i].text;
+    return !strncasecmp(t, ".title", 6) &&
+           (i == 0 || !top || nl->lines[i].file == top || !strcmp(nl->lines[i].file, top));
 }
 
 void ssi_deck_release(ssi_deck *d)
@@ -194,7 +239,7 @@ static const char *command_text(const ss_netlist *nl, const cmdline *c)
     return c->star ? s + 2 : s;
 }
 
-int ssi_deck_build(ssi_deck *d, const ss_netlist *nl, const char *title, ss_error *err)
+int ssi_deck_build(ssi_deck *d, const ss_netlist *nl, ss_error *err)
 {
     cmdline *cmd = NULL;
     size_t ncmd = 0;
@@ -244,19 +289,19 @@ int ssi_deck_build(ssi_deck *d, const ss_netlist *nl, const char *title, ss_erro
 
     /* the netlist's title as ngspice -b reads it */
     const char *top = nl->nfiles ? nl->files[0] : NULL;
-    const char *tline = nl->lines[0].text;
-    for (size_t i = 0; i < nl->n; i++) {
-        const char *t = nl->lines[i].text;
-        if (!strncasecmp(t, ".title", 6) && (i == 0 || !top || nl->lines[i].file == top ||
-                                             !strcmp(nl->lines[i].file, top)))
-            tline = skip_ws(t + strcspn(t, " \t"));
-    }
-    if (!(d->title = strdup(tline))) {
+    const char *line0 = nl->lines[0].text;
+    int safe0 = !unsafe_title(line0) || !strncasecmp(line0, ".title", 6);
+    const char *tline = NULL;
+    for (size_t i = 0; i < nl->n; i++)
+        if (own_title(nl, i, top))
+            tline = skip_ws(nl->lines[i].text + strcspn(nl->lines[i].text, " \t"));
+    d->title = tline ? strdup(tline) : ngspice_case(safe0 ? line0 : UNSAFE_TITLE);
+    if (!d->title) {
         rc = SS_ENOMEM;
         goto out;
     }
 
-    if ((rc = push(d, title, 0, 0)))
+    if ((rc = push(d, safe0 ? line0 : UNSAFE_TITLE, 0, 0)))
         goto out;
     size_t k = 0;
     for (size_t i = 1; i + 1 < nl->n && !rc; i++) {
@@ -270,7 +315,7 @@ int ssi_deck_build(ssi_deck *d, const ss_netlist *nl, const char *title, ss_erro
             if (rc)
                 break;
         }
-        if (!strncasecmp(s, ".title", 6)) {
+        if (!strncasecmp(s, ".title", 6) && !own_title(nl, i, top)) {
             /* inp_read turns the line into a comment: "*title ..." */
             rc = push(d, str_printf("*%s", s + 1, NULL), 1, i);
         } else if (is_cmd && truncate && k > first_quit) {

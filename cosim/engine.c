@@ -69,10 +69,9 @@ struct ss_engine {
     /* the loaded circuit */
     int loaded;
     unsigned long serial;
-    char title[96];       /* unique title sent to ngspice */
     ssi_deck deck;        /* what was sent (deck.c) */
     double tstop;         /* from .tran, NAN if unknown */
-    int seen_title;       /* SendInitData reported our title */
+    int seen_title;       /* SendInitData announced a plot of the run */
     size_t nplots_loaded; /* plots the netlist's commands made while loading */
 
     /* what ngspice printed, sorted as it arrives */
@@ -83,6 +82,7 @@ struct ss_engine {
     size_t nmeas, capmeas;
     ss_buf printout;      /* lines printed while the netlist's commands ran */
     int quit_seen, quit_status;
+    int no_circuit;       /* remcirc found nothing to remove */
     struct plot_info *pinfo; /* facts SendInitData gave about each plot */
     size_t npinfo, cappinfo;
 
@@ -109,6 +109,7 @@ enum phase { PH_LOAD, PH_CONTROL, PH_RUN };
 struct plot_info {
     char name[32];   /* "tran1" */
     char type[96];   /* "Transient Analysis" */
+    char title[256]; /* the circuit's title, as ngspice -b has it */
     char scale[128]; /* its scale vector */
 };
 
@@ -338,6 +339,8 @@ static int cb_send_char(char *text, int id, void *user)
         e->quit_status = (int)strtol(s + ql, NULL, 10);
         return 0;
     }
+    if (on_stderr && strstr(s, "there is no circuit loaded"))
+        e->no_circuit = 1;
     if (e->transcript.len < (8u << 20)) { /* keep at most 8 MB of transcript */
         ss_buf_add(&e->transcript, s, strlen(s));
         ss_buf_add(&e->transcript, "\n", 1);
@@ -465,8 +468,7 @@ static int cb_init_data(pvecinfoall info, int id, void *user)
     (void)id;
     if (!e || !info)
         return 0;
-    if (info->title && !strcmp(info->title, e->title))
-        e->seen_title = 1;
+    e->seen_title = 1;
     if (!info->type)
         return 0;
     if (e->npinfo == e->cappinfo) {
@@ -480,6 +482,7 @@ static int cb_init_data(pvecinfoall info, int id, void *user)
     struct plot_info *p = &e->pinfo[e->npinfo++];
     snprintf(p->name, sizeof p->name, "%s", info->type);
     snprintf(p->type, sizeof p->type, "%s", info->name ? info->name : "");
+    snprintf(p->title, sizeof p->title, "%s", info->title ? info->title : "");
     p->scale[0] = '\0';
     for (int i = 0; i < info->veccount; i++)
         if (info->vecs[i] && info->vecs[i]->pdvec == info->vecs[i]->pdvecscale &&
@@ -782,8 +785,16 @@ static void cleanup(ss_engine *e)
 {
     if (e->dead || !e->dl)
         return;
+    /* every circuit (a .control block can load more than one), so that a
+     * load that fails can never leave an older one to be run */
+    size_t mark = e->transcript.len;
     raw_command(e, "destroy all");
-    raw_command(e, "remcirc");
+    e->no_circuit = 0;
+    for (int k = 0; k < 64 && !e->no_circuit; k++)
+        raw_command(e, "remcirc");
+    e->transcript.len = mark; /* not the run's */
+    if (e->transcript.data)
+        e->transcript.data[mark] = '\0';
     ng_enter();
     e->command(NULL);
     ng_leave();
@@ -919,9 +930,8 @@ int ss_engine_load(ss_engine *e, const ss_netlist *nl, ss_error *err)
     cleanup(e);
     forget_output(e);
     e->serial++;
-    snprintf(e->title, sizeof e->title, "smallsim-%ld-%lu", (long)getpid(), e->serial);
     ssi_deck_release(&e->deck);
-    if ((rc = ssi_deck_build(&e->deck, nl, e->title, err)))
+    if ((rc = ssi_deck_build(&e->deck, nl, err)))
         return rc;
     if (init[0] && !e->spiceinit[0]) {
         char cmd[MAX_COMMAND + 1];
@@ -1042,7 +1052,7 @@ static int copy_plot(ss_engine *e, const char *name, ss_plot *p, ss_error *err)
     memset(p, 0, sizeof *p);
     p->name = strdup(name);
     p->type = strdup(pi && pi->type[0] ? pi->type : plot_type_name(name));
-    p->title = strdup(e->deck.title ? e->deck.title : "");
+    p->title = strdup(pi && pi->title[0] ? pi->title : e->deck.title ? e->deck.title : "");
     if (!p->name || !p->type || !p->title)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     snprintf(full, sizeof full, "%s", name);
@@ -1237,7 +1247,7 @@ int ss_engine_run(ss_engine *e, ss_result *res, ss_error *err)
         goto fail;
     }
     if (do_run && !e->seen_title) {
-        rc = ss_error_set(err, SS_ESIM, "ngspice did not simulate the loaded circuit");
+        rc = ss_error_set(err, SS_ESIM, "ngspice made no plot for the loaded circuit");
         goto fail;
     }
     /* a transient of the engine's run must reach its stop time, unless
