@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """brian2_dpi.py DIR DT: runs the DPI network that bench/dpi_vs_brian2 wrote to DIR
 (same neurons, biases, synapses, weights and delays; the equations of
-cosim/network.c's dpi_rhs, with teili's clipping at Io) in Brian2 with forward
+cosim/network/integrate.c's neti_dpi_rhs, with teili's clipping at Io) in Brian2 with forward
 Euler at DT and prints 'brian2 spikes N build_s B run_s R'.  Debian's python3-brian,
 numpy target.  Currents are dimensionless (amperes), times in seconds."""
 import sys, time

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "bench/brian2_bench.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/network/ss_network.h"
 
 int main(int argc, char **argv)
 {

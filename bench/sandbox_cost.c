@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 
 #define N 100
 

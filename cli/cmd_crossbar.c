@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "devices/ss_devices.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/crossbar/ss_crossbar.h"
 #include "netlists/ss_netlist.h"
 
 static const char crossbar_usage[] =
@@ -256,7 +256,7 @@ static ss_pwl *read_pulses(const char *path, size_t rows, ss_error *err)
             rc = ss_error_set(err, SS_EPARSE, "%s:%d: more waveforms than the %zu rows", path, lineno,
                               rows);
         else if ((rc = ss_pwl_parse(&w[n], p, err)))
-            ss_error_prefix(err, "%s:%d", path, lineno);
+            ss_error_prefix(err, rc, "%s:%d", path, lineno);
         else
             n++;
     }

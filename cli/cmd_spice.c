@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 
 static const char spice_usage[] =
     "usage: smallsim spice run NETLIST [--vectors v(out),i(v1),...] [-o out.csv | -o out.raw]\n"
@@ -132,7 +132,7 @@ static int spice_run(int argc, char **argv)
          * down, and the child, not this process, is confined */
         rc = ss_engine_run_child(&nl, &copt, &res, &err);
         if (rc && strncmp(err.msg, path, strlen(path)) != 0)
-            ss_error_prefix(&err, "%s", path);
+            ss_error_prefix(&err, rc, "%s", path);
     }
     if (!rc && res.printout)
         fputs(res.printout, report);

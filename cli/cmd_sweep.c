@@ -199,7 +199,7 @@ int cmd_sweep(int argc, char **argv)
     spec.params = params;
     spec.measures = measures;
     rc = CLI_FAIL;
-    if (ss_sweep_mpi_init(&rank, &size, &err)) {
+    if (ss_pool_mpi_init(&rank, &size, &err)) {
         cli_fail(&err);
         goto out;
     }
@@ -251,6 +251,6 @@ out:
     ss_sweep_free(sw);
     free(params);
     free(measures);
-    ss_sweep_mpi_finalize();
+    ss_pool_mpi_finalize();
     return rc;
 }

@@ -200,10 +200,8 @@ static int include_file(struct reader *r, const char *file, int line, const char
                                 file, line, target);
     char *text = NULL;
     int rc = ss_util_read_file(real, &text, NULL, r->err);
-    if (rc) {
-        ss_error_prefix(r->err, "%s:%d", file, line);
-        return rc;
-    }
+    if (rc)
+        return ss_error_prefix(r->err, rc, "%s:%d", file, line);
     char *sub = strdup(real);
     if (!sub) {
         free(text);

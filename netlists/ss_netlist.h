@@ -193,8 +193,8 @@ int ss_netlist_add_line(ss_netlist *nl, const char *text, size_t *index, ss_erro
 
 /* ==== generators (netlists/crossbar.c) ===================================== */
 
-/* The canonical crossbar as an ngspice netlist (see cosim/ss_cosim.h,
- * "crossbars"): word line i driven by VIN<i> through RS<i>, wire segments
+/* The canonical crossbar as an ngspice netlist (see cosim/crossbar/ss_crossbar.h,
+ * the canonical topology): word line i driven by VIN<i> through RS<i>, wire segments
  * RW..., bit lines ending in RSE<j> and the 0 V ammeter VSENSE<j>, whose
  * current i(vsense<j>) is the output of column j.  Resistances of 0 merge
  * the nodes instead of writing 0-ohm resistors. */

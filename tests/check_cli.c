@@ -118,7 +118,7 @@ START_TEST(spice_run_measures_and_commands)
     char want[64];
     snprintf(want, sizeof want, "vend,tran,%.17g", vend);
     ck_assert_msg(strstr(out, want), "%s lacks %s", out, want);
-    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s spice run m.cir --meas /nonexistent/m.csv",
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s spice run m.cir --meas m.cir/m.csv",
                                 dir, p), 1);
 
     /* a .control deck: its printout, a file it writes into --outdir, quit 3 */

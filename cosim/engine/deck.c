@@ -24,7 +24,7 @@
  *     and PP results with 7; its parameter substitution keeps 16).
  * Lines are only replaced or added, and origin[] maps every deck line back
  * to the netlist line it came from. */
-#include "cosim/cosim_private.h"
+#include "cosim/engine/engine_private.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -42,7 +42,7 @@ static const char *skip_ws(const char *s)
 }
 
 /* Appends one line; `text` is copied unless `own` (then it is taken). */
-static int push(ssi_deck *d, const char *text, int own, size_t origin)
+static int push(engi_deck *d, const char *text, int own, size_t origin)
 {
     if (d->n + 2 > d->cap) {
         size_t cap = d->cap ? 2 * d->cap : 64;
@@ -169,7 +169,7 @@ static int own_title(const ss_netlist *nl, size_t i, const char *top)
            (i == 0 || !top || nl->lines[i].file == top || !strcmp(nl->lines[i].file, top));
 }
 
-void ssi_deck_release(ssi_deck *d)
+void engi_deck_release(engi_deck *d)
 {
     for (size_t i = 0; i < d->n; i++)
         free(d->lines[i]);
@@ -239,7 +239,7 @@ static const char *command_text(const ss_netlist *nl, const cmdline *c)
     return c->star ? s + 2 : s;
 }
 
-int ssi_deck_build(ssi_deck *d, const ss_netlist *nl, ss_error *err)
+int engi_deck_build(engi_deck *d, const ss_netlist *nl, ss_error *err)
 {
     cmdline *cmd = NULL;
     size_t ncmd = 0;
@@ -309,7 +309,7 @@ int ssi_deck_build(ssi_deck *d, const ss_netlist *nl, ss_error *err)
         const char *s = skip_ws(t);
         int is_cmd = k < ncmd && cmd[k].i == i;
         if (is_cmd && k == 0) {
-            rc = push(d, "*# echo " SSI_MARK_CONTROLS, 0, NO_ORIGIN);
+            rc = push(d, "*# echo " ENGI_MARK_CONTROLS, 0, NO_ORIGIN);
             if (!rc && wrap)
                 rc = push(d, "*# dowhile 0", 0, NO_ORIGIN);
             if (rc)
@@ -370,7 +370,7 @@ int ssi_deck_build(ssi_deck *d, const ss_netlist *nl, ss_error *err)
         const ss_netlist_meas *ms = &d->meas[m];
         char line[256];
         if (ms->param || !plain_name(ms->name) ||
-            snprintf(line, sizeof line, ".meas %s %s%zu param='%s'", ms->analysis, SSI_COMPANION,
+            snprintf(line, sizeof line, ".meas %s %s%zu param='%s'", ms->analysis, ENGI_COMPANION,
                      d->ncompanion, ms->name) >= (int)sizeof line)
             continue;
         d->companion[d->ncompanion++] = m;
@@ -382,7 +382,7 @@ out:
     free(cmd);
     ss_netlist_meas_free(ml, nml);
     if (rc) {
-        ssi_deck_release(d);
+        engi_deck_release(d);
         if (rc == SS_ENOMEM)
             return ss_error_set(err, rc, "out of memory");
     }

@@ -4,8 +4,7 @@
  * creates the child's run folder and removes it afterwards, whatever the
  * child did.  The child sends its status, message, transcript and result
  * back through a pipe in a simple length-prefixed form. */
-#include "cosim/ss_cosim.h"
-#include "cosim/cosim_private.h"
+#include "cosim/engine/engine_private.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -199,7 +198,7 @@ static void child(int fd, const ss_netlist *nl, const char *run_dir)
     ss_engine *eng = NULL;
     ss_buf out = SS_BUF_INIT;
     /* a child forked from a process with an engine inherits it */
-    int rc = (eng = ss_cosim_current_engine()) ? SS_OK : ss_engine_open(&eng, &err);
+    int rc = (eng = engi_current_engine()) ? SS_OK : ss_engine_open(&eng, &err);
     if (!rc)
         rc = ss_engine_confine(eng, nl, run_dir, NULL, 0, &err);
     /* the netlist's commands write into the run folder, sandbox or not */

@@ -1,6 +1,6 @@
 /* result.c: simulation results copied out of ngspice, and their files
  * (CSV with a header row; ngspice binary raw). */
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 
 #include <ctype.h>
 #include <errno.h>

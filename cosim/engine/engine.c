@@ -4,8 +4,7 @@
  * can be unloaded and loaded again.  All of ngspice's state is global, so
  * there is one engine per process.  See shared/references/ngspice-shared-api.md
  * for the measured behaviour this file is built on. */
-#include "cosim/ss_cosim.h"
-#include "cosim/cosim_private.h"
+#include "cosim/engine/engine_private.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -56,6 +55,7 @@ struct ss_engine {
     int error_more;       /* continuation lines still to append to first_error */
     int dead;             /* a ControlledExit was seen: reload before use */
     int reloads;
+    pid_t owner;          /* the process that made workdir (a forked child inherits it) */
     int ident;
     int running;
 
@@ -69,7 +69,7 @@ struct ss_engine {
     /* the loaded circuit */
     int loaded;
     unsigned long serial;
-    ssi_deck deck;        /* what was sent (deck.c) */
+    engi_deck deck;        /* what was sent (deck.c) */
     double tstop;         /* from .tran, NAN if unknown */
     int seen_title;       /* SendInitData announced a plot of the run */
     size_t nplots_loaded; /* plots the netlist's commands made while loading */
@@ -115,7 +115,7 @@ struct plot_info {
 
 static ss_engine *the_engine; /* the one per process */
 
-ss_engine *ss_cosim_current_engine(void)
+ss_engine *engi_current_engine(void)
 {
     return the_engine;
 }
@@ -263,8 +263,8 @@ static int meas_line(ss_engine *e, const char *s, int on_stderr)
     name[n] = '\0';
     const char *v = skip_blank(t + n);
     long m = -1, comp = -1;
-    size_t cl = strlen(SSI_COMPANION);
-    if (!strncmp(name, SSI_COMPANION, cl) && isdigit((unsigned char)name[cl])) {
+    size_t cl = strlen(ENGI_COMPANION);
+    if (!strncmp(name, ENGI_COMPANION, cl) && isdigit((unsigned char)name[cl])) {
         comp = strtol(name + cl, NULL, 10);
         if (comp >= (long)e->deck.ncompanion)
             comp = -1;
@@ -328,12 +328,12 @@ static int cb_send_char(char *text, int id, void *user)
         on_stderr = 1;
     }
     /* the markers deck.c puts into the commands */
-    size_t ml = strlen(SSI_MARK_CONTROLS), ql = strlen(SSI_MARK_QUIT);
-    if (!on_stderr && !strncmp(s, SSI_MARK_CONTROLS, ml) && !s[ml]) {
+    size_t ml = strlen(ENGI_MARK_CONTROLS), ql = strlen(ENGI_MARK_QUIT);
+    if (!on_stderr && !strncmp(s, ENGI_MARK_CONTROLS, ml) && !s[ml]) {
         e->phase = PH_CONTROL;
         return 0;
     }
-    if (!on_stderr && !strncmp(s, SSI_MARK_QUIT, ql) && (!s[ql] || s[ql] == ' ')) {
+    if (!on_stderr && !strncmp(s, ENGI_MARK_QUIT, ql) && (!s[ql] || s[ql] == ' ')) {
         /* quit [N]: ngspice -b would exit with status N */
         e->quit_seen = 1;
         e->quit_status = (int)strtol(s + ql, NULL, 10);
@@ -351,7 +351,7 @@ static int cb_send_char(char *text, int id, void *user)
         is_meas = 1;
     }
     if (e->phase == PH_CONTROL && e->printout.len < (8u << 20) &&
-        strncmp(skip_blank(s), SSI_COMPANION, strlen(SSI_COMPANION)) != 0) {
+        strncmp(skip_blank(s), ENGI_COMPANION, strlen(ENGI_COMPANION)) != 0) {
         ss_buf_add(&e->printout, s, strlen(s));
         ss_buf_add(&e->printout, "\n", 1);
     }
@@ -624,7 +624,7 @@ static int load_library(ss_engine *e, ss_error *err)
     /* quit would make ngspice destroy every plot and circuit (misccoms.c,
      * com_quit, shared module): it prints a marker instead (deck.c) */
     static const char *const setup[] = {"set num_threads=1", "set nomoremode", "set noaskquit",
-                                        "unset interactive", "alias quit echo " SSI_MARK_QUIT};
+                                        "unset interactive", "alias quit echo " ENGI_MARK_QUIT};
     for (size_t i = 0; !rc && i < sizeof setup / sizeof setup[0]; i++)
         rc = raw_command(e, setup[i]);
     if (rc || e->dead) {
@@ -652,6 +652,7 @@ int ss_engine_open(ss_engine **out, ss_error *err)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     e->tstop = NAN;
     e->ident = 0;
+    e->owner = getpid();
     const char *tmp = getenv("TMPDIR");
     snprintf(e->workdir, sizeof e->workdir, "%s/smallsim-ng-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(e->workdir)) {
@@ -682,12 +683,14 @@ void ss_engine_free(ss_engine *e)
     if (!e)
         return;
     unload(e);
-    snprintf(path, sizeof path, "%s/.spiceinit", e->workdir);
-    unlink(path);
-    rmdir(e->workdir);
+    if (e->owner == getpid()) {
+        snprintf(path, sizeof path, "%s/.spiceinit", e->workdir);
+        unlink(path);
+        rmdir(e->workdir);
+    }
     ss_buf_release(&e->transcript);
     ss_buf_release(&e->printout);
-    ssi_deck_release(&e->deck);
+    engi_deck_release(&e->deck);
     for (size_t i = 0; i < e->nmeas; i++) {
         free(e->meas[i].name);
         free(e->meas[i].analysis);
@@ -722,13 +725,16 @@ int ss_engine_confine(ss_engine *e, const ss_netlist *nl, const char *run_dir,
                             "'%s' holds a .spiceinit that ngspice would run; use another folder",
                             real);
     FILE *f = fopen(path, "w");
-    if (!f || fclose(f) != 0 || chdir(real) != 0)
+    if (!f || fclose(f) != 0)
         return ss_error_set(err, SS_EIO, "sandbox: cannot use '%s': %s", real, strerror(errno));
     if (strcmp(old, real) != 0) {
-        snprintf(path, sizeof path, "%s/.spiceinit", old);
-        unlink(path);
-        rmdir(old);
+        if (e->owner == getpid()) { /* a parent's folder stays the parent's */
+            snprintf(path, sizeof path, "%s/.spiceinit", old);
+            unlink(path);
+            rmdir(old);
+        }
         snprintf(e->workdir, sizeof e->workdir, "%s", real);
+        e->owner = 0; /* run_dir belongs to the caller */
     }
     const char **w = calloc(nwrite + 1, sizeof *w);
     if (!w)
@@ -738,8 +744,12 @@ int ss_engine_confine(ss_engine *e, const ss_netlist *nl, const char *run_dir,
         w[i + 1] = write[i];
     ss_sandbox sb = {nl ? (const char *const *)nl->roots : NULL, nl ? nl->nroots : 0, w,
                      nwrite + 1};
+    /* relative `write` folders name folders of the caller's working folder */
     int rc = ss_util_sandbox_enter(&sb, err);
     free(w);
+    if (!rc && chdir(e->workdir) != 0)
+        rc = ss_error_set(err, SS_EIO, "sandbox: cannot enter '%s': %s", e->workdir,
+                          strerror(errno));
     return rc;
 }
 
@@ -930,8 +940,8 @@ int ss_engine_load(ss_engine *e, const ss_netlist *nl, ss_error *err)
     cleanup(e);
     forget_output(e);
     e->serial++;
-    ssi_deck_release(&e->deck);
-    if ((rc = ssi_deck_build(&e->deck, nl, err)))
+    engi_deck_release(&e->deck);
+    if ((rc = engi_deck_build(&e->deck, nl, err)))
         return rc;
     if (init[0] && !e->spiceinit[0]) {
         char cmd[MAX_COMMAND + 1];
@@ -942,7 +952,7 @@ int ss_engine_load(ss_engine *e, const ss_netlist *nl, ss_error *err)
         e->phase = PH_CONTROL; /* its errors do not stop ngspice -b */
         if (raw_command(e, cmd)) {
             rc = sim_error(e, NULL, err, "ngspice hit a fatal error in .spiceinit");
-            ss_error_prefix(err, "%s", init);
+            ss_error_prefix(err, rc, "%s", init);
             reload(e, NULL);
             return rc;
         }
@@ -1286,7 +1296,7 @@ int ss_engine_run_file(ss_engine *e, const char *path, unsigned flags, ss_result
     if (!rc) {
         rc = ss_engine_run(e, res, err);
         if (rc == SS_ESIM)
-            ss_error_prefix(err, "%s", path);
+            ss_error_prefix(err, rc, "%s", path);
     }
     ss_netlist_release(&nl);
     return rc;
