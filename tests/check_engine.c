@@ -554,6 +554,24 @@ START_TEST(deck_details)
     ck_assert_double_gt(res.meas[1].value, res.meas[0].value + 15e-6);
     ck_assert_ptr_eq(ss_result_measure(&res, "T5"), &res.meas[1]); /* the last counts */
     ss_result_release(&res);
+    /* what a block prints after the .meas results is not a result, even
+     * under a measurement's name */
+    ck_assert_msg(run_control("pm\nV1 1 0 pulse(0 1 0 1u 1u 10u 20u)\nR1 1 2 1k\nC1 2 0 1n\n"
+                              ".tran 0.1u 50u\n.meas tran vmax MAX v(2)\n.control\nrun\n"
+                              "meas tran vmax MAX v(2)\nprint vmax\nlet vmax = 2\nprint vmax\n"
+                              ".endc\n.end\n",
+                              &res, &err) == SS_OK,
+                  "%s", err.msg);
+    /* the block ran the transient, and then, as ngspice -b does for a
+     * deck with .meas lines, the deck's own analysis ran again */
+    ck_assert_uint_eq(res.nplot, 2);
+    ck_assert_uint_eq(res.nmeas, 2);
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_ge(res.meas[i].digits, 16);
+        ck_assert_double_lt(res.meas[i].value, 1.0);
+    }
+    ck_assert_msg(strstr(res.printout, "vmax = 2"), "%s", res.printout);
+    ss_result_release(&res);
 }
 END_TEST
 

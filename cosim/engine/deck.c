@@ -21,7 +21,9 @@
  *     "break N" leaving every enclosing loop;
  *   - each .meas line gets a PARAM companion that prints the result with
  *     16 significant digits (ngspice prints FIND, TRIG/TARG, AVG, MIN, MAX
- *     and PP results with 7; its parameter substitution keeps 16).
+ *     and PP results with 7; its parameter substitution keeps 16), and each
+ *     analysis that has .meas lines a last PARAM line that marks the end of
+ *     their printout.
  * Lines are only replaced or added, and origin[] maps every deck line back
  * to the netlist line it came from. */
 #include "cosim/engine/engine_private.h"
@@ -375,6 +377,17 @@ int engi_deck_build(engi_deck *d, const ss_netlist *nl, ss_error *err)
             continue;
         d->companion[d->ncompanion++] = m;
         rc = push(d, line, 0, NO_ORIGIN);
+    }
+    /* a last PARAM line per analysis marks the end of its printout (ngspice
+     * prints the results in deck order and no empty lines reach SendChar) */
+    for (size_t m = 0; m < d->nmeas && !rc; m++) {
+        size_t first = 0;
+        while (first < m && strcmp(d->meas[first].analysis, d->meas[m].analysis))
+            first++;
+        char line[128];
+        if (first == m && snprintf(line, sizeof line, ".meas %s %s param='1'", d->meas[m].analysis,
+                               ENGI_MEAS_END) < (int)sizeof line)
+            rc = push(d, line, 0, NO_ORIGIN);
     }
     if (!rc)
         rc = push(d, ".end", 0, nl->n - 1);

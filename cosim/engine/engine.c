@@ -252,8 +252,15 @@ static int meas_line(ss_engine *e, const char *s, int on_stderr)
     }
     if (!e->in_meas)
         return 0;
-    if (on_stderr || !*t)
+    if (on_stderr)
         return 1;
+    if (!*t)
+        return 1;
+    if (!strncmp(t, ENGI_MEAS_END, strlen(ENGI_MEAS_END)) &&
+        isspace((unsigned char)t[strlen(ENGI_MEAS_END)])) {
+        end_meas_block(e); /* deck.c's last line of the results */
+        return 1;
+    }
     char name[128];
     size_t n = 0;
     while (t[n] && !isspace((unsigned char)t[n]) && t[n] != '=' && n + 1 < sizeof name) {

@@ -12,6 +12,7 @@
 #define ENGI_MARK_CONTROLS "smallsim:controls"
 #define ENGI_MARK_QUIT "smallsim:quit"
 #define ENGI_COMPANION "smallsim_meas_"
+#define ENGI_MEAS_END ENGI_COMPANION "end"
 typedef struct engi_deck {
     char **lines;     /* NULL-terminated, for ngSpice_Circ */
     size_t n, cap;
