@@ -74,7 +74,8 @@ typedef struct ss_netlist {
 /* Reads `path`, expands every include and library line (relative to the
  * including file; refused outside nl->roots unless
  * SS_NETLIST_ALLOW_ANY_INCLUDE; only regular files),
- * drops everything after .end (and adds .end if missing), and screens the
+ * reads on past .end as ngspice does (every .end line is dropped and one
+ * closes the deck), and screens the
  * result (see ss_netlist_screen).  On failure `nl` is left empty and the
  * message reads "file:line: what is wrong". */
 int ss_netlist_read_file(ss_netlist *nl, const char *path, unsigned flags, ss_error *err);
@@ -111,8 +112,8 @@ int ss_netlist_append(ss_netlist *nl, const char *text, const char *file, int li
 int ss_netlist_set_line(ss_netlist *nl, size_t i, const char *text);
 
 /* The first analysis line (.tran/.ac/.dc/.op/.noise/.tf/.sens/.pz/.disto/.sp)
- * or NULL.  For .tran, *tstop receives the stop time when it is a plain
- * number (else NAN). */
+ * or NULL.  *tstop receives the stop time of the .tran line when there is
+ * one and it is a plain number (else NAN). */
 const ss_netlist_line *ss_netlist_analysis(const ss_netlist *nl, double *tstop);
 
 /* The whole deck as one newline-joined string (caller frees). */
@@ -155,6 +156,18 @@ void ss_netlist_params_free(ss_netlist_param *params, size_t n);
 int ss_netlist_subckts(const ss_netlist *nl, char ***names, size_t *n, ss_error *err);
 int ss_netlist_measures(const ss_netlist *nl, char ***names, size_t *n, ss_error *err);
 void ss_netlist_names_free(char **names, size_t n);
+
+/* One top-level .meas statement: its analysis ("tran", "ac", "dc", "sp")
+ * and name in lower case, as ngspice prints them, whether it is a PARAM or
+ * EXPR measurement (computed from other results), and its line index. */
+typedef struct ss_netlist_meas {
+    char *analysis, *name;
+    int param;
+    size_t line;
+} ss_netlist_meas;
+/* Every top-level .meas statement in deck order (duplicates kept). */
+int ss_netlist_meas_list(const ss_netlist *nl, ss_netlist_meas **list, size_t *n, ss_error *err);
+void ss_netlist_meas_free(ss_netlist_meas *list, size_t n);
 
 /* Sets a value in the deck.  `target` is matched case-insensitively:
  *   "NAME"      a top-level .param NAME;
