@@ -567,8 +567,6 @@ out:
 
 /* ---- loading ------------------------------------------------------------------------- */
 
-static const char *const analyses[] = {".tran", ".ac", ".dc", ".op", ".noise", ".tf", ".sens",
-                                       ".pz", ".disto", ".sp", ".pss", NULL};
 static const char *const subckt_top[] = {".param", ".model", ".func", ".global", ".options",
                                          ".option", ".opt", ".ic", ".nodeset", ".temp",
                                          ".csparam", ".end", NULL};
@@ -643,15 +641,11 @@ ss_circuit_info *ss_circuit_load_declared(const char *path, const char *extra, s
         goto out;
     }
     /* a deck (elements at the top level) or a subcircuit file */
-    long first_element = -1, first_analysis = -1;
-    for (size_t k = 0; k < d.n; k++) {
+    long first_element = -1;
+    for (size_t k = 0; k < d.n && first_element < 0; k++) {
         const circi_stmt *s = &d.st[k];
-        if (s->def >= 0 || s->control || !s->ntok)
-            continue;
-        if (first_element < 0 && isalpha((unsigned char)s->tok[0][0]))
+        if (s->def < 0 && !s->control && s->ntok && isalpha((unsigned char)s->tok[0][0]))
             first_element = (long)k;
-        if (first_analysis < 0 && card_in(s->tok[0], analyses))
-            first_analysis = (long)k;
     }
     u->info = *base;
     u->info.netlist = &u->nl;
@@ -675,11 +669,8 @@ ss_circuit_info *ss_circuit_load_declared(const char *path, const char *extra, s
         }
         if (!rc)
             rc = load_subckt(u, &d, dc, base, err);
-        for (size_t k = 0; !rc && k < d.n; k++) /* the file's temperature */
-            if (d.st[k].def < 0 && !d.st[k].control)
-                u->info.temp = deck_temp(&d);
+        u->info.temp = deck_temp(&d); /* the file's .temp, if any */
     }
-    (void)first_analysis;
     if (rc)
         goto out;
     /* the file's text without title (for ss_circuit_info.text) */

@@ -193,7 +193,7 @@ START_TEST(mc_reproducible)
     ck_assert_int_eq(ss_circuit_mismatch(&cfg, &a, &na, &err), SS_OK);
     ck_assert_int_eq(ss_circuit_mismatch(&cfg, &b, &nb, &err), SS_OK);
     ck_assert_uint_eq(na, nb);
-    ck_assert_uint_eq(na, 23); /* every transistor of dpi_neuron.sub */
+    ck_assert_uint_eq(na, 25); /* every transistor of dpi_neuron.sub */
     for (size_t i = 0; i < na; i++) {
         ck_assert(a[i].varied);
         ck_assert_double_eq(a[i].dvt, b[i].dvt);
@@ -443,6 +443,11 @@ START_TEST(campaign_library)
     open_engine();
     ck_assert_int_eq(jobs, 8);
     ck_assert_uint_eq(ss_circuit_campaign_failed(c), 0);
+    size_t varied, total;
+    ss_circuit_campaign_devices(c, &varied, &total);
+    ck_assert_uint_eq(varied, 25); /* every transistor of dpi_neuron.sub */
+    ck_assert_uint_eq(total, 25);
+    ck_assert_uint_eq(ss_circuit_campaign_nwarnings(c), 0);
     ck_assert(isnan(ss_circuit_campaign_rheobase(c, 0, 0)));
     static const size_t pick[][3] = {{0, 0, 0}, {1, 1, 0}, {0, 1, 1}};
     for (size_t k = 0; k < 3; k++) {
@@ -1037,6 +1042,11 @@ START_TEST(characterize_progress)
     rc = ss_test_sh(out, sizeof out, "cd %s && (%s characterize dpi-synapse --sweep list:50p -q "
                     "> a.csv)", dir, ss_test_program());
     ck_assert_msg(rc == 0 && !out[0], "%s", out);
+    /* with --mc the count of transistors varied, also with -q */
+    rc = ss_test_sh(out, sizeof out, "cd %s && (%s characterize dpi-synapse --sweep list:50p --mc 1 "
+                    "-q > a.csv)", dir, ss_test_program());
+    ck_assert_msg(rc == 0 && strstr(out, "mismatch: 8 of 8 transistors varied (AVT 4 mV um, 1 "
+                                         "sample after the nominal one)"), "%s", out);
     rc = ss_test_sh(out, sizeof out, "cd %s && (%s characterize dpi-neuron --sweep list:1n "
                     "--timeout 0.05 -q > a.csv) 2>&1; echo rc=$?; cat a.csv", dir,
                     ss_test_program());
