@@ -145,6 +145,13 @@ typedef struct ss_netlist_param {
  * heap).  SS_EINVAL when i is out of range. */
 int ss_netlist_statement(const ss_netlist *nl, size_t i, char **text, size_t *next);
 
+/* The tokens of a statement (from ss_netlist_statement) as ngspice's reader
+ * splits it: braces, parentheses and quotes group ("{a + b}", "pwl(0 0 1u
+ * 1)" are one token each) and the spaces around a lone '=' are dropped
+ * ("w = 1u" gives "w=1u").  *tokens is a heap array of *n heap strings;
+ * free with ss_netlist_names_free. */
+int ss_netlist_tokens(const char *statement, char ***tokens, size_t *n);
+
 /* Every top-level .param assignment in deck order (*params is a heap array
  * of *n entries; free with ss_netlist_params_free). */
 int ss_netlist_params(const ss_netlist *nl, ss_netlist_param **params, size_t *n,
@@ -190,6 +197,23 @@ int ss_netlist_add_meas(ss_netlist *nl, const char *meas, char **name, ss_error 
 int ss_netlist_add_line(ss_netlist *nl, const char *text, size_t *index, ss_error *err);
 
 /* ==== end of templating ================================================== */
+
+/* ==== parameter expressions (netlists/expr.c) ============================= */
+
+/* Value of parameter `name` (as written, any case); SS_OK or SS_ENOTFOUND. */
+typedef int (*ss_netlist_lookup)(void *user, const char *name, double *value);
+
+/* Evaluates a parameter value as ngspice does: `text` is a SPICE number
+ * ("1.5u"), or an expression, bare or in {braces} or 'quotes', of numbers,
+ * parameters (through `lookup`, may be NULL; `pi` is built in), + - * / %
+ * ^ ** (power binds tighter than unary minus), == != < <= > >=, && || !,
+ * c ? a : b, parentheses and the functions sqrt exp ln log (natural) log10
+ * abs sin cos tan asin acos atan sinh cosh tanh floor ceil int nint sgn
+ * pow pwr min max hypot atan2.  Errors: SS_EPARSE (malformed, unknown
+ * function), SS_ENOTFOUND (unknown parameter), SS_ENUMERIC (not finite);
+ * messages quote the expression. */
+int ss_netlist_eval(const char *text, ss_netlist_lookup lookup, void *user, double *value,
+                    ss_error *err);
 
 /* ==== generators (netlists/crossbar.c) ===================================== */
 

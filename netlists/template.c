@@ -844,3 +844,27 @@ out:
     free(tl.t);
     return rc;
 }
+
+int ss_netlist_tokens(const char *statement, char ***tokens, size_t *n)
+{
+    *tokens = NULL;
+    *n = 0;
+    char *s = normalize_equals(statement ? statement : "");
+    toklist tl = {NULL, 0, 0};
+    int rc = s ? tokenize(s, &tl) : SS_ENOMEM;
+    char **out = rc ? NULL : calloc(tl.n ? tl.n : 1, sizeof *out);
+    if (!rc && !out)
+        rc = SS_ENOMEM;
+    for (size_t k = 0; !rc && k < tl.n; k++)
+        if (!(out[k] = dup_range(s, tl.t[k].start, tl.t[k].end)))
+            rc = SS_ENOMEM;
+    if (rc) {
+        ss_netlist_names_free(out, tl.n);
+    } else {
+        *tokens = out;
+        *n = tl.n;
+    }
+    free(tl.t);
+    free(s);
+    return rc;
+}
