@@ -9,12 +9,14 @@
  * restarts once for all of them. */
 #include "cosim/ss_cosim.h"
 #include "cosim/cosim_private.h"
+#include "cosim/net_rk.h"
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,7 @@ struct pop {
     size_t n, gid0;    /* size, first global neuron id */
     size_t soff;       /* first state index (LIF, DPI): in y, or in xstate if exact */
     int exact;         /* linear LIF: advanced by its exact propagator, not CVODE */
+    neti_rk *rk;       /* nonlinear, per-neuron integrator (SS_NETWORK_RK) */
     double em, es, ew, cs, cw; /* propagator over one exchange step */
     int nstate;        /* states per neuron: LIF v,isyn,w; DPI imem,iahp,isyn */
     ss_lif_params lif;
@@ -135,6 +138,18 @@ struct ss_network {
     size_t nmx;
     struct step *steps_in;
     size_t nsteps_in, next_step;
+    /* per-neuron integrator: epochs of at most rk_len exchange steps (the
+     * minimum delay), the current one ending at step rk_until; its spikes
+     * wait in rk_spk (from rk_pos on, in time order) for their step */
+    long rk_len, rk_until, kstop;
+    neti_rk_inputs rk_in;
+    struct rk_event {
+        double t, w;
+        uint32_t i;
+    } *rk_ev;
+    size_t rk_nev, rk_capev;
+    neti_rk_spikes rk_spk;
+    size_t rk_pos;
     /* run options */
     double rtol;
     unsigned long seed;
@@ -189,8 +204,14 @@ void ss_network_free(ss_network *net)
         free(net->pops[p].tile_spikes);
         if (net->pops[p].rng)
             gsl_rng_free(net->pops[p].rng);
+        neti_rk_free(net->pops[p].rk);
     }
     free(net->pops);
+    free(net->rk_in.off);
+    free(net->rk_in.t);
+    free(net->rk_in.w);
+    free(net->rk_ev);
+    free(net->rk_spk.s);
     free(net->syns);
     free(net->out_off);
     free(net->out_tgt);
@@ -432,6 +453,8 @@ int ss_network_set_bias(ss_network *net, size_t pop, const double *i_bias, ss_er
         if (!isfinite(i_bias[i]))
             return ss_error_set(err, SS_EINVAL, "network: bias %zu is not finite", i);
     memcpy(net->pops[pop].bias, i_bias, net->pops[pop].n * sizeof *i_bias);
+    for (size_t i = 0; net->pops[pop].rk && i < net->pops[pop].n; i++)
+        neti_rk_input(net->pops[pop].rk, i, 0);
     return SS_OK;
 }
 
@@ -744,7 +767,7 @@ static int rhs(sunrealtype t, N_Vector yv, N_Vector ydotv, void *user)
     (void)t;
     for (size_t pp = 0; pp < net->npops; pp++) {
         const struct pop *p = &net->pops[pp];
-        if (p->exact || (p->kind != SS_POP_LIF && p->kind != SS_POP_DPI))
+        if (p->exact || p->rk || (p->kind != SS_POP_LIF && p->kind != SS_POP_DPI))
             continue;
         for (size_t i = 0; i < p->n; i++)
             neuron_rhs(net, p, i, y + p->soff + 3 * i, dy + p->soff + 3 * i);
@@ -858,7 +881,8 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     if (!(h > 0) || !isfinite(h))
         return ss_error_set(err, SS_EINVAL, "network: the exchange step must be positive");
     net->h = h;
-    if (opt->solver != SS_NETWORK_ADAMS && opt->solver != SS_NETWORK_BDF)
+    if (opt->solver != SS_NETWORK_ADAMS && opt->solver != SS_NETWORK_BDF &&
+        opt->solver != SS_NETWORK_RK)
         return ss_error_set(err, SS_EINVAL, "network: unknown solver %d", opt->solver);
     net->rtol = opt->rtol > 0 ? opt->rtol : 1e-6;
     net->seed = opt->seed;
@@ -905,12 +929,19 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     free(net->syns);
     net->syns = NULL;
     net->capsyn = 0;
+    /* epochs of the per-neuron integrator: the minimum delay, so that every
+     * input arriving inside one is known when it starts */
+    net->rk_len = 1000;
+    for (size_t k = 0; k < net->out_off[nn]; k++)
+        if (net->out_d[k] < net->rk_len)
+            net->rk_len = net->out_d[k];
     net->ring = calloc((size_t)(net->dmax + 2) * nn, sizeof *net->ring);
     if (!net->ring)
         return ss_error_set(err, SS_ENOMEM, "out of memory for the delay ring");
     /* state layout: linear LIF populations are integrated exactly, the
-     * others by CVODE */
+     * others by the per-neuron integrator or CVODE */
     net->nstates = net->nxstates = 0;
+    size_t rk_maxn = 0;
     for (size_t pp = 0; pp < net->npops; pp++) {
         struct pop *p = &net->pops[pp];
         if (p->kind == SS_POP_SPICE) { /* [i_syn at tb, tb, -] per neuron, outside CVODE */
@@ -921,6 +952,13 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
         if (!is_neuron_pop(p))
             continue;
         p->exact = p->kind == SS_POP_LIF && p->lif.a == 0 && p->lif.in_beta == 1.0;
+        if (!p->exact && opt->solver == SS_NETWORK_RK) {
+            if (!(p->rk = neti_rk_alloc(p->kind, p->n, &p->lif, &p->dpi, net->rtol, net->rk_len, err)))
+                return err ? err->code : SS_ENOMEM;
+            if (p->n + 1 > rk_maxn)
+                rk_maxn = p->n + 1;
+            continue;
+        }
         size_t *count = p->exact ? &net->nxstates : &net->nstates;
         p->soff = *count;
         *count += 3 * p->n;
@@ -935,6 +973,8 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
                                          : q->r_m * (h / q->tau_m) * p->em;
         }
     }
+    if (rk_maxn && !(net->rk_in.off = malloc(rk_maxn * sizeof *net->rk_in.off)))
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
     net->isyn_ptr = calloc(nn, sizeof *net->isyn_ptr);
     net->xstate = calloc(net->nxstates ? net->nxstates : 1, sizeof *net->xstate);
     net->t_free = calloc(nn, sizeof *net->t_free);
@@ -967,6 +1007,8 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
                 x[1] = x[2] = 0;
                 net->isyn_ptr[p->gid0 + i] = x + 1;
             }
+        } else if (p->rk) {
+            /* the integrator holds the state */
         } else if (p->kind == SS_POP_LIF) {
             double vs = fabs(p->lif.v_th - p->lif.v_reset), is = vs / p->lif.r_m;
             for (size_t i = 0; i < p->n; i++) {
@@ -1003,7 +1045,7 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     if (!net->root_gid || !net->yprev || !net->cross)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     for (size_t pp = 0, k = 0; pp < net->npops; pp++)
-        if (is_neuron_pop(&net->pops[pp]) && !net->pops[pp].exact)
+        if (is_neuron_pop(&net->pops[pp]) && !net->pops[pp].exact && !net->pops[pp].rk)
             for (size_t i = 0; i < net->pops[pp].n; i++)
                 net->root_gid[k++] = net->pops[pp].gid0 + i;
     if (net->nstates) {
@@ -1028,6 +1070,12 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     }
     if (net->nsteps_in)
         qsort(net->steps_in, net->nsteps_in, sizeof *net->steps_in, by_step_time);
+    for (size_t k = 0; k < net->nsamples; k++) {
+        const struct pop *p = &net->pops[net->samples[k].pop];
+        int rc = p->rk ? neti_rk_watch(p->rk, net->samples[k].idx, err) : SS_OK;
+        if (rc)
+            return rc;
+    }
     net->ready = 1;
     return SS_OK;
 }
@@ -1271,6 +1319,8 @@ static void apply_steps(ss_network *net, double t)
     while (net->next_step < net->nsteps_in && net->steps_in[net->next_step].t <= t + 1e-12 * net->h) {
         const struct step *s = &net->steps_in[net->next_step++];
         net->pops[s->pop].bias[s->idx] += s->amp;
+        if (net->pops[s->pop].rk) /* (an epoch starts here) */
+            neti_rk_input(net->pops[s->pop].rk, s->idx, 0);
     }
 }
 
@@ -1359,7 +1409,8 @@ static int sample_states(ss_network *net, double t)
         }
         const struct pop *p = &net->pops[s->pop];
         net->st_t[net->nst] = t;
-        net->st_v[net->nst] = (p->exact ? net->xstate : y)[p->soff + 3 * s->idx];
+        net->st_v[net->nst] = p->rk ? neti_rk_value(p->rk, s->idx, net->step)
+                                    : (p->exact ? net->xstate : y)[p->soff + 3 * s->idx];
         net->st_k[net->nst++] = k;
     }
     return SS_OK;
@@ -1495,6 +1546,14 @@ static int exchange(ss_network *net)
         }
         if (!is_neuron_pop(p))
             continue;
+        if (p->rk) { /* inputs inside an epoch were taken when it began */
+            for (size_t i = 0; next == net->rk_until && i < p->n; i++)
+                if (in[p->gid0 + i] != 0) {
+                    neti_rk_input(p->rk, i, in[p->gid0 + i]);
+                    in[p->gid0 + i] = 0;
+                }
+            continue;
+        }
         if (p->exact) { /* only inputs: spikes and resets were handled exactly */
             for (size_t i = 0; i < p->n; i++)
                 if (in[p->gid0 + i] != 0) {
@@ -1548,6 +1607,116 @@ static int exchange(ss_network *net)
     return jumped;
 }
 
+/* ---- the per-neuron integrator's epochs -----------------------------------------
+ * An epoch runs from exchange step k0 to k1 <= k0 + the minimum delay, so
+ * every input arriving at an exchange point inside it comes from a spike
+ * before k0 and is already in the delay ring: the RK populations are
+ * advanced over the whole epoch at its first step, and their spikes wait
+ * for the exchange step they belong to.  Inputs at the epoch's end are
+ * applied by exchange(), when all neurons stand there. */
+
+/* Inputs of population p at the exchange points strictly inside (k0, k1),
+ * by neuron in time order, into net->rk_in. */
+static int rk_gather(ss_network *net, const struct pop *p, long k0, long k1, ss_error *err)
+{
+    size_t slots = (size_t)net->dmax + 2, n = p->n;
+    net->rk_nev = 0;
+    for (long k = k0 + 1; k < k1; k++) {
+        const double *in = net->ring + (size_t)k % slots * net->nneurons + p->gid0;
+        double t = (double)k * net->h;
+        for (size_t i = 0; i < n; i++) {
+            if (in[i] == 0)
+                continue;
+            if (net->rk_nev == net->rk_capev) {
+                size_t cap = net->rk_capev ? 2 * net->rk_capev : 4096;
+                struct rk_event *e = realloc(net->rk_ev, cap * sizeof *e);
+                if (!e)
+                    return ss_error_set(err, SS_ENOMEM, "out of memory");
+                net->rk_ev = e;
+                net->rk_capev = cap;
+            }
+            net->rk_ev[net->rk_nev++] = (struct rk_event){t, in[i], (uint32_t)i};
+        }
+    }
+    neti_rk_inputs *r = &net->rk_in;
+    if (net->rk_nev > r->cap) {
+        double *a = realloc(r->t, net->rk_nev * sizeof *a);
+        if (a)
+            r->t = a;
+        double *b = a ? realloc(r->w, net->rk_nev * sizeof *b) : NULL;
+        if (!b)
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+        r->w = b;
+        r->cap = net->rk_nev;
+    }
+    /* counting sort by neuron (stable: time order kept) */
+    memset(r->off, 0, (n + 1) * sizeof *r->off);
+    for (size_t e = 0; e < net->rk_nev; e++)
+        r->off[net->rk_ev[e].i + 1]++;
+    for (size_t i = 0; i < n; i++)
+        r->off[i + 1] += r->off[i];
+    for (size_t e = 0; e < net->rk_nev; e++) {
+        size_t at = r->off[net->rk_ev[e].i]++;
+        r->t[at] = net->rk_ev[e].t;
+        r->w[at] = net->rk_ev[e].w;
+    }
+    for (size_t i = n; i > 0; i--)
+        r->off[i] = r->off[i - 1];
+    r->off[0] = 0;
+    return SS_OK;
+}
+
+static int by_rk_spike(const void *a, const void *b)
+{
+    const neti_rk_spike *x = a, *y = b;
+    return x->t < y->t ? -1 : x->t > y->t ? 1 : (x->i > y->i) - (x->i < y->i);
+}
+
+/* At the first step of an epoch, advances the RK populations over it; in
+ * every step, delivers their spikes that fall into it. */
+static int rk_step(ss_network *net, ss_error *err)
+{
+    long k0 = net->step;
+    int rc;
+    neti_rk_spikes *sp = &net->rk_spk;
+    if (k0 == net->rk_until) {
+        long k1 = k0 + net->rk_len;
+        if (k1 > net->kstop)
+            k1 = net->kstop;
+        /* a bias step starts the next epoch (applied at the exchange point
+         * at or after its time, as apply_steps does) */
+        for (long k = k0 + 1; net->next_step < net->nsteps_in && k < k1; k++)
+            if (net->steps_in[net->next_step].t <= k * net->h + 1e-12 * net->h)
+                k1 = k;
+        if (k1 <= k0)
+            k1 = k0 + 1;
+        memmove(sp->s, sp->s + net->rk_pos, (sp->n - net->rk_pos) * sizeof *sp->s);
+        sp->n -= net->rk_pos;
+        net->rk_pos = 0;
+        for (size_t pp = 0; pp < net->npops; pp++) {
+            struct pop *p = &net->pops[pp];
+            if (!p->rk)
+                continue;
+            size_t first = sp->n;
+            if ((rc = rk_gather(net, p, k0, k1, err)) ||
+                (rc = neti_rk_advance(p->rk, p->bias, k0, k1, net->h, &net->rk_in, sp, err)))
+                return rc;
+            for (size_t k = first; k < sp->n; k++)
+                sp->s[k].i += p->gid0;
+        }
+        qsort(sp->s, sp->n, sizeof *sp->s, by_rk_spike);
+        net->rk_until = k1;
+    }
+    double t1 = (double)(k0 + 1) * net->h;
+    for (; net->rk_pos < sp->n && sp->s[net->rk_pos].t < t1; net->rk_pos++) {
+        size_t gid = sp->s[net->rk_pos].i;
+        if ((rc = record_spike(net, sp->s[net->rk_pos].t, gid)))
+            return ss_error_set(err, rc, "out of memory");
+        ((struct pop *)pop_of_gid(net, gid))->nspikes++;
+    }
+    return SS_OK;
+}
+
 /* One exchange step of the behavioural populations: [t0, t1) integrated,
  * then everything that happens at t1 applied. */
 static int step_once(ss_network *net, ss_error *err)
@@ -1594,6 +1763,8 @@ static int step_once(ss_network *net, ss_error *err)
             ta = t;
         }
     }
+    if ((rc = rk_step(net, err)))
+        return rc;
     if (net->nmx && (rc = update_weights(net, err)))
         return rc;
     int jumped = exchange(net);
@@ -1813,6 +1984,7 @@ int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt,
     if (!(tstop >= net->t) || !isfinite(tstop))
         return ss_error_set(err, SS_EINVAL, "network: tstop %g is before the current time %g",
                             tstop, net->t);
+    net->kstop = (long)ceil(tstop / net->h - 1e-12);
     if (tile_pop(net))
         return run_tile(net, tstop, opt, err);
     double t_begin = net->t;
@@ -1847,14 +2019,22 @@ double ss_network_tile_bracket(const ss_network *net)
 
 void ss_network_stats(const ss_network *net, long *steps, long *rhs_evals, long *restarts)
 {
-    long s = net->steps, r = net->rhs_evals, v;
+    long s = net->steps, r = net->rhs_evals, q = net->restarts, v;
     if (net->cv && !CVodeGetNumSteps(net->cv, &v))
         s += v;
     if (net->cv && !CVodeGetNumRhsEvals(net->cv, &v))
         r += v;
+    for (size_t p = 0; p < net->npops; p++)
+        if (net->pops[p].rk) {
+            long st, rej, ev, rs;
+            neti_rk_stats(net->pops[p].rk, &st, &rej, &ev, &rs);
+            s += st;
+            r += ev;
+            q += rs;
+        }
     *steps = s;
     *rhs_evals = r;
-    *restarts = net->restarts;
+    *restarts = q;
 }
 
 /* ---- files ---------------------------------------------------------------------- */

@@ -379,16 +379,25 @@ int ss_network_add_step(ss_network *net, size_t pop, size_t idx, double t_on, do
 int ss_network_record_state(ss_network *net, size_t pop, const size_t *idx, size_t n, double dt,
                             ss_error *err);
 
-/* How CVODE integrates the DPI and adaptive LIF populations: Adams with
- * fixed-point iteration (no Jacobian; the default, cheapest for non-stiff
- * networks), or BDF with Newton iteration on the block-diagonal Jacobian
- * (3 x 3 per neuron, by coloured finite differences: three RHS evaluations
- * per Jacobian whatever the size) factored by KLU, for stiff parameters. */
-enum ss_network_solver { SS_NETWORK_ADAMS = 0, SS_NETWORK_BDF = 1 };
+/* How the nonlinear populations (DPI, adaptive LIF, LIF behind an input
+ * stage) are integrated; linear LIF populations always take their exact
+ * propagator.
+ *   SS_NETWORK_RK (the default): every neuron on its own steps, an
+ *     embedded Runge-Kutta pair (Dormand-Prince 5(4)) with its own error
+ *     control; the synaptic (and DPI adaptation) currents in closed form, so
+ *     an input or a reset restarts only the neuron it touches, and resets
+ *     and ends of refractoriness happen at their exact times.
+ *   SS_NETWORK_ADAMS, SS_NETWORK_BDF: all of them together in one CVODE
+ *     system, restarted at every exchange point where any state jumps;
+ *     Adams with fixed-point iteration, or BDF with Newton iteration on the
+ *     block-diagonal Jacobian (3 x 3 per neuron, by coloured finite
+ *     differences) factored by KLU, for stiff parameter sets.  Resets
+ *     happen at the exchange point after the spike. */
+enum ss_network_solver { SS_NETWORK_ADAMS = 0, SS_NETWORK_BDF = 1, SS_NETWORK_RK = 2 };
 
 typedef struct ss_network_options {
     double dt;       /* exchange step = minimum delay (s) */
-    double rtol;     /* CVODE relative tolerance */
+    double rtol;     /* relative tolerance of the integrator (RK or CVODE) */
     unsigned long seed;
     /* called about every 1% of the run; non-zero stops the run */
     int (*progress)(void *user, double t, double tstop, size_t spikes);
@@ -396,7 +405,7 @@ typedef struct ss_network_options {
     ss_engine *engine; /* for a SPICE tile (NULL: none) */
     int solver;        /* enum ss_network_solver */
 } ss_network_options;
-#define SS_NETWORK_OPTIONS_DEFAULT {1e-4, 1e-6, 1, NULL, NULL, NULL, SS_NETWORK_ADAMS}
+#define SS_NETWORK_OPTIONS_DEFAULT {1e-4, 1e-6, 1, NULL, NULL, NULL, SS_NETWORK_RK}
 
 /* Runs from the current time to tstop (call again to continue). */
 int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt, ss_error *err);
@@ -522,7 +531,7 @@ double ss_devsim_nrmse(const double *a, const double *b, size_t n);
  *   duration: 1.0            # s
  *   dt: 1e-4                 # exchange step = minimum delay (s)
  *   seed: 1
- *   solver: adams            # or bdf (enum ss_network_solver); rtol: 1e-6
+ *   solver: rk               # or adams, bdf (enum ss_network_solver); rtol: 1e-6
  *   populations:
  *     - {name: in, kind: poisson, n: 100, rate: 20}      # also regular, times
  *     - {name: exc, kind: lif, n: 100, params: {tau_m: 20m}, bias: {uniform: [0.19n, 0.21n]}}
@@ -546,9 +555,9 @@ double ss_devsim_nrmse(const double *a, const double *b, size_t n);
 typedef struct ss_experiment {
     double duration, dt, rtol;
     unsigned long seed;
-    int solver; /* "solver: adams | bdf" (enum ss_network_solver) */
+    int solver; /* "solver: rk | adams | bdf" (enum ss_network_solver) */
 } ss_experiment;
-#define SS_EXPERIMENT_DEFAULTS {1.0, 1e-4, 1e-6, 1, SS_NETWORK_ADAMS}
+#define SS_EXPERIMENT_DEFAULTS {1.0, 1e-4, 1e-6, 1, SS_NETWORK_RK}
 
 /* Reads `path` and builds the network (*net, caller frees).  seed >= 0
  * replaces the file's seed (connectivity and sampled values depend on it). */

@@ -417,7 +417,7 @@ START_TEST(experiment_errors)
                       "  - {population: a, neurons: [5], start: 0, stop: 1, amplitude: 1n}\n",
                       "exp.yaml:4:", "no neuron 5");
     expect_yaml_error("duration: 1\nsolver: gear\npopulations:\n  - {name: a, kind: lif, n: 2}\n",
-                      "exp.yaml:2:", "solver must be 'adams' or 'bdf'");
+                      "exp.yaml:2:", "solver must be 'rk', 'adams' or 'bdf'");
     /* params_file: a model written by characterize --extract */
     const char *mdir = ss_test_tmpdir();
     const char *bad = ss_test_write(mdir, "bad.json", "{\n  \"model\": \"dpi\",\n  \"params\": {\n"
