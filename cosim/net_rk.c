@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NL 8
+#define NL 16
 
 /* Dormand-Prince 5(4): stage coefficients, the order-5 weights (the last
  * stage row), the error weights b - b^ and the dense-output weights. */
@@ -74,15 +74,22 @@ struct neti_rk {
     long steps, rejected, evals, restarts;
 };
 
+/* A value per lane: GCC's vector extension (also clang's); subscripts give
+ * the lanes.  Never passed by value (without AVX-512 that changes the ABI):
+ * helpers take pointers and are inlined. */
+typedef double vd __attribute__((vector_size(NL * sizeof(double))));
+typedef long long vl __attribute__((vector_size(NL * sizeof(long long))));
+typedef unsigned long long vul __attribute__((vector_size(NL * sizeof(long long))));
+
 /* NL neurons in flight. */
 struct lanes {
     size_t i[NL];
     int busy[NL], fsal[NL], rej[NL], trunc[NL];
-    double t[NL], h[NL], hn[NL], stop[NL], en[NL];
-    double y0[2][NL], y1[2][NL], k[7][2][NL];
-    double s0[NL], s1[NL]; /* synaptic current at t, at t + h */
-    double a0[NL], a1[NL]; /* Iahp (DPI) */
-    double bias[NL];
+    vd t, h, hn, stop, en, fac; /* fac: 0.9 en^(-1/5), the next step's factor */
+    vd y0[2], y1[2], k[7][2];
+    vd s0, s1; /* synaptic current at t, at t + h */
+    vd a0, a1; /* Iahp (DPI) */
+    vd bias;
     size_t c[NL], cend[NL]; /* inputs still to come */
     long wk[NL];            /* next sampled exchange point, or LONG_MAX */
 };
@@ -201,41 +208,122 @@ void neti_rk_stats(const neti_rk *r, long *steps, long *rejected, long *evals, l
     *restarts = r->restarts;
 }
 
-/* ---- right-hand sides ------------------------------------------------------ */
+/* ---- right-hand sides, eight lanes at a time --------------------------------- */
 
-/* dImem/dt of the DPI (teili's equations as cosim/network.c's dpi_rhs, with
- * Iahp >= Io), outside refractoriness; iin is synaptic plus bias current. */
-static inline double dpi_f(const neti_rk *r, double imem, double iin, double iahp)
+/* The helpers of the kernels below: inlined, so each kernel's clone compiles them for its target. */
+#define INLINE static inline __attribute__((always_inline))
+/* Lane masks (all ones or zero) and selections.  Comparisons of vectors
+ * wider than the target's registers are compiled element by element with
+ * branches, so a < b is read from the sign bit of a - b instead (exact:
+ * a - b is 0 only if a == b); NaNs from their exponent bits. */
+#define VLT(a, b) (-(vl)((vul)((a) - (b)) >> 63))
+#define VNAN(x) (-(vl)((vul)(0x7ff0000000000000LL - ((vl)(x) & 0x7fffffffffffffffLL)) >> 63))
+#define VSEL(m, a, b) ((vd)(((vl)(a) & (m)) | ((vl)(b) & ~(m))))
+#define VMAX(a, b) VSEL(VLT(a, b), b, a)
+#define VMIN(a, b) VSEL(VLT(a, b), a, b)
+#define VABS(x) ((vd)((vl)(x) & 0x7fffffffffffffffLL))
+
+/* e^x, |x| <= 600 (callers clamp): x = k ln2 + r, |r| <= ln2/2, e^r by its
+ * Taylor polynomial of degree 12 (truncation 2e-16), times 2^k built in the
+ * exponent bits.  A few ulp, like libm, but on every lane at once. */
+INLINE void vexp(vd *out, const vd *xp)
 {
-    const ss_dpi_params *p = &r->dpi;
-    double io = p->io;
+    const double shift = 0x1.8p52; /* x * log2(e) + shift rounds to an integer */
+    vd x = *xp, kd = x * 1.4426950408889634 + shift;
+    vl k = (vl)kd - (vl)((vd){0} + shift);
+    kd -= shift;
+    vd r = x - kd * 6.93147180369123816490e-01 - kd * 1.90821492927058770002e-10;
+    /* Estrin's scheme: a short dependency chain */
+    vd r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    vd p01 = 1 + r, p23 = 1.0 / 2 + r * (1.0 / 6), p45 = 1.0 / 24 + r * (1.0 / 120);
+    vd p67 = 1.0 / 720 + r * (1.0 / 5040), p89 = 1.0 / 40320 + r * (1.0 / 362880);
+    vd pab = 1.0 / 3628800 + r * (1.0 / 39916800);
+    vd p03 = p01 + r2 * p23, p47 = p45 + r2 * p67, p8b = p89 + r2 * pab;
+    vd e = p03 + r4 * p47 + r8 * (p8b + r4 * (1.0 / 479001600));
+    *out = e * (vd)((k + 1023) << 52);
+}
+
+/* The parameters the right-hand sides use, broadcast to every lane once per
+ * kernel call (and local, so stores to the lanes cannot alias them). */
+struct kconst {
+    vd io, one, lo600, hi600;
+    vd A, ith, iath, iagain, inv_ianorm, inv_itau, inv_tau_hi, inv_tau_lo; /* DPI */
+    vd v_rest, r_m, a, inv_tm, inv_tw;                                   /* LIF */
+};
+
+INLINE void kconst_init(const neti_rk *r, struct kconst *c)
+{
+    vd one = (vd){0} + 1.0;
+    c->one = one;
+    c->lo600 = one * -600.0;
+    c->hi600 = one * 600.0;
+    c->io = one * r->dpi.io;
+    c->A = one * r->A;
+    c->ith = one * r->dpi.ith;
+    c->iath = one * r->dpi.iath;
+    c->iagain = one * r->dpi.iagain;
+    c->inv_ianorm = one * r->inv_ianorm;
+    c->inv_itau = one * r->inv_itau;
+    c->inv_tau_hi = one * r->inv_tau_hi;
+    c->inv_tau_lo = one * r->inv_tau_lo;
+    c->v_rest = one * r->lif.v_rest;
+    c->r_m = one * r->lif.r_m;
+    c->a = one * r->lif.a;
+    c->inv_tm = one * r->inv_tm;
+    c->inv_tw = one * r->inv_tw;
+}
+
+/* Synaptic plus bias current through the input stage (a power law, lane by
+ * lane; the identity by default). */
+INLINE void input_stage(const neti_rk *r, vd *iin)
+{
+    double beta = r->kind == SS_POP_DPI ? r->dpi.in_beta : r->lif.in_beta;
+    double ref = r->kind == SS_POP_DPI ? r->dpi.in_ref : r->lif.in_ref;
+    for (int l = 0; l < NL; l++)
+        (*iin)[l] = ss_network_input_stage((*iin)[l], beta, ref);
+}
+
+/* dImem/dt of the DPI outside refractoriness (teili's equations as
+ * cosim/network.c's dpi_rhs, with Iahp >= Io); iin is synaptic plus bias
+ * current. */
+INLINE void dpi_f(const neti_rk *r, const struct kconst *c, vd *dy, const vd *imemp,
+                  const vd *iinp, const vd *iahpp)
+{
+    vd imem = *imemp, iin = *iinp, iahp = *iahpp, io = c->io, one = c->one;
     if (r->stage)
-        iin = ss_network_input_stage(iin, p->in_beta, p->in_ref);
-    iin = iin < io ? io : (iin > 1.0 ? 1.0 : iin);
-    if (imem > io) {
-        double ia = p->iagain / (1 + exp((p->iath - imem) * r->inv_ianorm));
-        return (r->A * (iin + ia - iahp) - p->ith - (1 + (iahp - ia) * r->inv_itau) * imem) *
-               (imem + io) * r->inv_tau_hi / (p->ith + imem + io);
-    }
+        input_stage(r, &iin);
+    iin = VMIN(VMAX(iin, io), one);
+    /* Ia = Iagain / (1 + e^x) enters as N0 + Ia (A + Imem/Itau); one
+     * division for the whole right-hand side (e^600 is far from overflow) */
+    vd x = (c->iath - imem) * c->inv_ianorm, e;
+    x = VMIN(VMAX(x, c->lo600), c->hi600);
+    vexp(&e, &x);
+    vd n0 = c->A * (iin - iahp) - c->ith - (one + iahp * c->inv_itau) * imem;
+    vd num_hi = (n0 * (one + e) + c->iagain * (c->A + imem * c->inv_itau)) * c->inv_tau_hi;
+    vd den_hi = (c->ith + imem + io) * (one + e);
     /* below Io, teili clips Itau and Ith to Io, Ia to 2 Io and Iahp to Io */
-    return iin * (imem + io) * r->inv_tau_lo / (2 * io + imem);
+    vd num_lo = iin * c->inv_tau_lo, den_lo = io + io + imem;
+    vl above = VLT(io, imem);
+    *dy = VSEL(above, num_hi, num_lo) * (imem + io) / VSEL(above, den_hi, den_lo);
 }
 
 /* dv/dt and dw/dt of the LIF outside refractoriness. */
-static inline void lif_f(const neti_rk *r, double v, double w, double iin, double *dv, double *dw)
+INLINE void lif_f(const neti_rk *r, const struct kconst *c, vd *dv, vd *dw, const vd *v,
+                  const vd *w, const vd *iinp)
 {
-    const ss_lif_params *q = &r->lif;
+    vd iin = *iinp;
     if (r->stage)
-        iin = ss_network_input_stage(iin, q->in_beta, q->in_ref);
-    *dv = (q->v_rest - v + q->r_m * (iin - w)) * r->inv_tm;
-    *dw = (q->a * (v - q->v_rest) - w) * r->inv_tw;
+        input_stage(r, &iin);
+    *dv = (c->v_rest - *v + c->r_m * (iin - *w)) * c->inv_tm;
+    *dw = (c->a * (*v - c->v_rest) - *w) * c->inv_tw;
 }
 
 /* Stage values of an exponential decay e^(z u), z = -h/tau, as the method
  * itself computes them (P[0] = 1). */
-static inline void decay_stages(double z, double *P)
+INLINE void decay_stages(const vd *zp, vd *P)
 {
-    P[0] = 1;
+    vd z = *zp;
+    P[0] = (vd){0} + 1;
     P[1] = 1 + z * A21;
     P[2] = 1 + z * (A31 + A32 * P[1]);
     P[3] = 1 + z * (A41 + A42 * P[1] + A43 * P[2]);
@@ -243,117 +331,112 @@ static inline void decay_stages(double z, double *P)
     P[5] = 1 + z * (A61 + A62 * P[1] + A63 * P[2] + A64 * P[3] + A65 * P[4]);
 }
 
-/* ---- one attempted step of every busy lane ------------------------------------ */
+/* ---- one attempted step of every lane ------------------------------------------
+ * Compiled for AVX-512, AVX2 and the baseline; the loader picks one. */
+#define KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
 
-static void attempt_dpi(neti_rk *r, struct lanes *L)
+/* The derivative at the lanes' states (into k[0], for lanes without one). */
+KERNEL static void derivs(neti_rk *r, struct lanes *L)
 {
-    double P[NL][6], Q[NL][6];
-    double io = r->dpi.io;
-    for (int l = 0; l < NL; l++) {
-        double z = -L->h[l] * r->inv_tsyn;
-        decay_stages(z, P[l]);
-        L->s1[l] = L->s0[l] * exp(z);
-        if (r->adapt) {
-            double za = -L->h[l] * r->inv_tahp;
-            decay_stages(za, Q[l]);
-            L->a1[l] = fmax(io, L->a0[l] * exp(za));
-        } else
-            L->a1[l] = L->a0[l];
-    }
-#define IAHP(l, s) (r->adapt ? fmax(io, L->a0[l] * Q[l][s]) : L->a0[l])
-#define IIN(l, s) (L->bias[l] + L->s0[l] * P[l][s])
-    double(*k)[2][NL] = L->k;
+    struct kconst c;
+    kconst_init(r, &c);
+    vd iin = L->bias + L->s0, dv, dw;
+    if (r->kind == SS_POP_DPI) {
+        dpi_f(r, &c, &dv, &L->y0[0], &iin, &L->a0);
+        dw = (vd){0};
+    } else
+        lif_f(r, &c, &dv, &dw, &L->y0[0], &L->y0[1], &iin);
     for (int l = 0; l < NL; l++)
         if (L->busy[l] && !L->fsal[l]) {
-            k[0][0][l] = dpi_f(r, L->y0[0][l], IIN(l, 0), L->a0[l]);
+            L->k[0][0][l] = dv[l];
+            L->k[0][1][l] = dw[l];
+            L->fsal[l] = 1;
             r->evals++;
         }
-    for (int l = 0; l < NL; l++)
-        k[1][0][l] = dpi_f(r, L->y0[0][l] + L->h[l] * A21 * k[0][0][l], IIN(l, 1), IAHP(l, 1));
-    for (int l = 0; l < NL; l++)
-        k[2][0][l] = dpi_f(r, L->y0[0][l] + L->h[l] * (A31 * k[0][0][l] + A32 * k[1][0][l]),
-                           IIN(l, 2), IAHP(l, 2));
-    for (int l = 0; l < NL; l++)
-        k[3][0][l] = dpi_f(r,
-                           L->y0[0][l] + L->h[l] * (A41 * k[0][0][l] + A42 * k[1][0][l] +
-                                                    A43 * k[2][0][l]),
-                           IIN(l, 3), IAHP(l, 3));
-    for (int l = 0; l < NL; l++)
-        k[4][0][l] = dpi_f(r,
-                           L->y0[0][l] + L->h[l] * (A51 * k[0][0][l] + A52 * k[1][0][l] +
-                                                    A53 * k[2][0][l] + A54 * k[3][0][l]),
-                           IIN(l, 4), IAHP(l, 4));
-    for (int l = 0; l < NL; l++)
-        k[5][0][l] = dpi_f(r,
-                           L->y0[0][l] + L->h[l] * (A61 * k[0][0][l] + A62 * k[1][0][l] +
-                                                    A63 * k[2][0][l] + A64 * k[3][0][l] +
-                                                    A65 * k[4][0][l]),
-                           IIN(l, 5), IAHP(l, 5));
-    for (int l = 0; l < NL; l++) {
-        double y0 = L->y0[0][l], h = L->h[l];
-        double y1 = y0 + h * (B1 * k[0][0][l] + B3 * k[2][0][l] + B4 * k[3][0][l] +
-                              B5 * k[4][0][l] + B6 * k[5][0][l]);
-        L->y1[0][l] = y1;
-        k[6][0][l] = dpi_f(r, y1, L->bias[l] + L->s1[l], L->a1[l]);
-        double e = h * (E1 * k[0][0][l] + E3 * k[2][0][l] + E4 * k[3][0][l] + E5 * k[4][0][l] +
-                        E6 * k[5][0][l] + E7 * k[6][0][l]);
-        L->en[l] = fabs(e) / (r->atol[0] + r->rtol * fmax(fabs(y0), fabs(y1)));
-    }
-#undef IAHP
-#undef IIN
 }
 
-static void attempt_lif(neti_rk *r, struct lanes *L)
+/* Stages 2 to 7, the order-5 solution y1 and the normalised error en. */
+KERNEL static void stages(neti_rk *r, struct lanes *L)
 {
-    double P[NL][6];
-    double(*k)[2][NL] = L->k;
-    for (int l = 0; l < NL; l++) {
-        double z = -L->h[l] * r->inv_tsyn;
-        decay_stages(z, P[l]);
-        L->s1[l] = L->s0[l] * exp(z);
-    }
-#define IIN(l, s) (L->bias[l] + L->s0[l] * P[l][s])
-#define STAGE(s, expr_v, expr_w)                                                                   \
-    for (int l = 0; l < NL; l++) {                                                                 \
-        double h = L->h[l];                                                                        \
-        lif_f(r, L->y0[0][l] + h * (expr_v), L->y0[1][l] + h * (expr_w), IIN(l, s), &k[s][0][l],  \
-              &k[s][1][l]);                                                                        \
-    }
-    for (int l = 0; l < NL; l++)
-        if (L->busy[l] && !L->fsal[l]) {
-            lif_f(r, L->y0[0][l], L->y0[1][l], IIN(l, 0), &k[0][0][l], &k[0][1][l]);
-            r->evals++;
+    int dpi = r->kind == SS_POP_DPI, ms = dpi ? 1 : 2;
+    struct kconst c;
+    kconst_init(r, &c);
+    vd io = c.io;
+    vd h = L->h, z = -h * r->inv_tsyn, za = -h * r->inv_tahp, P[6], Q[6], e;
+    z = VMAX(z, c.lo600); /* e^-600: gone */
+    za = VMAX(za, c.lo600);
+    decay_stages(&z, P);
+    vexp(&e, &z);
+    L->s1 = L->s0 * e;
+    if (dpi && r->adapt) {
+        decay_stages(&za, Q);
+        vexp(&e, &za);
+        e *= L->a0;
+        L->a1 = VMAX(e, io);
+    } else
+        L->a1 = L->a0;
+    vd(*k)[2] = L->k;
+    static const double a[6][5] = {{0},
+                                   {A21},
+                                   {A31, A32},
+                                   {A41, A42, A43},
+                                   {A51, A52, A53, A54},
+                                   {A61, A62, A63, A64, A65}};
+    for (int s = 1; s < 6; s++) {
+        vd y[2], iin = L->bias + L->s0 * P[s];
+        for (int m = 0; m < ms; m++) {
+            vd acc = a[s][0] * k[0][m];
+            for (int j = 1; j < s; j++)
+                acc += a[s][j] * k[j][m];
+            y[m] = L->y0[m] + h * acc;
         }
-#define K(s, m) k[s][m][l]
-    STAGE(1, A21 * K(0, 0), A21 * K(0, 1))
-    STAGE(2, A31 * K(0, 0) + A32 * K(1, 0), A31 * K(0, 1) + A32 * K(1, 1))
-    STAGE(3, A41 * K(0, 0) + A42 * K(1, 0) + A43 * K(2, 0),
-          A41 * K(0, 1) + A42 * K(1, 1) + A43 * K(2, 1))
-    STAGE(4, A51 * K(0, 0) + A52 * K(1, 0) + A53 * K(2, 0) + A54 * K(3, 0),
-          A51 * K(0, 1) + A52 * K(1, 1) + A53 * K(2, 1) + A54 * K(3, 1))
-    STAGE(5, A61 * K(0, 0) + A62 * K(1, 0) + A63 * K(2, 0) + A64 * K(3, 0) + A65 * K(4, 0),
-          A61 * K(0, 1) + A62 * K(1, 1) + A63 * K(2, 1) + A64 * K(3, 1) + A65 * K(4, 1))
-    for (int l = 0; l < NL; l++) {
-        double h = L->h[l], en = 0;
-        for (int m = 0; m < 2; m++) {
-            double y0 = L->y0[m][l];
-            L->y1[m][l] = y0 + h * (B1 * K(0, m) + B3 * K(2, m) + B4 * K(3, m) + B5 * K(4, m) +
-                                    B6 * K(5, m));
-        }
-        lif_f(r, L->y1[0][l], L->y1[1][l], L->bias[l] + L->s1[l], &k[6][0][l], &k[6][1][l]);
-        for (int m = 0; m < 2; m++) {
-            double e = h * (E1 * K(0, m) + E3 * K(2, m) + E4 * K(3, m) + E5 * K(4, m) +
-                            E6 * K(5, m) + E7 * K(6, m));
-            double sc = r->atol[m] + r->rtol * fmax(fabs(L->y0[m][l]), fabs(L->y1[m][l]));
-            en = fmax(en, fabs(e) / sc);
-            if (isnan(e))
-                en = e;
-        }
-        L->en[l] = en;
+        if (dpi) {
+            vd iahp = L->a0;
+            if (r->adapt) {
+                iahp *= Q[s];
+                iahp = VMAX(iahp, io);
+            }
+            dpi_f(r, &c, &k[s][0], &y[0], &iin, &iahp);
+        } else
+            lif_f(r, &c, &k[s][0], &k[s][1], &y[0], &y[1], &iin);
     }
-#undef K
-#undef STAGE
-#undef IIN
+    for (int m = 0; m < ms; m++)
+        L->y1[m] = L->y0[m] + h * (B1 * k[0][m] + B3 * k[2][m] + B4 * k[3][m] + B5 * k[4][m] +
+                                   B6 * k[5][m]);
+    vd iin = L->bias + L->s1, en = (vd){0};
+    if (dpi)
+        dpi_f(r, &c, &k[6][0], &L->y1[0], &iin, &L->a1);
+    else
+        lif_f(r, &c, &k[6][0], &k[6][1], &L->y1[0], &L->y1[1], &iin);
+    for (int m = 0; m < ms; m++) {
+        vd err = h * (E1 * k[0][m] + E3 * k[2][m] + E4 * k[3][m] + E5 * k[4][m] + E6 * k[5][m] +
+                      E7 * k[6][m]);
+        vd y0 = VABS(L->y0[m]), y1 = VABS(L->y1[m]);
+        vd q = VABS(err) / (r->atol[m] + r->rtol * VMAX(y0, y1));
+        en = VSEL(VNAN(q), q, VMAX(en, q)); /* NaN stays NaN: rejected */
+    }
+    /* the decaying currents' stage values are the method's own: their local
+     * error counts too, against the scale of the neuron's currents */
+    double atol = r->atol[dpi ? 0 : 1];
+    for (int j = 0; j < (dpi && r->adapt ? 2 : 1); j++) {
+        const vd *S = j ? Q : P;
+        vd zz = j ? za : z, cur = VABS(j ? L->a0 : L->s0);
+        vd R = 1 + zz * (B1 + B3 * S[2] + B4 * S[3] + B5 * S[4] + B6 * S[5]);
+        vd rel = zz * (E1 + E3 * S[2] + E4 * S[3] + E5 * S[4] + E6 * S[5] + E7 * R);
+        vd q = cur * VABS(rel) / (atol + r->rtol * cur);
+        en = VSEL(VNAN(en), en, VMAX(en, q));
+    }
+    L->en = en;
+    /* 0.9 en^(-1/5) = 0.9 e^(-0.2 ln2 log2 en), log2 from the exponent bits
+     * and a quadratic in the mantissa (0.5% is plenty for a step size) */
+    vl bits = (vl)en;
+    vd m = (vd)((bits & 0x000fffffffffffffLL) | 0x3ff0000000000000LL);
+    vd lg = __builtin_convertvector(((bits >> 52) & 0x7ff) - 1023, vd) +
+            ((-0.34484843 * m + 2.02466578) * m - 1.67487759);
+    lg *= -0.2 * 0.69314718055994531;
+    lg = VMIN(lg, c.hi600);
+    vexp(&L->fac, &lg);
+    L->fac *= 0.9;
 }
 
 /* ---- lanes --------------------------------------------------------------------- */
@@ -386,12 +469,10 @@ static double crossing(const neti_rk *r, const struct lanes *L, int l)
     return hi;
 }
 
-/* The step-size factor from a normalised error (0.9 en^(-1/5), bounded). */
-static double step_factor(double en, double lo, double hi)
+/* The step-size factor of lane l (computed by stages()), bounded. */
+static double step_factor(const struct lanes *L, int l, double lo, double hi)
 {
-    if (!(en > 0))
-        return hi;
-    double f = 0.9 * exp(-0.2 * log(en));
+    double f = L->fac[l];
     return f < lo ? lo : (f > hi ? hi : f);
 }
 
@@ -477,16 +558,8 @@ static int lane_spike(neti_rk *r, struct lanes *L, int l, double tc, neti_rk_spi
 /* A first step size from the derivative at the lane's state (Hairer,
  * Norsett and Wanner II.4): 1% of the time the state would take to move by
  * its own size. */
-static double first_step(neti_rk *r, struct lanes *L, int l, double span)
+static double first_step(const neti_rk *r, const struct lanes *L, int l, double span)
 {
-    if (!L->fsal[l]) {
-        if (r->kind == SS_POP_DPI)
-            L->k[0][0][l] = dpi_f(r, L->y0[0][l], L->bias[l] + L->s0[l], L->a0[l]);
-        else
-            lif_f(r, L->y0[0][l], L->y0[1][l], L->bias[l] + L->s0[l], &L->k[0][0][l], &L->k[0][1][l]);
-        L->fsal[l] = 1;
-        r->evals++;
-    }
     int ms = r->kind == SS_POP_DPI ? 1 : 2;
     double d0 = 0, d1 = 0;
     for (int m = 0; m < ms; m++) {
@@ -500,8 +573,8 @@ static double first_step(neti_rk *r, struct lanes *L, int l, double span)
 
 /* Brings lane l to its next step: applies inputs, samples and resets due at
  * its time, coasts through refractoriness, stores a neuron that reached the
- * end and loads the next.  Returns 1 with L->h[l] set, 0 when no neuron is
- * left for the lane. */
+ * end and loads the next.  Returns 1 with L->stop[l] set (where the next
+ * step must end at the latest), 0 when no neuron is left for the lane. */
 static int lane_prepare(neti_rk *r, struct lanes *L, int l, size_t *next, const double *bias,
                         long k0, long k1, double h, const neti_rk_inputs *in, neti_rk_spikes *out,
                         ss_error *err, int *rc)
@@ -546,11 +619,7 @@ static int lane_prepare(neti_rk *r, struct lanes *L, int l, size_t *next, const 
                 return 0;
             continue;
         }
-        if (!(L->hn[l] > 0))
-            L->hn[l] = first_step(r, L, l, stop - t);
         L->stop[l] = stop;
-        L->trunc[l] = L->hn[l] >= stop - t;
-        L->h[l] = L->trunc[l] ? stop - t : L->hn[l];
         return 1;
     }
 }
@@ -563,7 +632,7 @@ static int lane_finish(neti_rk *r, struct lanes *L, int l, neti_rk_spikes *out, 
     r->evals += 6;
     if (!(en <= 1)) {
         r->rejected++;
-        L->hn[l] = isnan(en) ? 0.25 * h : h * step_factor(en, 0.2, 1);
+        L->hn[l] = isnan(en) ? 0.25 * h : h * step_factor(L, l, 0.2, 1);
         L->rej[l] = 1;
         if (!(L->hn[l] > 4 * DBL_EPSILON * fmax(fabs(t), 1e-6)))
             return ss_error_set(err, SS_ENUMERIC,
@@ -572,7 +641,7 @@ static int lane_finish(neti_rk *r, struct lanes *L, int l, neti_rk_spikes *out, 
         return SS_OK;
     }
     r->steps++;
-    double hnew = h * step_factor(en, 0.2, L->rej[l] ? 1 : 5);
+    double hnew = h * step_factor(L, l, 0.2, L->rej[l] ? 1 : 5);
     L->rej[l] = 0;
     /* a step cut short by an event says little about the natural step */
     L->hn[l] = L->trunc[l] && hnew < L->hn[l] ? L->hn[l] : hnew;
@@ -606,18 +675,27 @@ int neti_rk_advance(neti_rk *r, const double *bias, long k0, long k1, double h,
     int rc = SS_OK;
     r->wk0 = k0;
     for (;;) {
-        int busy = 0;
+        int busy = 0, fresh = 0;
         for (int l = 0; l < NL; l++) {
             busy += lane_prepare(r, &L, l, &next, bias, k0, k1, h, in, out, err, &rc);
             if (rc)
                 return rc;
+            fresh |= L.busy[l] && !L.fsal[l];
         }
         if (!busy)
             break;
-        if (r->kind == SS_POP_DPI)
-            attempt_dpi(r, &L);
-        else
-            attempt_lif(r, &L);
+        if (fresh)
+            derivs(r, &L);
+        for (int l = 0; l < NL; l++) {
+            if (!L.busy[l])
+                continue;
+            double span = L.stop[l] - L.t[l];
+            if (!(L.hn[l] > 0))
+                L.hn[l] = first_step(r, &L, l, span);
+            L.trunc[l] = L.hn[l] >= span;
+            L.h[l] = L.trunc[l] ? span : L.hn[l];
+        }
+        stages(r, &L);
         for (int l = 0; l < NL; l++)
             if (L.busy[l] && (rc = lane_finish(r, &L, l, out, err)))
                 return rc;

@@ -1690,7 +1690,8 @@ static int rk_step(ss_network *net, ss_error *err)
                 k1 = k;
         if (k1 <= k0)
             k1 = k0 + 1;
-        memmove(sp->s, sp->s + net->rk_pos, (sp->n - net->rk_pos) * sizeof *sp->s);
+        if (net->rk_pos)
+            memmove(sp->s, sp->s + net->rk_pos, (sp->n - net->rk_pos) * sizeof *sp->s);
         sp->n -= net->rk_pos;
         net->rk_pos = 0;
         for (size_t pp = 0; pp < net->npops; pp++) {
@@ -1704,7 +1705,8 @@ static int rk_step(ss_network *net, ss_error *err)
             for (size_t k = first; k < sp->n; k++)
                 sp->s[k].i += p->gid0;
         }
-        qsort(sp->s, sp->n, sizeof *sp->s, by_rk_spike);
+        if (sp->n > 1)
+            qsort(sp->s, sp->n, sizeof *sp->s, by_rk_spike);
         net->rk_until = k1;
     }
     double t1 = (double)(k0 + 1) * net->h;
