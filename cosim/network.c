@@ -53,7 +53,7 @@ struct pop {
 };
 
 struct syn { /* one synapse, before the CSR is built */
-    size_t pre, post;
+    uint32_t pre, post;
     double w, delay;
 };
 
@@ -96,9 +96,14 @@ struct ss_network {
     /* built at the first run */
     int ready;
     double h;
-    size_t *out_off, *out_tgt; /* CSR by presynaptic gid; targets are post gids */
+    /* synapses: CSR by presynaptic gid (12 bytes each: target gid and
+     * weight), sorted by delay; the synapses of gid with delay run_d[q]
+     * steps end at run_end[q], q in [run_off[gid], run_off[gid + 1]) */
+    size_t *out_off;
+    uint32_t *out_tgt;
     double *out_w;
-    int *out_d;
+    size_t *run_off, *run_end;
+    int *run_d;
     int dmax;
     double *ring; /* (dmax + 1) slots x nneurons */
     double **isyn_ptr;  /* per gid: its synaptic-current state, or NULL */
@@ -216,7 +221,9 @@ void ss_network_free(ss_network *net)
     free(net->out_off);
     free(net->out_tgt);
     free(net->out_w);
-    free(net->out_d);
+    free(net->run_off);
+    free(net->run_end);
+    free(net->run_d);
     free(net->ring);
     free(net->isyn_ptr);
     free(net->xstate);
@@ -267,6 +274,8 @@ static int add_pop(ss_network *net, const char *name, size_t n, int kind, size_t
                             name);
     if (n == 0 || n > 100000000)
         return ss_error_set(err, SS_EINVAL, "network: population '%s' needs 1 to 1e8 neurons", name);
+    if (net->nneurons + n > UINT32_MAX)
+        return ss_error_set(err, SS_EINVAL, "network: more than %lu neurons in all", (unsigned long)UINT32_MAX);
     for (size_t p = 0; p < net->npops; p++)
         if (!strcmp(net->pops[p].name, name))
             return ss_error_set(err, SS_EINVAL, "network: population '%s' exists already", name);
@@ -524,8 +533,8 @@ int ss_network_connect(ss_network *net, size_t pre, size_t post, size_t nsyn,
             return ss_error_set(err, SS_EINVAL, "network: synapse %zu has weight %g, delay %g", k,
                                 weight[k], delay[k]);
         struct syn *s = &net->syns[net->nsyn + k];
-        s->pre = a->gid0 + pre_idx[k];
-        s->post = b->gid0 + post_idx[k];
+        s->pre = (uint32_t)(a->gid0 + pre_idx[k]);
+        s->post = (uint32_t)(b->gid0 + post_idx[k]);
         s->w = weight[k];
         s->delay = delay[k];
     }
@@ -873,6 +882,132 @@ static int by_step_time(const void *a, const void *b);
 
 /* ---- preparing a run --------------------------------------------------------- */
 
+static const int *sort_d;
+static int by_delay(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return sort_d[x] != sort_d[y] ? (sort_d[x] > sort_d[y]) - (sort_d[x] < sort_d[y]) : (x > y) - (x < y);
+}
+
+/* Sorts the synapses [a, b) of one presynaptic neuron by delay (stable),
+ * permuting the targets, weights and origins alike; perm is scratch. */
+static int sort_by_delay(ss_network *net, int *d, size_t *orig, size_t a, size_t b, ss_error *err)
+{
+    size_t n = b - a, *perm = malloc(n * sizeof *perm);
+    uint32_t *tg = malloc(n * sizeof *tg);
+    double *w = malloc(n * sizeof *w);
+    int *dd = malloc(n * sizeof *dd);
+    size_t *og = orig ? malloc(n * sizeof *og) : NULL;
+    int rc = perm && tg && w && dd && (og || !orig) ? SS_OK : ss_error_set(err, SS_ENOMEM, "out of memory");
+    if (!rc) {
+        for (size_t k = 0; k < n; k++)
+            perm[k] = a + k;
+        sort_d = d;
+        qsort(perm, n, sizeof *perm, by_delay);
+        for (size_t k = 0; k < n; k++) {
+            tg[k] = net->out_tgt[perm[k]];
+            w[k] = net->out_w[perm[k]];
+            dd[k] = d[perm[k]];
+            if (orig)
+                og[k] = orig[perm[k]];
+        }
+        memcpy(net->out_tgt + a, tg, n * sizeof *tg);
+        memcpy(net->out_w + a, w, n * sizeof *w);
+        memcpy(d + a, dd, n * sizeof *dd);
+        if (orig)
+            memcpy(orig + a, og, n * sizeof *og);
+    }
+    free(perm);
+    free(tg);
+    free(w);
+    free(dd);
+    free(og);
+    return rc;
+}
+
+/* The synapse lists become the CSR by presynaptic neuron (delays in whole
+ * exchange steps, at least one), sorted by delay with one run per delay. */
+static int build_csr(ss_network *net, double h, ss_error *err)
+{
+    size_t nn = net->nneurons, ns = net->nsyn, n1 = ns ? ns : 1;
+    net->out_off = calloc(nn + 1, sizeof *net->out_off);
+    net->run_off = calloc(nn + 1, sizeof *net->run_off);
+    net->out_tgt = malloc(n1 * sizeof *net->out_tgt);
+    net->out_w = malloc(n1 * sizeof *net->out_w);
+    int *d = malloc(n1 * sizeof *d);
+    size_t *fill = calloc(nn, sizeof *fill), *orig = net->nmx ? malloc(n1 * sizeof *orig) : NULL;
+    int rc = SS_OK;
+    if (!net->out_off || !net->run_off || !net->out_tgt || !net->out_w || !d || !fill ||
+        (net->nmx && !orig)) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory for %zu synapses", ns);
+        goto out;
+    }
+    net->dmax = 1;
+    for (size_t k = 0; k < ns; k++) {
+        double delay = net->syns[k].delay;
+        if (delay / h > 100000) {
+            rc = ss_error_set(err, SS_EINVAL, "network: delay %g s is over 100000 steps", delay);
+            goto out;
+        }
+        net->out_off[net->syns[k].pre + 1]++;
+    }
+    for (size_t g = 0; g < nn; g++)
+        net->out_off[g + 1] += net->out_off[g];
+    for (size_t k = 0; k < ns; k++) {
+        const struct syn *s = &net->syns[k];
+        size_t at = net->out_off[s->pre] + fill[s->pre]++;
+        long dk = lround(s->delay / h);
+        net->out_tgt[at] = s->post;
+        net->out_w[at] = s->w;
+        d[at] = dk < 1 ? 1 : (int)dk;
+        if (d[at] > net->dmax)
+            net->dmax = d[at];
+        if (orig)
+            orig[at] = k;
+    }
+    free(net->syns);
+    net->syns = NULL;
+    net->capsyn = 0;
+    /* by delay within each presynaptic neuron; count the runs */
+    for (size_t g = 0; g < nn; g++) {
+        size_t a = net->out_off[g], b = net->out_off[g + 1];
+        for (size_t k = a + 1; k < b; k++)
+            if (d[k] < d[k - 1]) {
+                if ((rc = sort_by_delay(net, d, orig, a, b, err)))
+                    goto out;
+                break;
+            }
+        for (size_t k = a; k < b; k++)
+            net->run_off[g + 1] += k == a || d[k] != d[k - 1];
+    }
+    for (size_t g = 0; g < nn; g++)
+        net->run_off[g + 1] += net->run_off[g];
+    size_t nr = net->run_off[nn] ? net->run_off[nn] : 1;
+    net->run_d = malloc(nr * sizeof *net->run_d);
+    net->run_end = malloc(nr * sizeof *net->run_end);
+    if (!net->run_d || !net->run_end) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t g = 0, q = 0; g < nn; g++)
+        for (size_t k = net->out_off[g]; k < net->out_off[g + 1]; k++) {
+            if (k == net->out_off[g] || d[k] != d[k - 1])
+                net->run_d[q++] = d[k];
+            net->run_end[q - 1] = k + 1;
+        }
+    for (size_t k = 0; orig && k < ns; k++) /* where each crossbar cell's synapse went */
+        for (size_t q = 0; q < net->nmx; q++) {
+            struct memx *m = &net->mx[q];
+            if (orig[k] >= m->syn0 && orig[k] < m->syn0 + m->rows * m->cols)
+                m->pos[orig[k] - m->syn0] = k;
+        }
+out:
+    free(d);
+    free(fill);
+    free(orig);
+    return rc;
+}
+
 static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err)
 {
     if (net->npops == 0)
@@ -887,54 +1022,20 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     net->rtol = opt->rtol > 0 ? opt->rtol : 1e-6;
     net->seed = opt->seed;
     size_t nn = net->nneurons;
-    /* synapses: delays in steps, CSR by presynaptic neuron */
-    net->out_off = calloc(nn + 1, sizeof *net->out_off);
-    net->out_tgt = malloc((net->nsyn ? net->nsyn : 1) * sizeof *net->out_tgt);
-    net->out_w = malloc((net->nsyn ? net->nsyn : 1) * sizeof *net->out_w);
-    net->out_d = malloc((net->nsyn ? net->nsyn : 1) * sizeof *net->out_d);
     net->pending = calloc(nn, sizeof *net->pending);
     net->tspike = calloc(nn, sizeof *net->tspike);
     net->ref_until = calloc(nn, sizeof *net->ref_until);
-    if (!net->out_off || !net->out_tgt || !net->out_w || !net->out_d ||
-        !net->pending || !net->tspike || !net->ref_until)
+    if (!net->pending || !net->tspike || !net->ref_until)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
-    net->dmax = 1;
-    for (size_t k = 0; k < net->nsyn; k++) {
-        double delay = net->syns[k].delay;
-        if (delay / h > 100000)
-            return ss_error_set(err, SS_EINVAL, "network: delay %g s is over 100000 steps", delay);
-        long d = lround(delay / h);
-        if (d > net->dmax)
-            net->dmax = (int)d;
-        net->out_off[net->syns[k].pre + 1]++;
-    }
-    for (size_t g = 0; g < nn; g++)
-        net->out_off[g + 1] += net->out_off[g];
-    size_t *fill = calloc(nn, sizeof *fill);
-    if (!fill)
-        return ss_error_set(err, SS_ENOMEM, "out of memory");
-    for (size_t k = 0; k < net->nsyn; k++) {
-        size_t at = net->out_off[net->syns[k].pre] + fill[net->syns[k].pre]++;
-        net->out_tgt[at] = net->syns[k].post;
-        for (size_t q = 0; q < net->nmx; q++) {
-            struct memx *m = &net->mx[q];
-            if (k >= m->syn0 && k < m->syn0 + m->rows * m->cols)
-                m->pos[k - m->syn0] = at;
-        }
-        long d = lround(net->syns[k].delay / h);
-        net->out_w[at] = net->syns[k].w;
-        net->out_d[at] = d < 1 ? 1 : (int)d; /* at least one exchange step */
-    }
-    free(fill);
-    free(net->syns);
-    net->syns = NULL;
-    net->capsyn = 0;
+    int rc = build_csr(net, h, err);
+    if (rc)
+        return rc;
     /* epochs of the per-neuron integrator: the minimum delay, so that every
      * input arriving inside one is known when it starts */
     net->rk_len = 1000;
-    for (size_t k = 0; k < net->out_off[nn]; k++)
-        if (net->out_d[k] < net->rk_len)
-            net->rk_len = net->out_d[k];
+    for (size_t q = 0; q < net->run_off[nn]; q++)
+        if (net->run_d[q] < net->rk_len)
+            net->rk_len = net->run_d[q];
     net->ring = calloc((size_t)(net->dmax + 2) * nn, sizeof *net->ring);
     if (!net->ring)
         return ss_error_set(err, SS_ENOMEM, "out of memory for the delay ring");
@@ -1072,8 +1173,7 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
         qsort(net->steps_in, net->nsteps_in, sizeof *net->steps_in, by_step_time);
     for (size_t k = 0; k < net->nsamples; k++) {
         const struct pop *p = &net->pops[net->samples[k].pop];
-        int rc = p->rk ? neti_rk_watch(p->rk, net->samples[k].idx, err) : SS_OK;
-        if (rc)
+        if (p->rk && (rc = neti_rk_watch(p->rk, net->samples[k].idx, err)))
             return rc;
     }
     net->ready = 1;
@@ -1346,11 +1446,12 @@ static int record_spike(ss_network *net, double t, size_t gid)
         plasticity(net, t, gid);
     /* deliver at the first exchange point at or after t + delay: a spike
      * inside step k arrives at the end of step k + D */
-    size_t slots = (size_t)net->dmax + 2;
+    size_t slots = (size_t)net->dmax + 2, k = net->out_off[gid];
     long first = t > net->step * net->h ? net->step + 1 : net->step;
-    for (size_t k = net->out_off[gid]; k < net->out_off[gid + 1]; k++) {
-        size_t slot = (size_t)(first + net->out_d[k]) % slots;
-        net->ring[slot * net->nneurons + net->out_tgt[k]] += net->out_w[k];
+    for (size_t q = net->run_off[gid]; q < net->run_off[gid + 1]; q++) {
+        double *in = net->ring + (size_t)(first + net->run_d[q]) % slots * net->nneurons;
+        for (size_t end = net->run_end[q]; k < end; k++)
+            in[net->out_tgt[k]] += net->out_w[k];
     }
     return SS_OK;
 }

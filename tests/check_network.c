@@ -758,8 +758,8 @@ END_TEST
  * integrator (a = 1e-15 A/V: adaptation below 1e-8 of the drive) learns
  * what it learns with the exact propagator (a = 0): the same spikes to
  * 1e-7 s and the same conductances to 1e-6 of their change. */
-static void association_run(int rk, double *t, size_t *who, size_t cap, size_t *n, double *g0,
-                            double *g1)
+static void association_run(int rk, const char *extra, double *t, size_t *who, size_t cap,
+                            size_t *n, double *g0, double *g1)
 {
     FILE *f = fopen("examples/network/association.yaml", "r");
     ck_assert_ptr_nonnull(f);
@@ -773,6 +773,13 @@ static void association_run(int rk, double *t, size_t *who, size_t cap, size_t *
     static char mod[17000];
     snprintf(mod, sizeof mod, "rtol: 1e-9\n%.*s{name: output, kind: lif, n: 4, params: {a: %s}}%s",
              (int)(at - text), text, rk ? "1e-15" : "0", at + strlen(from));
+    if (extra) { /* a projection before the crossbar */
+        char *prj = strstr(mod, "projections:\n");
+        ck_assert_ptr_nonnull(prj);
+        prj += strlen("projections:\n");
+        memmove(prj + strlen(extra), prj, strlen(prj) + 1);
+        memcpy(prj, extra, strlen(extra));
+    }
     const char *path = ss_test_write(ss_test_tmpdir(), "assoc.yaml", mod);
     ss_network *net;
     ss_experiment exp;
@@ -801,8 +808,8 @@ START_TEST(rk_plastic_crossbar)
     static size_t wa[8192], wb[8192];
     double g0a[64], g1a[64], g0b[64], g1b[64];
     size_t na, nb;
-    association_run(0, ta, wa, 8192, &na, g0a, g1a);
-    association_run(1, tb, wb, 8192, &nb, g0b, g1b);
+    association_run(0, NULL, ta, wa, 8192, &na, g0a, g1a);
+    association_run(1, NULL, tb, wb, 8192, &nb, g0b, g1b);
     ck_assert_uint_gt(na, 100);
     double d = train_diff(ta, wa, na, tb, wb, nb, 400);
     ck_assert_msg(d < 1e-7, "spike times differ by %g s", d);
@@ -813,6 +820,62 @@ START_TEST(rk_plastic_crossbar)
         diff = fmax(diff, fabs(g1a[k] - g1b[k]));
     }
     ck_assert_msg(diff < 1e-6 * change, "conductances differ by %g S (change %g S)", diff, change);
+}
+END_TEST
+
+
+/* Delays given in any order: each target hears a presynaptic spike at the
+ * first exchange point at or after t + delay, so identical targets (exact
+ * LIF) fire at that point plus the same latency. */
+START_TEST(delays_any_order)
+{
+    ss_error err;
+    ss_network *net = ss_network_alloc(&err);
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    size_t src, pop, id = 0, pre[6] = {0, 0, 0, 0, 0, 0}, post[6] = {0, 1, 2, 3, 4, 0};
+    double t = 0.01234, h = 1e-4;
+    double w[6] = {3e-9, 3e-9, 3e-9, 3e-9, 3e-9, 0}, d[6] = {3e-3, 1e-3, 2.5e-3, 1e-3, 5e-3, 7e-3};
+    ck_assert_int_eq(ss_network_add_times(net, "in", 1, &id, &t, 1, &src, &err), SS_OK);
+    ck_assert_int_eq(ss_network_add_lif(net, "out", 5, &p, &pop, &err), SS_OK);
+    ck_assert_int_eq(ss_network_connect(net, src, pop, 6, pre, post, w, d, &err), SS_OK);
+    ck_assert_int_eq(ss_network_run(net, 0.03, NULL, &err), SS_OK);
+    double first[5] = {0};
+    for (size_t k = 0; k < ss_network_nspikes(net); k++) {
+        double ts;
+        size_t a, i;
+        ss_network_spike(net, k, &ts, &a, &i);
+        if (a == pop && first[i] == 0)
+            first[i] = ts;
+    }
+    double arrive = ceil(t / h) * h;
+    for (int i = 0; i < 5; i++) {
+        ck_assert_msg(first[i] > 0, "neuron %d did not fire", i);
+        ck_assert_double_eq_tol(first[i] - d[i] - arrive, first[0] - d[0] - arrive, 1e-12);
+    }
+    ss_network_free(net);
+}
+END_TEST
+
+/* Synapses with other delays from the same presynaptic neurons reorder a
+ * plastic crossbar's synapses in storage: learning must not notice
+ * (zero-weight extra synapses change nothing, bit for bit). */
+START_TEST(plastic_crossbar_among_other_delays)
+{
+    static double ta[8192], tb[8192];
+    static size_t wa[8192], wb[8192];
+    double g0a[64], g1a[64], g0b[64], g1b[64];
+    size_t na, nb;
+    association_run(0, NULL, ta, wa, 8192, &na, g0a, g1a);
+    association_run(0, "  - {from: input, to: output, kind: all, weight: 0, delay: 3m}\n", tb, wb,
+                    8192, &nb, g0b, g1b);
+    ck_assert_uint_gt(na, 100);
+    ck_assert_uint_eq(na, nb);
+    for (size_t k = 0; k < na; k++) {
+        ck_assert_uint_eq(wa[k], wb[k]);
+        ck_assert_double_eq(ta[k], tb[k]);
+    }
+    for (int k = 0; k < 64; k++)
+        ck_assert_double_eq(g1a[k], g1b[k]);
 }
 END_TEST
 
@@ -840,6 +903,8 @@ Suite *network_suite(void)
     tcase_add_test(tc, rk_sampling_and_steps);
     tcase_add_test(tc, rk_continued_run);
     tcase_add_test(tc, rk_plastic_crossbar);
+    tcase_add_test(tc, delays_any_order);
+    tcase_add_test(tc, plastic_crossbar_among_other_delays);
     suite_add_tcase(s, tc);
     return s;
 }
