@@ -91,6 +91,7 @@ struct lanes {
     vd a0, a1; /* Iahp (DPI) */
     vd bias;
     size_t c[NL], cend[NL]; /* inputs still to come */
+    double tin[NL], tfree[NL]; /* the next one's time; the end of refractoriness */
     long wk[NL];            /* next sampled exchange point, or LONG_MAX */
 };
 
@@ -212,15 +213,24 @@ void neti_rk_stats(const neti_rk *r, long *steps, long *rejected, long *evals, l
 
 /* The helpers of the kernels below: inlined, so each kernel's clone compiles them for its target. */
 #define INLINE static inline __attribute__((always_inline))
-/* Lane masks (all ones or zero) and selections.  Comparisons of vectors
- * wider than the target's registers are compiled element by element with
- * branches, so a < b is read from the sign bit of a - b instead (exact:
- * a - b is 0 only if a == b); NaNs from their exponent bits. */
-#define VLT(a, b) (-(vl)((vul)((a) - (b)) >> 63))
-#define VNAN(x) (-(vl)((vul)(0x7ff0000000000000LL - ((vl)(x) & 0x7fffffffffffffffLL)) >> 63))
-#define VSEL(m, a, b) ((vd)(((vl)(a) & (m)) | ((vl)(b) & ~(m))))
-#define VMAX(a, b) VSEL(VLT(a, b), b, a)
-#define VMIN(a, b) VSEL(VLT(a, b), a, b)
+/* Selections lane by lane.  Comparisons of whole vectors wider than the
+ * target's registers are compiled element by element with branches; these
+ * loops become compares and blends (or min and max). */
+INLINE void vsel_lt(vd *r, const vd *a, const vd *b, const vd *x, const vd *y) /* a < b ? x : y */
+{
+    for (int l = 0; l < NL; l++)
+        (*r)[l] = (*a)[l] < (*b)[l] ? (*x)[l] : (*y)[l];
+}
+INLINE void vmax(vd *r, const vd *a, const vd *b)
+{
+    for (int l = 0; l < NL; l++)
+        (*r)[l] = (*a)[l] > (*b)[l] ? (*a)[l] : (*b)[l];
+}
+INLINE void vmin(vd *r, const vd *a, const vd *b)
+{
+    for (int l = 0; l < NL; l++)
+        (*r)[l] = (*a)[l] < (*b)[l] ? (*a)[l] : (*b)[l];
+}
 #define VABS(x) ((vd)((vl)(x) & 0x7fffffffffffffffLL))
 
 /* e^x, |x| <= 600 (callers clamp): x = k ln2 + r, |r| <= ln2/2, e^r by its
@@ -292,19 +302,22 @@ INLINE void dpi_f(const neti_rk *r, const struct kconst *c, vd *dy, const vd *im
     vd imem = *imemp, iin = *iinp, iahp = *iahpp, io = c->io, one = c->one;
     if (r->stage)
         input_stage(r, &iin);
-    iin = VMIN(VMAX(iin, io), one);
+    vmax(&iin, &iin, &io);
+    vmin(&iin, &iin, &one);
     /* Ia = Iagain / (1 + e^x) enters as N0 + Ia (A + Imem/Itau); one
      * division for the whole right-hand side (e^600 is far from overflow) */
     vd x = (c->iath - imem) * c->inv_ianorm, e;
-    x = VMIN(VMAX(x, c->lo600), c->hi600);
+    vmax(&x, &x, &c->lo600);
+    vmin(&x, &x, &c->hi600);
     vexp(&e, &x);
     vd n0 = c->A * (iin - iahp) - c->ith - (one + iahp * c->inv_itau) * imem;
     vd num_hi = (n0 * (one + e) + c->iagain * (c->A + imem * c->inv_itau)) * c->inv_tau_hi;
     vd den_hi = (c->ith + imem + io) * (one + e);
     /* below Io, teili clips Itau and Ith to Io, Ia to 2 Io and Iahp to Io */
-    vd num_lo = iin * c->inv_tau_lo, den_lo = io + io + imem;
-    vl above = VLT(io, imem);
-    *dy = VSEL(above, num_hi, num_lo) * (imem + io) / VSEL(above, den_hi, den_lo);
+    vd num_lo = iin * c->inv_tau_lo, den_lo = io + io + imem, num, den;
+    vsel_lt(&num, &io, &imem, &num_hi, &num_lo);
+    vsel_lt(&den, &io, &imem, &den_hi, &den_lo);
+    *dy = num * (imem + io) / den;
 }
 
 /* dv/dt and dw/dt of the LIF outside refractoriness. */
@@ -363,8 +376,8 @@ KERNEL static void stages(neti_rk *r, struct lanes *L)
     kconst_init(r, &c);
     vd io = c.io;
     vd h = L->h, z = -h * r->inv_tsyn, za = -h * r->inv_tahp, P[6], Q[6], e;
-    z = VMAX(z, c.lo600); /* e^-600: gone */
-    za = VMAX(za, c.lo600);
+    vmax(&z, &z, &c.lo600); /* e^-600: gone */
+    vmax(&za, &za, &c.lo600);
     decay_stages(&z, P);
     vexp(&e, &z);
     L->s1 = L->s0 * e;
@@ -372,7 +385,7 @@ KERNEL static void stages(neti_rk *r, struct lanes *L)
         decay_stages(&za, Q);
         vexp(&e, &za);
         e *= L->a0;
-        L->a1 = VMAX(e, io);
+        vmax(&L->a1, &e, &io);
     } else
         L->a1 = L->a0;
     vd(*k)[2] = L->k;
@@ -394,7 +407,7 @@ KERNEL static void stages(neti_rk *r, struct lanes *L)
             vd iahp = L->a0;
             if (r->adapt) {
                 iahp *= Q[s];
-                iahp = VMAX(iahp, io);
+                vmax(&iahp, &iahp, &io);
             }
             dpi_f(r, &c, &k[s][0], &y[0], &iin, &iahp);
         } else
@@ -411,9 +424,11 @@ KERNEL static void stages(neti_rk *r, struct lanes *L)
     for (int m = 0; m < ms; m++) {
         vd err = h * (E1 * k[0][m] + E3 * k[2][m] + E4 * k[3][m] + E5 * k[4][m] + E6 * k[5][m] +
                       E7 * k[6][m]);
-        vd y0 = VABS(L->y0[m]), y1 = VABS(L->y1[m]);
-        vd q = VABS(err) / (r->atol[m] + r->rtol * VMAX(y0, y1));
-        en = VSEL(VNAN(q), q, VMAX(en, q)); /* NaN stays NaN: rejected */
+        vd y0 = VABS(L->y0[m]), y1 = VABS(L->y1[m]), ym;
+        vmax(&ym, &y0, &y1);
+        vd q = VABS(err) / (r->atol[m] + r->rtol * ym);
+        for (int l = 0; l < NL; l++) /* NaN stays NaN: rejected */
+            en[l] = q[l] != q[l] || q[l] > en[l] ? q[l] : en[l];
     }
     /* the decaying currents' stage values are the method's own: their local
      * error counts too, against the scale of the neuron's currents */
@@ -424,7 +439,8 @@ KERNEL static void stages(neti_rk *r, struct lanes *L)
         vd R = 1 + zz * (B1 + B3 * S[2] + B4 * S[3] + B5 * S[4] + B6 * S[5]);
         vd rel = zz * (E1 + E3 * S[2] + E4 * S[3] + E5 * S[4] + E6 * S[5] + E7 * R);
         vd q = cur * VABS(rel) / (atol + r->rtol * cur);
-        en = VSEL(VNAN(en), en, VMAX(en, q));
+        for (int l = 0; l < NL; l++)
+            en[l] = q[l] > en[l] ? q[l] : en[l];
     }
     L->en = en;
     /* 0.9 en^(-1/5) = 0.9 e^(-0.2 ln2 log2 en), log2 from the exponent bits
@@ -434,7 +450,7 @@ KERNEL static void stages(neti_rk *r, struct lanes *L)
     vd lg = __builtin_convertvector(((bits >> 52) & 0x7ff) - 1023, vd) +
             ((-0.34484843 * m + 2.02466578) * m - 1.67487759);
     lg *= -0.2 * 0.69314718055994531;
-    lg = VMIN(lg, c.hi600);
+    vmin(&lg, &lg, &c.hi600);
     vexp(&L->fac, &lg);
     L->fac *= 0.9;
 }
@@ -494,6 +510,8 @@ static void lane_load(neti_rk *r, struct lanes *L, int l, size_t i, const double
     L->bias[l] = bias[i];
     L->c[l] = in ? in->off[i] : 0;
     L->cend[l] = in ? in->off[i + 1] : 0;
+    L->tin[l] = L->c[l] < L->cend[l] ? in->t[L->c[l]] : INFINITY;
+    L->tfree[l] = r->t_free[i];
     L->wk[l] = r->watch[i] ? k0 : LONG_MAX;
 }
 
@@ -542,11 +560,11 @@ static int lane_spike(neti_rk *r, struct lanes *L, int l, double tc, neti_rk_spi
     if (r->kind == SS_POP_DPI) {
         L->y0[0][l] = r->dpi.ireset;
         L->a0[l] += r->dpi.iahp_jump;
-        r->t_free[L->i[l]] = tc + r->dpi.t_ref;
+        L->tfree[l] = r->t_free[L->i[l]] = tc + r->dpi.t_ref;
     } else {
         L->y0[0][l] = r->lif.v_reset;
         L->y0[1][l] += r->lif.b;
-        r->t_free[L->i[l]] = tc + r->lif.t_ref;
+        L->tfree[l] = r->t_free[L->i[l]] = tc + r->lif.t_ref;
     }
     L->t[l] = tc;
     L->fsal[l] = 0;
@@ -585,11 +603,16 @@ static int lane_prepare(neti_rk *r, struct lanes *L, int l, size_t *next, const 
             if (*next >= r->n)
                 return 0;
             lane_load(r, L, l, (*next)++, bias, k0, h, in);
+            if (L->y0[0][l] >= r->th && L->t[l] >= L->tfree[l]) { /* at threshold already */
+                if ((*rc = lane_spike(r, L, l, L->t[l], out, err)))
+                    return 0;
+            }
         }
         size_t i = L->i[l];
         double t = L->t[l];
-        while (L->c[l] < L->cend[l] && in->t[L->c[l]] <= t) {
+        while (L->tin[l] <= t) {
             L->s0[l] += in->w[L->c[l]++];
+            L->tin[l] = L->c[l] < L->cend[l] ? in->t[L->c[l]] : INFINITY;
             L->fsal[l] = 0;
             r->restarts++;
         }
@@ -602,23 +625,18 @@ static int lane_prepare(neti_rk *r, struct lanes *L, int l, size_t *next, const 
             lane_store(r, L, l);
             continue;
         }
-        double stop = tend;
-        if (L->c[l] < L->cend[l] && in->t[L->c[l]] < stop)
-            stop = in->t[L->c[l]];
+        double stop = L->tin[l] < tend ? L->tin[l] : tend;
         if (L->wk[l] != LONG_MAX && (double)L->wk[l] * h < stop)
             stop = (double)L->wk[l] * h;
-        if (t < r->t_free[i]) { /* refractory: the state is held, the currents decay */
-            double te = r->t_free[i] < stop ? r->t_free[i] : stop;
+        if (t < L->tfree[l]) { /* refractory: the state is held, the currents decay */
+            double te = L->tfree[l] < stop ? L->tfree[l] : stop;
             lane_coast(r, L, l, te - t);
             L->t[l] = te;
             L->fsal[l] = 0;
             continue;
         }
-        if (L->y0[0][l] >= r->th) { /* at threshold already (an initial state) */
-            if ((*rc = lane_spike(r, L, l, t, out, err)))
-                return 0;
-            continue;
-        }
+        /* (y0 is below threshold: a crossing ends in a reset, coasting
+         * starts from one, an input is a kink, not a jump) */
         L->stop[l] = stop;
         return 1;
     }

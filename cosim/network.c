@@ -1312,6 +1312,13 @@ void ss_network_crossbar_states(const ss_network *net, size_t proj, double *x, d
         *post = m->post;
 }
 
+int ss_network_crossbar_weights(const ss_network *net, size_t proj, double *w, ss_error *err)
+{
+    if (proj >= net->nmx)
+        return ss_error_set(err, SS_EINVAL, "network: no memristive projection %zu", proj);
+    return memx_weights(&net->mx[proj], w, err);
+}
+
 /* One write pulse of v volts for `width` seconds on cell k: the device ODE
  * at constant voltage (RK4), cycle-to-cycle noise on the change. */
 static void memx_pulse(struct memx *m, size_t k, double v, double width)
@@ -1725,19 +1732,23 @@ static int rk_gather(ss_network *net, const struct pop *p, long k0, long k1, ss_
     for (long k = k0 + 1; k < k1; k++) {
         const double *in = net->ring + (size_t)k % slots * net->nneurons + p->gid0;
         double t = (double)k * net->h;
-        for (size_t i = 0; i < n; i++) {
-            if (in[i] == 0)
-                continue;
-            if (net->rk_nev == net->rk_capev) {
-                size_t cap = net->rk_capev ? 2 * net->rk_capev : 4096;
-                struct rk_event *e = realloc(net->rk_ev, cap * sizeof *e);
-                if (!e)
-                    return ss_error_set(err, SS_ENOMEM, "out of memory");
-                net->rk_ev = e;
-                net->rk_capev = cap;
-            }
-            net->rk_ev[net->rk_nev++] = (struct rk_event){t, in[i], (uint32_t)i};
+        if (net->rk_nev + n > net->rk_capev) {
+            size_t cap = 2 * (net->rk_nev + n);
+            struct rk_event *e = realloc(net->rk_ev, cap * sizeof *e);
+            if (!e)
+                return ss_error_set(err, SS_ENOMEM, "out of memory");
+            net->rk_ev = e;
+            net->rk_capev = cap;
         }
+        /* (a write per neuron, kept where the input is not 0: no branch to
+         * mispredict) */
+        struct rk_event *e = net->rk_ev + net->rk_nev;
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            e[m] = (struct rk_event){t, in[i], (uint32_t)i};
+            m += in[i] != 0;
+        }
+        net->rk_nev += m;
     }
     neti_rk_inputs *r = &net->rk_in;
     if (net->rk_nev > r->cap) {

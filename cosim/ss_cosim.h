@@ -369,6 +369,9 @@ size_t ss_network_nmemristive(const ss_network *net);
  * and its populations. */
 void ss_network_crossbar_states(const ss_network *net, size_t proj, double *x, double *g,
                                 size_t *pre, size_t *post);
+/* The synaptic current jumps (A, rows x cols) its present states give:
+ * the crossbar read with its line resistance, as the network uses them. */
+int ss_network_crossbar_weights(const ss_network *net, size_t proj, double *w, ss_error *err);
 /* A current step on one neuron: i_bias += amp from t_on to t_off (applied at
  * exchange points). */
 int ss_network_add_step(ss_network *net, size_t pop, size_t idx, double t_on, double t_off,
