@@ -8,7 +8,7 @@ run loop; B: the rest of the process).  Debian's python3-brian.
 
 model dpi: teili's DPI equations as cosim/network.c's dpi_rhs (currents dimensionless,
 in amperes), forward Euler as teili uses; model adlif: the adaptive LIF of
-ss_lif_params, with the method Brian2 chooses."""
+ss_lif_params, exponential Euler."""
 import sys, time
 t_start = time.time()
 import os, shutil, tempfile
@@ -66,7 +66,7 @@ Ibias : 1
     G.Iahp = P["io"]
     G.Isyn = 0
     G.Ibias = bias
-    unit, var = 1, "Isyn"
+    unit, wdim, var = 1, "1", "Isyn"
 else:
     eqs = """
 dv/dt = (v_rest - v + r_m*(isyn + ibias - w))/tau_m : volt (unless refractory)
@@ -77,20 +77,22 @@ ibias : amp
     ns = {"v_rest": P["v_rest"] * volt, "r_m": P["r_m"] * ohm, "tau_m": P["tau_m"] * second,
           "a": P["a"] * siemens, "tau_w": P["tau_w"] * second, "tau_syn": P["tau_syn"] * second,
           "v_th": P["v_th"] * volt, "v_reset": P["v_reset"] * volt, "b": P["b"] * amp}
+    # (method "exact" does not finish for the coupled v, w: sympy; the usual
+    # choice for such equations instead)
     G = NeuronGroup(N, eqs, threshold="v > v_th", reset="v = v_reset; w += b",
-                    refractory=P["t_ref"] * second, namespace=ns)
+                    refractory=P["t_ref"] * second, method="exponential_euler", namespace=ns)
     G.v = P["v_rest"] * volt
     G.ibias = bias * amp
-    unit, var = amp, "isyn"
+    unit, wdim, var = amp, "amp", "isyn"
 
-S = Synapses(G, G, "wsyn : %s" % ("1" if unit == 1 else "amp"), on_pre="%s += wsyn" % var)
+S = Synapses(G, G, "wsyn : " + wdim, on_pre="%s += wsyn" % var)
 S.connect(i=pre, j=post)
 # (standalone arrays exist only after the run: there the weights go in the
 # given order, which the numpy run checks Brian2 keeps)
 S.wsyn = (w if build_dir else weights_in_brian_order(S, pre, post, w, "brian2_dpi")) * unit
 S.delay = P["delay"] * second
 In = SpikeGeneratorGroup(NIN, in_i, in_t * second)
-X = Synapses(In, G, "wsyn : %s" % ("1" if unit == 1 else "amp"), on_pre="%s += wsyn" % var)
+X = Synapses(In, G, "wsyn : " + wdim, on_pre="%s += wsyn" % var)
 X.connect(i=ipre, j=ipost)
 X.wsyn = (iw if build_dir else weights_in_brian_order(X, ipre, ipost, iw, "brian2_dpi")) * unit
 X.delay = P["delay"] * second

@@ -44,7 +44,7 @@ struct model {
 
 static const struct model models[] = {
     {"dpi", SS_POP_DPI, 3.45e-9, 4.45e-9, 0.04e-9, 5, 20, 1e-6},
-    {"adlif", SS_POP_LIF, 0.17e-9, 0.22e-9, 0.03e-9, 5, 20, 150e-9},
+    {"adlif", SS_POP_LIF, 0.20e-9, 0.26e-9, 0.02e-9, 5, 20, 150e-9},
 };
 
 static ss_lif_params adlif_params(void)
@@ -266,7 +266,7 @@ static int bench_model(const struct model *m, size_t n, double tstop, double rto
     for (int q = 0; q < nb; q++)
         if (bench_brian2_run(script, dir, targets[q], dts[q], &b[q]) < 0)
             nb = q;
-    bench_rmdir(dir);
+    if (!getenv("SS_KEEP")) bench_rmdir(dir); else printf("kept %s\n", dir);
     if (nb == 0) {
         printf("  brian2: no result (not installed?); no comparison\n");
         return 0;

@@ -471,10 +471,10 @@ static double dense(const struct lanes *L, int l, int m, double theta)
 }
 
 /* The fraction of lane l's last step at which its first state reaches the
- * threshold (y0 < th <= y1): bisection on the continuous extension. */
-static double crossing(const neti_rk *r, const struct lanes *L, int l)
+ * threshold, given y0 < th <= y(hi) on the continuous extension: bisection. */
+static double crossing(const neti_rk *r, const struct lanes *L, int l, double hi)
 {
-    double lo = 0, hi = 1;
+    double lo = 0;
     for (int it = 0; it < 60 && hi - lo > 4 * DBL_EPSILON; it++) {
         double mid = 0.5 * (lo + hi);
         if (dense(L, l, 0, mid) < r->th)
@@ -483,6 +483,29 @@ static double crossing(const neti_rk *r, const struct lanes *L, int l)
             hi = mid;
     }
     return hi;
+}
+
+/* Where the first state of lane l's last step, ending below threshold,
+ * touched it in between (a maximum inside the step: the derivative falls
+ * from positive to negative), as a fraction of the step, or 0: the maximum
+ * of the continuous extension by golden-section search. */
+static double grazing(const neti_rk *r, const struct lanes *L, int l)
+{
+    if (!(L->k[0][0][l] > 0 && L->k[6][0][l] < 0))
+        return 0;
+    const double g = 0.6180339887498949;
+    double a = 0, b = 1, c = b - g * (b - a), d = a + g * (b - a);
+    double fc = dense(L, l, 0, c), fd = dense(L, l, 0, d);
+    for (int it = 0; it < 40 && fmax(fc, fd) < r->th; it++) {
+        if (fc > fd) {
+            b = d, d = c, fd = fc;
+            c = b - g * (b - a), fc = dense(L, l, 0, c);
+        } else {
+            a = c, c = d, fc = fd;
+            d = a + g * (b - a), fd = dense(L, l, 0, d);
+        }
+    }
+    return fc >= r->th ? c : fd >= r->th ? d : 0;
 }
 
 /* The step-size factor of lane l (computed by stages()), bounded. */
@@ -663,8 +686,9 @@ static int lane_finish(neti_rk *r, struct lanes *L, int l, neti_rk_spikes *out, 
     L->rej[l] = 0;
     /* a step cut short by an event says little about the natural step */
     L->hn[l] = L->trunc[l] && hnew < L->hn[l] ? L->hn[l] : hnew;
-    if (L->y1[0][l] >= r->th) {
-        double theta = crossing(r, L, l), tc = t + theta * h;
+    double top = L->y1[0][l] >= r->th ? 1 : grazing(r, L, l);
+    if (top > 0) {
+        double theta = crossing(r, L, l, top), tc = t + theta * h;
         if (r->kind == SS_POP_LIF) /* w at the crossing, from the continuous extension */
             L->y0[1][l] = dense(L, l, 1, theta);
         L->s0[l] *= exp(-(tc - t) * r->inv_tsyn);

@@ -879,6 +879,49 @@ START_TEST(plastic_crossbar_among_other_delays)
 }
 END_TEST
 
+
+/* A crossing that does not last to the end of a step: one input makes the
+ * membrane of a LIF (on the per-neuron integrator: a = 1e-15) peak 0.1 uV
+ * above threshold, v - v_rest = r w tau_s/(tau_m - tau_s) (e^(-u/tau_m) -
+ * e^(-u/tau_s)) after the arrival; it must fire once, on the rising side,
+ * and not at all when the peak stays 0.1 uV below. */
+START_TEST(rk_grazing_crossing)
+{
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    p.a = 1e-15;
+    double tm = p.tau_m, ts = p.tau_syn, upeak = log(tm / ts) * ts * tm / (tm - ts);
+    double shape = ts / (tm - ts) * (exp(-upeak / tm) - exp(-upeak / ts));
+    for (int above = 0; above < 2; above++) {
+        double w = (p.v_th - p.v_rest + (above ? 1e-7 : -1e-7)) / (p.r_m * shape);
+        ss_error err;
+        ss_network *net = ss_network_alloc(&err);
+        size_t src, pop, id = 0, zero = 0;
+        double t0 = 0.01, d = 1e-3;
+        ck_assert_int_eq(ss_network_add_times(net, "in", 1, &id, &t0, 1, &src, &err), SS_OK);
+        ck_assert_int_eq(ss_network_add_lif(net, "n", 1, &p, &pop, &err), SS_OK);
+        ck_assert_int_eq(ss_network_connect(net, src, pop, 1, &zero, &zero, &w, &d, &err), SS_OK);
+        ck_assert_int_eq(ss_network_run(net, 0.05, NULL, &err), SS_OK);
+        ck_assert_uint_eq(ss_network_pop_spikes(net, pop), (size_t)above);
+        if (above) {
+            double t, lo = 0, hi = upeak, arrive = ceil((t0 + d) / 1e-4 - 1e-9) * 1e-4;
+            size_t a, i;
+            for (size_t k = 0; k < ss_network_nspikes(net); k++) {
+                ss_network_spike(net, k, &t, &a, &i);
+                if (a == pop)
+                    break;
+            }
+            for (int it = 0; it < 100; it++) { /* the closed form's crossing */
+                double u = 0.5 * (lo + hi);
+                double v = p.r_m * w * ts / (tm - ts) * (exp(-u / tm) - exp(-u / ts));
+                *(v < p.v_th - p.v_rest ? &lo : &hi) = u;
+            }
+            ck_assert_msg(fabs(t - arrive - hi) < 1e-5, "spike at %.9g, closed form %.9g", t, arrive + hi);
+        }
+        ss_network_free(net);
+    }
+}
+END_TEST
+
 Suite *network_suite(void)
 {
     Suite *s = suite_create("network");
@@ -904,6 +947,7 @@ Suite *network_suite(void)
     tcase_add_test(tc, rk_continued_run);
     tcase_add_test(tc, rk_plastic_crossbar);
     tcase_add_test(tc, delays_any_order);
+    tcase_add_test(tc, rk_grazing_crossing);
     tcase_add_test(tc, plastic_crossbar_among_other_delays);
     suite_add_tcase(s, tc);
     return s;
