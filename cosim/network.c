@@ -160,6 +160,7 @@ struct ss_network {
     unsigned long seed;
     char solver_msg[256];
     double tile_bracket; /* widest accepted interval a tile spike was found in */
+    double report_wall;  /* when progress was last reported (ss_util_now) */
 };
 
 ss_network *ss_network_alloc(ss_error *err)
@@ -1898,10 +1899,14 @@ static int report(ss_network *net, const ss_network_options *opt, double t_begin
 {
     if (!opt->progress)
         return SS_OK;
+    /* every 1% of the run, and every half second (the clock read every 64
+     * exchange steps) */
     long pct = (long)(100 * (net->t - t_begin) / (tstop - t_begin));
-    if (pct == *last)
+    double now = 0;
+    if (pct == *last && (net->step % 64 || (now = ss_util_now()) - net->report_wall < 0.5))
         return SS_OK;
     *last = pct;
+    net->report_wall = now ? now : ss_util_now();
     if (opt->progress(opt->user, net->t, tstop, net->nsp))
         return ss_error_set(err, SS_EINVAL, "network: stopped at t = %g s", net->t);
     return SS_OK;

@@ -402,7 +402,8 @@ typedef struct ss_network_options {
     double dt;       /* exchange step = minimum delay (s) */
     double rtol;     /* relative tolerance of the integrator (RK or CVODE) */
     unsigned long seed;
-    /* called about every 1% of the run; non-zero stops the run */
+    /* called every 1% of the run and at least every half second of wall
+     * time (t: the network's time); non-zero stops the run */
     int (*progress)(void *user, double t, double tstop, size_t spikes);
     void *user;
     ss_engine *engine; /* for a SPICE tile (NULL: none) */

@@ -478,6 +478,12 @@ START_TEST(experiment_run)
     char expect[64];
     snprintf(expect, sizeof expect, "t,population,index\n%zu\n", 3 * want);
     ck_assert_str_eq(out, expect);
+    /* without -q and off a terminal: progress as plain lines, the last at 100% */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s run exp.yaml -o res 2>&1 | grep 'smallsim: run t'",
+                                dir, ss_test_program()), 0);
+    ck_assert_msg(strstr(out, "t = 0.2 / 0.2 s (100%)") && strstr(out, "simulated per s\n") &&
+                      !strchr(out, '\r'),
+                  "progress: %s", out);
 }
 END_TEST
 
