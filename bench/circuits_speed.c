@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "circuits/ss_circuits.h"
-#include "sweep/ss_sweep.h"
+#include "pool/ss_pool.h"
 
 static int start(void *arg, void **state, ss_error *err)
 {
@@ -67,18 +67,18 @@ int main(void)
     double in[20];
     for (int i = 0; i < 20; i++)
         in[i] = 50e-12 * pow(10.0, 2.0 * i / 19.0);
-    static const ss_sweep_kind kind = {"bench", start, run, stop};
+    static const ss_pool_kind kind = {"bench", start, run, stop};
     double t0 = ss_util_now();
-    ss_sweep_pool *p = ss_sweep_pool_alloc(&kind, &cfg, 2, 600, &err);
+    ss_pool *p = ss_pool_alloc(&kind, &cfg, 2, 600, &err);
     if (!p)
         return 1;
     for (int i = 0; i < 20; i++)
-        ss_sweep_pool_submit(p, (uint64_t)i, &in[i], sizeof in[i], &err);
+        ss_pool_submit(p, (uint64_t)i, &in[i], sizeof in[i], &err);
     double tsim[20] = {0};
-    while (ss_sweep_pool_pending(p)) {
-        ss_sweep_reply r;
+    while (ss_pool_pending(p)) {
+        ss_pool_reply r;
         int got = 0;
-        if (ss_sweep_pool_next(p, -1, &r, &got, &err))
+        if (ss_pool_next(p, -1, &r, &got, &err))
             return 1;
         if (!got)
             continue;
@@ -89,7 +89,7 @@ int main(void)
         tsim[r.id] = strtod(r.data, NULL);
         free(r.data);
     }
-    ss_sweep_pool_free(p);
+    ss_pool_free(p);
     double tpool = ss_util_now() - t0;
     /* The same benches through ngspice -b, one after another, each run
      * for the final length the library settled on for that input (8+

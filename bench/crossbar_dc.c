@@ -13,7 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/crossbar/ss_crossbar.h"
+#include "cosim/engine/ss_engine.h"
 #include "netlists/ss_netlist.h"
 
 static void fill(size_t n, size_t m, double *g, double *v)

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/devsim/ss_devsim.h"
+#include "cosim/engine/ss_engine.h"
 #include "devices/ss_devices.h"
 
 /* The preset's drive as "kind:amp:freq"; the three waves derived from it. */

@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "bench/brian2_bench.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/network/ss_network.h"
 
 enum { KREC = 90, NIN = 10 };
 

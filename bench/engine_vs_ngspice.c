@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 
 extern char **environ;
 

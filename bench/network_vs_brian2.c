@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 
 #include "bench/brian2_bench.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/network/ss_network.h"
 
 int main(int argc, char **argv)
 {

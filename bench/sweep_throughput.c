@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 #include "netlists/ss_netlist.h"
 #include "sweep/ss_sweep.h"
 
@@ -133,7 +133,7 @@ static void rss_stop(void *state, void *arg)
     ss_engine_free(state);
 }
 
-static const ss_sweep_kind rss_kind = {"rss", rss_start, rss_run, rss_stop};
+static const ss_pool_kind rss_kind = {"rss", rss_start, rss_run, rss_stop};
 
 static void run_rss(long jobs)
 {
@@ -143,14 +143,14 @@ static void run_rss(long jobs)
         fprintf(stderr, "bench: %s\n", err.msg);
         exit(1);
     }
-    ss_sweep_pool *p = ss_sweep_pool_alloc(&rss_kind, &nl, 1, 60, &err);
+    ss_pool *p = ss_pool_alloc(&rss_kind, &nl, 1, 60, &err);
     long first = -1, at1000 = -1, last = -1, fails = 0;
     double t0 = ss_util_now();
     for (long i = 0; i < jobs; i++) {
-        ss_sweep_reply r;
+        ss_pool_reply r;
         int got;
-        if (ss_sweep_pool_submit(p, (uint64_t)i, "x", 1, &err) ||
-            ss_sweep_pool_next(p, -1, &r, &got, &err)) {
+        if (ss_pool_submit(p, (uint64_t)i, "x", 1, &err) ||
+            ss_pool_next(p, -1, &r, &got, &err)) {
             fprintf(stderr, "bench: %s\n", err.msg);
             exit(1);
         }
@@ -171,7 +171,7 @@ static void run_rss(long jobs)
            "(%.2f kB/job after the first 1000; %ld failed; %.1f s)\n",
            first, at1000, last, jobs, jobs > 1000 ? (double)(last - at1000) / (double)(jobs - 1000) : 0.0,
            fails, t);
-    ss_sweep_pool_free(p);
+    ss_pool_free(p);
     ss_netlist_release(&nl);
 }
 

@@ -188,11 +188,10 @@ int ss_circuit_mismatch(const ss_circuit_config *cfg, double *dvt, const char **
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     if (!r)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
-    /* One stream per (seed, sample): splitmix64 of both. */
-    uint64_t z = cfg->seed * 0x9E3779B97F4A7C15ull + cfg->sample + 0x632BE59BD9B4E019ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    /* One stream per (seed, sample): splitmix64 of both (the constant keeps
+     * the streams of earlier releases). */
+    uint64_t z = ss_util_mix64(cfg->seed * 0x9E3779B97F4A7C15ull + cfg->sample +
+                               0xC4F46BE25A6A6404ull);
     gsl_rng_set(r, (unsigned long)(z & 0xffffffffu) | 1u);
     for (size_t i = 0; i < nd; i++) {
         double sigma = cfg->avt * 1e-3 / sqrt(area[i]);

@@ -7,7 +7,8 @@
  * one drives a diode-connected unit transistor in the generated test bench,
  * whose gate voltage biases the circuit (I = I0 exp(kappa Vgs / UT) in weak
  * inversion, see ss_circuit_subthreshold).  Characterization runs the bench
- * on the engine (cosim/) and measures spikes from the copied vectors.
+ * on the engine (cosim/engine/) and measures spikes from the copied
+ * vectors; campaigns of many points run on the worker pool (pool/).
  *
  * Typical use:
  *     ss_circuit_config cfg;  ss_circuit_config_init(&cfg, ss_circuit_find("dpi-neuron"));
@@ -20,7 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/crossbar/ss_crossbar.h"
+#include "cosim/engine/ss_engine.h"
+#include "cosim/network/ss_network.h"
 #include "util/ss_util.h"
 
 #define SS_CIRCUIT_MAX_BIAS 8
@@ -212,6 +215,128 @@ int ss_circuit_fit_dpi(const double *input, const double *rate, size_t n,
  * experiment files load with `params_file:`. */
 int ss_circuit_dpi_write(const ss_circuit_dpi *m, const char *circuit, const char *path,
                          ss_error *err);
+
+/* ---- characterization campaigns -------------------------------------------
+ * A campaign runs one circuit at every swept current (the input, or one
+ * bias at a fixed input), temperature and mismatch sample as jobs on the
+ * worker pool (pool/), each worker with its own engine; on request also one
+ * rheobase bisection per temperature and sample.  Every finished job can
+ * go to a results journal (the pool's: appended and synced per job, a
+ * header "job,status,rate,...,config"); a resumed campaign keeps the
+ * journal's ok rows and runs the rest.  Rows carry a hash of every setting
+ * that shapes the results (circuit, biases, cards, supply, tolerances,
+ * mismatch, the job list), so a resume with other settings is refused.
+ * `smallsim characterize CIRCUIT ...` is ss_circuit_characterize.
+ *
+ * Job ids: point (value v, temperature t, sample s) is job
+ * v + nvalues (t + ntemps s); the rheobase of (t, s) is job
+ * nvalues ntemps nsamples + t + ntemps s. */
+
+/* What a campaign reports (the CSV's columns, in this order). */
+enum ss_circuit_measure {
+    SS_CIRCUIT_M_RATE = 1 << 0,
+    SS_CIRCUIT_M_ISI = 1 << 1,        /* two columns: isi_first, isi_last */
+    SS_CIRCUIT_M_CV = 1 << 2,
+    SS_CIRCUIT_M_ENERGY = 1 << 3,
+    SS_CIRCUIT_M_POWER = 1 << 4,
+    SS_CIRCUIT_M_RHEOBASE = 1 << 5,   /* adds the bisection jobs */
+    SS_CIRCUIT_M_REFRACTORY = 1 << 6,
+    SS_CIRCUIT_M_ADAPTATION = 1 << 7,
+    SS_CIRCUIT_M_TAU = 1 << 8,
+    SS_CIRCUIT_M_GAIN = 1 << 9
+};
+
+/* Parses a comma-separated list of measure names ("rate,isi,cv,energy,
+ * power,rheobase,refractory,adaptation,tau,gain") into flags; NULL gives
+ * the default of a circuit kind (neurons: rate,isi,cv,energy,power,
+ * refractory,adaptation; synapses: tau,gain).  SS_EINVAL names an unknown
+ * measure. */
+int ss_circuit_measures_parse(const char *list, int kind, unsigned *flags, ss_error *err);
+
+typedef struct ss_circuit_campaign_spec {
+    ss_circuit_config base;  /* circuit, biases, cards, seed; base.avt applies when mc > 0 */
+    int bias;                /* index into base.info->bias of the swept bias, -1: the input */
+    double input;            /* the input current while a bias is swept, A */
+    const double *values;    /* the swept currents, A (borrowed) */
+    size_t nvalues;
+    const double *temps;     /* temperatures, C (borrowed; at least one) */
+    size_t ntemps;
+    size_t mc;               /* mismatch samples after the nominal circuit (sample 0) */
+    unsigned measures;       /* enum ss_circuit_measure flags */
+    double rheo_lo, rheo_hi; /* rheobase bracket, A */
+    int jobs;                /* worker processes */
+    double timeout;          /* wall-clock limit per job, s (0: none) */
+    const char *journal;     /* results journal (NULL: none) */
+    int resume;              /* keep the journal's ok rows and run the rest */
+    const char *csv;         /* CSV file for ss_circuit_characterize (NULL: none) */
+    const char *extract;     /* compact model to fit: "lif", "dpi" or NULL */
+    const char *params;      /* its JSON file (NULL: CIRCUIT-MODEL.json) */
+    const char *plot;        /* PNG: f-I, energy, membrane trace (NULL: none; neurons) */
+    /* Called in the caller's process after every finished job, with the
+     * job's status (SS_OK, the job's error, SS_ETIMEOUT, SS_ECRASH) and
+     * message.  May be NULL. */
+    void (*progress)(void *user, uint64_t job, int status, const char *msg);
+    void *user;
+} ss_circuit_campaign_spec;
+
+/* Defaults for `info`: its biases and input, 27 C, no mismatch (avt 4
+ * mV um once mc > 0), the neurons' or synapses' default measures, rheobase
+ * bracket 1 pA .. 1 nA, one worker, 600 s per job. */
+void ss_circuit_campaign_spec_init(ss_circuit_campaign_spec *spec, const ss_circuit_info *info);
+
+typedef struct ss_circuit_campaign ss_circuit_campaign;
+
+/* Runs the campaign's jobs (those not already in the journal).  Failed jobs
+ * are counted (ss_circuit_campaign_failed), not errors; the return value is
+ * SS_OK unless the campaign itself could not run.  *out (free with
+ * ss_circuit_campaign_free) is NULL on failure. */
+int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_campaign **out,
+                            ss_error *err);
+void ss_circuit_campaign_free(ss_circuit_campaign *c);
+
+/* Jobs that failed in this run. */
+size_t ss_circuit_campaign_failed(const ss_circuit_campaign *c);
+/* The point at value v, temperature t, sample s (pt->input is the swept
+ * value).  SS_ENOTFOUND when its job failed. */
+int ss_circuit_campaign_point(const ss_circuit_campaign *c, size_t v, size_t t, size_t s,
+                              ss_circuit_point *pt);
+/* The rheobase at temperature t, sample s (A); NAN when not measured or
+ * its job failed. */
+double ss_circuit_campaign_rheobase(const ss_circuit_campaign *c, size_t t, size_t s);
+/* Appends the CSV: "<swept>,temp,sample,<measures>" and one row per point
+ * ("%.6g"; nan for a failed job). */
+int ss_circuit_campaign_csv(const ss_circuit_campaign *c, ss_buf *out);
+
+/* A compact model fitted to the nominal sample's f-I at the first
+ * temperature (points with a positive rate). */
+typedef struct ss_circuit_extraction {
+    const char *model;        /* "lif" or "dpi" */
+    ss_circuit_lif lif;       /* model "lif" */
+    ss_circuit_dpi dpi;       /* model "dpi" */
+    size_t npoints;           /* points fitted */
+    double rms_rel, max_rel;  /* rate errors of the fit */
+    double rheobase_model;    /* the model's rheobase, A */
+    double rheobase_measured; /* the circuit's (SS_CIRCUIT_M_RHEOBASE), else NAN */
+    char path[1024];          /* the JSON file written */
+} ss_circuit_extraction;
+
+/* Fits `model` ("lif" or "dpi") and writes it as JSON to `path` (the file
+ * experiment files load with `params_file:`). */
+int ss_circuit_campaign_extract(const ss_circuit_campaign *c, const char *model,
+                                const char *path, ss_circuit_extraction *x, ss_error *err);
+/* Draws f-I (nominal, with the band over samples and temperatures), energy
+ * per spike against rate and a membrane trace at the middle of the sweep
+ * (one more simulation in this process) into a PNG with gnuplot.
+ * Neurons only. */
+int ss_circuit_campaign_plot(const ss_circuit_campaign *c, const char *png, ss_error *err);
+
+/* The whole of `smallsim characterize`: runs the campaign, then writes
+ * spec->csv, the spec->extract model (to spec->params or
+ * CIRCUIT-MODEL.json; *x receives the fit) and spec->plot as asked.  *out
+ * receives the campaign whenever its jobs ran, also when a later step
+ * failed (the return value says so), for the caller to read or print. */
+int ss_circuit_characterize(const ss_circuit_campaign_spec *spec, ss_circuit_campaign **out,
+                            ss_circuit_extraction *x, ss_error *err);
 
 /* ---- SPICE tiles for the network layer -------------------------------------- */
 

@@ -26,6 +26,14 @@ int cli_fail(const ss_error *err);
 char **cli_split(const char *s, char sep, size_t *n);
 void cli_free_list(char **list);
 
+/* --include-dir DIR: adds DIR to the trusted folders of every netlist this
+ * program reads (SS_NETLIST_INCLUDE_ENV, which workers inherit).  Returns
+ * -1 when done, else the exit code after printing the error. */
+int cli_include_dir(const char *dir);
+/* The help lines of the netlist trust options (--allow-control,
+ * --include-dir, --no-sandbox), shared by every command that reads netlists. */
+extern const char cli_trust_help[];
+
 struct ss_device;
 /* Builds a device from --model / --preset / --param k=v ... / --hard (shared
  * by the device, crossbar and netlist commands).  Returns -1 when the device

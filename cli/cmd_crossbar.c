@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "devices/ss_devices.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/crossbar/ss_crossbar.h"
 #include "netlists/ss_netlist.h"
 
 static const char crossbar_usage[] =
@@ -197,9 +197,10 @@ static int crossbar_dc(int argc, char **argv)
         rc = ss_crossbar_dc(xb, g, v, iout, &err);
     double dt = ss_util_now() - t0;
     if (!rc) {
-        FILE *f = geo.out && strcmp(geo.out, "-") ? fopen(geo.out, "w") : stdout;
+        FILE *f = geo.out && strcmp(geo.out, "-") ? ss_util_open_output(geo.out, "w", &err)
+                                                   : stdout;
         if (!f) {
-            rc = ss_error_set(&err, SS_EIO, "%s: cannot write", geo.out);
+            rc = err.code;
         } else {
             for (size_t j = 0; j < spec.cols; j++)
                 fprintf(f, "%.17g\n", iout[j]);
@@ -255,7 +256,7 @@ static ss_pwl *read_pulses(const char *path, size_t rows, ss_error *err)
             rc = ss_error_set(err, SS_EPARSE, "%s:%d: more waveforms than the %zu rows", path, lineno,
                               rows);
         else if ((rc = ss_pwl_parse(&w[n], p, err)))
-            ss_error_prefix(err, "%s:%d", path, lineno);
+            ss_error_prefix(err, rc, "%s:%d", path, lineno);
         else
             n++;
     }

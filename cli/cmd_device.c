@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/devsim/ss_devsim.h"
 #include "devices/ss_devices.h"
 
 static const char device_usage[] =

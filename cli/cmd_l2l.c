@@ -12,7 +12,7 @@
 
 #include "cli/cli.h"
 #include "l2l/ss_l2l.h"
-#include "sweep/ss_sweep.h"
+#include "pool/ss_pool.h"
 
 static const char l2l_usage[] =
     "usage: smallsim l2l --task NAME -o RUNDIR [options]\n"
@@ -207,10 +207,10 @@ static int write_trace(const ss_l2l_task *t, const double *x, const char *path, 
     int rc = ss_l2l_arm_run(t, NULL, x, ss_l2l_task_seed(SS_L2L_TEST, 0, 0, 0), &tr, err);
     if (rc)
         return rc;
-    FILE *f = fopen(path, "w");
+    FILE *f = ss_util_open_output(path, "w", err);
     if (!f) {
         ss_l2l_arm_trace_release(&tr);
-        return ss_error_set(err, SS_EIO, "cannot write '%s'", path);
+        return err ? err->code : SS_EIO;
     }
     fprintf(f, "t,target_x,target_y,unlearned_x,unlearned_y,learned_x,learned_y\n");
     for (size_t k = 0; k < tr.steps; k++)
@@ -276,15 +276,15 @@ static int cmd_l2l_eval(int argc, char **argv)
     ss_error err;
     ss_error_clear(&err);
     int rank = 0, size = 1;
-    if (ss_sweep_mpi_init(&rank, &size, &err))
+    if (ss_pool_mpi_init(&rank, &size, &err))
         return cli_fail(&err);
     if (rank != 0) { /* under mpirun the test runs on rank 0 alone */
-        ss_sweep_mpi_finalize();
+        ss_pool_mpi_finalize();
         return CLI_OK;
     }
     ss_l2l_task *t = ss_l2l_task_alloc(task_name, &err);
     if (!t) {
-        ss_sweep_mpi_finalize();
+        ss_pool_mpi_finalize();
         return cli_fail(&err);
     }
     /* the run's stored lookups (RUNDIR/lut-cache next to best.json), if any */
@@ -310,7 +310,7 @@ static int cmd_l2l_eval(int argc, char **argv)
     }
     free(x);
     ss_l2l_task_free(t);
-    ss_sweep_mpi_finalize();
+    ss_pool_mpi_finalize();
     return rc;
 }
 
@@ -467,7 +467,7 @@ int cmd_l2l(int argc, char **argv)
     }
     rc = CLI_FAIL;
     int rank = 0, size = 1;
-    if (ss_sweep_mpi_init(&rank, &size, &err)) {
+    if (ss_pool_mpi_init(&rank, &size, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -517,8 +517,8 @@ int cmd_l2l(int argc, char **argv)
                (unsigned long long)sum.generations, opt.rundir);
     rc = isfinite(sum.best_val) ? CLI_OK : CLI_FAIL;
 out:
-    ss_sweep_mpi_release(); /* rank 0: the other ranks stop serving */
-    ss_sweep_mpi_finalize();
+    ss_pool_mpi_release(); /* rank 0: the other ranks stop serving */
+    ss_pool_mpi_finalize();
     ss_l2l_task_free(t);
     free(fixes);
     return rc;

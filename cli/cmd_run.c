@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
+#include "cosim/experiment/ss_experiment.h"
+#include "cosim/network/ss_network.h"
 
 static const char run_usage[] =
     "usage: smallsim run EXPERIMENT.yaml [-o OUTDIR] [--seed S] [--tstop T] [-q]\n"

@@ -6,25 +6,24 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 
 static const char spice_usage[] =
     "usage: smallsim spice run NETLIST [--vectors v(out),i(v1),...] [-o out.csv | -o out.raw]\n"
-    "                          [--allow-control] [--timeout S]\n"
+    "                          [--include-dir DIR] [--allow-control] [--timeout S]\n"
     "\n"
     "Runs an ngspice netlist (with its own analysis line) through the ngspice shared\n"
-    "library and writes the requested vectors of the last analysis (all, if none are\n"
+    "library, in a child process confined to the netlist's folders, and writes the requested vectors of the last analysis (all, if none are\n"
     "given) as CSV with a header row (to stdout without -o), or every analysis as an\n"
     "ngspice binary raw file when the output name ends in .raw.\n"
     "\n"
     "  --vectors LIST    comma-separated vector names: v(out), out, i(v1), ...\n"
     "  -o, --output FILE output file (.csv or .raw); '-' for CSV on stdout\n"
-    "  --allow-control   let .control blocks, backquotes and includes outside the\n"
-    "                    netlist's folder through (they can run commands: trusted\n"
-    "                    netlists only)\n"
-    "  --timeout S       run in a child process and kill it after S seconds\n"
+    "  --timeout S       kill the run after S seconds\n"
     "  --verbose         print ngspice's transcript of the run on stderr\n"
-    "  -h, --help        this help\n";
+    "  -h, --help        this help\n"
+    "\n"
+    "Trust (by default a netlist is a circuit only: see docs/engine.md, Threat model):\n";
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -37,6 +36,8 @@ static int spice_run(int argc, char **argv)
     static const struct option opts[] = {{"vectors", required_argument, NULL, 'v'},
                                          {"output", required_argument, NULL, 'o'},
                                          {"allow-control", no_argument, NULL, 'a'},
+                                         {"include-dir", required_argument, NULL, 'I'},
+                                         {"no-sandbox", no_argument, NULL, 'S'},
                                          {"timeout", required_argument, NULL, 't'},
                                          {"verbose", no_argument, NULL, 'V'},
                                          {"help", no_argument, NULL, 'h'},
@@ -44,13 +45,18 @@ static int spice_run(int argc, char **argv)
     const char *vectors = NULL, *output = "-";
     unsigned flags = 0;
     double timeout = 0;
-    int c, verbose = 0;
+    int c, rc, verbose = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'v': vectors = optarg; break;
         case 'o': output = optarg; break;
-        case 'a': flags |= SS_NETLIST_ALLOW_CONTROL | SS_NETLIST_ALLOW_ANY_INCLUDE; break;
+        case 'a': flags |= SS_NETLIST_ALLOW_CONTROL; break;
+        case 'S': flags |= SS_NETLIST_NO_SANDBOX; break;
+        case 'I':
+            if ((rc = cli_include_dir(optarg)) >= 0)
+                return rc;
+            break;
         case 't':
             if (ss_util_parse_double(optarg, &timeout) || timeout <= 0) {
                 cli_msg("--timeout: '%s' is not a positive number of seconds", optarg);
@@ -58,7 +64,7 @@ static int spice_run(int argc, char **argv)
             }
             break;
         case 'V': verbose = 1; break;
-        case 'h': fputs(spice_usage, stdout); return CLI_OK;
+        case 'h': fputs(spice_usage, stdout); fputs(cli_trust_help, stdout); return CLI_OK;
         default: fputs(spice_usage, stderr); return CLI_USAGE;
         }
     }
@@ -78,33 +84,30 @@ static int spice_run(int argc, char **argv)
     ss_error err = {0, ""};
     ss_result res = SS_RESULT_INIT;
     ss_netlist nl = SS_NETLIST_INIT;
-    ss_engine *eng = NULL;
-    int rc = ss_netlist_read_file(&nl, path, flags, &err);
+    char *transcript = NULL;
+    rc = ss_netlist_read_file(&nl, path, flags, &err);
     if (!rc && !ss_netlist_analysis(&nl, NULL) && !(flags & SS_NETLIST_ALLOW_CONTROL))
         rc = ss_error_set(&err, SS_EPARSE, "%s:%d: no analysis line (.tran, .ac, .dc, .op, ...)",
                           path, nl.lines[nl.n - 1].line);
-    if (!rc && timeout > 0) {
-        rc = ss_engine_run_isolated(&nl, timeout, &res, &err);
-        if (rc)
-            ss_error_prefix(&err, "%s", path);
-    } else if (!rc) {
-        rc = ss_engine_open(&eng, &err);
-        if (!rc)
-            rc = ss_engine_load(eng, &nl, &err);
-        if (!rc && (rc = ss_engine_run(eng, &res, &err)))
-            ss_error_prefix(&err, "%s", path);
+    if (!rc) {
+        /* always in a child: a crash of ngspice cannot take this process
+         * down, and the child, not this process, is confined */
+        ss_engine_child_options copt = {timeout, verbose ? &transcript : NULL};
+        rc = ss_engine_run_child(&nl, &copt, &res, &err);
+        if (rc && strncmp(err.msg, path, strlen(path)) != 0)
+            ss_error_prefix(&err, rc, "%s", path);
     }
     if (!rc && raw)
         rc = ss_result_write_raw(&res, (const char *const *)names, nnames, output, &err);
     else if (!rc)
         rc = ss_result_write_csv(&res.plot[res.nplot - 1], (const char *const *)names, nnames,
                                  output, &err);
-    if (verbose && eng)
-        fputs(ss_engine_transcript(eng), stderr);
+    if (transcript)
+        fputs(transcript, stderr);
+    free(transcript);
     int code = rc ? cli_fail(&err) : CLI_OK;
     ss_result_release(&res);
     ss_netlist_release(&nl);
-    ss_engine_free(eng);
     cli_free_list(names);
     return code;
 }

@@ -36,10 +36,11 @@ static const char sweep_usage[] =
     "  --raw-dir DIR       write DIR/job-<n>.raw (ngspice raw) for each successful job\n"
     "  --plot PNG          plot the first measurement against the first one or two\n"
     "                      parameters (gnuplot)\n"
-    "  --allow-control     let .control blocks and includes outside the netlist's folder\n"
     "  -q, --quiet         no progress line\n"
     "  -h, --help          this text\n"
     "\n"
+    "Each worker runs in a sandbox (docs/engine.md, Threat model):\n"
+    "%s\n"
     "Statuses: ok, sim-error, timeout, crash, meas-failed.  Under mpirun (make MPI=1)\n"
     "the jobs are spread over the ranks and rank 0 writes the results.\n";
 
@@ -83,7 +84,7 @@ static int parse_count(const char *s, size_t *out)
 int cmd_sweep(int argc, char **argv)
 {
     enum { O_PARAM = 256, O_ZIP, O_LHS, O_MC, O_SEED, O_MEASURE, O_JOBS, O_TIMEOUT, O_RESUME,
-           O_SHARD, O_RAW, O_PLOT, O_ALLOW };
+           O_SHARD, O_RAW, O_PLOT, O_ALLOW, O_INCDIR, O_NOSANDBOX };
     static const struct option longopts[] = {
         {"param", required_argument, NULL, O_PARAM},     {"zip", no_argument, NULL, O_ZIP},
         {"lhs", required_argument, NULL, O_LHS},         {"mc", required_argument, NULL, O_MC},
@@ -92,6 +93,7 @@ int cmd_sweep(int argc, char **argv)
         {"resume", no_argument, NULL, O_RESUME},         {"shard", required_argument, NULL, O_SHARD},
         {"output", required_argument, NULL, 'o'},        {"raw-dir", required_argument, NULL, O_RAW},
         {"plot", required_argument, NULL, O_PLOT},       {"allow-control", no_argument, NULL, O_ALLOW},
+        {"include-dir", required_argument, NULL, O_INCDIR}, {"no-sandbox", no_argument, NULL, O_NOSANDBOX},
         {"quiet", no_argument, NULL, 'q'},               {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char **params = calloc((size_t)argc + 1, sizeof *params);
@@ -171,29 +173,33 @@ int cmd_sweep(int argc, char **argv)
         case 'o': opt.out = optarg; break;
         case O_RAW: opt.raw_dir = optarg; break;
         case O_PLOT: plot = optarg; break;
-        case O_ALLOW:
-            spec.netlist_flags |= SS_NETLIST_ALLOW_CONTROL | SS_NETLIST_ALLOW_ANY_INCLUDE;
+        case O_ALLOW: spec.netlist_flags |= SS_NETLIST_ALLOW_CONTROL; break;
+        case O_NOSANDBOX: spec.netlist_flags |= SS_NETLIST_NO_SANDBOX; break;
+        case O_INCDIR:
+            if ((rc = cli_include_dir(optarg)) >= 0)
+                goto out;
+            rc = CLI_USAGE;
             break;
         case 'q': ps.quiet = 1; break;
         case 'h':
-            fputs(sweep_usage, stdout);
+            fprintf(stdout, sweep_usage, cli_trust_help);
             rc = CLI_OK;
             goto out;
         default:
-            fputs(sweep_usage, stderr);
+            fprintf(stderr, sweep_usage, cli_trust_help);
             goto out;
         }
     }
     if (optind != argc - 1) {
         cli_msg(optind >= argc ? "sweep: no netlist given" : "sweep: more than one netlist given");
-        fputs(sweep_usage, stderr);
+        fprintf(stderr, sweep_usage, cli_trust_help);
         goto out;
     }
     spec.netlist = argv[optind];
     spec.params = params;
     spec.measures = measures;
     rc = CLI_FAIL;
-    if (ss_sweep_mpi_init(&rank, &size, &err)) {
+    if (ss_pool_mpi_init(&rank, &size, &err)) {
         cli_fail(&err);
         goto out;
     }
@@ -245,6 +251,6 @@ out:
     ss_sweep_free(sw);
     free(params);
     free(measures);
-    ss_sweep_mpi_finalize();
+    ss_pool_mpi_finalize();
     return rc;
 }

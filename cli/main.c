@@ -1,5 +1,7 @@
 /* main.c: the smallsim program: a table of subcommands. */
+#include <errno.h>
 #include <gsl/gsl_errno.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "netlists/ss_netlist.h"
 
 struct cmd {
     const char *name;
@@ -43,6 +46,39 @@ void cli_msg(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+const char cli_trust_help[] =
+    "  --include-dir DIR   trust DIR like the netlist's own folder: includes, .lib\n"
+    "                      sections and model files there are read (repeatable;\n"
+    "                      also " SS_NETLIST_INCLUDE_ENV "=DIR:DIR...)\n"
+    "  --allow-control     let .control blocks, '*#' command lines and backquotes\n"
+    "                      through; they still run in the sandbox\n"
+    "  --no-sandbox        run ngspice without the sandbox (no programs, no files\n"
+    "                      outside the netlist's folders): trusted netlists only\n";
+
+int cli_include_dir(const char *dir)
+{
+    char real[PATH_MAX];
+    if (!realpath(dir, real)) {
+        cli_msg("--include-dir '%s': %s", dir, strerror(errno));
+        return CLI_USAGE;
+    }
+    const char *old = getenv(SS_NETLIST_INCLUDE_ENV);
+    size_t n = strlen(real) + (old ? strlen(old) : 0) + 2;
+    char *v = malloc(n);
+    if (!v) {
+        cli_msg("out of memory");
+        return CLI_FAIL;
+    }
+    snprintf(v, n, "%s%s%s", old && *old ? old : "", old && *old ? ":" : "", real);
+    int rc = setenv(SS_NETLIST_INCLUDE_ENV, v, 1);
+    free(v);
+    if (rc) {
+        cli_msg("--include-dir: %s", strerror(errno));
+        return CLI_FAIL;
+    }
+    return -1;
 }
 
 int cli_fail(const ss_error *err)

@@ -123,7 +123,7 @@ int ss_device_apply_preset(ss_device *d, const char *name, ss_error *err)
     d->hard = hard;
     int rc = ss_device_set_list(d, p->params, err);
     if (rc)
-        return ss_error_prefix(err, "preset '%s'", p->name);
+        return ss_error_prefix(err, rc, "preset '%s'", p->name);
     return SS_OK;
 }
 

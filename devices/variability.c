@@ -157,7 +157,7 @@ int ss_device_sample(const ss_device *nominal, const ss_device_variation *var, g
     else if (u < var->p_stuck_on + var->p_stuck_off)
         f = SS_DEVICE_FAULT_STUCK_OFF;
     if ((rc = ss_device_validate(&d, err)))
-        return ss_error_prefix(err, "sampled device");
+        return ss_error_prefix(err, rc, "sampled device");
     *out = d;
     if (fault)
         *fault = f;

@@ -39,7 +39,8 @@
 
 #include <stddef.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/devsim/ss_devsim.h"
+#include "cosim/engine/ss_engine.h"
 #include "devices/ss_devices.h"
 #include "util/ss_util.h"
 

@@ -1,6 +1,7 @@
 /* fuzz_experiment.c: experiment files (YAML) up to a built network, which is
  * not run. */
-#include "cosim/ss_cosim.h"
+#include "cosim/experiment/ss_experiment.h"
+#include "cosim/network/ss_network.h"
 #include "fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

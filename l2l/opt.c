@@ -211,8 +211,9 @@ int ss_l2l_opt_settings_check(const ss_l2l_opt_type *t, size_t dim, const ss_l2l
         return ss_error_set(err, SS_EINVAL, "no optimizer type or settings");
     if (dim < 1 || dim > 10000)
         return ss_error_set(err, SS_EINVAL, "%s: %zu parameters is not in 1..10000", t->name, dim);
-    if (check_settings(s, err))
-        return ss_error_prefix(err, "%s", t->name);
+    int rc = check_settings(s, err);
+    if (rc)
+        return ss_error_prefix(err, rc, "%s", t->name);
     size_t pop = start_pop(t, dim, s);
     if (pop < 2 && t != &random_type && t != &grid_type)
         return ss_error_set(err, SS_EINVAL, "%s: population %zu is below 2", t->name, pop);
@@ -262,8 +263,9 @@ ss_l2l_opt *ss_l2l_opt_alloc(const ss_l2l_opt_type *t, size_t dim, const double 
         o->u0[i] = u0 ? u0[i] : 0.5;
     /* mt19937 takes an unsigned long seed; fold all 64 bits in */
     gsl_rng_set(o->rng, (unsigned long)(l2li_mix(seed, 0x6c326c) & 0xffffffffUL));
-    if (t->init(o, err)) {
-        ss_error_prefix(err, "%s", t->name);
+    int rc = t->init(o, err);
+    if (rc) {
+        ss_error_prefix(err, rc, "%s", t->name);
         o->state = NULL;
         ss_l2l_opt_free(o);
         return NULL;
@@ -419,7 +421,7 @@ ss_l2l_opt *ss_l2l_opt_load(const char *text, const char *what, ss_error *err)
     if (l2li_kv_doubles(&kv, "opt.u0", u0, dim, err))
         goto out;
     if (!(o = ss_l2l_opt_alloc(t, dim, u0, &s, seed, err))) {
-        ss_error_prefix(err, "%s", what);
+        ss_error_prefix(err, err ? err->code : SS_EINVAL, "%s", what);
         goto out;
     }
     o->gen = gen;

@@ -1,5 +1,5 @@
 /* run.c: the outer loop.  Each generation: ask, evaluate every point on the
- * generation's training instances through the sweep worker pool (one job
+ * generation's training instances through the worker pool (pool/; one job
  * per point; crashed or timed-out jobs are re-queued), penalise failures,
  * tell, evaluate the generation's best on the validation instances, append
  * the log rows, rewrite best.json and replace the checkpoint.  Everything
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sweep/ss_sweep.h"
+#include "pool/ss_pool.h"
 
 #define CKPT_MAGIC "smallsim-l2l-checkpoint 1"
 #define REQ_MAGIC 0x6c326c31u
@@ -82,7 +82,7 @@ static void kind_stop(void *state, void *arg)
         t->stop(t, state);
 }
 
-static const ss_sweep_kind l2l_kind = {"l2l-eval", kind_start, kind_run, kind_stop};
+static const ss_pool_kind l2l_kind = {"l2l-eval", kind_start, kind_run, kind_stop};
 
 /* ---- a batch of evaluations ------------------------------------------------------------ */
 
@@ -110,18 +110,18 @@ static int ejob_init(ejob *j, const double *x, size_t np, const uint64_t *seeds,
 
 /* Runs jobs[0..n) to the end; crashed and timed-out ones are re-queued up to
  * `retries` times.  Returns non-zero only if the pool itself fails. */
-static int ejob_run(ss_sweep_pool *pool, ejob *jobs, size_t n, int retries, ejob_cb cb,
+static int ejob_run(ss_pool *pool, ejob *jobs, size_t n, int retries, ejob_cb cb,
                     void *user, ss_error *err)
 {
     int rc = SS_OK;
     for (size_t i = 0; i < n && !rc; i++) {
         jobs[i].attempts = 1;
-        rc = ss_sweep_pool_submit(pool, i, jobs[i].req.data, jobs[i].req.len, err);
+        rc = ss_pool_submit(pool, i, jobs[i].req.data, jobs[i].req.len, err);
     }
-    while (!rc && ss_sweep_pool_pending(pool)) {
-        ss_sweep_reply r;
+    while (!rc && ss_pool_pending(pool)) {
+        ss_pool_reply r;
         int got = 0;
-        rc = ss_sweep_pool_next(pool, -1, &r, &got, err);
+        rc = ss_pool_next(pool, -1, &r, &got, err);
         if (rc || !got)
             break;
         ejob *j = &jobs[r.id];
@@ -144,7 +144,7 @@ static int ejob_run(ss_sweep_pool *pool, ejob *jobs, size_t n, int retries, ejob
         free(r.data);
         if (again) {
             j->attempts++;
-            rc = ss_sweep_pool_submit(pool, r.id, j->req.data, j->req.len, err);
+            rc = ss_pool_submit(pool, r.id, j->req.data, j->req.len, err);
         }
     }
     return rc;
@@ -168,7 +168,7 @@ typedef struct run {
     const ss_l2l_options *opt;
     size_t np, nfree, ntrain, nval;
     ss_l2l_opt *o;
-    ss_sweep_pool *pool;
+    ss_pool *pool;
     char *path[NPATHS];
     ss_l2l_task wtask; /* the task as the workers see it (cache_dir set) */
     /* state kept in the checkpoint */
@@ -279,7 +279,10 @@ static int append_file(const char *path, const ss_buf *b, long *len, ss_error *e
 {
     if (!b->len)
         return SS_OK;
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    int rc = ss_util_prepare_output(path, err);
+    if (rc)
+        return rc;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0)
         return ss_error_set(err, SS_EIO, "%s: cannot append: %s", path, strerror(errno));
     size_t off = 0;
@@ -830,7 +833,7 @@ static int check_options(const ss_l2l_task *t, const ss_l2l_options *opt, ss_err
         return ss_error_set(err, SS_EINVAL, "task %s has no metric name", t->name);
     int rc = ss_l2l_space_check(t->params, t->nparams, err);
     if (rc)
-        return ss_error_prefix(err, "task %s", t->name);
+        return ss_error_prefix(err, rc, "task %s", t->name);
     if (opt->retries < 0 || opt->retries > 100)
         return ss_error_set(err, SS_EINVAL, "retries %d is not in 0..100", opt->retries);
     if (!(opt->timeout >= 0))
@@ -871,7 +874,7 @@ int ss_l2l_serve(const ss_l2l_task *task, const ss_l2l_options *opt, ss_error *e
     /* the folder may be rank 0's only (no shared file system): then no cache */
     if (worker_task(task, cache, &w, NULL))
         w.cache_dir = NULL;
-    rc = ss_sweep_pool_serve(&l2l_kind, &w, opt->jobs, opt->timeout, err);
+    rc = ss_pool_serve(&l2l_kind, &w, opt->jobs, opt->timeout, err);
     free(cache);
     return rc;
 }
@@ -943,10 +946,10 @@ int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summar
         if ((rc = start_files(&r, err)))
             goto out;
     }
-    r.fail = fopen(r.path[P_FAIL], opt->resume ? "a" : "w");
+    r.fail = ss_util_open_output(r.path[P_FAIL], opt->resume ? "a" : "w", NULL);
     if ((rc = worker_task(task, r.path[P_CACHE], &r.wtask, err)))
         goto out;
-    if (!(r.pool = ss_sweep_pool_alloc_ranks(&l2l_kind, &r.wtask, opt->jobs, opt->timeout,
+    if (!(r.pool = ss_pool_alloc_ranks(&l2l_kind, &r.wtask, opt->jobs, opt->timeout,
                                              err))) {
         rc = err ? err->code : SS_ENOMEM;
         goto out;
@@ -967,7 +970,7 @@ out:
     sum->best_gen = r.best_gen;
     sum->polished = r.polished;
     sum->seconds = ss_util_now() - r.t0;
-    ss_sweep_pool_free(r.pool);
+    ss_pool_free(r.pool);
     if (r.fail)
         fclose(r.fail);
     ss_l2l_opt_free(r.o);
@@ -1058,7 +1061,7 @@ int ss_l2l_test(const ss_l2l_task *task, const double *x, size_t ntest, int jobs
         return ss_error_set(err, SS_EINVAL, "no task");
     int rc = ss_l2l_space_check(task->params, task->nparams, err);
     if (rc)
-        return ss_error_prefix(err, "task %s", task->name);
+        return ss_error_prefix(err, rc, "task %s", task->name);
     for (size_t i = 0; i < task->nparams; i++)
         if (!(x[i] >= task->params[i].lo && x[i] <= task->params[i].hi))
             return ss_error_set(err, SS_EINVAL, "%s = %g is outside [%g, %g]",
@@ -1069,7 +1072,7 @@ int ss_l2l_test(const ss_l2l_task *task, const double *x, size_t ntest, int jobs
     if (!ntest || ntest > 1000000)
         return ss_error_set(err, SS_EINVAL, "%zu test instances", ntest);
     ejob *j = calloc(ntest, sizeof *j);
-    ss_sweep_pool *pool = NULL;
+    ss_pool *pool = NULL;
     if (!j)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     for (size_t k = 0; k < ntest && !rc; k++) {
@@ -1077,7 +1080,7 @@ int ss_l2l_test(const ss_l2l_task *task, const double *x, size_t ntest, int jobs
         if (ejob_init(&j[k], x, task->nparams, &s, 1))
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     }
-    if (!rc && !(pool = ss_sweep_pool_alloc(&l2l_kind, (void *)task, jobs, timeout, err)))
+    if (!rc && !(pool = ss_pool_alloc(&l2l_kind, (void *)task, jobs, timeout, err)))
         rc = err ? err->code : SS_ENOMEM;
     first_failure ff = {0, ""};
     if (!rc)
@@ -1090,7 +1093,7 @@ int ss_l2l_test(const ss_l2l_task *task, const double *x, size_t ntest, int jobs
                           task->name, ff.index, ff.msg);
     if (!rc)
         *metric = sum / (double)ntest;
-    ss_sweep_pool_free(pool);
+    ss_pool_free(pool);
     ejob_release(j, ntest);
     return rc;
 }

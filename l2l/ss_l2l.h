@@ -1,7 +1,7 @@
 /* ss_l2l.h: learning to learn, the outer loop.  Ask/tell optimizers over a
  * bounded parameter space, tasks (families of inner-loop problems with a
  * metric to minimise), and a run that evaluates each generation on the
- * sweep worker pool with common random numbers, selects the reported best on
+ * worker pool (pool/) with common random numbers, selects the reported best on
  * validation tasks, and checkpoints after every generation.
  *
  * Part 1, parameter spaces: named parameters with bounds, log-scale and
@@ -358,7 +358,7 @@ typedef struct ss_l2l_summary {
 int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summary *sum,
                ss_error *err);
 
-/* MPI (make MPI=1, started by mpirun, after ss_sweep_mpi_init): rank 0
+/* MPI (make MPI=1, started by mpirun, after ss_pool_mpi_init): rank 0
  * calls ss_l2l_run, which runs the optimizer and hands evaluations to the
  * other ranks as well as to its own workers; every other rank calls
  * ss_l2l_serve with the same task and options and evaluates what it is sent

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 #include "devices/ss_devices.h"
 
 #define STEPS 250        /* 1 ms each */

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/devsim/ss_devsim.h"
+#include "cosim/engine/ss_engine.h"
 #include "devices/ss_devices.h"
 
 void ss_l2l_lut_release(ss_l2l_pulse_lut *lut)

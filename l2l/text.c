@@ -9,24 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* FNV-1a from an offset basis that lost its last digit (1469598103934665603
+ * for 14695981039346656037): kept, because checkpoint seals, task families
+ * and lookup keys of earlier runs depend on it. */
 uint64_t l2li_fnv(const void *data, size_t len)
 {
-    const unsigned char *p = data;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return ss_util_fnv1a(1469598103934665603ULL, data, len);
 }
 
-/* splitmix64 finaliser over a combination of both. */
+/* splitmix64 of a + gamma b (the finaliser of a + gamma (b + 1)). */
 uint64_t l2li_mix(uint64_t a, uint64_t b)
 {
-    uint64_t z = a + 0x9e3779b97f4a7c15ULL * (b + 1);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return ss_util_mix64(a + 0x9e3779b97f4a7c15ULL * b);
 }
 
 /* ---- sealed texts: a closing "end <hash>" line ----------------------------------------- */

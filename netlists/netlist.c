@@ -3,7 +3,10 @@
  * Includes are expanded here rather than by ngspice because (1) ngspice
  * resolves relative paths against the process's working directory, not the
  * including file, (2) included files can carry .control blocks that must be
- * screened too, and (3) every line keeps its origin for "file:line" errors. */
+ * screened too, and (3) every line keeps its origin for "file:line" errors.
+ * Lines are recognised as ngspice's own reader recognises them
+ * (ss_netlist_classify in screen.c), so every line ngspice would read a file
+ * for is expanded here and none reaches ngspice. */
 #include "netlists/ss_netlist.h"
 
 #include <ctype.h>
@@ -13,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_INCLUDE_DEPTH 16
@@ -35,12 +39,6 @@ static int is_card(const char *s, const char *kw)
     s = skip_space(s);
     size_t n = strlen(kw);
     return !strncasecmp(s, kw, n) && (s[n] == '\0' || isspace((unsigned char)s[n]));
-}
-
-static int is_comment(const char *s)
-{
-    s = skip_space(s);
-    return *s == '*' || *s == '\0';
 }
 
 static char *intern_file(ss_netlist *nl, const char *path)
@@ -102,6 +100,9 @@ void ss_netlist_release(ss_netlist *nl)
         free(nl->files[i]);
     free(nl->files);
     free(nl->dir);
+    for (size_t i = 0; i < nl->nroots; i++)
+        free(nl->roots[i]);
+    free(nl->roots);
     memset(nl, 0, sizeof *nl);
 }
 
@@ -133,7 +134,6 @@ static const char *next_token(const char *s, char *buf, size_t sz)
 struct reader {
     ss_netlist *nl;
     unsigned flags;
-    const char *root; /* folder includes must stay in, with a trailing '/' */
     ss_error *err;
     const char *stack[MAX_INCLUDE_DEPTH + 1];
     int depth;
@@ -141,6 +141,30 @@ struct reader {
 
 static int expand_text(struct reader *r, const char *text, const char *file, const char *dir,
                        int top, const char *section);
+
+/* The arguments of a '.lib' line as expand_section_ref (inpcom.c) reads
+ * them: after the keyword, white space and quotes are skipped, a word runs
+ * up to white space or a quote.  Returns 1 for a reference ('.lib FILE
+ * SECTION': file in a, section in b), 0 for a definition ('.lib NAME': the
+ * name in a, b empty). */
+static int lib_args(const char *line, char *a, size_t asz, char *b, size_t bsz)
+{
+    const char *s = skip_space(line);
+    char *out[2] = {a, b};
+    size_t sz[2] = {asz, bsz};
+    while (*s && !isspace((unsigned char)*s))
+        s++;
+    for (int k = 0; k < 2; k++) {
+        size_t n = 0;
+        while (*s && (isspace((unsigned char)*s) || *s == '"' || *s == '\''))
+            s++;
+        for (; *s && !isspace((unsigned char)*s) && *s != '"' && *s != '\''; s++)
+            if (n + 1 < sz[k])
+                out[k][n++] = *s;
+        out[k][n] = '\0';
+    }
+    return *b != '\0';
+}
 
 /* Resolves an include path against `dir`, checks the root, reads the file
  * and expands it (whole, or only `section` for .lib). */
@@ -154,14 +178,18 @@ static int include_file(struct reader *r, const char *file, int line, const char
         snprintf(joined, sizeof joined, "%s", target);
     else
         snprintf(joined, sizeof joined, "%s/%s", dir, target);
-    if (!realpath(joined, real))
+    struct stat st;
+    if (!realpath(joined, real) || stat(real, &st) != 0)
         return ss_error_set(r->err, SS_EIO, "%s:%d: cannot open include '%s': %s", file, line,
                             target, strerror(errno));
-    if (!(r->flags & SS_NETLIST_ALLOW_ANY_INCLUDE) && r->root &&
-        strncmp(real, r->root, strlen(r->root)) != 0)
+    if (!ss_netlist_trusted(r->nl, real))
         return ss_error_set(r->err, SS_EDENIED,
-                            "%s:%d: include '%s' is outside the netlist's folder; refused "
-                            "(allow with --allow-control)",
+                            "%s:%d: include '%s' is outside the netlist's folder and the trusted "
+                            "folders; refused (add its folder with --include-dir or "
+                            SS_NETLIST_INCLUDE_ENV ")",
+                            file, line, target);
+    if (!S_ISREG(st.st_mode))
+        return ss_error_set(r->err, SS_EDENIED, "%s:%d: include '%s' is not a regular file",
                             file, line, target);
     if (r->depth >= MAX_INCLUDE_DEPTH)
         return ss_error_set(r->err, SS_EPARSE, "%s:%d: includes nested deeper than %d (a cycle?)",
@@ -173,7 +201,7 @@ static int include_file(struct reader *r, const char *file, int line, const char
     char *text = NULL;
     int rc = ss_util_read_file(real, &text, NULL, r->err);
     if (rc)
-        return ss_error_prefix(r->err, "%s:%d", file, line);
+        return ss_error_prefix(r->err, rc, "%s:%d", file, line);
     char *sub = strdup(real);
     if (!sub) {
         free(text);
@@ -213,34 +241,34 @@ static int expand_text(struct reader *r, const char *text, const char *file, con
         p = eol ? eol + 1 : p + len;
         int rc = SS_OK, stop = 0;
 
-        if (top && lineno == 1) { /* the title line, whatever it says */
+        int kind = ss_netlist_classify(line);
+        if (top && lineno == 1 && !(r->flags & SS_NETLIST_BODY)) {
+            /* the title line, whatever it says: the engine sends its own */
             rc = ss_netlist_append(r->nl, line, file, lineno);
         } else if (section && !in_section) {
-            if (is_card(line, ".lib")) {
-                /* ".lib NAME" (one argument) opens section NAME */
-                next_token(next_token(skip_space(line) + 4, tok2, sizeof tok2), tok, sizeof tok);
-                if (!*tok && !strcasecmp(tok2, section))
-                    in_section = found = 1;
-            }
-        } else if (section && is_card(line, ".endl")) {
+            /* ".lib NAME" (one argument) opens section NAME */
+            if (kind == SS_NETLIST_LIB && !lib_args(line, tok2, sizeof tok2, tok, sizeof tok) &&
+                !strcasecmp(tok2, section))
+                in_section = found = 1;
+        } else if (section && kind == SS_NETLIST_ENDL) {
             in_section = 0;
-        } else if (is_card(line, ".include") || is_card(line, ".inc")) {
+        } else if (kind == SS_NETLIST_INCLUDE) {
+            /* the keyword is whatever runs up to white space (".include",
+             * ".incx"), the file the next token, as inpcom.c reads them */
             const char *arg = skip_space(line);
             while (*arg && !isspace((unsigned char)*arg))
                 arg++;
             next_token(arg, tok, sizeof tok);
             rc = include_file(r, file, lineno, dir, tok, NULL);
-        } else if (is_card(line, ".lib")) {
-            const char *rest = next_token(skip_space(line) + 4, tok, sizeof tok);
-            next_token(rest, tok2, sizeof tok2);
-            if (*tok2)
+        } else if (kind == SS_NETLIST_LIB) {
+            if (lib_args(line, tok, sizeof tok, tok2, sizeof tok2))
                 rc = include_file(r, file, lineno, dir, tok, tok2);
             else /* a section definition in a file included whole: keep it out */
                 rc = ss_error_set(r->err, SS_EPARSE,
                                   "%s:%d: '.lib %s' defines a library section; use "
                                   "'.lib FILE %s' to include it",
                                   file, lineno, tok, tok);
-        } else if (is_card(line, ".end")) {
+        } else if (kind == SS_NETLIST_END) {
             stop = top; /* .end in an included file is ignored */
         } else {
             rc = ss_netlist_append(r->nl, line, file, lineno);
@@ -255,28 +283,6 @@ static int expand_text(struct reader *r, const char *text, const char *file, con
     }
     if (section && !found)
         return SS_ENOTFOUND;
-    return SS_OK;
-}
-
-int ss_netlist_screen(const ss_netlist *nl, unsigned flags, ss_error *err)
-{
-    if (flags & SS_NETLIST_ALLOW_CONTROL)
-        return SS_OK;
-    for (size_t i = 1; i < nl->n; i++) {
-        const ss_netlist_line *l = &nl->lines[i];
-        if (is_comment(l->text))
-            continue;
-        if (is_card(l->text, ".control"))
-            return ss_error_set(err, SS_EDENIED,
-                                "%s:%d: .control block refused: it can run shell commands and "
-                                "write files (allow with --allow-control)",
-                                l->file, l->line);
-        if (strchr(l->text, '`'))
-            return ss_error_set(err, SS_EDENIED,
-                                "%s:%d: backquote command substitution refused "
-                                "(allow with --allow-control)",
-                                l->file, l->line);
-    }
     return SS_OK;
 }
 
@@ -300,9 +306,10 @@ static int check_elements(const ss_netlist *nl, ss_error *err)
     int in_control = 0;
     for (size_t i = 1; i < nl->n; i++) {
         const char *t = skip_space(nl->lines[i].text);
-        if (is_card(t, ".control"))
+        int kind = ss_netlist_classify(t);
+        if (kind == SS_NETLIST_CONTROL)
             in_control = 1;
-        else if (is_card(t, ".endc"))
+        else if (kind == SS_NETLIST_ENDC)
             in_control = 0;
         if (in_control || !isalpha((unsigned char)*t))
             continue;
@@ -335,7 +342,9 @@ static int finish(ss_netlist *nl, const char *name, unsigned flags, ss_error *er
         ss_netlist_release(nl);
         return ss_error_set(err, SS_EPARSE, "%s:1: empty netlist", name);
     }
-    int rc = ss_netlist_screen(nl, flags, err);
+    int rc = ss_netlist_resolve_files(nl, err);
+    if (!rc)
+        rc = ss_netlist_screen(nl, flags, err);
     if (!rc)
         rc = check_elements(nl, err);
     if (!rc)
@@ -348,18 +357,20 @@ static int finish(ss_netlist *nl, const char *name, unsigned flags, ss_error *er
 static int read_text(ss_netlist *nl, const char *text, const char *name, const char *dir,
                      unsigned flags, ss_error *err)
 {
-    char root[PATH_MAX + 2];
-    struct reader r = {nl, flags, NULL, err, {NULL}, 0};
+    struct reader r = {nl, flags, err, {NULL}, 0};
     memset(nl, 0, sizeof *nl);
+    nl->flags = flags;
     nl->dir = strdup(dir ? dir : "");
-    if (!nl->dir)
+    if (!nl->dir || ss_netlist_set_roots(nl, nl->dir)) {
+        ss_netlist_release(nl);
         return ss_error_set(err, SS_ENOMEM, "out of memory");
-    if (*nl->dir) {
-        snprintf(root, sizeof root, "%s%s", nl->dir, nl->dir[strlen(nl->dir) - 1] == '/' ? "" : "/");
-        r.root = root;
     }
     r.stack[r.depth++] = name;
-    int rc = expand_text(&r, text, name, nl->dir, 1, NULL);
+    int rc = (flags & SS_NETLIST_BODY) && ss_netlist_append(nl, "", name, 0)
+                 ? ss_error_set(err, SS_ENOMEM, "out of memory")
+                 : SS_OK;
+    if (!rc)
+        rc = expand_text(&r, text, name, nl->dir, 1, NULL);
     if (rc) {
         ss_netlist_release(nl);
         return rc;
@@ -427,9 +438,10 @@ const ss_netlist_line *ss_netlist_analysis(const ss_netlist *nl, double *tstop)
         *tstop = NAN;
     for (size_t i = 1; i < nl->n; i++) {
         const char *t = nl->lines[i].text;
-        if (is_card(t, ".control"))
+        int kind = ss_netlist_classify(t);
+        if (kind == SS_NETLIST_CONTROL)
             in_control = 1;
-        else if (is_card(t, ".endc"))
+        else if (kind == SS_NETLIST_ENDC)
             in_control = 0;
         if (in_control)
             continue;

@@ -10,12 +10,45 @@
 
 #include "util/ss_util.h"
 
+/* What an untrusted netlist may do.  By default (flags 0) a netlist is a
+ * circuit and nothing else: no control blocks or '*#' command lines, no
+ * backquotes, includes and code-model/CIDER file parameters only below the
+ * netlist's own folder and the trusted folders (SS_NETLIST_INCLUDE_ENV,
+ * which the CLI's --include-dir extends), and engines run it inside the
+ * OS sandbox (ss_util_sandbox_enter).  Each flag opens one thing. */
 enum ss_netlist_flags {
-    /* Let .control blocks (and with them shell, backquotes, write) through. */
+    /* Let .control blocks, '*#' command lines and backquotes through (they
+     * still run inside the sandbox unless SS_NETLIST_NO_SANDBOX). */
     SS_NETLIST_ALLOW_CONTROL = (1 << 0),
-    /* Let .include/.lib reach files outside the netlist's folder. */
+    /* Let .include/.lib and file parameters reach any file. */
     SS_NETLIST_ALLOW_ANY_INCLUDE = (1 << 1),
+    /* Run without the OS sandbox (fully trusted netlists). */
+    SS_NETLIST_NO_SANDBOX = (1 << 2),
+    /* The text has no title line (a body of netlist lines, such as a
+     * SPICE tile): its first line is screened like every other; lines[0]
+     * becomes an empty title. */
+    SS_NETLIST_BODY = (1 << 3),
 };
+
+/* Colon-separated trusted folders (a PDK root, a model library), readable
+ * by every netlist like its own folder. */
+#define SS_NETLIST_INCLUDE_ENV "SMALLSIM_INCLUDE_PATH"
+
+/* How ngspice 39's front end treats a line (leading white space skipped,
+ * prefixes case-insensitive, as its reader does; see netlists/screen.c). */
+enum ss_netlist_kind {
+    SS_NETLIST_OTHER = 0, /* a circuit line: element, .model, .param, analysis, ... */
+    SS_NETLIST_BLANK,
+    SS_NETLIST_COMMENT,   /* '*' not followed by '#' */
+    SS_NETLIST_COMMAND,   /* '*#...': run as a front-end command */
+    SS_NETLIST_CONTROL,   /* '.control...': opens a section of commands */
+    SS_NETLIST_ENDC,      /* '.endc...' */
+    SS_NETLIST_INCLUDE,   /* '.inc...': ngspice reads the named file */
+    SS_NETLIST_LIB,       /* '.lib...': a library section (definition or reference) */
+    SS_NETLIST_ENDL,      /* '.endl...' */
+    SS_NETLIST_END,       /* '.end' alone or before white space: the deck ends */
+};
+int ss_netlist_classify(const char *line);
 
 /* One physical line of the expanded deck and where it came from. */
 typedef struct ss_netlist_line {
@@ -30,12 +63,17 @@ typedef struct ss_netlist {
     char **files; /* every file read (the netlist, then its includes) */
     size_t nfiles;
     char *dir; /* folder of the top-level file (absolute), "" for memory input */
+    unsigned flags; /* the enum ss_netlist_flags it was read with */
+    char **roots;   /* folders it may read (absolute, ending in '/'): its own
+                     * folder, then the trusted folders */
+    size_t nroots;
 } ss_netlist;
 
-#define SS_NETLIST_INIT {NULL, 0, 0, NULL, 0, NULL}
+#define SS_NETLIST_INIT {NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0}
 
-/* Reads `path`, expands .include/.inc/.lib (relative to the including file,
- * refused outside the top file's folder unless SS_NETLIST_ALLOW_ANY_INCLUDE),
+/* Reads `path`, expands every include and library line (relative to the
+ * including file; refused outside nl->roots unless
+ * SS_NETLIST_ALLOW_ANY_INCLUDE; only regular files),
  * drops everything after .end (and adds .end if missing), and screens the
  * result (see ss_netlist_screen).  On failure `nl` is left empty and the
  * message reads "file:line: what is wrong". */
@@ -46,10 +84,25 @@ int ss_netlist_read_file(ss_netlist *nl, const char *path, unsigned flags, ss_er
 int ss_netlist_read_string(ss_netlist *nl, const char *text, const char *name,
                            const char *dir, unsigned flags, ss_error *err);
 
-/* Refuses what would let a netlist act outside the simulation: .control
- * blocks, backquote substitution.  Called by the readers; exposed for
- * netlists built line by line. */
+/* Refuses what would let a netlist act outside the simulation unless
+ * `flags` allow it: control blocks, '*#' command lines, backquotes, and
+ * include or library lines left unexpanded.  Called by the readers; exposed
+ * for netlists built line by line. */
 int ss_netlist_screen(const ss_netlist *nl, unsigned flags, ss_error *err);
+
+/* Sets nl->roots to `dir` plus the folders of SS_NETLIST_INCLUDE_ENV
+ * (folders that do not exist are skipped).  Called by the readers. */
+int ss_netlist_set_roots(ss_netlist *nl, const char *dir);
+/* 1 if absolute, resolved path `real` lies below one of nl->roots (or
+ * nl->flags has SS_NETLIST_ALLOW_ANY_INCLUDE). */
+int ss_netlist_trusted(const ss_netlist *nl, const char *real);
+/* Checks every file parameter (file=, input_file=, state_file=, infile=,
+ * ic.file=): the file ngspice will open (relative names against the
+ * netlist's folder, which the engine passes to ngspice as
+ * NGSPICE_INPUT_DIR) must be a regular file below nl->roots; CIDER values
+ * are rewritten as absolute paths.  Refuses rootfile= (CIDER output files)
+ * without SS_NETLIST_ALLOW_CONTROL.  Called by the readers. */
+int ss_netlist_resolve_files(ss_netlist *nl, ss_error *err);
 
 /* Appends one line with the given origin (the text is copied). */
 int ss_netlist_append(ss_netlist *nl, const char *text, const char *file, int line);
@@ -127,8 +180,8 @@ int ss_netlist_add_line(ss_netlist *nl, const char *text, size_t *index, ss_erro
 
 /* ==== generators (netlists/crossbar.c) ===================================== */
 
-/* The canonical crossbar as an ngspice netlist (see cosim/ss_cosim.h,
- * "crossbars"): word line i driven by VIN<i> through RS<i>, wire segments
+/* The canonical crossbar as an ngspice netlist (see cosim/crossbar/ss_crossbar.h,
+ * the canonical topology): word line i driven by VIN<i> through RS<i>, wire segments
  * RW..., bit lines ending in RSE<j> and the 0 V ammeter VSENSE<j>, whose
  * current i(vsense<j>) is the output of column j.  Resistances of 0 merge
  * the nodes instead of writing 0-ohm resistors. */

@@ -15,17 +15,9 @@
 
 /* ---- seeds ---------------------------------------------------------------- */
 
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 uint64_t ss_sweep_job_seed(uint64_t seed, uint64_t job)
 {
-    uint64_t h = splitmix64(splitmix64(seed) ^ (job * 0xd1b54a32d192ed03ULL + 1));
+    uint64_t h = ss_util_mix64(ss_util_mix64(seed) ^ (job * 0xd1b54a32d192ed03ULL + 1));
     return (h % 0x7ffffffeULL) + 1;
 }
 
@@ -86,7 +78,7 @@ static int read_values_file(ss_sweep_axis *ax, size_t *cap, const char *arg, con
     size_t len;
     int rc = ss_util_read_file(path, &text, &len, err);
     if (rc)
-        return ss_error_prefix(err, "'%s'", arg);
+        return ss_error_prefix(err, rc, "'%s'", arg);
     int line = 1;
     char *p = text;
     while (!rc && *p) {

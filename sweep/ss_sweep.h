@@ -1,15 +1,10 @@
-/* ss_sweep.h: batch sweeps above the engine: sweep axes and sampling
- * designs, a fault-tolerant pool of forked worker processes, a resumable
- * results file, and the netlist sweep that ties them together.
+/* ss_sweep.h: batch sweeps of a netlist: sweep axes and sampling designs,
+ * and the netlist sweep, one job kind on the worker pool (pool/).
  *
  * Part 1, axes and designs: pure arithmetic, no processes.
- * Part 2, the worker pool: generic.  A job kind is a function run in a
- * worker process that turns request bytes into reply bytes; the pool adds a
- * wall-clock timeout per job (SIGKILL and respawn), crash isolation and
- * per-worker state (an engine).  Netlist sweeps are one job kind; device
- * characterization and L2L runs can be others.
- * Part 3, netlist sweeps: a netlist, axes, measurements -> a CSV with one
- * row per job, appended and fsync'ed as each job ends, resumable.
+ * Part 2, netlist sweeps: a netlist, axes, measurements -> a CSV with one
+ * row per job (the pool's journal), appended and fsync'ed as each job
+ * ends, resumable; spread over MPI ranks by the pool under mpirun.
  *
  * Typical use:
  *     ss_sweep_spec spec = SS_SWEEP_SPEC_INIT;
@@ -26,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pool/ss_pool.h"
 #include "util/ss_util.h"
 
 /* ==== Part 1: axes and designs ============================================ */
@@ -95,69 +91,7 @@ void ss_sweep_design_release(ss_sweep_design *d);
  * [1, 2^31 - 1] so that ngspice (".option seed") takes it as is. */
 uint64_t ss_sweep_job_seed(uint64_t seed, uint64_t job);
 
-/* ==== Part 2: the worker pool ============================================== */
-
-/* A job kind.  All three functions run in a worker process. */
-typedef struct ss_sweep_kind {
-    const char *name;
-    /* Called once per worker before its first job (NULL: nothing to set
-     * up).  A failure fails the job at hand and is retried at the next. */
-    int (*start)(void *arg, void **state, ss_error *err);
-    /* Runs one job: request bytes in, reply bytes appended to `reply`.  A
-     * non-zero status fails the job with err's message (the reply is still
-     * delivered). */
-    int (*run)(void *state, void *arg, const void *req, size_t len, ss_buf *reply,
-               ss_error *err);
-    /* Called when the worker retires (NULL: nothing). */
-    void (*stop)(void *state, void *arg);
-} ss_sweep_kind;
-
-typedef struct ss_sweep_pool ss_sweep_pool;
-
-/* A finished job. */
-typedef struct ss_sweep_reply {
-    uint64_t id;     /* as submitted */
-    int status;      /* the kind's status, SS_ETIMEOUT or SS_ECRASH */
-    char msg[SS_ERROR_MSG_MAX];
-    char *data;      /* reply bytes (heap, NUL-terminated; free with free()) */
-    size_t len;
-    double seconds;  /* wall clock from dispatch to reply */
-} ss_sweep_reply;
-
-/* A pool of `workers` processes forked from the caller on demand (so they
- * inherit `arg` and everything else the caller prepared).  `timeout` is the
- * wall-clock limit per job in seconds (0: none). */
-ss_sweep_pool *ss_sweep_pool_alloc(const ss_sweep_kind *kind, void *arg, int workers,
-                                   double timeout, ss_error *err);
-/* Queues a job (the request is copied). */
-int ss_sweep_pool_submit(ss_sweep_pool *p, uint64_t id, const void *req, size_t len,
-                         ss_error *err);
-/* Jobs queued or running. */
-size_t ss_sweep_pool_pending(const ss_sweep_pool *p);
-/* Dispatches queued jobs and waits up to `max_wait` seconds (< 0: until
- * one finishes) for a finished job.  *got is 1 when `out` was filled, 0
- * when the wait elapsed or nothing is pending.  A timed-out or crashed
- * worker is killed, reaped and replaced; only its job fails. */
-int ss_sweep_pool_next(ss_sweep_pool *p, double max_wait, ss_sweep_reply *out, int *got,
-                       ss_error *err);
-/* Like ss_sweep_pool_alloc, but under MPI (make MPI=1, more than one rank,
- * called on rank 0 after ss_sweep_mpi_init) jobs also go to the other ranks,
- * each running `workers` jobs at a time in ss_sweep_pool_serve; replies come
- * back through ss_sweep_pool_next as if local.  Elsewhere a local pool. */
-ss_sweep_pool *ss_sweep_pool_alloc_ranks(const ss_sweep_kind *kind, void *arg, int workers,
-                                         double timeout, ss_error *err);
-/* On an MPI rank other than 0: runs the jobs that rank 0's pool sends on a
- * local pool of `workers` processes (same kind and an equal `arg`), until
- * rank 0 frees that pool or calls ss_sweep_mpi_release.  Timeouts and
- * crashes are handled here and reported as failed jobs. */
-int ss_sweep_pool_serve(const ss_sweep_kind *kind, void *arg, int workers, double timeout,
-                        ss_error *err);
-/* Process id of worker i (0 if not running), for tests and monitoring. */
-int ss_sweep_pool_worker_pid(const ss_sweep_pool *p, int i);
-/* Kills and reaps every worker, drops queued jobs. */
-void ss_sweep_pool_free(ss_sweep_pool *p);
-
-/* ==== Part 3: netlist sweeps ================================================ */
+/* ==== Part 2: netlist sweeps ================================================ */
 
 /* Final state of one job, as written in the results file. */
 enum ss_sweep_status {
@@ -234,52 +168,12 @@ typedef struct ss_sweep_summary {
  * `resume`) on a worker pool and appends one row per job to opt->out as it
  * ends (fflush + fsync).  Failed jobs are rows too; the return value is
  * SS_OK unless the sweep itself could not run.  Under MPI (make MPI=1,
- * started by mpirun with more than one rank) the jobs are spread over the
- * ranks and rank 0 writes the file; call ss_sweep_mpi_init first. */
+ * started by mpirun with more than one rank; every rank calls this) rank 0
+ * runs the sweep on a pool that spans the ranks (ss_pool_alloc_ranks) and
+ * alone writes the file, the other ranks serve its jobs and return with an
+ * empty summary. */
 int ss_sweep_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
                  ss_error *err);
-
-/* Reads the job numbers already present in a results file whose header must
- * equal `header`.  A torn last line (no newline) is ignored; *valid_len is
- * the length of the file up to the last complete row.  done[j] is set for
- * j < njobs.  A missing file is SS_OK with nothing done. */
-int ss_sweep_results_scan(const char *path, const char *header, unsigned char *done,
-                          size_t njobs, long *valid_len, ss_error *err);
-
-/* ---- results files for other job kinds -------------------------------------
- * The netlist sweep's resumable results file, for commands that run their
- * own jobs on the pool (smallsim characterize): a header line, then one row
- * per finished job, appended and fdatasync'ed as it ends, so a killed run
- * loses at most the jobs in flight.  Rows start with the job number;
- * failures go to PATH.log as well. */
-typedef struct ss_sweep_results ss_sweep_results;
-
-/* Opens (creates) `path` with `header`.  An existing non-empty file is
- * refused unless `resume`; then its header must equal `header`, done[j] is
- * set for every job j < njobs it holds (*skipped counts them) and a torn
- * last row is cut off.  NULL on failure. */
-ss_sweep_results *ss_sweep_results_open(const char *path, const char *header, int resume,
-                                        unsigned char *done, size_t njobs, size_t *skipped,
-                                        ss_error *err);
-/* Appends one row (with its newline) and syncs it to disk. */
-int ss_sweep_results_append(ss_sweep_results *r, const char *row, ss_error *err);
-/* Writes "job J: STATUS: MSG" to PATH.log. */
-void ss_sweep_results_log(ss_sweep_results *r, uint64_t job, int status, const char *msg);
-/* Closes the file (NULL: nothing). */
-void ss_sweep_results_close(ss_sweep_results *r);
-
-/* ---- MPI (make MPI=1) ------------------------------------------------------ */
-
-/* 1 when built with MPI. */
-int ss_sweep_mpi_built(void);
-/* Initialises MPI when built with it and started by mpirun; *rank and
- * *size get 0 and 1 otherwise.  Call before anything else forks. */
-int ss_sweep_mpi_init(int *rank, int *size, ss_error *err);
-void ss_sweep_mpi_finalize(void);
-/* Rank 0: lets the ranks waiting in ss_sweep_pool_serve return (freeing a
- * pool from ss_sweep_pool_alloc_ranks does it; call it when no such pool
- * will be made, e.g. after a failure).  Idempotent; nothing without MPI. */
-void ss_sweep_mpi_release(void);
 
 /* ---- plots ---------------------------------------------------------------- */
 
@@ -288,5 +182,32 @@ void ss_sweep_mpi_release(void);
  * rows with status ok are drawn. */
 int ss_sweep_plot(const char *results, const char *measure, const char *x, const char *y,
                   const char *png, ss_error *err);
+
+/* ---- names of the previous release --------------------------------------------
+ * The worker pool, its MPI ranks and the results journal moved to pool/
+ * (pool/ss_pool.h).  These aliases keep older callers compiling for one
+ * release; new code uses the ss_pool_ names. */
+#define ss_sweep_kind ss_pool_kind
+#define ss_sweep_pool ss_pool
+#define ss_sweep_reply ss_pool_reply
+#define ss_sweep_pool_alloc ss_pool_alloc
+#define ss_sweep_pool_submit ss_pool_submit
+#define ss_sweep_pool_pending ss_pool_pending
+#define ss_sweep_pool_next ss_pool_next
+#define ss_sweep_pool_alloc_ranks ss_pool_alloc_ranks
+#define ss_sweep_pool_serve ss_pool_serve
+#define ss_sweep_pool_worker_pid ss_pool_worker_pid
+#define ss_sweep_pool_free ss_pool_free
+#define ss_sweep_mpi_built ss_pool_mpi_built
+#define ss_sweep_mpi_init ss_pool_mpi_init
+#define ss_sweep_mpi_finalize ss_pool_mpi_finalize
+#define ss_sweep_mpi_release ss_pool_mpi_release
+#define ss_sweep_results ss_pool_journal
+#define ss_sweep_results_scan ss_pool_journal_scan
+#define ss_sweep_results_open ss_pool_journal_open
+#define ss_sweep_results_append ss_pool_journal_append
+#define ss_sweep_results_close ss_pool_journal_close
+#define ss_sweep_results_log(r, job, status, msg) \
+    ss_pool_journal_log((r), (job), ss_sweep_status_name(status), (msg))
 
 #endif

@@ -1,10 +1,9 @@
 /* sweep.c: netlist sweeps: the netlist job kind (override, run, read the
- * measurements), the resumable results file and the run loop. */
+ * measurements), the rows of the results journal and the run loop. */
 #include "sweep/sweep_private.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,12 +228,24 @@ int sweepi_find_measure(const char *transcript, const char *name, double *value)
     return 0;
 }
 
+/* Each worker confines itself to the sweep's netlist folders, its own run
+ * folder and the raw-file folder before it runs a job. */
 static int netjob_start(void *arg, void **state, ss_error *err)
 {
-    (void)arg;
+    ss_sweep *sw = arg;
     ss_engine *eng = NULL;
+    char dir[4096 + 16];
     int rc = ss_engine_open(&eng, err);
     *state = eng;
+    if (rc || (sw->nl.flags & SS_NETLIST_NO_SANDBOX))
+        return rc;
+    snprintf(dir, sizeof dir, "%s/w-XXXXXX", sw->run_dir);
+    if (!mkdtemp(dir))
+        rc = ss_error_set(err, SS_EIO, "cannot create a run folder in '%s': %s", sw->run_dir,
+                          strerror(errno));
+    if (!rc)
+        rc = ss_engine_confine(eng, &sw->nl, dir, sw->raw_dir ? &sw->raw_dir : NULL,
+                               sw->raw_dir ? 1 : 0, err);
     return rc;
 }
 
@@ -291,196 +302,11 @@ static int netjob_run(void *state, void *arg, const void *req, size_t len, ss_bu
     return SS_OK;
 }
 
-const ss_sweep_kind sweepi_netlist_kind = {"netlist", netjob_start, netjob_run, netjob_stop};
-
-/* ---- results file ---------------------------------------------------------- */
-
-int ss_sweep_results_scan(const char *path, const char *header, unsigned char *done,
-                          size_t njobs, long *valid_len, ss_error *err)
-{
-    char *text = NULL;
-    size_t len = 0;
-    *valid_len = 0;
-    struct stat st;
-    if (stat(path, &st) && errno == ENOENT)
-        return SS_OK;
-    int rc = ss_util_read_file(path, &text, &len, err);
-    if (rc)
-        return rc;
-    size_t hlen = strlen(header), ncols = 1;
-    for (const char *p = header; *p; p++)
-        ncols += *p == ',';
-    if (len == 0) {
-        free(text);
-        return SS_OK;
-    }
-    if (strncmp(text, header, hlen) || text[hlen] != '\n') {
-        /* A torn header (killed while writing it) is only a prefix. */
-        if (!memchr(text, '\n', len) && !strncmp(header, text, len)) {
-            free(text);
-            return SS_OK;
-        }
-        free(text);
-        return ss_error_set(err, SS_EPARSE,
-                            "%s:1: the header differs from this sweep's columns (%s)", path,
-                            header);
-    }
-    size_t pos = hlen + 1;
-    int line = 2;
-    *valid_len = (long)pos;
-    while (pos < len) {
-        char *nl = memchr(text + pos, '\n', len - pos);
-        if (!nl)
-            break; /* torn last line: dropped */
-        *nl = '\0';
-        const char *row = text + pos;
-        size_t fields = 1;
-        for (const char *p = row; *p; p++)
-            fields += *p == ',';
-        char *end;
-        errno = 0;
-        unsigned long long j = strtoull(row, &end, 10);
-        if (fields != ncols || end == row || *end != ',' || errno) {
-            free(text);
-            return ss_error_set(err, SS_EPARSE, "%s:%d: malformed row", path, line);
-        }
-        if (j >= njobs) {
-            free(text);
-            return ss_error_set(err, SS_EPARSE, "%s:%d: job %llu is not in this sweep (%zu jobs)",
-                                path, line, j, njobs);
-        }
-        done[j] = 1;
-        pos = (size_t)(nl - text) + 1;
-        *valid_len = (long)pos;
-        line++;
-    }
-    free(text);
-    return SS_OK;
-}
-
-int sweepi_results_open(sweepi_results *r, const char *path, const char *header, int resume,
-                        unsigned char *done, size_t njobs, size_t *skipped, ss_error *err)
-{
-    long valid = 0;
-    int rc = SS_OK;
-    memset(r, 0, sizeof *r);
-    r->fd = -1;
-    *skipped = 0;
-    struct stat st;
-    int exists = stat(path, &st) == 0;
-    if (exists && !resume && st.st_size > 0)
-        return ss_error_set(err, SS_EINVAL,
-                            "'%s' already exists; use --resume to continue it or remove it", path);
-    if (resume && (rc = ss_sweep_results_scan(path, header, done, njobs, &valid, err)))
-        return rc;
-    for (size_t j = 0; j < njobs; j++)
-        *skipped += done[j];
-    r->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (r->fd < 0)
-        return ss_error_set(err, SS_EIO, "cannot open '%s': %s", path, strerror(errno));
-    /* Drop a torn last row so new rows start on a line of their own. */
-    if (ftruncate(r->fd, valid) || lseek(r->fd, 0, SEEK_END) < 0) {
-        rc = ss_error_set(err, SS_EIO, "cannot truncate '%s': %s", path, strerror(errno));
-        close(r->fd);
-        r->fd = -1;
-        return rc;
-    }
-    if (valid == 0) {
-        ss_buf h = SS_BUF_INIT;
-        if (ss_buf_printf(&h, "%s\n", header) || sweepi_results_append(r, h.data, err))
-            rc = err && err->code ? err->code : SS_ENOMEM;
-        ss_buf_release(&h);
-    }
-    char logpath[4096];
-    snprintf(logpath, sizeof logpath, "%s.log", path);
-    if (!rc) {
-        r->log = fopen(logpath, resume ? "a" : "w");
-        if (!r->log)
-            rc = ss_error_set(err, SS_EIO, "cannot open '%s': %s", logpath, strerror(errno));
-    }
-    if (rc)
-        sweepi_results_close(r);
-    return rc;
-}
-
-int sweepi_results_append(sweepi_results *r, const char *row, ss_error *err)
-{
-    size_t n = strlen(row);
-    const char *p = row;
-    while (n) {
-        ssize_t k = write(r->fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return ss_error_set(err, SS_EIO, "cannot write the results: %s", strerror(errno));
-        p += k;
-        n -= (size_t)k;
-    }
-    if (fdatasync(r->fd) && errno != EINVAL && errno != EROFS)
-        return ss_error_set(err, SS_EIO, "cannot sync the results: %s", strerror(errno));
-    return SS_OK;
-}
-
-void sweepi_results_log(sweepi_results *r, uint64_t job, int status, const char *msg)
-{
-    if (!r->log)
-        return;
-    fprintf(r->log, "job %llu: %s: %s\n", (unsigned long long)job, ss_sweep_status_name(status),
-            msg);
-    fflush(r->log);
-}
-
-void sweepi_results_close(sweepi_results *r)
-{
-    if (r->fd >= 0)
-        close(r->fd);
-    if (r->log)
-        fclose(r->log);
-    r->fd = -1;
-    r->log = NULL;
-}
-
-struct ss_sweep_results {
-    sweepi_results r;
-};
-
-ss_sweep_results *ss_sweep_results_open(const char *path, const char *header, int resume,
-                                        unsigned char *done, size_t njobs, size_t *skipped,
-                                        ss_error *err)
-{
-    ss_sweep_results *r = malloc(sizeof *r);
-    if (!r) {
-        ss_error_set(err, SS_ENOMEM, "out of memory");
-        return NULL;
-    }
-    if (sweepi_results_open(&r->r, path, header, resume, done, njobs, skipped, err)) {
-        free(r);
-        return NULL;
-    }
-    return r;
-}
-
-int ss_sweep_results_append(ss_sweep_results *r, const char *row, ss_error *err)
-{
-    return sweepi_results_append(&r->r, row, err);
-}
-
-void ss_sweep_results_log(ss_sweep_results *r, uint64_t job, int status, const char *msg)
-{
-    sweepi_results_log(&r->r, job, status, msg);
-}
-
-void ss_sweep_results_close(ss_sweep_results *r)
-{
-    if (!r)
-        return;
-    sweepi_results_close(&r->r);
-    free(r);
-}
+const ss_pool_kind sweepi_netlist_kind = {"netlist", netjob_start, netjob_run, netjob_stop};
 
 /* ---- rows ------------------------------------------------------------------- */
 
-int sweepi_row(const ss_sweep *sw, ss_sweep_reply *rep, ss_buf *row, int *status,
+int sweepi_row(const ss_sweep *sw, ss_pool_reply *rep, ss_buf *row, int *status,
                const char **msg)
 {
     const sweepi_measure *m = (const sweepi_measure *)rep->data;
@@ -551,16 +377,18 @@ void sweepi_progress(const ss_sweep_options *opt, ss_sweep_summary *sum, size_t 
     opt->progress(opt->user, &pr);
 }
 
-int sweepi_todo(ss_sweep *sw, const ss_sweep_options *opt, sweepi_results *res,
+int sweepi_todo(ss_sweep *sw, const ss_sweep_options *opt, ss_pool_journal **res,
                 uint64_t **todo, size_t *ntodo, size_t *skipped, ss_error *err)
 {
     size_t nj = sw->design.njobs, n = 0;
     unsigned char *done = calloc(nj ? nj : 1, 1);
     *todo = NULL;
     *ntodo = 0;
+    *res = NULL;
     if (!done)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
-    int rc = sweepi_results_open(res, opt->out, sw->header, opt->resume, done, nj, skipped, err);
+    *res = ss_pool_journal_open(opt->out, sw->header, opt->resume, done, nj, skipped, err);
+    int rc = *res ? SS_OK : err && err->code ? err->code : SS_EIO;
     if (!rc && !(*todo = malloc((nj ? nj : 1) * sizeof **todo)))
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     size_t count = opt->shard_count ? opt->shard_count : 1;
@@ -569,7 +397,8 @@ int sweepi_todo(ss_sweep *sw, const ss_sweep_options *opt, sweepi_results *res,
             (*todo)[n++] = j;
     free(done);
     if (rc) {
-        sweepi_results_close(res);
+        ss_pool_journal_close(*res);
+        *res = NULL;
         free(*todo);
         *todo = NULL;
         return rc;
@@ -587,47 +416,55 @@ int sweepi_check_options(ss_sweep *sw, const ss_sweep_options *opt, ss_error *er
                             opt->shard_index, opt->shard_count);
     if (opt->raw_dir && mkdir(opt->raw_dir, 0755) && errno != EEXIST)
         return ss_error_set(err, SS_EIO, "cannot create '%s': %s", opt->raw_dir, strerror(errno));
-    sw->raw_dir = opt->raw_dir;
+    /* absolute: the workers work in run folders of their own */
+    if (opt->raw_dir && !realpath(opt->raw_dir, sw->raw_real))
+        return ss_error_set(err, SS_EIO, "'%s': %s", opt->raw_dir, strerror(errno));
+    sw->raw_dir = opt->raw_dir ? sw->raw_real : NULL;
     return SS_OK;
 }
 
-int ss_sweep_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
-                 ss_error *err)
+/* Rank 0 (or the only process) runs the sweep on a pool that spans the
+ * ranks; under mpirun the other ranks serve it. */
+static int run_pool(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
+                    ss_error *err)
 {
-    memset(sum, 0, sizeof *sum);
-    int rc = sweepi_check_options(sw, opt, err);
-    if (rc)
+    int rc, rank = 0, size = 1;
+    if ((rc = ss_pool_mpi_init(&rank, &size, err)))
         return rc;
-    if (sweepi_mpi_size() > 1)
-        return sweepi_mpi_run(sw, opt, sum, err);
+    /* Under mpirun the other ranks serve rank 0's pool. */
+    if (rank != 0)
+        return ss_pool_serve(&sweepi_netlist_kind, sw, opt->jobs, opt->timeout, err);
     double t0 = ss_util_now();
-    sweepi_results res;
+    ss_pool_journal *res = NULL;
     uint64_t *todo = NULL;
     size_t ntodo = 0;
-    if ((rc = sweepi_todo(sw, opt, &res, &todo, &ntodo, &sum->skipped, err)))
-        return rc;
-    sum->total = ntodo;
     ss_buf row = SS_BUF_INIT;
-    ss_sweep_pool *pool = ss_sweep_pool_alloc(&sweepi_netlist_kind, sw, opt->jobs, opt->timeout,
-                                              err);
+    ss_pool *pool = NULL;
+    if ((rc = sweepi_todo(sw, opt, &res, &todo, &ntodo, &sum->skipped, err))) {
+        ss_pool_mpi_release(); /* the serving ranks return */
+        return rc;
+    }
+    sum->total = ntodo;
+    pool = ss_pool_alloc_ranks(&sweepi_netlist_kind, sw, opt->jobs, opt->timeout, err);
     if (!pool) {
+        ss_pool_mpi_release();
         rc = err ? err->code : SS_ENOMEM;
         goto out;
     }
     /* Keep the queue short so the pool never holds much more than it runs. */
     size_t next = 0;
     for (;;) {
-        while (next < ntodo && ss_sweep_pool_pending(pool) < 2 * (size_t)(opt->jobs > 0 ? opt->jobs : 1)) {
+        while (next < ntodo && ss_pool_pending(pool) < 2 * ss_pool_capacity(pool)) {
             sweepi_request rq = {todo[next], sw->design.seeds[todo[next]]};
-            if ((rc = ss_sweep_pool_submit(pool, rq.job, &rq, sizeof rq, err)))
+            if ((rc = ss_pool_submit(pool, rq.job, &rq, sizeof rq, err)))
                 goto out;
             next++;
         }
-        if (!ss_sweep_pool_pending(pool))
+        if (!ss_pool_pending(pool))
             break;
-        ss_sweep_reply rep;
+        ss_pool_reply rep;
         int got = 0;
-        if ((rc = ss_sweep_pool_next(pool, -1, &rep, &got, err)))
+        if ((rc = ss_pool_next(pool, -1, &rep, &got, err)))
             goto out;
         if (!got)
             continue;
@@ -635,9 +472,9 @@ int ss_sweep_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *su
         const char *msg;
         rc = sweepi_row(sw, &rep, &row, &status, &msg);
         if (!rc)
-            rc = sweepi_results_append(&res, row.data, err);
+            rc = ss_pool_journal_append(res, row.data, err);
         if (!rc && status != SS_SWEEP_OK)
-            sweepi_results_log(&res, rep.id, status, msg);
+            ss_pool_journal_log(res, rep.id, ss_sweep_status_name(status), msg);
         if (!rc)
             sweepi_progress(opt, sum, ntodo, t0, rep.id, status, msg);
         free(rep.data);
@@ -648,9 +485,25 @@ int ss_sweep_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *su
     }
 out:
     sum->seconds = ss_util_now() - t0;
-    ss_sweep_pool_free(pool);
-    sweepi_results_close(&res);
+    ss_pool_free(pool);
+    ss_pool_journal_close(res);
     ss_buf_release(&row);
     free(todo);
+    return rc;
+}
+
+int ss_sweep_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *sum,
+                 ss_error *err)
+{
+    memset(sum, 0, sizeof *sum);
+    int rc = sweepi_check_options(sw, opt, err);
+    if (rc)
+        return rc;
+    /* the workers' run folders live below this one, removed at the end */
+    if ((rc = ss_util_temp_dir(sw->run_dir, "smallsim-sweep", err)))
+        return rc;
+    rc = run_pool(sw, opt, sum, err);
+    ss_util_remove_tree(sw->run_dir);
+    sw->run_dir[0] = '\0';
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "circuits/ss_circuits.h"
+#include "cosim/experiment/ss_experiment.h"
 #include "tests/ss_test.h"
 
 static ss_engine *eng;
@@ -391,6 +392,103 @@ START_TEST(characterize_resume)
 }
 END_TEST
 
+static void count_job(void *user, uint64_t job, int status, const char *msg)
+{
+    (void)job, (void)msg;
+    ck_assert_int_eq(status, SS_OK);
+    (*(int *)user)++;
+}
+
+/* A campaign through the library: every (current, temperature, sample)
+ * point is the point the circuit gives when simulated on its own, the CSV
+ * lists them in job order, and a resume from the journal runs nothing. */
+START_TEST(campaign_library)
+{
+    const char *dir = ss_test_tmpdir();
+    char journal[1024];
+    snprintf(journal, sizeof journal, "%s/j.csv", dir);
+    const ss_circuit_info *ci = ss_circuit_find("dpi-neuron");
+    ss_circuit_campaign_spec spec;
+    ss_circuit_campaign_spec_init(&spec, ci);
+    const double values[] = {73.85e-12, 1.385e-9}, temps[] = {27, 60};
+    int jobs = 0;
+    spec.values = values;
+    spec.nvalues = 2;
+    spec.temps = temps;
+    spec.ntemps = 2;
+    spec.mc = 1;
+    spec.base.seed = 7;
+    spec.jobs = 2;
+    spec.journal = journal;
+    ck_assert_int_eq(ss_circuit_measures_parse("rate,energy", ci->kind, &spec.measures, NULL),
+                     SS_OK);
+    spec.progress = count_job;
+    spec.user = &jobs;
+    ss_circuit_campaign *c;
+    ss_error err;
+    /* the workers open their own engines: none may be open in this process */
+    close_engine();
+    ck_assert_msg(ss_circuit_campaign_run(&spec, &c, &err) == SS_OK, "%s", err.msg);
+    open_engine();
+    ck_assert_int_eq(jobs, 8);
+    ck_assert_uint_eq(ss_circuit_campaign_failed(c), 0);
+    ck_assert(isnan(ss_circuit_campaign_rheobase(c, 0, 0)));
+    static const size_t pick[][3] = {{0, 0, 0}, {1, 1, 0}, {0, 1, 1}};
+    for (size_t k = 0; k < 3; k++) {
+        size_t v = pick[k][0], t = pick[k][1], smp = pick[k][2];
+        ss_circuit_config cfg = spec.base;
+        cfg.temp = temps[t];
+        cfg.sample = smp;
+        ss_circuit_point direct, got;
+        point(&cfg, values[v], &direct);
+        ck_assert_int_eq(ss_circuit_campaign_point(c, v, t, smp, &got), SS_OK);
+        ck_assert_msg(direct.rate > 0 && got.rate == direct.rate && got.energy == direct.energy,
+                      "point %zu: campaign %.17g Hz, direct %.17g Hz", k, got.rate, direct.rate);
+        ck_assert_uint_eq(got.nspikes, direct.nspikes);
+        ck_assert_double_eq(got.input, values[v]);
+    }
+    /* mismatch moves the point; temperature does too */
+    ss_circuit_point a, b, d;
+    ck_assert_int_eq(ss_circuit_campaign_point(c, 1, 0, 0, &a), SS_OK);
+    ck_assert_int_eq(ss_circuit_campaign_point(c, 1, 0, 1, &b), SS_OK);
+    ck_assert_int_eq(ss_circuit_campaign_point(c, 1, 1, 0, &d), SS_OK);
+    ck_assert(a.rate != b.rate && a.rate != d.rate);
+    ck_assert_int_eq(ss_circuit_campaign_point(c, 2, 0, 0, &a), SS_EINVAL);
+    ss_buf csv = SS_BUF_INIT;
+    ck_assert_int_eq(ss_circuit_campaign_csv(c, &csv), SS_OK);
+    ck_assert_msg(!strncmp(csv.data, "Iin,temp,sample,rate,energy\n7.385e-11,27,0,", 43), "%s",
+                  csv.data);
+    size_t rows = 0;
+    for (const char *q = csv.data; *q; q++)
+        rows += *q == '\n';
+    ck_assert_uint_eq(rows, 9);
+    /* resumed: every job is in the journal */
+    spec.resume = 1;
+    jobs = 0;
+    ss_circuit_campaign *r;
+    ck_assert_msg(ss_circuit_campaign_run(&spec, &r, &err) == SS_OK, "%s", err.msg);
+    ck_assert_int_eq(jobs, 0);
+    ss_buf again = SS_BUF_INIT;
+    ck_assert_int_eq(ss_circuit_campaign_csv(r, &again), SS_OK);
+    ck_assert_str_eq(again.data, csv.data);
+    ss_buf_release(&csv);
+    ss_buf_release(&again);
+    ss_circuit_campaign_free(c);
+    ss_circuit_campaign_free(r);
+    /* bad specs fail with their code also without an error struct */
+    spec.nvalues = 0;
+    ck_assert_int_eq(ss_circuit_campaign_run(&spec, &r, NULL), SS_EINVAL);
+    ck_assert_ptr_null(r);
+    spec.nvalues = 2;
+    spec.bias = 9;
+    ck_assert_int_eq(ss_circuit_campaign_run(&spec, &r, &err), SS_EINVAL);
+    ck_assert_msg(strstr(err.msg, "has no bias 9"), "%s", err.msg);
+    ck_assert_int_eq(ss_circuit_measures_parse("rate,speed", ci->kind, &spec.measures, &err),
+                     SS_EINVAL);
+    ck_assert_str_eq(err.msg, "unknown measure 'speed'");
+}
+END_TEST
+
 Suite *circuits_suite(void)
 {
     Suite *s = suite_create("circuits");
@@ -409,6 +507,7 @@ Suite *circuits_suite(void)
     tcase_add_test(tc, extracted_in_network);
     tcase_add_test(tc, user_circuit);
     tcase_add_test(tc, characterize_resume);
+    tcase_add_test(tc, campaign_library);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/crossbar/ss_crossbar.h"
+#include "cosim/devsim/ss_devsim.h"
+#include "cosim/engine/ss_engine.h"
 #include "netlists/ss_netlist.h"
 #include "tests/ss_test.h"
 

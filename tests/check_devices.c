@@ -10,7 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/devsim/ss_devsim.h"
+#include "cosim/engine/ss_engine.h"
 #include "devices/ss_devices.h"
 #include "tests/ss_test.h"
 
@@ -355,6 +356,27 @@ START_TEST(extreme_drive_bounded)
 }
 END_TEST
 
+/* Failures come back with their code also when the caller passes no error
+ * struct: a sampled device that fails validation, a preset that does not
+ * exist. */
+START_TEST(failures_without_error_struct)
+{
+    ss_device d = preset("vteam_demo", 0);
+    d.p[ss_device_param_index(d.type, "r_on")] = -2.385;
+    ss_device_variation var;
+    ss_device_variation_init(&var);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    ss_device out;
+    enum ss_device_fault f;
+    ck_assert_int_eq(ss_device_sample(&d, &var, r, &out, &f, NULL), SS_EINVAL);
+    ss_error err;
+    ck_assert_int_eq(ss_device_sample(&d, &var, r, &out, &f, &err), SS_EINVAL);
+    ck_assert_msg(strstr(err.msg, "sampled device: ") && strstr(err.msg, "r_on"), "%s", err.msg);
+    gsl_rng_free(r);
+    ck_assert_int_eq(ss_device_apply_preset(&d, "nosuch", NULL), SS_ENOTFOUND);
+}
+END_TEST
+
 static void expect_error(const char *preset_name, const char *list, int code, const char *text)
 {
     ss_device d = preset(preset_name, 0);
@@ -409,32 +431,6 @@ START_TEST(validation_errors)
     ck_assert_double_eq_tol(ss_wave_value(&w, 0.5e-3), 0, 1e-12);
     ck_assert_double_eq_tol(ss_wave_value(&w, 0.75e-3), -2, 1e-12);
     ck_assert_double_eq_tol(ss_wave_value(&w, 0.125e-3), 1, 1e-12);
-}
-END_TEST
-
-/* ---- the single-device driver ------------------------------------------------ */
-
-START_TEST(series_resistor_and_points)
-{
-    ss_device d = preset("oblea_sine", 0);
-    ss_devsim_trace a = SS_DEVSIM_TRACE_INIT, b = SS_DEVSIM_TRACE_INIT;
-    run(&d, "sine:0.45:100:2", 47.0, 1001, &a);
-    for (size_t k = 0; k < a.n; k++)
-        ck_assert_double_eq_tol(a.vs[k], a.v[k] + 47.0 * a.i[k], 1e-12);
-    /* Output density does not change the integration. */
-    run(&d, "sine:0.45:100:2", 47.0, 101, &b);
-    for (size_t k = 0; k < b.n; k++) {
-        ck_assert_double_eq_tol(b.t[k], a.t[10 * k], 1e-15);
-        ck_assert_double_eq_tol(b.x[k], a.x[10 * k], 1e-7);
-    }
-    ss_devsim_trace_release(&a);
-    ss_devsim_trace_release(&b);
-    /* A bigger series resistor leaves the device less voltage: less motion. */
-    run(&d, "sine:0.45:100", 0.0, 201, &a);
-    run(&d, "sine:0.45:100", 100.0, 201, &b);
-    ck_assert_double_gt(a.x[100], b.x[100]);
-    ss_devsim_trace_release(&a);
-    ss_devsim_trace_release(&b);
 }
 END_TEST
 
@@ -684,7 +680,7 @@ Suite *devices_suite(void)
     tcase_add_test(tc, derivatives_match_differences);
     tcase_add_test(tc, extreme_drive_bounded);
     tcase_add_test(tc, validation_errors);
-    tcase_add_test(tc, series_resistor_and_points);
+    tcase_add_test(tc, failures_without_error_struct);
     tcase_add_test(tc, variability_reproducible_and_calibrated);
     tcase_add_test(tc, cli_device);
     suite_add_tcase(s, tc);

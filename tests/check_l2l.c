@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 #include "devices/ss_devices.h"
 #include "l2l/ss_l2l.h"
 #include "l2l/task_private.h" /* the lookup cache's counters */
-#include "sweep/ss_sweep.h"
+#include "pool/ss_pool.h"
 #include "tests/ss_test.h"
 
 /* Evaluations until the best value is <= target (0: never within max_evals),
@@ -1017,7 +1017,7 @@ END_TEST
 
 START_TEST(mpi_same_as_local)
 {
-    if (!ss_sweep_mpi_built()) {
+    if (!ss_pool_mpi_built()) {
         fprintf(stderr, "check_l2l: MPI test skipped: not built with MPI (make MPI=1)\n");
         return;
     }

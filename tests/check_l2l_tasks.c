@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 #include "devices/ss_devices.h"
 #include "l2l/ss_l2l.h"
 #include "tests/ss_test.h"

@@ -1,11 +1,14 @@
 /* check_network.c: spiking networks against closed forms. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cosim/cosim_private.h"
-#include "cosim/ss_cosim.h"
+#include "cosim/crossbar/ss_crossbar.h"
+#include "cosim/experiment/ss_experiment.h"
+#include "cosim/network/ss_network.h"
+#include "cosim/ode/ode.h"
 #include "tests/ss_test.h"
 
 /* Regular firing of a LIF on a constant current:
@@ -146,7 +149,7 @@ START_TEST(fast_nvector_ops)
     enum { N = 37 };
     N_Vector f[4], r[4];
     for (int k = 0; k < 4; k++) {
-        f[k] = ss_cosim_nvector(N, ctx);
+        f[k] = odei_nvector(N, ctx);
         r[k] = N_VNew_Serial(N, ctx);
         for (int i = 0; i < N; i++) {
             double v = sin(2.385 * (i + 1) * (k + 1)) * pow(10.0, (i % 7) - 3);
@@ -446,6 +449,77 @@ START_TEST(experiment_errors)
                       "exp.yaml:3:", "cannot open");
     expect_yaml_error("populations:\n  - {name: a, kind: dpi, n: 1, params: {in_beta: 0}}\n",
                       "exp.yaml:2:", "in_beta");
+}
+END_TEST
+
+/* A failure deep in an experiment file (a bias file that is missing, a
+ * device the model rejects) is a failure also without an error struct. */
+START_TEST(experiment_errors_without_struct)
+{
+    static const char *const bad[] = {
+        "populations:\n  - {name: a, kind: lif, n: 2, bias: {file: /nonexistent/b.txt}}\n",
+        "populations:\n  - {name: a, kind: lif, n: 2}\n  - {name: b, kind: lif, n: 2}\n"
+        "projections:\n  - {from: a, to: b, kind: memristive,\n"
+        "     device: {model: vteam, params: 'r_on=-2.385'}}\n",
+        "populations:\n  - {name: a, kind: lif, n: 2}\n  - {name: b, kind: lif, n: 2}\n"
+        "projections:\n  - {from: a, to: b, kind: memristive, device: {preset: nosuch}}\n"};
+    const char *dir = ss_test_tmpdir();
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        const char *path = ss_test_write(dir, "exp.yaml", bad[k]);
+        ss_network *net = NULL;
+        ss_experiment exp;
+        ss_error err;
+        ck_assert_msg(ss_experiment_load(path, -1, &net, &exp, NULL) != SS_OK, "case %zu", k);
+        ck_assert_ptr_null(net);
+        ck_assert_int_ne(ss_experiment_load(path, -1, &net, &exp, &err), SS_OK);
+        ck_assert_msg(strstr(err.msg, "exp.yaml:"), "case %zu: %s", k, err.msg);
+    }
+}
+END_TEST
+
+/* A SPICE tile whose 100 neurons all cross threshold between the same two
+ * accepted points (one step source copied to every spike node): every
+ * spike is recorded, at the linear interpolation of the crossing
+ * (threshold 0.5 V on a 0 -> 1 V edge of 1 ns from 5 us: 5.0005 us). */
+START_TEST(tile_many_spikes_in_one_step)
+{
+    enum { N = 100 };
+    ss_buf body = SS_BUF_INIT;
+    char *spikes[N];
+    ck_assert_int_eq(ss_buf_printf(&body, "vstep s 0 PULSE(0 1 5u 1n 1n 1 2)\n"), SS_OK);
+    for (int k = 0; k < N; k++) {
+        ck_assert_int_eq(ss_buf_printf(&body, "iext%d 0 a%d external\nra%d a%d 0 1k\n"
+                                              "e%d n%d 0 s 0 1\n", k, k, k, k, k, k), SS_OK);
+        char name[32];
+        snprintf(name, sizeof name, "v(n%d)", k);
+        spikes[k] = strdup(name);
+    }
+    ss_error err;
+    ss_engine *eng;
+    ck_assert_msg(ss_engine_open(&eng, &err) == SS_OK, "%s", err.msg);
+    ss_network *net = ss_network_alloc(&err);
+    size_t tile;
+    ck_assert_msg(ss_network_add_spice(net, "steps", N, body.data, (const char *const *)spikes, 0.5,
+                                       5e-3, 1e-6, &tile, &err) == SS_OK, "%s", err.msg);
+    ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
+    o.dt = 10e-6;
+    o.engine = eng;
+    ck_assert_msg(ss_network_run(net, 20e-6, &o, &err) == SS_OK, "%s", err.msg);
+    ck_assert_uint_eq(ss_network_nspikes(net), N);
+    ck_assert_uint_eq(ss_network_pop_spikes(net, tile), N);
+    for (size_t k = 0; k < N; k++) {
+        double t;
+        size_t p, i;
+        ss_network_spike(net, k, &t, &p, &i);
+        ck_assert_uint_eq(p, tile);
+        ck_assert_uint_eq(i, k); /* equal times keep the neurons' order */
+        ck_assert_double_eq_tol(t, 5.0005e-6, 1e-12);
+    }
+    ss_network_free(net);
+    ss_engine_free(eng);
+    ss_buf_release(&body);
+    for (int k = 0; k < N; k++)
+        free(spikes[k]);
 }
 END_TEST
 
@@ -944,6 +1018,8 @@ Suite *network_suite(void)
     tcase_add_test(tc, poisson_rate);
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, experiment_errors);
+    tcase_add_test(tc, experiment_errors_without_struct);
+    tcase_add_test(tc, tile_many_spikes_in_one_step);
     tcase_add_test(tc, experiment_run);
     tcase_add_test(tc, plastic_association);
     tcase_add_test(tc, rk_lif_closed_form);

@@ -1,5 +1,5 @@
-/* check_sweep.c: sweep axes and designs, the worker pool's fault handling,
- * netlist sweeps with every job status, kill -9 + --resume, MPI. */
+/* check_sweep.c: sweep axes and designs, netlist sweeps with every job
+ * status, kill -9 + --resume, MPI. */
 #include <check.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
@@ -74,6 +74,9 @@ START_TEST(test_axis_values)
         ck_assert_msg(ss_sweep_axis_parse(&ax, bad[i], &err) != SS_OK, "'%s' accepted", bad[i]);
         ck_assert_ptr_null(ax.values);
         ck_assert_msg(err.msg[0], "no message for '%s'", bad[i]);
+        /* the same failure without an error struct */
+        ck_assert_msg(ss_sweep_axis_parse(&ax, bad[i], NULL) != SS_OK, "'%s' accepted", bad[i]);
+        ck_assert_ptr_null(ax.values);
     }
 }
 END_TEST
@@ -172,67 +175,6 @@ START_TEST(test_seeds_reproducible)
     ss_sweep_design_release(&d3);
     ss_sweep_design_release(&d4);
     ss_sweep_design_release(&d5);
-}
-END_TEST
-
-/* ---- the pool, with a test job kind ------------------------------------------ */
-
-static int test_run(void *state, void *arg, const void *req, size_t len, ss_buf *reply,
-                    ss_error *err)
-{
-    (void)state, (void)arg;
-    const char *r = req;
-    if (len >= 4 && !strncmp(r, "segv", 4))
-        raise(SIGSEGV);
-    if (len >= 5 && !strncmp(r, "sleep", 5))
-        sleep(30);
-    if (len >= 4 && !strncmp(r, "fail", 4))
-        return ss_error_set(err, SS_ESIM, "failed on purpose");
-    if (len >= 4 && !strncmp(r, "exit", 4))
-        _exit(3);
-    ss_buf_printf(reply, "pid %d ", (int)getpid());
-    return ss_buf_add(reply, req, len);
-}
-
-static const ss_sweep_kind test_kind = {"test", NULL, test_run, NULL};
-
-START_TEST(test_pool_faults)
-{
-    static const char *const reqs[] = {"echo0", "segv", "echo2", "sleep", "echo4",
-                                       "fail",  "exit", "echo7", "echo8", "segv"};
-    static const int want[] = {SS_OK, SS_ECRASH, SS_OK, SS_ETIMEOUT, SS_OK,
-                               SS_ESIM, SS_ECRASH, SS_OK, SS_OK, SS_ECRASH};
-    enum { NJ = sizeof reqs / sizeof reqs[0] };
-    ss_error err;
-    double t0 = ss_util_now();
-    ss_sweep_pool *p = ss_sweep_pool_alloc(&test_kind, NULL, 2, 0.5, &err);
-    ck_assert_ptr_nonnull(p);
-    for (int i = 0; i < NJ; i++)
-        ck_assert_int_eq(ss_sweep_pool_submit(p, (uint64_t)i, reqs[i], strlen(reqs[i]), &err),
-                         SS_OK);
-    int seen[NJ] = {0};
-    while (ss_sweep_pool_pending(p)) {
-        ss_sweep_reply r;
-        int got;
-        ck_assert_int_eq(ss_sweep_pool_next(p, -1, &r, &got, &err), SS_OK);
-        ck_assert(got && r.id < NJ);
-        seen[r.id]++;
-        ck_assert_msg(r.status == want[r.id], "job %d (%s): status %d (%s), want %d",
-                      (int)r.id, reqs[r.id], r.status, r.msg, want[r.id]);
-        if (r.status == SS_OK)
-            ck_assert_ptr_nonnull(strstr(r.data, reqs[r.id]));
-        if (r.id == 1) /* "killed by signal 11", or ASan's exit status under SANITIZE */
-            ck_assert_ptr_nonnull(strstr(r.msg, "worker"));
-        if (r.id == 5)
-            ck_assert_str_eq(r.msg, "failed on purpose");
-        if (r.id == 3)
-            ck_assert(r.seconds >= 0.5 && r.seconds < 2);
-        free(r.data);
-    }
-    for (int i = 0; i < NJ; i++)
-        ck_assert_int_eq(seen[i], 1);
-    ck_assert(ss_util_now() - t0 < 5);
-    ss_sweep_pool_free(p);
 }
 END_TEST
 
@@ -507,7 +449,7 @@ END_TEST
 
 START_TEST(test_mpi_same_as_local)
 {
-    if (!ss_sweep_mpi_built()) {
+    if (!ss_pool_mpi_built()) {
         fprintf(stderr, "check_sweep: MPI test skipped: not built with MPI (make MPI=1)\n");
         return;
     }
@@ -547,10 +489,6 @@ Suite *sweep_suite(void)
     tcase_add_test(tc, test_grid_zip);
     tcase_add_test(tc, test_lhs_stratified);
     tcase_add_test(tc, test_seeds_reproducible);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("pool");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_pool_faults);
     suite_add_tcase(s, tc);
     tc = tcase_create("netlist");
     tcase_set_timeout(tc, 60);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tests/ss_test.h"
 #include "util/ss_util.h"
@@ -53,7 +54,14 @@ START_TEST(errors_and_buffers)
     ss_error err;
     ck_assert_int_eq(ss_error_set(&err, SS_EPARSE, "%s:%d: bad", "a.cir", 3), SS_EPARSE);
     ck_assert_str_eq(err.msg, "a.cir:3: bad");
-    ss_error_prefix(&err, "job %d", 7);
+    ck_assert_int_eq(ss_error_prefix(&err, SS_EPARSE, "job %d", 7), SS_EPARSE);
+    /* the failure's code comes back also when nobody wants the message */
+    ck_assert_int_eq(ss_error_prefix(NULL, SS_ENOMEM, "job %d", 8), SS_ENOMEM);
+    ss_error e2;
+    ss_error_set(&e2, SS_EIO, "short read");
+    ck_assert_int_eq(ss_error_prefix(&e2, SS_EPARSE, "%s:%d", "b.csv", 2), SS_EPARSE);
+    ck_assert_int_eq(e2.code, SS_EPARSE);
+    ck_assert_str_eq(e2.msg, "b.csv:2: short read");
     ck_assert_str_eq(err.msg, "job 7: a.cir:3: bad");
     ck_assert_int_eq(ss_error_set(NULL, SS_EIO, "ignored"), SS_EIO);
     ck_assert_str_eq(ss_strerror(SS_ETIMEOUT), "timeout");
@@ -90,7 +98,51 @@ START_TEST(files)
     ck_assert_int_eq(ss_util_write_file_atomic(path, "a\nb\0c", 5, &err), SS_OK);
     ck_assert_int_eq(ss_util_read_file(path, &text, &len, &err), SS_EPARSE);
     ck_assert_ptr_nonnull(strstr(err.msg, ":2: binary data"));
-    ck_assert_int_eq(ss_util_write_file_atomic("/nonexistent/dir/x", "a", 1, &err), SS_EIO);
+    /* a folder that cannot be made: below a regular file */
+    snprintf(path, sizeof path, "%s/nul.bin/dir/x", dir);
+    ck_assert_int_eq(ss_util_write_file_atomic(path, "a", 1, &err), SS_EIO);
+}
+END_TEST
+
+/* The published FNV-1a 64 test vectors and the first outputs of Vigna's
+ * reference splitmix64.c (seeds 0 and 1234567). */
+START_TEST(hash_and_mixer)
+{
+    ck_assert(ss_util_fnv1a(SS_UTIL_FNV_INIT, "", 0) == 0xcbf29ce484222325ULL);
+    ck_assert(ss_util_fnv1a(SS_UTIL_FNV_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL);
+    ck_assert(ss_util_fnv1a(SS_UTIL_FNV_INIT, "foobar", 6) == 0x85944171f73967e8ULL);
+    /* continuing a hash is hashing the concatenation */
+    ck_assert(ss_util_fnv1a(ss_util_fnv1a(SS_UTIL_FNV_INIT, "foo", 3), "bar", 3) ==
+              0x85944171f73967e8ULL);
+    ck_assert(ss_util_mix64(0) == 0xe220a8397b1dcdafULL);
+    ck_assert(ss_util_mix64(1234567) == 6457827717110365317ULL);
+    /* the generator's state advances by the gamma: its second output */
+    ck_assert(ss_util_mix64(1234567 + 0x9e3779b97f4a7c15ULL) == 3203168211198807973ULL);
+}
+END_TEST
+
+/* Outputs: parent folders made, only regular files replaced. */
+START_TEST(outputs)
+{
+    const char *dir = ss_test_tmpdir();
+    char path[1024], fifo[1024];
+    ss_error err;
+    snprintf(path, sizeof path, "%s/a/b/c.csv", dir);
+    FILE *f = ss_util_open_output(path, "w", &err);
+    ck_assert_msg(f != NULL, "%s", err.msg);
+    fputs("x\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/d/e.json", dir);
+    ck_assert_int_eq(ss_util_write_file_atomic(path, "{}", 2, &err), SS_OK);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+    ck_assert_ptr_null(ss_util_open_output(fifo, "w", &err));
+    ck_assert_int_eq(err.code, SS_EDENIED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "named pipe"));
+    ck_assert_int_eq(ss_util_write_file_atomic(dir, "x", 1, &err), SS_EDENIED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "folder"));
+    /* the code comes back without an error struct too */
+    ck_assert_int_eq(ss_util_write_file_atomic(fifo, "x", 1, NULL), SS_EDENIED);
 }
 END_TEST
 
@@ -102,6 +154,8 @@ Suite *util_suite(void)
     tcase_add_test(tc, plain_doubles);
     tcase_add_test(tc, errors_and_buffers);
     tcase_add_test(tc, files);
+    tcase_add_test(tc, hash_and_mixer);
+    tcase_add_test(tc, outputs);
     suite_add_tcase(s, tc);
     return s;
 }

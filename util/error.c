@@ -39,12 +39,12 @@ int ss_error_set(ss_error *err, int code, const char *fmt, ...)
     return code;
 }
 
-int ss_error_prefix(ss_error *err, const char *fmt, ...)
+int ss_error_prefix(ss_error *err, int code, const char *fmt, ...)
 {
     char head[256], old[SS_ERROR_MSG_MAX];
     va_list ap;
     if (!err)
-        return SS_OK;
+        return code;
     va_start(ap, fmt);
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
@@ -55,7 +55,8 @@ int ss_error_prefix(ss_error *err, const char *fmt, ...)
         memcpy(err->msg + k, old, n < room ? n + 1 : room);
         err->msg[sizeof err->msg - 1] = '\0';
     }
-    return err->code;
+    err->code = code;
+    return code;
 }
 
 void ss_error_clear(ss_error *err)

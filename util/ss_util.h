@@ -8,6 +8,7 @@
 #define SS_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define SS_VERSION "0.1.0"
@@ -48,10 +49,13 @@ const char *ss_strerror(int code);
 int ss_error_set(ss_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prefixes the message already in `err` with "prefix: " (for context such as
- * a job number).  Returns err->code, or SS_OK if err is NULL. */
-int ss_error_prefix(ss_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Prefixes the message already in `err` (if not NULL) with "prefix: " (for
+ * context such as a file and line) and records `code`, the status of the
+ * failure being reported.  Returns `code` whether or not `err` is NULL, so
+ * `return ss_error_prefix(err, rc, ...)` never turns a failure into
+ * success. */
+int ss_error_prefix(ss_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Clears `err` to SS_OK and an empty message. */
 void ss_error_clear(ss_error *err);
@@ -85,6 +89,19 @@ int ss_util_parse_double(const char *s, double *out);
 /* Formats a double so that it reads back exactly ("%.17g"). */
 void ss_util_format_double(char buf[32], double x);
 
+/* ---- hashing and seeds ------------------------------------------------- */
+
+#define SS_UTIL_FNV_INIT 0xcbf29ce484222325ULL
+#define SS_UTIL_FNV_PRIME 0x100000001b3ULL
+/* FNV-1a (64 bit) of `len` bytes, continuing from `h` (SS_UTIL_FNV_INIT
+ * for a new hash): the library's one hash for identities of settings and
+ * checksums of files. */
+uint64_t ss_util_fnv1a(uint64_t h, const void *data, size_t len);
+/* splitmix64 (Steele, Lea and Flood 2014): x plus the golden gamma, then
+ * its finaliser.  The library's one seed mixer: derives well-spread seeds
+ * from (seed, index) pairs, e.g. ss_util_mix64(seed ^ f(index)). */
+uint64_t ss_util_mix64(uint64_t x);
+
 /* ---- files ------------------------------------------------------------- */
 
 /* Reads a whole file into a NUL-terminated heap buffer (*out, *len).
@@ -93,6 +110,20 @@ int ss_util_read_file(const char *path, char **out, size_t *len, ss_error *err);
 
 /* Writes `len` bytes to `path` atomically (temporary file + rename). */
 int ss_util_write_file_atomic(const char *path, const void *data, size_t len, ss_error *err);
+
+/* Output files never replace what is not a regular file: a device (such as
+ * /dev/null), a named pipe, a socket or a folder is refused, and so is a
+ * symbolic link unless SS_UTIL_FOLLOW_ENV is "1" (then its target is
+ * written).  ss_util_check_output checks `path` (a missing file is fine);
+ * ss_util_open_output opens it with fopen-style `mode` ("w", "a") after
+ * checking the opened file itself; ss_util_write_file_atomic checks too.
+ * Missing parent folders are created ("-o runs/today/x.csv"), also by
+ * ss_util_prepare_output (check + folders, for writers that open files
+ * themselves). */
+#define SS_UTIL_FOLLOW_ENV "SMALLSIM_FOLLOW_SYMLINKS"
+int ss_util_check_output(const char *path, ss_error *err);
+int ss_util_prepare_output(const char *path, ss_error *err);
+FILE *ss_util_open_output(const char *path, const char *mode, ss_error *err);
 
 /* Reads a plain numeric CSV file without header: one row per line, values
  * separated by commas, semicolons or white space; blank lines and lines
@@ -104,6 +135,35 @@ int ss_util_read_matrix(const char *path, int spice_numbers, double **data, size
                         size_t *cols, ss_error *err);
 
 /* Monotonic wall clock in seconds. */
+/* ---- sandbox (sandbox.c) --------------------------------------------- */
+
+/* Folders (or single files) a confined process may read, and folders it
+ * may also write; paths that do not exist are skipped. */
+typedef struct ss_sandbox {
+    const char *const *read;
+    size_t nread;
+    const char *const *write;
+    size_t nwrite;
+} ss_sandbox;
+
+/* Confines the calling process for the rest of its life (and its
+ * children): it cannot start programs (seccomp: execve fails), and with
+ * Landlock it sees only `sb`'s folders, the system's libraries (/usr, /lib)
+ * read-only, its own /proc entry, /dev/null and /dev/urandom.  Call it in a
+ * process made for the job (a forked child or worker), never in a caller's
+ * own process.  NULL `sb` allows no folders of its own. */
+int ss_util_sandbox_enter(const ss_sandbox *sb, ss_error *err);
+/* What ss_util_sandbox_enter applies on this kernel: 2 = Landlock and
+ * seccomp, 1 = seccomp only (no Landlock: file access is not confined). */
+int ss_util_sandbox_level(void);
+
+/* Creates a new private folder "$TMPDIR/STEM-XXXXXX" (or under /tmp);
+ * its path goes to `out` (4096 bytes). */
+int ss_util_temp_dir(char out[4096], const char *stem, ss_error *err);
+/* Removes `path` and everything below it (symbolic links are removed, not
+ * followed); errors are ignored. */
+void ss_util_remove_tree(const char *path);
+
 double ss_util_now(void);
 /* CPU time used by this process (user + system), seconds. */
 double ss_util_cpu_time(void);

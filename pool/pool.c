@@ -6,7 +6,7 @@
  * Workers are forked on demand, so they inherit whatever the caller set up
  * (a parsed netlist, a job list); a worker that times out or dies is killed,
  * reaped and replaced by a fresh fork at its next job. */
-#include "sweep/sweep_private.h"
+#include "pool/pool_private.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -34,8 +34,8 @@ typedef struct qjob {
     size_t len;
 } qjob;
 
-struct ss_sweep_pool {
-    const ss_sweep_kind *kind;
+struct ss_pool {
+    const ss_pool_kind *kind;
     void *arg;
     int nworkers;
     double timeout;
@@ -43,7 +43,7 @@ struct ss_sweep_pool {
     qjob *q; /* FIFO: q[head .. head+qlen) in a ring of qcap */
     size_t head, qlen, qcap;
     size_t running;
-    sweepi_ranks *ranks; /* other MPI ranks taking jobs (NULL: none) */
+    pooli_ranks *ranks; /* other MPI ranks taking jobs (NULL: none) */
 };
 
 /* Longest wait for a local reply while other ranks have jobs (MPI has no
@@ -91,7 +91,7 @@ typedef struct reply_head {
     uint64_t datalen;
 } reply_head;
 
-static void worker_main(ss_sweep_pool *p, int fd)
+static void worker_main(ss_pool *p, int fd)
 {
     void *state = NULL;
     int started = p->kind->start == NULL;
@@ -127,7 +127,7 @@ static void worker_main(ss_sweep_pool *p, int fd)
         p->kind->stop(state, p->arg);
 }
 
-static int spawn(ss_sweep_pool *p, int i, ss_error *err)
+static int spawn(ss_pool *p, int i, ss_error *err)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
@@ -165,7 +165,7 @@ static int spawn(ss_sweep_pool *p, int i, ss_error *err)
 }
 
 /* Kills (if asked) and reaps worker i; fills `why` with how it ended. */
-static void reap(ss_sweep_pool *p, int i, int kill_it, char *why, size_t whysz)
+static void reap(ss_pool *p, int i, int kill_it, char *why, size_t whysz)
 {
     worker *w = &p->w[i];
     int st = 0;
@@ -193,7 +193,7 @@ static void reap(ss_sweep_pool *p, int i, int kill_it, char *why, size_t whysz)
 
 /* ---- the parent's side ---------------------------------------------------- */
 
-ss_sweep_pool *ss_sweep_pool_alloc(const ss_sweep_kind *kind, void *arg, int workers,
+ss_pool *ss_pool_alloc(const ss_pool_kind *kind, void *arg, int workers,
                                    double timeout, ss_error *err)
 {
     if (!kind || !kind->run) {
@@ -206,7 +206,7 @@ ss_sweep_pool *ss_sweep_pool_alloc(const ss_sweep_kind *kind, void *arg, int wor
         ss_error_set(err, SS_EINVAL, "worker pool: %d workers is too many", workers);
         return NULL;
     }
-    ss_sweep_pool *p = calloc(1, sizeof *p);
+    ss_pool *p = calloc(1, sizeof *p);
     if (p)
         p->w = calloc((size_t)workers, sizeof *p->w);
     if (!p || !p->w) {
@@ -223,7 +223,7 @@ ss_sweep_pool *ss_sweep_pool_alloc(const ss_sweep_kind *kind, void *arg, int wor
     return p;
 }
 
-int ss_sweep_pool_submit(ss_sweep_pool *p, uint64_t id, const void *req, size_t len,
+int ss_pool_submit(ss_pool *p, uint64_t id, const void *req, size_t len,
                          ss_error *err)
 {
     if (p->qlen == p->qcap) {
@@ -250,31 +250,36 @@ int ss_sweep_pool_submit(ss_sweep_pool *p, uint64_t id, const void *req, size_t 
     return SS_OK;
 }
 
-ss_sweep_pool *ss_sweep_pool_alloc_ranks(const ss_sweep_kind *kind, void *arg, int workers,
+ss_pool *ss_pool_alloc_ranks(const ss_pool_kind *kind, void *arg, int workers,
                                          double timeout, ss_error *err)
 {
-    ss_sweep_pool *p = ss_sweep_pool_alloc(kind, arg, workers, timeout, err);
+    ss_pool *p = ss_pool_alloc(kind, arg, workers, timeout, err);
     if (p)
-        p->ranks = sweepi_ranks_alloc(p->nworkers);
+        p->ranks = pooli_ranks_alloc(p->nworkers);
     return p;
 }
 
-static size_t remote(const ss_sweep_pool *p)
+static size_t remote(const ss_pool *p)
 {
-    return p->ranks ? sweepi_ranks_outstanding(p->ranks) : 0;
+    return p->ranks ? pooli_ranks_outstanding(p->ranks) : 0;
 }
 
-size_t ss_sweep_pool_pending(const ss_sweep_pool *p)
+size_t ss_pool_pending(const ss_pool *p)
 {
     return p->qlen + p->running + remote(p);
 }
 
-int ss_sweep_pool_worker_pid(const ss_sweep_pool *p, int i)
+size_t ss_pool_capacity(const ss_pool *p)
+{
+    return (size_t)p->nworkers + (p->ranks ? pooli_ranks_capacity(p->ranks) : 0);
+}
+
+int ss_pool_worker_pid(const ss_pool *p, int i)
 {
     return i >= 0 && i < p->nworkers ? (int)p->w[i].pid : 0;
 }
 
-static void fail_reply(ss_sweep_reply *out, uint64_t id, int status, double seconds,
+static void fail_reply(ss_pool_reply *out, uint64_t id, int status, double seconds,
                        const char *msg)
 {
     memset(out, 0, sizeof *out);
@@ -286,7 +291,7 @@ static void fail_reply(ss_sweep_reply *out, uint64_t id, int status, double seco
 
 /* Hands queued jobs to idle workers.  A send that fails means the idle
  * worker is gone: the job fails as a crash (reported through *out). */
-static int dispatch(ss_sweep_pool *p, ss_sweep_reply *out, int *got, ss_error *err)
+static int dispatch(ss_pool *p, ss_pool_reply *out, int *got, ss_error *err)
 {
     for (int i = 0; i < p->nworkers && p->qlen; i++) {
         worker *w = &p->w[i];
@@ -318,7 +323,7 @@ static int dispatch(ss_sweep_pool *p, ss_sweep_reply *out, int *got, ss_error *e
     /* the rest to other ranks with room */
     while (p->ranks && p->qlen) {
         qjob j = p->q[p->head];
-        if (!sweepi_ranks_send(p->ranks, j.id, j.req, j.len))
+        if (!pooli_ranks_send(p->ranks, j.id, j.req, j.len))
             break;
         p->head = (p->head + 1) % p->qcap;
         p->qlen--;
@@ -328,7 +333,7 @@ static int dispatch(ss_sweep_pool *p, ss_sweep_reply *out, int *got, ss_error *e
 }
 
 /* Reads worker i's reply; on a short read the worker died. */
-static void collect(ss_sweep_pool *p, int i, ss_sweep_reply *out)
+static void collect(ss_pool *p, int i, ss_pool_reply *out)
 {
     worker *w = &p->w[i];
     reply_head h;
@@ -356,7 +361,7 @@ static void collect(ss_sweep_pool *p, int i, ss_sweep_reply *out)
     p->running--;
 }
 
-int ss_sweep_pool_next(ss_sweep_pool *p, double max_wait, ss_sweep_reply *out, int *got,
+int ss_pool_next(ss_pool *p, double max_wait, ss_pool_reply *out, int *got,
                        ss_error *err)
 {
     *got = 0;
@@ -367,7 +372,7 @@ int ss_sweep_pool_next(ss_sweep_pool *p, double max_wait, ss_sweep_reply *out, i
         rc = dispatch(p, out, got, err);
         if (rc || *got)
             break;
-        if (p->ranks && sweepi_ranks_poll(p->ranks, out)) {
+        if (p->ranks && pooli_ranks_poll(p->ranks, out)) {
             *got = 1;
             break;
         }
@@ -437,7 +442,7 @@ out:
     return rc;
 }
 
-void ss_sweep_pool_free(ss_sweep_pool *p)
+void ss_pool_free(ss_pool *p)
 {
     if (!p)
         return;
@@ -453,7 +458,7 @@ void ss_sweep_pool_free(ss_sweep_pool *p)
         }
     for (size_t k = 0; k < p->qlen; k++)
         free(p->q[(p->head + k) % p->qcap].req);
-    sweepi_ranks_free(p->ranks);
+    pooli_ranks_free(p->ranks);
     free(p->q);
     free(p->w);
     free(p);

@@ -1,5 +1,5 @@
 /* device_sim.c: one memristor driven by a waveform, integrated by CVODE
- * (Part 2 of ss_cosim.h), and the equivalent ngspice deck. */
+ * (cosim/devsim/ss_devsim.h), and the equivalent ngspice deck. */
 #include <cvode/cvode.h>
 #include <math.h>
 #include <nvector/nvector_serial.h>
@@ -11,8 +11,8 @@
 #include <sunlinsol/sunlinsol_dense.h>
 #include <sunmatrix/sunmatrix_dense.h>
 
-#include "cosim/ss_cosim.h"
-#include "cosim/cosim_private.h"
+#include "cosim/devsim/ss_devsim.h"
+#include "cosim/ode/ode.h"
 
 
 /* ---- waves ------------------------------------------------------------------ */
@@ -373,7 +373,7 @@ int ss_devsim_run(const ss_device *d, const ss_wave *w, const ss_devsim_options 
         rc = ss_error_set(err, SS_ENUMERIC, "CVODE: SUNContext_Create failed");
         goto out;
     }
-    y = ss_cosim_nvector(1, ctx);
+    y = odei_nvector(1, ctx);
     A = y ? SUNDenseMatrix(1, 1, ctx) : NULL;
     LS = A ? SUNLinSol_Dense(y, A, ctx) : NULL;
     mem = LS ? CVodeCreate(CV_BDF, ctx) : NULL;

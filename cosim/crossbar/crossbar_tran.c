@@ -5,10 +5,9 @@
  * states, so half-select disturb and line-resistance effects come out of the
  * physics.  The integration restarts at every corner of the input
  * waveforms. */
-#include "cosim/ss_cosim.h"
-#include "cosim/cosim_private.h"
+#include "cosim/crossbar/ss_crossbar.h"
+#include "cosim/ode/ode.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,98 +16,6 @@
 #include <cvode/cvode_diag.h>
 #include <nvector/nvector_serial.h>
 #include <sundials/sundials_context.h>
-
-/* ---- piecewise-linear waveforms --------------------------------------------- */
-
-int ss_pwl_parse(ss_pwl *w, const char *text, ss_error *err)
-{
-    memset(w, 0, sizeof *w);
-    size_t cap = 0;
-    const char *s = text;
-    double pair[2];
-    int k = 0;
-    for (;;) {
-        while (isspace((unsigned char)*s) || *s == ',')
-            s++;
-        if (!*s)
-            break;
-        const char *e = s;
-        while (*e && !isspace((unsigned char)*e) && *e != ',')
-            e++;
-        char tok[64];
-        snprintf(tok, sizeof tok, "%.*s", (int)(e - s), s);
-        if (ss_util_parse_spice_number(tok, &pair[k])) {
-            ss_pwl_release(w);
-            return ss_error_set(err, SS_EPARSE, "'%s' is not a number", tok);
-        }
-        s = e;
-        if (++k < 2)
-            continue;
-        k = 0;
-        if (w->n && !(pair[0] > w->t[w->n - 1])) {
-            ss_pwl_release(w);
-            return ss_error_set(err, SS_EPARSE, "times must increase (%g after %g)", pair[0],
-                                w->t ? w->t[w->n - 1] : 0.0);
-        }
-        if (pair[0] < 0) {
-            ss_pwl_release(w);
-            return ss_error_set(err, SS_EPARSE, "negative time %g", pair[0]);
-        }
-        if (w->n == cap) {
-            cap = cap ? 2 * cap : 8;
-            double *t = realloc(w->t, cap * sizeof *t), *v;
-            if (!t) {
-                ss_pwl_release(w);
-                return ss_error_set(err, SS_ENOMEM, "out of memory");
-            }
-            w->t = t;
-            if (!(v = realloc(w->v, cap * sizeof *v))) {
-                ss_pwl_release(w);
-                return ss_error_set(err, SS_ENOMEM, "out of memory");
-            }
-            w->v = v;
-        }
-        w->t[w->n] = pair[0];
-        w->v[w->n++] = pair[1];
-    }
-    if (k)
-        return ss_pwl_release(w), ss_error_set(err, SS_EPARSE, "time without a value");
-    if (!w->n)
-        return ss_error_set(err, SS_EPARSE, "no time-value pairs");
-    return SS_OK;
-}
-
-double ss_pwl_value(const ss_pwl *w, double t)
-{
-    if (t <= w->t[0])
-        return w->v[0];
-    if (t >= w->t[w->n - 1])
-        return w->v[w->n - 1];
-    size_t lo = 0, hi = w->n - 1;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (w->t[mid] <= t)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return w->v[lo] + (w->v[hi] - w->v[lo]) * (t - w->t[lo]) / (w->t[hi] - w->t[lo]);
-}
-
-int ss_pwl_spice(const ss_pwl *w, ss_buf *out)
-{
-    int rc = ss_buf_add(out, "PWL(", 4);
-    for (size_t k = 0; !rc && k < w->n; k++)
-        rc = ss_buf_printf(out, "%s%.17g %.17g", k ? " " : "", w->t[k], w->v[k]);
-    return rc || ss_buf_add(out, ")", 1) ? SS_ENOMEM : SS_OK;
-}
-
-void ss_pwl_release(ss_pwl *w)
-{
-    free(w->t);
-    free(w->v);
-    memset(w, 0, sizeof *w);
-}
 
 /* ---- transient ---------------------------------------------------------------- */
 
@@ -188,7 +95,7 @@ int ss_crossbar_tran(ss_crossbar *xb, const ss_device *cells, int shared, const 
                 corner[ncorner++] = inputs[i].t[k];
     qsort(corner, ncorner, sizeof *corner, cmp_double);
     corner[ncorner++] = tstop;
-    if (SUNContext_Create(SS_SUN_COMM_NULL, &ctx) || !(y = ss_cosim_nvector(nc, ctx))) {
+    if (SUNContext_Create(SS_SUN_COMM_NULL, &ctx) || !(y = odei_nvector(nc, ctx))) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto out;
     }

@@ -1,5 +1,5 @@
-/* net_rk.c: the per-neuron integrator of the network's nonlinear
- * populations (see net_rk.h for the contract).
+/* rk.c: the per-neuron integrator of the network's nonlinear populations
+ * (see rk.h for the contract).
  *
  * Every neuron carries its own state, step size and error control; the
  * only ODE states are Imem (DPI) or v and w (LIF): the synaptic current,
@@ -23,7 +23,7 @@
  * and exponentials, so NL neurons ("lanes") are stepped side by side and
  * the processor overlaps their chains.  A lane takes the next neuron when
  * its neuron reaches the end of the epoch. */
-#include "cosim/net_rk.h"
+#include "cosim/network/rk.h"
 
 #include <float.h>
 #include <limits.h>
@@ -294,7 +294,7 @@ INLINE void input_stage(const neti_rk *r, vd *iin)
 }
 
 /* dImem/dt of the DPI outside refractoriness (teili's equations as
- * cosim/network.c's dpi_rhs, with Iahp >= Io); iin is synaptic plus bias
+ * integrate.c's neti_dpi_rhs, with Iahp >= Io); iin is synaptic plus bias
  * current. */
 INLINE void dpi_f(const neti_rk *r, const struct kconst *c, vd *dy, const vd *imemp,
                   const vd *iinp, const vd *iahpp)

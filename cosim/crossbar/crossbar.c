@@ -9,7 +9,7 @@
  * conjugate gradients apply.  The preconditioner solves every chain exactly
  * (Thomas algorithm), which leaves only the weak cell coupling for the
  * iteration: a handful of iterations at any size. */
-#include "cosim/ss_cosim.h"
+#include "cosim/crossbar/ss_crossbar.h"
 
 #include <math.h>
 #include <stdlib.h>

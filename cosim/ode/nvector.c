@@ -8,7 +8,7 @@
  * destruction stay the library's.  The fused operations (linear combination,
  * scale-add-multi) are provided too, so CVODE makes one pass where it would
  * otherwise make several. */
-#include "cosim/cosim_private.h"
+#include "cosim/ode/ode.h"
 
 #include <math.h>
 
@@ -191,7 +191,7 @@ static int scaleaddmulti(int nvec, sunrealtype *a, N_Vector x, N_Vector *Y, N_Ve
     return 0;
 }
 
-N_Vector ss_cosim_nvector(size_t n, SUNContext ctx)
+N_Vector odei_nvector(size_t n, SUNContext ctx)
 {
     N_Vector v = N_VNew_Serial((sunindextype)n, ctx);
     if (!v)

@@ -1,6 +1,6 @@
 /* result.c: simulation results copied out of ngspice, and their files
  * (CSV with a header row; ngspice binary raw). */
-#include "cosim/ss_cosim.h"
+#include "cosim/engine/ss_engine.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -129,11 +129,12 @@ int ss_result_write_csv(const ss_plot *p, const char *const *names, size_t nname
     for (size_t j = 0; j < n; j++)
         if (sel[j]->n > npts)
             npts = sel[j]->n;
-    FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+    ss_error tmp;
+    FILE *f = strcmp(path, "-") ? ss_util_open_output(path, "w", &tmp) : stdout;
     if (!f) {
         free(sel);
         free(labels);
-        return ss_error_set(err, SS_EIO, "%s: cannot write: %s", path, strerror(errno));
+        return ss_error_set(err, tmp.code, "%s", tmp.msg);
     }
     for (size_t j = 0; j < n; j++) {
         if (j)
@@ -177,9 +178,10 @@ int ss_result_write_csv(const ss_plot *p, const char *const *names, size_t nname
 int ss_result_write_raw(const ss_result *res, const char *const *names, size_t nnames,
                         const char *path, ss_error *err)
 {
-    FILE *f = fopen(path, "wb");
+    ss_error tmp;
+    FILE *f = ss_util_open_output(path, "wb", &tmp);
     if (!f)
-        return ss_error_set(err, SS_EIO, "%s: cannot write: %s", path, strerror(errno));
+        return ss_error_set(err, tmp.code, "%s", tmp.msg);
     time_t now = time(NULL);
     char date[64];
     strftime(date, sizeof date, "%a %b %d %H:%M:%S  %Y", localtime(&now));

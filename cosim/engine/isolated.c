@@ -1,8 +1,10 @@
 /* isolated.c: one run in a forked child process, so that a hang or a crash
- * inside ngspice costs only that child.  The child sends its status, message
- * and result back through a pipe in a simple length-prefixed form. */
-#include "cosim/ss_cosim.h"
-#include "cosim/cosim_private.h"
+ * inside ngspice costs only that child, and so that the child can be
+ * confined (ss_engine_confine) without confining the caller.  The parent
+ * creates the child's run folder and removes it afterwards, whatever the
+ * child did.  The child sends its status, message, transcript and result
+ * back through a pipe in a simple length-prefixed form. */
+#include "cosim/engine/engine_private.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -29,9 +31,11 @@ static int put_str(ss_buf *b, const char *s)
     return put_u64(b, n) || put(b, s ? s : "", n);
 }
 
-static int serialize(ss_buf *b, int code, const char *msg, const ss_result *res)
+static int serialize(ss_buf *b, int code, const char *msg, const char *transcript,
+                     const ss_result *res)
 {
-    int rc = put_u64(b, (uint64_t)code) || put_str(b, msg) || put_u64(b, res->nplot);
+    int rc = put_u64(b, (uint64_t)code) || put_str(b, msg) || put_str(b, transcript) ||
+             put_u64(b, res->nplot);
     for (size_t i = 0; !rc && i < res->nplot; i++) {
         const ss_plot *p = &res->plot[i];
         rc = put_str(b, p->name) || put_str(b, p->type) || put_str(b, p->title) ||
@@ -75,12 +79,21 @@ static char *get_str(struct reader *r)
     return s;
 }
 
-static int deserialize(const char *data, size_t len, ss_result *res, ss_error *err)
+static int deserialize(const char *data, size_t len, char **transcript, ss_result *res,
+                       ss_error *err)
 {
     struct reader r = {data, data + len};
     uint64_t code, nplot;
-    char *msg = NULL;
-    if (get_u64(&r, &code) || !(msg = get_str(&r)) || get_u64(&r, &nplot))
+    char *msg = NULL, *tr = NULL;
+    if (get_u64(&r, &code) || !(msg = get_str(&r)) || !(tr = get_str(&r)))
+        goto bad;
+    if (transcript) {
+        free(*transcript);
+        *transcript = tr;
+    } else {
+        free(tr);
+    }
+    if (get_u64(&r, &nplot))
         goto bad;
     if (code) {
         int c = ss_error_set(err, (int)code, "%s", msg);
@@ -141,19 +154,22 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
-static void child(int fd, const ss_netlist *nl)
+static void child(int fd, const ss_netlist *nl, const char *run_dir)
 {
     ss_error err = {0, ""};
     ss_result res = SS_RESULT_INIT;
     ss_engine *eng = NULL;
     ss_buf out = SS_BUF_INIT;
     /* a child forked from a process with an engine inherits it */
-    int rc = (eng = ss_cosim_current_engine()) ? SS_OK : ss_engine_open(&eng, &err);
+    int rc = (eng = engi_current_engine()) ? SS_OK : ss_engine_open(&eng, &err);
+    if (!rc)
+        rc = ss_engine_confine(eng, nl, run_dir, NULL, 0, &err);
     if (!rc)
         rc = ss_engine_load(eng, nl, &err);
     if (!rc)
         rc = ss_engine_run(eng, &res, &err);
-    if (serialize(&out, rc, rc ? err.msg : "", &res) == SS_OK)
+    if (serialize(&out, rc, rc ? err.msg : "", eng ? ss_engine_transcript(eng) : "", &res) ==
+        SS_OK)
         write_all(fd, out.data, out.len);
     close(fd);
     /* no ss_engine_free: _exit is enough and avoids ngspice's teardown */
@@ -162,25 +178,43 @@ static void child(int fd, const ss_netlist *nl)
 
 int ss_engine_run_isolated(const ss_netlist *nl, double timeout, ss_result *res, ss_error *err)
 {
+    ss_engine_child_options opt = {timeout, NULL};
+    return ss_engine_run_child(nl, &opt, res, err);
+}
+
+int ss_engine_run_child(const ss_netlist *nl, const ss_engine_child_options *opt,
+                        ss_result *res, ss_error *err)
+{
+    static const ss_engine_child_options defaults = {0, NULL};
     int fds[2];
+    char run_dir[4096];
+    if (!opt)
+        opt = &defaults;
+    double timeout = opt->timeout;
     ss_result_release(res);
-    if (pipe(fds) != 0)
+    int rc = ss_util_temp_dir(run_dir, "smallsim-run", err);
+    if (rc)
+        return rc;
+    if (pipe(fds) != 0) {
+        ss_util_remove_tree(run_dir);
         return ss_error_set(err, SS_EIO, "pipe: %s", strerror(errno));
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
         close(fds[1]);
+        ss_util_remove_tree(run_dir);
         return ss_error_set(err, SS_EIO, "fork: %s", strerror(errno));
     }
     if (pid == 0) {
         close(fds[0]);
-        child(fds[1], nl);
+        child(fds[1], nl, run_dir);
     }
     close(fds[1]);
     ss_buf in = SS_BUF_INIT;
     double deadline = timeout > 0 ? ss_util_now() + timeout : 0;
-    int timed_out = 0, rc = SS_OK;
+    int timed_out = 0;
     char chunk[65536];
     for (;;) {
         int wait_ms = -1;
@@ -223,7 +257,8 @@ int ss_engine_run_isolated(const ss_netlist *nl, double timeout, ss_result *res,
         rc = ss_error_set(err, SS_ECRASH, "engine process exited without a result (status %d)",
                           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     else if (!rc)
-        rc = deserialize(in.data, in.len, res, err);
+        rc = deserialize(in.data, in.len, opt->transcript, res, err);
     ss_buf_release(&in);
+    ss_util_remove_tree(run_dir);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* experiment.c: human-written experiment files (YAML, read with libyaml)
  * turned into a network, with "file:line: what is wrong" for every error. */
-#include "cosim/ss_cosim.h"
+#include "cosim/experiment/ss_experiment.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 struct ctx {
@@ -132,7 +133,7 @@ static int values(struct ctx *c, yaml_node_t *n, const char *key, size_t count_,
         relative(c, f, full, sizeof full);
         int rc = ss_util_read_matrix(full, 1, &d, &r, &cols, c->err);
         if (rc)
-            return ss_error_prefix(c->err, "%s:%d", c->path, line_of(vn));
+            return ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(vn));
         if (r * cols != count_) {
             free(d);
             char msg[128];
@@ -220,7 +221,7 @@ static int params_file(struct ctx *c, yaml_node_t *fn, int dpi, double *fields)
     struct ctx sub = {.path = full, .err = c->err, .rng = c->rng};
     int rc = load_doc(full, &sub.doc, c->err);
     if (rc == SS_EIO)
-        return ss_error_prefix(c->err, "%s:%d", c->path, line_of(fn));
+        return ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(fn));
     if (rc)
         return rc;
     yaml_node_t *root = yaml_document_get_root_node(&sub.doc), *model = get(&sub, root, "model");
@@ -250,7 +251,7 @@ static int set_bias(struct ctx *c, ss_network *net, yaml_node_t *n, size_t pop, 
         return ss_error_set(c->err, SS_ENOMEM, "out of memory");
     int rc = values(c, bias, "bias", size, b);
     if (!rc && (rc = ss_network_set_bias(net, pop, b, c->err)))
-        ss_error_prefix(c->err, "%s:%d", c->path, line_of(bias));
+        ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(bias));
     free(b);
     return rc;
 }
@@ -287,7 +288,7 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
         rc = dpi ? ss_network_add_dpi(net, nm, size, &dp, &pop, c->err)
                  : ss_network_add_lif(net, nm, size, &lp, &pop, c->err);
         if (rc)
-            return ss_error_prefix(c->err, "%s:%d", c->path, line_of(n));
+            return ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n));
         return set_bias(c, net, n, pop, size);
     }
     double rate = 0, phase = 0, stagger = 0;
@@ -300,7 +301,7 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
             return rc;
         rc = !strcmp(k, "poisson") ? ss_network_add_poisson(net, nm, size, rate, &pop, c->err)
                                    : ss_network_add_regular(net, nm, size, rate, phase, stagger, &pop, c->err);
-        return rc ? ss_error_prefix(c->err, "%s:%d", c->path, line_of(n)) : SS_OK;
+        return rc ? ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n)) : SS_OK;
     }
     if (!strcmp(k, "spice")) {
         /* body: FILE (netlist lines of the tile, screened like a netlist),
@@ -321,22 +322,11 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
         char full[4096];
         relative(c, f, full, sizeof full);
         /* read and screen the body as a netlist (includes resolved, .control refused) */
-        char *text = NULL;
         ss_netlist nl = SS_NETLIST_INIT;
-        if ((rc = ss_util_read_file(full, &text, NULL, c->err)))
-            return ss_error_prefix(c->err, "%s:%d", c->path, line_of(get(c, n, "body")));
-        ss_buf deck = SS_BUF_INIT;
-        rc = ss_buf_printf(&deck, "* tile\n%s", text) ? ss_error_set(c->err, SS_ENOMEM, "out of memory")
-                                                       : SS_OK;
-        free(text);
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", full);
-        char *ds = strrchr(dir, '/');
-        if (ds)
-            *ds = '\0';
-        if (!rc)
-            rc = ss_netlist_read_string(&nl, deck.data, full, ds ? dir : ".", 0, c->err);
-        ss_buf_release(&deck);
+        if (access(full, R_OK) != 0)
+            return fail(c, get(c, n, "body"), "cannot read the tile body '%s'%s", full, NULL);
+        if ((rc = ss_netlist_read_file(&nl, full, SS_NETLIST_BODY, c->err)))
+            return rc;
         char **vecs = calloc(size, sizeof *vecs);
         if (!rc && !vecs)
             rc = ss_error_set(c->err, SS_ENOMEM, "out of memory");
@@ -355,7 +345,7 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
                     rc = ss_error_set(c->err, SS_ENOMEM, "out of memory");
             if (!rc && (rc = ss_network_add_spice(net, nm, size, b.data ? b.data : "",
                                                   (const char *const *)vecs, th, tau, tmax, &pop, c->err)))
-                ss_error_prefix(c->err, "%s:%d", c->path, line_of(n));
+                ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n));
             ss_buf_release(&b);
         }
         free(vecs);
@@ -375,7 +365,7 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
         double *d;
         size_t r, cols;
         if ((rc = ss_util_read_matrix(full, 1, &d, &r, &cols, c->err)))
-            return ss_error_prefix(c->err, "%s:%d", c->path, line_of(t));
+            return ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(t));
         if (cols != 2) {
             free(d);
             return fail(c, t, "'%s' must have two columns: index,time%s", f, NULL);
@@ -389,7 +379,7 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
         rc = ids && times ? ss_network_add_times(net, nm, size, ids, times, r, &pop, c->err)
                           : ss_error_set(c->err, SS_ENOMEM, "out of memory");
         if (rc)
-            ss_error_prefix(c->err, "%s:%d", c->path, line_of(t));
+            ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(t));
         free(ids);
         free(times);
         free(d);
@@ -456,16 +446,17 @@ static int memristive(struct ctx *c, ss_network *net, yaml_node_t *n, size_t pre
     const char *preset = scalar(get(c, dn, "preset")), *model = scalar(get(c, dn, "model"));
     const char *params = scalar(get(c, dn, "params")), *hard = scalar(get(c, dn, "hard"));
     if (preset) {
-        if (ss_device_apply_preset(&d, preset, c->err))
-            return ss_error_prefix(c->err, "%s:%d", c->path, line_of(dn));
+        if ((rc = ss_device_apply_preset(&d, preset, c->err)))
+            return ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(dn));
     } else if (model && ss_device_type_find(model)) {
         ss_device_init(&d, ss_device_type_find(model));
     } else {
         return fail(c, dn, "device needs 'preset' or 'model' (vteam, yakopcic, yakopcic2020)%s%s", NULL, NULL);
     }
     d.hard = hard && !strcmp(hard, "true");
-    if ((params && ss_device_set_list(&d, params, c->err)) || ss_device_validate(&d, c->err))
-        return ss_error_prefix(c->err, "%s:%d", c->path, line_of(dn));
+    if ((params && (rc = ss_device_set_list(&d, params, c->err))) ||
+        (rc = ss_device_validate(&d, c->err)))
+        return ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(dn));
     ss_device_variation var;
     yaml_node_t *vn = get(c, n, "variation");
     if (vn) {
@@ -477,7 +468,7 @@ static int memristive(struct ctx *c, ss_network *net, yaml_node_t *n, size_t pre
             rc = ss_device_variation_set(&var, w, c->err);
         free(list);
         if (rc)
-            return ss_error_prefix(c->err, "%s:%d", c->path, line_of(vn));
+            return ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(vn));
     }
     ss_crossbar_spec spec = {npre, npost, 0, 0, 0};
     double v_read = 0.1, t_read = 10e-9, seed = 1;
@@ -511,7 +502,7 @@ static int memristive(struct ctx *c, ss_network *net, yaml_node_t *n, size_t pre
     rc = ss_network_connect_memristive(net, pre, post, &spec, &d, vn ? &var : NULL, x0, v_read, t_read,
                                        delay, pn ? &rule : NULL, (unsigned long)seed, NULL, c->err);
     free(x0);
-    return rc ? ss_error_prefix(c->err, "%s:%d", c->path, line_of(n)) : SS_OK;
+    return rc ? ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n)) : SS_OK;
 }
 
 /* Current steps: {population, neurons: [..], start, stop, amplitude,
@@ -540,7 +531,7 @@ static int stimuli(struct ctx *c, ss_network *net, yaml_node_t *list)
             for (long r = 0; !rc && r < (long)count; r++)
                 if ((rc = ss_network_add_step(net, pop, idx[k], start + r * period, stop + r * period, amp,
                                               c->err)))
-                    ss_error_prefix(c->err, "%s:%d", c->path, line_of(nodes[k]));
+                    ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(nodes[k]));
         free(idx);
         free(nodes);
         if (rc)
@@ -579,7 +570,7 @@ static int projection(struct ctx *c, ss_network *net, yaml_node_t *n)
             return ss_error_set(c->err, SS_ENOMEM, "out of memory");
         rc = values(c, g, "g", npre * npost, gv);
         if (!rc && (rc = ss_network_connect_crossbar(net, pre, post, &spec, gv, v_read, t_read, delay, c->err)))
-            ss_error_prefix(c->err, "%s:%d", c->path, line_of(n));
+            ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n));
         free(gv);
         return rc;
     }
@@ -624,7 +615,7 @@ static int projection(struct ctx *c, ss_network *net, yaml_node_t *n)
     if (!rc)
         rc = values(c, wn, "weight", nsyn, w);
     if (!rc && (rc = ss_network_connect(net, pre, post, nsyn, pi, po, w, d, c->err)))
-        ss_error_prefix(c->err, "%s:%d", c->path, line_of(n));
+        ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n));
     free(pi);
     free(po);
     free(w);
@@ -653,7 +644,7 @@ static int record(struct ctx *c, ss_network *net, yaml_node_t *n)
             return rc;
         for (size_t k = 0; !rc && k < cnt; k++)
             if ((rc = ss_network_record_state(net, pop, &idx[k], 1, dt, c->err)))
-                ss_error_prefix(c->err, "%s:%d", c->path, line_of(nodes[k]));
+                ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(nodes[k]));
         free(idx);
         free(nodes);
         if (rc)

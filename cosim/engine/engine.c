@@ -4,8 +4,7 @@
  * can be unloaded and loaded again.  All of ngspice's state is global, so
  * there is one engine per process.  See shared/references/ngspice-shared-api.md
  * for the measured behaviour this file is built on. */
-#include "cosim/ss_cosim.h"
-#include "cosim/cosim_private.h"
+#include "cosim/engine/engine_private.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -55,6 +54,7 @@ struct ss_engine {
     int error_more;       /* continuation lines still to append to first_error */
     int dead;             /* a ControlledExit was seen: reload before use */
     int reloads;
+    pid_t owner;          /* the process that made workdir (a forked child inherits it) */
     int ident;
     int running;
 
@@ -81,7 +81,7 @@ struct ss_engine {
 
 static ss_engine *the_engine; /* the one per process */
 
-ss_engine *ss_cosim_current_engine(void)
+ss_engine *engi_current_engine(void)
 {
     return the_engine;
 }
@@ -363,6 +363,7 @@ int ss_engine_open(ss_engine **out, ss_error *err)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     e->tstop = NAN;
     e->ident = 0;
+    e->owner = getpid();
     const char *tmp = getenv("TMPDIR");
     snprintf(e->workdir, sizeof e->workdir, "%s/smallsim-ng-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(e->workdir)) {
@@ -393,9 +394,11 @@ void ss_engine_free(ss_engine *e)
     if (!e)
         return;
     unload(e);
-    snprintf(path, sizeof path, "%s/.spiceinit", e->workdir);
-    unlink(path);
-    rmdir(e->workdir);
+    if (e->owner == getpid()) {
+        snprintf(path, sizeof path, "%s/.spiceinit", e->workdir);
+        unlink(path);
+        rmdir(e->workdir);
+    }
     ss_buf_release(&e->transcript);
     free(e->user_title);
     free(e->bkpt);
@@ -404,6 +407,47 @@ void ss_engine_free(ss_engine *e)
     if (the_engine == e)
         the_engine = NULL;
     free(e);
+}
+
+int ss_engine_confine(ss_engine *e, const ss_netlist *nl, const char *run_dir,
+                      const char *const *write, size_t nwrite, ss_error *err)
+{
+    char old[PATH_MAX], path[PATH_MAX + 16], real[PATH_MAX];
+    if (nl && (nl->flags & SS_NETLIST_NO_SANDBOX))
+        return SS_OK;
+    if (!run_dir || !realpath(run_dir, real))
+        return ss_error_set(err, SS_EIO, "sandbox: no run folder '%s'", run_dir ? run_dir : "");
+    /* the engine works in run_dir from now on: its .spiceinit, ngspice's
+     * own files and anything a trusted control block writes land there */
+    snprintf(old, sizeof old, "%s", e->workdir);
+    snprintf(path, sizeof path, "%s/.spiceinit", real);
+    FILE *f = fopen(path, "w");
+    if (!f || fclose(f) != 0)
+        return ss_error_set(err, SS_EIO, "sandbox: cannot use '%s': %s", real, strerror(errno));
+    if (strcmp(old, real) != 0) {
+        if (e->owner == getpid()) { /* a parent's folder stays the parent's */
+            snprintf(path, sizeof path, "%s/.spiceinit", old);
+            unlink(path);
+            rmdir(old);
+        }
+        snprintf(e->workdir, sizeof e->workdir, "%s", real);
+        e->owner = 0; /* run_dir belongs to the caller */
+    }
+    const char **w = calloc(nwrite + 1, sizeof *w);
+    if (!w)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    w[0] = e->workdir;
+    for (size_t i = 0; i < nwrite; i++)
+        w[i + 1] = write[i];
+    ss_sandbox sb = {nl ? (const char *const *)nl->roots : NULL, nl ? nl->nroots : 0, w,
+                     nwrite + 1};
+    /* relative `write` folders name folders of the caller's working folder */
+    int rc = ss_util_sandbox_enter(&sb, err);
+    free(w);
+    if (!rc && chdir(e->workdir) != 0)
+        rc = ss_error_set(err, SS_EIO, "sandbox: cannot enter '%s': %s", e->workdir,
+                          strerror(errno));
+    return rc;
 }
 
 void ss_engine_set_hooks(ss_engine *e, const ss_engine_hooks *hooks)
@@ -539,6 +583,12 @@ int ss_engine_load(ss_engine *e, const ss_netlist *nl, ss_error *err)
     if (strcasecmp(nl->lines[nl->n - 1].text, ".end") != 0)
         deck[nl->n] = ".end";
     ss_netlist_analysis(nl, &e->tstop);
+    /* code models open relative file names (checked by the screen against
+     * the netlist's folder) there, not in the engine's private folder */
+    if (nl->dir && *nl->dir)
+        setenv("NGSPICE_INPUT_DIR", nl->dir, 1);
+    else
+        unsetenv("NGSPICE_INPUT_DIR");
     ng_enter();
     rc = e->circ(deck);
     ng_leave();
@@ -802,7 +852,7 @@ int ss_engine_run_file(ss_engine *e, const char *path, unsigned flags, ss_result
     if (!rc) {
         rc = ss_engine_run(e, res, err);
         if (rc == SS_ESIM)
-            ss_error_prefix(err, "%s", path);
+            ss_error_prefix(err, rc, "%s", path);
     }
     ss_netlist_release(&nl);
     return rc;
@@ -821,15 +871,22 @@ int ss_engine_run_text(ss_engine *e, const char *text, const char *name, unsigne
     return rc;
 }
 
-/* Refuses commands that run programs, load code or write files unless the
- * caller allows them. */
+/* Refuses commands that run programs, load code or read or write files
+ * unless the caller allows them.  ngspice's command parser
+ * (frontend/parser/lexical.c, control.c) splits a line into several
+ * commands at ';', redirects output at '>', '>>', '>&' and input at '<',
+ * substitutes backquotes (running a shell) and history ('!'), and reads
+ * standard input for '$<'; so besides a first word from the safe set, none
+ * of those may appear anywhere in the line ('<=', '>=' and '!=' are
+ * comparisons and stay allowed), and alter/altermod may not name a model
+ * file. */
 static int check_command(const char *cmd, int allow_unsafe, ss_error *err)
 {
     static const char *const safe[] = {
         "alter", "altermod", "set",    "unset",  "option", "let",    "print", "destroy",
         "remcirc", "reset",  "run",    "resume", "stop",   "delete", "meas",  "measure",
         "display", "setplot", "show",  "showmod", "status", "tran",  "ac",    "dc",
-        "op",      "noise",  "echo",   "listing", "linearize", "iplot", "trace", "save"};
+        "op",      "noise",  "echo",   "listing", "linearize", "save"};
     char word[32];
     size_t n = 0;
     const char *s = cmd;
@@ -846,14 +903,40 @@ static int check_command(const char *cmd, int allow_unsafe, ss_error *err)
     word[n] = '\0';
     if (allow_unsafe)
         return SS_OK;
-    int ok = !strchr(cmd, '`');
     size_t i = 0;
-    for (; ok && i < sizeof safe / sizeof safe[0]; i++)
-        if (!strcmp(word, safe[i]))
-            break;
-    if (!ok || i == sizeof safe / sizeof safe[0])
+    while (i < sizeof safe / sizeof safe[0] && strcmp(word, safe[i]))
+        i++;
+    if (i == sizeof safe / sizeof safe[0])
         return ss_error_set(err, SS_EDENIED, "ngspice command '%s' refused (not in the safe set)",
                             word);
+    for (const char *p = cmd; *p; p++) {
+        const char *what = NULL;
+        if (*p == ';')
+            what = "a second command after ';'";
+        else if (*p == '`')
+            what = "backquote command substitution";
+        else if ((*p == '>' || *p == '<' || *p == '!') && p[1] != '=')
+            what = *p == '!' ? "history substitution '!'" : "redirection with '<' or '>'";
+        else if (*p == '&' && (p == cmd || p[-1] != '$'))
+            what = "'&'";
+        else if (*p == '$' && p[1] == '<')
+            what = "reading standard input with '$<'";
+        else if ((unsigned char)*p < ' ' && *p != '\t')
+            what = "a control character";
+        if (what)
+            return ss_error_set(err, SS_EDENIED, "ngspice command '%s' refused: %s", word, what);
+    }
+    if (!strncmp(word, "alter", 5)) {
+        for (const char *p = cmd; (p = strcasestr(p, "file")); p += 4) {
+            const char *q = p + 4;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if ((p == cmd || !isalnum((unsigned char)p[-1])) && (*q == '=' || !*q || *q == ' '))
+                return ss_error_set(err, SS_EDENIED,
+                                    "ngspice command '%s' refused: it would read a model file",
+                                    word);
+        }
+    }
     return SS_OK;
 }
 

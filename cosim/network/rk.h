@@ -1,6 +1,6 @@
-/* net_rk.h: the per-neuron integrator of the network's nonlinear populations
+/* rk.h: the per-neuron integrator of the network's nonlinear populations
  * (DPI, adaptive LIF, LIF behind a power-law input stage); private to
- * cosim/ (prefix neti_rk_).
+ * cosim/network/ (prefix neti_rk_).
  *
  * Each neuron is integrated on its own time steps by an embedded explicit
  * Runge-Kutta pair (Dormand-Prince 5(4)) with its own error control, so an
@@ -17,14 +17,16 @@
  * minimum delay, so every input arriving inside an epoch is known when it
  * starts (neti_rk_inputs); inputs at the epoch's ends are applied between
  * epochs (neti_rk_input), when all neurons stand at the same time. */
-#ifndef SS_NET_RK_H
-#define SS_NET_RK_H
+#ifndef SS_NETWORK_RK_H
+#define SS_NETWORK_RK_H
 
 #include <stddef.h>
 
-#include "cosim/ss_cosim.h"
+#include "cosim/network/ss_network.h"
 
+#ifndef NETI_HIDDEN
 #define NETI_HIDDEN __attribute__((visibility("hidden")))
+#endif
 
 typedef struct neti_rk neti_rk;
 

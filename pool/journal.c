@@ -1,0 +1,182 @@
+/* journal.c: the durable results journal: a header line, then one row per
+ * finished job, appended with write() and fdatasync'ed as each job ends, so
+ * a killed run loses at most the jobs in flight; a resumed run reads which
+ * jobs are done and cuts off a torn last row.  Failures also go to
+ * PATH.log.  Both are regular files (ss_util_check_output): a device, a
+ * pipe, a folder or a symbolic link is refused. */
+#include "pool/pool_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct ss_pool_journal {
+    int fd;
+    FILE *log;
+};
+
+int ss_pool_journal_scan(const char *path, const char *header, unsigned char *done,
+                         size_t njobs, long *valid_len, ss_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    *valid_len = 0;
+    struct stat st;
+    if (stat(path, &st) && errno == ENOENT)
+        return SS_OK;
+    int rc = ss_util_read_file(path, &text, &len, err);
+    if (rc)
+        return rc;
+    size_t hlen = strlen(header), ncols = 1;
+    for (const char *p = header; *p; p++)
+        ncols += *p == ',';
+    if (len == 0) {
+        free(text);
+        return SS_OK;
+    }
+    if (strncmp(text, header, hlen) || text[hlen] != '\n') {
+        /* A torn header (killed while writing it) is only a prefix. */
+        if (!memchr(text, '\n', len) && !strncmp(header, text, len)) {
+            free(text);
+            return SS_OK;
+        }
+        free(text);
+        return ss_error_set(err, SS_EPARSE,
+                            "%s:1: the header differs from this run's columns (%s)", path,
+                            header);
+    }
+    size_t pos = hlen + 1;
+    int line = 2;
+    *valid_len = (long)pos;
+    while (pos < len) {
+        char *nl = memchr(text + pos, '\n', len - pos);
+        if (!nl)
+            break; /* torn last line: dropped */
+        *nl = '\0';
+        const char *row = text + pos;
+        size_t fields = 1;
+        for (const char *p = row; *p; p++)
+            fields += *p == ',';
+        char *end;
+        errno = 0;
+        unsigned long long j = strtoull(row, &end, 10);
+        if (fields != ncols || end == row || *end != ',' || errno) {
+            free(text);
+            return ss_error_set(err, SS_EPARSE, "%s:%d: malformed row", path, line);
+        }
+        if (j >= njobs) {
+            free(text);
+            return ss_error_set(err, SS_EPARSE, "%s:%d: job %llu is not in this run (%zu jobs)",
+                                path, line, j, njobs);
+        }
+        done[j] = 1;
+        pos = (size_t)(nl - text) + 1;
+        *valid_len = (long)pos;
+        line++;
+    }
+    free(text);
+    return SS_OK;
+}
+
+ss_pool_journal *ss_pool_journal_open(const char *path, const char *header, int resume,
+                                      unsigned char *done, size_t njobs, size_t *skipped,
+                                      ss_error *err)
+{
+    long valid = 0;
+    int rc = SS_OK;
+    *skipped = 0;
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (exists && !resume && st.st_size > 0) {
+        ss_error_set(err, SS_EINVAL,
+                     "'%s' already exists; use --resume to continue it or remove it", path);
+        return NULL;
+    }
+    if (resume && ss_pool_journal_scan(path, header, done, njobs, &valid, err))
+        return NULL;
+    ss_pool_journal *r = malloc(sizeof *r);
+    if (!r) {
+        ss_error_set(err, SS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    r->log = NULL;
+    for (size_t j = 0; j < njobs; j++)
+        *skipped += done[j];
+    if (ss_util_prepare_output(path, err)) {
+        free(r);
+        return NULL;
+    }
+    r->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (r->fd < 0) {
+        ss_error_set(err, SS_EIO, "cannot open '%s': %s", path, strerror(errno));
+        free(r);
+        return NULL;
+    }
+    /* Drop a torn last row so new rows start on a line of their own. */
+    if (ftruncate(r->fd, valid) || lseek(r->fd, 0, SEEK_END) < 0) {
+        ss_error_set(err, SS_EIO, "cannot truncate '%s': %s", path, strerror(errno));
+        ss_pool_journal_close(r);
+        return NULL;
+    }
+    if (valid == 0) {
+        ss_buf h = SS_BUF_INIT;
+        if (ss_buf_printf(&h, "%s\n", header))
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        else
+            rc = ss_pool_journal_append(r, h.data, err);
+        ss_buf_release(&h);
+    }
+    char logpath[4096];
+    snprintf(logpath, sizeof logpath, "%s.log", path);
+    if (!rc) {
+        r->log = ss_util_open_output(logpath, resume ? "a" : "w", err);
+        if (!r->log)
+            rc = err && err->code ? err->code : SS_EIO;
+    }
+    if (rc) {
+        ss_pool_journal_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+int ss_pool_journal_append(ss_pool_journal *r, const char *row, ss_error *err)
+{
+    size_t n = strlen(row);
+    const char *p = row;
+    while (n) {
+        ssize_t k = write(r->fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return ss_error_set(err, SS_EIO, "cannot write the results: %s", strerror(errno));
+        p += k;
+        n -= (size_t)k;
+    }
+    if (fdatasync(r->fd) && errno != EINVAL && errno != EROFS)
+        return ss_error_set(err, SS_EIO, "cannot sync the results: %s", strerror(errno));
+    return SS_OK;
+}
+
+void ss_pool_journal_log(ss_pool_journal *r, uint64_t job, const char *status, const char *msg)
+{
+    if (!r || !r->log)
+        return;
+    fprintf(r->log, "job %llu: %s: %s\n", (unsigned long long)job, status, msg);
+    fflush(r->log);
+}
+
+void ss_pool_journal_close(ss_pool_journal *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->log)
+        fclose(r->log);
+    free(r);
+}
