@@ -6,9 +6,9 @@ cpp_standalone in a fresh build directory: a cold build), and prints
 'brian2 spikes N build_s B run_s R' (N: spikes of the network, not the inputs; R: the
 run loop; B: the rest of the process).  Debian's python3-brian.
 
-model dpi: teili's DPI equations as cosim/network/integrate.c's neti_dpi_rhs (currents dimensionless,
-in amperes), forward Euler as teili uses; model adlif: the adaptive LIF of
-ss_lif_params, exponential Euler."""
+model dpi: teili's DPI equations as cosim/network/integrate.c's neti_dpi_rhs (currents
+dimensionless, in amperes), forward Euler as teili uses; model adlif: the adaptive LIF
+of ss_lif_params, exponential Euler."""
 import sys, time
 t_start = time.time()
 import os, shutil, tempfile

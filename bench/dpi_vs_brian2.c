@@ -19,7 +19,8 @@
  *
  * Arguments: [N] [tstop] [model ...] (models: dpi adlif; both by default).
  * SS_BRIAN_FINE=DT adds a cpp_standalone run at dt DT (a Brian2-side
- * reference, e.g. 1e-6; slow).  SS_BRIAN_DPI_SCRIPT=none skips Brian2. */
+ * reference, e.g. 1e-6; slow).  SS_BRIAN_DPI_SCRIPT=none skips Brian2;
+ * SS_BENCH_SEED=S draws another network (biases, synapses, inputs). */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -68,7 +69,7 @@ struct data {
 static int draw(const struct model *m, size_t n, double tstop, struct data *D)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, 2385);
+    gsl_rng_set(r, 2385 + (getenv("SS_BENCH_SEED") ? strtoul(getenv("SS_BENCH_SEED"), NULL, 10) : 0));
     D->n = n;
     D->nsyn = n * KREC;
     D->pre = malloc(D->nsyn * sizeof *D->pre);
@@ -84,7 +85,6 @@ static int draw(const struct model *m, size_t n, double tstop, struct data *D)
         return 1;
     for (size_t j = 0; j < n; j++) {
         D->bias[j] = m->blo + (m->bhi - m->blo) * gsl_rng_uniform(r);
-        if (getenv("SS_PERTURB")) D->bias[j] *= 1 + atof(getenv("SS_PERTURB"));
         for (size_t k = 0; k < KREC; k++) {
             size_t s = j * KREC + k, i = gsl_rng_uniform_int(r, n);
             D->pre[s] = i;
@@ -266,7 +266,7 @@ static int bench_model(const struct model *m, size_t n, double tstop, double rto
     for (int q = 0; q < nb; q++)
         if (bench_brian2_run(script, dir, targets[q], dts[q], &b[q]) < 0)
             nb = q;
-    if (!getenv("SS_KEEP")) bench_rmdir(dir); else printf("kept %s\n", dir);
+    bench_rmdir(dir);
     if (nb == 0) {
         printf("  brian2: no result (not installed?); no comparison\n");
         return 0;
