@@ -4,13 +4,12 @@
 delays) in Brian2 at time step DT with code generation TARGET (numpy, or
 cpp_standalone in a fresh build directory: a cold build), and prints
 'brian2 spikes N build_s B run_s R' (N: spikes of the network, not the inputs; R: the
-run loop; B: the rest of the process).  Debian's python3-brian.
+run loop's CPU time; B: the rest of the Python process's CPU time).  Debian's python3-brian.
 
 model dpi: teili's DPI equations as cosim/network/integrate.c's neti_dpi_rhs (currents
 dimensionless, in amperes), forward Euler as teili uses; model adlif: the adaptive LIF
 of ss_lif_params, exponential Euler."""
 import sys, time
-t_start = time.time()
 import os, shutil, tempfile
 import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -98,13 +97,13 @@ X.wsyn = (iw if build_dir else weights_in_brian_order(X, ipre, ipost, iw, "brian
 X.delay = P["delay"] * second
 mon = SpikeMonitor(G, record=False)
 net = Network(G, S, In, X, mon)
-t0 = time.time()
+t0 = time.process_time()
 net.run(T * second)
-t_run = time.time() - t0
+t_run = time.process_time() - t0
 spikes = mon.num_spikes
-if build_dir:
+if build_dir:  # (the binary times its loop with std::clock: CPU time too)
     run_loop = device._last_run_time
     shutil.rmtree(build_dir, ignore_errors=True)
 else:
     run_loop = t_run
-print("brian2 spikes %d build_s %.3f run_s %.3f" % (spikes, time.time() - t_start - run_loop, run_loop))
+print("brian2 spikes %d build_s %.3f run_s %.3f" % (spikes, time.process_time() - run_loop, run_loop))

@@ -20,7 +20,8 @@
  * Arguments: [N] [tstop] [model ...] (models: dpi adlif; both by default).
  * SS_BRIAN_FINE=DT adds a cpp_standalone run at dt DT (a Brian2-side
  * reference, e.g. 1e-6; slow).  SS_BRIAN_DPI_SCRIPT=none skips Brian2;
- * SS_BENCH_SEED=S draws another network (biases, synapses, inputs). */
+ * SS_BENCH_SEED=S draws another network (biases, synapses, inputs);
+ * SS_BENCH_SOLVER=adams|bdf runs the first smallsim run with CVODE. */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -128,7 +129,7 @@ struct result {
 };
 
 static int run_smallsim(const struct model *m, const struct data *D, double tstop, double rtol,
-                        double *w_in, struct result *res)
+                        int solver, double *w_in, struct result *res)
 {
     double c0 = ss_util_cpu_time(), t0 = ss_util_now();
     ss_error err = {0, ""};
@@ -143,6 +144,7 @@ static int run_smallsim(const struct model *m, const struct data *D, double tsto
     ss_crossbar_spec spec = {NIN, D->n, 1.0, 10.0, 10.0};
     ss_network_options opt = SS_NETWORK_OPTIONS_DEFAULT;
     opt.rtol = rtol;
+    opt.solver = solver;
     int rc = !net || (m->kind == SS_POP_DPI ? ss_network_add_dpi(net, "net", D->n, &dpi, &pop, &err)
                                             : ss_network_add_lif(net, "net", D->n, &lif, &pop, &err)) ||
              ss_network_set_bias(net, pop, D->bias, &err) ||
@@ -236,15 +238,17 @@ static int bench_model(const struct model *m, size_t n, double tstop, double rto
         return 1;
     double *w_in = malloc((size_t)NIN * n * sizeof *w_in);
     struct result s, ref;
-    if (!w_in || run_smallsim(m, &D, tstop, rtol, NULL, &s) ||
-        run_smallsim(m, &D, tstop, 1e-9, w_in, &ref))
+    const char *sv = getenv("SS_BENCH_SOLVER") ? getenv("SS_BENCH_SOLVER") : "rk";
+    int solver = !strcmp(sv, "adams") ? SS_NETWORK_ADAMS : !strcmp(sv, "bdf") ? SS_NETWORK_BDF : SS_NETWORK_RK;
+    if (!w_in || run_smallsim(m, &D, tstop, rtol, solver, NULL, &s) ||
+        run_smallsim(m, &D, tstop, 1e-9, SS_NETWORK_RK, w_in, &ref))
         return 1;
     printf("dpi_vs_brian2: %s, %zu neurons, %zu random + %zu crossbar synapses, %d Poisson inputs at "
            "%g Hz, %g s, delays 1 ms, exchange step 0.1 ms\n",
            m->name, n, D.nsyn, (size_t)NIN * n, NIN, m->rate_in, tstop);
-    printf("  smallsim (rk, rtol %g): %zu spikes (%.2f Hz), %.2f s CPU end to end (build %.2f s, "
+    printf("  smallsim (%s, rtol %g): %zu spikes (%.2f Hz), %.2f s CPU end to end (build %.2f s, "
            "run %.2f s), %.2f s wall, %.0f steps per neuron-second, RSS %ld MB\n",
-           rtol, s.spikes, s.spikes / (n * tstop), s.cpu, s.build_cpu, s.cpu - s.build_cpu, s.wall,
+           sv, rtol, s.spikes, s.spikes / (n * tstop), s.cpu, s.build_cpu, s.cpu - s.build_cpu, s.wall,
            s.steps / (n * tstop), s.rss_kb / 1024);
     printf("  smallsim (rk, rtol 1e-09, the reference): %zu spikes (%.2f Hz), %.2f s CPU (run %.2f s)\n",
            ref.spikes, ref.spikes / (n * tstop), ref.cpu, ref.cpu - ref.build_cpu);
@@ -273,7 +277,7 @@ static int bench_model(const struct model *m, size_t n, double tstop, double rto
     }
     for (int q = 0; q < nb; q++)
         printf("  brian2 (%s, dt %g s): %ld spikes (%.2f Hz), %.2f s CPU whole process (%.2f s wall; "
-               "run loop %.2f s)\n",
+               "run loop %.2f s CPU)\n",
                targets[q], dts[q], b[q].spikes, b[q].spikes / (n * tstop), b[q].cpu, b[q].wall, b[q].run);
     printf("  spike counts against the reference: smallsim rtol %g %+.2f%%", rtol,
            pct((double)s.spikes, (double)ref.spikes));
