@@ -638,6 +638,24 @@ START_TEST(rk_lif_closed_form)
 }
 END_TEST
 
+/* Runs net to each of the stop times, frees it and returns the spikes of
+ * population pop (times t, neuron indices who; at most cap). */
+static size_t run_and_free(ss_network *net, size_t pop, const ss_network_options *o,
+                           const double *stops, int nstops, double *t, size_t *who, size_t cap)
+{
+    ss_error err;
+    for (int k = 0; k < nstops; k++)
+        ck_assert_msg(ss_network_run(net, stops[k], o, &err) == SS_OK, "%s", err.msg);
+    size_t n = 0;
+    for (size_t k = 0; k < ss_network_nspikes(net) && n < cap; k++) {
+        size_t a;
+        ss_network_spike(net, k, &t[n], &a, &who[n]);
+        n += a == pop;
+    }
+    ss_network_free(net);
+    return n;
+}
+
 /* DPI neurons with adaptation, driven by a regular source (excitatory and
  * inhibitory synapses) and by each other: the per-neuron integrator
  * against CVODE (Adams), both at rtol 1e-9, with a 1 us exchange step. */
@@ -664,16 +682,7 @@ static size_t dpi_net_pieces(int solver, double rtol, double h, const double *st
     o.solver = solver;
     o.rtol = rtol;
     o.dt = h;
-    for (int k = 0; k < nstops; k++)
-        ck_assert_msg(ss_network_run(net, stops[k], &o, &err) == SS_OK, "%s", err.msg);
-    size_t n = 0;
-    for (size_t k = 0; k < ss_network_nspikes(net) && n < cap; k++) {
-        size_t a;
-        ss_network_spike(net, k, &t[n], &a, &who[n]);
-        n += a == pop;
-    }
-    ss_network_free(net);
-    return n;
+    return run_and_free(net, pop, &o, stops, nstops, t, who, cap);
 }
 
 static size_t dpi_net_spikes(int solver, double rtol, double h, double tstop, double *t, size_t *who,
@@ -741,15 +750,8 @@ static size_t adlif_spikes(int solver, double *t, size_t *who, size_t cap)
     o.solver = solver;
     o.rtol = 1e-9;
     o.dt = 1e-6;
-    ck_assert_msg(ss_network_run(net, 0.1, &o, &err) == SS_OK, "%s", err.msg);
-    size_t n = 0;
-    for (size_t k = 0; k < ss_network_nspikes(net) && n < cap; k++) {
-        size_t a;
-        ss_network_spike(net, k, &t[n], &a, &who[n]);
-        n += a == pop;
-    }
-    ss_network_free(net);
-    return n;
+    double tstop = 0.1;
+    return run_and_free(net, pop, &o, &tstop, 1, t, who, cap);
 }
 
 START_TEST(rk_adaptive_lif_against_cvode)
