@@ -20,9 +20,10 @@
  * size (an input changes the derivative, not the state).
  *
  * Throughput: the stages of one neuron form a chain of dependent divisions
- * and exponentials, so NL neurons ("lanes") are stepped side by side and
- * the processor overlaps their chains.  A lane takes the next neuron when
- * its neuron reaches the end of the epoch. */
+ * and exponentials, so NL neurons ("lanes") are stepped side by side, in
+ * vector types whose operations the kernels below compile to AVX-512, AVX2
+ * or baseline instructions (target clones).  A lane takes the next neuron
+ * when its neuron reaches the end of the epoch. */
 #include "cosim/network/rk.h"
 
 #include <float.h>

@@ -10,8 +10,9 @@
  * closed form: an input is a jump of that current, i.e. a kink in the
  * membrane's derivative, and a neuron ends a step exactly on it.  Spike
  * times come from the pair's continuous extension (order 4) at the step in
- * which the first state rose through its threshold; the reset and the end
- * of refractoriness happen at their exact times.
+ * which the first state reached its threshold (at the step's end, or at a
+ * maximum inside it); the reset and the end of refractoriness happen at
+ * their exact times.
  *
  * The network hands over time in epochs [k0 h, k1 h) no longer than the
  * minimum delay, so every input arriving inside an epoch is known when it
