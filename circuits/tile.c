@@ -21,9 +21,8 @@ static int shared_node(const ss_circuit_info *ci, const char *tok)
 }
 
 /* Neuron k's instance line: the circuit's ports in its pin order, each
- * neuron's own nodes suffixed with _k; the dpi input node iin is the tail
- * its mirror feeds. */
-static int instance(const ss_circuit_config *cfg, size_t k, int dpi, ss_buf *out)
+ * neuron's own nodes suffixed with _k. */
+static int instance(const ss_circuit_config *cfg, size_t k, ss_buf *out)
 {
     const ss_circuit_info *ci = cfg->info;
     int rc = ss_buf_printf(out, "x%zu", k);
@@ -34,10 +33,7 @@ static int instance(const ss_circuit_config *cfg, size_t k, int dpi, ss_buf *out
         if (len && len < sizeof tok) {
             memcpy(tok, p, len);
             tok[len] = '\0';
-            if (shared_node(ci, tok))
-                rc = ss_buf_printf(out, " %s", tok);
-            else
-                rc = ss_buf_printf(out, " %s_%zu", dpi && !strcmp(tok, "iin") ? "tail" : tok, k);
+            rc = ss_buf_printf(out, shared_node(ci, tok) ? " %s" : " %s_%zu", tok, k);
         }
         p += len;
         p += strspn(p, " \t");
@@ -55,8 +51,12 @@ int ss_circuit_tile(const ss_circuit_config *cfg, size_t n, ss_buf *body, char *
                                             "(dpi-neuron, axon-hillock or a designer's like them)");
     if (n == 0)
         return ss_error_set(err, SS_EINVAL, "a SPICE tile needs at least one neuron");
-    int dpi = !strcmp(circi_base(ci), "dpi-neuron");
-    const char *nm = cfg->nmos ? cfg->nmos : "ss_nch";
+    if (ci->deck)
+        return ss_error_set(err, SS_EINVAL, "%s: a whole deck cannot be a SPICE tile (give the "
+                                            "file with the neuron's subcircuit)", ci->name);
+    /* the input pin, as in the test bench: a dpi-neuron's iin (its unit
+     * mirror is inside the subcircuit), an axon-hillock's membrane */
+    const char *pin = !strcmp(circi_base(ci), "axon-hillock") ? "vmem" : "iin";
     int rc = ss_buf_printf(body, "* smallsim SPICE tile: %zu x %s (inputs iext0 .. iext%zu, spikes "
                                  "at v(%s_k) rising through %g V)\n",
                            n, ci->name, n - 1, ci->spike, 0.5 * cfg->vdd)
@@ -66,21 +66,17 @@ int ss_circuit_tile(const ss_circuit_config *cfg, size_t n, ss_buf *body, char *
         rc = circi_models(cfg, body, err);
     if (!rc)
         rc = circi_subckt(body, cfg, err);
-    if (!rc && circi_supplies(cfg, body))
-        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    if (!rc)
+        rc = circi_supplies(cfg, body, err);
     for (size_t k = 0; !rc && k < n; k++) {
-        /* as in the test bench: a dpi input reaches the tail through a unit
-         * nFET mirror; an axon-hillock's input flows into its membrane */
-        if (dpi)
-            rc = ss_buf_printf(body,
-                               "mbin%zu vin_%zu vin_%zu 0 0 %s w=1u l=1u\n"
-                               "mbout%zu tail_%zu vin_%zu 0 0 %s w=1u l=1u\n"
-                               "iext%zu vddb vin_%zu external\n",
-                               k, k, k, nm, k, k, k, nm, k, k);
+        /* the input current pushed into the pin or drawn out of it, as
+         * the circuit declares */
+        if (ci->input_dir >= 0)
+            rc = ss_buf_printf(body, "iext%zu 0 %s_%zu external\n", k, pin, k);
         else
-            rc = ss_buf_printf(body, "iext%zu 0 vmem_%zu external\n", k, k);
+            rc = ss_buf_printf(body, "iext%zu %s_%zu 0 external\n", k, pin, k);
         if (!rc)
-            rc = instance(cfg, k, dpi, body);
+            rc = instance(cfg, k, body);
         if (rc)
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     }
