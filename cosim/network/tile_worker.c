@@ -321,11 +321,17 @@ static int setup(struct wjob *j)
     return SS_OK;
 }
 
-/* The deck: the body, the spike vectors saved, a .tran to the run's end. */
+/* The deck: a title, the body, the spike vectors saved, a .tran to the
+ * run's end, .end (the engine sends lines 1 .. n-2 between the title and
+ * its own .end). */
 static int deck(struct wjob *j, double tstop)
 {
     ss_netlist *nl = &j->tile->body; /* the worker's own copy (fork) */
     ss_buf save = SS_BUF_INIT;
+    char title[128];
+    snprintf(title, sizeof title, "smallsim tile %s", j->tile->name);
+    if (ss_netlist_set_line(nl, 0, title))
+        return ss_error_set(&j->err, SS_ENOMEM, "out of memory");
     int rc = ss_buf_printf(&save, ".save");
     for (size_t q = 0; !rc && q < j->n; q++) {
         const struct pop *p = neti_pop_of_gid(j->net, j->tile->gid[q]);
@@ -334,7 +340,7 @@ static int deck(struct wjob *j, double tstop)
     char tran[128];
     snprintf(tran, sizeof tran, ".tran %.17g %.17g 0 %.17g", j->tile->tmax, tstop, j->tile->tmax);
     if (rc || ss_netlist_add_line(nl, save.data, NULL, &j->err) ||
-        ss_netlist_add_line(nl, tran, NULL, &j->err))
+        ss_netlist_add_line(nl, tran, NULL, &j->err) || ss_netlist_append(nl, ".end", NULL, 0))
         rc = ss_error_set(&j->err, SS_ENOMEM, "out of memory");
     ss_buf_release(&save);
     return rc;
