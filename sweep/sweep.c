@@ -194,40 +194,6 @@ const char *ss_sweep_header(const ss_sweep *sw)
 
 /* ---- the netlist job kind (runs in the workers) ------------------------------ */
 
-/* Finds "name = value" in ngspice's measurement printout (7 significant
- * digits); the search starts at the last "Measurements for" header. */
-int sweepi_find_measure(const char *transcript, const char *name, double *value)
-{
-    const char *start = transcript, *m;
-    for (const char *p = transcript; (m = strstr(p, "Measurements for")); p = m + 1)
-        start = m;
-    size_t n = strlen(name);
-    for (const char *p = start; *p;) {
-        const char *line = p;
-        while (*line == ' ' || *line == '\t')
-            line++;
-        if (!strncasecmp(line, name, n) && (line[n] == ' ' || line[n] == '\t' || line[n] == '=')) {
-            const char *q = line + n;
-            while (*q == ' ' || *q == '\t')
-                q++;
-            if (*q == '=') {
-                char *end;
-                errno = 0;
-                double v = strtod(q + 1, &end);
-                if (end != q + 1 && !errno && isfinite(v)) {
-                    *value = v;
-                    return 1;
-                }
-            }
-        }
-        const char *nl = strchr(p, '\n');
-        if (!nl)
-            break;
-        p = nl + 1;
-    }
-    return 0;
-}
-
 /* Each worker confines itself to the sweep's netlist folders, its own run
  * folder and the raw-file folder before it runs a job. */
 static int netjob_start(void *arg, void **state, ss_error *err)
@@ -295,7 +261,7 @@ static int netjob_run(void *state, void *arg, const void *req, size_t len, ss_bu
     const char *tr = ss_engine_transcript(eng);
     for (size_t i = 0; i < sw->nmeas; i++) {
         sweepi_measure m = {0, 0.0};
-        m.ok = (uint8_t)sweepi_find_measure(tr, sw->meas[i], &m.value);
+        m.ok = (uint8_t)ss_engine_find_measure(tr, sw->meas[i], &m.value);
         if (ss_buf_add(reply, (const char *)&m, sizeof m))
             return ss_error_set(err, SS_ENOMEM, "out of memory");
     }

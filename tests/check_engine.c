@@ -298,6 +298,39 @@ START_TEST(ac_and_raw)
 }
 END_TEST
 
+/* Measurements read from the transcript against the closed forms: the RC
+ * step's 50 % time tau ln 2 (ngspice prints 7 digits) and the low-pass
+ * gain at the corner, 1/sqrt(2); a measurement that fails has no value. */
+START_TEST(measurements)
+{
+    ss_result res = SS_RESULT_INIT;
+    ss_error err;
+    ck_assert_msg(run_text("meas\nV1 in 0 PULSE(0 1 0 1n 1n 1 2)\nR1 in out 1k\n"
+                           "C1 out 0 100n\n.tran 0.2u 500u\n"
+                           ".meas tran t50 WHEN v(out)=0.5 RISE=1\n"
+                           ".meas tran never WHEN v(out)=2 RISE=1\n.end\n",
+                           &res, &err) == SS_OK,
+                  "%s", err.msg);
+    const char *tr = ss_engine_transcript(eng);
+    double v = 0;
+    ck_assert_msg(ss_engine_find_measure(tr, "t50", &v), "%s", tr);
+    ck_assert_double_eq_tol(v, 1e-4 * log(2), 1e-4 * 1e-4);
+    ck_assert(!ss_engine_find_measure(tr, "never", &v));
+    ck_assert(!ss_engine_find_measure(tr, "t5", &v));
+    ck_assert(!ss_engine_find_measure(NULL, "t50", &v));
+    ck_assert_msg(run_text("meas ac\nV1 in 0 DC 0 AC 1\nR1 in out 1k\nC1 out 0 100n\n"
+                           ".ac lin 1001 1000 2000\n.meas ac gain FIND vm(out) AT=1591.549431\n"
+                           ".end\n",
+                           &res, &err) == SS_OK,
+                  "%s", err.msg);
+    tr = ss_engine_transcript(eng);
+    ck_assert_msg(ss_engine_find_measure(tr, "GAIN", &v), "%s", tr);
+    ck_assert_double_eq_tol(v, 1 / sqrt(2), 1e-6);
+    ck_assert(!ss_engine_find_measure(tr, "t50", &v));
+    ss_result_release(&res);
+}
+END_TEST
+
 START_TEST(many_runs_bounded_memory)
 {
     ss_result res = SS_RESULT_INIT;
@@ -385,6 +418,7 @@ Suite *engine_suite(void)
     tcase_add_test(tc, never_previous_results);
     tcase_add_test(tc, commands_screened);
     tcase_add_test(tc, ac_and_raw);
+    tcase_add_test(tc, measurements);
     tcase_add_test(tc, many_runs_bounded_memory);
     tcase_add_test(tc, isolated_runs);
     tcase_add_test(tc, one_engine_per_process);

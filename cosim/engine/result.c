@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -226,4 +227,38 @@ int ss_result_write_raw(const ss_result *res, const char *const *names, size_t n
     if (!rc && bad)
         rc = ss_error_set(err, SS_EIO, "%s: write error", path);
     return rc;
+}
+
+/* ---- measurements ------------------------------------------------------- */
+
+int ss_engine_find_measure(const char *transcript, const char *name, double *value)
+{
+    const char *start = transcript ? strstr(transcript, "Measurements for") : NULL;
+    size_t n = name ? strlen(name) : 0;
+    if (!start || !n)
+        return 0;
+    for (const char *p = start; *p;) {
+        const char *line = p;
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (!strncasecmp(line, name, n) && (line[n] == ' ' || line[n] == '\t' || line[n] == '=')) {
+            const char *q = line + n;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (*q == '=') {
+                char *end;
+                errno = 0;
+                double v = strtod(q + 1, &end);
+                if (end != q + 1 && !errno && isfinite(v)) {
+                    *value = v;
+                    return 1;
+                }
+            }
+        }
+        const char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return 0;
 }

@@ -62,6 +62,13 @@ const ss_vector *ss_result_find(const ss_result *res, const char *name);
 const ss_vector *ss_plot_find(const ss_plot *plot, const char *name);
 void ss_result_release(ss_result *res);
 
+/* The value of measurement `name` (a .meas result, case-insensitive) from
+ * the transcript of a run (ss_engine_transcript): ngspice prints
+ * "name = value" with 7 significant digits after its "Measurements for"
+ * header, one block per analysis.  Returns 1 and sets *value when found, 0
+ * when the measurement failed or is absent. */
+int ss_engine_find_measure(const char *transcript, const char *name, double *value);
+
 /* Writes `plot` as CSV: a header row with the scale and vector names, then
  * one row per point ("%.17g"; complex vectors as name.re,name.im columns).
  * `names` (NULL for all vectors) selects and orders the columns. */

@@ -247,6 +247,9 @@ int ss_network_set_bias(ss_network *net, size_t pop, const double *i_bias, ss_er
         if (!isfinite(i_bias[i]))
             return ss_error_set(err, SS_EINVAL, "network: bias %zu is not finite", i);
     memcpy(net->pops[pop].bias, i_bias, net->pops[pop].n * sizeof *i_bias);
+    /* between runs: the inputs jump, so CVODE starts afresh at the current time */
+    if (net->ready && net->cv && neti_is_neuron_pop(&net->pops[pop]))
+        return neti_solver_restart(net, net->t, err);
     return SS_OK;
 }
 
