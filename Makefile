@@ -108,8 +108,11 @@ $(STATIC): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# libsmallsim.so.0 (the soname) beside it, so that programs linked against
+# the build folder (the Python module) find the library there.
 $(SHARED): $(LIB_OBJ)
 	$(CC) -shared $(LDFLAGS) -Wl,-soname,libsmallsim.so.0 -o $@ $^ $(LDLIBS)
+	ln -sf libsmallsim.so $(BUILD)/libsmallsim.so.0
 
 $(PROGRAM): $(CLI_OBJ) $(STATIC)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LDLIBS)
