@@ -60,6 +60,7 @@ void ss_netlist_names_free(char **names, size_t n);
 void ss_netlist_release(ss_netlist *nl);
 
 /* ---- engine --------------------------------------------------------------- */
+enum ss_vector_type { SS_VT_NOTYPE, SS_VT_TIME, SS_VT_FREQUENCY, SS_VT_VOLTAGE, SS_VT_CURRENT };
 typedef struct ss_vector {
     char *name; int type; size_t n; double *re; double *im;
 } ss_vector;

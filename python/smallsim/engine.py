@@ -26,6 +26,9 @@ def _vector_array(v):
     re = np.frombuffer(ffi.buffer(v.re, n * 8), dtype=np.float64).copy() if n else np.zeros(0)
     if v.im != ffi.NULL:
         im = np.frombuffer(ffi.buffer(v.im, n * 8), dtype=np.float64) if n else np.zeros(0)
+        # ngspice keeps an AC sweep's frequency complex; its imaginary part is 0
+        if v.type == lib.SS_VT_FREQUENCY and not np.any(im):
+            return re
         return re + 1j * im
     return re
 
@@ -73,7 +76,7 @@ class Result:
 
     def __init__(self, cres, measurements):
         self._res = cres
-        self.plots = [Plot(self, cres.plot[i]) for i in range(cres.nplot)]
+        self.plots = [Plot(self, cres.plot + i) for i in range(cres.nplot)]
         self.measurements = measurements
 
     @property
