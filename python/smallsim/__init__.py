@@ -18,7 +18,7 @@ from .engine import Engine, Plot, Result, engine, run_isolated
 from .fit import FitData, FitResult, fit, read_data
 from .l2l import Optimizer, Task, best, l2l, l2l_test, optimizers, task_families
 from .network import Network, Population, StateMonitor, dpi_defaults, dpi_rate, lif_defaults
-from .sweep import axis_values, read_table, sweep
+from .sweep import Table, axis_values, read_table, sweep
 
 __version__ = ffi.string(lib.ss_py_version).decode()
 
@@ -31,7 +31,7 @@ __all__ = [
     "FitData", "FitResult", "fit", "read_data",
     "Crossbar", "crossbar_dc", "crossbar_tran",
     "Network", "Population", "StateMonitor", "lif_defaults", "dpi_defaults", "dpi_rate",
-    "sweep", "axis_values", "read_table",
+    "sweep", "axis_values", "read_table", "Table",
     "circuits", "Circuit", "characterize", "Characterization", "run_point",
     "Optimizer", "Task", "l2l", "l2l_test", "best", "optimizers", "task_families",
 ]
