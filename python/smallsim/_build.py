@@ -322,6 +322,8 @@ int ss_fit_result_spice(const ss_fit_result *r, const char *name, size_t file, s
                         ss_error *err);
 int ss_fit_run_spice(ss_engine *eng, const ss_fit_result *r, size_t file,
                      const ss_fit_data *data, ss_fit_trace *tr, ss_error *err);
+int ss_fit_plot(const ss_fit_result *r, const ss_fit_data *data, const char *png,
+                const char *title, ss_error *err);
 
 /* ---- sweep ------------------------------------------------------------------------ */
 enum ss_sweep_axis_kind { SS_SWEEP_AXIS_VALUES, SS_SWEEP_AXIS_DIST };

@@ -171,6 +171,15 @@ class FitResult:
               err)
         return _trace(tr)
 
+    def plot(self, png, title="fit"):
+        """Data (points) and model (line) I-V loops, one panel per file, as a
+        PNG drawn by gnuplot (`smallsim fit --plot`)."""
+        arr = ffi.new("ss_fit_data[]", len(self._data))
+        for k, d in enumerate(self._data):
+            arr[k] = d._d[0]
+        err = new_error()
+        check(lib.ss_fit_plot(self._r, arr, cstr(png), cstr(title), err), err)
+
     def __repr__(self):
         return "<FitResult %s: nrmse %.4g over %d files>" % (self.device.model, self.nrmse,
                                                              len(self.files))
