@@ -192,9 +192,10 @@ $(BUILD)/bench/%: bench/%.c $(STATIC) | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
-bench: $(BENCH_BIN) $(PROGRAM)
+bench: $(BENCH_BIN) $(PROGRAM) $(PY_STAMP)
 	@sh scripts/install-deps.sh bench
-	@for b in $(BENCH_BIN); do echo "== $$b"; SS_PROGRAM=$(abspath $(PROGRAM)) $$b || exit 1; done
+	@for b in $(BENCH_BIN); do echo "== $$b"; SS_PROGRAM=$(abspath $(PROGRAM)) SS_PYTHON=$(PYTHON) \
+	  PYTHONPATH=$(abspath $(BUILD)/python):$(abspath python) $$b || exit 1; done
 
 demo: $(PROGRAM)
 	@sh examples/demo.sh $(PROGRAM)
