@@ -191,6 +191,32 @@ def test_hook_exception_is_raised_again(eng):
     assert eng.run_text(RC_STEP)["v(out)"][-1] > 0.99
 
 
+def test_commands_and_raw(eng, tmp_path):
+    eng.command("set ngbehavior=ps")
+    with pytest.raises(smallsim.DeniedError, match="shell"):
+        eng.command("shell ls")
+    with pytest.raises(smallsim.DeniedError):
+        eng.command("print v(out) > /tmp/x")
+    r = eng.run_text(RC_STEP)
+    r.write_raw(tmp_path / "rc.raw")
+    # ngspice itself reads the raw file back
+    deck = tmp_path / "load.cir"
+    deck.write_text("load\n.control\nload %s\nprint v(out)[100]\n.endc\n.end\n"
+                    % (tmp_path / "rc.raw"))
+    import subprocess
+    out = subprocess.run(["ngspice", "-b", str(deck)], capture_output=True, text=True).stdout
+    got = float(out.split("v(out)[100] = ")[1].split()[0])
+    assert got == pytest.approx(r["v(out)"][100], rel=1e-6)
+    assert "No. of Data Rows" in eng.transcript
+    # a .param syntax error is fatal in ngspice 39: the library is reloaded,
+    # the error names the line, and the next run is correct
+    n = eng.reloads
+    with pytest.raises(smallsim.SimulationError) as e:
+        eng.run_text("t\n.param x = {1+}\nR1 a 0 {x}\nV1 a 0 1\n.op\n", name="p.cir")
+    assert e.value.line == 2 and eng.reloads == n + 1
+    assert eng.run_text(RC_STEP)["v(out)"][-1] == pytest.approx(1 - math.exp(-5), abs=1e-3)
+
+
 def test_one_engine_per_process(eng):
     with pytest.raises(smallsim.BusyError) as e:
         smallsim.Engine()

@@ -159,6 +159,11 @@ def test_library_task_same_as_cli(tmp_path):
         _checkpoint(tmp_path / "cli" / "checkpoint")
     t = smallsim.Task("bbob-sphere:3")
     assert t.names == ["x0", "x1", "x2"] and t.metric == "f"
+    t2 = smallsim.Task("bbob-sphere:3")
+    t2.fix("x1", 0.5)
+    assert [p["fixed"] for p in t2.params] == [False, True, False]
+    with pytest.raises(smallsim.InvalidArgument):
+        t2.fix("x2", 99)
     assert smallsim.best(tmp_path / "py" / "best.json", t) == s["best"]
 
 

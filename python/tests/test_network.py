@@ -192,6 +192,32 @@ def test_memristive_crossbar():
     assert np.allclose(g2, d.conductance(x2, 0.1), rtol=1e-9)
 
 
+def test_spice_tile(eng):
+    """A SPICE tile in the engine: three 'neurons' whose spike nodes follow a
+    0 -> 1 V step of 1 ns at 5 us; each crosses 0.5 V once, at 5.0005 us on
+    the linear interpolation (the C suite's check, through Python)."""
+    body = "vstep s 0 PULSE(0 1 5u 1n 1n 1 2)\n" + "".join(
+        "iext%d 0 a%d external\nra%d a%d 0 1k\ne%d n%d 0 s 0 1\n" % ((k,) * 6) for k in range(3))
+    net = smallsim.Network(dt=10e-6)
+    tile = net.spice("steps", 3, body, ["v(n%d)" % k for k in range(3)], threshold=0.5,
+                     tau_syn=5e-3, tmax=1e-6)
+    assert tile.kind == "spice"
+    net.run(20e-6, engine=eng)
+    t, i = tile.spikes
+    assert sorted(i) == [0, 1, 2] and np.allclose(t, 5.0005e-6, atol=1e-12)
+
+
+def test_summary_file(tmp_path):
+    net = smallsim.Network()
+    net.lif("a", 2, bias=0.3e-9)
+    net.run(0.1)
+    net.write_summary(tmp_path / "s.json", seconds=1.5)
+    import json
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert s["populations"][0]["name"] == "a" and s["populations"][0]["spikes"] == \
+        len(net.spikes()[0])
+
+
 def test_dataframe():
     pd = pytest.importorskip("pandas")
     net = smallsim.Network()
