@@ -110,6 +110,30 @@ START_TEST(ideal_is_matrix_vector_product)
 }
 END_TEST
 
+/* The last solution is the next solve's starting guess; when the sources
+ * fall to zero (a transient starting from rest after a read) the answer
+ * is zero, and scaled sources give scaled currents (linearity). */
+START_TEST(warm_start_after_other_sources)
+{
+    size_t n = 32, m = 16;
+    double g[32 * 16], v[32], z[32] = {0}, i1[16], i2[16], i3[16];
+    random_array(n, m, 5, g, v);
+    ss_crossbar_spec spec = {n, m, 1.0, 0.0, 10.0};
+    ss_crossbar *xb = ss_crossbar_alloc(&spec, NULL);
+    ss_error err;
+    ck_assert_msg(ss_crossbar_dc(xb, g, v, i1, &err) == SS_OK, "%s", err.msg);
+    ck_assert_msg(ss_crossbar_dc(xb, g, z, i2, &err) == SS_OK, "%s", err.msg);
+    for (size_t j = 0; j < m; j++)
+        ck_assert(i2[j] == 0.0);
+    for (size_t i = 0; i < n; i++)
+        z[i] = 1e-6 * v[i];
+    ck_assert_msg(ss_crossbar_dc(xb, g, z, i3, &err) == SS_OK, "%s", err.msg);
+    for (size_t j = 0; j < m; j++)
+        ck_assert_double_eq_tol(i3[j], 1e-6 * i1[j], 1e-9 * 1e-6 * fabs(i1[j]));
+    ss_crossbar_free(xb);
+}
+END_TEST
+
 /* One cell, one row, one column: a series circuit. */
 START_TEST(single_cell_series)
 {
@@ -372,6 +396,7 @@ Suite *crossbar_suite(void)
     tcase_add_test(tc, matches_ngspice_64);
     tcase_add_test(tc, ideal_is_matrix_vector_product);
     tcase_add_test(tc, single_cell_series);
+    tcase_add_test(tc, warm_start_after_other_sources);
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, matrix_files);
     tcase_add_test(tc, cli_round_trip);
