@@ -242,6 +242,23 @@ START_TEST(cli_round_trip)
     ck_assert_ptr_nonnull(strstr(out, "but the crossbar is 3 x 3"));
     ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s crossbar dc --rows 2 --cols 3 --rwire -1", prog), 2);
     ck_assert_ptr_nonnull(strstr(out, "--rwire"));
+    /* the G file gives the shape; --inputs names the voltages as in
+     * 'netlist crossbar'; the same currents as above */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s crossbar dc --g-file g.csv --inputs v.csv --rwire 2 "
+                                "--rsource 10 --rsense 10",
+                                dir, prog), 0);
+    double again[3];
+    ck_assert_int_eq(sscanf(out, "%lf %lf %lf", &again[0], &again[1], &again[2]), 3);
+    for (int j = 0; j < 3; j++)
+        ck_assert_double_eq_tol(again[j], mine[j], 1e-12 * fabs(mine[j]));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s crossbar dc --rows 4 --g-file g.csv --inputs v.csv", dir,
+                                prog), 2);
+    ck_assert_msg(strstr(out, "g.csv: 2 x 3 values, but the crossbar is 4 x 3"), "%s", out);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s crossbar dc --inputs v.csv", dir, prog),
+                     2);
+    ck_assert_msg(strstr(out, "--rows and --cols are required"), "%s", out);
 }
 END_TEST
 
