@@ -275,14 +275,30 @@ class Network:
                                                   dptr(t), ids.size, pop, err), err, pop)
 
     def spice(self, name, n, body, spikes, threshold, tau_syn, tmax, bias=None):
-        """A SPICE tile of n transistor-level neurons (ss_network_add_spice);
-        run() needs engine=Engine."""
+        """n transistor-level neurons in one SPICE tile called `name`
+        (ss_network_add_tile, ss_network_add_spice): `body` holds the
+        netlist lines, neuron k is fed by the EXTERNAL current source
+        "iext<k>" and spikes when spikes[k] rises through `threshold`; the
+        tile runs in a worker process of its own (run()'s engine, if given,
+        is inherited by it)."""
+        nl = ffi.gc(ffi.new("ss_netlist *"), lib.ss_netlist_release)
+        err = new_error()
+        check(lib.ss_netlist_read_string(nl, cstr(body), cstr(name), ffi.NULL,
+                                         lib.SS_NETLIST_BODY, err), err)
+        tile = ffi.new("size_t *")
+        check(lib.ss_network_add_tile(self._net, cstr(name), nl, float(tmax), tile, err), err)
         keep = [ffi.new("char[]", cstr(s)) for s in spikes]
-        arr = ffi.new("const char *[]", keep)
-        pop, err = ffi.new("size_t *"), new_error()
-        P = self._pop(lib.ss_network_add_spice(self._net, cstr(name), int(n), cstr(body), arr,
-                                                float(threshold), float(tau_syn), float(tmax),
-                                                pop, err), err, pop)
+        inputs = [ffi.new("char[]", cstr("iext%d" % k)) for k in range(int(n))]
+        tiles = ffi.new("size_t[]", [tile[0]] * int(n))
+        spec = ffi.new("ss_network_spice *")
+        spike_arr, input_arr = ffi.new("const char *[]", keep), ffi.new("const char *[]", inputs)
+        spec.tile, spec.spike, spec.input = tiles, spike_arr, input_arr
+        spec.threshold, spec.shape, spec.tau_syn = float(threshold), lib.SS_INPUT_EXPONENTIAL, \
+            float(tau_syn)
+        spec.width, spec.edge, spec.gain = 0.2e-3, 2e-6, 1.0
+        pop = ffi.new("size_t *")
+        P = self._pop(lib.ss_network_add_spice(self._net, cstr(name), int(n), spec, pop, err),
+                      err, pop)
         if bias is not None:
             P.set_bias(bias)
         return P

@@ -193,7 +193,7 @@ def test_memristive_crossbar():
 
 
 def test_spice_tile(eng):
-    """A SPICE tile in the engine: three 'neurons' whose spike nodes follow a
+    """A SPICE tile (in its worker process): three 'neurons' whose spike nodes follow a
     0 -> 1 V step of 1 ns at 5 us; each crosses 0.5 V once, at 5.0005 us on
     the linear interpolation (the C suite's check, through Python)."""
     body = "vstep s 0 PULSE(0 1 5u 1n 1n 1 2)\n" + "".join(
