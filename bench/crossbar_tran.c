@@ -40,7 +40,9 @@ static int run(size_t n, ss_engine *eng)
     for (size_t k = 0; k < n * n; k++)
         x0[k] = x[k] = 0.2 + 0.6 * (double)((k * 37) % n) / (double)n;
     double t0 = ss_util_now();
-    if (ss_crossbar_tran(xb, &d, 1, in, 10e-6, 1e-7, x, &err))
+    ss_crossbar_tran_options topt = SS_CROSSBAR_TRAN_OPTIONS_INIT;
+    topt.rtol = 1e-7;
+    if (ss_crossbar_tran(xb, &d, 1, in, 10e-6, &topt, x, &err))
         return fprintf(stderr, "crossbar_tran: %s\n", err.msg), 1;
     double ts = ss_util_now() - t0;
     ss_buf sub = SS_BUF_INIT, text = SS_BUF_INIT;

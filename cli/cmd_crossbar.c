@@ -329,8 +329,10 @@ static int crossbar_tran(int argc, char **argv)
     double *x = in ? read_x0(&geo, &d, &err) : NULL;
     int rc = x ? SS_OK : (err.code ? err.code : SS_EINVAL);
     double t0 = ss_util_now();
+    ss_crossbar_tran_options topt = SS_CROSSBAR_TRAN_OPTIONS_INIT;
+    topt.rtol = geo.rtol;
     if (!rc)
-        rc = ss_crossbar_tran(xb, &d, 1, in, geo.tstop, geo.rtol, x, &err);
+        rc = ss_crossbar_tran(xb, &d, 1, in, geo.tstop, &topt, x, &err);
     if (!rc && geo.stats)
         fprintf(stderr, "crossbar tran: %ld x %ld, %.3f s\n", geo.rows, geo.cols, ss_util_now() - t0);
     if (!rc) {

@@ -7,16 +7,13 @@
 #define SSF_INTERNAL __attribute__((visibility("hidden")))
 
 /* Accepted step end times of one simulation, for replaying the same
- * discretisation with other parameters. */
-typedef struct ssf_steps {
-    double *t;
-    size_t n, cap;
-} ssf_steps;
+ * discretisation with other parameters (the integrator's own record). */
+typedef ss_device_steps ssf_steps;
 
 enum ssf_mode {
-    SSF_ADAPTIVE = 0, /* error-controlled steps */
-    SSF_RECORD = 1,   /* adaptive, and record the steps in *steps */
-    SSF_REPLAY = 2    /* take exactly the steps in *steps (no error control) */
+    SSF_ADAPTIVE = SS_DEVICE_STEPS_ADAPTIVE, /* error-controlled steps */
+    SSF_RECORD = SS_DEVICE_STEPS_RECORD,     /* adaptive, and record the steps in *steps */
+    SSF_REPLAY = SS_DEVICE_STEPS_REPLAY      /* exactly the steps in *steps (no error control) */
 };
 
 /* The integrator behind ss_fit_simulate.  Writes the current at every

@@ -249,7 +249,9 @@ static double tran_vs_ngspice(const char *model, const char *params, size_t n, c
     double *x = malloc(n * n * sizeof *x), *x0 = malloc(n * n * sizeof *x0);
     for (size_t k = 0; k < n * n; k++)
         x0[k] = x[k] = 0.2 + 0.6 * (double)((k * 37) % n) / (double)n;
-    ck_assert_msg(ss_crossbar_tran(xb, &d, 1, in, tstop, 1e-7, x, &err) == SS_OK, "%s", err.msg);
+    ss_crossbar_tran_options topt = SS_CROSSBAR_TRAN_OPTIONS_INIT;
+    topt.rtol = 1e-7;
+    ck_assert_msg(ss_crossbar_tran(xb, &d, 1, in, tstop, &topt, x, &err) == SS_OK, "%s", err.msg);
     ss_buf sub = SS_BUF_INIT, text = SS_BUF_INIT;
     ck_assert_int_eq(ss_device_write_spice(&d, "cell", &sub, &err), SS_OK);
     char analysis[64];
