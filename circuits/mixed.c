@@ -279,7 +279,7 @@ static int write_deck(const ss_circuit_config *cfg, const ss_circuit_mixed *s, i
         const char *const *cex = (const char *const *)ex;
         ss_netlist_crossbar nx = {s->n_in, s->n_out, s->xb.rwire, s->xb.rsource, s->xb.rsense,
                                   NULL, sub.data, "cell", NULL, s->x0, s->in_times ? cex : NULL,
-                                  NULL, NULL, NULL, s->in_times ? NULL : cex, 1};
+                                  NULL, NULL, NULL, s->in_times ? NULL : cex, 1, NULL};
         if (!rc)
             rc = ss_netlist_crossbar_write(&nx, out, err);
         for (size_t i = 0; ex && i < s->n_in; i++)

@@ -98,7 +98,15 @@ static inline ssd_num ssd_pow(ssd_num a, double p)
 {
     if (a.f <= 0)
         return ssd_c(0.0);
-    double f = pow(a.f, p);
+    double f;
+    if (p == 1.0)
+        return a;
+    if (p == 2.0)
+        f = a.f * a.f;
+    else if (p == 3.0)
+        f = a.f * a.f * a.f;
+    else
+        f = pow(a.f, p);
     return ssd_chain(a, f, p * f / a.f);
 }
 /* C2 smootherstep on [0, 1]: 0 below, 1 above. */

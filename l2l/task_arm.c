@@ -265,20 +265,40 @@ static void replay(const arm_data *ad, inst *in, const double *prm, int faults, 
     integrate_arm((const double (*)[NOUT])w, p, th);
 }
 
-/* Read disturb of the spikes of one replay on every device. */
-static void disturb(inst *in, double v_read)
+/* The devices of one row all at the read voltage. */
+struct read_bias {
+    double v;
+    size_t n;
+};
+
+static int at_read_voltage(void *ctx, double t, const double *x, double *v, double *dv_dx)
 {
+    const struct read_bias *b = ctx;
+    (void)t, (void)x, (void)dv_dx;
+    for (size_t k = 0; k < b->n; k++)
+        v[k] = b->v;
+    return 0;
+}
+
+/* Read disturb of the spikes of one replay on every device: each row's
+ * devices held at the read voltage for its read time, moved by the
+ * library's one integrator of device states. */
+static int disturb(inst *in, double v_read, ss_error *err)
+{
+    struct read_bias b = {v_read, NOUT * 2};
     for (size_t i = 0; i < NHID; i++) {
         if (!in->nspk[i])
             continue;
         double tr = T_READ * (double)in->nspk[i];
-        for (int j = 0; j < NOUT; j++)
-            for (int s = 0; s < 2; s++) {
-                double x = in->x[i][j][s] + ss_device_dxdt(&in->dev[i][j][s], v_read,
-                                                           in->x[i][j][s]) * tr;
-                in->x[i][j][s] = x < 0 ? 0 : x > 1 ? 1 : x;
-            }
+        double *x = &in->x[i][0][0];
+        ss_device_circuit c = {NOUT * 2, &in->dev[i][0][0], 0, NULL, NULL, 0.0, at_read_voltage, &b};
+        int rc = ss_device_integrate(&c, NULL, 0.0, x, NULL, &tr, 1, NULL, err);
+        if (rc)
+            return ss_error_prefix(err, rc, "read disturb of row %zu", i);
+        for (size_t k = 0; k < NOUT * 2; k++)
+            x[k] = x[k] < 0 ? 0 : x[k] > 1 ? 1 : x[k];
     }
+    return SS_OK;
 }
 
 /* Fault-aware writing by re-targeting (fault_aware 2) of pair (i, j), one of
@@ -408,7 +428,8 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
             }
     /* demonstration with the initial (possibly faulty, possibly pruned) weights */
     replay(ad, in, prm, faults, use_prune, rw, w, p1, th);
-    disturb(in, prm[P_V_READ]);
+    if ((rc = disturb(in, prm[P_V_READ], err)))
+        goto out;
     for (size_t k = 0; k < STEPS; k++) {
         double ex = in->target_p[k][0] - p1[k][0], ey = in->target_p[k][1] - p1[k][1];
         double a1 = in->target_th[k][0], a2 = in->target_th[k][1];

@@ -588,6 +588,81 @@ START_TEST(plastic_association)
 }
 END_TEST
 
+/* Plastic writes in the network are crossbar transients: a run that
+ * records its writes (record_writes) gives the pulse train it applied to
+ * the word and bit lines; `smallsim crossbar tran` on that train, from the
+ * states before the first write, ends in the network's final states, cell
+ * by cell to 1e-6 (line resistance and half-select disturb included). */
+START_TEST(plastic_writes_are_crossbar_transients)
+{
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    static char out[16384];
+    static const char params[] = "r_on=10k r_off=1meg v_on=-0.2 v_off=0.3 k_on=-1.8e-5 k_off=9e-5 "
+                                 "alpha_on=3 alpha_off=3 w_off=3n";
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "duration: 0.06\ndt: 1e-4\nseed: 3\npopulations:\n"
+             "  - {name: pre, kind: regular, n: 6, rate: 50, stagger: 0.003}\n"
+             "  - {name: post, kind: lif, n: 4, bias: {uniform: [0.25n, 0.4n]}}\n"
+             "projections:\n  - from: pre\n    to: post\n    kind: memristive\n"
+             "    device: {model: vteam, params: \"%s\"}\n"
+             "    x0: {uniform: [0.3, 0.7]}\n    rwire: 2\n    rsource: 10\n    rsense: 10\n"
+             "    plasticity: {v_set: -0.8, v_reset: 0.6, t_write: 1u, rtol: 1e-6, record_writes: true}\n",
+             params);
+    ss_test_write(dir, "exp.yaml", yaml);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s run exp.yaml -o out -q", dir, prog), 0);
+    /* the end of the last write: the last time on any line */
+    char path[700], line[1 << 16];
+    snprintf(path, sizeof path, "%s/out/crossbar0_writes_word.txt", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    double tend = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = line, *q;
+        for (int k = 0;; k++) {
+            double v = strtod(p, &q);
+            if (q == p)
+                break;
+            if (k % 2 == 0)
+                tend = fmax(tend, v);
+            p = q;
+        }
+    }
+    fclose(f);
+    ck_assert_double_gt(tend, 10e-6); /* dozens of writes of up to 1 us */
+    ss_buf args = SS_BUF_INIT;
+    char words[sizeof params];
+    memcpy(words, params, sizeof params);
+    for (char *save, *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        ss_buf_printf(&args, " --param %s", w);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s/out && %s crossbar tran --rows 6 --cols 4 --device vteam%s "
+                                "--x0-file crossbar0_writes_x0.csv --pulses crossbar0_writes_word.txt "
+                                "--bit-pulses crossbar0_writes_bit.txt --tstop %.17g --rwire 2 "
+                                "--rsource 10 --rsense 10 --rtol 1e-6 -o tran.csv",
+                                dir, prog, args.data, tend),
+                     0);
+    double x0[24], net[24], tran[24], moved = 0, worst = 0;
+    const char *names[] = {"crossbar0_writes_x0.csv", "crossbar0_states.csv", "tran.csv"};
+    double *dst[] = {x0, net, tran};
+    for (int w = 0; w < 3; w++) {
+        snprintf(path, sizeof path, "%s/out/%s", dir, names[w]);
+        f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        for (int k = 0; k < 24; k++)
+            ck_assert_int_eq(fscanf(f, "%lf%*[,\n]", &dst[w][k]), 1);
+        fclose(f);
+    }
+    for (int k = 0; k < 24; k++) {
+        moved = fmax(moved, fabs(net[k] - x0[k]));
+        worst = fmax(worst, fabs(net[k] - tran[k]));
+    }
+    ck_assert_msg(moved > 0.1, "the writes barely moved the cells (%g)", moved);
+    ck_assert_msg(worst <= 1e-6, "network and crossbar tran differ by %g", worst);
+    ss_buf_release(&args);
+}
+END_TEST
+
 Suite *network_suite(void)
 {
     Suite *s = suite_create("network");
@@ -608,6 +683,7 @@ Suite *network_suite(void)
     tcase_add_test(tc, tile_many_spikes_in_one_step);
     tcase_add_test(tc, experiment_run);
     tcase_add_test(tc, plastic_association);
+    tcase_add_test(tc, plastic_writes_are_crossbar_transients);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -353,6 +353,17 @@ static int solve(ss_crossbar *xb, const double *g, const double *v, double *iout
         r[u] = xb->rhs[u] - q[u];
     double bnorm = sqrt(dot(xb->rhs, xb->rhs, nn));
     double rnorm = sqrt(dot(r, r, nn));
+    if (rnorm > bnorm) {
+        /* the previous solution is a worse guess than none (the sources
+         * fell, to 0 V at the end of a write): start from 0, where the
+         * residual is the right-hand side itself */
+        for (size_t u = 0; u < nn; u++) {
+            if (!xb->fixed[u])
+                x[u] = 0;
+            r[u] = xb->fixed[u] ? 0 : xb->rhs[u];
+        }
+        rnorm = sqrt(dot(r, r, nn));
+    }
     precondition(xb, r, z);
     memcpy(p, z, nn * sizeof(double));
     double rz = dot(r, z, nn);

@@ -58,7 +58,7 @@ int ss_crossbar_tran(ss_crossbar *xb, const ss_device *cells, int shared, const 
         return ss_error_set(err, SS_EINVAL, "crossbar tran: tstop must be positive");
     if (!(opt->rtol >= 0) || !isfinite(opt->rtol))
         return ss_error_set(err, SS_EINVAL, "crossbar tran: rtol must be >= 0");
-    double rtol = opt->rtol > 0 ? opt->rtol : 1e-6;
+    double rtol = opt->rtol > 0 ? opt->rtol : 1e-5;
     struct tran tr = {xb, cells, shared, word, opt->bit, rows, cols, NULL, NULL, NULL, {0, ""}};
     size_t ncorner = 0;
     for (size_t i = 0; i < rows; i++)

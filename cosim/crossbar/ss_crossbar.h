@@ -73,7 +73,7 @@ typedef struct ss_crossbar_tran_options {
     const ss_pwl *bit;           /* cols bit-line drives, or NULL: grounded */
     const unsigned char *frozen; /* rows x cols: cells whose state holds (stuck
                                     devices; they still conduct), or NULL */
-    double rtol;                 /* relative local error per step (0: 1e-6); the
+    double rtol;                 /* relative local error per step (0: 1e-5); the
                                     absolute one is 1e-3 rtol */
     ss_device_integration_stats stats; /* out: steps, rejected steps, array solves */
 } ss_crossbar_tran_options;

@@ -96,3 +96,46 @@ void ss_pwl_release(ss_pwl *w)
     free(w->v);
     memset(w, 0, sizeof *w);
 }
+
+ss_pwl *ss_pwl_read_lines(const char *path, size_t n, const char *what, ss_error *err)
+{
+    char *text = NULL;
+    if (ss_util_read_file(path, &text, NULL, err))
+        return NULL;
+    ss_pwl *w = calloc(n ? n : 1, sizeof *w);
+    size_t got = 0;
+    int lineno = 0, rc = w ? SS_OK : ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (char *p = text, *next; !rc && p && *p; p = next) {
+        next = strchr(p, '\n');
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p || *p == '#' || *p == '\r')
+            continue;
+        if (got == n)
+            rc = ss_error_set(err, SS_EPARSE, "%s:%d: more waveforms than the %zu %s", path, lineno,
+                              n, what);
+        else if ((rc = ss_pwl_parse(&w[got], p, err)))
+            ss_error_prefix(err, rc, "%s:%d", path, lineno);
+        else
+            got++;
+    }
+    free(text);
+    if (!rc && got != n)
+        rc = ss_error_set(err, SS_EPARSE, "%s: %zu waveforms, but the crossbar has %zu %s", path, got,
+                          n, what);
+    if (rc) {
+        ss_pwl_free_array(w, n);
+        return NULL;
+    }
+    return w;
+}
+
+void ss_pwl_free_array(ss_pwl *w, size_t n)
+{
+    for (size_t i = 0; w && i < n; i++)
+        ss_pwl_release(&w[i]);
+    free(w);
+}

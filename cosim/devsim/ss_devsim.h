@@ -61,6 +61,13 @@ double ss_pwl_value(const ss_pwl *w, double t);
 /* Appends "PWL(t0 v0 ...)" for an ngspice source. */
 int ss_pwl_spice(const ss_pwl *w, ss_buf *out);
 void ss_pwl_release(ss_pwl *w);
+/* Reads n waveforms from a file, one "t0 v0 t1 v1 ..." line each (blank
+ * lines and lines starting with '#' skipped); `what` names the lines in
+ * messages ("rows": "x.txt: 3 waveforms, but the crossbar has 4 rows",
+ * "x.txt:2: times must increase ...").  NULL on failure. */
+ss_pwl *ss_pwl_read_lines(const char *path, size_t n, const char *what, ss_error *err);
+/* Releases n waveforms and the array. */
+void ss_pwl_free_array(ss_pwl *w, size_t n);
 
 typedef struct ss_devsim_options {
     double series_r;   /* ohm, >= 0; 0 = none */

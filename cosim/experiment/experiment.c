@@ -434,7 +434,7 @@ static int neuron_list(struct ctx *c, yaml_node_t *e, const char *what, size_t *
  *   device: {preset: P, model: M, params: "k=v k=v", hard: false}
  *   variation: "p_stuck_on=0.1 c2c_sigma=0.02 spread.r_on=0.25"
  *   x0: 0.5 (or a distribution or file), plasticity: {v_set, v_reset, t_write,
- *   tau_plus, tau_minus} */
+ *   tau_plus, tau_minus, half_select, t_edge, rtol, record_writes} */
 static int memristive(struct ctx *c, ss_network *net, yaml_node_t *n, size_t pre, size_t post,
                       size_t npre, size_t npost, double delay)
 {
@@ -488,20 +488,35 @@ static int memristive(struct ctx *c, ss_network *net, yaml_node_t *n, size_t pre
     }
     ss_network_plasticity rule;
     yaml_node_t *pn = get(c, n, "plasticity");
+    const char *record = NULL;
     if (pn) {
-        rule = (ss_network_plasticity){0, 0, 0, 20e-3, 20e-3};
-        if ((rc = check_keys(c, pn, "plasticity", "v_set v_reset t_write tau_plus tau_minus")) ||
+        rule = (ss_network_plasticity){.tau_plus = 20e-3, .tau_minus = 20e-3};
+        if ((rc = check_keys(c, pn, "plasticity",
+                             "v_set v_reset t_write tau_plus tau_minus half_select t_edge rtol "
+                             "record_writes")) ||
             (rc = opt_number(c, pn, "v_set", &rule.v_set)) || (rc = opt_number(c, pn, "v_reset", &rule.v_reset)) ||
             (rc = opt_number(c, pn, "t_write", &rule.t_write)) ||
             (rc = opt_number(c, pn, "tau_plus", &rule.tau_plus)) ||
-            (rc = opt_number(c, pn, "tau_minus", &rule.tau_minus))) {
+            (rc = opt_number(c, pn, "tau_minus", &rule.tau_minus)) ||
+            (rc = opt_number(c, pn, "half_select", &rule.half_select)) ||
+            (rc = opt_number(c, pn, "t_edge", &rule.t_edge)) ||
+            (rc = opt_number(c, pn, "rtol", &rule.rtol))) {
             free(x0);
             return rc;
         }
+        yaml_node_t *rn = get(c, pn, "record_writes");
+        record = rn ? scalar(rn) : NULL;
+        if (rn && (!record || (strcmp(record, "true") && strcmp(record, "false")))) {
+            free(x0);
+            return fail(c, rn, "record_writes must be true or false%s%s", NULL, NULL);
+        }
     }
+    size_t proj;
     rc = ss_network_connect_memristive(net, pre, post, &spec, &d, vn ? &var : NULL, x0, v_read, t_read,
-                                       delay, pn ? &rule : NULL, (unsigned long)seed, NULL, c->err);
+                                       delay, pn ? &rule : NULL, (unsigned long)seed, &proj, c->err);
     free(x0);
+    if (!rc && record && !strcmp(record, "true"))
+        rc = ss_network_record_writes(net, proj, c->err);
     return rc ? ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n)) : SS_OK;
 }
 
