@@ -14,8 +14,9 @@
 static const char crossbar_usage[] =
     "usage: smallsim crossbar dc --rows N --cols M --g-file G.csv --v-file V.csv\n"
     "                            [--rwire OHM] [--rsource OHM] [--rsense OHM] [-o I.csv]\n"
-    "       smallsim crossbar tran --rows N --cols M --device MODEL [--preset P]\n"
-    "                            [--param k=v ...] [--hard] [--x0-file X.csv] --pulses FILE\n"
+    "       smallsim crossbar tran --rows N --cols M (--device MODEL | --preset P |\n"
+    "                            --params FILE) [--param k=v ...] [--hard] [--x0-file X.csv]\n"
+    "                            --pulses FILE\n"
     "                            [--bit-pulses FILE] --tstop T [--rwire OHM ...] [--rtol R]\n"
     "                            [-o states.csv]\n"
     "\n"
@@ -29,6 +30,8 @@ static const char crossbar_usage[] =
     "  --v-file FILE   N word-line source voltages, one per line\n"
     "  --device MODEL  vteam, yakopcic or yakopcic2020 (--preset, --param, --hard\n"
     "                  as for 'smallsim device')\n"
+    "  --params FILE   every cell the device of a model file (a 'smallsim fit'\n"
+    "                  result, polarity included)\n"
     "  --x0-file FILE  N lines of M initial states (default: the device's x0)\n"
     "  --pulses FILE   line i: the PWL of word line i as 't0 v0 t1 v1 ...'\n"
     "  --bit-pulses FILE  line j: the PWL of the source at the end of bit line j\n"
@@ -41,8 +44,9 @@ static const char crossbar_usage[] =
     "  --stats         print iterations and solve time on stderr\n";
 
 static const char netlist_usage[] =
-    "usage: smallsim netlist crossbar --rows N --cols M (--g-file G.csv | --device MODEL\n"
-    "                                 [--preset P] [--param k=v ...] [--hard] [--x0-file X.csv])\n"
+    "usage: smallsim netlist crossbar --rows N --cols M (--g-file G.csv | (--device MODEL |\n"
+    "                                 --preset P | --params FILE) [--param k=v ...] [--hard]\n"
+    "                                 [--x0-file X.csv])\n"
     "                                 (--inputs V.csv [--op] | --pulses FILE [--bit-pulses FILE]\n"
     "                                 --tran T,STEP)\n"
     "                                 [--rwire OHM] [--rsource OHM] [--rsense OHM] [-o out.cir]\n"
@@ -63,7 +67,7 @@ static const char netlist_usage[] =
 struct geometry {
     long rows, cols;
     double rwire, rsource, rsense, tstop, rtol;
-    const char *gfile, *vfile, *out, *pulses, *tran, *model, *preset, *x0file, *bitpulses;
+    const char *gfile, *vfile, *out, *pulses, *tran, *model, *preset, *x0file, *bitpulses, *file;
     char *params[64];
     size_t nparams;
     int op, stats, hard;
@@ -71,7 +75,7 @@ struct geometry {
 
 enum { OPT_ROWS = 256, OPT_COLS, OPT_RWIRE, OPT_RSOURCE, OPT_RSENSE, OPT_GFILE, OPT_VFILE,
        OPT_INPUTS, OPT_OP, OPT_TRAN, OPT_PULSES, OPT_STATS, OPT_DEVICE, OPT_PRESET, OPT_PARAM,
-       OPT_HARD, OPT_X0, OPT_TSTOP, OPT_RTOL, OPT_BITPULSES };
+       OPT_HARD, OPT_X0, OPT_TSTOP, OPT_RTOL, OPT_BITPULSES, OPT_PARAMS };
 
 static int parse_opts(int argc, char **argv, struct geometry *geo, const char *usage)
 {
@@ -86,6 +90,7 @@ static int parse_opts(int argc, char **argv, struct geometry *geo, const char *u
         {"param", required_argument, NULL, OPT_PARAM}, {"hard", no_argument, NULL, OPT_HARD},
         {"x0-file", required_argument, NULL, OPT_X0}, {"tstop", required_argument, NULL, OPT_TSTOP},
         {"rtol", required_argument, NULL, OPT_RTOL}, {"bit-pulses", required_argument, NULL, OPT_BITPULSES},
+        {"params", required_argument, NULL, OPT_PARAMS},
         {"output", required_argument, NULL, 'o'},      {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -116,6 +121,7 @@ static int parse_opts(int argc, char **argv, struct geometry *geo, const char *u
         case OPT_TRAN: geo->tran = optarg; break;
         case OPT_PULSES: geo->pulses = optarg; break;
         case OPT_BITPULSES: geo->bitpulses = optarg; break;
+        case OPT_PARAMS: geo->file = optarg; break;
         case OPT_STATS: geo->stats = 1; break;
         case OPT_DEVICE: geo->model = optarg; break;
         case OPT_PRESET: geo->preset = optarg; break;
@@ -282,7 +288,8 @@ static int crossbar_tran(int argc, char **argv)
         return CLI_USAGE;
     }
     ss_device d;
-    if ((code = cli_build_device(geo.model, geo.preset, geo.params, geo.nparams, geo.hard, &d)) >= 0)
+    if ((code = cli_build_device_file(geo.file, geo.model, geo.preset, geo.params, geo.nparams,
+                                      geo.hard, &d)) >= 0)
         return code;
     ss_error err = {0, ""};
     ss_crossbar_spec spec = {(size_t)geo.rows, (size_t)geo.cols, geo.rwire, geo.rsource, geo.rsense};
@@ -330,9 +337,9 @@ static int netlist_crossbar(int argc, char **argv)
     int code = parse_opts(argc, argv, &geo, netlist_usage);
     if (code)
         return code < 0 ? CLI_OK : code;
-    int device = geo.model || geo.preset;
+    int device = geo.model || geo.preset || geo.file;
     if (!!geo.gfile == device) {
-        cli_msg("netlist crossbar: give exactly one of --g-file and --device/--preset");
+        cli_msg("netlist crossbar: give exactly one of --g-file and --device/--preset/--params");
         return CLI_USAGE;
     }
     if (!!geo.vfile == !!geo.pulses) {
@@ -356,8 +363,8 @@ static int netlist_crossbar(int argc, char **argv)
         snprintf(analysis, sizeof analysis, ".tran %.17g %.17g", step, t);
     }
     ss_device d;
-    if (device && (code = cli_build_device(geo.model, geo.preset, geo.params, geo.nparams, geo.hard,
-                                           &d)) >= 0)
+    if (device && (code = cli_build_device_file(geo.file, geo.model, geo.preset, geo.params,
+                                                geo.nparams, geo.hard, &d)) >= 0)
         return code;
     ss_error err = {0, ""};
     double *g = NULL, *v = NULL, *x0 = NULL;

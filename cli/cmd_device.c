@@ -13,10 +13,11 @@
 
 static const char device_usage[] =
     "usage: smallsim device list\n"
-    "       smallsim device iv --model M [--preset P] [--param k=v ...] [--hard] --wave W\n"
-    "                          [--series R] [--points N] [-o iv.csv] [--plot iv.png]\n"
-    "       smallsim device spice --model M [--preset P] [--param k=v ...] [--hard]\n"
-    "                          [--name X] [--wave W [--series R]] [-o out.cir]\n"
+    "       smallsim device iv (--model M | --preset P | --params FILE) [--param k=v ...]\n"
+    "                          [--hard] --wave W [--series R] [--points N] [-o iv.csv]\n"
+    "                          [--plot iv.png]\n"
+    "       smallsim device spice (--model M | --preset P | --params FILE) [--param k=v ...]\n"
+    "                          [--hard] [--name X] [--wave W [--series R]] [-o out.cir]\n"
     "\n"
     "Memristor models (vteam, yakopcic, yakopcic2020) in C and as ngspice subcircuits.\n"
     "'smallsim device <sub> --help' describes each subcommand.\n";
@@ -29,16 +30,21 @@ static const char list_usage[] =
     "against the paper.\n";
 
 static const char iv_usage[] =
-    "usage: smallsim device iv --model M [--preset P] [--param k=v ...] [--hard] --wave W\n"
-    "                          [--series R] [--points N] [-o iv.csv] [--plot iv.png]\n"
+    "usage: smallsim device iv (--model M | --preset P | --params FILE) [--param k=v ...]\n"
+    "                          [--hard] --wave W [--series R] [--points N] [-o iv.csv]\n"
+    "                          [--plot iv.png]\n"
     "\n"
-    "Integrates one device (CVODE) driven by a waveform, optionally behind a series\n"
+    "Integrates one device (the library's integrator of device states) driven by a\n"
+    "waveform, optionally behind a series\n"
     "resistor, and writes CSV 't,v,i,x' (v across the device, SI units, x the\n"
     "normalised state in [0, 1]) to stdout or -o.\n"
     "\n"
     "  --model M        vteam, yakopcic or yakopcic2020 (optional with --preset)\n"
     "  --preset P       a named parameter set (see 'smallsim device list')\n"
-    "  --param k=v      set one parameter (SPICE numbers: 10k, 3n); repeatable\n"
+    "  --params FILE    the device of a model file: a 'smallsim fit' result (fit.json,\n"
+    "                   polarity included) or {\"model\", \"polarity\", \"params\"}\n"
+    "  --param k=v      set one parameter (SPICE numbers: 10k, 3n; polarity=-1 turns\n"
+    "                   the device round); repeatable, applied after the above\n"
     "  --hard           textbook discontinuous equations instead of smooth ones\n"
     "  --wave W         sine:AMP:FREQ[:CYCLES]  AMP*sin(2*pi*FREQ*t)\n"
     "                   triangle:AMP:FREQ[:CYCLES]  0 -> +AMP -> 0 -> -AMP -> 0\n"
@@ -49,21 +55,22 @@ static const char iv_usage[] =
     "  --plot PNG       draw i(v) (the pinched hysteresis loop) and x(t) with gnuplot\n";
 
 static const char spice_usage[] =
-    "usage: smallsim device spice --model M [--preset P] [--param k=v ...] [--hard]\n"
-    "                             [--name X] [--wave W [--series R]] [-o out.cir]\n"
+    "usage: smallsim device spice (--model M | --preset P | --params FILE) [--param k=v ...]\n"
+    "                             [--hard] [--name X] [--wave W [--series R]] [-o out.cir]\n"
     "\n"
     "Prints an ngspice subcircuit '.subckt X te be' with the same equations as the C\n"
     "model (state on a 1 F capacitor at internal node xs; run .tran with uic).\n"
     "With --wave, prints a complete runnable deck around it (source, optional series\n"
     "resistor, probe 'vsense', .tran) for 'ngspice -b'.\n"
     "\n"
+    "  --model, --preset, --params, --param, --hard  as for 'device iv'\n"
     "  --name X         subcircuit name (default: the preset or model name)\n"
     "  --wave W         also write the test bench (as for 'device iv')\n"
     "  --series R       series resistor of the test bench (ohm)\n"
     "  -o FILE          write to FILE instead of stdout\n";
 
 struct device_args {
-    const char *model, *preset, *wave, *out, *plot, *name;
+    const char *model, *preset, *wave, *out, *plot, *name, *file;
     char **params;
     size_t nparams;
     int hard;
@@ -72,7 +79,7 @@ struct device_args {
 };
 
 enum { OPT_MODEL = 256, OPT_PRESET, OPT_PARAM, OPT_HARD, OPT_WAVE, OPT_SERIES, OPT_POINTS,
-       OPT_PLOT, OPT_NAME };
+       OPT_PLOT, OPT_NAME, OPT_PARAMS };
 
 static int usage_error(const char *usage)
 {
@@ -89,6 +96,7 @@ static int parse_args(int argc, char **argv, struct device_args *a, const char *
         {"wave", required_argument, NULL, OPT_WAVE},     {"series", required_argument, NULL, OPT_SERIES},
         {"points", required_argument, NULL, OPT_POINTS}, {"plot", required_argument, NULL, OPT_PLOT},
         {"name", required_argument, NULL, OPT_NAME},     {"output", required_argument, NULL, 'o'},
+        {"params", required_argument, NULL, OPT_PARAMS},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -117,6 +125,7 @@ static int parse_args(int argc, char **argv, struct device_args *a, const char *
         }
         case OPT_PLOT: a->plot = optarg; break;
         case OPT_NAME: a->name = optarg; break;
+        case OPT_PARAMS: a->file = optarg; break;
         case 'o': a->out = optarg; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
         default: return usage_error(usage);
@@ -129,8 +138,8 @@ static int parse_args(int argc, char **argv, struct device_args *a, const char *
     return -1;
 }
 
-int cli_build_device(const char *model, const char *preset, char *const *params, size_t nparams,
-                     int hard, ss_device *d)
+int cli_build_device_file(const char *file, const char *model, const char *preset,
+                          char *const *params, size_t nparams, int hard, ss_device *d)
 {
     ss_error err;
     const ss_device_type *t = NULL;
@@ -138,11 +147,25 @@ int cli_build_device(const char *model, const char *preset, char *const *params,
         cli_msg("unknown model '%s' (vteam, yakopcic, yakopcic2020)", model);
         return CLI_USAGE;
     }
-    if (!model && !preset) {
-        cli_msg("--model or --preset is required");
+    if (file && preset) {
+        cli_msg("give --params FILE or --preset, not both");
         return CLI_USAGE;
     }
-    if (preset) {
+    if (!model && !preset && !file) {
+        cli_msg("a device is required: --model (--device), --preset or --params FILE");
+        return CLI_USAGE;
+    }
+    if (file) {
+        if (ss_device_load(file, d, &err)) {
+            cli_fail(&err);
+            return CLI_USAGE;
+        }
+        if (t && d->type != t) {
+            cli_msg("%s holds a '%s' device, not '%s'", file, d->type->name, t->name);
+            return CLI_USAGE;
+        }
+        d->hard |= hard;
+    } else if (preset) {
         d->hard = hard;
         if (ss_device_apply_preset(d, preset, &err)) {
             cli_fail(&err);
@@ -152,10 +175,11 @@ int cli_build_device(const char *model, const char *preset, char *const *params,
             cli_msg("preset '%s' is for model '%s', not '%s'", preset, d->type->name, t->name);
             return CLI_USAGE;
         }
+        d->hard = hard;
     } else {
         ss_device_init(d, t);
+        d->hard = hard;
     }
-    d->hard = hard;
     for (size_t k = 0; k < nparams; k++)
         if (ss_device_set(d, params[k], &err)) {
             cli_fail(&err);
@@ -168,10 +192,16 @@ int cli_build_device(const char *model, const char *preset, char *const *params,
     return -1;
 }
 
-/* Builds the device from --model/--preset/--param/--hard. */
+int cli_build_device(const char *model, const char *preset, char *const *params, size_t nparams,
+                     int hard, ss_device *d)
+{
+    return cli_build_device_file(NULL, model, preset, params, nparams, hard, d);
+}
+
+/* Builds the device from --params/--model/--preset/--param/--hard. */
 static int build_device(const struct device_args *a, ss_device *d)
 {
-    return cli_build_device(a->model, a->preset, a->params, a->nparams, a->hard, d);
+    return cli_build_device_file(a->file, a->model, a->preset, a->params, a->nparams, a->hard, d);
 }
 
 static int cmd_list(int argc, char **argv)

@@ -140,6 +140,29 @@ void ss_device_bounds(const ss_device *d, double *lo, double *hi);
 /* Chord conductance i(v, x)/v at the read voltage `v_read` (non-zero). */
 double ss_device_conductance(const ss_device *d, double x, double v_read);
 
+/* ---- model files ---------------------------------------------------------
+ * A device in a JSON file, as `smallsim fit` writes it:
+ *     {"device": {"model": "yakopcic", "polarity": -1,
+ *                 "params": {"a1": 0.17, "xp": 0.3, ...}}, ...the fit's report}
+ * or "model", "polarity", "params" at the top level; "preset": NAME may stand
+ * for "model" (params then apply over the preset), "hard": true selects the
+ * textbook equations.  Parameters are numbers (17 significant digits read
+ * back exactly), SPICE numbers as strings ("10k") or choice names.  Every
+ * command and file that names a device takes such a file (`--params FILE`,
+ * `device: {file: FILE}` in experiment files). */
+
+/* Reads a device file into d (validated).  Errors name the file and the
+ * line: "fit.json:7: parameter 'r_on' must be positive (got -5)". */
+int ss_device_load(const char *path, ss_device *d, ss_error *err);
+/* The same from text; `name` is used in messages. */
+int ss_device_parse(const char *text, const char *name, ss_device *d, ss_error *err);
+/* The device as a JSON object {"model", "polarity", ["hard",] "params"}
+ * (Jansson; a new reference, NULL if out of memory), for writers that embed
+ * it as "device". */
+struct json_t *ss_device_json(const ss_device *d);
+/* Writes {"device": ss_device_json(d)} to path. */
+int ss_device_save(const ss_device *d, const char *path, ss_error *err);
+
 /* ---- presets ---------------------------------------------------------------- */
 
 typedef struct ss_device_preset {

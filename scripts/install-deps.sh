@@ -3,7 +3,7 @@
 # Run by the make targets on first use; safe to run again (it checks first).
 set -eu
 PKGS="build-essential pkg-config libngspice0-dev ngspice libsundials-dev libsuitesparse-dev \
-libgsl-dev check libyaml-dev libseccomp-dev gnuplot-nox"
+libgsl-dev check libyaml-dev libseccomp-dev libjansson-dev gnuplot-nox"
 # Optional: `make MPI=1` (sweeps over MPI ranks) needs Open MPI.
 if [ "${MPI:-}" = 1 ]; then PKGS="$PKGS libopenmpi-dev openmpi-bin"; fi
 # Optional: `make bench` compares the network layer with Brian2.

@@ -632,7 +632,7 @@ START_TEST(bad_input)
     const char *bj = ss_test_write(dir, "b1.json", "{\n \"task\": \"bbob-ellipsoid:3\",\n"
                                    " \"params.x0\": 1,\n \"params.x1\": 2\n  \"params.x2\": 3\n}\n");
     ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
-    ck_assert_ptr_nonnull(strstr(err.msg, "b1.json:5: expected ',' or '}'"));
+    ck_assert_msg(strstr(err.msg, "b1.json:5: '}' expected") != NULL, "%s", err.msg);
     bj = ss_test_write(dir, "b2.json", "{\"task\": \"bbob-ellipsoid:3\", \"params.x0\": 1,\n"
                        "\"params.x1\": 7, \"params.x2\": 0}");
     ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
@@ -645,16 +645,16 @@ START_TEST(bad_input)
     ck_assert_ptr_nonnull(strstr(err.msg, "no value for parameter 'x1'"));
     bj = ss_test_write(dir, "b5.json", "{\"task\": \"bbob-ellipsoid:3\", \"params.x0\": 0x1p3}");
     ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
-    ck_assert_ptr_nonnull(strstr(err.msg, "bad number"));
+    ck_assert_msg(strstr(err.msg, "b5.json:1: '}' expected near 'x'") != NULL, "%s", err.msg);
     bj = ss_test_write(dir, "b6.json", "{\"task\": \"bbob-ellipsoid:3\", \"params.y\": 1}");
     ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
     ck_assert_ptr_nonnull(strstr(err.msg, "has no parameter 'y'"));
     bj = ss_test_write(dir, "b7.json", "{\"task\": \"bbob-ellipsoid:3\", \"task\": \"x\"}");
     ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
-    ck_assert_ptr_nonnull(strstr(err.msg, "repeated"));
+    ck_assert_msg(strstr(err.msg, "b7.json:1: duplicate object key") != NULL, "%s", err.msg);
     bj = ss_test_write(dir, "b8.json", "{\"task\": \"bbob-ell");
     ck_assert_int_eq(ss_l2l_best_read(bj, t, x, &err), SS_EPARSE);
-    ck_assert_ptr_nonnull(strstr(err.msg, "unterminated string"));
+    ck_assert_msg(strstr(err.msg, "b8.json:1: premature end of input") != NULL, "%s", err.msg);
     ss_l2l_task_free(t);
 }
 END_TEST

@@ -156,7 +156,7 @@ struct ss_network {
     /* run options */
     double rtol;
     unsigned long seed;
-    char solver_msg[256];
+    char solver_msg[ODEI_MSG]; /* CVODE's last message */
     double tile_bracket; /* widest accepted interval a tile spike was found in */
 };
 
