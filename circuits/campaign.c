@@ -5,6 +5,8 @@
 #include "circuits/circuits_private.h"
 #include "pool/ss_pool.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,8 @@ struct ss_circuit_campaign {
     double *vals; /* nres x NV */
     int *ok;
     size_t failed;
+    char models[PATH_MAX + 256]; /* spec.base.models made absolute ("FILE[@SECTION]") */
+    char run_dir[PATH_MAX];      /* the workers' run folders go below it */
 };
 
 /* ---- measures ------------------------------------------------------------------ */
@@ -80,13 +84,35 @@ struct job {
     uint64_t sample;
 };
 
+/* Each worker confines itself (ss_engine_confine): the benches hold the
+ * designer's (screened) subcircuit and include only the card file, so the
+ * worker reads the card file's folder and the trusted folders, and writes
+ * only a run folder of its own. */
 static int job_start(void *arg, void **state, ss_error *err)
 {
-    (void)arg;
+    const ss_circuit_campaign *c = arg;
     ss_engine *eng;
+    ss_netlist roots = SS_NETLIST_INIT;
+    char dir[PATH_MAX + 16], folder[PATH_MAX];
     int rc = ss_engine_open(&eng, err);
-    if (!rc)
-        *state = eng;
+    if (rc)
+        return rc;
+    *state = eng;
+    snprintf(folder, sizeof folder, "%s", c->spec.base.models ? c->spec.base.models : "");
+    char *cut = strrchr(folder, '@');
+    if (cut)
+        *cut = '\0';
+    if ((cut = strrchr(folder, '/')))
+        *cut = '\0';
+    snprintf(dir, sizeof dir, "%s/w-XXXXXX", c->run_dir);
+    if (!mkdtemp(dir))
+        rc = ss_error_set(err, SS_EIO, "cannot create a run folder in '%s': %s", c->run_dir,
+                          strerror(errno));
+    else if (ss_netlist_set_roots(&roots, folder[0] ? folder : NULL))
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    else
+        rc = ss_engine_confine(eng, &roots, dir, NULL, 0, err);
+    ss_netlist_release(&roots);
     return rc;
 }
 
@@ -106,7 +132,7 @@ static void fmt(ss_buf *b, double x)
 static int job_run(void *state, void *arg, const void *req, size_t len, ss_buf *reply,
                    ss_error *err)
 {
-    const ss_circuit_campaign_spec *c = arg;
+    const ss_circuit_campaign_spec *c = &((const ss_circuit_campaign *)arg)->spec;
     struct job j;
     if (len != sizeof j)
         return ss_error_set(err, SS_EINVAL, "bad request");
@@ -260,6 +286,14 @@ static ss_circuit_campaign *campaign_alloc(const ss_circuit_campaign_spec *spec,
     memcpy(c->temps, spec->temps, spec->ntemps * sizeof *c->temps);
     c->spec.values = c->values;
     c->spec.temps = c->temps;
+    /* the card file by its absolute path: workers work in folders of their own */
+    char file[PATH_MAX], real[PATH_MAX];
+    const char *m = spec->base.models, *at = m ? strrchr(m, '@') : NULL;
+    if (m && snprintf(file, sizeof file, "%.*s", (int)(at ? at - m : (long)strlen(m)), m) > 0 &&
+        realpath(file, real)) {
+        snprintf(c->models, sizeof c->models, "%s%s", real, at ? at : "");
+        c->spec.base.models = c->models;
+    }
     return c;
 }
 
@@ -306,8 +340,10 @@ int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_cam
         if (s->resume && (rc = journal_load(s->journal, cid, c->vals, c->ok, c->nres, err)))
             goto out;
     }
-    /* The workers get the campaign's own spec (fork: a copy each). */
-    if (!(pool = ss_pool_alloc(&kind, (void *)s, s->jobs, s->timeout, err))) {
+    /* The workers get the campaign (fork: a copy each). */
+    if ((rc = ss_util_temp_dir(c->run_dir, "smallsim-char", err)))
+        goto out;
+    if (!(pool = ss_pool_alloc(&kind, c, s->jobs, s->timeout, err))) {
         rc = err && err->code ? err->code : SS_ENOMEM;
         goto out;
     }
@@ -364,6 +400,8 @@ out:
     ss_pool_journal_close(journal);
     ss_buf_release(&row);
     free(done);
+    ss_util_remove_tree(c->run_dir);
+    c->run_dir[0] = '\0';
     if (rc) {
         ss_circuit_campaign_free(c);
         return rc;
