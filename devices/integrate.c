@@ -418,16 +418,20 @@ int ss_device_integrate(const ss_device_circuit *c, const ss_device_integration 
             accepted++;
             for (size_t k = 0; k < n; k++)
                 K2[k] = (X2[k] - base[k]) / cc;
-            if (o->at_step && (rc = o->at_step(o->ctx, t, x, fk, t2, X2, K2)))
+            if (o->at_step && (rc = o->at_step(o->ctx, t, x, fk, t2, X2, K2))) {
+                rc = ss_error_set(err, rc, "device states: stopped by the caller at t = %g s", t2);
                 goto out;
+            }
             memcpy(x, X2, n * sizeof *x);
             memcpy(f, F2, n * sizeof *f);
             memcpy(fk, K2, n * sizeof *fk);
             memcpy(V, V1, n * sizeof *V);
             t = t2;
         }
-        if (o->at_stop && (rc = o->at_stop(o->ctx, ks, t, x, V)))
+        if (o->at_stop && (rc = o->at_stop(o->ctx, ks, t, x, V))) {
+            rc = ss_error_set(err, rc, "device states: stopped by the caller at t = %g s", t);
             goto out;
+        }
     }
     memcpy(x_io, x, n * sizeof *x);
     if (v_out)

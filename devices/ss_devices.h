@@ -333,7 +333,8 @@ typedef struct ss_device_integration {
     int mode;          /* SS_DEVICE_STEPS_... */
     ss_device_steps *steps;
     /* Called on reaching stops[k] with the states and device voltages
-     * there; a non-zero return ends the integration with that status. */
+     * there; a non-zero return ends the integration with that status (the
+     * message says where; the caller keeps its own reason). */
     int (*at_stop)(void *ctx, size_t k, double t, const double *x, const double *v);
     /* Called after every accepted step from ta to tb with the states and
      * their derivatives at both ends (the method's own, (X - base)/(g h),

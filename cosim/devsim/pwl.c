@@ -23,6 +23,10 @@ int ss_pwl_parse(ss_pwl *w, const char *text, ss_error *err)
         while (*e && !isspace((unsigned char)*e) && *e != ',')
             e++;
         char tok[64];
+        if ((size_t)(e - s) >= sizeof tok) {
+            ss_pwl_release(w);
+            return ss_error_set(err, SS_EPARSE, "'%.20s...' is too long for a number", s);
+        }
         snprintf(tok, sizeof tok, "%.*s", (int)(e - s), s);
         if (ss_util_parse_spice_number(tok, &pair[k])) {
             ss_pwl_release(w);
