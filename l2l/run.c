@@ -286,28 +286,16 @@ static int append_file(const char *path, const ss_buf *b, long *len, ss_error *e
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0)
         return ss_error_set(err, SS_EIO, "%s: cannot append: %s", path, strerror(errno));
-    size_t off = 0;
-    while (off < b->len) {
-        ssize_t k = write(fd, b->data + off, b->len - off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            int e = errno;
-            close(fd);
-            return ss_error_set(err, SS_EIO, "%s: cannot append: %s", path, strerror(e));
-        }
-        off += (size_t)k;
-    }
-    int bad = fsync(fd) != 0;
-    bad |= close(fd) != 0;
-    if (bad)
-        return ss_error_set(err, SS_EIO, "%s: cannot append: %s", path, strerror(errno));
-    *len += (long)b->len;
-    return SS_OK;
+    rc = ss_util_write_durable(fd, b->data, b->len, path, err);
+    if (close(fd) && !rc)
+        rc = ss_error_set(err, SS_EIO, "%s: cannot append: %s", path, strerror(errno));
+    if (!rc)
+        *len += (long)b->len;
+    return rc;
 }
 
 /* Fingerprint of the parameter space, so a checkpoint is not resumed with
- * another task or other fixed parameters. */
+ * another task, other fixed parameters or another device. */
 static uint64_t space_hash(const ss_l2l_task *t)
 {
     ss_buf b = SS_BUF_INIT;
@@ -319,6 +307,15 @@ static uint64_t space_hash(const ss_l2l_task *t)
         ss_util_format_double(hi, p->hi);
         ss_util_format_double(in, p->init);
         ss_buf_printf(&b, "%s %s %s %s %u|", p->name, lo, hi, in, p->flags);
+    }
+    if (t->has_device) {
+        ss_buf_printf(&b, "device %s %d %d", t->device.type->name, t->device.hard,
+                      t->device.polarity < 0 ? -1 : 1);
+        for (size_t k = 0; k < t->device.type->nparams; k++) {
+            char v[32];
+            ss_util_format_double(v, t->device.p[k]);
+            ss_buf_printf(&b, " %s", v);
+        }
     }
     uint64_t h = b.data ? l2li_fnv(b.data, b.len) : 0;
     ss_buf_release(&b);
@@ -349,6 +346,10 @@ static int write_best(run *r, ss_error *err)
         char key[96];
         snprintf(key, sizeof key, "params.%s", r->task->params[i].name);
         bad = ss_json_set_number(o, key, x[i]);
+    }
+    if (!bad && r->task->has_device) {
+        json_t *dev = ss_device_json(&r->task->device);
+        bad = !dev || json_object_set_new(o, "device", dev);
     }
     int rc = bad ? ss_error_set(err, SS_ENOMEM, "out of memory") : ss_json_write(o, r->path[P_BEST], err);
     json_decref(o);
@@ -461,7 +462,7 @@ static int read_checkpoint(run *r, ss_error *err)
     snprintf(sh, sizeof sh, "%016llx", (unsigned long long)space_hash(r->task));
     if (strcmp(space, sh)) {
         rc = ss_error_set(err, SS_EINVAL, "%s: the parameter space differs from the run's "
-                          "(bounds or fixed parameters changed)", path);
+                          "(bounds, fixed parameters or the device changed)", path);
         goto out;
     }
     if ((rc = l2li_kv_u64(&kv, "run.seed", &r->seed, err)))
@@ -1000,6 +1001,19 @@ int ss_l2l_best_read(const char *path, const ss_l2l_task *task, double *x, ss_er
         rc = ss_error_set(err, SS_EINVAL, "%s:%d: made for task '%s', not '%s'", path,
                           ss_json_line(text, tk, 1), json_is_string(tn) ? json_string_value(tn) : "?",
                           task->name);
+        goto out;
+    }
+    /* made with the same device (ss_l2l_task_set_device) or both with the
+     * task's own */
+    json_t *dev = json_object_get(root, "device"), *mine = task->has_device ? ss_device_json(&task->device) : NULL;
+    int same = dev ? mine && json_equal(dev, mine) : !task->has_device;
+    json_decref(mine);
+    if (!same) {
+        const char *dk[] = {"device"};
+        rc = ss_error_set(err, SS_EINVAL, "%s:%d: made %s, not %s (give the same --device FILE)", path,
+                          dev ? ss_json_line(text, dk, 1) : 1,
+                          dev ? "with the device it lists" : "with the task's own device",
+                          task->has_device ? "the device given" : "the task's own device");
         goto out;
     }
     json_object_foreach(root, key, val)

@@ -559,6 +559,23 @@ static int arm_evaluate(const ss_l2l_task *t, void *state, const double *x, uint
     return rc;
 }
 
+/* The nominal device, its literature variation and the driver's
+ * calibration (ss_l2l_task_set_device). */
+static int arm_set_device(ss_l2l_task *t, const ss_device *d, ss_error *err)
+{
+    arm_data *ad = t->data;
+    int rc = ss_device_validate(d, err);
+    if (rc)
+        return rc;
+    ad->nominal = *d;
+    ss_device_variation_literature(&ad->var, d->type);
+    ad->var.p_stuck_on = ad->var.p_stuck_off = 0;
+    ad->g_on = ss_device_conductance(&ad->nominal, d->type->x_lrs, 0.1);
+    ad->g_off = ss_device_conductance(&ad->nominal, 1.0 - d->type->x_lrs, 0.1);
+    l2li_gtable_init(&ad->gt, &ad->nominal, 0.1);
+    return SS_OK;
+}
+
 static void arm_destroy(ss_l2l_task *t)
 {
     free(t);
@@ -607,17 +624,13 @@ ss_l2l_task *l2li_arm_alloc(const char *name, ss_error *err)
     t->data = &at->a;
     arm_data *ad = &at->a;
     ad->p_stuck = p_stuck;
-    ss_device_init(&ad->nominal, ss_device_vteam);
-    if (ss_device_apply_preset(&ad->nominal, "vteam_demo", err) ||
-        ss_device_set_list(&ad->nominal, "window=biolek p=1", err) ||
-        ss_device_validate(&ad->nominal, err)) {
+    t->set_device = arm_set_device;
+    ss_device d;
+    ss_device_init(&d, ss_device_vteam);
+    if (ss_device_apply_preset(&d, "vteam_demo", err) ||
+        ss_device_set_list(&d, "window=biolek p=1", err) || arm_set_device(t, &d, err)) {
         free(at);
         return NULL;
     }
-    ss_device_variation_literature(&ad->var, ss_device_vteam);
-    ad->var.p_stuck_on = ad->var.p_stuck_off = 0;
-    ad->g_on = ss_device_conductance(&ad->nominal, 0.0, 0.1);
-    ad->g_off = ss_device_conductance(&ad->nominal, 1.0, 0.1);
-    l2li_gtable_init(&ad->gt, &ad->nominal, 0.1);
     return t;
 }

@@ -152,6 +152,12 @@ int ss_util_check_output(const char *path, ss_error *err);
 int ss_util_prepare_output(const char *path, ss_error *err);
 FILE *ss_util_open_output(const char *path, const char *mode, ss_error *err);
 
+/* Writes all `len` bytes to the open file `fd` (retrying short writes and
+ * interrupts) and syncs them to disk (fdatasync; file systems that cannot
+ * sync are accepted): the one durable append, used by the results journal
+ * (pool/) and the run logs of l2l/.  `what` names the file in messages. */
+int ss_util_write_durable(int fd, const void *data, size_t len, const char *what, ss_error *err);
+
 /* Reads a plain numeric CSV file without header: one row per line, values
  * separated by commas, semicolons or white space; blank lines and lines
  * starting with '#' or '*' are skipped.  Every row must have the same number
