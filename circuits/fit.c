@@ -143,7 +143,7 @@ static int model_write(const char *model, const char *circuit, double rms, doubl
     json_t *root = json_object(), *pm = json_object();
     int bad = !root || !pm;
     bad = bad || json_object_set_new(root, "model", json_string(model));
-    bad = bad || json_object_set_new(root, "circuit", json_string(circuit ? circuit : ""));
+    bad = bad || ss_json_set_string(root, "circuit", circuit);
     bad = bad || ss_json_set_number(root, "fit_rms_rel", rms);
     bad = bad || ss_json_set_number(root, "fit_max_rel", max);
     bad = bad || json_object_set_new(root, "equation", json_string(equation));

@@ -1012,6 +1012,7 @@ static int fill_result(ss_fit *f, problem *pb, ssf_steps *steps, double *scratch
         dev.p[ix] = x0s[0];
         res->params[ix].value = dev.p[ix];
     }
+    dev.polarity = pol < 0 ? -1 : 1; /* a device-level choice: the result is the device */
     res->device = dev;
     double sum = 0, lsum = 0, cost = 0;
     for (size_t k = 0; k < f->nfiles; k++) {

@@ -123,6 +123,30 @@ json_t *ss_json_number(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
+json_t *ss_json_string(const char *s, size_t n)
+{
+    if (!s)
+        s = "", n = 0;
+    json_t *v = json_stringn(s, n);
+    if (v)
+        return v;
+    /* not UTF-8 (a file name, a user's word): '?' for every byte above ASCII */
+    char *c = malloc(n + 1);
+    if (!c)
+        return NULL;
+    for (size_t k = 0; k < n; k++)
+        c[k] = (unsigned char)s[k] < 0x80 ? s[k] : '?';
+    v = json_stringn(c, n);
+    free(c);
+    return v;
+}
+
+int ss_json_set_string(json_t *obj, const char *key, const char *s)
+{
+    json_t *v = ss_json_string(s, s ? strlen(s) : 0);
+    return v && !json_object_set_new(obj, key, v) ? SS_OK : SS_ENOMEM;
+}
+
 int ss_json_set_number(json_t *obj, const char *key, double x)
 {
     json_t *v = ss_json_number(x);

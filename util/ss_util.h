@@ -71,9 +71,6 @@ typedef struct ss_buf {
 /* Appends bytes / a formatted string.  Returns SS_OK or SS_ENOMEM. */
 int ss_buf_add(ss_buf *b, const char *s, size_t n);
 int ss_buf_printf(ss_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends `s` as a JSON string literal: quoted, with '"', '\\' and control
- * characters escaped.  Returns SS_OK or SS_ENOMEM. */
-int ss_buf_add_json_string(ss_buf *b, const char *s);
 void ss_buf_release(ss_buf *b);
 
 /* ---- numbers ----------------------------------------------------------- */
@@ -122,6 +119,12 @@ int ss_json_line(const char *text, const char *const *keys, size_t n);
 /* A JSON number for x (a real, or null if x is not finite); NULL if out of
  * memory. */
 struct json_t *ss_json_number(double x);
+/* A JSON string of s[0..n) (NULL: ""); bytes that are not UTF-8 become
+ * '?', so a file name or a user's word never fails the write.  NULL if out
+ * of memory. */
+struct json_t *ss_json_string(const char *s, size_t n);
+/* obj[key] = ss_json_string(s, strlen(s)).  SS_OK or SS_ENOMEM. */
+int ss_json_set_string(struct json_t *obj, const char *key, const char *s);
 /* obj[key] = ss_json_number(x).  SS_OK or SS_ENOMEM. */
 int ss_json_set_number(struct json_t *obj, const char *key, double x);
 /* Appends root as indented JSON and a newline. */
