@@ -6,10 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "devices/dev_private.h"
+#include "devices/devices_private.h"
 
-const ss_device_type *const ss_device_types[] = {&ssd_vteam_type, &ssd_yakopcic_type,
-                                                 &ssd_yakopcic2020_type, NULL};
+const ss_device_type *const ss_device_types[] = {&devi_vteam_type, &devi_yakopcic_type,
+                                                 &devi_yakopcic2020_type, NULL};
 
 const ss_device_type *ss_device_type_find(const char *name)
 {
@@ -242,7 +242,7 @@ int ss_device_set_list(ss_device *d, const char *list, ss_error *err)
     return SS_OK;
 }
 
-SSD_INTERNAL int ssd_check_range(const ss_device *d, int idx, double lo, double hi, int open_lo,
+DEVI_HIDDEN int devi_check_range(const ss_device *d, int idx, double lo, double hi, int open_lo,
                                  int open_hi, ss_error *err)
 {
     double v = d->p[idx];
@@ -257,7 +257,7 @@ SSD_INTERNAL int ssd_check_range(const ss_device *d, int idx, double lo, double 
     return SS_OK;
 }
 
-SSD_INTERNAL int ssd_check_positive(const ss_device *d, int idx, ss_error *err)
+DEVI_HIDDEN int devi_check_positive(const ss_device *d, int idx, ss_error *err)
 {
     if (!(d->p[idx] > 0) || !isfinite(d->p[idx]))
         return ss_error_set(err, SS_EINVAL, "parameter '%s' must be positive (got %g)",
@@ -265,7 +265,7 @@ SSD_INTERNAL int ssd_check_positive(const ss_device *d, int idx, ss_error *err)
     return SS_OK;
 }
 
-SSD_INTERNAL int ssd_check_negative(const ss_device *d, int idx, ss_error *err)
+DEVI_HIDDEN int devi_check_negative(const ss_device *d, int idx, ss_error *err)
 {
     if (!(d->p[idx] < 0) || !isfinite(d->p[idx]))
         return ss_error_set(err, SS_EINVAL, "parameter '%s' must be negative (got %g)",
@@ -391,7 +391,7 @@ int ss_device_write_spice(const ss_device *d, const char *name, ss_buf *out, ss_
                             name, ss_device_x0(d));
     else
         rc |= ss_buf_printf(out, ".subckt %s te be params: x0=%.17g\n", name, ss_device_x0(d));
-    rc |= ss_buf_add(out, SSD_SPICE_FUNCS, strlen(SSD_SPICE_FUNCS));
+    rc |= ss_buf_add(out, DEVI_SPICE_FUNCS, strlen(DEVI_SPICE_FUNCS));
     if (rc || (rc = t->spice_body(d, out)) || (rc = ss_buf_printf(out, ".ends %s\n", name))) {
         /* Drop the partial subcircuit. */
         out->len = mark;

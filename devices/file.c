@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "devices/dev_private.h"
+#include "devices/devices_private.h"
 
 /* The line of a key inside the device object (which may be the root). */
 static int line_of(const char *text, int boxed, const char *k1, const char *k2)

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/dev_private.h"
+#include "devices/devices_private.h"
 
 #define GAMMA (1.0 - 0.70710678118654752440)
 

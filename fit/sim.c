@@ -10,7 +10,7 @@
 
 #include "fit/fit_private.h"
 
-void ssf_steps_release(ssf_steps *s)
+void fiti_steps_release(fiti_steps *s)
 {
     ss_device_steps_release(s);
 }
@@ -47,8 +47,8 @@ static int fsim_sample(void *ctx, size_t ks, double t, const double *x, const do
     return 0;
 }
 
-int ssf_integrate(const ss_device *d0, int polarity, const ss_fit_data *data, double x0,
-                  double tol, int mode, ssf_steps *steps, double *i_out, double *v_out,
+int fiti_integrate(const ss_device *d0, int polarity, const ss_fit_data *data, double x0,
+                  double tol, int mode, fiti_steps *steps, double *i_out, double *v_out,
                   double *x_out, long *nsteps)
 {
     ss_device d = *d0;
@@ -104,7 +104,7 @@ int ss_fit_simulate(const ss_device *d, int polarity, const ss_fit_data *data, d
     }
     memcpy(tr->t, data->t, n * sizeof *tr->t);
     memcpy(tr->vs, data->v, n * sizeof *tr->vs);
-    if (ssf_integrate(d, polarity, data, x0, tol, SSF_ADAPTIVE, NULL, tr->i, tr->v, tr->x,
+    if (fiti_integrate(d, polarity, data, x0, tol, FITI_ADAPTIVE, NULL, tr->i, tr->v, tr->x,
                       &tr->steps)) {
         ss_devsim_trace_release(tr);
         return ss_error_set(err, SS_ENUMERIC, "%s: the integration failed (no convergence at the "
@@ -131,7 +131,7 @@ static void *pf_run(void *arg)
     return NULL;
 }
 
-void ssf_parallel_for(int threads, size_t n, void (*fn)(void *ctx, size_t k), void *ctx)
+void fiti_parallel_for(int threads, size_t n, void (*fn)(void *ctx, size_t k), void *ctx)
 {
     if (threads < 1)
         threads = 1;
