@@ -9,6 +9,7 @@
 #include "cosim/experiment/ss_experiment.h"
 #include "cosim/network/ss_network.h"
 #include "cosim/ode/ode.h"
+#include "fit/ss_fit.h"
 #include "tests/ss_test.h"
 
 /* Regular firing of a LIF on a constant current:
@@ -1011,8 +1012,8 @@ END_TEST
  * by cell to 1e-6 (line resistance and half-select disturb included).
  * `device` is the experiment's device mapping, `tran_dev` the same device
  * for `smallsim crossbar tran`. */
-static void writes_vs_tran(const char *dir, const char *device, const char *tran_dev, double v_set,
-                           double v_reset)
+static double writes_vs_tran(const char *dir, const char *device, const char *tran_dev,
+                             double v_set, double v_reset)
 {
     const char *prog = ss_test_program();
     static char out[16384];
@@ -1072,6 +1073,7 @@ static void writes_vs_tran(const char *dir, const char *device, const char *tran
     }
     ck_assert_msg(moved > 0.1, "the writes barely moved the cells (%g)", moved);
     ck_assert_msg(worst <= 1e-6, "network and crossbar tran differ by %g", worst);
+    return tend;
 }
 
 START_TEST(plastic_writes_are_crossbar_transients)
@@ -1099,6 +1101,91 @@ START_TEST(plastic_writes_are_crossbar_transients)
                   "  \"k_on\": -1.8e-5, \"k_off\": 9e-5, \"alpha_on\": 3, \"alpha_off\": 3,\n"
                   "  \"w_off\": 3e-9}}, \"nrmse\": 0.01}\n");
     writes_vs_tran(dir, "{file: dev.json}", "--params ../dev.json", 0.8, -0.6);
+}
+END_TEST
+
+/* fit -> crossbar -> network: the file `smallsim fit` writes
+ * (ss_fit_result_json) for a reversed VTEAM device, named in an
+ * experiment.  The network's writes equal `crossbar tran --params` on the
+ * recorded pulses to 1e-6 (writes_vs_tran), and `ngspice -b` on the netlist
+ * `netlist crossbar --params` writes for the same pulses (the emitted
+ * subcircuit of the device) ends in the network's states. */
+START_TEST(fit_file_through_crossbar_and_network)
+{
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    ss_device d;
+    ss_error err;
+    ss_device_init(&d, ss_device_vteam);
+    ck_assert_msg(ss_device_set_list(&d, "r_on=12345.678901234567 r_off=1meg v_on=-0.2 v_off=0.3 "
+                                         "k_on=-1.8e-5 k_off=9e-5 alpha_on=3 alpha_off=3 w_off=3n",
+                                     &err) == SS_OK,
+                  "%s", err.msg);
+    ss_fit_result r = SS_FIT_RESULT_INIT;
+    r.device = d;
+    r.polarity = -1;
+    ss_buf b = SS_BUF_INIT;
+    ck_assert_int_eq(ss_fit_result_json(&r, &b, &err), SS_OK);
+    ss_test_write(dir, "fit.json", b.data);
+    ss_buf_release(&b);
+    double tend = writes_vs_tran(dir, "{file: fit.json}", "--params ../fit.json", 0.8, -0.6);
+    static char out[16384];
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s/out && %s netlist crossbar --rows 6 --cols 4 --params ../fit.json "
+                                "--x0-file crossbar0_writes_x0.csv --pulses crossbar0_writes_word.txt "
+                                "--bit-pulses crossbar0_writes_bit.txt --rwire 2 --rsource 10 "
+                                "--rsense 10 --tran %.17g,1n -o x.cir",
+                                dir, prog, tend),
+                     0);
+    char path[700];
+    snprintf(path, sizeof path, "%s/out/x.cir", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ss_buf deck = SS_BUF_INIT;
+    static char line[1 << 16];
+    int reversed = 0;
+    while (fgets(line, sizeof line, f)) {
+        reversed |= strstr(line, ".subckt") && strstr(line, " be te") != NULL;
+        if (strcmp(line, ".end\n"))
+            ss_buf_add(&deck, line, strlen(line));
+    }
+    fclose(f);
+    ck_assert_msg(reversed, "the netlist's cell is not the reversed device:\n%s", deck.data);
+    ss_buf_printf(&deck, ".options reltol=1e-6 abstol=1e-15 vntol=1e-10\n.control\nrun\nwrdata ng.txt");
+    for (int k = 0; k < 24; k++)
+        ss_buf_printf(&deck, " v(xc%d_%d.xs)", k / 4, k % 4);
+    ss_buf_printf(&deck, "\n.endc\n.end\n");
+    snprintf(path, sizeof path, "%s/out", dir);
+    ss_test_write(path, "ng.cir", deck.data);
+    ss_buf_release(&deck);
+    ss_test_sh(out, sizeof out, "cd %s/out && ngspice -b ng.cir", dir);
+    snprintf(path, sizeof path, "%s/out/ng.txt", dir);
+    ck_assert_msg((f = fopen(path, "r")) != NULL, "ngspice wrote no ng.txt:\n%s", out);
+    static char last[1 << 16];
+    while (fgets(line, sizeof line, f))
+        if (line[0] && line[0] != '\n')
+            memcpy(last, line, sizeof last);
+    fclose(f);
+    double x0[24], net[24], worst = 0, moved = 0;
+    const char *names[] = {"crossbar0_writes_x0.csv", "crossbar0_states.csv"};
+    double *dst[] = {x0, net};
+    for (int w = 0; w < 2; w++) {
+        snprintf(path, sizeof path, "%s/out/%s", dir, names[w]);
+        ck_assert_ptr_nonnull(f = fopen(path, "r"));
+        for (int k = 0; k < 24; k++)
+            ck_assert_int_eq(fscanf(f, "%lf%*[,\n]", &dst[w][k]), 1);
+        fclose(f);
+    }
+    char *p = last;
+    ck_assert_double_eq_tol(strtod(p, &p), tend, 1e-12);
+    for (int k = 0; k < 24; k++) {
+        if (k)
+            strtod(p, &p); /* each vector comes with its own time column */
+        double v = strtod(p, &p);
+        worst = fmax(worst, fabs(v - net[k]));
+        moved = fmax(moved, fabs(v - x0[k]));
+    }
+    ck_assert_msg(moved > 0.1, "ngspice: the writes barely moved the cells (%g)", moved);
+    ck_assert_msg(worst <= 1e-3, "network vs ngspice -b on the emitted netlist: %g", worst);
 }
 END_TEST
 
@@ -1147,7 +1234,7 @@ Suite *network_suite(void)
 {
     Suite *s = suite_create("network");
     TCase *tc = tcase_create("network");
-    tcase_set_timeout(tc, 60);
+    tcase_set_timeout(tc, 300); /* wall clock: the machine is shared */
     tcase_add_test(tc, lif_exact_spike_times);
     tcase_add_test(tc, lif_cvode_path);
     tcase_add_test(tc, bdf_solver);
@@ -1174,6 +1261,7 @@ Suite *network_suite(void)
     tcase_add_test(tc, plastic_crossbar_among_other_delays);
     tcase_add_test(tc, plastic_writes_are_crossbar_transients);
     tcase_add_test(tc, experiment_device_file);
+    tcase_add_test(tc, fit_file_through_crossbar_and_network);
     suite_add_tcase(s, tc);
     return s;
 }
