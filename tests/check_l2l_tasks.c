@@ -330,6 +330,7 @@ START_TEST(task_device_from_file)
     t = task("bbob-sphere:3");
     ck_assert_int_eq(ss_l2l_task_set_device(t, &d, &err), SS_EINVAL);
     ck_assert_msg(strstr(err.msg, "has no memristors"), "%s", err.msg);
+    ss_l2l_task_free(t);
     /* best.json of the committed bandit run: made with the task's own device */
     t = task("bandit-dependent");
     ck_assert_int_eq(ss_device_set(&d, "polarity=1", &err), SS_OK);
