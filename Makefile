@@ -21,7 +21,7 @@ VERSION  := 0.1.0
 # include each other is in docs/architecture.md (make check verifies it).
 MODULES  := util pool netlists devices cosim/engine cosim/ode cosim/devsim cosim/crossbar \
             cosim/network cosim/experiment circuits sweep fit l2l
-PKGS     := gsl yaml-0.1 libseccomp
+PKGS     := gsl yaml-0.1 libseccomp jansson
 SUNDIALS_LIBS ?= -lsundials_cvode -lsundials_nvecserial -lsundials_sunmatrixsparse \
                  -lsundials_sunlinsolklu -lklu
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wpointer-arith -Wvla \

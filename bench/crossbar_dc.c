@@ -69,7 +69,7 @@ int main(void)
         int iters;
         double ts = solve_time(n, g, v, iout, &iters);
         ss_netlist_crossbar nx = {n, n, 2.0, 10.0, 10.0, g, NULL, NULL, NULL, NULL, NULL, v,
-                                  ".op", NULL, NULL, 0};
+                                  ".op", NULL, NULL, 0, NULL};
         ss_buf text = SS_BUF_INIT;
         ss_result res = SS_RESULT_INIT;
         double t0 = ss_util_now();

@@ -1,7 +1,7 @@
 /* device_agreement.c: every device preset driven by a sine, a triangle and a
- * bipolar pulse train, integrated in C (CVODE) and in ngspice (the emitted
+ * bipolar pulse train, integrated in C (ss_devsim_run) and in ngspice (the emitted
  * subcircuit through the engine); prints the normalised RMS difference of
- * current and state and the run times.  Exit status 1 if any case exceeds
+ * current and state and the CPU times (getrusage).  Exit status 1 if any case exceeds
  * 1 %.  Usage: device_agreement [--hard-too] */
 #include <gsl/gsl_errno.h>
 #include <locale.h>
@@ -60,12 +60,12 @@ int main(int argc, char **argv)
                     fprintf(stderr, "device_agreement: %s\n", err.msg);
                     return 1;
                 }
-                double t0 = ss_util_now();
+                double t0 = ss_util_cpu_time();
                 int rc = ss_devsim_run(&d, &w, &opt, &a, &err);
-                double t1 = ss_util_now();
+                double t1 = ss_util_cpu_time();
                 if (!rc)
                     rc = ss_devsim_run_spice(eng, &d, &w, &opt, &b, &err);
-                double t2 = ss_util_now();
+                double t2 = ss_util_cpu_time();
                 if (rc) {
                     printf("%-15s %-5s %-44s failed: %s\n", p->name, hard ? "hard" : "smooth",
                            spec[k], err.msg);

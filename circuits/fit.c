@@ -3,6 +3,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_multifit_nlinear.h>
 #include <gsl/gsl_vector.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,35 +132,29 @@ int ss_circuit_fit_lif(const double *input, const double *rate, size_t n, ss_cir
     return SS_OK;
 }
 
-/* Opens a model file: model name, circuit, the fit errors. */
-static int json_head(ss_buf *b, const char *model, const char *circuit, double rms, double max)
+/* A model file: {"model", "circuit", "fit_rms_rel", "fit_max_rel", the
+ * model's own keys (extra), "params" {population keys}}, numbers with 17
+ * significant digits (the library's JSON writer). */
+static int model_write(const char *model, const char *circuit, double rms, double max,
+                       const char *equation, const char *const *xkeys, const double *xv, size_t nx,
+                       const char *const *keys, const double *v, size_t n, const char *path,
+                       ss_error *err)
 {
-    int rc = ss_buf_printf(b, "{\n  \"model\": \"%s\",\n  \"circuit\": ", model);
-    if (!rc)
-        rc = ss_buf_add_json_string(b, circuit ? circuit : "");
-    if (!rc)
-        rc = ss_buf_printf(b, ",\n  \"fit_rms_rel\": %.6g,\n  \"fit_max_rel\": %.6g,\n", rms, max);
-    return rc;
-}
-
-/* "params": the population's keys for experiment files (params_file:). */
-static int json_params(ss_buf *b, const char *const *keys, const double *v, size_t n)
-{
-    int rc = ss_buf_printf(b, "  \"params\": {");
-    for (size_t k = 0; !rc && k < n; k++)
-        rc = ss_buf_printf(b, "%s\n    \"%s\": %.9g", k ? "," : "", keys[k], v[k]);
-    if (!rc)
-        rc = ss_buf_printf(b, "\n  }\n}\n");
-    return rc;
-}
-
-static int json_write(ss_buf *b, int rc, const char *path, ss_error *err)
-{
-    if (!rc)
-        rc = ss_util_write_file_atomic(path, b->data, b->len, err);
-    else
-        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-    ss_buf_release(b);
+    json_t *root = json_object(), *pm = json_object();
+    int bad = !root || !pm;
+    bad = bad || json_object_set_new(root, "model", json_string(model));
+    bad = bad || ss_json_set_string(root, "circuit", circuit);
+    bad = bad || ss_json_set_number(root, "fit_rms_rel", rms);
+    bad = bad || ss_json_set_number(root, "fit_max_rel", max);
+    bad = bad || json_object_set_new(root, "equation", json_string(equation));
+    for (size_t k = 0; !bad && k < nx; k++)
+        bad = ss_json_set_number(root, xkeys[k], xv[k]);
+    for (size_t k = 0; !bad && k < n; k++)
+        bad = ss_json_set_number(pm, keys[k], v[k]);
+    bad = bad || json_object_set(root, "params", pm);
+    json_decref(pm);
+    int rc = bad ? ss_error_set(err, SS_ENOMEM, "out of memory") : ss_json_write(root, path, err);
+    json_decref(root);
     return rc;
 }
 
@@ -172,17 +167,11 @@ int ss_circuit_lif_write(const ss_circuit_lif *m, const char *circuit, const cha
     static const char *const keys[] = {"tau_m", "v_rest", "v_reset", "v_th", "r_m", "t_ref",
                                        "in_beta", "in_ref"};
     const double v[] = {m->tau, -70e-3, -70e-3, -50e-3, 20e-3 / m->irh, m->tref, m->beta, m->irh};
-    ss_buf b = SS_BUF_INIT;
-    int rc = json_head(&b, "lif", circuit, m->rms_rel, m->max_rel);
-    if (!rc)
-        rc = ss_buf_printf(&b,
-                           "  \"equation\": \"x = (I/irh)^beta; f = 1/(tref + tau*ln(x/(x-1)))\",\n"
-                           "  \"tau\": %.9g,\n  \"irh\": %.9g,\n  \"tref\": %.9g,\n"
-                           "  \"beta\": %.9g,\n",
-                           m->tau, m->irh, m->tref, m->beta);
-    if (!rc)
-        rc = json_params(&b, keys, v, sizeof v / sizeof v[0]);
-    return json_write(&b, rc, path, err);
+    static const char *const xkeys[] = {"tau", "irh", "tref", "beta"};
+    const double xv[] = {m->tau, m->irh, m->tref, m->beta};
+    return model_write("lif", circuit, m->rms_rel, m->max_rel,
+                       "x = (I/irh)^beta; f = 1/(tref + tau*ln(x/(x-1)))", xkeys, xv, 4, keys, v,
+                       sizeof v / sizeof v[0], path, err);
 }
 
 /* ---- the network's DPI population ------------------------------------------ */
@@ -285,12 +274,8 @@ int ss_circuit_dpi_write(const ss_circuit_dpi *m, const char *circuit, const cha
     const double v[] = {p->cmem,   p->itau,    p->ith,     p->io,     p->ispkthr, p->ireset,
                         p->kappa,  p->ut,      p->iagain,  p->iath,   p->ianorm,  p->cahp,
                         p->itauahp, p->ithahp, p->iahp_jump, p->t_ref, p->in_beta, p->in_ref};
-    ss_buf b = SS_BUF_INIT;
-    int rc = json_head(&b, "dpi", circuit, m->rms_rel, m->max_rel);
-    if (!rc)
-        rc = ss_buf_printf(&b, "  \"equation\": \"teili DPI (ss_dpi_params) behind the input stage "
-                               "S(I) = in_ref*(I/in_ref)^in_beta\",\n");
-    if (!rc)
-        rc = json_params(&b, keys, v, sizeof v / sizeof v[0]);
-    return json_write(&b, rc, path, err);
+    return model_write("dpi", circuit, m->rms_rel, m->max_rel,
+                       "teili DPI (ss_dpi_params) behind the input stage "
+                       "S(I) = in_ref*(I/in_ref)^in_beta",
+                       NULL, NULL, 0, keys, v, sizeof v / sizeof v[0], path, err);
 }

@@ -44,9 +44,13 @@ int cli_include_dir(const char *dir);
 extern const char cli_trust_help[];
 
 struct ss_device;
-/* Builds a device from --model / --preset / --param k=v ... / --hard (shared
- * by the device, crossbar and netlist commands).  Returns -1 when the device
- * is ready, else the exit code after printing the error. */
+/* Builds a device from --params FILE (a model file: ss_device_load; NULL:
+ * none) / --model / --preset / --param k=v ... / --hard (shared by the
+ * device, crossbar and netlist commands).  Returns -1 when the device is
+ * ready, else the exit code after printing the error. */
+int cli_build_device_file(const char *file, const char *model, const char *preset,
+                          char *const *params, size_t nparams, int hard, struct ss_device *d);
+/* The same without a file. */
 int cli_build_device(const char *model, const char *preset, char *const *params, size_t nparams,
                      int hard, struct ss_device *d);
 

@@ -14,9 +14,11 @@
 static const char crossbar_usage[] =
     "usage: smallsim crossbar dc --g-file G.csv --inputs V.csv [--rows N --cols M]\n"
     "                            [--rwire OHM] [--rsource OHM] [--rsense OHM] [-o I.csv]\n"
-    "       smallsim crossbar tran --rows N --cols M --device MODEL [--preset P]\n"
-    "                            [--param k=v ...] [--hard] [--x0-file X.csv] --pulses FILE\n"
-    "                            --tstop T [--rwire OHM ...] [--rtol R] [-o states.csv]\n"
+    "       smallsim crossbar tran --rows N --cols M (--device MODEL | --preset P |\n"
+    "                            --params FILE) [--param k=v ...] [--hard] [--x0-file X.csv]\n"
+    "                            --pulses FILE\n"
+    "                            [--bit-pulses FILE] --tstop T [--rwire OHM ...] [--rtol R]\n"
+    "                            [-o states.csv]\n"
     "\n"
     "dc: solves the nodal equations of an N x M resistive crossbar with line\n"
     "resistance (the circuit 'smallsim netlist crossbar' writes) and prints one\n"
@@ -29,10 +31,14 @@ static const char crossbar_usage[] =
     "  --inputs FILE   N word-line source voltages, one per line (also --v-file)\n"
     "  --device MODEL  vteam, yakopcic or yakopcic2020 (--preset, --param, --hard\n"
     "                  as for 'smallsim device')\n"
+    "  --params FILE   every cell the device of a model file (a 'smallsim fit'\n"
+    "                  result, polarity included)\n"
     "  --x0-file FILE  N lines of M initial states (default: the device's x0)\n"
     "  --pulses FILE   line i: the PWL of word line i as 't0 v0 t1 v1 ...'\n"
+    "  --bit-pulses FILE  line j: the PWL of the source at the end of bit line j\n"
+    "                  (behind --rsense; default: all bit lines grounded), for writes\n"
     "  --tstop T       end of the transient (s)\n"
-    "  --rtol R        CVODE relative tolerance (default 1e-6)\n"
+    "  --rtol R        relative local error per step (default 1e-5)\n"
     "  --rwire OHM     resistance of each wire segment (default 0: ideal wires)\n"
     "  --rsource OHM   source resistance of each word line (default 0)\n"
     "  --rsense OHM    sense resistance of each bit line to ground (default 0)\n"
@@ -40,9 +46,11 @@ static const char crossbar_usage[] =
     "  -q, --quiet     accepted as by every command (only results are printed)\n";
 
 static const char netlist_usage[] =
-    "usage: smallsim netlist crossbar (--g-file G.csv | --rows N --cols M --device MODEL\n"
-    "                                 [--preset P] [--param k=v ...] [--hard] [--x0-file X.csv])\n"
-    "                                 (--inputs V.csv [--op] | --pulses FILE --tran T,STEP)\n"
+    "usage: smallsim netlist crossbar (--g-file G.csv | --rows N --cols M (--device MODEL |\n"
+    "                                 --preset P | --params FILE) [--param k=v ...] [--hard]\n"
+    "                                 [--x0-file X.csv])\n"
+    "                                 (--inputs V.csv [--op] | --pulses FILE [--bit-pulses FILE]\n"
+    "                                 --tran T,STEP)\n"
     "                                 [--rwire OHM] [--rsource OHM] [--rsense OHM] [-o out.cir]\n"
     "\n"
     "Writes the full ngspice netlist of a crossbar: word line i driven by VIN<i>\n"
@@ -55,12 +63,14 @@ static const char netlist_usage[] =
     "  --op            an operating point analysis (the default)\n"
     "  --tran T,STEP   a transient analysis to T with step STEP (SPICE numbers)\n"
     "  --pulses FILE   line i: the PWL of word line i as 't0 v0 t1 v1 ...'\n"
+    "  --bit-pulses FILE  line j: the PWL of VSENSE<j>, the source at the end of\n"
+    "                  bit line j (default: DC 0, ground)\n"
     "  -q, --quiet     accepted as by every command (only results are printed)\n";
 
 struct geometry {
     long rows, cols;
     double rwire, rsource, rsense, tstop, rtol;
-    const char *gfile, *vfile, *out, *pulses, *tran, *model, *preset, *x0file;
+    const char *gfile, *vfile, *out, *pulses, *tran, *model, *preset, *x0file, *bitpulses, *file;
     char *params[64];
     size_t nparams;
     int op, stats, hard;
@@ -68,7 +78,7 @@ struct geometry {
 
 enum { OPT_ROWS = 256, OPT_COLS, OPT_RWIRE, OPT_RSOURCE, OPT_RSENSE, OPT_GFILE, OPT_VFILE,
        OPT_INPUTS, OPT_OP, OPT_TRAN, OPT_PULSES, OPT_STATS, OPT_DEVICE, OPT_PRESET, OPT_PARAM,
-       OPT_HARD, OPT_X0, OPT_TSTOP, OPT_RTOL };
+       OPT_HARD, OPT_X0, OPT_TSTOP, OPT_RTOL, OPT_BITPULSES, OPT_PARAMS };
 
 static int parse_opts(int argc, char **argv, struct geometry *geo, const char *usage)
 {
@@ -82,7 +92,8 @@ static int parse_opts(int argc, char **argv, struct geometry *geo, const char *u
         {"device", required_argument, NULL, OPT_DEVICE}, {"preset", required_argument, NULL, OPT_PRESET},
         {"param", required_argument, NULL, OPT_PARAM}, {"hard", no_argument, NULL, OPT_HARD},
         {"x0-file", required_argument, NULL, OPT_X0}, {"tstop", required_argument, NULL, OPT_TSTOP},
-        {"rtol", required_argument, NULL, OPT_RTOL},
+        {"rtol", required_argument, NULL, OPT_RTOL}, {"bit-pulses", required_argument, NULL, OPT_BITPULSES},
+        {"params", required_argument, NULL, OPT_PARAMS},
         {"output", required_argument, NULL, 'o'},      {"help", no_argument, NULL, 'h'},
         {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0}};
@@ -114,6 +125,8 @@ static int parse_opts(int argc, char **argv, struct geometry *geo, const char *u
         case OPT_OP: geo->op = 1; break;
         case OPT_TRAN: geo->tran = optarg; break;
         case OPT_PULSES: geo->pulses = optarg; break;
+        case OPT_BITPULSES: geo->bitpulses = optarg; break;
+        case OPT_PARAMS: geo->file = optarg; break;
         case OPT_STATS: geo->stats = 1; break;
         case OPT_DEVICE: geo->model = optarg; break;
         case OPT_PRESET: geo->preset = optarg; break;
@@ -256,51 +269,6 @@ int cmd_crossbar(int argc, char **argv)
 }
 
 /* Reads --pulses: line i is the PWL of word line i ("t0 v0 t1 v1 ..."). */
-static ss_pwl *read_pulses(const char *path, size_t rows, ss_error *err)
-{
-    char *text = NULL;
-    if (ss_util_read_file(path, &text, NULL, err))
-        return NULL;
-    ss_pwl *w = calloc(rows, sizeof *w);
-    size_t n = 0;
-    int lineno = 0, rc = w ? SS_OK : ss_error_set(err, SS_ENOMEM, "out of memory");
-    for (char *p = text, *next; !rc && p && *p; p = next) {
-        next = strchr(p, '\n');
-        if (next)
-            *next++ = '\0';
-        lineno++;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (!*p || *p == '#' || *p == '\r')
-            continue;
-        if (n == rows)
-            rc = ss_error_set(err, SS_EPARSE, "%s:%d: more waveforms than the %zu rows", path, lineno,
-                              rows);
-        else if ((rc = ss_pwl_parse(&w[n], p, err)))
-            ss_error_prefix(err, rc, "%s:%d", path, lineno);
-        else
-            n++;
-    }
-    free(text);
-    if (!rc && n != rows)
-        rc = ss_error_set(err, SS_EPARSE, "%s: %zu waveforms, but the crossbar has %zu rows", path, n,
-                          rows);
-    if (rc && w) {
-        for (size_t i = 0; i < rows; i++)
-            ss_pwl_release(&w[i]);
-        free(w);
-        w = NULL;
-    }
-    return w;
-}
-
-static void free_pulses(ss_pwl *w, size_t rows)
-{
-    for (size_t i = 0; w && i < rows; i++)
-        ss_pwl_release(&w[i]);
-    free(w);
-}
-
 /* Initial states: --x0-file or the device's own x0. */
 static double *read_x0(const struct geometry *geo, const ss_device *d, ss_error *err)
 {
@@ -341,19 +309,29 @@ static int crossbar_tran(int argc, char **argv)
         return CLI_USAGE;
     }
     ss_device d;
-    if ((code = cli_build_device(geo.model, geo.preset, geo.params, geo.nparams, geo.hard, &d)) >= 0)
+    if ((code = cli_build_device_file(geo.file, geo.model, geo.preset, geo.params, geo.nparams,
+                                      geo.hard, &d)) >= 0)
         return code;
     ss_error err = {0, ""};
     ss_crossbar_spec spec = {(size_t)geo.rows, (size_t)geo.cols, geo.rwire, geo.rsource, geo.rsense};
     ss_crossbar *xb = ss_crossbar_alloc(&spec, &err);
-    ss_pwl *in = xb ? read_pulses(geo.pulses, spec.rows, &err) : NULL;
+    ss_pwl *in = xb ? ss_pwl_read_lines(geo.pulses, spec.rows, "rows", &err) : NULL, *bin = NULL;
+    if (in && geo.bitpulses && !(bin = ss_pwl_read_lines(geo.bitpulses, spec.cols, "columns", &err))) {
+        ss_pwl_free_array(in, spec.rows);
+        in = NULL;
+    }
     double *x = in ? read_x0(&geo, &d, &err) : NULL;
     int rc = x ? SS_OK : (err.code ? err.code : SS_EINVAL);
     double t0 = ss_util_now();
+    ss_crossbar_tran_options topt = SS_CROSSBAR_TRAN_OPTIONS_INIT;
+    topt.rtol = geo.rtol;
+    topt.bit = bin;
     if (!rc)
-        rc = ss_crossbar_tran(xb, &d, 1, in, geo.tstop, geo.rtol, x, &err);
+        rc = ss_crossbar_tran(xb, &d, 1, in, geo.tstop, &topt, x, &err);
     if (!rc && geo.stats)
-        fprintf(stderr, "crossbar tran: %ld x %ld, %.3f s\n", geo.rows, geo.cols, ss_util_now() - t0);
+        fprintf(stderr, "crossbar tran: %ld x %ld, %.3f s, %ld steps (%ld rejected), %ld array solves\n",
+                geo.rows, geo.cols, ss_util_now() - t0, topt.stats.steps, topt.stats.rejected,
+                topt.stats.solves);
     if (!rc) {
         ss_buf out = SS_BUF_INIT;
         for (size_t i = 0; !rc && i < spec.rows; i++)
@@ -367,7 +345,8 @@ static int crossbar_tran(int argc, char **argv)
             fputs(out.data, stdout);
         ss_buf_release(&out);
     }
-    free_pulses(in, spec.rows);
+    ss_pwl_free_array(in, spec.rows);
+    ss_pwl_free_array(bin, spec.cols);
     free(x);
     ss_crossbar_free(xb);
     return rc ? cli_fail(&err) : CLI_OK;
@@ -379,9 +358,9 @@ static int netlist_crossbar(int argc, char **argv)
     int code = parse_opts(argc, argv, &geo, netlist_usage);
     if (code)
         return code < 0 ? CLI_OK : code;
-    int device = geo.model || geo.preset;
+    int device = geo.model || geo.preset || geo.file;
     if (!!geo.gfile == device) {
-        cli_msg("netlist crossbar: give exactly one of --g-file and --device/--preset");
+        cli_msg("netlist crossbar: give exactly one of --g-file and --device/--preset/--params");
         return CLI_USAGE;
     }
     if (!!geo.vfile == !!geo.pulses) {
@@ -405,17 +384,17 @@ static int netlist_crossbar(int argc, char **argv)
         snprintf(analysis, sizeof analysis, ".tran %.17g %.17g", step, t);
     }
     ss_device d;
-    if (device && (code = cli_build_device(geo.model, geo.preset, geo.params, geo.nparams, geo.hard,
-                                           &d)) >= 0)
+    if (device && (code = cli_build_device_file(geo.file, geo.model, geo.preset, geo.params,
+                                                geo.nparams, geo.hard, &d)) >= 0)
         return code;
     ss_error err = {0, ""};
     double *g = NULL, *v = NULL, *x0 = NULL;
-    ss_pwl *in = NULL;
+    ss_pwl *in = NULL, *bin = NULL;
     ss_buf out = SS_BUF_INIT, sub = SS_BUF_INIT;
-    size_t rows = (size_t)geo.rows;
-    ss_buf *src = calloc(rows, sizeof *src);
-    const char **srcs = calloc(rows, sizeof *srcs);
-    int rc = src && srcs ? SS_OK : ss_error_set(&err, SS_ENOMEM, "out of memory");
+    size_t rows = (size_t)geo.rows, cols = (size_t)geo.cols;
+    ss_buf *src = calloc(rows, sizeof *src), *bsrc = calloc(cols, sizeof *bsrc);
+    const char **srcs = calloc(rows, sizeof *srcs), **bsrcs = calloc(cols, sizeof *bsrcs);
+    int rc = src && srcs && bsrc && bsrcs ? SS_OK : ss_error_set(&err, SS_ENOMEM, "out of memory");
     if (!rc && geo.gfile)
         rc = read_arrays(&geo, &g, &v, &err);
     if (!rc && !geo.gfile && geo.vfile) {
@@ -425,12 +404,21 @@ static int netlist_crossbar(int argc, char **argv)
                               geo.vfile, r * c, rows);
     }
     if (!rc && geo.pulses) {
-        if (!(in = read_pulses(geo.pulses, rows, &err)))
+        if (!(in = ss_pwl_read_lines(geo.pulses, rows, "rows", &err)))
             rc = err.code;
         for (size_t i = 0; !rc && i < rows; i++) {
             if (ss_pwl_spice(&in[i], &src[i]))
                 rc = ss_error_set(&err, SS_ENOMEM, "out of memory");
             srcs[i] = src[i].data;
+        }
+    }
+    if (!rc && geo.bitpulses) {
+        if (!(bin = ss_pwl_read_lines(geo.bitpulses, cols, "columns", &err)))
+            rc = err.code;
+        for (size_t j = 0; !rc && j < cols; j++) {
+            if (ss_pwl_spice(&bin[j], &bsrc[j]))
+                rc = ss_error_set(&err, SS_ENOMEM, "out of memory");
+            bsrcs[j] = bsrc[j].data;
         }
     }
     if (!rc && device) {
@@ -441,7 +429,8 @@ static int netlist_crossbar(int argc, char **argv)
     }
     ss_netlist_crossbar nx = {rows, (size_t)geo.cols, geo.rwire, geo.rsource, geo.rsense,
                               g, device ? sub.data : NULL, device ? "cell" : NULL, NULL, x0,
-                              geo.pulses ? srcs : NULL, v, analysis, NULL, NULL, 0};
+                              geo.pulses ? srcs : NULL, v, analysis, NULL, NULL, 0,
+                              geo.bitpulses ? bsrcs : NULL};
     if (!rc)
         rc = ss_netlist_crossbar_write(&nx, &out, &err);
     if (!rc) {
@@ -454,9 +443,14 @@ static int netlist_crossbar(int argc, char **argv)
     ss_buf_release(&sub);
     for (size_t i = 0; src && i < rows; i++)
         ss_buf_release(&src[i]);
+    for (size_t j = 0; bsrc && j < cols; j++)
+        ss_buf_release(&bsrc[j]);
     free(src);
     free(srcs);
-    free_pulses(in, rows);
+    free(bsrc);
+    free(bsrcs);
+    ss_pwl_free_array(in, rows);
+    ss_pwl_free_array(bin, (size_t)geo.cols);
     free(g);
     free(v);
     free(x0);

@@ -14,11 +14,11 @@
 
 static const char device_usage[] =
     "usage: smallsim device list\n"
-    "       smallsim device iv --model M [--preset P] [--param k=v ...] [--hard]\n"
-    "                          (--wave W | --drive FILE) [--series R] [--points N]\n"
+    "       smallsim device iv (--model M | --preset P | --params FILE) [--param k=v ...]\n"
+    "                          [--hard] (--wave W | --drive FILE) [--series R] [--points N]\n"
     "                          [-o iv.csv] [--plot iv.png]\n"
-    "       smallsim device spice --model M [--preset P] [--param k=v ...] [--hard]\n"
-    "                          [--name X] [--wave W [--series R]] [-o out.cir]\n"
+    "       smallsim device spice (--model M | --preset P | --params FILE) [--param k=v ...]\n"
+    "                          [--hard] [--name X] [--wave W [--series R]] [-o out.cir]\n"
     "\n"
     "Memristor models (vteam, yakopcic, yakopcic2020) in C and as ngspice subcircuits.\n"
     "'smallsim device <sub> --help' describes each subcommand.\n";
@@ -33,20 +33,24 @@ static const char list_usage[] =
     "  -q, --quiet      accepted as by every command (only the list is printed)\n";
 
 static const char iv_usage[] =
-    "usage: smallsim device iv --model M [--preset P] [--param k=v ...] [--hard]\n"
-    "                          (--wave W | --drive FILE [--columns LIST] [--freq F |\n"
+    "usage: smallsim device iv (--model M | --preset P | --params FILE) [--param k=v ...]\n"
+    "                          [--hard] (--wave W | --drive FILE [--columns LIST] [--freq F |\n"
     "                          --step-time T]) [--series R] [--points N] [-o iv.csv]\n"
     "                          [--plot iv.png]\n"
     "\n"
-    "Integrates one device driven by a waveform (CVODE) or by a measured or\n"
-    "piecewise-linear drive (the loop integrator of 'smallsim fit', so the result\n"
-    "is the curve 'smallsim fit --evaluate' scores), optionally behind a series\n"
+    "Integrates one device (the library's one integrator of device states) driven\n"
+    "by a waveform or by a measured or piecewise-linear drive (sampled at the\n"
+    "drive's samples as 'smallsim fit' does, so the result is the curve\n"
+    "'smallsim fit --evaluate' scores), optionally behind a series\n"
     "resistor, and writes CSV 't,v,i,x' (v across the device, SI units, x the\n"
     "normalised state in [0, 1]) to stdout or -o.\n"
     "\n"
     "  --model M        vteam, yakopcic or yakopcic2020 (optional with --preset)\n"
     "  --preset P       a named parameter set (see 'smallsim device list')\n"
-    "  --param k=v      set one parameter (SPICE numbers: 10k, 3n); repeatable\n"
+    "  --params FILE    the device of a model file: a 'smallsim fit' result (fit.json,\n"
+    "                   polarity included) or {\"model\", \"polarity\", \"params\"}\n"
+    "  --param k=v      set one parameter (SPICE numbers: 10k, 3n; polarity=-1 turns\n"
+    "                   the device round); repeatable, applied after the above\n"
     "  --hard           textbook discontinuous equations instead of smooth ones\n"
     "  --wave W         sine:AMP:FREQ[:CYCLES]  AMP*sin(2*pi*FREQ*t)\n"
     "                   triangle:AMP:FREQ[:CYCLES]  0 -> +AMP -> 0 -> -AMP -> 0\n"
@@ -66,14 +70,15 @@ static const char iv_usage[] =
     "  -q, --quiet      accepted as by every command (only results are printed)\n";
 
 static const char spice_usage[] =
-    "usage: smallsim device spice --model M [--preset P] [--param k=v ...] [--hard]\n"
-    "                             [--name X] [--wave W [--series R]] [-o out.cir]\n"
+    "usage: smallsim device spice (--model M | --preset P | --params FILE) [--param k=v ...]\n"
+    "                             [--hard] [--name X] [--wave W [--series R]] [-o out.cir]\n"
     "\n"
     "Prints an ngspice subcircuit '.subckt X te be' with the same equations as the C\n"
     "model (state on a 1 F capacitor at internal node xs; run .tran with uic).\n"
     "With --wave, prints a complete runnable deck around it (source, optional series\n"
     "resistor, probe 'vsense', .tran) for 'ngspice -b'.\n"
     "\n"
+    "  --model, --preset, --params, --param, --hard  as for 'device iv'\n"
     "  --name X         subcircuit name (default: the preset or model name)\n"
     "  --wave W         also write the test bench (as for 'device iv')\n"
     "  --series R       series resistor of the test bench (ohm)\n"
@@ -81,7 +86,7 @@ static const char spice_usage[] =
     "  -q, --quiet      accepted as by every command (only results are printed)\n";
 
 struct device_args {
-    const char *model, *preset, *wave, *out, *plot, *name, *drive, *columns;
+    const char *model, *preset, *wave, *out, *plot, *name, *drive, *columns, *file;
     char **params;
     size_t nparams;
     int hard, points_given;
@@ -90,7 +95,7 @@ struct device_args {
 };
 
 enum { OPT_MODEL = 256, OPT_PRESET, OPT_PARAM, OPT_HARD, OPT_WAVE, OPT_SERIES, OPT_POINTS,
-       OPT_PLOT, OPT_NAME, OPT_DRIVE, OPT_COLUMNS, OPT_FREQ, OPT_STEP };
+       OPT_PLOT, OPT_NAME, OPT_DRIVE, OPT_COLUMNS, OPT_FREQ, OPT_STEP, OPT_PARAMS };
 
 static int usage_error(const char *usage)
 {
@@ -109,6 +114,7 @@ static int parse_args(int argc, char **argv, struct device_args *a, const char *
         {"name", required_argument, NULL, OPT_NAME},     {"output", required_argument, NULL, 'o'},
         {"drive", required_argument, NULL, OPT_DRIVE},   {"columns", required_argument, NULL, OPT_COLUMNS},
         {"freq", required_argument, NULL, OPT_FREQ},     {"step-time", required_argument, NULL, OPT_STEP},
+        {"params", required_argument, NULL, OPT_PARAMS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     int c;
@@ -139,6 +145,7 @@ static int parse_args(int argc, char **argv, struct device_args *a, const char *
             break;
         }
         case OPT_DRIVE: a->drive = optarg; break;
+        case OPT_PARAMS: a->file = optarg; break;
         case OPT_COLUMNS: a->columns = optarg; break;
         case OPT_FREQ:
         case OPT_STEP: {
@@ -168,8 +175,8 @@ static int parse_args(int argc, char **argv, struct device_args *a, const char *
     return -1;
 }
 
-int cli_build_device(const char *model, const char *preset, char *const *params, size_t nparams,
-                     int hard, ss_device *d)
+int cli_build_device_file(const char *file, const char *model, const char *preset,
+                          char *const *params, size_t nparams, int hard, ss_device *d)
 {
     ss_error err;
     const ss_device_type *t = NULL;
@@ -177,11 +184,25 @@ int cli_build_device(const char *model, const char *preset, char *const *params,
         cli_msg("unknown model '%s' (vteam, yakopcic, yakopcic2020)", model);
         return CLI_USAGE;
     }
-    if (!model && !preset) {
-        cli_msg("--model or --preset is required");
+    if (file && preset) {
+        cli_msg("give --params FILE or --preset, not both");
         return CLI_USAGE;
     }
-    if (preset) {
+    if (!model && !preset && !file) {
+        cli_msg("a device is required: --model (--device), --preset or --params FILE");
+        return CLI_USAGE;
+    }
+    if (file) {
+        if (ss_device_load(file, d, &err)) {
+            cli_fail(&err);
+            return CLI_USAGE;
+        }
+        if (t && d->type != t) {
+            cli_msg("%s holds a '%s' device, not '%s'", file, d->type->name, t->name);
+            return CLI_USAGE;
+        }
+        d->hard |= hard;
+    } else if (preset) {
         d->hard = hard;
         if (ss_device_apply_preset(d, preset, &err)) {
             cli_fail(&err);
@@ -191,10 +212,11 @@ int cli_build_device(const char *model, const char *preset, char *const *params,
             cli_msg("preset '%s' is for model '%s', not '%s'", preset, d->type->name, t->name);
             return CLI_USAGE;
         }
+        d->hard = hard;
     } else {
         ss_device_init(d, t);
+        d->hard = hard;
     }
-    d->hard = hard;
     for (size_t k = 0; k < nparams; k++)
         if (ss_device_set(d, params[k], &err)) {
             cli_fail(&err);
@@ -207,10 +229,16 @@ int cli_build_device(const char *model, const char *preset, char *const *params,
     return -1;
 }
 
-/* Builds the device from --model/--preset/--param/--hard. */
+int cli_build_device(const char *model, const char *preset, char *const *params, size_t nparams,
+                     int hard, ss_device *d)
+{
+    return cli_build_device_file(NULL, model, preset, params, nparams, hard, d);
+}
+
+/* Builds the device from --params/--model/--preset/--param/--hard. */
 static int build_device(const struct device_args *a, ss_device *d)
 {
-    return cli_build_device(a->model, a->preset, a->params, a->nparams, a->hard, d);
+    return cli_build_device_file(a->file, a->model, a->preset, a->params, a->nparams, a->hard, d);
 }
 
 static int cmd_list(int argc, char **argv)
@@ -362,7 +390,7 @@ static int run_drive(const struct device_args *a, const ss_device *d, ss_devsim_
         code = cli_fail(&err);
     else if (data.n < 2)
         cli_msg("%s: the drive needs at least 2 samples", a->drive), code = CLI_FAIL;
-    else if (ss_fit_simulate(d, 1, &data, ss_device_x0(d), 0.0, tr, &err))
+    else if (ss_fit_simulate(d, d->polarity, &data, ss_device_x0(d), 0.0, tr, &err))
         code = cli_fail(&err);
     ss_fit_data_release(&data);
     return code;

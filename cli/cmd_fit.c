@@ -492,16 +492,15 @@ int cmd_fit(int argc, char **argv)
     }
     ss_device dev;
     if (evaluate) {
-        int pol = 1;
-        if (ss_fit_params_load(evaluate, &dev, &pol, &err)) {
+        if (ss_device_load(evaluate, &dev, &err)) {
             rc = cli_fail(&err);
             goto out;
         }
-        if (polarity_given && fo.polarity != pol) {
-            cli_msg("--polarity contradicts the polarity %+d in '%s'", pol, evaluate);
+        if (polarity_given && fo.polarity != dev.polarity) {
+            cli_msg("--polarity contradicts the polarity %+d in '%s'", dev.polarity, evaluate);
             goto out;
         }
-        fo.polarity = pol;
+        fo.polarity = dev.polarity;
     } else {
         int brc = cli_build_device(model, preset, NULL, 0, 0, &dev);
         if (brc >= 0) {

@@ -16,8 +16,8 @@
 
 static const char l2l_usage[] =
     "usage: smallsim l2l --task NAME -o RUNDIR [options]\n"
-    "       smallsim l2l eval --task NAME --params RUNDIR/best.json [--test-tasks N] [--jobs K]\n"
-    "                         [--trace CSV] [-q]\n"
+    "       smallsim l2l eval --task NAME --params RUNDIR/best.json [--device FILE]\n"
+    "                         [--test-tasks N] [--jobs K] [--trace CSV] [-q]\n"
     "\n"
     "Tunes a task's parameters with an outer optimizer.  Each generation is evaluated on\n"
     "K worker processes, all individuals on the same training instances; the generation's\n"
@@ -27,6 +27,9 @@ static const char l2l_usage[] =
     "tasks, lut-cache/ (the ngspice pulse lookups, reused on --resume).\n"
     "\n"
     "  --task NAME          the task (see below)\n"
+    "  --device FILE        hardware tasks: the memristor of a model file (a 'smallsim fit'\n"
+    "                       result) instead of the task's own; SET is written with negative\n"
+    "                       pulses (polarity -1 turns a device round); eval needs it again\n"
     "  --optimizer NAME     cmaes (default), ce, ga, random, grid\n"
     "  --pop N              population (default: the optimizer's)\n"
     "  --generations G      generations in total (default 50)\n"
@@ -200,6 +203,16 @@ static int check_settings(const ss_l2l_options *opt, const unsigned char *given,
     return -1;
 }
 
+/* --device FILE: the task's memristor from a model file. */
+static int task_device(ss_l2l_task *t, const char *file, ss_error *err)
+{
+    ss_device d;
+    int rc = file ? ss_device_load(file, &d, err) : SS_OK;
+    if (!rc && file)
+        rc = ss_l2l_task_set_device(t, &d, err);
+    return rc;
+}
+
 /* The first test instance of an arm task in detail, as CSV. */
 static int write_trace(const ss_l2l_task *t, const double *x, const char *path, ss_error *err)
 {
@@ -228,14 +241,14 @@ static int write_trace(const ss_l2l_task *t, const double *x, const char *path, 
 
 static int cmd_l2l_eval(int argc, char **argv)
 {
-    enum { O_TASK = 256, O_PARAMS, O_TEST, O_JOBS, O_TIMEOUT, O_TRACE };
+    enum { O_TASK = 256, O_PARAMS, O_TEST, O_JOBS, O_TIMEOUT, O_TRACE, O_DEVICE };
     static const struct option longopts[] = {
         {"task", required_argument, NULL, O_TASK},       {"params", required_argument, NULL, O_PARAMS},
         {"test-tasks", required_argument, NULL, O_TEST}, {"jobs", required_argument, NULL, O_JOBS},
         {"timeout", required_argument, NULL, O_TIMEOUT}, {"trace", required_argument, NULL, O_TRACE},
-        {"quiet", no_argument, NULL, 'q'},
+        {"device", required_argument, NULL, O_DEVICE},   {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
-    const char *task_name = NULL, *params = NULL, *trace = NULL;
+    const char *task_name = NULL, *params = NULL, *trace = NULL, *device = NULL;
     uint64_t ntest = 0, jobs;
     double timeout = 600;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -248,6 +261,7 @@ static int cmd_l2l_eval(int argc, char **argv)
         case O_TASK: task_name = optarg; break;
         case O_PARAMS: params = optarg; break;
         case O_TRACE: trace = optarg; break;
+        case O_DEVICE: device = optarg; break;
         case O_TEST:
             if (parse_u64(optarg, &ntest) || !ntest || ntest > 1000000) {
                 cli_msg("--test-tasks: '%s' is not a count (1..1000000)", optarg);
@@ -285,7 +299,8 @@ static int cmd_l2l_eval(int argc, char **argv)
         return CLI_OK;
     }
     ss_l2l_task *t = ss_l2l_task_alloc(task_name, &err);
-    if (!t) {
+    if (!t || task_device(t, device, &err)) {
+        ss_l2l_task_free(t);
         ss_pool_mpi_finalize();
         return cli_fail(&err);
     }
@@ -321,7 +336,7 @@ int cmd_l2l(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "eval"))
         return cmd_l2l_eval(argc - 1, argv + 1);
     enum { O_TASK = 256, O_OPT, O_POP, O_GENS, O_SEED, O_JOBS, O_TIMEOUT, O_RETRIES, O_TRAIN,
-           O_VAL, O_POLISH, O_SIGMA, O_FIX, O_RESUME, O_NOPLOT, O_SET };
+           O_VAL, O_POLISH, O_SIGMA, O_FIX, O_RESUME, O_NOPLOT, O_DEVICE, O_SET };
     static const struct option longopts[] = {
         {"task", required_argument, NULL, O_TASK},        {"optimizer", required_argument, NULL, O_OPT},
         {"pop", required_argument, NULL, O_POP},          {"generations", required_argument, NULL, O_GENS},
@@ -339,13 +354,14 @@ int cmd_l2l(int argc, char **argv)
         {"elite", required_argument, NULL, O_SET + 8},    {"grid-points", required_argument, NULL, O_SET + 9},
         {"restarts", required_argument, NULL, O_SET + 10}, {"tolfun", required_argument, NULL, O_SET + 11},
         {"tolx", required_argument, NULL, O_SET + 12},
+        {"device", required_argument, NULL, O_DEVICE},
         {NULL, 0, NULL, 0}};
     _Static_assert(NSETTINGS == 13, "one long option per entry of setting_opts");
     unsigned char given[NSETTINGS] = {0};
     int type_given = 0;
     ss_l2l_options opt = SS_L2L_OPTIONS_INIT;
     progress_state ps = {0, "", 0, ""};
-    const char *task_name = NULL;
+    const char *task_name = NULL, *device = NULL;
     char **fixes = calloc((size_t)argc + 1, sizeof *fixes);
     size_t nfix = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -367,6 +383,7 @@ int cmd_l2l(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         switch (c) {
         case O_TASK: task_name = optarg; break;
+        case O_DEVICE: device = optarg; break;
         case O_OPT:
             if (!(opt.optimizer = ss_l2l_opt_type_find(optarg))) {
                 cli_msg("--optimizer: unknown optimizer '%s' (cmaes, ce, ga, random, grid)", optarg);
@@ -473,7 +490,7 @@ int cmd_l2l(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
-    if (!(t = ss_l2l_task_alloc(task_name, &err))) {
+    if (!(t = ss_l2l_task_alloc(task_name, &err)) || task_device(t, device, &err)) {
         rc = rank == 0 ? cli_fail(&err) : CLI_FAIL;
         goto out;
     }

@@ -79,27 +79,30 @@ static int plots(const ss_network *net, const char *out, int states, ss_error *e
     return rc;
 }
 
-/* crossbar<q>_initial.csv, crossbar<q>_final.csv (siemens) and a heatmap
- * of both. */
+/* crossbar<q>_initial.csv, crossbar<q>_final.csv (siemens), the final
+ * states crossbar<q>_states.csv, a heatmap of both conductance maps, and
+ * with recorded writes crossbar<q>_writes_word.txt, _writes_bit.txt (the
+ * pulse train for `smallsim crossbar tran`) and _writes_x0.csv. */
 static int write_maps(const ss_network *net, size_t q, const double *g0, const char *out,
                       ss_error *err)
 {
     size_t pre, post;
     ss_network_crossbar_states(net, q, NULL, NULL, &pre, &post);
     size_t rows = ss_network_pop_size(net, pre), cols = ss_network_pop_size(net, post);
-    double *g1 = malloc(rows * cols * sizeof *g1);
-    if (!g1 || !g0)
-        return free(g1), ss_error_set(err, SS_ENOMEM, "out of memory");
-    ss_network_crossbar_states(net, q, NULL, g1, NULL, NULL);
+    double *g1 = malloc(rows * cols * sizeof *g1), *x1 = malloc(rows * cols * sizeof *x1);
+    if (!g1 || !g0 || !x1)
+        return free(g1), free(x1), ss_error_set(err, SS_ENOMEM, "out of memory");
+    ss_network_crossbar_states(net, q, x1, g1, NULL, NULL);
     int rc = SS_OK;
     char path[4096];
-    for (int which = 0; which < 2 && !rc; which++) {
-        const double *g = which ? g1 : g0;
+    for (int which = 0; which < 3 && !rc; which++) {
+        const double *g = which == 2 ? x1 : which ? g1 : g0;
         ss_buf b = SS_BUF_INIT;
         for (size_t i = 0; !rc && i < rows; i++)
             for (size_t j = 0; !rc && j < cols; j++)
                 rc = ss_buf_printf(&b, "%.17g%c", g[i * cols + j], j + 1 < cols ? ',' : '\n');
-        snprintf(path, sizeof path, "%s/crossbar%zu_%s.csv", out, q, which ? "final" : "initial");
+        snprintf(path, sizeof path, "%s/crossbar%zu_%s.csv", out, q,
+                 which == 2 ? "states" : which ? "final" : "initial");
         if (rc)
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         else
@@ -107,6 +110,14 @@ static int write_maps(const ss_network *net, size_t q, const double *g0, const c
         ss_buf_release(&b);
     }
     free(g1);
+    free(x1);
+    if (!rc && ss_network_crossbar_recorded(net, q)) {
+        char pw[4096], pb[4096], px[4096];
+        snprintf(pw, sizeof pw, "%s/crossbar%zu_writes_word.txt", out, q);
+        snprintf(pb, sizeof pb, "%s/crossbar%zu_writes_bit.txt", out, q);
+        snprintf(px, sizeof px, "%s/crossbar%zu_writes_x0.csv", out, q);
+        rc = ss_network_write_crossbar_log(net, q, pw, pb, px, NULL, err);
+    }
     if (rc)
         return rc;
     char script[4096];

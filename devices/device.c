@@ -6,10 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "devices/dev_private.h"
+#include "devices/devices_private.h"
 
-const ss_device_type *const ss_device_types[] = {&ssd_vteam_type, &ssd_yakopcic_type,
-                                                 &ssd_yakopcic2020_type, NULL};
+const ss_device_type *const ss_device_types[] = {&devi_vteam_type, &devi_yakopcic_type,
+                                                 &devi_yakopcic2020_type, NULL};
 
 const ss_device_type *ss_device_type_find(const char *name)
 {
@@ -124,7 +124,7 @@ int ss_device_apply_preset(ss_device *d, const char *name, ss_error *err)
         return ss_error_set(err, SS_ENOTFOUND, "preset '%s' names unknown model '%s'", p->name,
                             p->model);
     int hard = d->hard;
-    ss_device_init(d, t);
+    ss_device_init(d, t); /* polarity +1: a preset is the device as published */
     d->hard = hard;
     int rc = ss_device_set_list(d, p->params, err);
     if (rc)
@@ -140,6 +140,7 @@ void ss_device_init(ss_device *d, const ss_device_type *type)
     d->type = type;
     for (size_t k = 0; type && k < type->nparams && k < SS_DEVICE_MAX_PARAMS; k++)
         d->p[k] = type->params[k].def;
+    d->polarity = 1;
 }
 
 int ss_device_param_index(const ss_device_type *type, const char *name)
@@ -152,6 +153,8 @@ int ss_device_param_index(const ss_device_type *type, const char *name)
 
 double ss_device_get(const ss_device *d, const char *name)
 {
+    if (name && !strcasecmp(name, "polarity"))
+        return d->polarity < 0 ? -1.0 : 1.0;
     int k = ss_device_param_index(d->type, name);
     return k < 0 ? NAN : d->p[k];
 }
@@ -160,6 +163,20 @@ int ss_device_set_param(ss_device *d, const char *name, const char *value, ss_er
 {
     if (!d->type)
         return ss_error_set(err, SS_EINVAL, "device has no model");
+    if (name && !strcasecmp(name, "polarity")) {
+        double pv;
+        if (value && (!strcasecmp(value, "normal") || !strcasecmp(value, "+1")))
+            d->polarity = 1;
+        else if (value && !strcasecmp(value, "reversed"))
+            d->polarity = -1;
+        else if (value && !ss_util_parse_double(value, &pv) && (pv == 1 || pv == -1))
+            d->polarity = (int)pv;
+        else
+            return ss_error_set(err, SS_EINVAL,
+                                "parameter 'polarity' must be 1, -1, normal or reversed, not '%s'",
+                                value ? value : "");
+        return SS_OK;
+    }
     int k = ss_device_param_index(d->type, name);
     if (k < 0)
         return ss_error_set(err, SS_ENOTFOUND, "unknown parameter '%s' for model '%s'",
@@ -225,7 +242,7 @@ int ss_device_set_list(ss_device *d, const char *list, ss_error *err)
     return SS_OK;
 }
 
-SSD_INTERNAL int ssd_check_range(const ss_device *d, int idx, double lo, double hi, int open_lo,
+DEVI_HIDDEN int devi_check_range(const ss_device *d, int idx, double lo, double hi, int open_lo,
                                  int open_hi, ss_error *err)
 {
     double v = d->p[idx];
@@ -240,7 +257,7 @@ SSD_INTERNAL int ssd_check_range(const ss_device *d, int idx, double lo, double 
     return SS_OK;
 }
 
-SSD_INTERNAL int ssd_check_positive(const ss_device *d, int idx, ss_error *err)
+DEVI_HIDDEN int devi_check_positive(const ss_device *d, int idx, ss_error *err)
 {
     if (!(d->p[idx] > 0) || !isfinite(d->p[idx]))
         return ss_error_set(err, SS_EINVAL, "parameter '%s' must be positive (got %g)",
@@ -248,7 +265,7 @@ SSD_INTERNAL int ssd_check_positive(const ss_device *d, int idx, ss_error *err)
     return SS_OK;
 }
 
-SSD_INTERNAL int ssd_check_negative(const ss_device *d, int idx, ss_error *err)
+DEVI_HIDDEN int devi_check_negative(const ss_device *d, int idx, ss_error *err)
 {
     if (!(d->p[idx] < 0) || !isfinite(d->p[idx]))
         return ss_error_set(err, SS_EINVAL, "parameter '%s' must be negative (got %g)",
@@ -261,6 +278,9 @@ int ss_device_validate(const ss_device *d, ss_error *err)
     if (!d || !d->type)
         return ss_error_set(err, SS_EINVAL, "device has no model");
     const ss_device_type *t = d->type;
+    if (d->polarity < -1 || d->polarity > 1)
+        return ss_error_set(err, SS_EINVAL, "parameter 'polarity' must be 1 or -1 (got %d)",
+                            d->polarity);
     for (size_t k = 0; k < t->nparams; k++) {
         const ss_device_param *par = &t->params[k];
         if (!isfinite(d->p[k]))
@@ -281,20 +301,28 @@ int ss_device_validate(const ss_device *d, ss_error *err)
 
 void ss_device_evaluate(const ss_device *d, double v, double x, ss_device_eval *ev)
 {
-    d->type->eval(d, v, x, ev);
+    if (d->polarity >= 0) {
+        d->type->eval(d, v, x, ev);
+        return;
+    }
+    /* reversed: i(v) = -i_model(-v), dx/dt(v) = f_model(-v) */
+    d->type->eval(d, -v, x, ev);
+    ev->i = -ev->i;
+    ev->di_dx = -ev->di_dx;
+    ev->ddxdt_dv = -ev->ddxdt_dv;
 }
 
 double ss_device_current(const ss_device *d, double v, double x)
 {
     ss_device_eval ev;
-    d->type->eval(d, v, x, &ev);
+    ss_device_evaluate(d, v, x, &ev);
     return ev.i;
 }
 
 double ss_device_dxdt(const ss_device *d, double v, double x)
 {
     ss_device_eval ev;
-    d->type->eval(d, v, x, &ev);
+    ss_device_evaluate(d, v, x, &ev);
     return ev.dxdt;
 }
 
@@ -347,6 +375,8 @@ int ss_device_write_spice(const ss_device *d, const char *name, ss_buf *out, ss_
         else
             rc |= ss_buf_printf(out, " %s=%.17g", t->params[k].name, d->p[k]);
     }
+    if (d->polarity < 0)
+        rc |= ss_buf_printf(out, "\n*   polarity=-1 (reversed)");
     rc |= ss_buf_printf(out,
                         "\n* terminals: te (top), be (bottom); current flows te -> be.\n"
                         "* node xs holds the normalised state x (V(xs) = x, 1 F capacitor).\n"
@@ -355,8 +385,13 @@ int ss_device_write_spice(const ss_device *d, const char *name, ss_buf *out, ss_
                         "* .ic v(<instance>.xs)=... is ignored (the capacitor's IC wins);\n"
                         "* without uic, .ic holds the node for the operating point.\n",
                         name);
-    rc |= ss_buf_printf(out, ".subckt %s te be params: x0=%.17g\n", name, ss_device_x0(d));
-    rc |= ss_buf_add(out, SSD_SPICE_FUNCS, strlen(SSD_SPICE_FUNCS));
+    if (d->polarity < 0)
+        rc |= ss_buf_printf(out, "* reversed polarity: an instance's first node is be, its second te.\n"
+                                 ".subckt %s be te params: x0=%.17g\n",
+                            name, ss_device_x0(d));
+    else
+        rc |= ss_buf_printf(out, ".subckt %s te be params: x0=%.17g\n", name, ss_device_x0(d));
+    rc |= ss_buf_add(out, DEVI_SPICE_FUNCS, strlen(DEVI_SPICE_FUNCS));
     if (rc || (rc = t->spice_body(d, out)) || (rc = ss_buf_printf(out, ".ends %s\n", name))) {
         /* Drop the partial subcircuit. */
         out->len = mark;

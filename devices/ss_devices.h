@@ -59,6 +59,12 @@ typedef struct ss_device {
     const ss_device_type *type;
     double p[SS_DEVICE_MAX_PARAMS]; /* indexed like type->params */
     int hard;                       /* textbook discontinuous equations */
+    /* Which way round the device sits: +1 (or 0) the model's top terminal
+     * is te; -1 reversed, the model sees v(be, te) and its current flows
+     * be -> te.  Set by ss_device_init (+1) and as "polarity=-1" (or
+     * "reversed") through ss_device_set_param, so a device fitted the other
+     * way round is the same device everywhere (crossbars, networks, SPICE). */
+    int polarity;
 } ss_device;
 
 /* Values and partial derivatives at one (v, x). */
@@ -101,11 +107,13 @@ void ss_device_init(ss_device *d, const ss_device_type *type);
 
 /* Index of parameter `name` in d->type->params, or -1. */
 int ss_device_param_index(const ss_device_type *type, const char *name);
-/* Value of a parameter by name; NAN if there is no such parameter. */
+/* Value of a parameter by name ("polarity" gives +1 or -1); NAN if there
+ * is no such parameter. */
 double ss_device_get(const ss_device *d, const char *name);
 
 /* Sets one parameter from text: a SPICE number ("10k", "-0.2", "3n") or,
- * for choice parameters, a choice name ("biolek").  Unknown names give
+ * for choice parameters, a choice name ("biolek"); "polarity" (1, -1,
+ * normal, reversed) sets d->polarity.  Unknown names give
  * SS_ENOTFOUND, bad values SS_EINVAL, both naming the parameter.  Range
  * checks happen in ss_device_validate. */
 int ss_device_set_param(ss_device *d, const char *name, const char *value, ss_error *err);
@@ -120,6 +128,8 @@ int ss_device_validate(const ss_device *d, ss_error *err);
 
 /* ---- evaluation ---------------------------------------------------------- */
 
+/* The model at device voltage v (te minus be) and state x, polarity
+ * applied. */
 void ss_device_evaluate(const ss_device *d, double v, double x, ss_device_eval *ev);
 double ss_device_current(const ss_device *d, double v, double x);
 double ss_device_dxdt(const ss_device *d, double v, double x);
@@ -129,6 +139,29 @@ double ss_device_x0(const ss_device *d);
 void ss_device_bounds(const ss_device *d, double *lo, double *hi);
 /* Chord conductance i(v, x)/v at the read voltage `v_read` (non-zero). */
 double ss_device_conductance(const ss_device *d, double x, double v_read);
+
+/* ---- model files ---------------------------------------------------------
+ * A device in a JSON file, as `smallsim fit` writes it:
+ *     {"device": {"model": "yakopcic", "polarity": -1,
+ *                 "params": {"a1": 0.17, "xp": 0.3, ...}}, ...the fit's report}
+ * or "model", "polarity", "params" at the top level; "preset": NAME may stand
+ * for "model" (params then apply over the preset), "hard": true selects the
+ * textbook equations.  Parameters are numbers (17 significant digits read
+ * back exactly), SPICE numbers as strings ("10k") or choice names.  Every
+ * command and file that names a device takes such a file (`--params FILE`,
+ * `device: {file: FILE}` in experiment files). */
+
+/* Reads a device file into d (validated).  Errors name the file and the
+ * line: "fit.json:7: parameter 'r_on' must be positive (got -5)". */
+int ss_device_load(const char *path, ss_device *d, ss_error *err);
+/* The same from text; `name` is used in messages. */
+int ss_device_parse(const char *text, const char *name, ss_device *d, ss_error *err);
+/* The device as a JSON object {"model", "polarity", ["hard",] "params"}
+ * (Jansson; a new reference, NULL if out of memory), for writers that embed
+ * it as "device". */
+struct json_t *ss_device_json(const ss_device *d);
+/* Writes {"device": ss_device_json(d)} to path. */
+int ss_device_save(const ss_device *d, const char *path, ss_error *err);
 
 /* ---- presets ---------------------------------------------------------------- */
 
@@ -152,11 +185,12 @@ int ss_device_apply_preset(ss_device *d, const char *name, ss_error *err);
 /* ---- SPICE ---------------------------------------------------------------- */
 
 /* Appends an ngspice subcircuit `.subckt NAME te be params: x0=<x0>` ...
- * `.ends` for the device to `out`.  The state is the voltage of internal
- * node xs on a 1 F capacitor with IC={x0}: run .tran with `uic`, and set
- * another initial state per instance with "X1 a b NAME x0=0.3" (under uic
- * an `.ic v(X1.xs)=...` is ignored; without uic it holds the node for the
- * operating point),
+ * `.ends` for the device to `out` (reversed polarity: `.subckt NAME be te`,
+ * so an instance's first node is the model's bottom terminal).  The state
+ * is the voltage of internal node xs on a 1 F capacitor with IC={x0}: run
+ * .tran with `uic`, and set another initial state per instance with
+ * "X1 a b NAME x0=0.3" (under uic an `.ic v(X1.xs)=...` is ignored; without
+ * uic it holds the node for the operating point),
  * charged by a B-source current equal to dx/dt; the device current is a
  * B-source from te to be.  The expressions are the same equations as
  * ss_device_evaluate in the same mode, with ?: for the branches.  `name`
@@ -238,5 +272,111 @@ double ss_device_read(const ss_device *d, const ss_device_variation *var, gsl_rn
                       enum ss_device_fault fault, double v, double x);
 /* State after `dt` seconds of retention. */
 double ss_device_retention(const ss_device_variation *var, double x, double dt);
+
+/* ---- moving device states: the one integrator ------------------------------
+ *
+ * Everything in smallsim that moves memristor states calls
+ * ss_device_integrate: one device under a waveform (cosim/devsim, `device
+ * iv`), a measured loop (fit/), crossbar transients and write pulses
+ * (cosim/crossbar, the network's plastic crossbars), pulse responses and
+ * read disturb (l2l/).  The states x[0..n) of n devices obey
+ * dx_k/dt = f(v_k, x_k) (ss_device_evaluate), where the voltages v_k are set
+ * by the circuit around the devices (ss_device_circuit).
+ *
+ * Method: Alexander's two-stage SDIRK (L-stable, stiffly accurate, order 2)
+ * with its embedded first-order error estimate filtered through
+ * (1 - h gamma J)^-1 so that stiff decay is not taken for error; local error
+ * per step in the weighted RMS norm |e_k| / (atol + rtol |x_k|) <= 1.  Each
+ * stage solves the circuit and the states together: for one device behind a
+ * series resistor, Newton on (x, v); for a general circuit, Newton on x with
+ * the diagonal of the Jacobian, the circuit solved at every iterate.  The
+ * steps land exactly on every time in `stops` (corners of the drive: no
+ * step crosses a slope jump).  Accepted steps can be recorded and replayed
+ * (the fitter takes finite differences on one fixed discretisation). */
+
+/* The circuit around n devices. */
+typedef struct ss_device_circuit {
+    size_t n;               /* devices (states) */
+    const ss_device *dev;   /* device k is dev[shared ? 0 : k] */
+    int shared;
+    const unsigned char *frozen; /* n flags: states that do not move (stuck
+                                    devices), or NULL */
+    /* Either one device (n = 1) behind `series_r` ohm (>= 0) driven by
+     * source(ctx, t) volts ... */
+    double (*source)(void *ctx, double t);
+    double series_r;
+    /* ... or any circuit: the voltage across every device for states x at
+     * time t into v (which holds the previous solution as a guess), and the
+     * derivative of v_k with respect to x_k into dv_dx (0 where unknown).
+     * Returns 0, or non-zero when the circuit cannot be solved (the step is
+     * retried smaller). */
+    int (*voltages)(void *ctx, double t, const double *x, double *v, double *dv_dx);
+    void *ctx;
+} ss_device_circuit;
+
+/* Accepted step end times, for replaying one discretisation. */
+typedef struct ss_device_steps {
+    double *t;
+    size_t n, cap;
+} ss_device_steps;
+#define SS_DEVICE_STEPS_INIT {NULL, 0, 0}
+void ss_device_steps_release(ss_device_steps *s);
+
+enum ss_device_step_mode {
+    SS_DEVICE_STEPS_ADAPTIVE = 0, /* error-controlled steps */
+    SS_DEVICE_STEPS_RECORD = 1,   /* adaptive, and record the step ends in *steps */
+    SS_DEVICE_STEPS_REPLAY = 2    /* exactly the steps in *steps, no error control */
+};
+
+typedef struct ss_device_integration {
+    double rtol, atol; /* local error per step (0 and 0: rtol 1e-6, atol 1e-9) */
+    double h0;         /* first step (0: a quarter of the way to the first stop) */
+    double hmax;       /* largest step (0: none) */
+    long max_steps;    /* attempted steps (0: 10^7) */
+    int mode;          /* SS_DEVICE_STEPS_... */
+    ss_device_steps *steps;
+    /* Called on reaching stops[k] with the states and device voltages
+     * there; a non-zero return ends the integration with that status (the
+     * message says where; the caller keeps its own reason). */
+    int (*at_stop)(void *ctx, size_t k, double t, const double *x, const double *v);
+    /* Called after every accepted step from ta to tb with the states and
+     * their derivatives at both ends (the method's own, (X - base)/(g h),
+     * which follow how x moved even where a stiff state sits on a bound);
+     * cubic Hermite interpolation between them is third-order accurate.  A
+     * non-zero return ends the integration too. */
+    int (*at_step)(void *ctx, double ta, const double *xa, const double *fa, double tb,
+                   const double *xb, const double *fb);
+    void *ctx;
+} ss_device_integration;
+#define SS_DEVICE_INTEGRATION_INIT {0.0, 0.0, 0.0, 0.0, 0, SS_DEVICE_STEPS_ADAPTIVE, NULL, NULL, \
+                                    NULL, NULL}
+
+typedef struct ss_device_integration_stats {
+    long steps;     /* accepted */
+    long rejected;  /* by the error test or a failed stage solve */
+    long solves;    /* circuit solves (or Newton iterations with a series resistor) */
+} ss_device_integration_stats;
+
+/* Integrates the states x (n values, in: at t0, out: at the last stop) from
+ * t0 through stops[0..nstops) (ascending, > t0).  v (n values, may be NULL)
+ * receives the device voltages at the end.  SS_ENUMERIC with the time when
+ * a step fails at the smallest step size, the step budget runs out or a
+ * replay does not fit the stops; SS_EINVAL for bad arguments.  st may be
+ * NULL. */
+int ss_device_integrate(const ss_device_circuit *c, const ss_device_integration *o, double t0,
+                        double *x, double *v, const double *stops, size_t nstops,
+                        ss_device_integration_stats *st, ss_error *err);
+/* The voltage across one device behind series_r ohm driven by vs volts, in
+ * state x: the root of v + series_r i(v, x) = vs (between 0 and vs), and
+ * the model there (ev, may be NULL).  SS_ENUMERIC if the model is not
+ * finite. */
+int ss_device_series_voltage(const ss_device *d, double series_r, double vs, double x, double *v,
+                             ss_device_eval *ev);
+/* Cubic Hermite interpolation at t in [ta, tb] of a step from (ta, xa) with
+ * slope fa to (tb, xb) with slope fb, kept within [min(xa, xb) - m,
+ * max(xa, xb) + m], m = (tb - ta) min(|fa|, |fb|) / 4 (the height of a smooth
+ * extremum inside the step), so a stiff step does not overshoot. */
+double ss_device_hermite(double ta, double xa, double fa, double tb, double xb, double fb,
+                         double t);
 
 #endif

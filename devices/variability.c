@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "devices/dev_private.h"
+#include "devices/devices_private.h"
 
 void ss_device_variation_init(ss_device_variation *var)
 {

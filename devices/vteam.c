@@ -12,7 +12,7 @@
  * mode uses the if-statements and stops x at 0 and 1. */
 #include <math.h>
 
-#include "devices/dev_private.h"
+#include "devices/devices_private.h"
 
 enum {
     P_R_ON, P_R_OFF, P_V_ON, P_V_OFF, P_K_ON, P_K_OFF, P_ALPHA_ON, P_ALPHA_OFF, P_W_ON,
@@ -58,15 +58,15 @@ static int vteam_validate(const ss_device *d, ss_error *err)
 {
     const double *p = d->p;
     int rc;
-    if ((rc = ssd_check_positive(d, P_R_ON, err)) || (rc = ssd_check_positive(d, P_R_OFF, err)) ||
-        (rc = ssd_check_negative(d, P_V_ON, err)) || (rc = ssd_check_positive(d, P_V_OFF, err)) ||
-        (rc = ssd_check_negative(d, P_K_ON, err)) || (rc = ssd_check_positive(d, P_K_OFF, err)) ||
-        (rc = ssd_check_range(d, P_ALPHA_ON, 0, 50, 1, 0, err)) ||
-        (rc = ssd_check_range(d, P_ALPHA_OFF, 0, 50, 1, 0, err)) ||
-        (rc = ssd_check_range(d, P_P, 1, 1e3, 0, 0, err)) ||
-        (rc = ssd_check_positive(d, P_J, err)) || (rc = ssd_check_positive(d, P_W_C, err)) ||
-        (rc = ssd_check_positive(d, P_SMOOTH_V, err)) ||
-        (rc = ssd_check_range(d, P_SMOOTH_X, 0, 0.5, 1, 0, err)))
+    if ((rc = devi_check_positive(d, P_R_ON, err)) || (rc = devi_check_positive(d, P_R_OFF, err)) ||
+        (rc = devi_check_negative(d, P_V_ON, err)) || (rc = devi_check_positive(d, P_V_OFF, err)) ||
+        (rc = devi_check_negative(d, P_K_ON, err)) || (rc = devi_check_positive(d, P_K_OFF, err)) ||
+        (rc = devi_check_range(d, P_ALPHA_ON, 0, 50, 1, 0, err)) ||
+        (rc = devi_check_range(d, P_ALPHA_OFF, 0, 50, 1, 0, err)) ||
+        (rc = devi_check_range(d, P_P, 1, 1e3, 0, 0, err)) ||
+        (rc = devi_check_positive(d, P_J, err)) || (rc = devi_check_positive(d, P_W_C, err)) ||
+        (rc = devi_check_positive(d, P_SMOOTH_V, err)) ||
+        (rc = devi_check_range(d, P_SMOOTH_X, 0, 0.5, 1, 0, err)))
         return rc;
     if (!(p[P_R_OFF] > p[P_R_ON]))
         return ss_error_set(err, SS_EINVAL, "parameter 'r_off' must be greater than r_on (%g ohm)",
@@ -87,41 +87,41 @@ static double vteam_x0(const ss_device *d)
 }
 
 /* Window functions of x (f_off for RESET, f_on for SET). */
-static void vteam_windows(const ss_device *d, ssd_num x, ssd_num *f_off, ssd_num *f_on)
+static void vteam_windows(const ss_device *d, devi_num x, devi_num *f_off, devi_num *f_on)
 {
     const double *p = d->p;
     double pp = p[P_P];
     switch ((int)p[P_WINDOW]) {
     case WIN_JOGLEKAR: {
-        ssd_num u = ssd_addc(ssd_scale(x, 2.0), -1.0);
-        *f_off = *f_on = ssd_sub(ssd_c(1.0), ssd_pow(ssd_mul(u, u), pp));
+        devi_num u = devi_addc(devi_scale(x, 2.0), -1.0);
+        *f_off = *f_on = devi_sub(devi_c(1.0), devi_pow(devi_mul(u, u), pp));
         break;
     }
     case WIN_BIOLEK: {
         /* 1 - (x - stp(-v))^2p: RESET (v > 0) moves x up, SET moves it down. */
-        ssd_num u = ssd_addc(x, -1.0);
-        *f_off = ssd_sub(ssd_c(1.0), ssd_pow(ssd_mul(x, x), pp));
-        *f_on = ssd_sub(ssd_c(1.0), ssd_pow(ssd_mul(u, u), pp));
+        devi_num u = devi_addc(x, -1.0);
+        *f_off = devi_sub(devi_c(1.0), devi_pow(devi_mul(x, x), pp));
+        *f_on = devi_sub(devi_c(1.0), devi_pow(devi_mul(u, u), pp));
         break;
     }
     case WIN_PRODROMAKIS: {
-        ssd_num u = ssd_addc(x, -0.5);
-        ssd_num f = ssd_scale(ssd_sub(ssd_c(1.0), ssd_pow(ssd_addc(ssd_mul(u, u), 0.75), pp)),
+        devi_num u = devi_addc(x, -0.5);
+        devi_num f = devi_scale(devi_sub(devi_c(1.0), devi_pow(devi_addc(devi_mul(u, u), 0.75), pp)),
                               p[P_J]);
         *f_off = *f_on = f;
         break;
     }
     case WIN_KVATINSKY: {
         double D = p[P_W_OFF] - p[P_W_ON];
-        ssd_num w = ssd_addc(ssd_scale(x, D), p[P_W_ON]);
-        ssd_num zo = ssd_scale(ssd_addc(w, -p[P_A_OFF]), 1.0 / p[P_W_C]);
-        ssd_num zn = ssd_scale(ssd_addc(w, -p[P_A_ON]), -1.0 / p[P_W_C]);
-        *f_off = ssd_exp(ssd_scale(ssd_lexp(zo), -1.0));
-        *f_on = ssd_exp(ssd_scale(ssd_lexp(zn), -1.0));
+        devi_num w = devi_addc(devi_scale(x, D), p[P_W_ON]);
+        devi_num zo = devi_scale(devi_addc(w, -p[P_A_OFF]), 1.0 / p[P_W_C]);
+        devi_num zn = devi_scale(devi_addc(w, -p[P_A_ON]), -1.0 / p[P_W_C]);
+        *f_off = devi_exp(devi_scale(devi_lexp(zo), -1.0));
+        *f_on = devi_exp(devi_scale(devi_lexp(zn), -1.0));
         break;
     }
     default:
-        *f_off = *f_on = ssd_c(1.0);
+        *f_off = *f_on = devi_c(1.0);
         break;
     }
 }
@@ -129,51 +129,51 @@ static void vteam_windows(const ss_device *d, ssd_num x, ssd_num *f_off, ssd_num
 static void vteam_eval(const ss_device *d, double v_in, double x_in, ss_device_eval *ev)
 {
     const double *p = d->p;
-    ssd_num v = {v_in, 1.0, 0.0}, x = {x_in, 0.0, 1.0};
-    ssd_num vc = ssd_vclamp(v);
+    devi_num v = {v_in, 1.0, 0.0}, x = {x_in, 0.0, 1.0};
+    devi_num vc = devi_vclamp(v);
     double D = p[P_W_OFF] - p[P_W_ON];
 
     /* Current: the state is clamped to [0, 1] so R stays positive. */
-    ssd_num xe = x_in < 0 ? ssd_c(0.0) : x_in > 1 ? ssd_c(1.0) : x;
-    ssd_num i;
+    devi_num xe = x_in < 0 ? devi_c(0.0) : x_in > 1 ? devi_c(1.0) : x;
+    devi_num i;
     if ((int)p[P_IV] == IV_EXPONENTIAL) {
         double lam = log(p[P_R_OFF] / p[P_R_ON]);
-        i = ssd_scale(ssd_mul(v, ssd_exp(ssd_scale(xe, -lam))), 1.0 / p[P_R_ON]);
+        i = devi_scale(devi_mul(v, devi_exp(devi_scale(xe, -lam))), 1.0 / p[P_R_ON]);
     } else {
-        ssd_num r = ssd_addc(ssd_scale(xe, p[P_R_OFF] - p[P_R_ON]), p[P_R_ON]);
+        devi_num r = devi_addc(devi_scale(xe, p[P_R_OFF] - p[P_R_ON]), p[P_R_ON]);
         double g = 1.0 / r.f;
         /* v/r: d = dv/r - v dr/r^2 */
-        i = (ssd_num){v.f * g, v.v * g - v.f * r.v * g * g, v.x * g - v.f * r.x * g * g};
+        i = (devi_num){v.f * g, v.v * g - v.f * r.v * g * g, v.x * g - v.f * r.x * g * g};
     }
 
     /* Rates in m/s before the window. */
-    ssd_num r_off, r_on, b_up, b_dn;
+    devi_num r_off, r_on, b_up, b_dn;
     if (d->hard) {
         r_off = vc.f > p[P_V_OFF]
-                    ? ssd_scale(ssd_pow(ssd_addc(ssd_scale(vc, 1.0 / p[P_V_OFF]), -1.0),
+                    ? devi_scale(devi_pow(devi_addc(devi_scale(vc, 1.0 / p[P_V_OFF]), -1.0),
                                         p[P_ALPHA_OFF]),
                                 p[P_K_OFF])
-                    : ssd_c(0.0);
+                    : devi_c(0.0);
         r_on = vc.f < p[P_V_ON]
-                   ? ssd_scale(ssd_pow(ssd_addc(ssd_scale(vc, 1.0 / p[P_V_ON]), -1.0),
+                   ? devi_scale(devi_pow(devi_addc(devi_scale(vc, 1.0 / p[P_V_ON]), -1.0),
                                        p[P_ALPHA_ON]),
                                p[P_K_ON])
-                   : ssd_c(0.0);
-        b_up = ssd_c(x_in < 1.0);
-        b_dn = ssd_c(x_in > 0.0);
+                   : devi_c(0.0);
+        b_up = devi_c(x_in < 1.0);
+        b_dn = devi_c(x_in > 0.0);
     } else {
         double sv = p[P_SMOOTH_V], sx = p[P_SMOOTH_X];
-        ssd_num ro = ssd_scale(ssd_softplus(ssd_addc(vc, -p[P_V_OFF]), sv), 1.0 / p[P_V_OFF]);
-        ssd_num rn = ssd_scale(ssd_softplus(ssd_sub(ssd_c(p[P_V_ON]), vc), sv), -1.0 / p[P_V_ON]);
-        r_off = ssd_scale(ssd_pow(ro, p[P_ALPHA_OFF]), p[P_K_OFF]);
-        r_on = ssd_scale(ssd_pow(rn, p[P_ALPHA_ON]), p[P_K_ON]);
-        b_up = ssd_sstep(ssd_scale(ssd_sub(ssd_c(1.0), x), 1.0 / sx));
-        b_dn = ssd_sstep(ssd_scale(x, 1.0 / sx));
+        devi_num ro = devi_scale(devi_softplus(devi_addc(vc, -p[P_V_OFF]), sv), 1.0 / p[P_V_OFF]);
+        devi_num rn = devi_scale(devi_softplus(devi_sub(devi_c(p[P_V_ON]), vc), sv), -1.0 / p[P_V_ON]);
+        r_off = devi_scale(devi_pow(ro, p[P_ALPHA_OFF]), p[P_K_OFF]);
+        r_on = devi_scale(devi_pow(rn, p[P_ALPHA_ON]), p[P_K_ON]);
+        b_up = devi_sstep(devi_scale(devi_sub(devi_c(1.0), x), 1.0 / sx));
+        b_dn = devi_sstep(devi_scale(x, 1.0 / sx));
     }
-    ssd_num f_off, f_on;
-    vteam_windows(d, ssd_xclamp(x), &f_off, &f_on);
-    ssd_num dx = ssd_add(ssd_mul(ssd_mul(r_off, f_off), b_up), ssd_mul(ssd_mul(r_on, f_on), b_dn));
-    dx = ssd_scale(dx, 1.0 / D);
+    devi_num f_off, f_on;
+    vteam_windows(d, devi_xclamp(x), &f_off, &f_on);
+    devi_num dx = devi_add(devi_mul(devi_mul(r_off, f_off), b_up), devi_mul(devi_mul(r_on, f_on), b_dn));
+    dx = devi_scale(dx, 1.0 / D);
 
     ev->i = i.f;
     ev->di_dv = i.v;
@@ -275,7 +275,7 @@ static int vteam_spice_body(const ss_device *d, ss_buf *out)
     return rc ? SS_ENOMEM : SS_OK;
 }
 
-const ss_device_type ssd_vteam_type = {
+const ss_device_type devi_vteam_type = {
     .name = "vteam",
     .title = "VTEAM (Kvatinsky et al., IEEE TCAS-II 62(8):786, 2015)",
     .x_lrs = 0.0,
@@ -287,4 +287,4 @@ const ss_device_type ssd_vteam_type = {
     .spice_body = vteam_spice_body,
 };
 
-const ss_device_type *const ss_device_vteam = &ssd_vteam_type;
+const ss_device_type *const ss_device_vteam = &devi_vteam_type;

@@ -19,7 +19,7 @@
  * bounds, so no extra bound is needed. */
 #include <math.h>
 
-#include "devices/dev_private.h"
+#include "devices/devices_private.h"
 
 /* ---- Yakopcic 2011/2013 --------------------------------------------------- */
 
@@ -59,9 +59,9 @@ static int check_eta(const ss_device *d, int idx, ss_error *err)
 static int yak_validate(const ss_device *d, ss_error *err)
 {
     int rc;
-    if ((rc = ssd_check_range(d, Y_A1, 0, INFINITY, 0, 1, err)) ||
-        (rc = ssd_check_range(d, Y_A2, 0, INFINITY, 0, 1, err)) ||
-        (rc = ssd_check_positive(d, Y_B, err)))
+    if ((rc = devi_check_range(d, Y_A1, 0, INFINITY, 0, 1, err)) ||
+        (rc = devi_check_range(d, Y_A2, 0, INFINITY, 0, 1, err)) ||
+        (rc = devi_check_positive(d, Y_B, err)))
         return rc;
     if (d->p[Y_VP] < 0)
         return ss_error_set(err, SS_EINVAL, "parameter 'vp' must be >= 0 (a magnitude)");
@@ -69,77 +69,77 @@ static int yak_validate(const ss_device *d, ss_error *err)
         return ss_error_set(err, SS_EINVAL,
                             "parameter 'vn' must be >= 0 (a magnitude; the signed vn belongs "
                             "to model yakopcic2020)");
-    if ((rc = ssd_check_range(d, Y_VP, 0, 10, 0, 0, err)) ||
-        (rc = ssd_check_range(d, Y_VN, 0, 10, 0, 0, err)) ||
-        (rc = ssd_check_range(d, Y_AP, 0, INFINITY, 0, 1, err)) ||
-        (rc = ssd_check_range(d, Y_AN, 0, INFINITY, 0, 1, err)) ||
-        (rc = ssd_check_range(d, Y_XP, 0, 1, 0, 1, err)) ||
-        (rc = ssd_check_range(d, Y_XN, 0, 1, 0, 1, err)) ||
-        (rc = ssd_check_range(d, Y_ALPHAP, 0, 1e3, 0, 0, err)) ||
-        (rc = ssd_check_range(d, Y_ALPHAN, 0, 1e3, 0, 0, err)) || (rc = check_eta(d, Y_ETA, err)) ||
-        (rc = ssd_check_range(d, Y_X0, 0, 1, 0, 0, err)) ||
-        (rc = ssd_check_positive(d, Y_SMOOTH_V, err)) ||
-        (rc = ssd_check_range(d, Y_SMOOTH_X, 0, 0.5, 1, 0, err)))
+    if ((rc = devi_check_range(d, Y_VP, 0, 10, 0, 0, err)) ||
+        (rc = devi_check_range(d, Y_VN, 0, 10, 0, 0, err)) ||
+        (rc = devi_check_range(d, Y_AP, 0, INFINITY, 0, 1, err)) ||
+        (rc = devi_check_range(d, Y_AN, 0, INFINITY, 0, 1, err)) ||
+        (rc = devi_check_range(d, Y_XP, 0, 1, 0, 1, err)) ||
+        (rc = devi_check_range(d, Y_XN, 0, 1, 0, 1, err)) ||
+        (rc = devi_check_range(d, Y_ALPHAP, 0, 1e3, 0, 0, err)) ||
+        (rc = devi_check_range(d, Y_ALPHAN, 0, 1e3, 0, 0, err)) || (rc = check_eta(d, Y_ETA, err)) ||
+        (rc = devi_check_range(d, Y_X0, 0, 1, 0, 0, err)) ||
+        (rc = devi_check_positive(d, Y_SMOOTH_V, err)) ||
+        (rc = devi_check_range(d, Y_SMOOTH_X, 0, 0.5, 1, 0, err)))
         return rc;
     return SS_OK;
 }
 
 /* Shared pieces.  `pos`: the smooth or hard selection of V >= 0. */
-static ssd_num sel_pos(const ss_device *d, ssd_num v, double sv)
+static devi_num sel_pos(const ss_device *d, devi_num v, double sv)
 {
-    return d->hard ? ssd_hstep(v, 0) : ssd_step(v, sv);
+    return d->hard ? devi_hstep(v, 0) : devi_step(v, sv);
 }
 
 /* Positive-side rate Ap e^vp (e^(V - vp) - 1) above vp. */
-static ssd_num rate_up(const ss_device *d, ssd_num vc, double ap, double vp, double sv)
+static devi_num rate_up(const ss_device *d, devi_num vc, double ap, double vp, double sv)
 {
-    ssd_num z = ssd_addc(vc, -vp);
+    devi_num z = devi_addc(vc, -vp);
     if (d->hard)
-        return vc.f > vp ? ssd_scale(ssd_lexpm1(z), ap * exp(vp)) : ssd_c(0.0);
-    return ssd_scale(ssd_lexpm1(ssd_softplus(z, sv)), ap * exp(vp));
+        return vc.f > vp ? devi_scale(devi_lexpm1(z), ap * exp(vp)) : devi_c(0.0);
+    return devi_scale(devi_lexpm1(devi_softplus(z, sv)), ap * exp(vp));
 }
 
 /* Negative-side rate -An e^(-vt) (e^(vt - V) - 1) below the signed threshold vt. */
-static ssd_num rate_down(const ss_device *d, ssd_num vc, double an, double vt, double sv)
+static devi_num rate_down(const ss_device *d, devi_num vc, double an, double vt, double sv)
 {
-    ssd_num z = ssd_sub(ssd_c(vt), vc);
+    devi_num z = devi_sub(devi_c(vt), vc);
     if (d->hard)
-        return vc.f < vt ? ssd_scale(ssd_lexpm1(z), -an * exp(-vt)) : ssd_c(0.0);
-    return ssd_scale(ssd_lexpm1(ssd_softplus(z, sv)), -an * exp(-vt));
+        return vc.f < vt ? devi_scale(devi_lexpm1(z), -an * exp(-vt)) : devi_c(0.0);
+    return devi_scale(devi_lexpm1(devi_softplus(z, sv)), -an * exp(-vt));
 }
 
 /* Window for motion toward x = 1: x >= xp ? e^(-alphap (x - xp)) (1 - x)/(1 - xp) : 1. */
-static ssd_num win_up(const ss_device *d, ssd_num x, double xp, double alphap, double sx)
+static devi_num win_up(const ss_device *d, devi_num x, double xp, double alphap, double sx)
 {
-    ssd_num w = ssd_mul(ssd_lexp(ssd_scale(ssd_addc(x, -xp), -alphap)),
-                        ssd_scale(ssd_sub(ssd_c(1.0), x), 1.0 / (1.0 - xp)));
+    devi_num w = devi_mul(devi_lexp(devi_scale(devi_addc(x, -xp), -alphap)),
+                        devi_scale(devi_sub(devi_c(1.0), x), 1.0 / (1.0 - xp)));
     if (d->hard)
-        return x.f >= xp ? w : ssd_c(1.0);
-    ssd_num s = ssd_step(ssd_addc(x, -xp), sx);
-    return ssd_addc(ssd_mul(s, ssd_addc(w, -1.0)), 1.0);
+        return x.f >= xp ? w : devi_c(1.0);
+    devi_num s = devi_step(devi_addc(x, -xp), sx);
+    return devi_addc(devi_mul(s, devi_addc(w, -1.0)), 1.0);
 }
 
 /* Window for motion toward x = 0: x <= xc ? e^(alphan (x - xc)) x/xc : 1
  * (xc = 1 - xn in the 2013 form, xn in the 2020 form). */
-static ssd_num win_down(const ss_device *d, ssd_num x, double xc, double alphan, double sx)
+static devi_num win_down(const ss_device *d, devi_num x, double xc, double alphan, double sx)
 {
-    ssd_num w = ssd_mul(ssd_lexp(ssd_scale(ssd_addc(x, -xc), alphan)), ssd_scale(x, 1.0 / xc));
+    devi_num w = devi_mul(devi_lexp(devi_scale(devi_addc(x, -xc), alphan)), devi_scale(x, 1.0 / xc));
     if (d->hard)
-        return x.f <= xc ? w : ssd_c(1.0);
-    ssd_num s = ssd_step(ssd_sub(ssd_c(xc), x), sx);
-    return ssd_addc(ssd_mul(s, ssd_addc(w, -1.0)), 1.0);
+        return x.f <= xc ? w : devi_c(1.0);
+    devi_num s = devi_step(devi_sub(devi_c(xc), x), sx);
+    return devi_addc(devi_mul(s, devi_addc(w, -1.0)), 1.0);
 }
 
-static ssd_num state_rate(ssd_num gp, ssd_num gn, ssd_num fup, ssd_num fdn, double eta)
+static devi_num state_rate(devi_num gp, devi_num gn, devi_num fup, devi_num fdn, double eta)
 {
     /* eta V >= 0 selects the "up" window: for eta = -1 the positive rate
      * drives x down. */
-    ssd_num s = eta > 0 ? ssd_add(ssd_mul(gp, fup), ssd_mul(gn, fdn))
-                        : ssd_add(ssd_mul(gp, fdn), ssd_mul(gn, fup));
-    return ssd_scale(s, eta);
+    devi_num s = eta > 0 ? devi_add(devi_mul(gp, fup), devi_mul(gn, fdn))
+                        : devi_add(devi_mul(gp, fdn), devi_mul(gn, fup));
+    return devi_scale(s, eta);
 }
 
-static void put(ss_device_eval *ev, ssd_num i, ssd_num dx)
+static void put(ss_device_eval *ev, devi_num i, devi_num dx)
 {
     ev->i = i.f;
     ev->di_dv = i.v;
@@ -152,18 +152,18 @@ static void put(ss_device_eval *ev, ssd_num i, ssd_num dx)
 static void yak_eval(const ss_device *d, double v_in, double x_in, ss_device_eval *ev)
 {
     const double *p = d->p;
-    ssd_num v = {v_in, 1.0, 0.0}, x = ssd_xclamp((ssd_num){x_in, 0.0, 1.0});
-    ssd_num vc = ssd_vclamp(v);
+    devi_num v = {v_in, 1.0, 0.0}, x = devi_xclamp((devi_num){x_in, 0.0, 1.0});
+    devi_num vc = devi_vclamp(v);
     double sv = p[Y_SMOOTH_V], sx = p[Y_SMOOTH_X];
 
-    ssd_num pos = sel_pos(d, vc, sv);
-    ssd_num a = ssd_addc(ssd_scale(pos, p[Y_A1] - p[Y_A2]), p[Y_A2]);
-    ssd_num i = ssd_mul(ssd_mul(a, x), ssd_lsinh(ssd_scale(vc, p[Y_B])));
+    devi_num pos = sel_pos(d, vc, sv);
+    devi_num a = devi_addc(devi_scale(pos, p[Y_A1] - p[Y_A2]), p[Y_A2]);
+    devi_num i = devi_mul(devi_mul(a, x), devi_lsinh(devi_scale(vc, p[Y_B])));
 
-    ssd_num gp = rate_up(d, vc, p[Y_AP], p[Y_VP], sv);
-    ssd_num gn = rate_down(d, vc, p[Y_AN], -p[Y_VN], sv);
-    ssd_num fup = win_up(d, x, p[Y_XP], p[Y_ALPHAP], sx);
-    ssd_num fdn = win_down(d, x, 1.0 - p[Y_XN], p[Y_ALPHAN], sx);
+    devi_num gp = rate_up(d, vc, p[Y_AP], p[Y_VP], sv);
+    devi_num gn = rate_down(d, vc, p[Y_AN], -p[Y_VN], sv);
+    devi_num fup = win_up(d, x, p[Y_XP], p[Y_ALPHAP], sx);
+    devi_num fdn = win_down(d, x, 1.0 - p[Y_XN], p[Y_ALPHAN], sx);
     put(ev, i, state_rate(gp, gn, fup, fdn, p[Y_ETA]));
 }
 
@@ -233,7 +233,7 @@ static int yak_spice_body(const ss_device *d, ss_buf *out)
     return SS_OK;
 }
 
-const ss_device_type ssd_yakopcic_type = {
+const ss_device_type devi_yakopcic_type = {
     .name = "yakopcic",
     .title = "Yakopcic (IEEE EDL 32(10):1436, 2011; IEEE TCAD 32(8):1201, 2013)",
     .x_lrs = 1.0,
@@ -245,7 +245,7 @@ const ss_device_type ssd_yakopcic_type = {
     .spice_body = yak_spice_body,
 };
 
-const ss_device_type *const ss_device_yakopcic = &ssd_yakopcic_type;
+const ss_device_type *const ss_device_yakopcic = &devi_yakopcic_type;
 
 /* ---- Yakopcic 2020 ---------------------------------------------------------- */
 
@@ -284,23 +284,23 @@ static int yak20_validate(const ss_device *d, ss_error *err)
 {
     int rc;
     for (int k = Z_GMAX_P; k <= Z_BMIN_N; k++)
-        if ((rc = ssd_check_range(d, k, 0, INFINITY, 0, 1, err)))
+        if ((rc = devi_check_range(d, k, 0, INFINITY, 0, 1, err)))
             return rc;
     if (d->p[Z_VN] > 0)
         return ss_error_set(err, SS_EINVAL,
                             "parameter 'vn' must be <= 0 (signed in yakopcic2020; the magnitude "
                             "form belongs to model yakopcic)");
-    if ((rc = ssd_check_range(d, Z_VP, 0, 10, 0, 0, err)) ||
-        (rc = ssd_check_range(d, Z_VN, -10, 0, 0, 0, err)) ||
-        (rc = ssd_check_range(d, Z_AP, 0, INFINITY, 0, 1, err)) ||
-        (rc = ssd_check_range(d, Z_AN, 0, INFINITY, 0, 1, err)) ||
-        (rc = ssd_check_range(d, Z_XP, 0, 1, 0, 1, err)) ||
-        (rc = ssd_check_range(d, Z_XN, 0, 1, 1, 0, err)) ||
-        (rc = ssd_check_range(d, Z_ALPHAP, 0, 1e3, 0, 0, err)) ||
-        (rc = ssd_check_range(d, Z_ALPHAN, 0, 1e3, 0, 0, err)) || (rc = check_eta(d, Z_ETA, err)) ||
-        (rc = ssd_check_range(d, Z_X0, 0, 1, 0, 0, err)) ||
-        (rc = ssd_check_positive(d, Z_SMOOTH_V, err)) ||
-        (rc = ssd_check_range(d, Z_SMOOTH_X, 0, 0.5, 1, 0, err)))
+    if ((rc = devi_check_range(d, Z_VP, 0, 10, 0, 0, err)) ||
+        (rc = devi_check_range(d, Z_VN, -10, 0, 0, 0, err)) ||
+        (rc = devi_check_range(d, Z_AP, 0, INFINITY, 0, 1, err)) ||
+        (rc = devi_check_range(d, Z_AN, 0, INFINITY, 0, 1, err)) ||
+        (rc = devi_check_range(d, Z_XP, 0, 1, 0, 1, err)) ||
+        (rc = devi_check_range(d, Z_XN, 0, 1, 1, 0, err)) ||
+        (rc = devi_check_range(d, Z_ALPHAP, 0, 1e3, 0, 0, err)) ||
+        (rc = devi_check_range(d, Z_ALPHAN, 0, 1e3, 0, 0, err)) || (rc = check_eta(d, Z_ETA, err)) ||
+        (rc = devi_check_range(d, Z_X0, 0, 1, 0, 0, err)) ||
+        (rc = devi_check_positive(d, Z_SMOOTH_V, err)) ||
+        (rc = devi_check_range(d, Z_SMOOTH_X, 0, 0.5, 1, 0, err)))
         return rc;
     return SS_OK;
 }
@@ -308,22 +308,22 @@ static int yak20_validate(const ss_device *d, ss_error *err)
 static void yak20_eval(const ss_device *d, double v_in, double x_in, ss_device_eval *ev)
 {
     const double *p = d->p;
-    ssd_num v = {v_in, 1.0, 0.0}, x = ssd_xclamp((ssd_num){x_in, 0.0, 1.0});
-    ssd_num vc = ssd_vclamp(v);
+    devi_num v = {v_in, 1.0, 0.0}, x = devi_xclamp((devi_num){x_in, 0.0, 1.0});
+    devi_num vc = devi_vclamp(v);
     double sv = p[Z_SMOOTH_V], sx = p[Z_SMOOTH_X];
-    ssd_num xm = ssd_sub(ssd_c(1.0), x);
+    devi_num xm = devi_sub(devi_c(1.0), x);
 
-    ssd_num ip = ssd_add(ssd_mul(ssd_scale(x, p[Z_GMAX_P]), ssd_lsinh(ssd_scale(vc, p[Z_BMAX_P]))),
-                         ssd_mul(ssd_scale(xm, p[Z_GMIN_P]), ssd_lsinh(ssd_scale(vc, p[Z_BMIN_P]))));
-    ssd_num in = ssd_add(ssd_mul(ssd_scale(x, p[Z_GMAX_N]), ssd_lsinh(ssd_scale(vc, p[Z_BMAX_N]))),
-                         ssd_mul(ssd_scale(xm, p[Z_GMIN_N]), ssd_lsinh(ssd_scale(vc, p[Z_BMIN_N]))));
-    ssd_num pos = sel_pos(d, vc, sv);
-    ssd_num i = ssd_add(in, ssd_mul(pos, ssd_sub(ip, in)));
+    devi_num ip = devi_add(devi_mul(devi_scale(x, p[Z_GMAX_P]), devi_lsinh(devi_scale(vc, p[Z_BMAX_P]))),
+                         devi_mul(devi_scale(xm, p[Z_GMIN_P]), devi_lsinh(devi_scale(vc, p[Z_BMIN_P]))));
+    devi_num in = devi_add(devi_mul(devi_scale(x, p[Z_GMAX_N]), devi_lsinh(devi_scale(vc, p[Z_BMAX_N]))),
+                         devi_mul(devi_scale(xm, p[Z_GMIN_N]), devi_lsinh(devi_scale(vc, p[Z_BMIN_N]))));
+    devi_num pos = sel_pos(d, vc, sv);
+    devi_num i = devi_add(in, devi_mul(pos, devi_sub(ip, in)));
 
-    ssd_num gp = rate_up(d, vc, p[Z_AP], p[Z_VP], sv);
-    ssd_num gn = rate_down(d, vc, p[Z_AN], p[Z_VN], sv);
-    ssd_num fup = win_up(d, x, p[Z_XP], p[Z_ALPHAP], sx);
-    ssd_num fdn = win_down(d, x, p[Z_XN], p[Z_ALPHAN], sx);
+    devi_num gp = rate_up(d, vc, p[Z_AP], p[Z_VP], sv);
+    devi_num gn = rate_down(d, vc, p[Z_AN], p[Z_VN], sv);
+    devi_num fup = win_up(d, x, p[Z_XP], p[Z_ALPHAP], sx);
+    devi_num fdn = win_down(d, x, p[Z_XN], p[Z_ALPHAN], sx);
     put(ev, i, state_rate(gp, gn, fup, fdn, p[Z_ETA]));
 }
 
@@ -350,7 +350,7 @@ static int yak20_spice_body(const ss_device *d, ss_buf *out)
     return rc ? SS_ENOMEM : SS_OK;
 }
 
-const ss_device_type ssd_yakopcic2020_type = {
+const ss_device_type devi_yakopcic2020_type = {
     .name = "yakopcic2020",
     .title = "Yakopcic generalised form (IEEE TCAD 39(5):1084, 2020)",
     .x_lrs = 1.0,
@@ -362,4 +362,4 @@ const ss_device_type ssd_yakopcic2020_type = {
     .spice_body = yak20_spice_body,
 };
 
-const ss_device_type *const ss_device_yakopcic2020 = &ssd_yakopcic2020_type;
+const ss_device_type *const ss_device_yakopcic2020 = &devi_yakopcic2020_type;

@@ -9,7 +9,7 @@
 
 #include "fit/fit_private.h"
 
-void ssf_set_range(ssf_param *p, double lo, double hi)
+void fiti_set_range(fiti_param *p, double lo, double hi)
 {
     p->lo = lo, p->hi = hi;
     p->logscale = (lo > 0 && hi > 0) || (lo < 0 && hi < 0);
@@ -134,7 +134,7 @@ static int rule(const ss_fit *f, const datastats *s, const char *n, double *lo, 
     return 1;
 }
 
-void ssf_default_bounds(ss_fit *f, int polarity)
+void fiti_default_bounds(ss_fit *f, int polarity)
 {
     datastats s;
     data_stats_any(f, polarity, &s);
@@ -157,7 +157,7 @@ void ssf_default_bounds(ss_fit *f, int polarity)
             double tmp = lo;
             lo = hi, hi = tmp;
         }
-        ssf_set_range(&f->p[k], lo, hi);
+        fiti_set_range(&f->p[k], lo, hi);
     }
 }
 
@@ -170,7 +170,7 @@ int ss_fit_get_bounds(ss_fit *f, const char *name, double *lo, double *hi, int *
                             name);
     if (f->nfiles == 0)
         return ss_error_set(err, SS_EINVAL, "the bounds come from the data: add data first");
-    ssf_default_bounds(f, f->opt.polarity);
+    fiti_default_bounds(f, f->opt.polarity);
     *lo = f->p[k].lo, *hi = f->p[k].hi;
     if (free_)
         *free_ = f->p[k].free;

@@ -9,7 +9,7 @@
 
 #include "fit/fit_private.h"
 
-int ssf_note(char **notes, const char *fmt, ...)
+int fiti_note(char **notes, const char *fmt, ...)
 {
     char line[600];
     va_list ap;
@@ -58,7 +58,7 @@ double ss_fit_data_range(const ss_fit_data *d)
     return hi - lo;
 }
 
-int ssf_data_alloc(ss_fit_data *d, const char *name, size_t n, ss_error *err)
+int fiti_data_alloc(ss_fit_data *d, const char *name, size_t n, ss_error *err)
 {
     ss_fit_data_release(d);
     d->name = strdup(name ? name : "data");
@@ -79,7 +79,7 @@ int ss_fit_data_set(ss_fit_data *d, const char *name, size_t n, const double *t,
     ss_fit_data_release(d);
     if (!t && !(freq > 0))
         return ss_error_set(err, SS_EINVAL, "%s: no time and no frequency", name);
-    int rc = ssf_data_alloc(d, name, n, err);
+    int rc = fiti_data_alloc(d, name, n, err);
     if (rc)
         return rc;
     for (size_t k = 0; k < n; k++) {
@@ -222,7 +222,7 @@ static int fold(ss_fit_data *d, double period, size_t whole, size_t bins, const 
     size_t n0 = d->n;
     replace(d, bins, t, v, i);
     d->freq = 1.0 / period;
-    ssf_note(notes,
+    fiti_note(notes,
              "folded %zu periods of %.6g s (%s) onto one: %zu of %zu samples averaged into %zu "
              "(--fold off keeps the record)",
              whole, period, how, used, n0, bins);
@@ -250,7 +250,7 @@ static int decimate(ss_fit_data *d, size_t target, char **notes, ss_error *err)
     for (size_t b = 0; b < m; b++)
         t[b] -= t0;
     replace(d, m, t, v, i);
-    ssf_note(notes, "%zu samples averaged in blocks of %zu into %zu", n0, g, m);
+    fiti_note(notes, "%zu samples averaged in blocks of %zu into %zu", n0, g, m);
     return SS_OK;
 }
 
@@ -292,7 +292,7 @@ static int zero_offset(const ss_fit_data *d, double *off, size_t *count)
     return SS_OK;
 }
 
-int ssf_data_reshape(ss_fit_data *d, const ss_fit_read_options *opt, int file_time,
+int fiti_data_reshape(ss_fit_data *d, const ss_fit_read_options *opt, int file_time,
                      char **notes, ss_error *err)
 {
     int rc;
@@ -321,7 +321,7 @@ int ssf_data_reshape(ss_fit_data *d, const ss_fit_read_options *opt, int file_ti
             size_t bins = opt->samples ? opt->samples : 200;
             size_t per = (size_t)floor(period / dt + 1e-6);
             if (bins > per) {
-                ssf_note(notes, "only %zu samples per period: folding onto %zu", per, per);
+                fiti_note(notes, "only %zu samples per period: folding onto %zu", per, per);
                 bins = per;
             }
             if (bins < 8)
@@ -338,14 +338,14 @@ int ssf_data_reshape(ss_fit_data *d, const ss_fit_read_options *opt, int file_ti
         if ((rc = decimate(d, opt->samples, notes, err)))
             return rc;
     if (!folded && !opt->samples && d->n > 20000)
-        ssf_note(notes,
+        fiti_note(notes,
                  "%zu samples: the fit time grows with the sample count; --samples N "
                  "block-averages to about N",
                  d->n);
     if (opt->offset_mode == SS_FIT_OFFSET_VALUE) {
         for (size_t k = 0; k < d->n; k++)
             d->i[k] -= opt->offset;
-        ssf_note(notes, "current offset %g A subtracted", opt->offset);
+        fiti_note(notes, "current offset %g A subtracted", opt->offset);
     } else if (opt->offset_mode == SS_FIT_OFFSET_AUTO) {
         double off;
         size_t cnt;
@@ -359,7 +359,7 @@ int ssf_data_reshape(ss_fit_data *d, const ss_fit_read_options *opt, int file_ti
         for (size_t k = 0; k < d->n; k++)
             d->i[k] -= off;
         double range = ss_fit_data_range(d);
-        ssf_note(notes,
+        fiti_note(notes,
                  "current offset %.4g A subtracted (the median current at %zu zero crossings "
                  "of the drive)%s",
                  off, cnt,
@@ -531,14 +531,14 @@ int ss_fit_data_warnings(const ss_fit_data *d, char **notes)
         double R = d->series_r;
         if (isfinite(rapp) && R < 0.01 * rapp) {
             if (1e3 * R <= rapp && 1e3 * R >= 0.3 * rapp) {
-                ssf_note(notes,
+                fiti_note(notes,
                          "warning: %s: the smallest apparent resistance v/i is %.3g ohm, %.0f "
                          "times the series resistor %g ohm: did you mean --series %gk? (as "
                          "given, it drops at most %.2g %% of the drive)",
                          name, rapp, rapp / R, R, R, 100 * imax * R / vmax);
                 count++;
             } else if (imax * R < 1e-3 * vmax) {
-                ssf_note(notes,
+                fiti_note(notes,
                          "warning: %s: the series resistor %g ohm drops at most %.2g %% of the "
                          "drive: it hardly matters, or the series resistance or current scale "
                          "is off",
@@ -572,16 +572,16 @@ int ss_fit_data_warnings(const ss_fit_data *d, char **notes)
         int turns = (double)ext > 2.0 * ceil(periods - 0.05) + 1;
         if (turns || (frac > 0.2 && swing > 0.3)) {
             if (turns)
-                ssf_note(notes,
+                fiti_note(notes,
                          "warning: %s: the voltage turns back %zu times in %.3g period%s (a drive "
                          "turns twice per period)",
                          name, ext, periods, periods > 1.5 ? "s" : "");
             else
-                ssf_note(notes,
+                fiti_note(notes,
                          "warning: %s: the voltage stays within 5 %% of its extreme for %.0f %% of "
                          "the record while the current changes by %.0f %% of its range",
                          name, 100 * frac, 100 * swing);
-            ssf_note(notes,
+            fiti_note(notes,
                      "  that is how the voltage across a device behind a series resistor looks "
                      "(held near the switching voltage, snapping back when the device "
                      "switches); if so, fitting the applied voltage with --series R (or "

@@ -203,7 +203,7 @@ int ss_fit_set_bounds(ss_fit *f, const char *name, double lo, double hi, ss_erro
     if (!(lo < hi) || !isfinite(lo) || !isfinite(hi))
         return ss_error_set(err, SS_EINVAL, "bounds of '%s': need lo < hi (got %g:%g)", name, lo,
                             hi);
-    ssf_set_range(&f->p[k], lo, hi);
+    fiti_set_range(&f->p[k], lo, hi);
     f->p[k].free = 1;
     f->user_bounds[k] = 1;
     return SS_OK;
@@ -269,7 +269,7 @@ static double log_dev(double im, double id, double fl2)
     return asinh(im / fl2) - asinh(id / fl2);
 }
 
-static double z_value(const ssf_param *p, double z)
+static double z_value(const fiti_param *p, double z)
 {
     z = fmin(1.0, fmax(0.0, z));
     if (p->logscale) {
@@ -280,7 +280,7 @@ static double z_value(const ssf_param *p, double z)
     return p->lo + z * (p->hi - p->lo);
 }
 
-static double value_z(const ssf_param *p, double v)
+static double value_z(const fiti_param *p, double v)
 {
     double z;
     if (p->logscale) {
@@ -293,7 +293,7 @@ static double value_z(const ssf_param *p, double v)
 }
 
 /* d value / d z */
-static double z_slope(const ssf_param *p, double value)
+static double z_slope(const fiti_param *p, double value)
 {
     if (p->logscale)
         return fabs(value) * fabs(log(fabs(p->hi)) - log(fabs(p->lo)));
@@ -315,10 +315,10 @@ static void z_to_model(const problem *pb, const double *z, ss_device *d, double 
 /* Residuals of file k for device d (resid may be NULL: then only the sum
  * of squares); INFINITY when the integration fails. */
 static double file_ss(const problem *pb, const ss_device *d, int pol, size_t k, double x0,
-                      double tol, int mode, ssf_steps *steps, double *resid, double *ibuf)
+                      double tol, int mode, fiti_steps *steps, double *resid, double *ibuf)
 {
     const ss_fit_data *dd = &pb->f->data[k];
-    if (ssf_integrate(d, pol, dd, x0, tol, mode, steps, ibuf, NULL, NULL, NULL))
+    if (fiti_integrate(d, pol, dd, x0, tol, mode, steps, ibuf, NULL, NULL, NULL))
         return INFINITY;
     double ss = 0;
     size_t n = dd->n, lo = pb->objective == SS_FIT_OBJECTIVE_MIXED ? n : 0;
@@ -343,7 +343,7 @@ static double file_ss(const problem *pb, const ss_device *d, int pol, size_t k, 
  * squares, or INFINITY when the device is invalid or the integration fails.
  * `steps` (one per file) is recorded or replayed per `mode`. */
 static double evaluate(const problem *pb, const double *z, int pol, double tol, int mode,
-                       ssf_steps *steps, double *resid, double *ibuf, double *x0buf)
+                       fiti_steps *steps, double *resid, double *ibuf, double *x0buf)
 {
     const ss_fit *f = pb->f;
     ss_device d;
@@ -382,7 +382,7 @@ static void de_eval_one(void *ctx, size_t k)
     double *ib = b->scratch + (size_t)t * (b->pb->nmax + b->pb->f->nfiles);
     double *xb = ib + b->pb->nmax;
     b->cost[k] =
-        evaluate(b->pb, b->z + k * b->stride, b->pol[k], b->tol, SSF_ADAPTIVE, NULL, NULL, ib, xb);
+        evaluate(b->pb, b->z + k * b->stride, b->pol[k], b->tol, FITI_ADAPTIVE, NULL, NULL, ib, xb);
 }
 
 static int report(const ss_fit *f, const char *phase, int it, int start, long evals, double cost,
@@ -400,7 +400,7 @@ typedef struct lm_ctx {
     problem *pb;
     int pol;
     double tol;
-    ssf_steps *steps;   /* nfiles: the base evaluation's steps */
+    fiti_steps *steps;   /* nfiles: the base evaluation's steps */
     double *zlast;      /* z of the last f evaluation */
     int last_ok;
     double *scratch;    /* threads x (nres + nmax + nfiles + nz) */
@@ -418,7 +418,7 @@ static int lm_f(const gsl_vector *x, void *params, gsl_vector *fv)
     for (size_t j = 0; j < pb->nz; j++)
         z[j] = fmin(1.0, fmax(0.0, gsl_vector_get(x, j)));
     double *ib = c->scratch + pb->nres, *xb = ib + pb->nmax;
-    double ss = evaluate(pb, z, c->pol, c->tol, SSF_RECORD, c->steps, c->scratch, ib, xb);
+    double ss = evaluate(pb, z, c->pol, c->tol, FITI_RECORD, c->steps, c->scratch, ib, xb);
     pb->evals++;
     c->last_ok = isfinite(ss);
     for (size_t j = 0; j < pb->nres; j++)
@@ -439,9 +439,9 @@ static void lm_column(void *ctx, size_t j)
     memcpy(z, c->zbase, pb->nz * sizeof *z);
     double h = z[j] + FD_STEP > 1.0 ? -FD_STEP : FD_STEP;
     z[j] += h;
-    double ss = evaluate(pb, z, c->pol, c->tol, SSF_REPLAY, c->steps, r, ib, xb);
+    double ss = evaluate(pb, z, c->pol, c->tol, FITI_REPLAY, c->steps, r, ib, xb);
     if (!isfinite(ss))
-        ss = evaluate(pb, z, c->pol, c->tol, SSF_ADAPTIVE, NULL, r, ib, xb);
+        ss = evaluate(pb, z, c->pol, c->tol, FITI_ADAPTIVE, NULL, r, ib, xb);
     if (!isfinite(ss)) {
         for (size_t k = 0; k < pb->nres; k++)
             gsl_matrix_set(c->J, k, j, 0.0);
@@ -486,7 +486,7 @@ static int jacobian(lm_ctx *c, const double *z, gsl_matrix *J)
         c->J = J;
         c->zbase = zb;
         c->fbase = fb;
-        ssf_parallel_for(pb->threads, pb->nz, lm_column, c);
+        fiti_parallel_for(pb->threads, pb->nz, lm_column, c);
         pb->evals += (long)pb->nz;
     }
     free(zb);
@@ -596,7 +596,7 @@ static void sort_by_cost(size_t *ix, size_t n, const double *cost)
 /* Differential evolution over the unit cube (plus a polarity gene when the
  * polarity is searched), then LM polishes from the best distinct members.
  * Fills zbest, *pol and *global_cost. */
-static int search(ss_fit *f, problem *pb, double *scratch, ssf_steps *steps, double *zbest,
+static int search(ss_fit *f, problem *pb, double *scratch, fiti_steps *steps, double *zbest,
                   int *pol_out, double *global_cost, double t0, ss_error *err)
 {
     int rc = SS_OK;
@@ -641,7 +641,7 @@ static int search(ss_fit *f, problem *pb, double *scratch, ssf_steps *steps, dou
     de_batch b = {pb, pop, D, pol, gtol, cost, scratch};
     for (int i = 0; i < NP; i++)
         pol[i] = f->opt.polarity ? f->opt.polarity : pop[(size_t)i * D + pb->nz] < 0.5 ? -1 : 1;
-    ssf_parallel_for(pb->threads, (size_t)NP, de_eval_one, &b);
+    fiti_parallel_for(pb->threads, (size_t)NP, de_eval_one, &b);
     pb->evals += NP;
     double bestc = INFINITY;
     for (int i = 0; i < NP; i++)
@@ -685,7 +685,7 @@ static int search(ss_fit *f, problem *pb, double *scratch, ssf_steps *steps, dou
                                      : trial[(size_t)i * D + pb->nz] < 0.5 ? -1 : 1;
         b.z = trial;
         b.cost = tcost;
-        ssf_parallel_for(pb->threads, (size_t)NP, de_eval_one, &b);
+        fiti_parallel_for(pb->threads, (size_t)NP, de_eval_one, &b);
         pb->evals += NP;
         double prev = bestc;
         for (int i = 0; i < NP; i++)
@@ -815,14 +815,14 @@ static double fit_x0_only(problem *pb, int pol, double tol, double *z, double *i
         while (j < pb->nx && pb->xfile[j] != k)
             j++;
         if (j == pb->nx) {
-            total += file_ss(pb, &d, pol, k, x0[k], tol, SSF_ADAPTIVE, NULL, NULL, ibuf);
+            total += file_ss(pb, &d, pol, k, x0[k], tol, FITI_ADAPTIVE, NULL, NULL, ibuf);
             continue;
         }
         enum { SCAN = 32 };
         double bx = 0, bc = INFINITY;
         for (int q = 0; q <= SCAN; q++) {
             double x = (double)q / SCAN;
-            double c = file_ss(pb, &d, pol, k, x, tol, SSF_ADAPTIVE, NULL, NULL, ibuf);
+            double c = file_ss(pb, &d, pol, k, x, tol, FITI_ADAPTIVE, NULL, NULL, ibuf);
             pb->evals++;
             if (c < bc)
                 bc = c, bx = x;
@@ -830,15 +830,15 @@ static double fit_x0_only(problem *pb, int pol, double tol, double *z, double *i
         double a = fmax(0.0, bx - 1.0 / SCAN), b = fmin(1.0, bx + 1.0 / SCAN);
         const double gr = 0.6180339887498949;
         double x1 = b - gr * (b - a), x2 = a + gr * (b - a);
-        double c1 = file_ss(pb, &d, pol, k, x1, tol, SSF_ADAPTIVE, NULL, NULL, ibuf);
-        double c2 = file_ss(pb, &d, pol, k, x2, tol, SSF_ADAPTIVE, NULL, NULL, ibuf);
+        double c1 = file_ss(pb, &d, pol, k, x1, tol, FITI_ADAPTIVE, NULL, NULL, ibuf);
+        double c2 = file_ss(pb, &d, pol, k, x2, tol, FITI_ADAPTIVE, NULL, NULL, ibuf);
         for (int it = 0; it < 30; it++) {
             if (c1 <= c2)
                 b = x2, x2 = x1, c2 = c1, x1 = b - gr * (b - a),
-                c1 = file_ss(pb, &d, pol, k, x1, tol, SSF_ADAPTIVE, NULL, NULL, ibuf);
+                c1 = file_ss(pb, &d, pol, k, x1, tol, FITI_ADAPTIVE, NULL, NULL, ibuf);
             else
                 a = x1, x1 = x2, c1 = c2, x2 = a + gr * (b - a),
-                c2 = file_ss(pb, &d, pol, k, x2, tol, SSF_ADAPTIVE, NULL, NULL, ibuf);
+                c2 = file_ss(pb, &d, pol, k, x2, tol, FITI_ADAPTIVE, NULL, NULL, ibuf);
         }
         pb->evals += 32;
         double xm = c1 <= c2 ? x1 : x2, cm = fmin(c1, c2);
@@ -876,7 +876,7 @@ static void explain(const ss_fit *f, const problem *pb, ss_fit_result *res)
         if (!p->free || !p->at_bound)
             continue;
         int upper = fabs(p->value - p->hi) <= fabs(p->value - p->lo);
-        ssf_note(&res->notes,
+        fiti_note(&res->notes,
                  "warning: %s ended at its %s bound %.4g %s (bounds %.4g:%.4g): the best value "
                  "may lie beyond it; widen with --bounds %s=LO:HI, or fix it if it is known",
                  p->name, upper ? "upper" : "lower", upper ? p->hi : p->lo, p->unit, p->lo, p->hi,
@@ -886,7 +886,7 @@ static void explain(const ss_fit *f, const problem *pb, ss_fit_result *res)
     for (size_t k = 0; k < res->nparams; k++)
         nni += res->params[k].free && !res->params[k].identifiable;
     if (nni) {
-        ssf_note(&res->notes,
+        fiti_note(&res->notes,
                  "%zu parameter%s not identifiable: the data do not pin %s down to +-10 %% (95 %% "
                  "confidence, two standard errors), so other values fit about as well; the "
                  "values are one good fit, not a measurement of %s.  Fix what is known "
@@ -899,11 +899,11 @@ static void explain(const ss_fit *f, const problem *pb, ss_fit_result *res)
             if (!p->free || p->identifiable || p->at_bound)
                 continue;
             if (p->partner[0] && fabs(p->corr) >= 0.9)
-                ssf_note(&res->notes, "  %s trades off against %s (correlation %+.2f)%s", p->name,
+                fiti_note(&res->notes, "  %s trades off against %s (correlation %+.2f)%s", p->name,
                          p->partner, p->corr,
                          isfinite(p->stderr_) ? "" : "; the data cannot tell them apart");
             else
-                ssf_note(&res->notes, "  %s: standard error %.2g %s (%.0f %%)", p->name,
+                fiti_note(&res->notes, "  %s: standard error %.2g %s (%.0f %%)", p->name,
                          p->stderr_, p->unit, 100 * p->stderr_ / fabs(p->value));
         }
     }
@@ -923,7 +923,7 @@ static void explain(const ss_fit *f, const problem *pb, ss_fit_result *res)
             total += f->data[k].n;
         }
         if (small >= total / 5)
-            ssf_note(&res->notes,
+            fiti_note(&res->notes,
                      "%.0f %% of the samples lie below 1 %% of the largest current, where the "
                      "linear objective hardly looks, and the log error is %.2f decades: "
                      "--objective log or mixed fits the small branch too",
@@ -932,7 +932,7 @@ static void explain(const ss_fit *f, const problem *pb, ss_fit_result *res)
 }
 
 /* Fills res at the optimum zbest (polarity pol). */
-static int fill_result(ss_fit *f, problem *pb, ssf_steps *steps, double *scratch,
+static int fill_result(ss_fit *f, problem *pb, fiti_steps *steps, double *scratch,
                        const double *zbest, int pol, ss_fit_result *res, ss_error *err)
 {
     double ptol = f->opt.tol > 0 ? f->opt.tol : 1e-4;
@@ -957,7 +957,7 @@ static int fill_result(ss_fit *f, problem *pb, ssf_steps *steps, double *scratch
         lm_ctx c = {pb, pol, ptol, steps, zl, 0, scratch, NULL, NULL, NULL, 0.0};
         jacobian(&c, zbest, J);
         double s2 = pb->nres > nz ? c.base_ss / (double)(pb->nres - nz) : 0.0;
-        ssf_z_stats(J, s2, se, nullish, partner, corr, &res->cond);
+        fiti_z_stats(J, s2, se, nullish, partner, corr, &res->cond);
     }
     ss_device dev;
     z_to_model(pb, zbest, &dev, x0s);
@@ -974,7 +974,7 @@ static int fill_result(ss_fit *f, problem *pb, ssf_steps *steps, double *scratch
     for (size_t j = 0; j < pb->np; j++) {
         int k = pb->idx[j];
         ss_fit_param *p = &res->params[k];
-        const ssf_param *fp = &f->p[k];
+        const fiti_param *fp = &f->p[k];
         p->free = 1;
         p->lo = fp->lo, p->hi = fp->hi;
         p->stderr_ = isfinite(se[j]) ? se[j] * z_slope(fp, p->value) : INFINITY;
@@ -1012,6 +1012,7 @@ static int fill_result(ss_fit *f, problem *pb, ssf_steps *steps, double *scratch
         dev.p[ix] = x0s[0];
         res->params[ix].value = dev.p[ix];
     }
+    dev.polarity = pol < 0 ? -1 : 1; /* a device-level choice: the result is the device */
     res->device = dev;
     double sum = 0, lsum = 0, cost = 0;
     for (size_t k = 0; k < f->nfiles; k++) {
@@ -1070,7 +1071,7 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
     if (f->opt.log_floor < 0 || !isfinite(f->opt.log_floor))
         return ss_error_set(err, SS_EINVAL, "the log floor must be >= 0 A");
     int rc = SS_OK;
-    ssf_default_bounds(f, f->opt.polarity);
+    fiti_default_bounds(f, f->opt.polarity);
     problem pb;
     memset(&pb, 0, sizeof pb);
     pb.f = f;
@@ -1093,7 +1094,7 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
     {
         ss_device d = f->base;
         for (size_t j = 0; j < pb.np; j++) {
-            const ssf_param *p = &f->p[pb.idx[j]];
+            const fiti_param *p = &f->p[pb.idx[j]];
             d.p[pb.idx[j]] = z_value(p, value_z(p, d.p[pb.idx[j]]));
         }
         ss_error e2;
@@ -1106,7 +1107,7 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
     size_t per = pb.nres + pb.nmax + f->nfiles + pb.nz;
     double *scratch = malloc((size_t)pb.threads * per * sizeof *scratch);
     double *zbest = calloc(pb.nz ? pb.nz : 1, sizeof *zbest);
-    ssf_steps *steps = calloc(f->nfiles, sizeof *steps);
+    fiti_steps *steps = calloc(f->nfiles, sizeof *steps);
     pb.wt = malloc(f->nfiles * sizeof *pb.wt);
     pb.lw = malloc(f->nfiles * sizeof *pb.lw);
     pb.fl2 = malloc(f->nfiles * sizeof *pb.fl2);
@@ -1165,7 +1166,7 @@ out:
     if (rc)
         ss_fit_result_release(res);
     for (size_t k = 0; steps && k < f->nfiles; k++)
-        ssf_steps_release(&steps[k]);
+        fiti_steps_release(&steps[k]);
     free(steps);
     free(scratch);
     free(zbest);

@@ -1,167 +1,113 @@
 /* output.c: a fit result as JSON, as an ngspice subcircuit and test deck,
  * through the ngspice engine, and as a gnuplot figure (fit/ss_fit.h). */
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fit/fit_private.h"
 
-static int json_num(ss_buf *b, double x)
-{
-    if (!isfinite(x))
-        return ss_buf_printf(b, "null");
-    return ss_buf_printf(b, "%.10g", x);
-}
-
-/* Exact: 17 significant digits read back to the same double. */
-static int json_exact(ss_buf *b, double x)
-{
-    if (!isfinite(x))
-        return ss_buf_printf(b, "null");
-    return ss_buf_printf(b, "%.17g", x);
-}
-
 static const char *const objective_name[] = {"linear", "log", "mixed"};
+
+/* o[key] = a list of the names of the parameters for which pick(p) holds. */
+static int name_list(json_t *o, const char *key, const ss_fit_result *r,
+                     int (*pick)(const ss_fit_result *r, size_t k))
+{
+    json_t *a = json_array();
+    int bad = !a || json_object_set_new(o, key, a);
+    for (size_t k = 0; !bad && k < r->nparams; k++)
+        if (pick(r, k))
+            bad = json_array_append_new(a, json_string(r->params[k].name));
+    return bad;
+}
+
+static int pick_non_identifiable(const ss_fit_result *r, size_t k)
+{
+    return r->params[k].free && !r->params[k].identifiable;
+}
+
+static int pick_at_bound(const ss_fit_result *r, size_t k)
+{
+    return r->params[k].free && r->params[k].at_bound;
+}
+
+/* Fixed: not free, and not a state parameter whose value was fitted per file. */
+static int pick_fixed(const ss_fit_result *r, size_t k)
+{
+    int x0_fitted = 0;
+    for (size_t j = 0; j < r->nfiles; j++)
+        x0_fitted |= r->files[j].x0_free;
+    return !r->params[k].free && !(x0_fitted && ss_fit_is_state_param(r->device.type, k));
+}
 
 int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
 {
-    int rc = 0;
-    /* The device: everything ss_fit_params_load needs, exactly. */
-    rc |= ss_buf_printf(b, "{\n  \"device\": {\n    \"model\": ");
-    rc |= ss_buf_add_json_string(b, r->device.type->name);
-    rc |= ss_buf_printf(b, ",\n    \"polarity\": %d,\n    \"params\": {", r->polarity);
-    const char *sep = "";
-    for (size_t k = 0; k < r->device.type->nparams; k++) {
-        const ss_device_param *dp = &r->device.type->params[k];
-        rc |= ss_buf_printf(b, "%s\n      ", sep);
-        rc |= ss_buf_add_json_string(b, dp->name);
-        rc |= ss_buf_printf(b, ": ");
-        if (dp->choices)
-            rc |= ss_buf_add_json_string(b, dp->choices[(int)r->device.p[k]]);
-        else
-            rc |= json_exact(b, r->device.p[k]);
-        sep = ",";
-    }
-    rc |= ss_buf_printf(b, "\n    }\n  },\n  \"model\": ");
-    rc |= ss_buf_add_json_string(b, r->device.type->name);
-    rc |= ss_buf_printf(b, ",\n  \"polarity\": %d,\n  \"objective\": \"%s\",\n  \"stderr\": {",
-                        r->polarity,
-                        r->objective >= 0 && r->objective <= 2 ? objective_name[r->objective]
-                                                               : "linear");
-    sep = "";
-    for (size_t k = 0; k < r->nparams; k++) {
-        if (!r->params[k].free)
+    /* The device first: what ss_device_load needs, exactly (17 digits). */
+    ss_device dev = r->device;
+    dev.polarity = r->polarity < 0 ? -1 : 1;
+    json_t *o = json_object(), *d = ss_device_json(&dev);
+    int bad = !o || !d || json_object_set_new(o, "device", d);
+    bad = bad || json_object_set_new(o, "model", json_string(r->device.type->name));
+    bad = bad || json_object_set_new(o, "polarity", json_integer(dev.polarity));
+    bad = bad || json_object_set_new(o, "objective",
+                                     json_string(r->objective >= 0 && r->objective <= 2
+                                                     ? objective_name[r->objective]
+                                                     : "linear"));
+    json_t *se = json_object(), *units = json_object(), *bounds = json_object(),
+           *ident = json_object();
+    bad = bad || !se || json_object_set_new(o, "stderr", se);
+    bad = bad || !units || json_object_set_new(o, "units", units);
+    bad = bad || !bounds || json_object_set_new(o, "bounds", bounds);
+    bad = bad || !ident || json_object_set_new(o, "identifiable", ident);
+    for (size_t k = 0; !bad && k < r->nparams; k++) {
+        const ss_fit_param *p = &r->params[k];
+        bad = json_object_set_new(units, p->name, json_string(p->unit));
+        if (bad || !p->free)
             continue;
-        rc |= ss_buf_printf(b, "%s\n    ", sep);
-        rc |= ss_buf_add_json_string(b, r->params[k].name);
-        rc |= ss_buf_printf(b, ": ");
-        rc |= json_num(b, r->params[k].stderr_);
-        sep = ",";
+        json_t *lh = json_array();
+        bad = ss_json_set_number(se, p->name, p->stderr_) || !lh ||
+              json_object_set_new(bounds, p->name, lh) ||
+              json_array_append_new(lh, ss_json_number(p->lo)) ||
+              json_array_append_new(lh, ss_json_number(p->hi)) ||
+              json_object_set_new(ident, p->name, json_boolean(p->identifiable));
     }
-    rc |= ss_buf_printf(b, "\n  },\n  \"units\": {");
-    sep = "";
-    for (size_t k = 0; k < r->nparams; k++) {
-        rc |= ss_buf_printf(b, "%s", sep);
-        rc |= ss_buf_add_json_string(b, r->params[k].name);
-        rc |= ss_buf_printf(b, ": ");
-        rc |= ss_buf_add_json_string(b, r->params[k].unit);
-        sep = ", ";
-    }
-    rc |= ss_buf_printf(b, "},\n  \"bounds\": {");
-    sep = "";
-    for (size_t k = 0; k < r->nparams; k++) {
-        if (!r->params[k].free)
-            continue;
-        rc |= ss_buf_printf(b, "%s", sep);
-        rc |= ss_buf_add_json_string(b, r->params[k].name);
-        rc |= ss_buf_printf(b, ": [");
-        rc |= json_num(b, r->params[k].lo);
-        rc |= ss_buf_printf(b, ", ");
-        rc |= json_num(b, r->params[k].hi);
-        rc |= ss_buf_printf(b, "]");
-        sep = ", ";
-    }
-    rc |= ss_buf_printf(b, "},\n  \"identifiable\": {");
-    sep = "";
-    for (size_t k = 0; k < r->nparams; k++) {
-        if (!r->params[k].free)
-            continue;
-        rc |= ss_buf_printf(b, "%s", sep);
-        rc |= ss_buf_add_json_string(b, r->params[k].name);
-        rc |= ss_buf_printf(b, ": %s", r->params[k].identifiable ? "true" : "false");
-        sep = ", ";
-    }
-    rc |= ss_buf_printf(b, "},\n  \"non_identifiable\": [");
-    sep = "";
-    for (size_t k = 0; k < r->nparams; k++) {
-        if (!r->params[k].free || r->params[k].identifiable)
-            continue;
-        rc |= ss_buf_printf(b, "%s", sep);
-        rc |= ss_buf_add_json_string(b, r->params[k].name);
-        sep = ", ";
-    }
-    rc |= ss_buf_printf(b, "],\n  \"at_bound\": [");
-    sep = "";
-    for (size_t k = 0; k < r->nparams; k++) {
-        if (!r->params[k].free || !r->params[k].at_bound)
-            continue;
-        rc |= ss_buf_printf(b, "%s", sep);
-        rc |= ss_buf_add_json_string(b, r->params[k].name);
-        sep = ", ";
-    }
-    rc |= ss_buf_printf(b, "],\n  \"fixed\": [");
-    sep = "";
-    int x0_fitted = 0;
-    for (size_t k = 0; k < r->nfiles; k++)
-        x0_fitted |= r->files[k].x0_free;
-    for (size_t k = 0; k < r->nparams; k++) {
-        if (r->params[k].free || (x0_fitted && ss_fit_is_state_param(r->device.type, k)))
-            continue;
-        rc |= ss_buf_printf(b, "%s", sep);
-        rc |= ss_buf_add_json_string(b, r->params[k].name);
-        sep = ", ";
-    }
-    rc |= ss_buf_printf(b, "],\n  \"nrmse\": ");
-    rc |= json_num(b, r->nrmse);
-    rc |= ss_buf_printf(b, ",\n  \"log_rmse\": ");
-    rc |= json_num(b, r->log_rmse);
-    rc |= ss_buf_printf(b, ",\n  \"files\": [");
-    sep = "";
-    for (size_t k = 0; k < r->nfiles; k++) {
+    bad = bad || name_list(o, "non_identifiable", r, pick_non_identifiable);
+    bad = bad || name_list(o, "at_bound", r, pick_at_bound);
+    bad = bad || name_list(o, "fixed", r, pick_fixed);
+    bad = bad || ss_json_set_number(o, "nrmse", r->nrmse);
+    bad = bad || ss_json_set_number(o, "log_rmse", r->log_rmse);
+    json_t *files = json_array();
+    bad = bad || !files || json_object_set_new(o, "files", files);
+    for (size_t k = 0; !bad && k < r->nfiles; k++) {
         const ss_fit_file *f = &r->files[k];
-        rc |= ss_buf_printf(b, "%s\n    {\"name\": ", sep);
-        rc |= ss_buf_add_json_string(b, f->name);
-        rc |= ss_buf_printf(b, ", \"nrmse\": ");
-        rc |= json_num(b, f->nrmse);
-        rc |= ss_buf_printf(b, ", \"log_rmse\": ");
-        rc |= json_num(b, f->log_rmse);
-        rc |= ss_buf_printf(b, ", \"x0\": ");
-        rc |= json_exact(b, f->x0);
-        rc |= ss_buf_printf(b, ", \"x0_stderr\": ");
-        rc |= json_num(b, f->x0_stderr);
-        rc |= ss_buf_printf(b, ", \"x0_fitted\": %s, \"series_r\": ", f->x0_free ? "true" : "false");
-        rc |= json_num(b, f->series_r);
-        rc |= ss_buf_printf(b, ", \"samples\": %zu, \"steps\": %ld}", f->model.n, f->model.steps);
-        sep = ",";
+        json_t *fo = json_object();
+        bad = !fo || json_array_append_new(files, fo) ||
+              ss_json_set_string(fo, "name", f->name) ||
+              ss_json_set_number(fo, "nrmse", f->nrmse) ||
+              ss_json_set_number(fo, "log_rmse", f->log_rmse) ||
+              ss_json_set_number(fo, "x0", f->x0) ||
+              ss_json_set_number(fo, "x0_stderr", f->x0_stderr) ||
+              json_object_set_new(fo, "x0_fitted", json_boolean(f->x0_free)) ||
+              ss_json_set_number(fo, "series_r", f->series_r) ||
+              json_object_set_new(fo, "samples", json_integer((json_int_t)f->model.n)) ||
+              json_object_set_new(fo, "steps", json_integer(f->model.steps));
     }
-    rc |= ss_buf_printf(b, "\n  ],\n  \"notes\": [");
-    sep = "";
-    for (const char *p = r->notes; p && *p;) {
+    json_t *notes = json_array();
+    bad = bad || !notes || json_object_set_new(o, "notes", notes);
+    for (const char *p = r->notes; !bad && p && *p;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char line[700];
-        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
-        rc |= ss_buf_printf(b, "%s\n    ", sep);
-        rc |= ss_buf_add_json_string(b, line);
-        sep = ",";
+        bad = json_array_append_new(notes, ss_json_string(p, len));
         p += len + (nl ? 1 : 0);
     }
-    rc |= ss_buf_printf(b, "%s],\n  \"free\": %zu,\n  \"cond\": ", *sep ? "\n  " : "", r->nfree);
-    rc |= json_num(b, r->cond);
-    rc |= ss_buf_printf(b, ",\n  \"global_nrmse\": ");
-    rc |= json_num(b, r->global_nrmse);
-    rc |= ss_buf_printf(b, ",\n  \"evals\": %ld,\n  \"seconds\": %.3f\n}\n", r->evals, r->seconds);
-    return rc ? ss_error_set(err, SS_ENOMEM, "out of memory writing JSON") : SS_OK;
+    bad = bad || json_object_set_new(o, "free", json_integer((json_int_t)r->nfree));
+    bad = bad || ss_json_set_number(o, "cond", r->cond);
+    bad = bad || ss_json_set_number(o, "global_nrmse", r->global_nrmse);
+    bad = bad || json_object_set_new(o, "evals", json_integer(r->evals));
+    bad = bad || ss_json_set_number(o, "seconds", r->seconds);
+    int rc = bad ? ss_error_set(err, SS_ENOMEM, "out of memory writing JSON") : ss_json_dump(o, b, err);
+    json_decref(o);
+    return rc;
 }
 
 /* The device with file `file`'s initial state. */
@@ -188,20 +134,8 @@ int ss_fit_result_spice(const ss_fit_result *r, const char *name, size_t file, s
     int rc = device_for_file(r, file, &d, err);
     if (rc)
         return rc;
-    if (r->polarity >= 0)
-        return ss_device_write_spice(&d, name, out, err);
-    char core[128];
-    if (snprintf(core, sizeof core, "%s_core", name) >= (int)sizeof core)
-        return ss_error_set(err, SS_EINVAL, "subcircuit name '%s' too long", name);
-    if ((rc = ss_device_write_spice(&d, core, out, err)))
-        return rc;
-    if (ss_buf_printf(out,
-                      "* %s: the fitted device connected reversed (fit polarity -1);\n"
-                      "* x0 is the initial state as in %s\n"
-                      ".subckt %s te be params: x0=%.17g\nX1 be te %s x0={x0}\n.ends %s\n",
-                      name, core, name, ss_device_x0(&d), core, name))
-        return ss_error_set(err, SS_ENOMEM, "out of memory");
-    return SS_OK;
+    d.polarity = r->polarity < 0 ? -1 : 1;
+    return ss_device_write_spice(&d, name, out, err);
 }
 
 int ss_fit_netlist(const ss_fit_result *r, size_t file, const ss_fit_data *data, ss_buf *out,
@@ -250,7 +184,7 @@ int ss_fit_run_spice(ss_engine *eng, const ss_fit_result *r, size_t file,
     ss_devsim_trace dt = SS_DEVSIM_TRACE_INIT;
     int rc = ss_fit_netlist(r, file, data, &deck, err);
     if (!rc)
-        rc = ss_devsim_bench_sample(eng, deck.data, r->polarity < 0 ? "v(x1.x1.xs)" : "v(x1.xs)",
+        rc = ss_devsim_bench_sample(eng, deck.data, "v(x1.xs)",
                                     data->t, data->n, &dt, err);
     if (!rc) {
         /* the drive is the data's own, not its interpolation */

@@ -628,7 +628,7 @@ static int assign_roles(header *h, size_t nc, const ss_fit_read_options *opt, co
             h->c[k].role = role;
         }
         if (h->named)
-            ssf_note(notes, "column names from --columns (%s), not from the header", opt->columns);
+            fiti_note(notes, "column names from --columns (%s), not from the header", opt->columns);
     } else if (!h->named) {
         if (nc == 2 && opt->drive_only && !(opt->freq > 0) && !(opt->step_time > 0) &&
             !(opt->sweep_rate > 0)) {
@@ -689,7 +689,7 @@ static int assign_roles(header *h, size_t nc, const ss_fit_read_options *opt, co
     if (r->col[COL_V] < 0 && r->col[COL_VD] >= 0 && !opt->series_column) {
         r->col[COL_V] = r->col[COL_VD];
         r->col[COL_VD] = -1;
-        ssf_note(notes, "column '%s' (the device voltage) is the drive", h->c[r->col[COL_V]].name);
+        fiti_note(notes, "column '%s' (the device voltage) is the drive", h->c[r->col[COL_V]].name);
     }
     if (r->col[COL_V] < 0 || (r->col[COL_I] < 0 && r->col[COL_VSENSE] < 0 && !opt->drive_only)) {
         const char *what = r->col[COL_V] < 0 && r->col[COL_I] < 0 && r->col[COL_VSENSE] < 0
@@ -775,7 +775,7 @@ int ss_fit_data_parse(ss_fit_data *d, const char *text, const char *name,
     if ((rc = assign_roles(&h, nc, opt, name, tb.lines[first].lineno, &r, &notes, err)))
         goto out;
     if (h.skipped)
-        ssf_note(&notes, "%zu header line%s skipped (data from line %zu)", h.skipped,
+        fiti_note(&notes, "%zu header line%s skipped (data from line %zu)", h.skipped,
                  h.skipped == 1 ? "" : "s", tb.lines[first].lineno);
     int cv = r.col[COL_V], ci = r.col[COL_I], cs = r.col[COL_VSENSE], ct = r.col[COL_T];
     if ((rc = check_unit(&h, cv, U_V, "voltage", name, err)) ||
@@ -809,14 +809,14 @@ int ss_fit_data_parse(ss_fit_data *d, const char *text, const char *name,
     }
     if (ifrom == SS_FIT_SCALE_HEADER && iscale != 1.0) {
         const char *pn = prefix_name(iscale);
-        ssf_note(&notes, "current '%s' in %s%s (x %g) from the header", h.c[ci].name,
+        fiti_note(&notes, "current '%s' in %s%s (x %g) from the header", h.c[ci].name,
                  pn ? pn : "", pn ? "amps" : "units", iscale);
     }
     if (vscale != 1.0)
-        ssf_note(&notes, "voltage '%s' scaled by %g (its unit)", h.c[cv].name, vscale);
+        fiti_note(&notes, "voltage '%s' scaled by %g (its unit)", h.c[cv].name, vscale);
     double tscale = ct >= 0 ? col_scale(&h.c[ct], U_S) : 1.0;
     if (ct >= 0 && tscale != 1.0)
-        ssf_note(&notes, "time '%s' scaled by %g (its unit)", h.c[ct].name, tscale);
+        fiti_note(&notes, "time '%s' scaled by %g (its unit)", h.c[ct].name, tscale);
     int file_time = ct >= 0 || (h.rigol && r.col[COL_INDEX] == 0);
     if (file_time && (opt->sweep_rate > 0 || opt->step_time > 0)) {
         rc = ss_error_set(err, SS_EINVAL,
@@ -832,7 +832,7 @@ int ss_fit_data_parse(ss_fit_data *d, const char *text, const char *name,
                           name);
         goto out;
     }
-    if ((rc = ssf_data_alloc(d, name, nrows, err)))
+    if ((rc = fiti_data_alloc(d, name, nrows, err)))
         goto out;
     tt = malloc(nrows * sizeof *tt);
     if (!tt) {
@@ -861,12 +861,12 @@ int ss_fit_data_parse(ss_fit_data *d, const char *text, const char *name,
         for (size_t k = 0; k < nrows; k++)
             d->t[k] = tt[k] - tt[0];
         if (h.rigol)
-            ssf_note(&notes, "time from the Rigol header: start %g s, increment %g s",
+            fiti_note(&notes, "time from the Rigol header: start %g s, increment %g s",
                      h.rigol_t0, h.rigol_dt);
     } else if (opt->step_time > 0) {
         for (size_t k = 0; k < nrows; k++)
             d->t[k] = (double)k * opt->step_time;
-        ssf_note(&notes, "time from --step-time: %g s per sample", opt->step_time);
+        fiti_note(&notes, "time from --step-time: %g s per sample", opt->step_time);
     } else if (opt->sweep_rate > 0) {
         /* dt = |dv| / rate; a held voltage takes the median step. */
         size_t m = 0;
@@ -889,7 +889,7 @@ int ss_fit_data_parse(ss_fit_data *d, const char *text, const char *name,
             held += dv == 0;
             d->t[k] = d->t[k - 1] + (dv > 0 ? dv / opt->sweep_rate : med);
         }
-        ssf_note(&notes, "time from --sweep-rate %g V/s (median step %g s%s)", opt->sweep_rate,
+        fiti_note(&notes, "time from --sweep-rate %g V/s (median step %g s%s)", opt->sweep_rate,
                  med, held ? "; held points take the median step" : "");
     } else {
         for (size_t k = 0; k < nrows; k++)
@@ -900,7 +900,7 @@ int ss_fit_data_parse(ss_fit_data *d, const char *text, const char *name,
     d->i_scale_from = ifrom;
     d->series_r = opt->series_r + (cs >= 0 ? opt->sense_r : 0.0);
     if (cs >= 0)
-        ssf_note(&notes, "current = '%s' / %g ohm (sense resistor, in series with the device)",
+        fiti_note(&notes, "current = '%s' / %g ohm (sense resistor, in series with the device)",
                  h.c[cs].name, opt->sense_r);
     if (opt->series_column) {
         int cr = r.col[COL_R], cd = r.col[COL_VD];
@@ -938,7 +938,7 @@ int ss_fit_data_parse(ss_fit_data *d, const char *text, const char *name,
             goto out;
         }
     }
-    if ((rc = ssf_data_reshape(d, opt, file_time, &notes, err)))
+    if ((rc = fiti_data_reshape(d, opt, file_time, &notes, err)))
         goto out;
     d->notes = notes;
     notes = NULL;

@@ -27,8 +27,9 @@
  * Data come from files as instruments write them (ss_fit_data_read: header
  * rows, names and units, time from a column, a sweep rate or a step time,
  * multi-period records folded onto one period, current offsets), and a
- * fitted set is written (ss_fit_result_json) and read back exactly
- * (ss_fit_params_load) to be scored on other data (ss_fit_fix_all).
+ * fitted set is written (ss_fit_result_json) and read back exactly as a
+ * device (ss_device_load, polarity included) to be scored on other data
+ * (ss_fit_fix_all) or used wherever a device is named.
  *
  * Typical use:
  *     ss_fit_data d = SS_FIT_DATA_INIT;  ss_fit_read_options ro = SS_FIT_READ_OPTIONS_INIT;
@@ -311,31 +312,19 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err);
  * which a fit reports per file. */
 int ss_fit_is_state_param(const ss_device_type *t, size_t k);
 
-/* ==== parameter files ============================================================= */
-
-/* Reads a fit result file (ss_fit_result_json: "device": {"model",
- * "polarity", "params"}, or the same three keys at the top level) into
- * `d` (validated) and *polarity (+1, -1; may be NULL).  Unknown parameter
- * names, a missing model and bad values are errors naming the file and
- * line.  JSON is read with libyaml (JSON is YAML). */
-int ss_fit_params_load(const char *path, ss_device *d, int *polarity, ss_error *err);
-/* The same from text; `name` is used in messages. */
-int ss_fit_params_parse(const char *text, const char *name, ss_device *d, int *polarity,
-                        ss_error *err);
-
 /* ==== output ===================================================================== */
 
 /* Appends the result as JSON: "device" {model, polarity, params {name:
- * value}} (SI, 17 significant digits: ss_fit_params_load reads it back
+ * value}} (ss_device_json; SI, 17 significant digits: ss_device_load reads it back
  * exactly), then model, polarity, objective, stderr {name: value or null},
  * units, bounds, identifiable {name: bool}, non_identifiable, at_bound,
  * fixed [names], nrmse, log_rmse, files [{name, nrmse, log_rmse, x0,
  * x0_stderr, x0_fitted, series_r, samples, steps}], notes [lines], free,
  * cond, global_nrmse, evals, seconds. */
 int ss_fit_result_json(const ss_fit_result *r, ss_buf *out, ss_error *err);
-/* Appends the fitted subcircuit `.subckt NAME te be`: the device's own
- * (ss_device_write_spice) or, for polarity -1, a wrapper that connects
- * NAME_core reversed.  Initial state: file `file`'s. */
+/* Appends the fitted subcircuit: the device's own (ss_device_write_spice;
+ * polarity -1: `.subckt NAME be te`, the model's terminals swapped).
+ * Initial state: file `file`'s. */
 int ss_fit_result_spice(const ss_fit_result *r, const char *name, size_t file, ss_buf *out,
                         ss_error *err);
 /* A complete ngspice deck: the fitted subcircuit behind the data's series

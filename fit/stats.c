@@ -9,7 +9,7 @@
 
 #include "fit/fit_private.h"
 
-int ssf_z_stats(const gsl_matrix *J, double s2, double *se, int *nullish, int *partner,
+int fiti_z_stats(const gsl_matrix *J, double s2, double *se, int *nullish, int *partner,
                 double *corr, double *cond)
 {
     size_t n = J->size1, p = J->size2;

@@ -32,10 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ss_fit_data_release(&d);
         }
     }
-    /* Parameter files (JSON read as YAML). */
+    /* Device model files (the one JSON reader). */
     ss_device dev;
-    int pol;
-    ss_fit_params_parse(text, "fuzz.json", &dev, &pol, &err);
+    ss_device_parse(text, "fuzz.json", &dev, &err);
     free(text);
     const char *path = fuzz_file(data, size, "m.csv");
     double *m = NULL;

@@ -90,19 +90,4 @@ L2LI_HIDDEN extern const ss_l2l_opt_type l2li_cmaes_type, l2li_ce_type, l2li_ga_
 /* Indices 0..n-1 sorted by f (ascending), ties by index. */
 L2LI_HIDDEN void l2li_rank(const double *f, size_t n, size_t *idx);
 
-/* ---- best.json ---------------------------------------------------------------------- */
-
-/* A flat JSON object: string or number values. */
-typedef struct l2li_json_item {
-    char *key;
-    char *str;  /* string value, or NULL for a number */
-    double num;
-    size_t line;
-} l2li_json_item;
-
-L2LI_HIDDEN int l2li_json_parse(const char *text, const char *what, l2li_json_item **items,
-                                size_t *n, ss_error *err);
-L2LI_HIDDEN void l2li_json_free(l2li_json_item *items, size_t n);
-/* Appends "s" with JSON escapes. */
-
 #endif

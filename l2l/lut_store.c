@@ -38,7 +38,8 @@ static int put_id(ss_buf *b, const l2li_lut_id *id)
 {
     const ss_device *d = id->d;
     double pulse[4] = {id->x_start, id->amp, id->width, id->series_r};
-    int rc = ss_buf_printf(b, LUT_MAGIC "\nmodel %s %d\n", d->type->name, d->hard);
+    int rc = d->polarity < 0 ? ss_buf_printf(b, LUT_MAGIC "\nmodel %s %d reversed\n", d->type->name, d->hard)
+                             : ss_buf_printf(b, LUT_MAGIC "\nmodel %s %d\n", d->type->name, d->hard);
     if (!rc)
         rc = l2li_put_doubles(b, "p", d->p, d->type->nparams);
     if (!rc)

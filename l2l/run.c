@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,28 +286,16 @@ static int append_file(const char *path, const ss_buf *b, long *len, ss_error *e
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0)
         return ss_error_set(err, SS_EIO, "%s: cannot append: %s", path, strerror(errno));
-    size_t off = 0;
-    while (off < b->len) {
-        ssize_t k = write(fd, b->data + off, b->len - off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            int e = errno;
-            close(fd);
-            return ss_error_set(err, SS_EIO, "%s: cannot append: %s", path, strerror(e));
-        }
-        off += (size_t)k;
-    }
-    int bad = fsync(fd) != 0;
-    bad |= close(fd) != 0;
-    if (bad)
-        return ss_error_set(err, SS_EIO, "%s: cannot append: %s", path, strerror(errno));
-    *len += (long)b->len;
-    return SS_OK;
+    rc = ss_util_write_durable(fd, b->data, b->len, path, err);
+    if (close(fd) && !rc)
+        rc = ss_error_set(err, SS_EIO, "%s: cannot append: %s", path, strerror(errno));
+    if (!rc)
+        *len += (long)b->len;
+    return rc;
 }
 
 /* Fingerprint of the parameter space, so a checkpoint is not resumed with
- * another task or other fixed parameters. */
+ * another task, other fixed parameters or another device. */
 static uint64_t space_hash(const ss_l2l_task *t)
 {
     ss_buf b = SS_BUF_INIT;
@@ -319,6 +308,15 @@ static uint64_t space_hash(const ss_l2l_task *t)
         ss_util_format_double(in, p->init);
         ss_buf_printf(&b, "%s %s %s %s %u|", p->name, lo, hi, in, p->flags);
     }
+    if (t->has_device) {
+        ss_buf_printf(&b, "device %s %d %d", t->device.type->name, t->device.hard,
+                      t->device.polarity < 0 ? -1 : 1);
+        for (size_t k = 0; k < t->device.type->nparams; k++) {
+            char v[32];
+            ss_util_format_double(v, t->device.p[k]);
+            ss_buf_printf(&b, " %s", v);
+        }
+    }
     uint64_t h = b.data ? l2li_fnv(b.data, b.len) : 0;
     ss_buf_release(&b);
     return h;
@@ -329,36 +327,32 @@ static int write_best(run *r, ss_error *err)
     if (!r->have_best)
         return SS_OK;
     double *x = malloc(r->np * sizeof *x);
-    if (!x)
+    json_t *o = json_object();
+    if (!x || !o) {
+        free(x);
+        json_decref(o);
         return ss_error_set(err, SS_ENOMEM, "out of memory");
-    ss_l2l_space_decode(r->task->params, r->np, r->best_u, x);
-    ss_buf b = SS_BUF_INIT;
-    char v[32], t[32];
-    ss_util_format_double(v, r->best_val);
-    ss_util_format_double(t, r->best_train);
-    int rc = ss_buf_add(&b, "{\n  \"task\": ", 12);
-    if (!rc)
-        rc = ss_buf_add_json_string(&b, r->task->name);
-    if (!rc)
-        rc = ss_buf_add(&b, ",\n  \"metric\": ", 14);
-    if (!rc)
-        rc = ss_buf_add_json_string(&b, r->task->metric);
-    if (!rc)
-        rc = ss_buf_printf(&b, ",\n  \"optimizer\": \"%s\",\n  \"seed\": %llu,\n"
-                           "  \"generation\": %llu,\n  \"polished\": %d,\n  \"train\": %s,\n"
-                           "  \"validation\": %s", r->o->type->name, (unsigned long long)r->seed,
-                           (unsigned long long)r->best_gen, r->polished, t, v);
-    for (size_t i = 0; !rc && i < r->np; i++) {
-        ss_util_format_double(v, x[i]);
-        rc = ss_buf_printf(&b, ",\n  \"params.%s\": %s", r->task->params[i].name, v);
     }
-    if (!rc)
-        rc = ss_buf_add(&b, "\n}\n", 3);
-    if (rc)
-        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-    else
-        rc = ss_util_write_file_atomic(r->path[P_BEST], b.data, b.len, err);
-    ss_buf_release(&b);
+    ss_l2l_space_decode(r->task->params, r->np, r->best_u, x);
+    int bad = json_object_set_new(o, "task", json_string(r->task->name)) ||
+              json_object_set_new(o, "metric", json_string(r->task->metric)) ||
+              json_object_set_new(o, "optimizer", json_string(r->o->type->name)) ||
+              json_object_set_new(o, "seed", json_integer((json_int_t)r->seed)) ||
+              json_object_set_new(o, "generation", json_integer((json_int_t)r->best_gen)) ||
+              json_object_set_new(o, "polished", json_integer(r->polished)) ||
+              ss_json_set_number(o, "train", r->best_train) ||
+              ss_json_set_number(o, "validation", r->best_val);
+    for (size_t i = 0; !bad && i < r->np; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "params.%s", r->task->params[i].name);
+        bad = ss_json_set_number(o, key, x[i]);
+    }
+    if (!bad && r->task->has_device) {
+        json_t *dev = ss_device_json(&r->task->device);
+        bad = !dev || json_object_set_new(o, "device", dev);
+    }
+    int rc = bad ? ss_error_set(err, SS_ENOMEM, "out of memory") : ss_json_write(o, r->path[P_BEST], err);
+    json_decref(o);
     free(x);
     return rc;
 }
@@ -468,7 +462,7 @@ static int read_checkpoint(run *r, ss_error *err)
     snprintf(sh, sizeof sh, "%016llx", (unsigned long long)space_hash(r->task));
     if (strcmp(space, sh)) {
         rc = ss_error_set(err, SS_EINVAL, "%s: the parameter space differs from the run's "
-                          "(bounds or fixed parameters changed)", path);
+                          "(bounds, fixed parameters or the device changed)", path);
         goto out;
     }
     if ((rc = l2li_kv_u64(&kv, "run.seed", &r->seed, err)))
@@ -986,56 +980,75 @@ out:
 
 int ss_l2l_best_read(const char *path, const ss_l2l_task *task, double *x, ss_error *err)
 {
-    char *text = NULL;
-    size_t len, n = 0;
-    l2li_json_item *it = NULL;
-    int rc = ss_util_read_file(path, &text, &len, err);
+    json_t *root;
+    char *text;
+    int rc = ss_json_load(path, &root, &text, err);
     if (rc)
         return rc;
-    if ((rc = l2li_json_parse(text, path, &it, &n, err)))
+    const char *key;
+    json_t *val;
+    const char *tk[] = {"task"};
+    json_t *tn = json_object_get(root, "task");
+    if (!json_is_object(root)) {
+        rc = ss_error_set(err, SS_EPARSE, "%s:1: not a JSON object (a best.json)", path);
         goto out;
-    int found_task = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!strcmp(it[i].key, "task")) {
-            if (!it[i].str || strcmp(it[i].str, task->name)) {
-                rc = ss_error_set(err, SS_EINVAL, "%s:%zu: made for task '%s', not '%s'", path,
-                                  it[i].line, it[i].str ? it[i].str : "?", task->name);
-                goto out;
-            }
-            found_task = 1;
-        } else if (!strncmp(it[i].key, "params.", 7)) {
-            size_t k = 0;
-            while (k < task->nparams && strcmp(task->params[k].name, it[i].key + 7))
-                k++;
-            if (k == task->nparams) {
-                rc = ss_error_set(err, SS_EPARSE, "%s:%zu: task %s has no parameter '%s'", path,
-                                  it[i].line, task->name, it[i].key + 7);
-                goto out;
-            }
-        }
     }
-    if (!found_task) {
+    if (!tn) {
         rc = ss_error_set(err, SS_EPARSE, "%s: no \"task\" entry (not a best.json)", path);
         goto out;
     }
+    if (!json_is_string(tn) || strcmp(json_string_value(tn), task->name)) {
+        rc = ss_error_set(err, SS_EINVAL, "%s:%d: made for task '%s', not '%s'", path,
+                          ss_json_line(text, tk, 1), json_is_string(tn) ? json_string_value(tn) : "?",
+                          task->name);
+        goto out;
+    }
+    /* made with the same device (ss_l2l_task_set_device) or both with the
+     * task's own */
+    json_t *dev = json_object_get(root, "device"), *mine = task->has_device ? ss_device_json(&task->device) : NULL;
+    int same = dev ? mine && json_equal(dev, mine) : !task->has_device;
+    json_decref(mine);
+    if (!same) {
+        const char *dk[] = {"device"};
+        rc = ss_error_set(err, SS_EINVAL, "%s:%d: made %s, not %s (give the same --device FILE)", path,
+                          dev ? ss_json_line(text, dk, 1) : 1,
+                          dev ? "with the device it lists" : "with the task's own device",
+                          task->has_device ? "the device given" : "the task's own device");
+        goto out;
+    }
+    json_object_foreach(root, key, val)
+    {
+        if (strncmp(key, "params.", 7))
+            continue;
+        size_t k = 0;
+        while (k < task->nparams && strcmp(task->params[k].name, key + 7))
+            k++;
+        if (k == task->nparams) {
+            rc = ss_error_set(err, SS_EPARSE, "%s:%d: task %s has no parameter '%s'", path,
+                              ss_json_line(text, &key, 1), task->name, key + 7);
+            goto out;
+        }
+    }
     for (size_t k = 0; k < task->nparams; k++) {
         const ss_l2l_param *p = &task->params[k];
-        size_t i = 0;
-        while (i < n && !(!strncmp(it[i].key, "params.", 7) && !strcmp(it[i].key + 7, p->name)))
-            i++;
-        if (i == n) {
+        char name[96];
+        snprintf(name, sizeof name, "params.%s", p->name);
+        json_t *v = json_object_get(root, name);
+        if (!v) {
             rc = ss_error_set(err, SS_EPARSE, "%s: no value for parameter '%s'", path, p->name);
             goto out;
         }
-        if (it[i].str || !(it[i].num >= p->lo && it[i].num <= p->hi)) {
-            rc = ss_error_set(err, SS_EPARSE, "%s:%zu: %s must be a number in [%g, %g]", path,
-                              it[i].line, p->name, p->lo, p->hi);
+        double d = json_is_number(v) ? json_number_value(v) : NAN;
+        if (!(d >= p->lo && d <= p->hi)) {
+            const char *nk = name;
+            rc = ss_error_set(err, SS_EPARSE, "%s:%d: %s must be a number in [%g, %g]", path,
+                              ss_json_line(text, &nk, 1), p->name, p->lo, p->hi);
             goto out;
         }
-        x[k] = it[i].num;
+        x[k] = d;
     }
 out:
-    l2li_json_free(it, n);
+    json_decref(root);
     free(text);
     return rc;
 }

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/ss_devices.h"
 #include "util/ss_util.h"
 
 /* ==== Part 1: parameter spaces ============================================= */
@@ -188,7 +189,24 @@ struct ss_l2l_task {
      * checksummed file per device and pulse (damaged files are measured
      * again).  ss_l2l_run uses RUNDIR/lut-cache unless this is set. */
     const char *cache_dir;
+    /* Hardware tasks: replaces the memristor (NULL: a task without one). */
+    int (*set_device)(ss_l2l_task *t, const ss_device *d, ss_error *err);
+    /* The memristor given by ss_l2l_task_set_device (has_device), part of
+     * the run's identity (checkpoints, best.json). */
+    int has_device;
+    ss_device device;
 };
+
+/* Replaces the memristor of a hardware task (bandit-..., arm-oneshot,
+ * faults; default: vteam_demo with a biolek window, p = 1) by d, e.g. a
+ * fitted device (ss_device_load): the task's nominal device, the literature
+ * variation of its model (ss_device_variation_literature) and the driver's
+ * calibration follow it.  The tasks write SET with negative pulses, so d
+ * must move towards its low-resistance state at -1 V and away at +1 V
+ * (polarity=-1 turns a device round), and be ON at x = 0 (a VTEAM device:
+ * the write controllers count states from that end).  SS_EINVAL for a task
+ * without devices or another device; the message says why. */
+int ss_l2l_task_set_device(ss_l2l_task *t, const ss_device *d, ss_error *err);
 
 /* A task by name:
  *   bbob-FN[:D[:SPREAD]]   FN one of sphere, ellipsoid, rosenbrock, rastrigin;

@@ -283,3 +283,31 @@ ss_l2l_task *ss_l2l_task_alloc(const char *name, ss_error *err)
     ss_buf_release(&list);
     return NULL;
 }
+
+int ss_l2l_task_set_device(ss_l2l_task *t, const ss_device *d, ss_error *err)
+{
+    if (!t->set_device)
+        return ss_error_set(err, SS_EINVAL, "task %s has no memristors", t->name);
+    int rc = ss_device_validate(d, err);
+    if (rc)
+        return ss_error_prefix(err, rc, "task %s", t->name);
+    /* the tasks' write controllers count states from ON at x = 0 (VTEAM's
+     * w0 end): SET lookups start at 1, RESET lookups at 0 */
+    if (d->type->x_lrs != 0.0)
+        return ss_error_set(err, SS_EINVAL,
+                            "task %s: a %s device is ON at x = 1; the task's write controller "
+                            "needs a device that is ON at x = 0 (vteam)",
+                            t->name, d->type->name);
+    double set = ss_device_dxdt(d, -1.0, 0.5), reset = ss_device_dxdt(d, 1.0, 0.5);
+    if (!(set < 0) || !(reset > 0))
+        return ss_error_set(err, SS_EINVAL,
+                            "task %s writes SET with negative and RESET with positive pulses; this "
+                            "%s device does not move that way at -1 V and +1 V (polarity=-1 turns "
+                            "it round)",
+                            t->name, d->type->name);
+    if ((rc = t->set_device(t, d, err)))
+        return rc;
+    t->device = *d;
+    t->has_device = 1;
+    return SS_OK;
+}

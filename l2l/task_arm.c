@@ -265,20 +265,40 @@ static void replay(const arm_data *ad, inst *in, const double *prm, int faults, 
     integrate_arm((const double (*)[NOUT])w, p, th);
 }
 
-/* Read disturb of the spikes of one replay on every device. */
-static void disturb(inst *in, double v_read)
+/* The devices of one row all at the read voltage. */
+struct read_bias {
+    double v;
+    size_t n;
+};
+
+static int at_read_voltage(void *ctx, double t, const double *x, double *v, double *dv_dx)
 {
+    const struct read_bias *b = ctx;
+    (void)t, (void)x, (void)dv_dx;
+    for (size_t k = 0; k < b->n; k++)
+        v[k] = b->v;
+    return 0;
+}
+
+/* Read disturb of the spikes of one replay on every device: each row's
+ * devices held at the read voltage for its read time, moved by the
+ * library's one integrator of device states. */
+static int disturb(inst *in, double v_read, ss_error *err)
+{
+    struct read_bias b = {v_read, NOUT * 2};
     for (size_t i = 0; i < NHID; i++) {
         if (!in->nspk[i])
             continue;
         double tr = T_READ * (double)in->nspk[i];
-        for (int j = 0; j < NOUT; j++)
-            for (int s = 0; s < 2; s++) {
-                double x = in->x[i][j][s] + ss_device_dxdt(&in->dev[i][j][s], v_read,
-                                                           in->x[i][j][s]) * tr;
-                in->x[i][j][s] = x < 0 ? 0 : x > 1 ? 1 : x;
-            }
+        double *x = &in->x[i][0][0];
+        ss_device_circuit c = {NOUT * 2, &in->dev[i][0][0], 0, NULL, NULL, 0.0, at_read_voltage, &b};
+        int rc = ss_device_integrate(&c, NULL, 0.0, x, NULL, &tr, 1, NULL, err);
+        if (rc)
+            return ss_error_prefix(err, rc, "read disturb of row %zu", i);
+        for (size_t k = 0; k < NOUT * 2; k++)
+            x[k] = x[k] < 0 ? 0 : x[k] > 1 ? 1 : x[k];
     }
+    return SS_OK;
 }
 
 /* Fault-aware writing by re-targeting (fault_aware 2) of pair (i, j), one of
@@ -408,7 +428,8 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
             }
     /* demonstration with the initial (possibly faulty, possibly pruned) weights */
     replay(ad, in, prm, faults, use_prune, rw, w, p1, th);
-    disturb(in, prm[P_V_READ]);
+    if ((rc = disturb(in, prm[P_V_READ], err)))
+        goto out;
     for (size_t k = 0; k < STEPS; k++) {
         double ex = in->target_p[k][0] - p1[k][0], ey = in->target_p[k][1] - p1[k][1];
         double a1 = in->target_th[k][0], a2 = in->target_th[k][1];
@@ -538,6 +559,23 @@ static int arm_evaluate(const ss_l2l_task *t, void *state, const double *x, uint
     return rc;
 }
 
+/* The nominal device, its literature variation and the driver's
+ * calibration (ss_l2l_task_set_device). */
+static int arm_set_device(ss_l2l_task *t, const ss_device *d, ss_error *err)
+{
+    arm_data *ad = t->data;
+    int rc = ss_device_validate(d, err);
+    if (rc)
+        return rc;
+    ad->nominal = *d;
+    ss_device_variation_literature(&ad->var, d->type);
+    ad->var.p_stuck_on = ad->var.p_stuck_off = 0;
+    ad->g_on = ss_device_conductance(&ad->nominal, d->type->x_lrs, 0.1);
+    ad->g_off = ss_device_conductance(&ad->nominal, 1.0 - d->type->x_lrs, 0.1);
+    l2li_gtable_init(&ad->gt, &ad->nominal, 0.1);
+    return SS_OK;
+}
+
 static void arm_destroy(ss_l2l_task *t)
 {
     free(t);
@@ -586,17 +624,13 @@ ss_l2l_task *l2li_arm_alloc(const char *name, ss_error *err)
     t->data = &at->a;
     arm_data *ad = &at->a;
     ad->p_stuck = p_stuck;
-    ss_device_init(&ad->nominal, ss_device_vteam);
-    if (ss_device_apply_preset(&ad->nominal, "vteam_demo", err) ||
-        ss_device_set_list(&ad->nominal, "window=biolek p=1", err) ||
-        ss_device_validate(&ad->nominal, err)) {
+    t->set_device = arm_set_device;
+    ss_device d;
+    ss_device_init(&d, ss_device_vteam);
+    if (ss_device_apply_preset(&d, "vteam_demo", err) ||
+        ss_device_set_list(&d, "window=biolek p=1", err) || arm_set_device(t, &d, err)) {
         free(at);
         return NULL;
     }
-    ss_device_variation_literature(&ad->var, ss_device_vteam);
-    ad->var.p_stuck_on = ad->var.p_stuck_off = 0;
-    ad->g_on = ss_device_conductance(&ad->nominal, 0.0, 0.1);
-    ad->g_off = ss_device_conductance(&ad->nominal, 1.0, 0.1);
-    l2li_gtable_init(&ad->gt, &ad->nominal, 0.1);
     return t;
 }

@@ -268,6 +268,23 @@ out:
     return rc;
 }
 
+/* The nominal device, its literature variation and the driver's
+ * calibration (ss_l2l_task_set_device). */
+static int bandit_set_device(ss_l2l_task *t, const ss_device *d, ss_error *err)
+{
+    bandit_data *bd = t->data;
+    int rc = ss_device_validate(d, err);
+    if (rc)
+        return rc;
+    bd->nominal = *d;
+    ss_device_variation_literature(&bd->var, d->type);
+    bd->var.p_stuck_on = bd->var.p_stuck_off = 0;
+    bd->g_on = ss_device_conductance(&bd->nominal, d->type->x_lrs, bd->var.v_read);
+    bd->g_off = ss_device_conductance(&bd->nominal, 1.0 - d->type->x_lrs, bd->var.v_read);
+    l2li_gtable_init(&bd->gt, &bd->nominal, bd->var.v_read);
+    return SS_OK;
+}
+
 static void bandit_destroy(ss_l2l_task *t)
 {
     free(t);
@@ -307,17 +324,13 @@ ss_l2l_task *l2li_bandit_alloc(const char *name, ss_error *err)
     bandit_data *bd = &bt->b;
     bd->dependent = dependent;
     bd->nbandits = 100;
-    ss_device_init(&bd->nominal, ss_device_vteam);
-    if (ss_device_apply_preset(&bd->nominal, "vteam_demo", err) ||
-        ss_device_set_list(&bd->nominal, "window=biolek p=1", err) ||
-        ss_device_validate(&bd->nominal, err)) {
+    t->set_device = bandit_set_device;
+    ss_device d;
+    ss_device_init(&d, ss_device_vteam);
+    if (ss_device_apply_preset(&d, "vteam_demo", err) ||
+        ss_device_set_list(&d, "window=biolek p=1", err) || bandit_set_device(t, &d, err)) {
         free(bt);
         return NULL;
     }
-    ss_device_variation_literature(&bd->var, ss_device_vteam);
-    bd->var.p_stuck_on = bd->var.p_stuck_off = 0;
-    bd->g_on = ss_device_conductance(&bd->nominal, 0.0, bd->var.v_read);
-    bd->g_off = ss_device_conductance(&bd->nominal, 1.0, bd->var.v_read);
-    l2li_gtable_init(&bd->gt, &bd->nominal, bd->var.v_read);
     return t;
 }

@@ -218,6 +218,9 @@ const ss_l2l_pulse_lut *l2li_lut_cache_get(l2li_lut_cache *c, struct ss_engine *
     double key_v[4] = {x_start, amp, width, series_r};
     uint64_t key = l2li_mix(l2li_fnv(key_v, sizeof key_v), l2li_fnv(d->p, sizeof d->p));
     key = l2li_mix(key, (uint64_t)npulses * 2 + (eng != NULL));
+    if (d->polarity < 0 || d->type != ss_device_vteam || d->hard) /* the default device keeps its key */
+        key = l2li_mix(key, l2li_fnv(d->type->name, strlen(d->type->name)) ^
+                                (uint64_t)(d->polarity < 0) << 1 ^ (uint64_t)d->hard);
     for (size_t i = 0; i < L2LI_LUT_CACHE; i++)
         if (c->lut[i].n && c->key[i] == key) {
             c->hits++;

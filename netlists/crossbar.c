@@ -65,11 +65,12 @@ int ss_netlist_crossbar_write(const ss_netlist_crossbar *xb, ss_buf *out, ss_err
             rc |= ss_buf_printf(out, "RB%zu_%zu %s %s %.17g\n", i, j, a, b, xb->rwire);
         }
         bname(a, sizeof a, xb, xb->rows - 1, j);
+        const char *bv = xb->bit_sources ? xb->bit_sources[j] : "DC 0";
         if (xb->rsense > 0) {
-            rc |= ss_buf_printf(out, "RSE%zu %s m%zu %.17g\nVSENSE%zu m%zu 0 DC 0\n", j, a, j,
-                                xb->rsense, j, j);
+            rc |= ss_buf_printf(out, "RSE%zu %s m%zu %.17g\nVSENSE%zu m%zu 0 %s\n", j, a, j,
+                                xb->rsense, j, j, bv);
         } else {
-            rc |= ss_buf_printf(out, "VSENSE%zu %s 0 DC 0\n", j, a);
+            rc |= ss_buf_printf(out, "VSENSE%zu %s 0 %s\n", j, a, bv);
         }
     }
     for (size_t i = 0; i < xb->rows; i++)

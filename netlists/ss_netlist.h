@@ -245,6 +245,10 @@ typedef struct ss_netlist_crossbar {
      * larger circuit).  With `body_only`, no title, analysis or .end. */
     const char *const *exprs;
     int body_only;
+    /* `bit_sources[j]` (may be NULL: all "DC 0") is the value text of
+     * VSENSE<j>, the source at the end of bit line j: writes drive bit lines
+     * too ("PWL(...)"); i(vsense<j>) stays the column's current. */
+    const char *const *bit_sources;
 } ss_netlist_crossbar;
 
 /* Appends the netlist text to `out`. */

@@ -146,20 +146,7 @@ ss_pool_journal *ss_pool_journal_open(const char *path, const char *header, int 
 
 int ss_pool_journal_append(ss_pool_journal *r, const char *row, ss_error *err)
 {
-    size_t n = strlen(row);
-    const char *p = row;
-    while (n) {
-        ssize_t k = write(r->fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return ss_error_set(err, SS_EIO, "cannot write the results: %s", strerror(errno));
-        p += k;
-        n -= (size_t)k;
-    }
-    if (fdatasync(r->fd) && errno != EINVAL && errno != EROFS)
-        return ss_error_set(err, SS_EIO, "cannot sync the results: %s", strerror(errno));
-    return SS_OK;
+    return ss_util_write_durable(r->fd, row, strlen(row), "the results journal", err);
 }
 
 void ss_pool_journal_log(ss_pool_journal *r, uint64_t job, const char *status, const char *msg)

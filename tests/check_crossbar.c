@@ -39,7 +39,7 @@ static double compare_with_ngspice(size_t n, size_t m, double rwire, double rsou
     ck_assert_msg(ss_crossbar_dc(xb, g, v, iout, &err) == SS_OK, "%s", err.msg);
 
     ss_netlist_crossbar nx = {n, m, rwire, rsource, rsense, g, NULL, NULL, NULL, NULL,
-                              NULL, v, ".op", NULL, NULL, 0};
+                              NULL, v, ".op", NULL, NULL, 0, NULL};
     ss_buf text = SS_BUF_INIT;
     ck_assert_int_eq(ss_netlist_crossbar_write(&nx, &text, &err), SS_OK);
     ss_engine *eng;
@@ -290,13 +290,15 @@ static double tran_vs_ngspice(const char *model, const char *params, size_t n, c
     double *x = malloc(n * n * sizeof *x), *x0 = malloc(n * n * sizeof *x0);
     for (size_t k = 0; k < n * n; k++)
         x0[k] = x[k] = 0.2 + 0.6 * (double)((k * 37) % n) / (double)n;
-    ck_assert_msg(ss_crossbar_tran(xb, &d, 1, in, tstop, 1e-7, x, &err) == SS_OK, "%s", err.msg);
+    ss_crossbar_tran_options topt = SS_CROSSBAR_TRAN_OPTIONS_INIT;
+    topt.rtol = 1e-7;
+    ck_assert_msg(ss_crossbar_tran(xb, &d, 1, in, tstop, &topt, x, &err) == SS_OK, "%s", err.msg);
     ss_buf sub = SS_BUF_INIT, text = SS_BUF_INIT;
     ck_assert_int_eq(ss_device_write_spice(&d, "cell", &sub, &err), SS_OK);
     char analysis[64];
     snprintf(analysis, sizeof analysis, ".tran %g %g", tstop / 1000, tstop);
     ss_netlist_crossbar nx = {n, n, 2, 10, 10, NULL, sub.data, "cell", NULL, x0, srcs, NULL,
-                              analysis, ".options reltol=1e-6 abstol=1e-15", NULL, 0};
+                              analysis, ".options reltol=1e-6 abstol=1e-15", NULL, 0, NULL};
     ck_assert_int_eq(ss_netlist_crossbar_write(&nx, &text, &err), SS_OK);
     ss_engine *eng;
     ss_netlist nl = SS_NETLIST_INIT;
@@ -404,6 +406,120 @@ START_TEST(cli_tran)
 }
 END_TEST
 
+/* A V/2 write of the far corner cell (0, N-1) of an N x N VTEAM crossbar
+ * with 2 ohm wire segments (10 ohm source and sense): word line 0 at -0.4 V,
+ * bit line N-1 at +0.4 V for 1 us.  The half-selected cells of row 0 and
+ * column N-1 see about -0.4 V, past v_on = -0.2 V, and drift (half-select
+ * disturb), each by what its place on the lines leaves it.  `smallsim
+ * crossbar tran` against `ngspice -b` on the netlist `smallsim netlist
+ * crossbar` writes for the same pulses: every disturbed cell's change
+ * equal to 1e-3 of itself; unselected cells do not move. */
+static void half_select_vs_ngspice(size_t n)
+{
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    static char out[65536];
+    ss_buf x0 = SS_BUF_INIT, word = SS_BUF_INIT, bit = SS_BUF_INIT, probes = SS_BUF_INIT;
+    double *x0v = malloc(n * n * sizeof *x0v), *mine = malloc(n * n * sizeof *mine);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            x0v[i * n + j] = 0.3 + 0.4 * (double)((i * 7 + j * 13) % n) / (double)n;
+            ss_buf_printf(&x0, "%.17g%c", x0v[i * n + j], j + 1 < n ? ',' : '\n');
+        }
+    for (size_t k = 0; k < n; k++) {
+        ss_buf_printf(&word, "%s\n", k == 0 ? "0 0 10n -0.4 1.01u -0.4 1.02u 0" : "0 0");
+        ss_buf_printf(&bit, "%s\n", k == n - 1 ? "0 0 10n 0.4 1.01u 0.4 1.02u 0" : "0 0");
+    }
+    /* probes: row 0, column n-1, and two unselected cells */
+    size_t ncell = 0, cells[200][2];
+    for (size_t j = 0; j < n; j++)
+        cells[ncell][0] = 0, cells[ncell++][1] = j;
+    for (size_t i = 1; i < n; i++)
+        cells[ncell][0] = i, cells[ncell++][1] = n - 1;
+    cells[ncell][0] = n / 2, cells[ncell++][1] = n / 3;
+    cells[ncell][0] = n - 1, cells[ncell++][1] = 0;
+    for (size_t k = 0; k < ncell; k++)
+        ss_buf_printf(&probes, " v(xc%zu_%zu.xs)", cells[k][0], cells[k][1]);
+    ss_test_write(dir, "x0.csv", x0.data);
+    ss_test_write(dir, "word.txt", word.data);
+    ss_test_write(dir, "bit.txt", bit.data);
+    const char *dev = "--device vteam --param r_on=10k --param r_off=1meg --param v_on=-0.2 "
+                      "--param v_off=0.3 --param k_on=-1.8e-5 --param k_off=9e-5 --param alpha_on=3 "
+                      "--param alpha_off=3 --param w_off=3n --rwire 2 --rsource 10 --rsense 10 "
+                      "--x0-file x0.csv --pulses word.txt --bit-pulses bit.txt";
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s crossbar tran --rows %zu --cols %zu %s --tstop 1.02u "
+                                "--rtol 1e-7 -o s.csv && %s netlist crossbar --rows %zu --cols %zu %s "
+                                "--tran 1.02u,1n -o x.cir",
+                                dir, prog, n, n, dev, prog, n, n, dev),
+                     0);
+    /* ngspice -b on that netlist, tight tolerances, the final states written */
+    char path[700];
+    snprintf(path, sizeof path, "%s/x.cir", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ss_buf deck = SS_BUF_INIT;
+    char line[4096];
+    while (fgets(line, sizeof line, f))
+        if (strcmp(line, ".end\n"))
+            ss_buf_add(&deck, line, strlen(line));
+    fclose(f);
+    ss_buf_printf(&deck, ".options reltol=1e-6 abstol=1e-15 vntol=1e-10\n.control\nrun\n"
+                         "wrdata ng.txt%s\n.endc\n.end\n", probes.data);
+    ss_test_write(dir, "ng.cir", deck.data);
+    ss_test_sh(out, sizeof out, "cd %s && ngspice -b ng.cir", dir);
+    /* the last row of ng.txt: (time, value) pairs */
+    snprintf(path, sizeof path, "%s/ng.txt", dir);
+    f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "ngspice wrote no ng.txt:\n%s", out);
+    static char last[65536], cur[65536];
+    last[0] = 0;
+    while (fgets(cur, sizeof cur, f))
+        if (cur[0] && cur[0] != '\n')
+            memcpy(last, cur, sizeof last);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/s.csv", dir);
+    f = fopen(path, "r");
+    for (size_t k = 0; k < n * n; k++)
+        ck_assert_int_eq(fscanf(f, "%lf%*[,\n]", &mine[k]), 1);
+    fclose(f);
+    char *p = last;
+    double tend = strtod(p, &p);
+    ck_assert_double_eq_tol(tend, 1.02e-6, 1e-12);
+    for (size_t k = 0; k < ncell; k++) {
+        double v = strtod(p, &p);
+        if (k)
+            v = strtod(p, &p); /* every vector comes with its own time column */
+        size_t i = cells[k][0], j = cells[k][1];
+        double d_ng = v - x0v[i * n + j], d_ss = mine[i * n + j] - x0v[i * n + j];
+        int selected = i == 0 && j == n - 1, half = (i == 0) != (j == n - 1);
+        if (selected)
+            ck_assert_msg(d_ng < -0.1, "the selected cell moved by %g only", d_ng);
+        else if (half)
+            ck_assert_msg(d_ng < -1e-3, "cell (%zu, %zu): no half-select disturb (%g)", i, j, d_ng);
+        else
+            ck_assert_msg(fabs(d_ng) < 1e-9 && fabs(d_ss) < 1e-9, "unselected cell (%zu, %zu) moved: "
+                          "%g (ngspice %g)", i, j, d_ss, d_ng);
+        if (selected || half)
+            ck_assert_msg(fabs(d_ss - d_ng) <= 1e-3 * fabs(d_ng),
+                          "cell (%zu, %zu): change %.6e, ngspice %.6e", i, j, d_ss, d_ng);
+    }
+    ss_buf_release(&x0);
+    ss_buf_release(&word);
+    ss_buf_release(&bit);
+    ss_buf_release(&probes);
+    ss_buf_release(&deck);
+    free(x0v);
+    free(mine);
+}
+
+START_TEST(half_select_write_matches_ngspice)
+{
+    half_select_vs_ngspice(8);
+    if (ss_test_long())
+        half_select_vs_ngspice(32); /* ngspice takes ~80 s of CPU */
+}
+END_TEST
+
 Suite *crossbar_suite(void)
 {
     Suite *s = suite_create("crossbar");
@@ -420,6 +536,7 @@ Suite *crossbar_suite(void)
     tcase_add_test(tc, cli_tran);
     tcase_add_test(tc, tran_vteam_matches_ngspice);
     tcase_add_test(tc, tran_yakopcic_matches_ngspice);
+    tcase_add_test(tc, half_select_write_matches_ngspice);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,5 +1,6 @@
 /* check_devices.c: memristor models against textbook formulas, closed-form
- * solutions and finite differences; the CVODE single-device driver; the
+ * solutions and finite differences; the one integrator of device states and
+ * the single-device driver; polarity and model files; the
  * emitted ngspice subcircuits against the C models; variability statistics;
  * and the `smallsim device` command. */
 #include <check.h>
@@ -505,6 +506,10 @@ START_TEST(c_matches_ngspice_variants)
     agree(&d, "oblea_sine eta=-1", "triangle:0.45:100:2", 0, 0.01);
     d = preset("vteam_5k200k", 0);
     agree(&d, "vteam_5k200k", "pulse:-0.5:0.5:400n:1u:3", 2e3, 0.01);
+    /* turned round: the subcircuit's swapped ports against the C model */
+    d = preset("oblea_sine", 0);
+    set(&d, "polarity=-1");
+    agree(&d, "oblea_sine reversed", "sine:0.45:100:2", 47, 0.01);
 }
 END_TEST
 
@@ -694,6 +699,238 @@ START_TEST(cli_device)
     ck_assert_ptr_nonnull(strstr(out, ".ends hp1"));
     ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s device spice --model vteam --preset oblea_sine", p),
                      2);
+    /* --params FILE: the same device as the preset it was saved from, the
+     * same curve to the last digit; --param applies on top */
+    ss_device d = preset("oblea_sine", 0);
+    ss_error err;
+    snprintf(path, sizeof path, "%s/oblea.json", dir);
+    ck_assert_int_eq(ss_device_save(&d, path, &err), SS_OK);
+    static char ref[1 << 16];
+    ck_assert_int_eq(ss_test_sh(ref, sizeof ref,
+                                "%s device iv --preset oblea_sine --param polarity=-1 "
+                                "--wave sine:0.45:100 --points 50 --series 47", p), 0);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "%s device iv --params %s --param polarity=-1 --wave sine:0.45:100 "
+                                "--points 50 --series 47", p, path), 0);
+    ck_assert_str_eq(out, ref);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s device spice --params %s --name fitted", p, path), 0);
+    ck_assert_ptr_nonnull(strstr(out, ".subckt fitted te be"));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s device iv --params %s --preset oblea_sine "
+                                "--wave sine:1:1", p, path), 2);
+    ck_assert_ptr_nonnull(strstr(out, "not both"));
+    const char *bad = ss_test_write(dir, "bad.json", "{\"model\": \"yakopcic\",\n \"params\": {\"a1\": -1}}\n");
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s device iv --params %s --wave sine:1:1", p, bad), 2);
+    ck_assert_msg(strstr(out, "bad.json:2: parameter 'a1'"), "%s", out);
+}
+END_TEST
+
+/* ---- polarity, model files, the integrator ----------------------------------- */
+
+/* A reversed device is the model turned round: i(v) = -i_model(-v),
+ * dx/dt(v) = f_model(-v), with the derivatives to match. */
+START_TEST(reversed_polarity)
+{
+    const char *names[] = {"vteam_demo", "oblea_sine", "nbsto_10um"};
+    for (int m = 0; m < 3; m++) {
+        ss_device d = preset(names[m], 0), r = d;
+        set(&r, "polarity=reversed");
+        ck_assert_int_eq(r.polarity, -1);
+        ck_assert_double_eq(ss_device_get(&r, "polarity"), -1.0);
+        for (double v = -1.5; v <= 1.5; v += 0.25)
+            for (double x = 0.05; x < 1; x += 0.3) {
+                ss_device_eval a, b;
+                ss_device_evaluate(&d, -v, x, &a);
+                ss_device_evaluate(&r, v, x, &b);
+                ck_assert_double_eq(b.i, -a.i);
+                ck_assert_double_eq(b.dxdt, a.dxdt);
+                ck_assert_double_eq(b.di_dv, a.di_dv);
+                ck_assert_double_eq(b.di_dx, -a.di_dx);
+                ck_assert_double_eq(b.ddxdt_dv, -a.ddxdt_dv);
+                ck_assert_double_eq(b.ddxdt_dx, a.ddxdt_dx);
+            }
+    }
+    ss_device d = preset("vteam_demo", 0);
+    ss_error err;
+    ck_assert_int_eq(ss_device_set(&d, "polarity=2", &err), SS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "polarity"));
+    /* the subcircuit swaps its ports */
+    ss_buf sub = SS_BUF_INIT;
+    set(&d, "polarity=-1");
+    ck_assert_int_eq(ss_device_write_spice(&d, "rev", &sub, &err), SS_OK);
+    ck_assert_ptr_nonnull(strstr(sub.data, ".subckt rev be te params: x0="));
+    ss_buf_release(&sub);
+}
+END_TEST
+
+/* A device file reads back exactly (17 digits), in both layouts, and bad
+ * files give file:line errors. */
+START_TEST(model_files)
+{
+    const char *dir = ss_test_tmpdir();
+    ss_error err;
+    ss_device d = preset("oblea_sine", 0), back;
+    set(&d, "a1=0.30000000000000004 polarity=-1 b=0.0123456789012345678");
+    char path[600];
+    snprintf(path, sizeof path, "%s/dev.json", dir);
+    ck_assert_msg(ss_device_save(&d, path, &err) == SS_OK, "%s", err.msg);
+    ck_assert_msg(ss_device_load(path, &back, &err) == SS_OK, "%s", err.msg);
+    ck_assert_ptr_eq(back.type, d.type);
+    ck_assert_int_eq(back.polarity, -1);
+    for (size_t k = 0; k < d.type->nparams; k++)
+        ck_assert_msg(back.p[k] == d.p[k], "%s: %.17g read back as %.17g", d.type->params[k].name,
+                      d.p[k], back.p[k]);
+    /* flat layout, a preset underneath, strings with SPICE suffixes, choices */
+    const char *flat = ss_test_write(dir, "flat.json",
+                                     "{\"preset\": \"vteam_demo\", \"hard\": true,\n"
+                                     " \"params\": {\"r_off\": \"20k\", \"window\": \"biolek\"}}\n");
+    ck_assert_msg(ss_device_load(flat, &back, &err) == SS_OK, "%s", err.msg);
+    ck_assert_double_eq(ss_device_get(&back, "r_off"), 20e3);
+    ck_assert_double_eq(ss_device_get(&back, "r_on"), 50);
+    ck_assert_int_eq(back.hard, 1);
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"{\"device\": {\"model\": \"vteam\",\n \"params\": {\"r_on\": 1,\n  \"bogus\": 2}}}",
+         "b.json:3: unknown parameter 'bogus'"},
+        {"{\"model\": \"vteam\", \"params\": {\n\"v_on\": 0.5}}", "b.json:2: parameter 'v_on' must be negative"},
+        {"{\"model\": \"memristor\", \"params\": {}}", "b.json:1: unknown model 'memristor'"},
+        {"{\"device\": {\"model\": \"vteam\",\n\"polarity\": 0, \"params\": {}}}",
+         "b.json:2: \"polarity\" must be 1 or -1"},
+        {"{\"model\": \"vteam\"}", "b.json:1: no \"params\" object"},
+        {"{\"model\": \"vteam\", \"params\": {\"r_on\": [1]}}", "b.json:1: parameter 'r_on' needs a number"},
+        {"{\"model\": \"vteam\",\n \"params\": {\"r_on\": 1,}}", "b.json:2:"},
+        {"{\"device\": {\"model\": \"vteam\", \"colour\": 1, \"params\": {}}}",
+         "b.json:1: unknown key 'colour'"},
+        {"[1, 2]", "b.json:1: a device file is a JSON object"},
+        {"{\"model\": \"vteam\", \"params\": {\"window\": \"square\"}}",
+         "b.json:1: parameter 'window' must be one of none"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        const char *b = ss_test_write(dir, "b.json", bad[k].text);
+        ck_assert_int_ne(ss_device_load(b, &back, NULL), SS_OK);
+        ck_assert_int_ne(ss_device_load(b, &back, &err), SS_OK);
+        ck_assert_msg(strstr(err.msg, bad[k].msg), "case %zu: '%s' lacks '%s'", k, err.msg, bad[k].msg);
+    }
+    ck_assert_int_eq(ss_device_load("/nonexistent/d.json", &back, &err), SS_EIO);
+}
+END_TEST
+
+/* Constant voltages on three devices of a general circuit: every state
+ * moves at its constant rate (VTEAM without window, textbook form), exact;
+ * the integration lands on every stop; a recorded discretisation replays
+ * to the last bit. */
+struct const_v {
+    double v[3];
+    double stops_seen[8];
+    size_t nseen;
+};
+
+static int cv_voltages(void *ctx, double t, const double *x, double *v, double *dv_dx)
+{
+    const struct const_v *c = ctx;
+    (void)t, (void)x, (void)dv_dx;
+    memcpy(v, c->v, sizeof c->v);
+    return 0;
+}
+
+static int cv_stop(void *ctx, size_t k, double t, const double *x, const double *v)
+{
+    struct const_v *c = ctx;
+    (void)x, (void)v;
+    if (k < 8)
+        c->stops_seen[k] = t;
+    c->nseen++;
+    return 0;
+}
+
+START_TEST(integrator_closed_form)
+{
+    ss_device d;
+    ss_error err;
+    ss_device_init(&d, ss_device_vteam);
+    set(&d, "v_on=-0.3 v_off=0.2 k_off=2.385e-9 alpha_off=2 k_on=-2.385e-6 alpha_on=3 "
+            "w_on=0 w_off=3n window=none");
+    d.hard = 1;
+    struct const_v c = {{0.7, 0.1, -0.55}, {0}, 0};
+    double rate[3] = {2.385e-9 * pow(0.7 / 0.2 - 1, 2) / 3e-9, 0,
+                      -2.385e-6 * pow(-0.55 / -0.3 - 1, 3) / 3e-9};
+    double x[3] = {0.1, 0.5, 0.9}, stops[3] = {1e-4, 2.5e-4, 1e-3};
+    ss_device_circuit circ = {3, &d, 1, NULL, NULL, 0.0, cv_voltages, &c};
+    ss_device_integration o = SS_DEVICE_INTEGRATION_INIT;
+    o.rtol = 1e-9;
+    o.at_stop = cv_stop;
+    o.ctx = &c;
+    ss_device_steps steps = SS_DEVICE_STEPS_INIT;
+    o.mode = SS_DEVICE_STEPS_RECORD;
+    o.steps = &steps;
+    ck_assert_msg(ss_device_integrate(&circ, &o, 0.0, x, NULL, stops, 3, NULL, &err) == SS_OK, "%s",
+                  err.msg);
+    ck_assert_uint_eq(c.nseen, 3);
+    for (int k = 0; k < 3; k++) {
+        ck_assert_double_eq(c.stops_seen[k], stops[k]);
+        double x0 = k == 0 ? 0.1 : k == 1 ? 0.5 : 0.9;
+        ck_assert_msg(fabs(x[k] - (x0 + rate[k] * 1e-3)) < 1e-12, "device %d: %.15g, exact %.15g",
+                      k, x[k], x0 + rate[k] * 1e-3);
+    }
+    /* replay: the same steps, the same bits */
+    double y[3] = {0.1, 0.5, 0.9};
+    o.mode = SS_DEVICE_STEPS_REPLAY;
+    c.nseen = 0;
+    ck_assert_int_eq(ss_device_integrate(&circ, &o, 0.0, y, NULL, stops, 3, NULL, &err), SS_OK);
+    for (int k = 0; k < 3; k++)
+        ck_assert_double_eq(y[k], x[k]);
+    /* a replay that does not fit the stops fails, with its message also
+     * without an error struct */
+    double other = 2e-3;
+    ck_assert_int_eq(ss_device_integrate(&circ, &o, 0.0, y, NULL, &other, 1, NULL, NULL),
+                     SS_ENUMERIC);
+    ck_assert_int_eq(ss_device_integrate(&circ, &o, 0.0, y, NULL, &other, 1, NULL, &err), SS_ENUMERIC);
+    ck_assert_msg(strstr(err.msg, "replayed step") != NULL, "%s", err.msg);
+    ck_assert_int_eq(ss_device_integrate(&circ, NULL, 1.0, y, NULL, stops, 3, NULL, &err), SS_EINVAL);
+    ss_device_steps_release(&steps);
+}
+END_TEST
+
+/* One device behind a series resistor, two ways: the integrator's own
+ * joint (x, v) stages, and a general circuit whose voltage callback solves
+ * the same resistor divider; both agree to the tolerance. */
+static const ss_wave *series_wave;
+static double series_source(void *ctx, double t)
+{
+    (void)ctx;
+    return ss_wave_value(series_wave, t);
+}
+
+static int series_voltages(void *ctx, double t, const double *x, double *v, double *dv_dx)
+{
+    const ss_device *d = ctx;
+    ss_device_eval ev;
+    if (ss_device_series_voltage(d, 47, ss_wave_value(series_wave, t), x[0], v, &ev))
+        return 1;
+    dv_dx[0] = -47 * ev.di_dx / (1 + 47 * ev.di_dv);
+    return 0;
+}
+
+START_TEST(integrator_series_two_ways)
+{
+    ss_device d = preset("oblea_sine", 0);
+    ss_wave w;
+    ck_assert_int_eq(ss_wave_parse(&w, "sine:0.45:100:1", NULL), SS_OK);
+    series_wave = &w;
+    double stop = 0.004, xa = ss_device_x0(&d), xb = xa;
+    ss_device_integration o = SS_DEVICE_INTEGRATION_INIT;
+    o.rtol = 1e-10;
+    o.atol = 1e-12;
+    o.hmax = 1e-4;
+    ss_device_circuit a = {1, &d, 1, NULL, series_source, 47, NULL, NULL};
+    ss_device_circuit b = {1, &d, 1, NULL, NULL, 0.0, series_voltages, &d};
+    ss_error err;
+    ck_assert_msg(ss_device_integrate(&a, &o, 0.0, &xa, NULL, &stop, 1, NULL, &err) == SS_OK, "%s",
+                  err.msg);
+    ck_assert_msg(ss_device_integrate(&b, &o, 0.0, &xb, NULL, &stop, 1, NULL, &err) == SS_OK, "%s",
+                  err.msg);
+    ck_assert_double_gt(fabs(xa - ss_device_x0(&d)), 0.1); /* the loop moved it */
+    ck_assert_msg(fabs(xa - xb) < 1e-8, "series %.12g, circuit %.12g", xa, xb);
 }
 END_TEST
 
@@ -713,6 +950,10 @@ Suite *devices_suite(void)
     tcase_add_test(tc, failures_without_error_struct);
     tcase_add_test(tc, variability_reproducible_and_calibrated);
     tcase_add_test(tc, cli_device);
+    tcase_add_test(tc, reversed_polarity);
+    tcase_add_test(tc, model_files);
+    tcase_add_test(tc, integrator_closed_form);
+    tcase_add_test(tc, integrator_series_two_ways);
     suite_add_tcase(s, tc);
 
     TCase *ng = tcase_create("ngspice");

@@ -87,13 +87,31 @@ START_TEST(pwl_values_and_errors)
                {"0 0 2u 1 1u 0", "times must increase"},
                {"0 0 0 1", "times must increase"},
                {"-1u 0", "negative time"},
-               {"0 0 1x 1", "'1x' is not a number"}};
+               {"0 0 1x 1", "'1x' is not a number"},
+               /* a long number is an error, not its first 63 characters */
+               {"0 0 1e-6 1.000000000000000000000000000000000000000000000000000000000000000000009",
+                "too long for a number"}};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         ck_assert_msg(ss_pwl_parse(&w, bad[k].text, &err) == SS_EPARSE, "'%s' accepted",
                       bad[k].text);
         ck_assert_msg(strstr(err.msg, bad[k].msg), "'%s': %s", bad[k].text, err.msg);
         ck_assert_ptr_null(w.t);
     }
+    /* pulse files: one line per line of the crossbar, errors at file:line */
+    const char *dir = ss_test_tmpdir();
+    const char *f = ss_test_write(dir, "p.txt", "# rows\n0 0 1u 1\n\n0 0 2u -1\n");
+    ss_pwl *ws = ss_pwl_read_lines(f, 2, "rows", &err);
+    ck_assert_msg(ws != NULL, "%s", err.msg);
+    ck_assert_double_eq(ss_pwl_value(&ws[1], 1e-6), -0.5);
+    ss_pwl_free_array(ws, 2);
+    ck_assert_ptr_null(ss_pwl_read_lines(f, 3, "rows", &err));
+    ck_assert_msg(strstr(err.msg, "p.txt: 2 waveforms, but the crossbar has 3 rows"), "%s", err.msg);
+    ck_assert_ptr_null(ss_pwl_read_lines(f, 1, "columns", NULL));
+    ck_assert_ptr_null(ss_pwl_read_lines(f, 1, "columns", &err));
+    ck_assert_msg(strstr(err.msg, "p.txt:4: more waveforms than the 1 columns"), "%s", err.msg);
+    f = ss_test_write(dir, "q.txt", "0 0 1u 1\n0 0 1u\n");
+    ck_assert_ptr_null(ss_pwl_read_lines(f, 2, "rows", &err));
+    ck_assert_msg(strstr(err.msg, "q.txt:2: time without a value"), "%s", err.msg);
 }
 END_TEST
 

@@ -274,7 +274,8 @@ START_TEST(synthetic_round_trip)
         ck_assert_msg(e < 0.01, "%s file %zu: ngspice (PWL) vs fitted curve NRMSE %g", rt->preset,
                       k, e);
         ss_devsim_trace_release(&sp);
-        if (res.polarity > 0) {
+        ck_assert_int_eq(res.device.polarity, res.polarity); /* the device carries it */
+        {
             ss_wave w;
             ss_devsim_options o = SS_DEVSIM_OPTIONS_DEFAULT;
             ss_devsim_trace tr = SS_DEVSIM_TRACE_INIT;
@@ -400,6 +401,88 @@ END_TEST
 
 /* `smallsim fit --evaluate`, the curves CSV, `smallsim device iv --drive`
  * (the same integrator: the same curve), and the bad usage of each. */
+/* A fit result is the device everywhere: a reversed-polarity fit written
+ * as fit.json, given to `device iv --params` on the data's drive,
+ * reproduces the fit's own curve to 1e-9 of its range (the same device to
+ * the last digit, the same integrator); `device spice --params` emits the
+ * fit's subcircuit. */
+START_TEST(fit_json_is_the_device)
+{
+    const char *dir = ss_test_tmpdir(), *p = ss_test_program();
+    ss_device d = preset("oblea_sine");
+    d.polarity = -1;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 11);
+    ss_fit_data data = SS_FIT_DATA_INIT;
+    make_loop(&d, "sine:0.45:100", 0, NOISE, rng, &data, NULL);
+    gsl_rng_free(rng);
+    char path[600];
+    snprintf(path, sizeof path, "%s/loop.csv", dir);
+    FILE *fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, "V;I (uA)\n");
+    for (size_t j = 0; j < data.n; j++)
+        fprintf(fp, "%.9g;%.9g\n", data.v[j], data.i[j] * 1e6);
+    fclose(fp);
+    static char out[16384];
+    int rc = ss_test_sh(out, sizeof out,
+                        "cd %s && %s fit --model yakopcic --freq 100 --fix b=0.05 --seed 3 "
+                        "--generations 20 --polarity reversed -o fit.json --csv fit.csv "
+                        "--spice fit.sub --name memfit --quiet loop.csv",
+                        dir, p);
+    ck_assert_msg(rc == 0, "%s", out);
+    ss_device f;
+    ss_error err;
+    snprintf(path, sizeof path, "%s/fit.json", dir);
+    ck_assert_msg(ss_device_load(path, &f, &err) == SS_OK, "%s", err.msg);
+    ck_assert_int_eq(f.polarity, -1);
+    rc = ss_test_sh(out, sizeof out,
+                    "cd %s && %s device iv --params fit.json --drive loop.csv --freq 100 -o iv.csv",
+                    dir, p);
+    ck_assert_msg(rc == 0, "%s", out);
+    /* fit.csv: file,t,v,i_data,i_model,v_device,x; iv.csv: t,v,i,x */
+    char a[600], c[600];
+    snprintf(a, sizeof a, "%s/fit.csv", dir);
+    snprintf(c, sizeof c, "%s/iv.csv", dir);
+    FILE *fa = fopen(a, "r"), *fc = fopen(c, "r");
+    ck_assert_ptr_nonnull(fa);
+    ck_assert_ptr_nonnull(fc);
+    static char la[512], lc[512];
+    ck_assert_ptr_nonnull(fgets(la, sizeof la, fa));
+    ck_assert_ptr_nonnull(fgets(lc, sizeof lc, fc));
+    size_t rows = 0;
+    double fi[SAMPLES], ii[SAMPLES], lo = INFINITY, hi = -INFINITY, worst = 0;
+    while (rows < SAMPLES && fgets(la, sizeof la, fa) && fgets(lc, sizeof lc, fc)) {
+        double ea[7], ec[4];
+        ck_assert_int_eq(sscanf(la, "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &ea[0], &ea[1], &ea[2], &ea[3],
+                                &ea[4], &ea[5], &ea[6]), 7);
+        ck_assert_int_eq(sscanf(lc, "%lf,%lf,%lf,%lf", &ec[0], &ec[1], &ec[2], &ec[3]), 4);
+        ck_assert_double_eq_tol(ec[0], ea[1], 1e-12);
+        fi[rows] = ea[4], ii[rows] = ec[2];
+        lo = fmin(lo, ea[4]), hi = fmax(hi, ea[4]);
+        rows++;
+    }
+    fclose(fa);
+    fclose(fc);
+    ck_assert_uint_eq(rows, data.n);
+    for (size_t k = 0; k < rows; k++)
+        worst = fmax(worst, fabs(ii[k] - fi[k]));
+    ck_assert_msg(hi - lo > 1e-6, "the fitted curve is flat (%g A)", hi - lo);
+    ck_assert_msg(worst <= 1e-9 * (hi - lo), "device iv vs the fitted curve: %g of the range",
+                  worst / (hi - lo));
+    /* the subcircuit: the fit's is the device file's */
+    rc = ss_test_sh(out, sizeof out, "cd %s && %s device spice --params fit.json --name memfit && "
+                    "cat fit.sub", dir, p);
+    ck_assert_msg(rc == 0 && strstr(out, ".subckt memfit be te"), "%s", out);
+    const char *second = strstr(strstr(out, ".ends memfit") + 1, "* ");
+    ck_assert_ptr_nonnull(second);
+    size_t first_len = (size_t)(strstr(out, ".ends memfit") - out);
+    ck_assert_msg(!strncmp(out, second, first_len), "device spice --params and fit --spice differ:\n%s",
+                  out);
+    ss_fit_data_release(&data);
+}
+END_TEST
+
 START_TEST(cli_evaluate_and_drive)
 {
     const char *dir = ss_test_tmpdir(), *p = ss_test_program();
@@ -570,6 +653,7 @@ Suite *fit_suite(void)
     tcase_add_loop_test(rt, synthetic_round_trip, 0, (int)(sizeof trips / sizeof trips[0]));
     tcase_add_test(rt, cli_fit);
     tcase_add_test(rt, cli_evaluate_and_drive);
+    tcase_add_test(rt, fit_json_is_the_device);
     tcase_add_test(rt, knowm_device);
     if (ss_test_long())
         tcase_add_test(rt, reproducible);

@@ -498,9 +498,9 @@ END_TEST
 START_TEST(params_files)
 {
     ss_device d, e;
-    int pol = 0;
     ss_error err;
-    /* Exactly the doubles written (17 digits), choices by name. */
+    /* A fit result is a device file (ss_device_load): exactly the doubles
+     * written (17 digits), choices by name, the polarity with the device. */
     ck_assert_int_eq(ss_device_apply_preset(&d, "vteam_5k200k", &err), 0);
     d.p[ss_device_param_index(d.type, "k_off")] = 1.0 / 3.0;
     d.p[ss_device_param_index(d.type, "r_on")] = 5123.456789012345;
@@ -509,19 +509,19 @@ START_TEST(params_files)
     r.polarity = -1;
     ss_buf b = SS_BUF_INIT;
     ck_assert_int_eq(ss_fit_result_json(&r, &b, &err), 0);
-    ck_assert_msg(ss_fit_params_parse(b.data, "r.json", &e, &pol, &err) == 0, "%s", err.msg);
-    ck_assert_int_eq(pol, -1);
+    ck_assert_msg(ss_device_parse(b.data, "r.json", &e, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(e.polarity, -1);
     ck_assert_ptr_eq(e.type, d.type);
     for (size_t k = 0; k < d.type->nparams; k++)
         ck_assert_msg(e.p[k] == d.p[k], "%s: %.17g vs %.17g", d.type->params[k].name, e.p[k],
                       d.p[k]);
     ss_buf_release(&b);
     /* Top-level keys, JSON without spaces, polarity words. */
-    ck_assert_msg(ss_fit_params_parse("{\"model\":\"yakopcic\",\"polarity\":\"reversed\","
-                                      "\"params\":{\"a1\":0.2,\"vp\":\"0.3\"}}",
-                                      "p.json", &e, &pol, &err) == 0,
+    ck_assert_msg(ss_device_parse("{\"model\":\"yakopcic\",\"polarity\":\"reversed\","
+                                  "\"params\":{\"a1\":0.2,\"vp\":\"0.3\"}}",
+                                  "p.json", &e, &err) == 0,
                   "%s", err.msg);
-    ck_assert_int_eq(pol, -1);
+    ck_assert_int_eq(e.polarity, -1);
     ck_assert_double_eq(ss_device_get(&e, "a1"), 0.2);
     ck_assert_double_eq(ss_device_get(&e, "vp"), 0.3);
     /* Bad files: named file and line. */
@@ -533,20 +533,21 @@ START_TEST(params_files)
         {"{\"device\": {\"params\": {}}}", "p.json:1: no \"model\""},
         {"{\"model\": \"hp\", \"params\": {}}", "p.json:1: unknown model 'hp'"},
         {"{\"model\": \"yakopcic\"}", "no \"params\" object"},
-        {"{\"model\": \"yakopcic\", \"params\": {\"a1\": null}}", "parameter 'a1' has no value"},
-        {"{\"model\": \"yakopcic\", \"polarity\": 2, \"params\": {}}",
-         "polarity must be 1 or -1, not '2'"},
+        {"{\"model\": \"yakopcic\", \"params\": {\"a1\": null}}",
+         "parameter 'a1' needs a number or a name"},
+        {"{\"model\": \"yakopcic\",\n \"polarity\": 2, \"params\": {}}",
+         "p.json:2: \"polarity\" must be 1 or -1"},
         {"{\"model\": \"yakopcic\", \"params\": {\"vn\": -0.5}}", "p.json:1: parameter 'vn'"},
         {"{\"model\": \"yakopcic\",\n \"params\": {\"a1\": [1, 2}}", "p.json:2:"},
-        {"[1, 2]", "a parameter file is a JSON object"},
-        {"", "p.json: empty file"},
+        {"[1, 2]", "a device file is a JSON object"},
+        {"", "p.json:1:"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        ck_assert_int_ne(ss_fit_params_parse(bad[k].text, "p.json", &e, &pol, &err), 0);
+        ck_assert_int_ne(ss_device_parse(bad[k].text, "p.json", &e, &err), 0);
         ck_assert_msg(strstr(err.msg, bad[k].msg), "%zu: expected '%s' in '%s'", k, bad[k].msg,
                       err.msg);
     }
-    ck_assert_int_eq(ss_fit_params_load("/nonexistent/p.json", &e, &pol, &err), SS_EIO);
+    ck_assert_int_eq(ss_device_load("/nonexistent/p.json", &e, &err), SS_EIO);
 }
 END_TEST
 

@@ -283,6 +283,64 @@ START_TEST(registry)
 }
 END_TEST
 
+/* A hardware task's memristor from a model file: the task's own device read
+ * back from a file gives the same metric to the last bit, another device
+ * another metric; a device that SETs the wrong way, a task without devices
+ * and a best.json made with another device are refused. */
+START_TEST(task_device_from_file)
+{
+    const char *dir = ss_test_tmpdir();
+    ss_error err;
+    ss_device d;
+    ss_device_init(&d, ss_device_vteam);
+    ck_assert_int_eq(ss_device_apply_preset(&d, "vteam_demo", &err), SS_OK);
+    ck_assert_int_eq(ss_device_set_list(&d, "window=biolek p=1", &err), SS_OK);
+    char path[600];
+    snprintf(path, sizeof path, "%s/dev.json", dir);
+    ck_assert_int_eq(ss_device_save(&d, path, &err), SS_OK);
+    double m[3], x[32];
+    for (int k = 0; k < 3; k++) {
+        ss_l2l_task *t = task("bandit-independent");
+        if (k) {
+            ss_device f;
+            ck_assert_msg(ss_device_load(path, &f, &err) == SS_OK, "%s", err.msg);
+            if (k == 2)
+                ck_assert_int_eq(ss_device_set(&f, "r_off=3k", &err), SS_OK);
+            ck_assert_msg(ss_l2l_task_set_device(t, &f, &err) == SS_OK, "%s", err.msg);
+        }
+        void *st = NULL;
+        ck_assert_int_eq(t->start(t, &st, &err), SS_OK);
+        params(t, x, (const char *)NULL);
+        m[k] = mean_metric(t, st, x, 0, 1);
+        t->stop(t, st);
+        ss_l2l_task_free(t);
+    }
+    ck_assert_double_eq(m[1], m[0]);
+    ck_assert_double_ne(m[2], m[0]);
+    ss_l2l_task *t = task("arm-oneshot");
+    ck_assert_int_eq(ss_device_set(&d, "polarity=-1", &err), SS_OK);
+    ck_assert_int_eq(ss_l2l_task_set_device(t, &d, NULL), SS_EINVAL);
+    ck_assert_int_eq(ss_l2l_task_set_device(t, &d, &err), SS_EINVAL);
+    ck_assert_msg(strstr(err.msg, "polarity"), "%s", err.msg);
+    ss_device y;
+    ss_device_init(&y, ss_device_yakopcic);
+    ck_assert_int_eq(ss_l2l_task_set_device(t, &y, &err), SS_EINVAL);
+    ck_assert_msg(strstr(err.msg, "ON at x = 1"), "%s", err.msg);
+    ss_l2l_task_free(t);
+    t = task("bbob-sphere:3");
+    ck_assert_int_eq(ss_l2l_task_set_device(t, &d, &err), SS_EINVAL);
+    ck_assert_msg(strstr(err.msg, "has no memristors"), "%s", err.msg);
+    ss_l2l_task_free(t);
+    /* best.json of the committed bandit run: made with the task's own device */
+    t = task("bandit-dependent");
+    ck_assert_int_eq(ss_device_set(&d, "polarity=1", &err), SS_OK);
+    ck_assert_int_eq(ss_l2l_task_set_device(t, &d, &err), SS_OK);
+    ck_assert_int_eq(ss_l2l_best_read("examples/l2l/bandit-dependent.json", t, x, &err), SS_EINVAL);
+    ck_assert_msg(strstr(err.msg, "give the same --device FILE"), "%s", err.msg);
+    ss_l2l_task_free(t);
+}
+END_TEST
+
 /* ---- the targets, met by the committed results of examples/l2l/ ---------------- */
 
 /* Test metric (all of the task's test instances) of the best.json at `path`. */
@@ -364,6 +422,7 @@ Suite *l2l_tasks_suite(void)
     tcase_add_test(a, faults_and_pruning);
     tcase_add_test(a, deterministic_per_seed);
     tcase_add_test(a, registry);
+    tcase_add_test(a, task_device_from_file);
     suite_add_tcase(s, a);
     TCase *g = tcase_create("targets");
     tcase_set_timeout(g, 300);

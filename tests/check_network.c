@@ -9,6 +9,7 @@
 #include "cosim/experiment/ss_experiment.h"
 #include "cosim/network/ss_network.h"
 #include "cosim/ode/ode.h"
+#include "fit/ss_fit.h"
 #include "tests/ss_test.h"
 
 /* Regular firing of a LIF on a constant current:
@@ -1076,11 +1077,236 @@ START_TEST(rk_grazing_crossing)
 }
 END_TEST
 
+/* Plastic writes in the network are crossbar transients: a run that
+ * records its writes (record_writes) gives the pulse train it applied to
+ * the word and bit lines; `smallsim crossbar tran` on that train, from the
+ * states before the first write, ends in the network's final states, cell
+ * by cell to 1e-6 (line resistance and half-select disturb included).
+ * `device` is the experiment's device mapping, `tran_dev` the same device
+ * for `smallsim crossbar tran`. */
+static double writes_vs_tran(const char *dir, const char *device, const char *tran_dev,
+                             double v_set, double v_reset)
+{
+    const char *prog = ss_test_program();
+    static char out[16384];
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "duration: 0.06\ndt: 1e-4\nseed: 3\npopulations:\n"
+             "  - {name: pre, kind: regular, n: 6, rate: 50, stagger: 0.003}\n"
+             "  - {name: post, kind: lif, n: 4, bias: {uniform: [0.25n, 0.4n]}}\n"
+             "projections:\n  - from: pre\n    to: post\n    kind: memristive\n"
+             "    device: %s\n"
+             "    x0: {uniform: [0.3, 0.7]}\n    rwire: 2\n    rsource: 10\n    rsense: 10\n"
+             "    plasticity: {v_set: %g, v_reset: %g, t_write: 1u, rtol: 1e-6, record_writes: true}\n",
+             device, v_set, v_reset);
+    ss_test_write(dir, "exp.yaml", yaml);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s run exp.yaml -o out -q", dir, prog), 0);
+    /* the end of the last write: the last time on any line */
+    char path[700];
+    static char line[1 << 16];
+    snprintf(path, sizeof path, "%s/out/crossbar0_writes_word.txt", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    double tend = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = line, *q;
+        for (int k = 0;; k++) {
+            double v = strtod(p, &q);
+            if (q == p)
+                break;
+            if (k % 2 == 0)
+                tend = fmax(tend, v);
+            p = q;
+        }
+    }
+    fclose(f);
+    ck_assert_double_gt(tend, 10e-6); /* dozens of writes of up to 1 us */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s/out && %s crossbar tran --rows 6 --cols 4 %s "
+                                "--x0-file crossbar0_writes_x0.csv --pulses crossbar0_writes_word.txt "
+                                "--bit-pulses crossbar0_writes_bit.txt --tstop %.17g --rwire 2 "
+                                "--rsource 10 --rsense 10 --rtol 1e-6 -o tran.csv",
+                                dir, prog, tran_dev, tend),
+                     0);
+    double x0[24], net[24], tran[24], moved = 0, worst = 0;
+    const char *names[] = {"crossbar0_writes_x0.csv", "crossbar0_states.csv", "tran.csv"};
+    double *dst[] = {x0, net, tran};
+    for (int w = 0; w < 3; w++) {
+        snprintf(path, sizeof path, "%s/out/%s", dir, names[w]);
+        f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        for (int k = 0; k < 24; k++)
+            ck_assert_int_eq(fscanf(f, "%lf%*[,\n]", &dst[w][k]), 1);
+        fclose(f);
+    }
+    for (int k = 0; k < 24; k++) {
+        moved = fmax(moved, fabs(net[k] - x0[k]));
+        worst = fmax(worst, fabs(net[k] - tran[k]));
+    }
+    ck_assert_msg(moved > 0.1, "the writes barely moved the cells (%g)", moved);
+    ck_assert_msg(worst <= 1e-6, "network and crossbar tran differ by %g", worst);
+    return tend;
+}
+
+START_TEST(plastic_writes_are_crossbar_transients)
+{
+    static const char params[] = "r_on=10k r_off=1meg v_on=-0.2 v_off=0.3 k_on=-1.8e-5 k_off=9e-5 "
+                                 "alpha_on=3 alpha_off=3 w_off=3n";
+    const char *dir = ss_test_tmpdir();
+    char device[512];
+    snprintf(device, sizeof device, "{model: vteam, params: \"%s\"}", params);
+    ss_buf args = SS_BUF_INIT;
+    char words[sizeof params];
+    memcpy(words, params, sizeof params);
+    ss_buf_printf(&args, "--device vteam");
+    for (char *save, *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        ss_buf_printf(&args, " --param %s", w);
+    writes_vs_tran(dir, device, args.data, -0.8, 0.6);
+    ss_buf_release(&args);
+    /* a device from a model file (as smallsim fit writes one), turned round
+     * (polarity -1: SET is now positive), reaches the write solver: the
+     * network and `crossbar tran --params` agree on it */
+    dir = ss_test_tmpdir();
+    ss_test_write(dir, "dev.json",
+                  "{\"device\": {\"model\": \"vteam\", \"polarity\": -1, \"params\": {\n"
+                  "  \"r_on\": 12345.678901234567, \"r_off\": 1e6, \"v_on\": -0.2, \"v_off\": 0.3,\n"
+                  "  \"k_on\": -1.8e-5, \"k_off\": 9e-5, \"alpha_on\": 3, \"alpha_off\": 3,\n"
+                  "  \"w_off\": 3e-9}}, \"nrmse\": 0.01}\n");
+    writes_vs_tran(dir, "{file: dev.json}", "--params ../dev.json", 0.8, -0.6);
+}
+END_TEST
+
+/* fit -> crossbar -> network: the file `smallsim fit` writes
+ * (ss_fit_result_json) for a reversed VTEAM device, named in an
+ * experiment.  The network's writes equal `crossbar tran --params` on the
+ * recorded pulses to 1e-6 (writes_vs_tran), and `ngspice -b` on the netlist
+ * `netlist crossbar --params` writes for the same pulses (the emitted
+ * subcircuit of the device) ends in the network's states. */
+START_TEST(fit_file_through_crossbar_and_network)
+{
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    ss_device d;
+    ss_error err;
+    ss_device_init(&d, ss_device_vteam);
+    ck_assert_msg(ss_device_set_list(&d, "r_on=12345.678901234567 r_off=1meg v_on=-0.2 v_off=0.3 "
+                                         "k_on=-1.8e-5 k_off=9e-5 alpha_on=3 alpha_off=3 w_off=3n",
+                                     &err) == SS_OK,
+                  "%s", err.msg);
+    ss_fit_result r = SS_FIT_RESULT_INIT;
+    r.device = d;
+    r.polarity = -1;
+    ss_buf b = SS_BUF_INIT;
+    ck_assert_int_eq(ss_fit_result_json(&r, &b, &err), SS_OK);
+    ss_test_write(dir, "fit.json", b.data);
+    ss_buf_release(&b);
+    double tend = writes_vs_tran(dir, "{file: fit.json}", "--params ../fit.json", 0.8, -0.6);
+    static char out[16384];
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s/out && %s netlist crossbar --rows 6 --cols 4 --params ../fit.json "
+                                "--x0-file crossbar0_writes_x0.csv --pulses crossbar0_writes_word.txt "
+                                "--bit-pulses crossbar0_writes_bit.txt --rwire 2 --rsource 10 "
+                                "--rsense 10 --tran %.17g,1n -o x.cir",
+                                dir, prog, tend),
+                     0);
+    char path[700];
+    snprintf(path, sizeof path, "%s/out/x.cir", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ss_buf deck = SS_BUF_INIT;
+    static char line[1 << 16];
+    int reversed = 0;
+    while (fgets(line, sizeof line, f)) {
+        reversed |= strstr(line, ".subckt") && strstr(line, " be te") != NULL;
+        if (strcmp(line, ".end\n"))
+            ss_buf_add(&deck, line, strlen(line));
+    }
+    fclose(f);
+    ck_assert_msg(reversed, "the netlist's cell is not the reversed device:\n%s", deck.data);
+    ss_buf_printf(&deck, ".options reltol=1e-6 abstol=1e-15 vntol=1e-10\n.control\nrun\nwrdata ng.txt");
+    for (int k = 0; k < 24; k++)
+        ss_buf_printf(&deck, " v(xc%d_%d.xs)", k / 4, k % 4);
+    ss_buf_printf(&deck, "\n.endc\n.end\n");
+    snprintf(path, sizeof path, "%s/out", dir);
+    ss_test_write(path, "ng.cir", deck.data);
+    ss_buf_release(&deck);
+    ss_test_sh(out, sizeof out, "cd %s/out && ngspice -b ng.cir", dir);
+    snprintf(path, sizeof path, "%s/out/ng.txt", dir);
+    ck_assert_msg((f = fopen(path, "r")) != NULL, "ngspice wrote no ng.txt:\n%s", out);
+    static char last[1 << 16];
+    while (fgets(line, sizeof line, f))
+        if (line[0] && line[0] != '\n')
+            memcpy(last, line, sizeof last);
+    fclose(f);
+    double x0[24], net[24], worst = 0, moved = 0;
+    const char *names[] = {"crossbar0_writes_x0.csv", "crossbar0_states.csv"};
+    double *dst[] = {x0, net};
+    for (int w = 0; w < 2; w++) {
+        snprintf(path, sizeof path, "%s/out/%s", dir, names[w]);
+        ck_assert_ptr_nonnull(f = fopen(path, "r"));
+        for (int k = 0; k < 24; k++)
+            ck_assert_int_eq(fscanf(f, "%lf%*[,\n]", &dst[w][k]), 1);
+        fclose(f);
+    }
+    char *p = last;
+    ck_assert_double_eq_tol(strtod(p, &p), tend, 1e-12);
+    for (int k = 0; k < 24; k++) {
+        if (k)
+            strtod(p, &p); /* each vector comes with its own time column */
+        double v = strtod(p, &p);
+        worst = fmax(worst, fabs(v - net[k]));
+        moved = fmax(moved, fabs(v - x0[k]));
+    }
+    ck_assert_msg(moved > 0.1, "ngspice: the writes barely moved the cells (%g)", moved);
+    ck_assert_msg(worst <= 1e-3, "network vs ngspice -b on the emitted netlist: %g", worst);
+}
+END_TEST
+
+/* A model file's device is the crossbar's: read conductances at v_read are
+ * the file's (17 digits), and a bad file is reported at its own line. */
+START_TEST(experiment_device_file)
+{
+    const char *dir = ss_test_tmpdir();
+    ss_test_write(dir, "dev.json",
+                  "{\"device\": {\"model\": \"vteam\", \"params\": {\"r_on\": 12345.678901234567,\n"
+                  "  \"r_off\": 1e6, \"w0\": 0}}}\n");
+    const char *path = ss_test_write(dir, "exp.yaml",
+                                     "populations:\n  - {name: a, kind: lif, n: 2}\n"
+                                     "  - {name: b, kind: lif, n: 3}\n"
+                                     "projections:\n  - {from: a, to: b, kind: memristive,\n"
+                                     "     device: {file: dev.json}, x0: 0}\n");
+    ss_network *net;
+    ss_experiment exp;
+    ss_error err;
+    ck_assert_msg(ss_experiment_load(path, -1, &net, &exp, &err) == SS_OK, "%s", err.msg);
+    double g[6];
+    ss_network_crossbar_states(net, 0, NULL, g, NULL, NULL);
+    for (int k = 0; k < 6; k++)
+        ck_assert_double_eq(g[k], 1 / 12345.678901234567);
+    ss_network_free(net);
+    ss_test_write(dir, "bad.json", "{\"device\": {\"model\": \"vteam\", \"params\": {\n"
+                                   "  \"r_on\": -3}}}\n");
+    path = ss_test_write(dir, "exp.yaml",
+                         "populations:\n  - {name: a, kind: lif, n: 2}\n"
+                         "  - {name: b, kind: lif, n: 3}\n"
+                         "projections:\n  - {from: a, to: b, kind: memristive,\n"
+                         "     device: {file: bad.json}}\n");
+    ck_assert_int_ne(ss_experiment_load(path, -1, &net, &exp, &err), SS_OK);
+    ck_assert_msg(strstr(err.msg, "bad.json:2: parameter 'r_on' must be positive"), "%s", err.msg);
+    path = ss_test_write(dir, "exp.yaml",
+                         "populations:\n  - {name: a, kind: lif, n: 2}\n"
+                         "  - {name: b, kind: lif, n: 3}\n"
+                         "projections:\n  - {from: a, to: b, kind: memristive,\n"
+                         "     device: {file: none.json}}\n");
+    ck_assert_int_ne(ss_experiment_load(path, -1, &net, &exp, &err), SS_OK);
+    ck_assert_msg(strstr(err.msg, "exp.yaml:6:") && strstr(err.msg, "cannot open"), "%s", err.msg);
+}
+END_TEST
+
 Suite *network_suite(void)
 {
     Suite *s = suite_create("network");
     TCase *tc = tcase_create("network");
-    tcase_set_timeout(tc, 60);
+    tcase_set_timeout(tc, 300); /* wall clock: the machine is shared */
     tcase_add_test(tc, lif_exact_spike_times);
     tcase_add_test(tc, lif_cvode_path);
     tcase_add_test(tc, bias_between_runs_and_bulk_queries);
@@ -1106,6 +1332,9 @@ Suite *network_suite(void)
     tcase_add_test(tc, delays_any_order);
     tcase_add_test(tc, rk_grazing_crossing);
     tcase_add_test(tc, plastic_crossbar_among_other_delays);
+    tcase_add_test(tc, plastic_writes_are_crossbar_transients);
+    tcase_add_test(tc, experiment_device_file);
+    tcase_add_test(tc, fit_file_through_crossbar_and_network);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -48,21 +48,6 @@ int ss_buf_printf(ss_buf *b, const char *fmt, ...)
     return SS_OK;
 }
 
-int ss_buf_add_json_string(ss_buf *b, const char *s)
-{
-    int rc = ss_buf_add(b, "\"", 1);
-    for (; !rc && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            rc = ss_buf_printf(b, "\\%c", c);
-        else if (c < 0x20)
-            rc = ss_buf_printf(b, "\\u%04x", c);
-        else
-            rc = ss_buf_add(b, s, 1);
-    }
-    return rc ? rc : ss_buf_add(b, "\"", 1);
-}
-
 void ss_buf_release(ss_buf *b)
 {
     free(b->data);

@@ -242,3 +242,21 @@ void ss_util_remove_tree(const char *path)
     if (path && *path)
         nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+int ss_util_write_durable(int fd, const void *data, size_t len, const char *what, ss_error *err)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t k = write(fd, p, len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return ss_error_set(err, SS_EIO, "%s: cannot write: %s", what,
+                                k < 0 ? strerror(errno) : "no space written");
+        p += k;
+        len -= (size_t)k;
+    }
+    if (fdatasync(fd) && errno != EINVAL && errno != EROFS)
+        return ss_error_set(err, SS_EIO, "%s: cannot sync: %s", what, strerror(errno));
+    return SS_OK;
+}

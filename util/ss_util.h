@@ -71,9 +71,6 @@ typedef struct ss_buf {
 /* Appends bytes / a formatted string.  Returns SS_OK or SS_ENOMEM. */
 int ss_buf_add(ss_buf *b, const char *s, size_t n);
 int ss_buf_printf(ss_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends `s` as a JSON string literal: quoted, with '"', '\\' and control
- * characters escaped.  Returns SS_OK or SS_ENOMEM. */
-int ss_buf_add_json_string(ss_buf *b, const char *s);
 void ss_buf_release(ss_buf *b);
 
 /* ---- numbers ----------------------------------------------------------- */
@@ -102,6 +99,39 @@ uint64_t ss_util_fnv1a(uint64_t h, const void *data, size_t len);
  * from (seed, index) pairs, e.g. ss_util_mix64(seed ^ f(index)). */
 uint64_t ss_util_mix64(uint64_t x);
 
+/* ---- JSON (json.c; Jansson underneath) ------------------------------------
+ * The library's one JSON reader and writer: every JSON file smallsim reads
+ * or writes goes through these and Jansson's own API (jansson.h) for the
+ * values.  Numbers are written with 17 significant digits, so a double
+ * reads back unchanged; non-finite numbers are written as null. */
+
+struct json_t;
+/* Parses text (`name` in messages); *root is a new reference.  Syntax
+ * errors: "name:line: what", SS_EPARSE. */
+int ss_json_parse(const char *text, const char *name, struct json_t **root, ss_error *err);
+/* Reads and parses a file; *text (may be NULL) receives its text for
+ * ss_json_line (the caller frees it). */
+int ss_json_load(const char *path, struct json_t **root, char **text, ss_error *err);
+/* The line (from 1) where the value of the object keys keys[0..n) starts,
+ * the outermost first ("device", "params", "r_on"); 1 if not found.  For
+ * "file:line:" in messages about a value that parsed but means nothing. */
+int ss_json_line(const char *text, const char *const *keys, size_t n);
+/* A JSON number for x (a real, or null if x is not finite); NULL if out of
+ * memory. */
+struct json_t *ss_json_number(double x);
+/* A JSON string of s[0..n) (NULL: ""); bytes that are not UTF-8 become
+ * '?', so a file name or a user's word never fails the write.  NULL if out
+ * of memory. */
+struct json_t *ss_json_string(const char *s, size_t n);
+/* obj[key] = ss_json_string(s, strlen(s)).  SS_OK or SS_ENOMEM. */
+int ss_json_set_string(struct json_t *obj, const char *key, const char *s);
+/* obj[key] = ss_json_number(x).  SS_OK or SS_ENOMEM. */
+int ss_json_set_number(struct json_t *obj, const char *key, double x);
+/* Appends root as indented JSON and a newline. */
+int ss_json_dump(const struct json_t *root, ss_buf *out, ss_error *err);
+/* Writes root to path (atomically), as ss_json_dump. */
+int ss_json_write(const struct json_t *root, const char *path, ss_error *err);
+
 /* ---- files ------------------------------------------------------------- */
 
 /* Reads a whole file into a NUL-terminated heap buffer (*out, *len).
@@ -124,6 +154,12 @@ int ss_util_write_file_atomic(const char *path, const void *data, size_t len, ss
 int ss_util_check_output(const char *path, ss_error *err);
 int ss_util_prepare_output(const char *path, ss_error *err);
 FILE *ss_util_open_output(const char *path, const char *mode, ss_error *err);
+
+/* Writes all `len` bytes to the open file `fd` (retrying short writes and
+ * interrupts) and syncs them to disk (fdatasync; file systems that cannot
+ * sync are accepted): the one durable append, used by the results journal
+ * (pool/) and the run logs of l2l/.  `what` names the file in messages. */
+int ss_util_write_durable(int fd, const void *data, size_t len, const char *what, ss_error *err);
 
 /* Reads a plain numeric CSV file without header: one row per line, values
  * separated by commas, semicolons or white space; blank lines and lines

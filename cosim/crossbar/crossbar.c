@@ -6,7 +6,9 @@
  * ideal source or sense connection fixes the end node's voltage.  Fixed
  * nodes stay in the vector with identity rows, and their couplings move to
  * the right-hand side, so the system stays symmetric positive definite and
- * conjugate gradients apply.  The preconditioner solves every chain exactly
+ * conjugate gradients apply.  Bit lines end in their sense resistors at
+ * the bit-line source voltages (0 V unless set: ground).  The
+ * preconditioner solves every chain exactly
  * (Thomas algorithm), which leaves only the weak cell coupling for the
  * iteration: a handful of iterations at any size. */
 #include "cosim/crossbar/ss_crossbar.h"
@@ -26,6 +28,8 @@ struct ss_crossbar {
     int ideal_wire, ideal_source, ideal_sense;
     const double *g;  /* cell conductances of the current solve */
     const double *j;  /* cell current sources word -> bit (Newton), or NULL */
+    double *vb;       /* bit-line source voltages (m; 0 = grounded) */
+    double *sg, *sj, *sv, *sold; /* scratch of the nonlinear solve (cells, cells, cells, nodes) */
     unsigned char *fixed;
     double *x, *rhs, *diag, *r, *z, *p, *q;
     double *cp, *dp;  /* Thomas scratch, max(kw, kb) each */
@@ -77,7 +81,13 @@ ss_crossbar *ss_crossbar_alloc(const ss_crossbar_spec *spec, ss_error *err)
             goto oom;
     xb->cp = calloc(kmax, sizeof(double));
     xb->dp = calloc(kmax, sizeof(double));
-    if (!xb->fixed || !xb->cp || !xb->dp)
+    xb->vb = calloc(xb->m, sizeof(double));
+    size_t nc = xb->n * xb->m;
+    xb->sg = malloc(nc * sizeof(double));
+    xb->sj = malloc(nc * sizeof(double));
+    xb->sv = malloc(nc * sizeof(double));
+    xb->sold = malloc(nn * sizeof(double));
+    if (!xb->fixed || !xb->cp || !xb->dp || !xb->vb || !xb->sg || !xb->sj || !xb->sv || !xb->sold)
         goto oom;
     for (size_t i = 0; i < xb->n && xb->ideal_source; i++)
         xb->fixed[i * xb->kw] = 1;
@@ -104,6 +114,11 @@ void ss_crossbar_free(ss_crossbar *xb)
     free(xb->q);
     free(xb->cp);
     free(xb->dp);
+    free(xb->vb);
+    free(xb->sg);
+    free(xb->sj);
+    free(xb->sv);
+    free(xb->sold);
     free(xb);
 }
 
@@ -193,9 +208,11 @@ static void assemble(ss_crossbar *xb, const double *v)
     const unsigned char *fx = xb->fixed;
     memset(xb->diag, 0, xb->nodes * sizeof(double));
     memset(xb->rhs, 0, xb->nodes * sizeof(double));
-    /* fixed values: ideal sources and ideal sense (ground) */
+    /* fixed values: ideal sources and ideal sense (the bit-line sources) */
     for (size_t i = 0; i < xb->n && xb->ideal_source; i++)
         xb->rhs[i * xb->kw] = v[i];
+    for (size_t j = 0; j < xb->m && xb->ideal_sense; j++)
+        xb->rhs[xb->nw + j * xb->kb + xb->kb - 1] = xb->vb[j];
     /* wires */
     if (!xb->ideal_wire)
         for (size_t c = 0; c < xb->n + xb->m; c++) {
@@ -217,8 +234,11 @@ static void assemble(ss_crossbar *xb, const double *v)
         xb->diag[a] += xb->gs;
         xb->rhs[a] += xb->gs * v[i];
     }
-    for (size_t j = 0; j < xb->m && !xb->ideal_sense; j++)
-        xb->diag[xb->nw + j * xb->kb + xb->kb - 1] += xb->gse;
+    for (size_t j = 0; j < xb->m && !xb->ideal_sense; j++) {
+        size_t b = xb->nw + j * xb->kb + xb->kb - 1;
+        xb->diag[b] += xb->gse;
+        xb->rhs[b] += xb->gse * xb->vb[j];
+    }
     /* cells */
     for (size_t i = 0; i < xb->n; i++)
         for (size_t j = 0; j < xb->m; j++) {
@@ -262,9 +282,9 @@ int ss_crossbar_solve_devices(ss_crossbar *xb, const ss_device *cells, int share
                               const double *x, const double *v, double *iout, ss_error *err)
 {
     size_t nc = xb->n * xb->m;
-    double *g = malloc(nc * sizeof *g), *jj = malloc(nc * sizeof *jj), *vc = malloc(nc * sizeof *vc);
-    int rc = (!g || !jj || !vc) ? ss_error_set(err, SS_ENOMEM, "out of memory") : SS_OK;
-    if (!rc && !xb->have_guess) {
+    double *g = xb->sg, *jj = xb->sj, *vc = xb->sv, *old = xb->sold;
+    int rc = SS_OK;
+    if (!xb->have_guess) {
         /* first guess: the linear crossbar at each cell's small-signal conductance */
         for (size_t k = 0; k < nc; k++) {
             ss_device_eval ev;
@@ -283,11 +303,6 @@ int ss_crossbar_solve_devices(ss_crossbar *xb, const ss_device *cells, int share
             g[k] = ev.di_dv > 1e-15 ? ev.di_dv : 1e-15;
             jj[k] = ev.i - g[k] * vc[k];
         }
-        double *old = malloc(xb->nodes * sizeof *old);
-        if (!old) {
-            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-            break;
-        }
         memcpy(old, xb->x, xb->nodes * sizeof *old);
         xb->j = jj;
         rc = solve(xb, g, v, iout, err);
@@ -303,7 +318,6 @@ int ss_crossbar_solve_devices(ss_crossbar *xb, const ss_device *cells, int share
             dmax = fmax(dmax, fabs(d));
             vmax = fmax(vmax, fabs(xb->x[u]));
         }
-        free(old);
         if (!rc && dmax <= 1e-12 + 1e-10 * vmax)
             break;
     }
@@ -311,9 +325,6 @@ int ss_crossbar_solve_devices(ss_crossbar *xb, const ss_device *cells, int share
         rc = ss_error_set(err, SS_ENUMERIC, "crossbar: Newton did not converge in 100 iterations");
     xb->iters = total;
     xb->j = NULL;
-    free(g);
-    free(jj);
-    free(vc);
     return rc;
 }
 
@@ -391,19 +402,22 @@ static int solve(ss_crossbar *xb, const double *g, const double *v, double *iout
                             it, sqrt(true_r) / (bnorm > 0 ? bnorm : 1));
     }
     xb->have_guess = 1;
-    /* bit-line currents: into the sense resistor, or into ground */
+    /* bit-line currents: through the sense resistor into the bit-line
+     * source, or straight into it */
     for (size_t j = 0; j < xb->m; j++) {
         size_t last = xb->nw + j * xb->kb + xb->kb - 1;
+        double vb = xb->vb[j];
         if (!xb->ideal_sense) {
-            iout[j] = x[last] * xb->gse;
+            iout[j] = (x[last] - vb) * xb->gse;
             continue;
         }
         double cur = 0;
         if (xb->kb > 1)
-            cur += xb->gw * x[last - 1];
+            cur += xb->gw * (x[last - 1] - vb);
         for (size_t i = 0; i < xb->n; i++)
             if (bnode(xb, i, j) == last)
-                cur += g[i * xb->m + j] * x[wnode(xb, i, j)] + (xb->j ? xb->j[i * xb->m + j] : 0);
+                cur += g[i * xb->m + j] * (x[wnode(xb, i, j)] - vb) +
+                       (xb->j ? xb->j[i * xb->m + j] : 0);
         iout[j] = cur;
     }
     return SS_OK;
@@ -414,6 +428,16 @@ void ss_crossbar_cell_voltages(const ss_crossbar *xb, double *vcell)
     for (size_t i = 0; i < xb->n; i++)
         for (size_t j = 0; j < xb->m; j++)
             vcell[i * xb->m + j] = xb->x[wnode(xb, i, j)] - xb->x[bnode(xb, i, j)];
+}
+
+int ss_crossbar_set_bit_voltages(ss_crossbar *xb, const double *vb, ss_error *err)
+{
+    for (size_t j = 0; vb && j < xb->m; j++)
+        if (!isfinite(vb[j]))
+            return ss_error_set(err, SS_EINVAL, "crossbar: bit-line voltage %zu is not finite", j);
+    for (size_t j = 0; j < xb->m; j++)
+        xb->vb[j] = vb ? vb[j] : 0.0;
+    return SS_OK;
 }
 
 int ss_crossbar_iterations(const ss_crossbar *xb)

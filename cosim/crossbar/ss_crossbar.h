@@ -5,10 +5,11 @@
  * crossbar` writes for ngspice): word line i is driven at its left end by a
  * source V_i through `rsource`; along it, wire segments of `rwire` between
  * columns; bit line j runs from row 0 to row N-1 with segments of `rwire`
- * between rows and ends in `rsense` to ground at the bottom; the cell (i, j)
- * connects word-line node (i, j) to bit-line node (i, j).  The output current
- * of column j is the current in its sense resistor.  A resistance of 0 means
- * an ideal connection (the nodes are merged).
+ * between rows and ends in `rsense` at the bottom, to ground or, for writes,
+ * to a bit-line source; the cell (i, j) connects word-line node (i, j) to
+ * bit-line node (i, j).  The output current of column j is the current in
+ * its sense resistor.  A resistance of 0 means an ideal connection (the
+ * nodes are merged).
  *
  * The nodal equations are solved to machine precision by conjugate
  * gradients preconditioned with an exact solve of every word and bit line
@@ -48,6 +49,10 @@ int ss_crossbar_dc(ss_crossbar *xb, const double *g, const double *v, double *io
 int ss_crossbar_solve_devices(ss_crossbar *xb, const ss_device *cells, int shared,
                               const double *x, const double *v, double *iout, ss_error *err);
 
+/* Bit-line source voltages (cols values; NULL: all 0 V, ground) for the
+ * solves that follow.  Writes drive bit lines as well as word lines. */
+int ss_crossbar_set_bit_voltages(ss_crossbar *xb, const double *vb, ss_error *err);
+
 /* Voltage across every cell (word node minus bit node) after the last solve
  * (rows x cols, row-major). */
 void ss_crossbar_cell_voltages(const ss_crossbar *xb, double *vcell);
@@ -56,11 +61,24 @@ int ss_crossbar_iterations(const ss_crossbar *xb);
 /* Rows and columns. */
 void ss_crossbar_size(const ss_crossbar *xb, size_t *rows, size_t *cols);
 
-/* Transient of a memristive crossbar: word line i driven by inputs[i] from
+/* Transient of a memristive crossbar (reads and writes): word line i driven
+ * by word[i] and, with opt->bit, bit line j by bit[j] (else grounded) from
  * t = 0 to tstop; x (rows x cols normalised states) holds the initial states
- * and receives the final ones.  Cells as in ss_crossbar_solve_devices.
- * rtol: CVODE's relative tolerance (0: 1e-6). */
-int ss_crossbar_tran(ss_crossbar *xb, const ss_device *cells, int shared, const ss_pwl *inputs,
-                     double tstop, double rtol, double *x, ss_error *err);
+ * and receives the final ones.  Cells as in ss_crossbar_solve_devices.  The
+ * states move by the library's one integrator of device states
+ * (ss_device_integrate), with the whole array solved at every stage
+ * iterate, so half-selected cells see the voltage the lines leave them;
+ * the steps land on every corner of the inputs. */
+typedef struct ss_crossbar_tran_options {
+    const ss_pwl *bit;           /* cols bit-line drives, or NULL: grounded */
+    const unsigned char *frozen; /* rows x cols: cells whose state holds (stuck
+                                    devices; they still conduct), or NULL */
+    double rtol;                 /* relative local error per step (0: 1e-5); the
+                                    absolute one is 1e-3 rtol */
+    ss_device_integration_stats stats; /* out: steps, rejected steps, array solves */
+} ss_crossbar_tran_options;
+#define SS_CROSSBAR_TRAN_OPTIONS_INIT {NULL, NULL, 0.0, {0, 0, 0}}
+int ss_crossbar_tran(ss_crossbar *xb, const ss_device *cells, int shared, const ss_pwl *word,
+                     double tstop, ss_crossbar_tran_options *opt, double *x, ss_error *err);
 
 #endif

@@ -1,18 +1,12 @@
-/* device_sim.c: one memristor driven by a waveform, integrated by CVODE
- * (cosim/devsim/ss_devsim.h), and the equivalent ngspice deck. */
-#include <cvode/cvode.h>
+/* device_sim.c: one memristor driven by a waveform, integrated by the
+ * library's one integrator of device states (ss_device_integrate), and the
+ * equivalent ngspice deck (cosim/devsim/ss_devsim.h). */
 #include <math.h>
-#include <nvector/nvector_serial.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sundials/sundials_context.h>
-#include <sundials/sundials_version.h>
-#include <sunlinsol/sunlinsol_dense.h>
-#include <sunmatrix/sunmatrix_dense.h>
 
 #include "cosim/devsim/ss_devsim.h"
-#include "cosim/ode/ode.h"
 
 
 /* ---- waves ------------------------------------------------------------------ */
@@ -199,105 +193,6 @@ int ss_wave_spice(const ss_wave *w, ss_buf *out)
 
 /* ---- the device behind a series resistor ------------------------------------ */
 
-typedef struct devsim {
-    const ss_device *d;
-    const ss_wave *w;
-    double r;
-    long solve_failures;
-    char msg[256]; /* CVODE's last error message */
-} devsim;
-
-/* CVODE reports errors through this instead of printing them. */
-#if SUNDIALS_VERSION_MAJOR < 7
-static void devsim_cvode_error(int code, const char *module, const char *function, char *msg,
-                               void *user)
-{
-    (void)code, (void)module, (void)function;
-    devsim *s = user;
-    snprintf(s->msg, sizeof s->msg, "%s", msg);
-}
-#endif
-
-/* Device voltage for drive vs and state x: v + r i(v, x) = vs.  The root
- * lies between 0 and vs because i has the sign of v; Newton steps that
- * leave the bracket are replaced by bisection. */
-static int device_voltage(const devsim *s, double vs, double x, double *v_out,
-                          ss_device_eval *ev_out)
-{
-    ss_device_eval ev;
-    if (s->r == 0) {
-        ss_device_evaluate(s->d, vs, x, &ev);
-        *v_out = vs;
-        if (ev_out)
-            *ev_out = ev;
-        return isfinite(ev.i) && isfinite(ev.dxdt) ? 0 : -1;
-    }
-    double lo = fmin(0.0, vs), hi = fmax(0.0, vs);
-    double v = vs;
-    /* Linear guess from the small-signal conductance at v = 0. */
-    ss_device_evaluate(s->d, 0.0, x, &ev);
-    if (ev.di_dv > 0 && isfinite(ev.di_dv))
-        v = vs / (1.0 + s->r * ev.di_dv);
-    for (int it = 0; it < 200; it++) {
-        ss_device_evaluate(s->d, v, x, &ev);
-        double f = v + s->r * ev.i - vs;
-        double df = 1.0 + s->r * ev.di_dv;
-        if (!isfinite(f))
-            return -1;
-        if (f > 0)
-            hi = v;
-        else if (f < 0)
-            lo = v;
-        else
-            break;
-        double vn = v - f / df;
-        if (!(df > 0) || !isfinite(vn) || vn <= lo || vn >= hi)
-            vn = 0.5 * (lo + hi);
-        double tol = 1e-15 * fmax(fabs(vs), 1e-3);
-        if (fabs(vn - v) <= tol || hi - lo <= tol) {
-            v = vn;
-            ss_device_evaluate(s->d, v, x, &ev);
-            break;
-        }
-        v = vn;
-    }
-    *v_out = v;
-    if (ev_out)
-        *ev_out = ev;
-    return isfinite(ev.i) && isfinite(ev.dxdt) ? 0 : -1;
-}
-
-static int devsim_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *user)
-{
-    devsim *s = user;
-    double x = NV_Ith_S(y, 0), v;
-    ss_device_eval ev;
-    if (device_voltage(s, ss_wave_value(s->w, t), x, &v, &ev)) {
-        s->solve_failures++;
-        return 1; /* recoverable: CVODE retries with a smaller step */
-    }
-    NV_Ith_S(ydot, 0) = ev.dxdt;
-    return 0;
-}
-
-static int devsim_jac(sunrealtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *user,
-                      N_Vector t1, N_Vector t2, N_Vector t3)
-{
-    (void)fy, (void)t1, (void)t2, (void)t3;
-    devsim *s = user;
-    double x = NV_Ith_S(y, 0), v;
-    ss_device_eval ev;
-    if (device_voltage(s, ss_wave_value(s->w, t), x, &v, &ev))
-        return 1;
-    double j = ev.ddxdt_dx;
-    if (s->r > 0) {
-        double dv_dx = -s->r * ev.di_dx / (1.0 + s->r * ev.di_dv);
-        j += ev.ddxdt_dv * dv_dx;
-    }
-    SM_ELEMENT_D(J, 0, 0) = j;
-    return 0;
-}
-
 void ss_devsim_trace_release(ss_devsim_trace *tr)
 {
     if (!tr)
@@ -328,15 +223,55 @@ static int check_options(const ss_device *d, const ss_wave *w, const ss_devsim_o
     return SS_OK;
 }
 
-#define CV_CHECK(call)                                                                          \
-    do {                                                                                        \
-        int flag_ = (call);                                                                     \
-        if (flag_ < 0) {                                                                        \
-            rc = ss_error_set(err, SS_ENUMERIC, "CVODE: %s failed: %s", #call,                  \
-                              CVodeGetReturnFlagName(flag_));                                   \
-            goto out;                                                                           \
-        }                                                                                       \
-    } while (0)
+typedef struct devsim {
+    const ss_device *d;
+    const ss_wave *w;
+    double r, T;
+    ss_devsim_trace *tr;
+    size_t n, next; /* output points, the next one to fill */
+    int rc;
+} devsim;
+
+static double devsim_source(void *ctx, double t)
+{
+    const devsim *s = ctx;
+    return ss_wave_value(s->w, t);
+}
+
+/* Output point j at time t in state x. */
+static int devsim_point(devsim *s, size_t j, double t, double x)
+{
+    double vs = ss_wave_value(s->w, t), v;
+    ss_device_eval ev;
+    if (ss_device_series_voltage(s->d, s->r, vs, x, &v, &ev))
+        return SS_ENUMERIC;
+    s->tr->t[j] = t;
+    s->tr->vs[j] = vs;
+    s->tr->v[j] = v;
+    s->tr->i[j] = ev.i;
+    s->tr->x[j] = x;
+    return SS_OK;
+}
+
+static double out_time(const devsim *s, size_t j)
+{
+    return j + 1 == s->n ? s->T : s->T * (double)j / (double)(s->n - 1);
+}
+
+/* The output points inside an accepted step, by Hermite interpolation. */
+static int devsim_step(void *ctx, double ta, const double *xa, const double *fa, double tb,
+                       const double *xb, const double *fb)
+{
+    devsim *s = ctx;
+    while (s->next < s->n && out_time(s, s->next) <= tb) {
+        double t = out_time(s, s->next);
+        double x = t >= tb ? xb[0] : ss_device_hermite(ta, xa[0], fa[0], tb, xb[0], fb[0], t);
+        if ((s->rc = devsim_point(s, s->next, t, x)))
+            return s->rc;
+        s->next++;
+    }
+    return 0;
+}
 
 int ss_devsim_run(const ss_device *d, const ss_wave *w, const ss_devsim_options *opt,
                   ss_devsim_trace *tr, ss_error *err)
@@ -345,130 +280,52 @@ int ss_devsim_run(const ss_device *d, const ss_wave *w, const ss_devsim_options 
     int rc = check_options(d, w, opt, err);
     if (rc)
         return rc;
-    devsim s = {d, w, opt->series_r, 0, ""};
-    SUNContext ctx = NULL;
-    N_Vector y = NULL;
-    SUNMatrix A = NULL;
-    SUNLinearSolver LS = NULL;
-    void *mem = NULL;
-    double *corner = NULL;
     size_t n = opt->points;
     double T = ss_wave_duration(w);
-
+    devsim s = {d, w, opt->series_r, T, tr, n, 1, 0};
     tr->t = malloc(n * sizeof *tr->t);
     tr->vs = malloc(n * sizeof *tr->vs);
     tr->v = malloc(n * sizeof *tr->v);
     tr->i = malloc(n * sizeof *tr->i);
     tr->x = malloc(n * sizeof *tr->x);
     size_t nc = ss_wave_corners(w, NULL, 0);
-    corner = malloc((nc + 1) * sizeof *corner);
-    if (!tr->t || !tr->vs || !tr->v || !tr->i || !tr->x || !corner) {
+    double *stops = malloc((nc + 1) * sizeof *stops);
+    if (!tr->t || !tr->vs || !tr->v || !tr->i || !tr->x || !stops) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory for %zu output points", n);
         goto out;
     }
-    ss_wave_corners(w, corner, nc);
-    corner[nc] = T; /* the final stop */
-
-    if (SUNContext_Create(SS_SUN_COMM_NULL, &ctx)) {
-        rc = ss_error_set(err, SS_ENUMERIC, "CVODE: SUNContext_Create failed");
+    ss_wave_corners(w, stops, nc);
+    stops[nc] = T; /* the final stop */
+    double x = ss_device_x0(d);
+    if (devsim_point(&s, 0, 0.0, x)) {
+        rc = ss_error_set(err, SS_ENUMERIC, "non-finite device current at t = 0 s");
         goto out;
     }
-    y = odei_nvector(1, ctx);
-    A = y ? SUNDenseMatrix(1, 1, ctx) : NULL;
-    LS = A ? SUNLinSol_Dense(y, A, ctx) : NULL;
-    mem = LS ? CVodeCreate(CV_BDF, ctx) : NULL;
-    if (!mem) {
-        rc = ss_error_set(err, SS_ENOMEM, "CVODE: out of memory creating the solver");
+    ss_device_circuit c = {1, d, 1, NULL, devsim_source, opt->series_r, NULL, &s};
+    ss_device_integration o = SS_DEVICE_INTEGRATION_INIT;
+    o.rtol = opt->rtol > 0 ? opt->rtol : 1e-8;
+    o.atol = opt->atol > 0 ? opt->atol : 1e-10;
+    o.hmax = opt->max_step > 0 ? opt->max_step : ss_wave_period(w) / 200;
+    o.at_step = devsim_step;
+    o.ctx = &s;
+    ss_device_integration_stats st;
+    rc = ss_device_integrate(&c, &o, 0.0, &x, NULL, stops, nc + 1, &st, err);
+    if (s.rc)
+        rc = ss_error_set(err, SS_ENUMERIC, "non-finite device current at t = %.6g s",
+                          out_time(&s, s.next));
+    else if (rc)
+        rc = ss_error_prefix(err, rc, "device %s", d->type->name);
+    if (rc)
         goto out;
-    }
-    double x0 = ss_device_x0(d);
-    NV_Ith_S(y, 0) = x0;
-    double rtol = opt->rtol > 0 ? opt->rtol : 1e-8, atol = opt->atol > 0 ? opt->atol : 1e-10;
-    double hmax = opt->max_step > 0 ? opt->max_step : ss_wave_period(w) / 200;
-#if SUNDIALS_VERSION_MAJOR < 7
-    CV_CHECK(CVodeSetErrHandlerFn(mem, devsim_cvode_error, &s));
-#else
-    SUNContext_ClearErrHandlers(ctx);
-#endif
-    CV_CHECK(CVodeInit(mem, devsim_rhs, 0.0, y));
-    CV_CHECK(CVodeSStolerances(mem, rtol, atol));
-    CV_CHECK(CVodeSetUserData(mem, &s));
-    CV_CHECK(CVodeSetLinearSolver(mem, LS, A));
-    CV_CHECK(CVodeSetJacFn(mem, devsim_jac));
-    CV_CHECK(CVodeSetMaxStep(mem, hmax));
-    /* A fixed first step: CVODE's own estimate depends on the first output
-     * time, which would make the result depend on the number of points. */
-    CV_CHECK(CVodeSetInitStep(mem, 1e-6 * hmax));
-    CV_CHECK(CVodeSetMaxNumSteps(mem, 100000000L));
-    CV_CHECK(CVodeSetMaxErrTestFails(mem, 20));
-    CV_CHECK(CVodeSetMaxConvFails(mem, 50));
-    size_t kc = 0;
-    CV_CHECK(CVodeSetStopTime(mem, corner[kc]));
-
-    double tcur = 0.0;
-    for (size_t j = 0; j < n; j++) {
-        double tj = j + 1 == n ? T : T * (double)j / (double)(n - 1);
-        while (tcur < tj) {
-            double target = fmin(tj, corner[kc]);
-            if (target - tcur <= 1e-12 * fmax(fabs(target), ss_wave_period(w))) {
-                /* An output time on top of a corner: CVODE cannot start a
-                 * step this short, and x moves by O(1e-12 dx/dt) in it. */
-                if (target < corner[kc]) {
-                    tcur = tj;
-                    break;
-                }
-                tcur = target; /* fall through to the corner handling */
-            } else {
-                double tret;
-                int flag = CVode(mem, target, y, &tret, CV_NORMAL);
-                if (flag < 0) {
-                    rc = ss_error_set(err, SS_ENUMERIC, "CVODE failed at t = %.6g s: %s%s%s", tret,
-                                      CVodeGetReturnFlagName(flag), s.msg[0] ? ": " : "", s.msg);
-                    goto out;
-                }
-                tcur = tret;
-            }
-            if (kc < nc && tcur >= corner[kc] * (1 - 1e-15)) {
-                /* At a corner of the wave: restart at order 1. */
-                tcur = corner[kc];
-                CV_CHECK(CVodeReInit(mem, tcur, y));
-                kc++;
-                CV_CHECK(CVodeSetStopTime(mem, corner[kc]));
-            } else if (kc == nc && tcur >= T * (1 - 1e-15)) {
-                tcur = tj;
-            }
-        }
-        double x = j == 0 ? x0 : NV_Ith_S(y, 0);
-        double vs = ss_wave_value(w, tj), v;
-        ss_device_eval ev;
-        if (device_voltage(&s, vs, x, &v, &ev)) {
-            rc = ss_error_set(err, SS_ENUMERIC, "non-finite device current at t = %.6g s", tj);
-            goto out;
-        }
-        tr->t[j] = tj;
-        tr->vs[j] = vs;
-        tr->v[j] = v;
-        tr->i[j] = ev.i;
-        tr->x[j] = x;
+    if (s.next < n && (rc = devsim_point(&s, n - 1, T, x))) { /* rounding at the end */
+        rc = ss_error_set(err, SS_ENUMERIC, "non-finite device current at t = %.6g s", T);
+        goto out;
     }
     tr->n = n;
-    long steps = 0, nfe = 0;
-    CVodeGetNumSteps(mem, &steps);
-    CVodeGetNumRhsEvals(mem, &nfe);
-    tr->steps = steps;
-    tr->rhs_evals = nfe;
+    tr->steps = st.steps;
+    tr->rhs_evals = st.solves;
 out:
-    if (mem)
-        CVodeFree(&mem);
-    if (LS)
-        SUNLinSolFree(LS);
-    if (A)
-        SUNMatDestroy(A);
-    if (y)
-        N_VDestroy(y);
-    if (ctx)
-        SUNContext_Free(&ctx);
-    free(corner);
+    free(stops);
     if (rc)
         ss_devsim_trace_release(tr);
     return rc;

@@ -23,6 +23,10 @@ int ss_pwl_parse(ss_pwl *w, const char *text, ss_error *err)
         while (*e && !isspace((unsigned char)*e) && *e != ',')
             e++;
         char tok[64];
+        if ((size_t)(e - s) >= sizeof tok) {
+            ss_pwl_release(w);
+            return ss_error_set(err, SS_EPARSE, "'%.20s...' is too long for a number", s);
+        }
         snprintf(tok, sizeof tok, "%.*s", (int)(e - s), s);
         if (ss_util_parse_spice_number(tok, &pair[k])) {
             ss_pwl_release(w);
@@ -95,4 +99,47 @@ void ss_pwl_release(ss_pwl *w)
     free(w->t);
     free(w->v);
     memset(w, 0, sizeof *w);
+}
+
+ss_pwl *ss_pwl_read_lines(const char *path, size_t n, const char *what, ss_error *err)
+{
+    char *text = NULL;
+    if (ss_util_read_file(path, &text, NULL, err))
+        return NULL;
+    ss_pwl *w = calloc(n ? n : 1, sizeof *w);
+    size_t got = 0;
+    int lineno = 0, rc = w ? SS_OK : ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (char *p = text, *next; !rc && p && *p; p = next) {
+        next = strchr(p, '\n');
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p || *p == '#' || *p == '\r')
+            continue;
+        if (got == n)
+            rc = ss_error_set(err, SS_EPARSE, "%s:%d: more waveforms than the %zu %s", path, lineno,
+                              n, what);
+        else if ((rc = ss_pwl_parse(&w[got], p, err)))
+            ss_error_prefix(err, rc, "%s:%d", path, lineno);
+        else
+            got++;
+    }
+    free(text);
+    if (!rc && got != n)
+        rc = ss_error_set(err, SS_EPARSE, "%s: %zu waveforms, but the crossbar has %zu %s", path, got,
+                          n, what);
+    if (rc) {
+        ss_pwl_free_array(w, n);
+        return NULL;
+    }
+    return w;
+}
+
+void ss_pwl_free_array(ss_pwl *w, size_t n)
+{
+    for (size_t i = 0; w && i < n; i++)
+        ss_pwl_release(&w[i]);
+    free(w);
 }

@@ -3,12 +3,12 @@
  * ngspice deck.
  *
  * A single memristor (devices/), optionally behind a series resistor
- * (drive -> R -> device), integrated with CVODE (BDF, dense Newton with the
- * model's analytic Jacobian).  When R > 0 the device voltage is solved from
- * v + R i(v, x) = drive(t) by a bracketed Newton iteration at every RHS
- * evaluation.  Output is sampled at N evenly spaced times by interpolation;
- * the integrator stops exactly at every corner of the waveform and restarts
- * there, so accuracy does not depend on N.  The same circuit can be written
+ * (drive -> R -> device), integrated by the library's one integrator of
+ * device states (ss_device_integrate in devices/: an L-stable SDIRK2 that
+ * solves the state and the device voltage v + R i(v, x) = drive(t) together
+ * at every stage).  Output is sampled at N evenly spaced times by cubic
+ * Hermite interpolation of the accepted steps; the steps land exactly on
+ * every corner of the waveform, so accuracy does not depend on N.  The same circuit can be written
  * as an ngspice deck around the emitted subcircuit (ss_devsim_netlist). */
 #ifndef SS_DEVSIM_H
 #define SS_DEVSIM_H
@@ -61,11 +61,18 @@ double ss_pwl_value(const ss_pwl *w, double t);
 /* Appends "PWL(t0 v0 ...)" for an ngspice source. */
 int ss_pwl_spice(const ss_pwl *w, ss_buf *out);
 void ss_pwl_release(ss_pwl *w);
+/* Reads n waveforms from a file, one "t0 v0 t1 v1 ..." line each (blank
+ * lines and lines starting with '#' skipped); `what` names the lines in
+ * messages ("rows": "x.txt: 3 waveforms, but the crossbar has 4 rows",
+ * "x.txt:2: times must increase ...").  NULL on failure. */
+ss_pwl *ss_pwl_read_lines(const char *path, size_t n, const char *what, ss_error *err);
+/* Releases n waveforms and the array. */
+void ss_pwl_free_array(ss_pwl *w, size_t n);
 
 typedef struct ss_devsim_options {
     double series_r;   /* ohm, >= 0; 0 = none */
     size_t points;     /* output samples including t = 0 and the end, >= 2 */
-    double rtol, atol; /* CVODE tolerances; 0 = 1e-8 and 1e-10 */
+    double rtol, atol; /* local error per step; 0 = 1e-8 and 1e-10 */
     double max_step;   /* s; 0 = period/200 */
 } ss_devsim_options;
 #define SS_DEVSIM_OPTIONS_DEFAULT {0.0, 1001, 0.0, 0.0, 0.0}
@@ -74,7 +81,7 @@ typedef struct ss_devsim_options {
 typedef struct ss_devsim_trace {
     size_t n;
     double *t, *vs, *v, *i, *x;
-    long steps, rhs_evals; /* CVODE statistics */
+    long steps, rhs_evals; /* accepted steps and stage Newton iterations (ngspice: time points) */
 } ss_devsim_trace;
 #define SS_DEVSIM_TRACE_INIT {0, NULL, NULL, NULL, NULL, NULL, 0, 0}
 

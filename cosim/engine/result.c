@@ -2,6 +2,7 @@
  * (CSV with a header row; ngspice binary raw). */
 #include "cosim/engine/ss_engine.h"
 
+#include <jansson.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -55,51 +56,46 @@ const ss_measure *ss_result_measure(const ss_result *res, const char *name)
     return NULL;
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(f, "\\u%04x", (unsigned char)*s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 int ss_result_write_measures(const ss_result *res, const char *path, ss_error *err)
 {
     ss_error tmp;
     size_t n = strlen(path);
     int json = n >= 5 && !strcasecmp(path + n - 5, ".json");
-    FILE *f = strcmp(path, "-") ? ss_util_open_output(path, "w", &tmp) : stdout;
-    if (!f)
-        return ss_error_set(err, tmp.code, "%s", tmp.msg);
-    if (json)
-        fputs("[", f);
-    else
-        fputs("name,analysis,value,status\n", f);
-    for (size_t i = 0; i < res->nmeas; i++) {
-        const ss_measure *m = &res->meas[i];
-        if (json) {
-            fputs(i ? ",\n {\"name\": " : "\n {\"name\": ", f);
-            json_string(f, m->name);
-            fputs(", \"analysis\": ", f);
-            json_string(f, m->analysis);
-            if (m->ok)
-                fprintf(f, ", \"value\": %.17g, \"ok\": true}", m->value);
-            else
-                fputs(", \"value\": null, \"ok\": false}", f);
-        } else if (m->ok) {
-            fprintf(f, "%s,%s,%.17g,ok\n", m->name, m->analysis, m->value);
-        } else {
-            fprintf(f, "%s,%s,,failed\n", m->name, m->analysis);
+    ss_buf text = SS_BUF_INIT;
+    int rc = SS_OK;
+    if (json) { /* [{name, analysis, value (null if failed), ok}], the one JSON writer */
+        json_t *a = json_array();
+        int bad = !a;
+        for (size_t i = 0; !bad && i < res->nmeas; i++) {
+            const ss_measure *m = &res->meas[i];
+            json_t *o = json_object();
+            bad = !o || json_array_append_new(a, o) || ss_json_set_string(o, "name", m->name) ||
+                  ss_json_set_string(o, "analysis", m->analysis) ||
+                  json_object_set_new(o, "value", m->ok ? ss_json_number(m->value) : json_null()) ||
+                  json_object_set_new(o, "ok", json_boolean(m->ok));
         }
+        rc = bad ? ss_error_set(err, SS_ENOMEM, "out of memory") : ss_json_dump(a, &text, err);
+        json_decref(a);
+        if (rc)
+            return rc;
+    }
+    FILE *f = strcmp(path, "-") ? ss_util_open_output(path, "w", &tmp) : stdout;
+    if (!f) {
+        ss_buf_release(&text);
+        return ss_error_set(err, tmp.code, "%s", tmp.msg);
     }
     if (json)
-        fputs(res->nmeas ? "\n]\n" : "]\n", f);
+        fwrite(text.data, 1, text.len, f);
+    else
+        fputs("name,analysis,value,status\n", f);
+    for (size_t i = 0; !json && i < res->nmeas; i++) {
+        const ss_measure *m = &res->meas[i];
+        if (m->ok)
+            fprintf(f, "%s,%s,%.17g,ok\n", m->name, m->analysis, m->value);
+        else
+            fprintf(f, "%s,%s,,failed\n", m->name, m->analysis);
+    }
+    ss_buf_release(&text);
     int bad = ferror(f);
     bad |= f != stdout ? fclose(f) != 0 : fflush(f) != 0;
     if (bad)

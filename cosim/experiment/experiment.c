@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <jansson.h>
 #include <yaml.h>
 
 struct ctx {
@@ -211,8 +212,8 @@ static int load_doc(const char *path, yaml_document_t *doc, ss_error *err)
 
 /* params_file: FILE, a model written by `smallsim characterize --extract`
  * ({"model": "lif" or "dpi", "params": {population keys}}; its other keys
- * are the fit's report and are not read).  Errors inside it carry its own
- * file:line. */
+ * are the fit's report and are not read), read with the library's JSON
+ * reader.  Errors inside it carry its own file:line. */
 static int params_file(struct ctx *c, yaml_node_t *fn, int dpi, double *fields)
 {
     const char *f = scalar(fn), *kind = dpi ? "dpi" : "lif";
@@ -220,25 +221,58 @@ static int params_file(struct ctx *c, yaml_node_t *fn, int dpi, double *fields)
         return fail(c, fn, "'params_file' needs a file name%s%s", NULL, NULL);
     char full[4096];
     relative(c, f, full, sizeof full);
-    struct ctx sub = {.path = full, .err = c->err, .rng = c->rng};
-    int rc = load_doc(full, &sub.doc, c->err);
+    json_t *root;
+    char *text;
+    int rc = ss_json_load(full, &root, &text, c->err);
     if (rc == SS_EIO)
         return ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(fn));
     if (rc)
         return rc;
-    yaml_node_t *root = yaml_document_get_root_node(&sub.doc), *model = get(&sub, root, "model");
-    yaml_node_t *pm = get(&sub, root, "params");
-    if (!root || root->type != YAML_MAPPING_NODE)
-        rc = ss_error_set(c->err, SS_EPARSE, "%s:%d: a model file is a mapping with 'model' and "
-                          "'params' (smallsim characterize --extract)", full, root ? line_of(root) : 1);
-    else if (!scalar(model) || strcmp(scalar(model), kind))
-        rc = fail(&sub, model ? model : root, "model '%s' cannot be loaded into a population of kind '%s'",
-                  scalar(model) ? scalar(model) : "?", kind);
-    else if (!pm)
-        rc = fail(&sub, root, "a model file needs 'params'%s%s", NULL, NULL);
-    else
-        rc = params(&sub, pm, dpi, fields);
-    yaml_document_delete(&sub.doc);
+    const char *const *keys = dpi ? dpi_keys : lif_keys;
+    size_t nk = dpi ? sizeof dpi_keys / sizeof *dpi_keys : sizeof lif_keys / sizeof *lif_keys;
+    const char *mkey[] = {"model"}, *pkey[2] = {"params", NULL};
+    json_t *model = json_object_get(root, "model"), *pm = json_object_get(root, "params");
+    if (!json_is_object(root))
+        rc = ss_error_set(c->err, SS_EPARSE, "%s:1: a model file is an object with 'model' and "
+                          "'params' (smallsim characterize --extract)", full);
+    else if (!json_is_string(model) || strcmp(json_string_value(model), kind))
+        rc = ss_error_set(c->err, SS_EPARSE,
+                          "%s:%d: model '%s' cannot be loaded into a population of kind '%s'", full,
+                          ss_json_line(text, mkey, 1),
+                          json_is_string(model) ? json_string_value(model) : "?", kind);
+    else if (!json_is_object(pm))
+        rc = ss_error_set(c->err, SS_EPARSE, "%s:%d: a model file needs 'params' (an object)", full,
+                          pm ? ss_json_line(text, pkey, 1) : 1);
+    const char *key;
+    json_t *val;
+    if (!rc)
+        json_object_foreach(pm, key, val)
+        {
+            size_t k = 0;
+            while (k < nk && strcmp(keys[k], key))
+                k++;
+            pkey[1] = key;
+            int line = ss_json_line(text, pkey, 2);
+            if (k == nk) {
+                char allowed[512] = "";
+                for (size_t j = 0; j < nk; j++)
+                    snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s",
+                             j ? " " : "", keys[j]);
+                rc = ss_error_set(c->err, SS_EPARSE,
+                                  "%s:%d: unknown key '%s' in %s params (expected one of: %s)", full,
+                                  line, key, kind, allowed);
+                break;
+            }
+            if (json_is_number(val))
+                fields[k] = json_number_value(val);
+            else if (!json_is_string(val) ||
+                     ss_util_parse_spice_number(json_string_value(val), &fields[k])) {
+                rc = ss_error_set(c->err, SS_EPARSE, "%s:%d: '%s' must be a number", full, line, key);
+                break;
+            }
+        }
+    json_decref(root);
+    free(text);
     return rc;
 }
 
@@ -638,29 +672,45 @@ static int neuron_list(struct ctx *c, yaml_node_t *e, const char *what, size_t *
 }
 
 /* A crossbar of memristors, possibly plastic:
- *   device: {preset: P, model: M, params: "k=v k=v", hard: false}
+ *   device: {preset: P, model: M, params: "k=v k=v", hard: false}, or
+ *   device: {file: fit.json, params: "k=v"} (a model file, ss_device_load)
  *   variation: "p_stuck_on=0.1 c2c_sigma=0.02 spread.r_on=0.25"
  *   x0: 0.5 (or a distribution or file), plasticity: {v_set, v_reset, t_write,
- *   tau_plus, tau_minus} */
+ *   tau_plus, tau_minus, half_select, t_edge, rtol, record_writes} */
 static int memristive(struct ctx *c, ss_network *net, yaml_node_t *n, size_t pre, size_t post,
                       size_t npre, size_t npost, double delay)
 {
     yaml_node_t *dn = get(c, n, "device");
-    int rc = check_keys(c, dn, "device", "preset model params hard");
+    int rc = check_keys(c, dn, "device", "preset model params hard file");
     if (rc)
         return rc;
     ss_device d;
     const char *preset = scalar(get(c, dn, "preset")), *model = scalar(get(c, dn, "model"));
     const char *params = scalar(get(c, dn, "params")), *hard = scalar(get(c, dn, "hard"));
-    if (preset) {
+    yaml_node_t *fn = get(c, dn, "file");
+    if (fn) {
+        /* a model file (smallsim fit writes one), relative to this file */
+        const char *f = scalar(fn);
+        char full[4096];
+        if (!f)
+            return fail(c, fn, "'file' needs a file name%s%s", NULL, NULL);
+        if (preset || model)
+            return fail(c, fn, "give 'file' or 'preset'/'model', not both%s%s", NULL, NULL);
+        relative(c, f, full, sizeof full);
+        if ((rc = ss_device_load(full, &d, c->err)))
+            return rc == SS_EIO ? ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(fn)) : rc;
+        if (hard && !strcmp(hard, "true"))
+            d.hard = 1;
+    } else if (preset) {
         if ((rc = ss_device_apply_preset(&d, preset, c->err)))
             return ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(dn));
+        d.hard = hard && !strcmp(hard, "true");
     } else if (model && ss_device_type_find(model)) {
         ss_device_init(&d, ss_device_type_find(model));
+        d.hard = hard && !strcmp(hard, "true");
     } else {
-        return fail(c, dn, "device needs 'preset' or 'model' (vteam, yakopcic, yakopcic2020)%s%s", NULL, NULL);
+        return fail(c, dn, "device needs 'preset', 'model' (vteam, yakopcic, yakopcic2020) or 'file'%s%s", NULL, NULL);
     }
-    d.hard = hard && !strcmp(hard, "true");
     if ((params && (rc = ss_device_set_list(&d, params, c->err))) ||
         (rc = ss_device_validate(&d, c->err)))
         return ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(dn));
@@ -695,20 +745,35 @@ static int memristive(struct ctx *c, ss_network *net, yaml_node_t *n, size_t pre
     }
     ss_network_plasticity rule;
     yaml_node_t *pn = get(c, n, "plasticity");
+    const char *record = NULL;
     if (pn) {
-        rule = (ss_network_plasticity){0, 0, 0, 20e-3, 20e-3};
-        if ((rc = check_keys(c, pn, "plasticity", "v_set v_reset t_write tau_plus tau_minus")) ||
+        rule = (ss_network_plasticity){.tau_plus = 20e-3, .tau_minus = 20e-3};
+        if ((rc = check_keys(c, pn, "plasticity",
+                             "v_set v_reset t_write tau_plus tau_minus half_select t_edge rtol "
+                             "record_writes")) ||
             (rc = opt_number(c, pn, "v_set", &rule.v_set)) || (rc = opt_number(c, pn, "v_reset", &rule.v_reset)) ||
             (rc = opt_number(c, pn, "t_write", &rule.t_write)) ||
             (rc = opt_number(c, pn, "tau_plus", &rule.tau_plus)) ||
-            (rc = opt_number(c, pn, "tau_minus", &rule.tau_minus))) {
+            (rc = opt_number(c, pn, "tau_minus", &rule.tau_minus)) ||
+            (rc = opt_number(c, pn, "half_select", &rule.half_select)) ||
+            (rc = opt_number(c, pn, "t_edge", &rule.t_edge)) ||
+            (rc = opt_number(c, pn, "rtol", &rule.rtol))) {
             free(x0);
             return rc;
         }
+        yaml_node_t *rn = get(c, pn, "record_writes");
+        record = rn ? scalar(rn) : NULL;
+        if (rn && (!record || (strcmp(record, "true") && strcmp(record, "false")))) {
+            free(x0);
+            return fail(c, rn, "record_writes must be true or false%s%s", NULL, NULL);
+        }
     }
+    size_t proj;
     rc = ss_network_connect_memristive(net, pre, post, &spec, &d, vn ? &var : NULL, x0, v_read, t_read,
-                                       delay, pn ? &rule : NULL, (unsigned long)seed, NULL, c->err);
+                                       delay, pn ? &rule : NULL, (unsigned long)seed, &proj, c->err);
     free(x0);
+    if (!rc && record && !strcmp(record, "true"))
+        rc = ss_network_record_writes(net, proj, c->err);
     return rc ? ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n)) : SS_OK;
 }
 

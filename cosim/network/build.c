@@ -56,19 +56,8 @@ void ss_network_free(ss_network *net)
     free(net->root_gid);
     free(net->sp_t);
     free(net->sp_gid);
-    for (size_t k = 0; k < net->nmx; k++) {
-        struct memx *m = &net->mx[k];
-        free(m->dev);
-        free(m->fault);
-        free(m->x);
-        free(m->pos);
-        free(m->pre_tr);
-        free(m->pre_t);
-        free(m->post_tr);
-        free(m->post_t);
-        if (m->rng)
-            gsl_rng_free(m->rng);
-    }
+    for (size_t k = 0; k < net->nmx; k++)
+        neti_memx_free(&net->mx[k]);
     free(net->mx);
     free(net->steps_in);
     free(net->samples);

@@ -96,15 +96,6 @@ int ss_network_dpi_rate(const ss_dpi_params *p, double i_in, double *rate, ss_er
     return SS_OK;
 }
 
-/* CVODE reports errors through its return flags; its messages are kept,
- * never printed (the library does not print). */
-static void quiet(int code, const char *module, const char *function, char *msg, void *user)
-{
-    ss_network *net = user;
-    (void)module;
-    snprintf(net->solver_msg, sizeof net->solver_msg, "%s (%d): %s", function, code, msg);
-}
-
 /* Derivatives of neuron i of a CVODE population (3 states s, d). */
 static void neuron_rhs(const ss_network *net, const struct pop *p, size_t i, const double *s, double *d)
 {
@@ -228,11 +219,10 @@ static int find_spikes(ss_network *net, double ta, double tb)
 
 int neti_solver_setup(ss_network *net, int bdf, double h, ss_error *err)
 {
-    net->cv = CVodeCreate(bdf ? CV_BDF : CV_ADAMS, net->ctx);
-    if (!net->cv || CVodeInit(net->cv, rhs, 0.0, net->y) ||
-        CVodeSVtolerances(net->cv, net->rtol, net->atol) || CVodeSetUserData(net->cv, net) ||
-        CVodeSetMaxNumSteps(net->cv, 1000000) || CVodeSetErrHandlerFn(net->cv, quiet, net))
-        return ss_error_set(err, SS_ENUMERIC, "CVODE could not be set up");
+    int rc = odei_cvode_create(net->ctx, bdf ? CV_BDF : CV_ADAMS, rhs, 0.0, net->y, net->rtol,
+                               net->atol, net, 1000000, net->solver_msg, &net->cv, err);
+    if (rc)
+        return rc;
     if (bdf) {
         sunindextype n = (sunindextype)net->nstates;
         net->jac = SUNSparseMatrix(n, n, 3 * n, CSC_MAT, net->ctx);

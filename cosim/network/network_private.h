@@ -89,6 +89,20 @@ struct memx {
     ss_network_plasticity rule;
     double *pre_tr, *pre_t, *post_tr, *post_t; /* traces and their times */
     gsl_rng *rng;
+    /* writes: the crossbar solver with the projection's lines */
+    ss_crossbar *xb;
+    ss_pwl *word, *bit;      /* one write's drives (rows, cols) */
+    size_t pwl_cap;          /* points allocated per drive */
+    unsigned char *stuck;    /* cells that do not move */
+    double *xw, *wsel;       /* write scratch: states, selected widths */
+    int wrc;                 /* a failed write (reported at the next exchange) */
+    char wmsg[SS_ERROR_MSG_MAX];
+    long nwrites;
+    /* the applied writes one after another on one time axis (recording on) */
+    int log_on;
+    ss_buf *log_word, *log_bit;
+    double log_t;
+    double *x_first;         /* the states before the first write */
 };
 
 struct step {
@@ -166,7 +180,7 @@ struct ss_network {
     /* run options */
     double rtol;
     unsigned long seed;
-    char solver_msg[256];
+    char solver_msg[ODEI_MSG]; /* CVODE's last message */
     double tile_bracket; /* widest accepted interval a tile spike was found in */
     struct neti_tiles *tiles; /* SPICE tiles (tile.c; NULL: none) */
     double report_wall;  /* when progress was last reported (ss_util_now) */
@@ -226,8 +240,11 @@ NETI_HIDDEN void neti_exact_prepare(struct pop *p, double h);
 NETI_HIDDEN int neti_advance_exact(ss_network *net, struct pop *p, double t0, double t1);
 
 /* plastic.c */
-/* The learning rule, at a spike of neuron gid at time t. */
+/* The learning rule, at a spike of neuron gid at time t.  A write that
+ * fails is kept in its crossbar and reported by neti_update_weights. */
 NETI_HIDDEN void neti_plasticity(ss_network *net, double t, size_t gid);
+/* Releases a crossbar's members. */
+NETI_HIDDEN void neti_memx_free(struct memx *m);
 /* New weights for the crossbars written in this step. */
 NETI_HIDDEN int neti_update_weights(ss_network *net, ss_error *err);
 

@@ -2,6 +2,7 @@
  * statistics, as queries and as files (CSV, JSON summary). */
 #include "cosim/network/network_private.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -127,25 +128,42 @@ int ss_network_write_states(const ss_network *net, const char *path, ss_error *e
 int ss_network_write_summary(const ss_network *net, const char *path, double seconds,
                              ss_error *err)
 {
-    FILE *f = ss_util_open_output(path, "w", err);
+    static const char *const kinds[] = {"lif", "dpi", "poisson", "regular", "times", "spice"};
     long steps, rhs_evals, restarts;
-    if (!f)
-        return err ? err->code : SS_EIO;
     ss_network_stats(net, &steps, &rhs_evals, &restarts);
-    fprintf(f, "{\n  \"t\": %.17g,\n  \"dt\": %.17g,\n  \"spikes\": %zu,\n  \"populations\": [\n",
-            net->t, net->h, net->nsp);
-    for (size_t p = 0; p < net->npops; p++) {
-        static const char *const kinds[] = {"lif", "dpi", "poisson", "regular", "times", "spice"};
+    json_t *root = json_object(), *pops = json_array(), *solver = json_object(),
+           *xbars = json_array();
+    int bad = !root || !pops || !solver || !xbars;
+    bad = bad || ss_json_set_number(root, "t", net->t) || ss_json_set_number(root, "dt", net->h) ||
+          json_object_set_new(root, "spikes", json_integer((json_int_t)net->nsp));
+    for (size_t p = 0; !bad && p < net->npops; p++) {
         const struct pop *q = &net->pops[p];
         double rate = net->t > 0 ? (double)q->nspikes / ((double)q->n * net->t) : 0;
-        fprintf(f, "    {\"name\": \"%s\", \"kind\": \"%s\", \"n\": %zu, \"spikes\": %zu, "
-                   "\"rate\": %.17g}%s\n",
-                q->name, kinds[q->kind], q->n, q->nspikes, rate, p + 1 < net->npops ? "," : "");
+        json_t *o = json_object();
+        bad = !o || json_object_set_new(o, "name", json_string(q->name)) ||
+              json_object_set_new(o, "kind", json_string(kinds[q->kind])) ||
+              json_object_set_new(o, "n", json_integer((json_int_t)q->n)) ||
+              json_object_set_new(o, "spikes", json_integer((json_int_t)q->nspikes)) ||
+              ss_json_set_number(o, "rate", rate) || json_array_append_new(pops, o);
     }
-    fprintf(f, "  ],\n  \"solver\": {\"steps\": %ld, \"rhs_evals\": %ld, \"restarts\": %ld,"
-               " \"spice_spike_bracket\": %.6g},\n  \"seconds\": %.6g\n}\n",
-            steps, rhs_evals, restarts, net->tile_bracket, seconds);
-    if (fclose(f))
-        return ss_error_set(err, SS_EIO, "%s: write error", path);
-    return SS_OK;
+    for (size_t q = 0; !bad && q < net->nmx; q++) {
+        json_t *o = json_object();
+        bad = !o || json_object_set_new(o, "projection", json_integer((json_int_t)q)) ||
+              json_object_set_new(o, "plastic", json_boolean(net->mx[q].plastic)) ||
+              json_object_set_new(o, "writes", json_integer((json_int_t)net->mx[q].nwrites)) ||
+              json_array_append_new(xbars, o);
+    }
+    bad = bad || json_object_set_new(solver, "steps", json_integer(steps)) ||
+          json_object_set_new(solver, "rhs_evals", json_integer(rhs_evals)) ||
+          json_object_set_new(solver, "restarts", json_integer(restarts)) ||
+          ss_json_set_number(solver, "spice_spike_bracket", net->tile_bracket);
+    bad = bad || json_object_set(root, "populations", pops) ||
+          json_object_set(root, "crossbars", xbars) || json_object_set(root, "solver", solver) ||
+          ss_json_set_number(root, "seconds", seconds);
+    json_decref(pops);
+    json_decref(xbars);
+    json_decref(solver);
+    int rc = bad ? ss_error_set(err, SS_ENOMEM, "out of memory") : ss_json_write(root, path, err);
+    json_decref(root);
+    return rc;
 }

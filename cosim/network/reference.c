@@ -541,7 +541,7 @@ static int write_crossbar(struct ref *r, const struct memx *m, struct pulse_node
     }
     ss_netlist_crossbar nx = {m->rows, m->cols, m->spec.rwire, m->spec.rsource, m->spec.rsense,
                               NULL, sub.data, "smallsim_cell", NULL, m->x, NULL, NULL, NULL,
-                              NULL, (const char *const *)ex, 1};
+                              NULL, (const char *const *)ex, 1, NULL};
     if (!rc)
         rc = ss_netlist_crossbar_write(&nx, &r->body, r->err);
     for (size_t j = 0; !rc && j < m->cols; j++)

@@ -200,9 +200,23 @@ int ss_network_connect_crossbar(ss_network *net, size_t pre, size_t post,
  * a presynaptic spike writes its row with v_reset volts (towards the
  * high-resistance state) for t_write times the postsynaptic trace.  Traces
  * jump by 1 at each spike and decay with tau_plus (pre) and tau_minus
- * (post), capped at 1.  The device ODE is integrated over each pulse. */
+ * (post), capped at 1; cells whose trace is below 1e-3 are not selected.
+ *
+ * A write is a transient of the whole crossbar (ss_crossbar_tran: the
+ * projection's line, source and sense resistances, every cell moving), in
+ * the half-select scheme of fraction f = half_select: the selected cells'
+ * lines carry (1 - f) V (word lines) and -f V (bit lines), unselected word
+ * lines 0 V and unselected bit lines (1 - 2f) V, so a selected cell sees V,
+ * a half-selected one f V and the others -(1 - 2f) V, as far as the lines
+ * let them; f = 1/2 is the V/2 scheme, f = 1/3 the V/3 scheme.  Every
+ * line rises from 0 V in t_edge; a selected line stays for its width, then
+ * falls to its unselected level in t_edge; at the end all lines return to
+ * 0 V in t_edge (a write lasts 3 t_edge plus its longest width). */
 typedef struct ss_network_plasticity {
     double v_set, v_reset, t_write, tau_plus, tau_minus;
+    double half_select; /* f in [1/3, 1/2]; 0: 1/2 */
+    double t_edge;      /* s; 0: t_write / 100 */
+    double rtol;        /* the write transients' local error per step; 0: 1e-5 */
 } ss_network_plasticity;
 
 /* A crossbar of memristors (devices/) between two populations: cell (i, j)
@@ -223,6 +237,15 @@ size_t ss_network_nmemristive(const ss_network *net);
  * and its populations. */
 void ss_network_crossbar_states(const ss_network *net, size_t proj, double *x, double *g,
                                 size_t *pre, size_t *post);
+/* Records the writes of plastic projection `proj` from now on: their word-
+ * and bit-line drives one after another on one time axis (each write starts
+ * where the previous one ended), the pulse train that `smallsim crossbar
+ * tran` takes (ss_network_write_crossbar_log). */
+int ss_network_record_writes(ss_network *net, size_t proj, ss_error *err);
+/* Writes of projection `proj` so far. */
+long ss_network_crossbar_writes(const ss_network *net, size_t proj);
+/* 1 if the writes of projection `proj` are recorded. */
+int ss_network_crossbar_recorded(const ss_network *net, size_t proj);
 /* The synaptic current jumps (A, rows x cols) its present states give:
  * the crossbar read with its line resistance, as the network uses them. */
 int ss_network_crossbar_weights(const ss_network *net, size_t proj, double *w, ss_error *err);
@@ -321,6 +344,14 @@ void ss_network_stats(const ss_network *net, long *steps, long *rhs_evals, long 
  * "t,population,index,value"; a summary JSON (populations, spikes, rates,
  * solver statistics). */
 int ss_network_write_spikes(const ss_network *net, const char *path, ss_error *err);
+/* The recorded writes of projection `proj` (ss_network_record_writes): one
+ * line "t0 v0 t1 v1 ..." per word line into word_path, per bit line into
+ * bit_path, and the states before the first recorded write as rows of
+ * comma-separated values into x0_path (any path may be NULL).  *tend (may
+ * be NULL) receives the end of the last write. */
+int ss_network_write_crossbar_log(const ss_network *net, size_t proj, const char *word_path,
+                                  const char *bit_path, const char *x0_path, double *tend,
+                                  ss_error *err);
 int ss_network_write_states(const ss_network *net, const char *path, ss_error *err);
 int ss_network_write_summary(const ss_network *net, const char *path, double seconds,
                              ss_error *err);

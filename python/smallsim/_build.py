@@ -118,7 +118,7 @@ typedef struct ss_device_type {
     const char *name; const char *title; double x_lrs; size_t nparams;
     const ss_device_param *params; ...;
 } ss_device_type;
-typedef struct ss_device { const ss_device_type *type; double p[...]; int hard; } ss_device;
+typedef struct ss_device { const ss_device_type *type; double p[...]; int hard; int polarity; } ss_device;
 typedef struct ss_device_eval {
     double i, di_dv, di_dx; double dxdt, ddxdt_dv, ddxdt_dx;
 } ss_device_eval;
@@ -189,8 +189,12 @@ int ss_crossbar_solve_devices(ss_crossbar *xb, const ss_device *cells, int share
                               const double *x, const double *v, double *iout, ss_error *err);
 void ss_crossbar_cell_voltages(const ss_crossbar *xb, double *vcell);
 int ss_crossbar_iterations(const ss_crossbar *xb);
-int ss_crossbar_tran(ss_crossbar *xb, const ss_device *cells, int shared, const ss_pwl *inputs,
-                     double tstop, double rtol, double *x, ss_error *err);
+typedef struct ss_device_integration_stats { long steps; long rejected; long solves; } ss_device_integration_stats;
+typedef struct ss_crossbar_tran_options {
+    const ss_pwl *bit; const unsigned char *frozen; double rtol; ss_device_integration_stats stats;
+} ss_crossbar_tran_options;
+int ss_crossbar_tran(ss_crossbar *xb, const ss_device *cells, int shared, const ss_pwl *word,
+                     double tstop, ss_crossbar_tran_options *opt, double *x, ss_error *err);
 
 /* ---- network ----------------------------------------------------------------- */
 typedef struct ss_network ss_network;
@@ -245,6 +249,7 @@ int ss_network_connect_crossbar(ss_network *net, size_t pre, size_t post,
                                 double t_read, double delay, ss_error *err);
 typedef struct ss_network_plasticity {
     double v_set, v_reset, t_write, tau_plus, tau_minus;
+    double half_select; double t_edge; double rtol;
 } ss_network_plasticity;
 int ss_network_connect_memristive(ss_network *net, size_t pre, size_t post,
                                   const ss_crossbar_spec *spec, const ss_device *nominal,
@@ -478,6 +483,8 @@ struct ss_l2l_task {
                     double *metric, ss_error *err);
     void (*stop)(const ss_l2l_task *t, void *state);
     void *data; void (*destroy)(ss_l2l_task *t); const char *cache_dir;
+    int (*set_device)(ss_l2l_task *t, const ss_device *d, ss_error *err);
+    int has_device; ss_device device;
 };
 ss_l2l_task *ss_l2l_task_alloc(const char *name, ss_error *err);
 void ss_l2l_task_free(ss_l2l_task *t);

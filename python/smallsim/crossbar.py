@@ -123,8 +123,10 @@ class Crossbar:
             keep += [t, v]
             pwl[i].n, pwl[i].t, pwl[i].v = t.size, dptr(t), dptr(v)
         err = new_error()
-        check(lib.ss_crossbar_tran(self._xb, cells, shared, pwl, float(tstop), float(rtol),
-                                   dptr(x), err), err)
+        opt = ffi.new("ss_crossbar_tran_options *")
+        opt.rtol = float(rtol)
+        check(lib.ss_crossbar_tran(self._xb, cells, shared, pwl, float(tstop), opt, dptr(x), err),
+              err)
         return x
 
 

@@ -364,7 +364,8 @@ class Network:
         """A crossbar of memristors drawn from `device` (Device) with
         `variation` (Variation or None), in states x0 (len(pre) x len(post);
         None: the device's x0).  With rule={"v_set", "v_reset", "t_write",
-        "tau_plus", "tau_minus"} it learns by the pulse-pair rule.  Returns
+        "tau_plus", "tau_minus"} (and optionally "half_select", "t_edge", "rtol" of
+        the crossbar writes) it learns by the pulse-pair rule.  Returns
         the projection's index for crossbar_states()."""
         if not isinstance(device, Device):
             raise invalid("device: a smallsim.Device")
@@ -383,9 +384,12 @@ class Network:
         if rule is not None:
             rp = ffi.new("ss_network_plasticity *")
             names = [n for n, _ in ffi.typeof("ss_network_plasticity").fields]
+            needed = ["v_set", "v_reset", "t_write", "tau_plus", "tau_minus"]
             for k in names:
                 if k not in rule:
-                    raise invalid("rule: needs %s" % ", ".join(names))
+                    if k in needed:
+                        raise invalid("rule: needs %s" % ", ".join(needed))
+                    continue  # half_select, t_edge, rtol: 0 takes the library's default
                 setattr(rp, k, float(rule[k]))
             extra = set(rule) - set(names)
             if extra:

@@ -81,7 +81,7 @@ def test_fit_from_arrays(loop):
     d, tr, path = loop
     data = smallsim.FitData(tr.t, tr.vs, tr.i, series_r=1e3, name="arrays")
     assert data.name == "arrays" and len(data) == 400 and data.series_r == 1e3
-    r = smallsim.fit([data], "yakopcic", generations=10, seed=1, polarity="normal",
+    r = smallsim.fit([data], "yakopcic", generations=20, seed=1, polarity="normal",
                      fix=dict(FIX, vn=d["vn"]), bounds={"vp": (0.1, 0.2)})
     assert r.nrmse < 1e-3 and r.values["vn"] == d["vn"]
     assert 0.1 <= r.values["vp"] <= 0.2
