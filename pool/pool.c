@@ -191,6 +191,7 @@ static int spawn(ss_pool *p, int i, ss_error *err)
             _exit(0);
         signal(SIGINT, SIG_IGN);
         signal(SIGPIPE, SIG_IGN);
+        ss_util_crash_by_signal();
         close(sv[0]);
         for (int k = 0; k < p->nworkers; k++)
             if (p->w[k].fd >= 0)

@@ -192,6 +192,11 @@ int ss_util_sandbox_enter(const ss_sandbox *sb, ss_error *err);
 /* What ss_util_sandbox_enter applies on this kernel: 2 = Landlock and
  * seccomp, 1 = seccomp only (no Landlock: file access is not confined). */
 int ss_util_sandbox_level(void);
+/* In a forked child that runs ngspice: SIGSEGV, SIGBUS, SIGFPE, SIGILL and
+ * SIGABRT back to their default action, so a crash ends the child by its
+ * signal whatever handlers the parent installed (a sanitizer's, Python's
+ * faulthandler) and the parent reports it as a crash. */
+void ss_util_crash_by_signal(void);
 
 /* Creates a new private folder "$TMPDIR/STEM-XXXXXX" (or under /tmp);
  * its path goes to `out` (4096 bytes). */

@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +284,7 @@ int ss_engine_run_child(const ss_netlist *nl, ss_engine_child_options *opt, ss_r
         return ss_error_set(err, SS_EIO, "fork: %s", strerror(errno));
     }
     if (pid == 0) {
+        ss_util_crash_by_signal();
         close(fds[0]);
         child(fds[1], nl, run_dir);
     }
