@@ -26,28 +26,18 @@ static const char run_usage[] =
     "  -q, --quiet  no progress on stderr (progress: one line on a terminal,\n"
     "               otherwise a line every 10 s: simulated time, speed, time left)\n";
 
-struct progress_state {
-    int tty;
-    double start, last;
-};
-
-/* Progress: simulated time, speed, time left.  On a terminal one line,
- * redrawn at most five times a second; otherwise a line every 10 s. */
+/* Progress: simulated time, speed, time left (cli_progress). */
 static int progress(void *user, double t, double tstop, size_t spikes)
 {
-    struct progress_state *ps = user;
-    double now = ss_util_now(), elapsed = now - ps->start;
+    const double *start = user;
+    double elapsed = ss_util_now() - *start;
     int done = t >= tstop * (1 - 1e-12);
-    if (now - ps->last < (ps->tty ? 0.2 : 10.0) && !done)
-        return 0;
-    ps->last = now;
     double rate = elapsed > 0 ? t / elapsed : 0; /* simulated seconds per second */
     char eta[32] = "";
     if (!done && rate > 0)
         snprintf(eta, sizeof eta, ", %.0f s left", (tstop - t) / rate);
-    fprintf(stderr, "%ssmallsim: run t = %.4g / %.4g s (%.0f%%), %zu spikes, %.3g s simulated per s%s%s",
-            ps->tty ? "\r\033[K" : "", t, tstop, 100 * t / tstop, spikes, rate, eta,
-            ps->tty && !done ? "" : "\n");
+    cli_progress(done, "run t = %.4g / %.4g s (%.0f%%), %zu spikes, %.3g s simulated per s%s", t,
+                 tstop, 100 * t / tstop, spikes, rate, eta);
     return 0;
 }
 
@@ -193,9 +183,9 @@ int cmd_run(int argc, char **argv)
         if (g0[q])
             ss_network_crossbar_states(net, q, NULL, g0[q], NULL, NULL);
     }
-    struct progress_state ps = {isatty(2), ss_util_now(), ss_util_now()};
-    double start = ps.start;
-    ss_network_options opt = {exp.dt, exp.rtol, exp.seed, quiet ? NULL : progress, &ps, NULL, exp.solver};
+    double start = ss_util_now();
+    cli_progress_start(quiet);
+    ss_network_options opt = {exp.dt, exp.rtol, exp.seed, quiet ? NULL : progress, &start, NULL, exp.solver};
     ss_engine *eng = NULL;
     rc = SS_OK;
     for (size_t p = 0; p < ss_network_npops(net); p++) /* a SPICE tile needs ngspice */
