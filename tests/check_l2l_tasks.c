@@ -322,6 +322,35 @@ START_TEST(arm_target)
 }
 END_TEST
 
+/* The arm-oneshot result over run seeds: the validation-selected best.json
+ * of each of 5 seeds after 510 evaluations (examples/l2l/arm-oneshot-seeds/,
+ * docs/l2l.md), scored on the 100 test instances.  Every seed must beat the
+ * hand-set parameters on the same instances; the median is 0.140 (the
+ * target of 0.10 is not reached at this budget), checked at 0.15. */
+START_TEST(arm_seeds_median)
+{
+    ss_l2l_task *t = task("arm-oneshot");
+    ss_error err;
+    double x[32], hand, m[5];
+    params(t, x, (const char *)NULL);
+    ck_assert_msg(ss_l2l_test(t, x, 0, 2, 0, &hand, &err) == SS_OK, "%s", err.msg);
+    ss_l2l_task_free(t);
+    for (int s = 0; s < 5; s++) {
+        char path[128];
+        snprintf(path, sizeof path, "examples/l2l/arm-oneshot-seeds/seed-%d.json", s + 1);
+        m[s] = test_best("arm-oneshot", path);
+        ck_assert_msg(m[s] < hand, "seed %d: NMSE %g, hand-set %g", s + 1, m[s], hand);
+    }
+    for (int i = 1; i < 5; i++) /* sort */
+        for (int j = i; j > 0 && m[j] < m[j - 1]; j--) {
+            double y = m[j];
+            m[j] = m[j - 1];
+            m[j - 1] = y;
+        }
+    ck_assert_msg(m[2] <= 0.15, "median NMSE %g (min %g, max %g)", m[2], m[0], m[4]);
+}
+END_TEST
+
 /* A short real optimisation (long tests only): CMA-ES improves the bandit
  * rule on validation instances. */
 START_TEST(bandit_optimisation_long)
@@ -371,6 +400,7 @@ Suite *l2l_tasks_suite(void)
     tcase_set_timeout(g, 300);
     tcase_add_test(g, bandit_targets);
     tcase_add_test(g, arm_target);
+    tcase_add_test(g, arm_seeds_median);
     suite_add_tcase(s, g);
     TCase *l = tcase_create("long");
     tcase_set_timeout(l, 900);
