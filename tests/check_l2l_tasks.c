@@ -386,7 +386,7 @@ Suite *l2l_tasks_suite(void)
     tcase_add_test(b, bandit_rule_beats_random);
     suite_add_tcase(s, b);
     TCase *a = tcase_create("arm");
-    tcase_set_timeout(a, 120);
+    tcase_set_timeout(a, 600); /* ASAN builds on a loaded machine */
     tcase_add_test(a, arm_forward_kinematics);
     tcase_add_test(a, arm_learning_disabled_and_hand_set);
     tcase_add_test(a, arm_stratified_centres);
@@ -397,7 +397,7 @@ Suite *l2l_tasks_suite(void)
     tcase_add_test(a, registry);
     suite_add_tcase(s, a);
     TCase *g = tcase_create("targets");
-    tcase_set_timeout(g, 300);
+    tcase_set_timeout(g, 1200); /* ASAN builds on a loaded machine */
     tcase_add_test(g, bandit_targets);
     tcase_add_test(g, arm_target);
     tcase_add_test(g, arm_seeds_median);
