@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "cosim/engine/ss_engine.h"
+#include "cosim/network/ss_network.h"
 #include "devices/ss_devices.h"
 
 #define STEPS 250        /* 1 ms each */
@@ -180,53 +181,82 @@ static void make_target(inst *in, gsl_rng *r)
     integrate_arm((const double (*)[NOUT])in->target_w, in->target_p, in->target_th);
 }
 
-/* The hidden LIF layer (tau_m 20 ms, threshold 1, reset 0, 2 ms refractory,
- * exact integration for inputs constant over a step) driven by the clock:
- * neuron i gets gain_in * exp(-(k - c_i)^2 / 2 s_i^2) during clock phase k,
- * plus the bias.  The centres c_i are uniform at random over the clock, or
- * (stratify) one uniform draw in each of NHID equal slices of it: random
- * centres leave clusters and gaps, so the kernel sum_i r_i(t) r_i(t') of
- * the one-step rule, and with it the learned amplitude, varies over the
- * trajectory.  Fills the readout traces and their integrals. */
-static void run_hidden(inst *in, gsl_rng *r, double gain_in, double bias, double tau_out,
-                       int stratify)
+/* The hidden LIF layer, a population of the network layer (cosim/network:
+ * tau_m 20 ms, rest and reset 0, threshold 1 in threshold units, 2 ms
+ * refractory, exact propagator and closed-form spike times), driven by the
+ * clock: neuron i gets the current gain_in * exp(-(k - c_i)^2 / 2 s_i^2)
+ * during clock phase k (a current step of the network), plus the bias.  The
+ * centres c_i are uniform at random over the clock, or (stratify) one
+ * uniform draw in each of NHID equal slices of it: random centres leave
+ * clusters and gaps, so the kernel sum_i r_i(t) r_i(t') of the one-step
+ * rule, and with it the learned amplitude, varies over the trajectory.
+ * From the spikes: the readout traces (each spike adds exp(-(t - t_s) /
+ * tau_out), sampled at the end of every 1 ms step), their time integrals
+ * and the spikes per neuron. */
+static int run_hidden(inst *in, gsl_rng *r, double gain_in, double bias, double tau_out,
+                      int stratify, ss_error *err)
 {
-    double c[NHID], s[NHID], g[NHID], v[NHID], tr[NHID], Ri[NHID];
-    int ref[NHID];
+    double c[NHID], s[NHID], g[NHID], tr[NHID], Ri[NHID];
     for (size_t i = 0; i < NHID; i++) {
         double u = gsl_rng_uniform(r);
         c[i] = -2 + (NCLOCK + 4) * (stratify ? ((double)i + u) / NHID : u);
         s[i] = 1.5 + 1.5 * gsl_rng_uniform(r);
         g[i] = gain_in * exp(0.2 * gsl_ran_gaussian_ziggurat(r, 1.0));
-        v[i] = 0.3 * gsl_rng_uniform(r);
         tr[i] = Ri[i] = 0;
-        ref[i] = 0;
         in->nspk[i] = 0;
     }
-    double em = exp(-DT / 20e-3), eo = exp(-DT / tau_out);
+    ss_lif_params lp = SS_LIF_DEFAULTS;
+    lp.tau_m = 20e-3;
+    lp.v_rest = lp.v_reset = 0;
+    lp.v_th = 1;
+    lp.r_m = 1; /* currents in threshold units */
+    lp.t_ref = 2e-3;
+    lp.i_bias = bias;
+    ss_network *net = ss_network_alloc(err);
+    if (!net)
+        return err && err->code ? err->code : SS_ENOMEM;
+    size_t pop;
+    int rc = ss_network_add_lif(net, "hidden", NHID, &lp, &pop, err);
+    const double tphase = STEPS * DT / NCLOCK;
+    for (int k = 0; k < NCLOCK && !rc; k++) /* in time order: the run sorts them */
+        for (size_t i = 0; i < NHID && !rc; i++) {
+            double d = (k - c[i]) / s[i], amp = g[i] * exp(-0.5 * d * d);
+            if (amp > 0)
+                rc = ss_network_add_step(net, pop, i, k * tphase, (k + 1) * tphase, amp, err);
+        }
+    ss_network_options opt = SS_NETWORK_OPTIONS_DEFAULT;
+    opt.dt = DT;
+    if (!rc)
+        rc = ss_network_run(net, STEPS * DT, &opt, err);
+    if (rc) {
+        ss_network_free(net);
+        return rc;
+    }
+    /* spikes come step by step: fold them into the traces */
+    size_t nsp = ss_network_nspikes(net), ks = 0;
+    double eo = exp(-DT / tau_out);
     for (size_t k = 0; k < STEPS; k++) {
-        double phase = (double)k * NCLOCK / STEPS;
-        int kc = (int)phase;
-        for (size_t i = 0; i < NHID; i++) {
-            double d = (kc - c[i]) / s[i];
-            double I = g[i] * exp(-0.5 * d * d) + bias;
+        double tend = (double)(k + 1) * DT;
+        for (size_t i = 0; i < NHID; i++)
             tr[i] *= eo;
-            if (ref[i] > 0) {
-                ref[i]--;
-            } else {
-                v[i] = I + (v[i] - I) * em;
-                if (v[i] >= 1) {
-                    v[i] = 0;
-                    ref[i] = 2;
-                    tr[i] += 1;
-                    in->nspk[i]++;
-                }
-            }
+        while (ks < nsp) {
+            double t;
+            size_t pp, i;
+            ss_network_spike(net, ks, &t, &pp, &i);
+            if (t > tend)
+                break;
+            ks++;
+            tr[i] += exp(-(tend - t) / tau_out);
+            in->nspk[i]++;
+        }
+        for (size_t i = 0; i < NHID; i++) {
             Ri[i] += tr[i] * DT;
             in->r[k][i] = tr[i];
             in->R[k][i] = Ri[i];
         }
     }
+    ss_network_free(net);
+    return SS_OK;
 }
 
 /* Read of one device: chord current at v_read with relative read noise and a
@@ -380,7 +410,9 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
     gsl_rng_set(rw, s32 * 4 + 3);
     gsl_rng_set(rw0, s32 * 4 + 3); /* the unlearned replay sees the same read noise */
     make_target(in, rn);
-    run_hidden(in, rn, prm[P_GAIN_IN], prm[P_BIAS], prm[P_TAU_OUT], prm[P_STRATIFY] >= 0.5);
+    if ((rc = run_hidden(in, rn, prm[P_GAIN_IN], prm[P_BIAS], prm[P_TAU_OUT],
+                         prm[P_STRATIFY] >= 0.5, err)))
+        goto out;
 
     /* the hardware: devices with spread and faults, programmed to x_init */
     ss_device_variation var = ad->var;
