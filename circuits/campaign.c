@@ -236,6 +236,14 @@ static ss_circuit_campaign *campaign_alloc(const ss_circuit_campaign_spec *spec,
                      spec->base.info->name, spec->bias);
         return NULL;
     }
+    /* counted in doubles: a mistyped --mc 1e12 must not wrap around */
+    double samples = (double)spec->mc + 1, groups = (double)spec->ntemps * samples;
+    double jobs = (double)spec->nvalues * groups +
+                  (spec->measures & SS_CIRCUIT_M_RHEOBASE ? groups : 0);
+    if (ss_util_limit_check(SS_LIMIT_JOBS, jobs, err,
+                            "campaign: %zu currents x %zu temperatures x %.0f samples",
+                            spec->nvalues, spec->ntemps, samples))
+        return NULL;
     ss_circuit_campaign *c = calloc(1, sizeof *c);
     if (!c) {
         ss_error_set(err, SS_ENOMEM, "out of memory");

@@ -192,7 +192,9 @@ int ss_circuit_tile(const ss_circuit_config *cfg, size_t n, ss_buf *body, char *
     *spikes = NULL;
     if (!cfg->info || strcmp(cfg->info->name, "dpi-neuron") != 0)
         return ss_error_set(err, SS_EINVAL, "SPICE tiles are built from 'dpi-neuron'");
-    int rc = write_neurons(cfg, 0, n, body, err);
+    int rc = ss_util_limit_check(SS_LIMIT_SPICE_NEURONS, (double)n, err, "a SPICE tile of %zu neurons", n);
+    if (!rc)
+        rc = write_neurons(cfg, 0, n, body, err);
     for (size_t k = 0; !rc && k < n; k++)
         if (ss_buf_printf(body, "iext%zu vddb vin_%zu external\n", k, k))
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");

@@ -30,6 +30,8 @@ static const char usage_text[] =
     "  --mc N --seed S [--avt MV_UM]  N mismatch samples (Pelgrom AVT, default 4 mV*um)\n"
     "                     after the nominal circuit, which is sample 0\n"
     "  --jobs K           worker processes (default 1)\n"
+    "  --timeout S        wall-clock limit per job in seconds (default 600, 0: none);\n"
+    "                     a job over it is killed and counted as failed\n"
     "  --extract lif|dpi  fit a network population model (LIF or teili DPI, each behind\n"
     "                     a power-law input stage) to the nominal f-I at the first\n"
     "                     temperature; --params FILE (default CIRCUIT-MODEL.json), which\n"
@@ -135,7 +137,7 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
         {"plot", required_argument, 0, 'g'},   {"list", no_argument, 0, 'l'},
         {"tile", required_argument, 0, 'T'},   {"help", no_argument, 0, 'h'},
         {"results", required_argument, 0, 'R'}, {"resume", no_argument, 0, 'r'},
-        {0, 0, 0, 0}};
+        {"timeout", required_argument, 0, 'O'}, {0, 0, 0, 0}};
     const char *models = NULL, *nmos = NULL, *pmos = NULL, *inname = NULL, *sweep = NULL;
     const char *measure = NULL, *temps = "27", *extract = NULL, *params = NULL, *out = NULL;
     const char *plot = NULL, *results = NULL;
@@ -143,8 +145,9 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
     char *biases[16];
     size_t nb = 0, mc = 0, tile = 0;
     uint64_t seed = 1;
-    double avt = 4.0;
+    double avt = 4.0, timeout = -1;
     int jobs = 1, c;
+    ss_error err;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         double v;
@@ -168,15 +171,27 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
         case 'a':
         case 'j':
         case 'T':
-            if (ss_util_parse_spice_number(optarg, &v) || !(v >= 0)) {
+            if (ss_util_parse_spice_number(optarg, &v) || !(v >= 0) ||
+                v >= 18446744073709551616.0) {
                 cli_msg("invalid number '%s'", optarg);
+                return CLI_USAGE;
+            }
+            if ((c == 'T' && ss_util_limit_check(SS_LIMIT_SPICE_NEURONS, v, &err, "--tile")) ||
+                (c == 'c' && ss_util_limit_check(SS_LIMIT_JOBS, v, &err, "--mc"))) {
+                cli_fail(&err);
                 return CLI_USAGE;
             }
             if (c == 'T') tile = (size_t)v;
             else if (c == 'c') mc = (size_t)v;
             else if (c == 'S') seed = (uint64_t)v;
             else if (c == 'a') avt = v;
-            else jobs = v < 1 ? 1 : (int)v;
+            else jobs = v < 1 ? 1 : v > 4096 ? 4096 : (int)v;
+            break;
+        case 'O':
+            if (ss_util_parse_double(optarg, &timeout) || timeout < 0) {
+                cli_msg("--timeout: '%s' is not a number of seconds", optarg);
+                return CLI_USAGE;
+            }
             break;
         case 'x': extract = optarg; break;
         case 'p': params = optarg; break;
@@ -193,7 +208,6 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
         fputs(usage_text, stderr);
         return CLI_USAGE;
     }
-    ss_error err;
     const ss_circuit_info *ci = ss_circuit_find(argv[optind]);
     if (!ci && access(argv[optind], F_OK) == 0) {
         /* a designer's netlist with a "* smallsim: like=..." declaration */
@@ -218,6 +232,8 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
     spec.base.avt = avt;
     spec.mc = mc;
     spec.jobs = jobs;
+    if (timeout >= 0)
+        spec.timeout = timeout;
     spec.journal = results;
     spec.resume = resume;
     spec.csv = out;

@@ -31,6 +31,9 @@ int ss_pool_journal_scan(const char *path, const char *header, unsigned char *do
     int rc = ss_util_read_file(path, &text, &len, err);
     if (rc)
         return rc;
+    /* offsets below count from the text; a byte order mark the reader
+     * dropped still sits in the file */
+    long skew = st.st_size == (off_t)len + 3 ? 3 : 0;
     size_t hlen = strlen(header), ncols = 1;
     for (const char *p = header; *p; p++)
         ncols += *p == ',';
@@ -51,7 +54,7 @@ int ss_pool_journal_scan(const char *path, const char *header, unsigned char *do
     }
     size_t pos = hlen + 1;
     int line = 2;
-    *valid_len = (long)pos;
+    *valid_len = (long)pos + skew;
     while (pos < len) {
         char *nl = memchr(text + pos, '\n', len - pos);
         if (!nl)
@@ -75,7 +78,7 @@ int ss_pool_journal_scan(const char *path, const char *header, unsigned char *do
         }
         done[j] = 1;
         pos = (size_t)(nl - text) + 1;
-        *valid_len = (long)pos;
+        *valid_len = (long)pos + skew;
         line++;
     }
     free(text);

@@ -16,6 +16,8 @@ struct ctx {
     const char *path;
     ss_error *err;
     gsl_rng *rng;
+    double duration; /* the experiment's, for bounds on sampling */
+    double steps;    /* current steps scheduled so far */
 };
 
 static int line_of(const yaml_node_t *n)
@@ -94,6 +96,13 @@ static int count(struct ctx *c, yaml_node_t *n, const char *key, size_t *out)
         return fail(c, n, "'%s' must be a whole number from 1 to 1e8 (got '%s')", key, scalar(n));
     *out = (size_t)v;
     return SS_OK;
+}
+
+/* A raisable bound (ss_util_limit_check) with this node's file:line. */
+static int bounded(struct ctx *c, yaml_node_t *n, int which, double value, const char *what)
+{
+    int rc = ss_util_limit_check(which, value, c->err, "%s", what);
+    return rc ? ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n)) : SS_OK;
 }
 
 /* A file named in the experiment, relative to the experiment's folder. */
@@ -192,18 +201,20 @@ static int params(struct ctx *c, yaml_node_t *map, int dpi, double *fields)
 /* Reads the YAML file `path` into doc (caller deletes it). */
 static int load_doc(const char *path, yaml_document_t *doc, ss_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ss_error_set(err, SS_EIO, "%s: cannot open", path);
+    /* through the library's one reader: regular files only, size-capped */
+    char *text = NULL;
+    size_t len = 0;
+    int rc = ss_util_read_file(path, &text, &len, err);
+    if (rc)
+        return rc;
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
-    int rc = SS_OK;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, doc))
         rc = ss_error_set(err, SS_EPARSE, "%s:%d: %s", path, (int)parser.problem_mark.line + 1,
                           parser.problem ? parser.problem : "YAML syntax error");
     yaml_parser_delete(&parser);
-    fclose(f);
+    free(text);
     return rc;
 }
 
@@ -275,6 +286,11 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
     if ((rc = count(c, nn, "n", &size)))
         return rc;
     const char *k = scalar(kind), *nm = scalar(name);
+    if (!strcmp(k, "spice") ? (rc = bounded(c, nn, SS_LIMIT_SPICE_NEURONS, (double)size,
+                                            "neurons of a SPICE tile"))
+                            : (rc = bounded(c, nn, SS_LIMIT_NEURONS, (double)size,
+                                            "neurons of a population")))
+        return rc;
     if (!strcmp(k, "lif") || !strcmp(k, "dpi")) {
         int dpi = !strcmp(k, "dpi");
         ss_lif_params lp = SS_LIF_DEFAULTS;
@@ -398,8 +414,8 @@ static int find(struct ctx *c, ss_network *net, yaml_node_t *n, const char *key,
     return SS_OK;
 }
 
-/* The list under 'neurons:' of mapping e, as indices (SIZE_MAX for a
- * negative one, which the network rejects by name). */
+/* The list under 'neurons:' of mapping e, as indices (whole numbers from
+ * 0; the network checks them against the population's size). */
 static int neuron_list(struct ctx *c, yaml_node_t *e, const char *what, size_t **idx, size_t *count,
                        yaml_node_t ***nodes)
 {
@@ -423,7 +439,13 @@ static int neuron_list(struct ctx *c, yaml_node_t *e, const char *what, size_t *
             free(*nodes);
             return rc;
         }
-        (*idx)[k] = v >= 0 ? (size_t)v : SIZE_MAX;
+        if (!(v >= 0) || v != floor(v) || v >= 4294967296.0) {
+            free(*idx);
+            free(*nodes);
+            return fail(c, x, "'neurons' holds neuron numbers 0, 1, 2, ... (got '%s')", scalar(x),
+                        NULL);
+        }
+        (*idx)[k] = (size_t)v;
         (*nodes)[k] = x;
     }
     *count = cnt;
@@ -523,10 +545,20 @@ static int stimuli(struct ctx *c, ss_network *net, yaml_node_t *list)
             ((rc = check_keys(c, rp, "repeat", "count period")) || (rc = opt_number(c, rp, "count", &count)) ||
              (rc = opt_number(c, rp, "period", &period))))
             return rc;
+        if (rp && (!(count >= 1) || count != floor(count)))
+            return fail(c, get(c, rp, "count") ? get(c, rp, "count") : rp,
+                        "'count' must be a whole number of repeats >= 1%s%s", NULL, NULL);
         size_t *idx, n;
         yaml_node_t **nodes;
         if ((rc = neuron_list(c, e, "a stimulus", &idx, &n, &nodes)))
             return rc;
+        c->steps += count * (double)n;
+        if ((rc = bounded(c, rp ? rp : e, SS_LIMIT_EVENTS, c->steps,
+                          "current steps (repeats x neurons, all stimuli)"))) {
+            free(idx);
+            free(nodes);
+            return rc;
+        }
         for (size_t k = 0; !rc && k < n; k++)
             for (long r = 0; !rc && r < (long)count; r++)
                 if ((rc = ss_network_add_step(net, pop, idx[k], start + r * period, stop + r * period, amp,
@@ -638,6 +670,12 @@ static int record(struct ctx *c, ss_network *net, yaml_node_t *n)
         if ((rc = check_keys(c, e, "a state recording", "population neurons dt")) ||
             (rc = find(c, net, e, "population", &pop)) || (rc = opt_number(c, e, "dt", &dt)))
             return rc;
+        if (!(dt > 0))
+            return fail(c, get(c, e, "dt") ? get(c, e, "dt") : e,
+                        "a state recording's 'dt' must be positive%s%s", NULL, NULL);
+        if ((rc = bounded(c, get(c, e, "dt") ? get(c, e, "dt") : e, SS_LIMIT_STEPS,
+                          c->duration / dt, "samples of one recorded neuron (duration / dt)")))
+            return rc;
         size_t *idx, cnt;
         yaml_node_t **nodes;
         if ((rc = neuron_list(c, e, "a state recording", &idx, &cnt, &nodes)))
@@ -691,6 +729,12 @@ int ss_experiment_load(const char *path, long seed_override, ss_network **out, s
         rc = fail(&c, root, "duration and dt must be positive, seed >= 0%s%s", NULL, NULL);
         goto out;
     }
+    yaml_node_t *dn = get(&c, root, "duration"), *tn = get(&c, root, "dt");
+    if ((rc = bounded(&c, dn ? dn : root, SS_LIMIT_DURATION, exp->duration, "duration")) ||
+        (rc = bounded(&c, tn ? tn : root, SS_LIMIT_STEPS, exp->duration / exp->dt,
+                      "exchange steps (duration / dt)")))
+        goto out;
+    c.duration = exp->duration;
     exp->seed = seed_override >= 0 ? (unsigned long)seed_override : (unsigned long)seed;
     c.rng = gsl_rng_alloc(gsl_rng_mt19937);
     net = ss_network_alloc(err);
