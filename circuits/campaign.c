@@ -5,10 +5,14 @@
 #include "circuits/circuits_private.h"
 #include "pool/ss_pool.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define NV 11 /* values per job: rate .. nspikes, or the rheobase */
 
@@ -28,6 +32,7 @@ struct ss_circuit_campaign {
     double *vals; /* nres x NV */
     int *ok;
     size_t failed;
+    char run_dir[4096]; /* the workers' run folders live below it ("" while none) */
 };
 
 /* ---- measures ------------------------------------------------------------------ */
@@ -75,16 +80,65 @@ void ss_circuit_campaign_spec_init(ss_circuit_campaign_spec *spec, const ss_circ
 
 struct job {
     int rheobase; /* 1: rheobase bisection instead of one point */
+    int trace;    /* 1: the membrane trace of the plot (reply: "t_ms v" lines) */
     int bias;     /* swept bias index, -1: the input */
     double value, temp;
     uint64_t sample;
 };
 
+/* Adds the folder of file `path` (without an "@SECTION" suffix when `at`)
+ * to the folders `roots` may read. */
+static int add_folder_of(ss_netlist *roots, const char *path, int at)
+{
+    char file[PATH_MAX], real[PATH_MAX];
+    const char *sec = at ? strrchr(path, '@') : NULL;
+    size_t len = sec ? (size_t)(sec - path) : strlen(path);
+    if (len >= sizeof file)
+        return SS_OK;
+    memcpy(file, path, len);
+    file[len] = '\0';
+    if (!realpath(file, real))
+        return SS_OK; /* reported where the file is opened */
+    char *slash = strrchr(real, '/');
+    if (slash)
+        slash[slash == real ? 1 : 0] = '\0';
+    return ss_netlist_set_roots(roots, real);
+}
+
+/* Every worker confines itself before its first job (ss_engine_confine):
+ * no programs, reads only the designer's folder, the model cards' folder
+ * and the trusted folders (SS_NETLIST_INCLUDE_ENV), writes only its own
+ * run folder below c->run_dir, which the parent removes.  A designer's
+ * netlist is untrusted input like any other. */
+static int confine_worker(const ss_circuit_campaign *c, ss_engine *eng, ss_error *err)
+{
+    const ss_circuit_config *g = &c->spec.base;
+    char dir[4096 + 32];
+    if (!c->run_dir[0])
+        return SS_OK;
+    snprintf(dir, sizeof dir, "%s/w%ld", c->run_dir, (long)getpid());
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        return ss_error_set(err, SS_EIO, "cannot create '%s': %s", dir, strerror(errno));
+    ss_netlist roots = SS_NETLIST_INIT;
+    int rc = ss_netlist_set_roots(&roots, "");
+    if (!rc && g->info->like)
+        rc = add_folder_of(&roots, g->info->file, 0);
+    if (!rc && g->models)
+        rc = add_folder_of(&roots, g->models, 1);
+    if (rc)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    else
+        rc = ss_engine_confine(eng, &roots, dir, NULL, 0, err);
+    ss_netlist_release(&roots);
+    return rc;
+}
+
 static int job_start(void *arg, void **state, ss_error *err)
 {
-    (void)arg;
     ss_engine *eng;
     int rc = ss_engine_open(&eng, err);
+    if (!rc && (rc = confine_worker(arg, eng, err)))
+        ss_engine_free(eng);
     if (!rc)
         *state = eng;
     return rc;
@@ -103,15 +157,22 @@ static void fmt(ss_buf *b, double x)
     ss_buf_printf(b, "%s ", s);
 }
 
+static int trace(ss_engine *eng, const ss_circuit_config *cfg, double input, ss_buf *data,
+                 ss_error *err);
+
 static int job_run(void *state, void *arg, const void *req, size_t len, ss_buf *reply,
                    ss_error *err)
 {
-    const ss_circuit_campaign_spec *c = arg;
+    const ss_circuit_campaign_spec *c = &((const ss_circuit_campaign *)arg)->spec;
     struct job j;
     if (len != sizeof j)
         return ss_error_set(err, SS_EINVAL, "bad request");
     memcpy(&j, req, sizeof j);
     ss_circuit_config cfg = c->base;
+    if (j.trace) {
+        cfg.avt = 0; /* the nominal circuit */
+        return trace(state, &cfg, j.value, reply, err);
+    }
     cfg.temp = j.temp;
     cfg.sample = j.sample;
     double input = j.value;
@@ -314,8 +375,11 @@ int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_cam
         if (s->resume && (rc = journal_load(s->journal, cid, c->vals, c->ok, c->nres, err)))
             goto out;
     }
-    /* The workers get the campaign's own spec (fork: a copy each). */
-    if (!(pool = ss_pool_alloc(&kind, (void *)s, s->jobs, s->timeout, err))) {
+    /* The workers get the campaign (fork: a copy each) and confine
+     * themselves to run folders below c->run_dir. */
+    if ((rc = ss_util_temp_dir(c->run_dir, "smallsim-campaign", err)))
+        goto out;
+    if (!(pool = ss_pool_alloc(&kind, c, s->jobs, s->timeout, err))) {
         rc = err && err->code ? err->code : SS_ENOMEM;
         goto out;
     }
@@ -369,6 +433,8 @@ int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_cam
     }
 out:
     ss_pool_free(pool);
+    ss_util_remove_tree(c->run_dir);
+    c->run_dir[0] = '\0';
     ss_pool_journal_close(journal);
     ss_buf_release(&row);
     free(done);
@@ -518,15 +584,13 @@ int ss_circuit_campaign_extract(const ss_circuit_campaign *c, const char *model,
 
 /* ---- the plot ------------------------------------------------------------------------ */
 
-/* Membrane trace of one run for the plot (engine opened in this process). */
-static int trace(const ss_circuit_config *cfg, double input, ss_buf *data, ss_error *err)
+/* Membrane trace of one run for the plot (a job in a confined worker, like
+ * every run of the designer's circuit). */
+static int trace(ss_engine *eng, const ss_circuit_config *cfg, double input, ss_buf *data,
+                 ss_error *err)
 {
-    ss_engine *eng;
-    int rc = ss_engine_open(&eng, err);
-    if (rc)
-        return rc;
     ss_circuit_point p;
-    rc = ss_circuit_run_point(eng, cfg, input, &p, err);
+    int rc = ss_circuit_run_point(eng, cfg, input, &p, err);
     double tstop = p.rate > 0 ? fmin(5.0 / p.rate, 1.0) : 20e-3;
     ss_buf b = SS_BUF_INIT;
     ss_result res = SS_RESULT_INIT;
@@ -543,7 +607,38 @@ static int trace(const ss_circuit_config *cfg, double input, ss_buf *data, ss_er
         ss_buf_printf(data, "%.9g %.9g\n", t->re[k] * 1e3, ys ? fabs(v->re[k]) : v->re[k]);
     ss_result_release(&res);
     ss_buf_release(&b);
-    ss_engine_free(eng);
+    return rc;
+}
+
+/* Runs the trace job on a pool of one worker, confined like the others. */
+static int run_trace(const ss_circuit_campaign *camp, double input, ss_buf *data, ss_error *err)
+{
+    ss_circuit_campaign copy = *camp, *c = &copy; /* with a run folder of its own */
+    struct job j;
+    memset(&j, 0, sizeof j);
+    j.trace = 1;
+    j.value = input;
+    ss_pool *pool = NULL;
+    int rc = ss_util_temp_dir(c->run_dir, "smallsim-campaign", err);
+    if (!rc && !(pool = ss_pool_alloc(&kind, c, 1, c->spec.timeout, err)))
+        rc = err && err->code ? err->code : SS_ENOMEM;
+    if (!rc)
+        rc = ss_pool_submit(pool, 0, &j, sizeof j, err);
+    ss_pool_reply r;
+    int got = 0;
+    while (!rc && !got && ss_pool_pending(pool))
+        rc = ss_pool_next(pool, -1, &r, &got, err);
+    if (!rc && got) {
+        if (r.status)
+            rc = ss_error_set(err, r.status, "%s", r.msg);
+        else if (ss_buf_add(data, r.data, r.len))
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        free(r.data);
+    }
+    ss_pool_free(pool);
+    if (c->run_dir[0])
+        ss_util_remove_tree(c->run_dir);
+    c->run_dir[0] = '\0';
     return rc;
 }
 
@@ -572,9 +667,7 @@ int ss_circuit_campaign_plot(const ss_circuit_campaign *c, const char *plot, ss_
                       ok[i] ? vals[i * NV + 4] : NAN);
     }
     ss_buf_printf(&script, "EOD\n");
-    ss_circuit_config nominal = s->base;
-    nominal.avt = 0;
-    int rc = trace(&nominal, s->bias >= 0 ? s->input : s->values[nv / 2], &tr, err);
+    int rc = run_trace(c, s->bias >= 0 ? s->input : s->values[nv / 2], &tr, err);
     if (!rc) {
         ss_buf_printf(&script, "$tr << EOD\n%sEOD\n", tr.data ? tr.data : "0 0\n");
         ss_buf_printf(&script,
