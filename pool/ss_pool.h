@@ -92,6 +92,10 @@ ss_pool *ss_pool_alloc_ranks(const ss_pool_kind *kind, void *arg, int workers, d
  * crashes are handled here and reported as failed jobs. */
 int ss_pool_serve(const ss_pool_kind *kind, void *arg, int workers, double timeout,
                   ss_error *err);
+/* Workers that retired because their resident memory passed
+ * SS_LIMIT_WORKER_RSS (SMALLSIM_MAX_WORKER_RSS): each leaves after its
+ * reply and a fresh fork takes the next job. */
+size_t ss_pool_recycled(const ss_pool *p);
 /* Process id of worker i (0 if not running), for tests and monitoring. */
 int ss_pool_worker_pid(const ss_pool *p, int i);
 /* Kills and reaps every worker, drops queued jobs (NULL: nothing). */

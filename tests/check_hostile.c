@@ -475,6 +475,42 @@ START_TEST(outputs_are_regular_files)
 }
 END_TEST
 
+/* ---- failed runs do not pile up memory ----------------------------------- */
+
+/* A .param syntax error is fatal in ngspice 39: the engine reloads the
+ * library.  Without "quit" before the reload every failure kept 124 kB;
+ * each failure here is followed by a correct run. */
+START_TEST(failed_runs_bounded_memory)
+{
+    static const char bad[] = "t\n.param r = {1k +* }\nV1 a 0 1\nR1 a 0 {r}\n.op\n.end\n";
+    static const char good[] = "t\nV1 a 0 1\nR1 a b 1k\nR2 b 0 3k\n.op\n.end\n";
+    ss_engine *eng;
+    ss_error err;
+    ck_assert_int_eq(ss_engine_open(&eng, &err), SS_OK);
+    const int n = 80, warm = 10;
+    long rss0 = 0;
+    for (int i = 0; i < n; i++) {
+        ss_result res = SS_RESULT_INIT;
+        ck_assert_int_eq(ss_engine_run_text(eng, bad, "bad.cir", 0, &res, &err), SS_ESIM);
+        ck_assert_msg(strstr(err.msg, "bad.cir:2:"), "%s", err.msg);
+        ck_assert_msg(ss_engine_run_text(eng, good, "good.cir", 0, &res, &err) == SS_OK, "%s",
+                      err.msg);
+        ck_assert_double_eq_tol(ss_result_find(&res, "v(b)")->re[0], 0.75, 1e-12);
+        ss_result_release(&res);
+        if (i == warm - 1)
+            rss0 = ss_util_rss_kb();
+    }
+    double per_run = (double)(ss_util_rss_kb() - rss0) / (n - warm);
+    ck_assert_int_eq(ss_engine_reloads(eng), n);
+#if defined(__SANITIZE_ADDRESS__)
+    (void)per_run; /* ASan's quarantine holds freed memory: no RSS bound */
+#else
+    ck_assert_msg(per_run < 30, "%.1f kB per failed run", per_run);
+#endif
+    ss_engine_free(eng);
+}
+END_TEST
+
 Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -486,6 +522,7 @@ Suite *hostile_suite(void)
     tcase_add_test(tc, command_filter);
     tcase_add_test(tc, entry_points);
     tcase_add_test(tc, outputs_are_regular_files);
+    tcase_add_test(tc, failed_runs_bounded_memory);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -26,6 +26,8 @@ static const struct {
     [SS_LIMIT_EVENTS] = {"SMALLSIM_MAX_EVENTS", 1e7, "scheduled stimulus steps"},
     [SS_LIMIT_STEPS] = {"SMALLSIM_MAX_STEPS", 1e9, "time steps (duration / dt)"},
     [SS_LIMIT_DURATION] = {"SMALLSIM_MAX_DURATION", 1e5, "seconds of simulated time"},
+    [SS_LIMIT_WORKER_RSS] = {"SMALLSIM_MAX_WORKER_RSS", 512e6,
+                             "bytes of memory a worker may hold before it is replaced"},
 };
 
 /* "256e6", "256M", "1.5G", "10k": k, M, G, T multiply by 1e3 ... 1e12. */
