@@ -32,7 +32,8 @@ struct ss_circuit_campaign {
     double *vals; /* nres x NV */
     int *ok;
     size_t failed;
-    char run_dir[4096]; /* the workers' run folders live below it ("" while none) */
+    char models[PATH_MAX + 256]; /* spec.base.models made absolute ("FILE[@SECTION]") */
+    char run_dir[PATH_MAX];      /* the workers' run folders go below it */
 };
 
 /* ---- measures ------------------------------------------------------------------ */
@@ -86,61 +87,41 @@ struct job {
     uint64_t sample;
 };
 
-/* Adds the folder of file `path` (without an "@SECTION" suffix when `at`)
- * to the folders `roots` may read. */
-static int add_folder_of(ss_netlist *roots, const char *path, int at)
+/* Each worker confines itself (ss_engine_confine): the benches hold the
+ * designer's (screened) subcircuit and include only the card file, so the
+ * worker reads the card file's folder, the designer's folder (data files
+ * its subcircuit names) and the trusted folders, and writes only a run
+ * folder of its own. */
+static int job_start(void *arg, void **state, ss_error *err)
 {
-    char file[PATH_MAX], real[PATH_MAX];
-    const char *sec = at ? strrchr(path, '@') : NULL;
-    size_t len = sec ? (size_t)(sec - path) : strlen(path);
-    if (len >= sizeof file)
-        return SS_OK;
-    memcpy(file, path, len);
-    file[len] = '\0';
-    if (!realpath(file, real))
-        return SS_OK; /* reported where the file is opened */
-    char *slash = strrchr(real, '/');
-    if (slash)
-        slash[slash == real ? 1 : 0] = '\0';
-    return ss_netlist_set_roots(roots, real);
-}
-
-/* Every worker confines itself before its first job (ss_engine_confine):
- * no programs, reads only the designer's folder, the model cards' folder
- * and the trusted folders (SS_NETLIST_INCLUDE_ENV), writes only its own
- * run folder below c->run_dir, which the parent removes.  A designer's
- * netlist is untrusted input like any other. */
-static int confine_worker(const ss_circuit_campaign *c, ss_engine *eng, ss_error *err)
-{
-    const ss_circuit_config *g = &c->spec.base;
-    char dir[4096 + 32];
-    if (!c->run_dir[0])
-        return SS_OK;
-    snprintf(dir, sizeof dir, "%s/w%ld", c->run_dir, (long)getpid());
-    if (mkdir(dir, 0700) && errno != EEXIST)
-        return ss_error_set(err, SS_EIO, "cannot create '%s': %s", dir, strerror(errno));
+    const ss_circuit_campaign *c = arg;
+    const ss_circuit_info *ci = c->spec.base.info;
+    ss_engine *eng;
     ss_netlist roots = SS_NETLIST_INIT;
-    int rc = ss_netlist_set_roots(&roots, "");
-    if (!rc && g->info->like)
-        rc = add_folder_of(&roots, g->info->file, 0);
-    if (!rc && g->models)
-        rc = add_folder_of(&roots, g->models, 1);
+    char dir[PATH_MAX + 16], folder[PATH_MAX], mine[PATH_MAX];
+    int rc = ss_engine_open(&eng, err);
     if (rc)
+        return rc;
+    *state = eng;
+    snprintf(folder, sizeof folder, "%s", c->spec.base.models ? c->spec.base.models : "");
+    char *cut = strrchr(folder, '@');
+    if (cut)
+        *cut = '\0';
+    if ((cut = strrchr(folder, '/')))
+        *cut = '\0';
+    mine[0] = '\0';
+    if (ci->like && realpath(ci->file, mine) && (cut = strrchr(mine, '/')))
+        cut[cut == mine] = '\0';
+    snprintf(dir, sizeof dir, "%s/w-XXXXXX", c->run_dir);
+    if (!mkdtemp(dir))
+        rc = ss_error_set(err, SS_EIO, "cannot create a run folder in '%s': %s", c->run_dir,
+                          strerror(errno));
+    else if (ss_netlist_set_roots(&roots, folder[0] ? folder : NULL) ||
+             (mine[0] && ss_netlist_set_roots(&roots, mine)))
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     else
         rc = ss_engine_confine(eng, &roots, dir, NULL, 0, err);
     ss_netlist_release(&roots);
-    return rc;
-}
-
-static int job_start(void *arg, void **state, ss_error *err)
-{
-    ss_engine *eng;
-    int rc = ss_engine_open(&eng, err);
-    if (!rc && (rc = confine_worker(arg, eng, err)))
-        ss_engine_free(eng);
-    if (!rc)
-        *state = eng;
     return rc;
 }
 
@@ -329,6 +310,14 @@ static ss_circuit_campaign *campaign_alloc(const ss_circuit_campaign_spec *spec,
     memcpy(c->temps, spec->temps, spec->ntemps * sizeof *c->temps);
     c->spec.values = c->values;
     c->spec.temps = c->temps;
+    /* the card file by its absolute path: workers work in folders of their own */
+    char file[PATH_MAX], real[PATH_MAX];
+    const char *m = spec->base.models, *at = m ? strrchr(m, '@') : NULL;
+    if (m && snprintf(file, sizeof file, "%.*s", (int)(at ? at - m : (long)strlen(m)), m) > 0 &&
+        realpath(file, real)) {
+        snprintf(c->models, sizeof c->models, "%s%s", real, at ? at : "");
+        c->spec.base.models = c->models;
+    }
     return c;
 }
 
@@ -377,7 +366,7 @@ int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_cam
     }
     /* The workers get the campaign (fork: a copy each) and confine
      * themselves to run folders below c->run_dir. */
-    if ((rc = ss_util_temp_dir(c->run_dir, "smallsim-campaign", err)))
+    if ((rc = ss_util_temp_dir(c->run_dir, "smallsim-char", err)))
         goto out;
     if (!(pool = ss_pool_alloc(&kind, c, s->jobs, s->timeout, err))) {
         rc = err && err->code ? err->code : SS_ENOMEM;
@@ -619,7 +608,7 @@ static int run_trace(const ss_circuit_campaign *camp, double input, ss_buf *data
     j.trace = 1;
     j.value = input;
     ss_pool *pool = NULL;
-    int rc = ss_util_temp_dir(c->run_dir, "smallsim-campaign", err);
+    int rc = ss_util_temp_dir(c->run_dir, "smallsim-char", err);
     if (!rc && !(pool = ss_pool_alloc(&kind, c, 1, c->spec.timeout, err)))
         rc = err && err->code ? err->code : SS_ENOMEM;
     if (!rc)

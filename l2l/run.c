@@ -279,7 +279,7 @@ static int append_file(const char *path, const ss_buf *b, long *len, ss_error *e
 {
     if (!b->len)
         return SS_OK;
-    int rc = ss_util_check_output(path, err);
+    int rc = ss_util_prepare_output(path, err);
     if (rc)
         return rc;
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);

@@ -109,7 +109,7 @@ ss_pool_journal *ss_pool_journal_open(const char *path, const char *header, int 
     r->log = NULL;
     for (size_t j = 0; j < njobs; j++)
         *skipped += done[j];
-    if (ss_util_check_output(path, err)) {
+    if (ss_util_prepare_output(path, err)) {
         free(r);
         return NULL;
     }

@@ -416,7 +416,10 @@ int sweepi_check_options(ss_sweep *sw, const ss_sweep_options *opt, ss_error *er
                             opt->shard_index, opt->shard_count);
     if (opt->raw_dir && mkdir(opt->raw_dir, 0755) && errno != EEXIST)
         return ss_error_set(err, SS_EIO, "cannot create '%s': %s", opt->raw_dir, strerror(errno));
-    sw->raw_dir = opt->raw_dir;
+    /* absolute: the workers work in run folders of their own */
+    if (opt->raw_dir && !realpath(opt->raw_dir, sw->raw_real))
+        return ss_error_set(err, SS_EIO, "'%s': %s", opt->raw_dir, strerror(errno));
+    sw->raw_dir = opt->raw_dir ? sw->raw_real : NULL;
     return SS_OK;
 }
 

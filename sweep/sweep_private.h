@@ -20,6 +20,7 @@ struct ss_sweep {
     ss_sweep_design design;
     char *header;
     const char *raw_dir;  /* set by ss_sweep_run */
+    char raw_real[4096];  /* raw_dir made absolute */
     char run_dir[4096];   /* the workers' run folders go below it (ss_sweep_run) */
 };
 

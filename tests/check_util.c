@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tests/ss_test.h"
 #include "util/ss_util.h"
@@ -97,7 +98,9 @@ START_TEST(files)
     ck_assert_int_eq(ss_util_write_file_atomic(path, "a\nb\0c", 5, &err), SS_OK);
     ck_assert_int_eq(ss_util_read_file(path, &text, &len, &err), SS_EPARSE);
     ck_assert_ptr_nonnull(strstr(err.msg, ":2: binary data"));
-    ck_assert_int_eq(ss_util_write_file_atomic("/nonexistent/dir/x", "a", 1, &err), SS_EIO);
+    /* a folder that cannot be made: below a regular file */
+    snprintf(path, sizeof path, "%s/nul.bin/dir/x", dir);
+    ck_assert_int_eq(ss_util_write_file_atomic(path, "a", 1, &err), SS_EIO);
 }
 END_TEST
 
@@ -118,6 +121,31 @@ START_TEST(hash_and_mixer)
 }
 END_TEST
 
+/* Outputs: parent folders made, only regular files replaced. */
+START_TEST(outputs)
+{
+    const char *dir = ss_test_tmpdir();
+    char path[1024], fifo[1024];
+    ss_error err;
+    snprintf(path, sizeof path, "%s/a/b/c.csv", dir);
+    FILE *f = ss_util_open_output(path, "w", &err);
+    ck_assert_msg(f != NULL, "%s", err.msg);
+    fputs("x\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/d/e.json", dir);
+    ck_assert_int_eq(ss_util_write_file_atomic(path, "{}", 2, &err), SS_OK);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+    ck_assert_ptr_null(ss_util_open_output(fifo, "w", &err));
+    ck_assert_int_eq(err.code, SS_EDENIED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "named pipe"));
+    ck_assert_int_eq(ss_util_write_file_atomic(dir, "x", 1, &err), SS_EDENIED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "folder"));
+    /* the code comes back without an error struct too */
+    ck_assert_int_eq(ss_util_write_file_atomic(fifo, "x", 1, NULL), SS_EDENIED);
+}
+END_TEST
+
 Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -127,6 +155,7 @@ Suite *util_suite(void)
     tcase_add_test(tc, errors_and_buffers);
     tcase_add_test(tc, files);
     tcase_add_test(tc, hash_and_mixer);
+    tcase_add_test(tc, outputs);
     suite_add_tcase(s, tc);
     return s;
 }

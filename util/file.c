@@ -114,6 +114,30 @@ static int refuse_output(const char *path, mode_t m, ss_error *err)
                         kind_of(m));
 }
 
+/* Creates the folders leading to `path` ("mkdir -p" of its dirname). */
+static int make_parents(const char *path, ss_error *err)
+{
+    char dir[4096];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+        return ss_error_set(err, SS_EINVAL, "%s: path too long", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return SS_OK;
+    *slash = '\0';
+    for (char *p = dir + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+                return ss_error_set(err, SS_EIO, "%s: cannot create the folder '%s': %s", path,
+                                    dir, strerror(errno));
+            if (!(*p = c))
+                break;
+        }
+    }
+    return SS_OK;
+}
+
 int ss_util_check_output(const char *path, ss_error *err)
 {
     struct stat st;
@@ -124,12 +148,20 @@ int ss_util_check_output(const char *path, ss_error *err)
     return S_ISREG(st.st_mode) ? SS_OK : refuse_output(path, st.st_mode, err);
 }
 
+int ss_util_prepare_output(const char *path, ss_error *err)
+{
+    int rc = ss_util_check_output(path, err);
+    return rc ? rc : make_parents(path, err);
+}
+
 FILE *ss_util_open_output(const char *path, const char *mode, ss_error *err)
 {
     int append = strchr(mode, 'a') != NULL;
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK | (append ? O_APPEND : 0) |
                 (follow_symlinks() ? 0 : O_NOFOLLOW);
     struct stat st;
+    if (make_parents(path, err))
+        return NULL;
     int fd = open(path, flags, 0666);
     if (fd < 0) {
         int e = errno;
@@ -162,7 +194,7 @@ FILE *ss_util_open_output(const char *path, const char *mode, ss_error *err)
 int ss_util_write_file_atomic(const char *path, const void *data, size_t len, ss_error *err)
 {
     char real[4096];
-    int rc = ss_util_check_output(path, err);
+    int rc = ss_util_prepare_output(path, err);
     if (rc)
         return rc;
     /* with links followed, the link stays and its target is replaced */

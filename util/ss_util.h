@@ -149,9 +149,13 @@ int ss_util_write_file_atomic(const char *path, const void *data, size_t len, ss
  * symbolic link unless SS_UTIL_FOLLOW_ENV is "1" (then its target is
  * written).  ss_util_check_output checks `path` (a missing file is fine);
  * ss_util_open_output opens it with fopen-style `mode` ("w", "a") after
- * checking the opened file itself; ss_util_write_file_atomic checks too. */
+ * checking the opened file itself; ss_util_write_file_atomic checks too.
+ * Missing parent folders are created ("-o runs/today/x.csv"), also by
+ * ss_util_prepare_output (check + folders, for writers that open files
+ * themselves). */
 #define SS_UTIL_FOLLOW_ENV "SMALLSIM_FOLLOW_SYMLINKS"
 int ss_util_check_output(const char *path, ss_error *err);
+int ss_util_prepare_output(const char *path, ss_error *err);
 FILE *ss_util_open_output(const char *path, const char *mode, ss_error *err);
 
 /* Reads a plain numeric CSV file without header: one row per line, values

@@ -54,6 +54,7 @@ struct ss_engine {
     int error_more;       /* continuation lines still to append to first_error */
     int dead;             /* a ControlledExit was seen: reload before use */
     int reloads;
+    pid_t owner;          /* the process that made workdir (a forked child inherits it) */
     int ident;
     int running;
 
@@ -371,6 +372,7 @@ int ss_engine_open(ss_engine **out, ss_error *err)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     e->tstop = NAN;
     e->ident = 0;
+    e->owner = getpid();
     const char *tmp = getenv("TMPDIR");
     snprintf(e->workdir, sizeof e->workdir, "%s/smallsim-ng-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(e->workdir)) {
@@ -401,9 +403,11 @@ void ss_engine_free(ss_engine *e)
     if (!e)
         return;
     unload(e);
-    snprintf(path, sizeof path, "%s/.spiceinit", e->workdir);
-    unlink(path);
-    rmdir(e->workdir);
+    if (e->owner == getpid()) {
+        snprintf(path, sizeof path, "%s/.spiceinit", e->workdir);
+        unlink(path);
+        rmdir(e->workdir);
+    }
     ss_buf_release(&e->transcript);
     free(e->user_title);
     free(e->bkpt);
@@ -427,13 +431,16 @@ int ss_engine_confine(ss_engine *e, const ss_netlist *nl, const char *run_dir,
     snprintf(old, sizeof old, "%s", e->workdir);
     snprintf(path, sizeof path, "%s/.spiceinit", real);
     FILE *f = fopen(path, "w");
-    if (!f || fclose(f) != 0 || chdir(real) != 0)
+    if (!f || fclose(f) != 0)
         return ss_error_set(err, SS_EIO, "sandbox: cannot use '%s': %s", real, strerror(errno));
     if (strcmp(old, real) != 0) {
-        snprintf(path, sizeof path, "%s/.spiceinit", old);
-        unlink(path);
-        rmdir(old);
+        if (e->owner == getpid()) { /* a parent's folder stays the parent's */
+            snprintf(path, sizeof path, "%s/.spiceinit", old);
+            unlink(path);
+            rmdir(old);
+        }
         snprintf(e->workdir, sizeof e->workdir, "%s", real);
+        e->owner = 0; /* run_dir belongs to the caller */
     }
     const char **w = calloc(nwrite + 1, sizeof *w);
     if (!w)
@@ -443,8 +450,12 @@ int ss_engine_confine(ss_engine *e, const ss_netlist *nl, const char *run_dir,
         w[i + 1] = write[i];
     ss_sandbox sb = {nl ? (const char *const *)nl->roots : NULL, nl ? nl->nroots : 0, w,
                      nwrite + 1};
+    /* relative `write` folders name folders of the caller's working folder */
     int rc = ss_util_sandbox_enter(&sb, err);
     free(w);
+    if (!rc && chdir(e->workdir) != 0)
+        rc = ss_error_set(err, SS_EIO, "sandbox: cannot enter '%s': %s", e->workdir,
+                          strerror(errno));
     return rc;
 }
 
