@@ -378,6 +378,8 @@ static int finish(ss_netlist *nl, const char *name, unsigned flags, ss_error *er
     if (!rc)
         rc = check_elements(nl, err);
     if (!rc)
+        rc = ss_netlist_check_analyses(nl, err);
+    if (!rc)
         rc = ss_netlist_append(nl, ".end", nl->lines[nl->n - 1].file, nl->lines[nl->n - 1].line);
     if (rc)
         ss_netlist_release(nl);
