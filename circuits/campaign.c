@@ -355,7 +355,7 @@ int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_cam
     if (s->journal) {
         size_t skipped;
         config_id(s, s->values, nv, s->temps, nt, c->nsamples, cid);
-        journal = ss_pool_journal_open(s->journal, journal_header, s->resume, done, c->nres,
+        journal = ss_pool_journal_open(s->journal, journal_header, NULL, s->resume, done, c->nres,
                                        &skipped, err);
         if (!journal) {
             rc = err && err->code ? err->code : SS_EIO;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -193,6 +194,11 @@ int cmd_sweep(int argc, char **argv)
     if (optind != argc - 1) {
         cli_msg(optind >= argc ? "sweep: no netlist given" : "sweep: more than one netlist given");
         fprintf(stderr, sweep_usage, cli_trust_help);
+        goto out;
+    }
+    struct stat rst;
+    if (opt.raw_dir && stat(opt.raw_dir, &rst) == 0 && !S_ISDIR(rst.st_mode)) {
+        cli_msg("--raw-dir '%s' is a file, not a folder", opt.raw_dir);
         goto out;
     }
     spec.netlist = argv[optind];

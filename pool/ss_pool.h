@@ -125,14 +125,18 @@ typedef struct ss_pool_journal ss_pool_journal;
  * file and line. */
 int ss_pool_journal_scan(const char *path, const char *header, unsigned char *done,
                          size_t njobs, long *valid_len, ss_error *err);
-/* Opens (creates) `path` with `header`.  An existing non-empty file is
- * refused unless `resume`; then its header must equal `header`, done[j] is
- * set for every job j < njobs it holds (*skipped counts them) and a torn
- * last row is cut off.  Rows start with the job number; failures also go
- * to PATH.log.  NULL on failure. */
-ss_pool_journal *ss_pool_journal_open(const char *path, const char *header, int resume,
-                                      unsigned char *done, size_t njobs, size_t *skipped,
-                                      ss_error *err);
+/* Opens (creates) `path` with `header` and holds an exclusive lock on it
+ * while open: a second run on the same file is refused (SS_EBUSY).  An
+ * existing non-empty file is refused unless `resume`; then its header must
+ * equal `header`, done[j] is set for every job j < njobs it holds
+ * (*skipped counts them) and a torn last row is cut off.  `settings` (may
+ * be NULL) is text describing everything that shapes the rows (one
+ * setting a line): it is kept in PATH.settings, and a resume with other
+ * settings is refused naming the first line that differs.  Rows start
+ * with the job number; failures also go to PATH.log.  NULL on failure. */
+ss_pool_journal *ss_pool_journal_open(const char *path, const char *header, const char *settings,
+                                      int resume, unsigned char *done, size_t njobs,
+                                      size_t *skipped, ss_error *err);
 /* Appends one row (with its newline) and syncs it to disk. */
 int ss_pool_journal_append(ss_pool_journal *j, const char *row, ss_error *err);
 /* Writes "job J: STATUS: MSG" to PATH.log. */

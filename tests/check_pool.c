@@ -145,7 +145,7 @@ START_TEST(test_journal_resume)
     size_t skipped = 99;
     ss_error err;
     /* A new journal: the header, then rows as they come. */
-    ss_pool_journal *j = ss_pool_journal_open(path, "job,v", 0, done, 8, &skipped, &err);
+    ss_pool_journal *j = ss_pool_journal_open(path, "job,v", NULL, 0, done, 8, &skipped, &err);
     ck_assert_msg(j != NULL, "%s", err.msg);
     ck_assert_uint_eq(skipped, 0);
     ck_assert_int_eq(ss_pool_journal_append(j, "3,2.385\n", &err), SS_OK);
@@ -159,7 +159,7 @@ START_TEST(test_journal_resume)
     ck_assert_str_eq(text, "job 5: timeout: no result after 1 s\n");
     free(text);
     /* Without resume an existing journal is refused. */
-    ck_assert_ptr_null(ss_pool_journal_open(path, "job,v", 0, done, 8, &skipped, &err));
+    ck_assert_ptr_null(ss_pool_journal_open(path, "job,v", NULL, 0, done, 8, &skipped, &err));
     ck_assert_msg(strstr(err.msg, "already exists"), "%s", err.msg);
     /* A torn last row (killed mid-write) is cut off on resume. */
     FILE *f = fopen(path, "a");
@@ -172,7 +172,7 @@ START_TEST(test_journal_resume)
     for (int k = 0; k < 8; k++)
         ck_assert_int_eq(done[k], k == 3 || k == 5);
     memset(done, 0, sizeof done);
-    j = ss_pool_journal_open(path, "job,v", 1, done, 8, &skipped, &err);
+    j = ss_pool_journal_open(path, "job,v", NULL, 1, done, 8, &skipped, &err);
     ck_assert_msg(j != NULL, "%s", err.msg);
     ck_assert_uint_eq(skipped, 2);
     ck_assert_int_eq(ss_pool_journal_append(j, "7,0.5\n", &err), SS_OK);
@@ -217,9 +217,9 @@ START_TEST(test_journal_errors)
     char nodir[1024];
     ss_test_write(dir, "afile", "x\n");
     snprintf(nodir, sizeof nodir, "%s/afile/dir/j.csv", dir);
-    ck_assert_ptr_null(ss_pool_journal_open(nodir, "job,v", 0, done, 4, &skipped, &err));
+    ck_assert_ptr_null(ss_pool_journal_open(nodir, "job,v", NULL, 0, done, 4, &skipped, &err));
     ck_assert_msg(strstr(err.msg, "afile"), "%s", err.msg);
-    ck_assert_ptr_null(ss_pool_journal_open(nodir, "job,v", 0, done, 4, &skipped, NULL));
+    ck_assert_ptr_null(ss_pool_journal_open(nodir, "job,v", NULL, 0, done, 4, &skipped, NULL));
 }
 END_TEST
 

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -421,6 +423,74 @@ START_TEST(test_kill_resume)
 }
 END_TEST
 
+/* --resume continues only the sweep that made the file: every setting that
+ * shapes the rows is in FILE.settings and checked; a file another run is
+ * writing is refused; usage errors exit 2. */
+START_TEST(test_resume_settings_and_lock)
+{
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    char text[4096], path[1024], cmd[4096];
+    const char *deck = ss_test_write(dir, "r.cir",
+                                     "t\n.param r=1k\nV1 a 0 1\nR1 a b {r}\nR2 b 0 1k\n"
+                                     ".tran 1u 10u\n.meas tran vb FIND v(b) AT=5u\n.end\n");
+    snprintf(path, sizeof path, "%s/r.csv", dir);
+    /* "%s" of these formats: the distribution, the sample count, the seed */
+#define RUN(dist, mc, seed, more)                                                                 \
+    (snprintf(cmd, sizeof cmd, "%s sweep %s --param r=%s --mc %s -q -o %s --seed %s %s", prog,   \
+              deck, dist, mc, path, seed, more),                                                   \
+     ss_test_sh(text, sizeof text, "%s", cmd))
+    ck_assert_int_eq(RUN("gauss:1k:10", "4", "3", ""), 0);
+    ck_assert_int_eq(RUN("gauss:1k:10", "4", "4", "--resume"), 1);
+    ck_assert_msg(strstr(text, "r.csv.settings:5:") && strstr(text, "'seed: 3'; this run: 'seed: 4'") &&
+                      strstr(text, "use another results file"),
+                  "%s", text);
+    ck_assert_int_eq(RUN("gauss:1k:20", "4", "3", "--resume"), 1);
+    ck_assert_msg(strstr(text, "'param: r=gauss:1k:10'; this run: 'param: r=gauss:1k:20'"), "%s",
+                  text);
+    ck_assert_int_eq(RUN("gauss:1k:10", "5", "3", "--resume"), 1);
+    ck_assert_msg(strstr(text, "'design: mc 4'; this run: 'design: mc 5'"), "%s", text);
+    /* the same settings: nothing to do */
+    ck_assert_int_eq(RUN("gauss:1k:10", "4", "3", "--resume"), 0);
+    ck_assert_msg(strstr(text, "4 already done"), "%s", text);
+    /* the netlist's text changed */
+    ss_test_write(dir, "r.cir",
+                  "t\n.param r=1k\nV1 a 0 2\nR1 a b {r}\nR2 b 0 1k\n"
+                  ".tran 1u 10u\n.meas tran vb FIND v(b) AT=5u\n.end\n");
+    ck_assert_int_eq(RUN("gauss:1k:10", "4", "3", "--resume"), 1);
+    ck_assert_msg(strstr(text, "r.csv.settings:2:") && strstr(text, "'netlist:"), "%s", text);
+    /* a file another run holds */
+    int fd = open(path, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+    ck_assert_int_eq(RUN("gauss:1k:10", "4", "3", "--resume"), 1);
+    ck_assert_msg(strstr(text, "being written by another run"), "%s", text);
+    close(fd);
+    /* no settings file: the rows cannot be checked */
+    char spath[1100];
+    snprintf(spath, sizeof spath, "%s.settings", path);
+    ck_assert_int_eq(unlink(spath), 0);
+    ck_assert_int_eq(RUN("gauss:1k:10", "4", "3", "--resume"), 1);
+    ck_assert_msg(strstr(text, "but no '") && strstr(text, "r.csv.settings"), "%s", text);
+#undef RUN
+    /* --raw-dir naming a file is a usage error, and nothing runs */
+    ss_test_write(dir, "afile", "x\n");
+    ck_assert_int_eq(ss_test_sh(text, sizeof text,
+                                "cd %s && %s sweep r.cir --param r=list:1k -q -o n.csv --raw-dir afile",
+                                dir, prog),
+                     2);
+    ck_assert_msg(strstr(text, "'afile' is a file, not a folder"), "%s", text);
+    snprintf(spath, sizeof spath, "%s/n.csv", dir);
+    ck_assert_int_ne(access(spath, F_OK), 0);
+    /* a measurement name with a comma would break the columns */
+    ss_test_write(dir, "c.cir", "t\n.param r=1k\nV1 a 0 1\nR1 a 0 {r}\n.tran 1u 10u\n"
+                                ".meas tran v,b FIND v(a) AT=5u\n.end\n");
+    ck_assert_int_eq(ss_test_sh(text, sizeof text,
+                                "cd %s && %s sweep c.cir --param r=list:1k -q -o c.csv", dir, prog),
+                     2);
+    ck_assert_msg(strstr(text, "c.cir:6: the measurement name 'v,b' holds a comma"), "%s", text);
+}
+END_TEST
+
 START_TEST(test_shards)
 {
     const char *dir = ss_test_tmpdir();
@@ -495,6 +565,7 @@ Suite *sweep_suite(void)
     tcase_add_test(tc, test_netlist_statuses);
     tcase_add_test(tc, test_sweep_errors);
     tcase_add_test(tc, test_kill_resume);
+    tcase_add_test(tc, test_resume_settings_and_lock);
     tcase_add_test(tc, test_shards);
     tcase_add_test(tc, test_mpi_same_as_local);
     suite_add_tcase(s, tc);
