@@ -23,7 +23,7 @@ static const char *const mnames[M_N] = {"rate",       "isi",        "cv",  "ener
 
 static const char journal_header[] =
     "job,status,rate,isi_first,isi_last,cv,energy,power,refractory,adaptation,tau,gain,nspikes,"
-    "config";
+    "config,check";
 
 struct ss_circuit_campaign {
     ss_circuit_campaign_spec spec; /* values and temps point into the copies below */
@@ -219,11 +219,26 @@ static int journal_load(const char *path, const char *id, double *vals, int *ok,
         line = strchr(row, '\n');
         if (line)
             *line = '\0';
+        /* the last column checks the rest of the row (journal_row) */
+        char *chk = strrchr(row, ','), want[17];
+        if (chk) {
+            *chk++ = '\0';
+            snprintf(want, sizeof want, "%016llx",
+                     (unsigned long long)ss_util_fnv1a(SS_UTIL_FNV_INIT, row, strlen(row)));
+        }
         unsigned long long j = strtoull(row, &p, 10);
         char *st = *p == ',' ? p + 1 : NULL, *comma = st ? strchr(st, ',') : NULL;
         char *cfg = strrchr(row, ',');
-        if (!comma || !cfg || j >= njobs) {
+        if (!chk || !comma || !cfg || j >= njobs) {
             rc = ss_error_set(err, SS_EPARSE, "%s:%d: malformed row", path, ln);
+            break;
+        }
+        if (strcmp(chk, want)) {
+            rc = ss_error_set(err, SS_EPARSE,
+                              "%s:%d: the row was changed after it was written (its check %s "
+                              "does not match its values); delete the row and --resume runs "
+                              "the job again",
+                              path, ln, chk);
             break;
         }
         if (strcmp(cfg + 1, id)) {
@@ -329,7 +344,12 @@ static int journal_row(const ss_circuit_campaign *c, const ss_pool_reply *r, con
     for (int k = 0; !e && k < NV; k++)
         e = ss_buf_printf(row, ",%.17g", c->ok[r->id] ? c->vals[r->id * NV + (size_t)k] : NAN);
     if (!e)
-        e = ss_buf_printf(row, ",%s\n", cid);
+        e = ss_buf_printf(row, ",%s", cid);
+    /* a check of the row's text, so that an edited value is not taken up
+     * by a resume */
+    if (!e)
+        e = ss_buf_printf(row, ",%016llx\n",
+                          (unsigned long long)ss_util_fnv1a(SS_UTIL_FNV_INIT, row->data, row->len));
     return e;
 }
 

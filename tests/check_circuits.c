@@ -389,6 +389,14 @@ START_TEST(characterize_resume)
     rc = ss_test_sh(out, sizeof out, "cd %s && %s -o c.csv", dir, full);
     ck_assert_int_ne(rc, 0);
     ck_assert_msg(strstr(out, "--resume"), "%s", out);
+    /* a value edited by hand (the rate of job 1 doubled in its last digit)
+     * is refused, not taken up */
+    rc = ss_test_sh(out, sizeof out,
+                    "cd %s && awk -F, 'NR == 3 { $3 = $3 \"1\" } { print }' OFS=, j.csv > e.csv && "
+                    "mv e.csv j.csv && %s --resume -o d.csv",
+                    dir, full);
+    ck_assert_int_ne(rc, 0);
+    ck_assert_msg(strstr(out, "j.csv:3: the row was changed after it was written"), "%s", out);
 }
 END_TEST
 
