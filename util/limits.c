@@ -26,6 +26,9 @@ static const struct {
     [SS_LIMIT_EVENTS] = {"SMALLSIM_MAX_EVENTS", 1e7, "scheduled stimulus steps"},
     [SS_LIMIT_STEPS] = {"SMALLSIM_MAX_STEPS", 1e9, "time steps or points in one run"},
     [SS_LIMIT_DURATION] = {"SMALLSIM_MAX_DURATION", 1e5, "seconds of simulated time"},
+    [SS_LIMIT_SAMPLES] = {"SMALLSIM_MAX_SAMPLES", 1e6,
+                          "samples in one measured trace (a fit needs far fewer: keep every "
+                          "k-th row)"},
     [SS_LIMIT_WORKER_RSS] = {"SMALLSIM_MAX_WORKER_RSS", 512e6,
                              "bytes of memory a worker may hold before it is replaced"},
 };

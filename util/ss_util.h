@@ -118,6 +118,7 @@ enum ss_util_limit {
     SS_LIMIT_EVENTS,        /* stimulus steps of one experiment (1e7) */
     SS_LIMIT_STEPS,         /* time steps of a run: duration / dt, recorded samples (1e9) */
     SS_LIMIT_DURATION,      /* simulated seconds of one run (1e5) */
+    SS_LIMIT_SAMPLES,       /* samples of one measured trace to fit (1e6) */
     SS_LIMIT_WORKER_RSS,    /* resident bytes after which a pool worker retires (512e6) */
     SS_LIMIT_COUNT
 };
