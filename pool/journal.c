@@ -152,7 +152,14 @@ ss_pool_journal *ss_pool_journal_open(const char *path, const char *header, cons
     }
     /* One run per journal: two sweeps appending to one file would tear each
      * other's rows.  The lock lasts while the file is open. */
-    if (flock(r->fd, LOCK_EX | LOCK_NB) != 0) {
+    /* a run just killed may hold it a moment longer (its workers are still
+     * being reaped): wait up to 3 s before calling the file busy */
+    int locked = flock(r->fd, LOCK_EX | LOCK_NB) == 0;
+    for (int k = 0; !locked && errno == EWOULDBLOCK && k < 60; k++) {
+        usleep(50000);
+        locked = flock(r->fd, LOCK_EX | LOCK_NB) == 0;
+    }
+    if (!locked) {
         ss_error_set(err, errno == EWOULDBLOCK ? SS_EBUSY : SS_EIO,
                      errno == EWOULDBLOCK
                          ? "'%s' is being written by another run (it holds the file's lock); "
