@@ -257,6 +257,5 @@ out:
     ss_sweep_free(sw);
     free(params);
     free(measures);
-    ss_pool_mpi_finalize();
-    return rc;
+    return cli_mpi_end(rc);
 }

@@ -397,6 +397,20 @@ int ss_pool_next(ss_pool *p, double max_wait, ss_pool_reply *out, int *got,
             *got = 1;
             break;
         }
+        /* jobs of a rank that stopped answering run again elsewhere */
+        uint64_t lid;
+        char *lreq;
+        size_t llen;
+        int requeued = 0;
+        while (p->ranks && pooli_ranks_lost(p->ranks, &lid, &lreq, &llen)) {
+            rc = ss_pool_submit(p, lid, lreq, llen, err);
+            free(lreq);
+            if (rc)
+                goto out;
+            requeued = 1;
+        }
+        if (requeued)
+            continue; /* dispatch them */
         if (!p->running && !remote(p))
             break;
         double now = ss_util_now();

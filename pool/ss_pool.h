@@ -109,6 +109,15 @@ int ss_pool_mpi_built(void);
  * *size get 0 and 1 otherwise.  Call before anything else forks. */
 int ss_pool_mpi_init(int *rank, int *size, ss_error *err);
 void ss_pool_mpi_finalize(void);
+/* Ends MPI use with the program's exit status.  When a rank was given up
+ * (it stopped answering: no heartbeat for SMALLSIM_RANK_DEADLINE seconds,
+ * default 30, while it had jobs; its jobs ran elsewhere), MPI_Finalize
+ * would wait for it for ever, so rank 0 ends every rank with
+ * MPI_Abort(status) instead; mpirun then exits with `status`.
+ * ss_pool_mpi_finalize() is ss_pool_mpi_end(0). */
+void ss_pool_mpi_end(int status);
+/* Ranks given up on rank 0 so far. */
+size_t ss_pool_mpi_lost(void);
 /* Rank 0: lets the ranks waiting in ss_pool_serve return (freeing a pool
  * from ss_pool_alloc_ranks does it; call it when no such pool will be made,
  * e.g. after a failure).  Idempotent; nothing without MPI. */

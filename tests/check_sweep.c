@@ -393,11 +393,11 @@ START_TEST(test_kill_resume)
     FILE *f = fopen(b, "a");
     fputs("23,o", f);
     fclose(f);
-    ck_assert_int_eq(ss_test_sh(text, sizeof text,
-                                "%s sweep %s --param rr=lin:1k:3k:6 --param cc=list:100n,220n,470n,1u "
-                                "--measure 'tran vend FIND v(out) AT=1m' --jobs 2 -o %s --resume",
-                                prog, deck, b),
-                     0);
+    ck_assert_msg(ss_test_sh(text, sizeof text,
+                             "%s sweep %s --param rr=lin:1k:3k:6 --param cc=list:100n,220n,470n,1u "
+                             "--measure 'tran vend FIND v(out) AT=1m' --jobs 2 -o %s --resume",
+                             prog, deck, b) == 0,
+                  "%s", text);
     ck_assert_msg(strstr(text, "already done"), "%s", text);
     char *ra = normalized_rows(a), *rb = normalized_rows(b);
     ck_assert_str_eq(ra, rb);
@@ -551,6 +551,105 @@ START_TEST(test_mpi_same_as_local)
 }
 END_TEST
 
+/* Runs `sweep` over `deck_text` locally and under mpirun -n 3 with
+ * SMALLSIM_RANK_DEADLINE=2, stopping rank 2 (SIGSTOP: alive, so MPI
+ * reports nothing) once the MPI run's results file has `min_lines` lines.
+ * Asserts that mpirun ends with status 0 and takes the stopped rank with
+ * it, that the program says a rank was given up, and that the rows (`rows`
+ * lines with the header) equal the local run's. */
+static void stopped_rank_run(const char *deck_text, const char *sweep, int min_lines, int rows)
+{
+    char text[8192];
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    const char *deck = ss_test_write(dir, "slow.cir", deck_text);
+    char a[1024], b[1024], log[1100];
+    snprintf(a, sizeof a, "%s/local.csv", dir);
+    snprintf(b, sizeof b, "%s/mpi.csv", dir);
+    snprintf(log, sizeof log, "%s/mpi.log", dir);
+    ck_assert_int_eq(ss_test_sh(text, sizeof text, "%s sweep %s %s -o %s", prog, deck, sweep, a),
+                     0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd,
+                 "SMALLSIM_RANK_DEADLINE=2 OMPI_ALLOW_RUN_AS_ROOT=1 "
+                 "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun -n 3 --oversubscribe "
+                 "%s sweep %s %s -o %s > %s 2>&1",
+                 prog, deck, sweep, b, log);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    long stopped = ss_test_stop_rank(prog, 2, b, min_lines, 120);
+    int st;
+    waitpid(pid, &st, 0);
+    ss_test_sh(text, sizeof text, "cat %s", log);
+    ck_assert_msg(stopped > 0, "rank 2 was not found: %s", text);
+    /* mpirun's end kills it (give the kernel a moment to reap it) */
+    int alive = 1;
+    for (int k = 0; k < 500 && alive; k++) {
+        char stat[64], buf[256] = "";
+        snprintf(stat, sizeof stat, "/proc/%ld/stat", stopped);
+        FILE *f = fopen(stat, "r");
+        alive = f && fgets(buf, sizeof buf, f) && !strstr(buf, ") Z ");
+        if (f)
+            fclose(f);
+        if (alive)
+            usleep(20000);
+    }
+    if (alive)
+        kill((pid_t)stopped, SIGKILL);
+    ck_assert_msg(!alive, "the stopped rank %ld outlived mpirun", stopped);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mpirun: status %d: %s", st, text);
+    ck_assert_msg(strstr(text, "1 MPI rank stopped answering"), "%s", text);
+    char *ra = normalized_rows(a), *rb = normalized_rows(b);
+    ck_assert_str_eq(ra, rb);
+    ck_assert_int_eq(count_lines(b), rows);
+    free(ra);
+    free(rb);
+}
+
+/* A rank stopped while it has jobs is given up after the deadline without
+ * a heartbeat; its jobs run on the other ranks and every job gets its row. */
+START_TEST(test_mpi_stopped_rank)
+{
+    if (!ss_pool_mpi_built()) {
+        fprintf(stderr, "check_sweep: MPI test skipped: not built with MPI (make MPI=1)\n");
+        return;
+    }
+    char text[256];
+    if (ss_test_sh(text, sizeof text, "command -v mpirun") != 0)
+        return;
+    stopped_rank_run(slow_deck,
+                     "--param rr=lin:1k:3k:8 --param cc=list:100n,220n,470n "
+                     "--measure 'tran vend FIND v(out) AT=1m' --jobs 1 -q",
+                     4, 25);
+}
+END_TEST
+
+/* A rank stopped while idle (one job, which rank 0's own worker takes)
+ * does not answer the end of the run within the deadline: it is given up
+ * and mpirun ends instead of waiting for it in MPI_Finalize. */
+START_TEST(test_mpi_stopped_idle_rank)
+{
+    if (!ss_pool_mpi_built())
+        return; /* said once by test_mpi_stopped_rank */
+    char text[256];
+    if (ss_test_sh(text, sizeof text, "command -v mpirun") != 0)
+        return;
+    static const char long_deck[] = "one long job\n"
+                                    ".param rr=1k cc=100n\n"
+                                    "V1 in 0 PULSE(0 1 0 1n 1n 1 2)\n"
+                                    "R1 in out {rr}\n"
+                                    "C1 out 0 {cc}\n"
+                                    ".tran 1u 10m 0 20n\n"
+                                    ".end\n";
+    stopped_rank_run(long_deck,
+                     "--param rr=list:1k --measure 'tran vend FIND v(out) AT=1m' --jobs 1 -q", 1,
+                     2);
+}
+END_TEST
+
 Suite *sweep_suite(void)
 {
     Suite *s = suite_create("sweep");
@@ -561,13 +660,15 @@ Suite *sweep_suite(void)
     tcase_add_test(tc, test_seeds_reproducible);
     suite_add_tcase(s, tc);
     tc = tcase_create("netlist");
-    tcase_set_timeout(tc, 60);
+    tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_netlist_statuses);
     tcase_add_test(tc, test_sweep_errors);
     tcase_add_test(tc, test_kill_resume);
     tcase_add_test(tc, test_resume_settings_and_lock);
     tcase_add_test(tc, test_shards);
     tcase_add_test(tc, test_mpi_same_as_local);
+    tcase_add_test(tc, test_mpi_stopped_rank);
+    tcase_add_test(tc, test_mpi_stopped_idle_rank);
     suite_add_tcase(s, tc);
     return s;
 }

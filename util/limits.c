@@ -31,6 +31,8 @@ static const struct {
                           "k-th row)"},
     [SS_LIMIT_WORKER_RSS] = {"SMALLSIM_MAX_WORKER_RSS", 512e6,
                              "bytes of memory a worker may hold before it is replaced"},
+    [SS_LIMIT_RANK_SILENCE] = {"SMALLSIM_RANK_DEADLINE", 30,
+                               "seconds an MPI rank may stay silent before it is given up"},
 };
 
 /* "256e6", "256M", "1.5G", "10k": k, M, G, T multiply by 1e3 ... 1e12. */
@@ -82,7 +84,7 @@ int ss_util_limit_check(int which, double value, ss_error *err, const char *fmt,
     const char *env = ss_util_limit_env(which), *s = getenv(env);
     double v;
     int bad = s && *s && parse_limit(s, &v);
-    return ss_error_set(err, SS_EINVAL, "%s: %.6g is above the limit of %.6g %s (raise it with %s=N%s%s%s)",
+    return ss_error_set(err, SS_EINVAL, "%s: %.15g is above the limit of %.15g %s (raise it with %s=N%s%s%s)",
                         what, value, lim, which >= 0 && which < SS_LIMIT_COUNT ? limits[which].what : "",
                         env, bad ? "; its value '" : "", bad ? s : "",
                         bad ? "' is not a positive number and was ignored" : "");

@@ -120,6 +120,7 @@ enum ss_util_limit {
     SS_LIMIT_DURATION,      /* simulated seconds of one run (1e5) */
     SS_LIMIT_SAMPLES,       /* samples of one measured trace to fit (1e6) */
     SS_LIMIT_WORKER_RSS,    /* resident bytes after which a pool worker retires (512e6) */
+    SS_LIMIT_RANK_SILENCE,  /* seconds an MPI rank may stay silent before it is given up (30) */
     SS_LIMIT_COUNT
 };
 /* The limit in force (the environment variable's value if it is a valid
