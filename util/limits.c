@@ -21,6 +21,8 @@ static const struct {
                            "include and library lines expanded in one netlist"},
     [SS_LIMIT_JOBS] = {"SMALLSIM_MAX_JOBS", 1e6, "jobs in one run"},
     [SS_LIMIT_NEURONS] = {"SMALLSIM_MAX_NEURONS", 1e7, "neurons in one population"},
+    [SS_LIMIT_SYNAPSES] = {"SMALLSIM_MAX_SYNAPSES", 1e8,
+                           "synapses and crossbar cells in one network"},
     [SS_LIMIT_SPICE_NEURONS] = {"SMALLSIM_MAX_SPICE_NEURONS", 1e4,
                                 "transistor-level neurons in one SPICE tile"},
     [SS_LIMIT_EVENTS] = {"SMALLSIM_MAX_EVENTS", 1e7, "scheduled stimulus steps"},

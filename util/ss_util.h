@@ -114,6 +114,7 @@ enum ss_util_limit {
     SS_LIMIT_INCLUDES,      /* include/library lines expanded in one netlist (10000) */
     SS_LIMIT_JOBS,          /* jobs of one sweep or campaign, sweep points (1e6) */
     SS_LIMIT_NEURONS,       /* neurons of one network population (1e7) */
+    SS_LIMIT_SYNAPSES,      /* synapses and crossbar cells of one network (1e8) */
     SS_LIMIT_SPICE_NEURONS, /* transistor-level neurons of one SPICE tile (1e4) */
     SS_LIMIT_EVENTS,        /* stimulus steps of one experiment (1e7) */
     SS_LIMIT_STEPS,         /* time steps of a run: duration / dt, recorded samples (1e9) */

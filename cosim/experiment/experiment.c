@@ -18,6 +18,7 @@ struct ctx {
     gsl_rng *rng;
     double duration; /* the experiment's, for bounds on sampling */
     double steps;    /* current steps scheduled so far */
+    double synapses; /* synapses and crossbar cells made so far */
 };
 
 static int line_of(const yaml_node_t *n)
@@ -92,8 +93,9 @@ static int count(struct ctx *c, yaml_node_t *n, const char *key, size_t *out)
     int rc = number(c, n, key, &v);
     if (rc)
         return rc;
-    if (!(v >= 1) || v != floor(v) || v > 1e8)
-        return fail(c, n, "'%s' must be a whole number from 1 to 1e8 (got '%s')", key, scalar(n));
+    /* the size itself is bounded by the limits (SMALLSIM_MAX_NEURONS, ...) */
+    if (!(v >= 1) || v != floor(v) || v > 9007199254740992.0)
+        return fail(c, n, "'%s' must be a whole number >= 1 (got '%s')", key, scalar(n));
     *out = (size_t)v;
     return SS_OK;
 }
@@ -103,6 +105,15 @@ static int bounded(struct ctx *c, yaml_node_t *n, int which, double value, const
 {
     int rc = ss_util_limit_check(which, value, c->err, "%s", what);
     return rc ? ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n)) : SS_OK;
+}
+
+/* Counts the synapses (or crossbar cells) a projection makes against the
+ * limit for the whole network. */
+static int add_synapses(struct ctx *c, yaml_node_t *n, double count)
+{
+    c->synapses += count;
+    return bounded(c, n, SS_LIMIT_SYNAPSES, c->synapses,
+                   "synapses of all projections (crossbar cells included)");
 }
 
 /* A file named in the experiment, relative to the experiment's folder. */
@@ -585,6 +596,11 @@ static int projection(struct ctx *c, ss_network *net, yaml_node_t *n)
     double delay = 1e-3;
     if ((rc = opt_number(c, n, "delay", &delay)))
         return rc;
+    /* every kind but random (counted below, with its indegree) */
+    if (kind && strcmp(kind, "random") &&
+        (rc = add_synapses(c, n, !strcmp(kind, "one_to_one") ? (double)npre
+                                                            : (double)npre * (double)npost)))
+        return rc;
     if (kind && !strcmp(kind, "memristive"))
         return memristive(c, net, n, pre, post, npre, npost, delay);
     if (kind && !strcmp(kind, "crossbar")) {
@@ -612,7 +628,8 @@ static int projection(struct ctx *c, ss_network *net, yaml_node_t *n)
         yaml_node_t *k = get(c, n, "indegree");
         if (!k)
             return fail(c, n, "a random projection needs 'indegree'%s%s", NULL, NULL);
-        if ((rc = count(c, k, "indegree", &indegree)))
+        if ((rc = count(c, k, "indegree", &indegree)) ||
+            (rc = add_synapses(c, k, (double)indegree * (double)npost)))
             return rc;
         nsyn = indegree * npost;
     } else if (!strcmp(kind, "all")) {
