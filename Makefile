@@ -3,6 +3,7 @@
 #   make check           the layering check and the Check test suite (under 10
 #                        minutes on 2 cores)
 #   make check-long      slower accuracy and soak tests
+#   make conformance     the ngspice -b conformance table (docs/engine.md)
 #   make bench           benchmarks against ngspice -b (ratios from one run)
 #   make fuzz            libFuzzer on every parser (clang; FUZZ_SECONDS each)
 #   make demo            the README's main demo
@@ -88,7 +89,7 @@ SHARED   := $(BUILD)/libsmallsim.so
 PROGRAM  := $(BUILD)/smallsim
 TESTBIN  := $(BUILD)/tests/check_all
 
-.PHONY: all deps check check-long bench demo install clean fuzz
+.PHONY: all deps check check-long conformance bench demo install clean fuzz
 .DEFAULT_GOAL := all
 
 all: $(PROGRAM) $(SHARED)
@@ -153,6 +154,13 @@ fuzz:
 	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
 	  build-fuzz/fuzz/$$t-libfuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 	    -artifact_prefix=build-fuzz/fuzz/ build-fuzz/fuzz/new-$$t fuzz/corpus/$$t || exit 1; done
+
+# The conformance table of docs/engine.md: every netlist of tests/conformance
+# run by ngspice -b and by smallsim (the fast ones also run in make check).
+conformance: $(TESTBIN) $(PROGRAM)
+	SS_TEST_PROGRAM=$(abspath $(PROGRAM)) SS_LONG=1 CK_RUN_SUITE=conformance \
+	  SS_CONF_TABLE=$(abspath $(BUILD))/conformance.md $(TESTBIN)
+	@cat $(BUILD)/conformance.md
 
 check-long: $(TESTBIN) $(PROGRAM)
 	SS_TEST_PROGRAM=$(abspath $(PROGRAM)) SS_LONG=1 CK_DEFAULT_TIMEOUT=1800 $(TESTBIN)

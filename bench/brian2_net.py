@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""brian2_net.py DIR [DT]: runs the network that bench/network_vs_brian2 wrote to
+"""brian2_net.py DIR [DT [TARGET]]: runs the network that bench/network_vs_brian2 wrote to
 DIR (same neurons, biases, synapses, weights and delays) in Brian2 and prints
 'brian2 spikes N build_s B run_s R'.  Debian's python3-brian, numpy target."""
 import sys, time
@@ -15,7 +15,7 @@ d = sys.argv[1]
 meta = dict(l.split() for l in open(d + "/meta.txt"))
 N = int(meta["n"]); T = float(meta["tstop"])
 dt = float(sys.argv[2]) if len(sys.argv) > 2 else float(meta["dt"])
-prefs.codegen.target = meta.get("target", "numpy")
+prefs.codegen.target = sys.argv[3] if len(sys.argv) > 3 else "numpy"
 defaultclock.dt = dt * second
 pre = np.fromfile(d + "/pre.bin", dtype=np.int32)
 post = np.fromfile(d + "/post.bin", dtype=np.int32)

@@ -1,139 +1,312 @@
-/* dpi_vs_brian2.c: a behavioural network of DPI neurons (teili's first-order
- * equations, the library's defaults) with random excitatory synapses, in
- * smallsim (CVODE, Adams) and in Brian2 (Debian's python3-brian, numpy
- * target, forward Euler as teili uses it) on the very same neurons, biases,
- * synapses, weights and delays.  Prints spike counts, their difference and
- * the CPU/wall times of this one run.  Arguments: [N] [indegree] [tstop]
- * [rtol ...] (several CVODE tolerances: one smallsim run each); the biases
- * are uniform in SS_DPI_BIAS=LO:HI (amperes, default 3e-9:8e-9). */
+/* dpi_vs_brian2.c: the analog-neuron network benchmark, in smallsim and in
+ * Brian2 2.5.1 (Debian's python3-brian) on the very same network.
+ *
+ * N neurons (default 10,000; DPI with teili's equations, or adaptive LIF),
+ * each receiving 90 random recurrent synapses (80% of the presynaptic
+ * neurons excitatory) and, through a 10 x N memristive crossbar (VTEAM
+ * cells with device-to-device spread, read with line resistance), the
+ * spikes of 10 Poisson inputs (0.2 ms dead time): 100 synapses per neuron, 1,000,000 at
+ * N = 10,000.  Delays 1 ms, exchange step 0.1 ms, 1 s of biological time.
+ * The Poisson trains are drawn here and given to both simulators; Brian2
+ * gets the synaptic weights smallsim computed from the crossbar.
+ *
+ * Runs: smallsim at the bench tolerance (SS_BENCH_RTOL, default 1e-6) and
+ * at rtol 1e-9 (the converged reference for the spike counts); Brian2 with
+ * its numpy and its cpp_standalone target (cold: a fresh build directory)
+ * at dt 0.1 ms, Euler for DPI as teili does, Brian2's own choice (exact)
+ * for the LIF.  CPU time by getrusage (the Brian2 process and its
+ * compiler), wall time beside it.  Prints the ratios of this one run.
+ *
+ * Arguments: [N] [tstop] [model ...] (models: dpi adlif; both by default).
+ * SS_BRIAN_FINE=DT adds a cpp_standalone run at dt DT (a Brian2-side
+ * reference, e.g. 1e-6; slow).  SS_BRIAN_DPI_SCRIPT=none skips Brian2;
+ * SS_BENCH_SEED=S draws another network (biases, synapses, inputs);
+ * SS_BENCH_SOLVER=adams|bdf runs the first smallsim run with CVODE. */
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include <string.h>
 
 #include "bench/brian2_bench.h"
 #include "cosim/network/ss_network.h"
 
-int main(int argc, char **argv)
+enum { KREC = 90, NIN = 10 };
+
+struct model {
+    const char *name;
+    int kind;
+    double blo, bhi;   /* bias currents, uniform */
+    double we, g;      /* excitatory weight; inhibitory = -g we */
+    double rate_in;    /* Poisson inputs (Hz) */
+    double t_read;     /* read pulse: sets the input weights */
+};
+
+static const struct model models[] = {
+    {"dpi", SS_POP_DPI, 3.45e-9, 4.45e-9, 0.04e-9, 5, 20, 1e-6},
+    {"adlif", SS_POP_LIF, 0.20e-9, 0.26e-9, 0.02e-9, 5, 20, 150e-9},
+};
+
+static ss_lif_params adlif_params(void)
 {
-    size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
-    size_t k = argc > 2 ? strtoul(argv[2], NULL, 10) : 20;
-    double tstop = argc > 3 ? atof(argv[3]) : 0.2, h = 1e-4, delay = 1e-3, wsyn = 0.2e-9;
-    size_t nsyn = n * k;
-    ss_dpi_params p = SS_DPI_DEFAULTS;
+    ss_lif_params q = SS_LIF_DEFAULTS;
+    q.a = 2e-9; /* A/V: subthreshold adaptation */
+    q.b = 0.02e-9;
+    q.tau_w = 0.1;
+    return q;
+}
+
+/* The network's random parts, drawn once per model. */
+struct data {
+    size_t n, nsyn, nspk;
+    size_t *pre, *post;
+    double *w, *d, *bias, *x0;
+    size_t *in_id;
+    double *in_t;
+};
+
+static int draw(const struct model *m, size_t n, double tstop, struct data *D)
+{
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, 2385);
-    size_t *pre = malloc((nsyn + 1) * sizeof *pre), *post = malloc((nsyn + 1) * sizeof *post);
-    int32_t *pre32 = malloc((nsyn + 1) * sizeof *pre32), *post32 = malloc((nsyn + 1) * sizeof *post32);
-    double *w = malloc((nsyn + 1) * sizeof *w), *d = malloc((nsyn + 1) * sizeof *d);
-    double blo = 3e-9, bhi = 8e-9; /* around the rheobase (4-8 nA) */
-    if (getenv("SS_DPI_BIAS") && sscanf(getenv("SS_DPI_BIAS"), "%lf:%lf", &blo, &bhi) != 2)
-        return fprintf(stderr, "dpi_vs_brian2: SS_DPI_BIAS must be LO:HI in amperes\n"), 2;
-    double *bias = malloc(n * sizeof *bias);
-    if (!pre || !post || !pre32 || !post32 || !w || !d || !bias)
+    gsl_rng_set(r, 2385 + (getenv("SS_BENCH_SEED") ? strtoul(getenv("SS_BENCH_SEED"), NULL, 10) : 0));
+    D->n = n;
+    D->nsyn = n * KREC;
+    D->pre = malloc(D->nsyn * sizeof *D->pre);
+    D->post = malloc(D->nsyn * sizeof *D->post);
+    D->w = malloc(D->nsyn * sizeof *D->w);
+    D->d = malloc(D->nsyn * sizeof *D->d);
+    D->bias = malloc(n * sizeof *D->bias);
+    D->x0 = malloc(NIN * n * sizeof *D->x0);
+    size_t cap = (size_t)(NIN * m->rate_in * tstop * 2 + 100);
+    D->in_id = malloc(cap * sizeof *D->in_id);
+    D->in_t = malloc(cap * sizeof *D->in_t);
+    if (!r || !D->pre || !D->post || !D->w || !D->d || !D->bias || !D->x0 || !D->in_id || !D->in_t)
         return 1;
     for (size_t j = 0; j < n; j++) {
-        bias[j] = blo + (bhi - blo) * gsl_rng_uniform(r);
-        for (size_t m = 0; m < k; m++) {
-            size_t s = j * k + m, i = gsl_rng_uniform_int(r, n);
-            pre[s] = i;
-            post[s] = j;
-            pre32[s] = (int32_t)i;
-            post32[s] = (int32_t)j;
-            w[s] = wsyn;
-            d[s] = delay;
+        D->bias[j] = m->blo + (m->bhi - m->blo) * gsl_rng_uniform(r);
+        for (size_t k = 0; k < KREC; k++) {
+            size_t s = j * KREC + k, i = gsl_rng_uniform_int(r, n);
+            D->pre[s] = i;
+            D->post[s] = j;
+            D->w[s] = i < 4 * n / 5 ? m->we : -m->g * m->we;
+            D->d[s] = 1e-3;
         }
     }
+    for (size_t k = 0; k < NIN * n; k++) /* 5 to 100 uS */
+        D->x0[k] = 0.2 * gsl_rng_uniform(r);
+    D->nspk = 0;
+    for (size_t i = 0; i < NIN; i++) /* with a 0.2 ms dead time (Brian2 takes one spike per step) */
+        for (double t = gsl_ran_exponential(r, 1 / m->rate_in); t < tstop && D->nspk < cap;
+             t += 2e-4 + gsl_ran_exponential(r, 1 / m->rate_in)) {
+            D->in_id[D->nspk] = i;
+            D->in_t[D->nspk++] = t;
+        }
     gsl_rng_free(r);
-    enum { MAXTOL = 4 };
-    double rtols[MAXTOL] = {1e-6, 1e-4}, ts[MAXTOL], cs[MAXTOL];
-    int ntol = argc > 4 ? 0 : 2;
-    for (int a = 4; a < argc && ntol < MAXTOL; a++)
-        rtols[ntol++] = atof(argv[a]);
-    size_t spikes[MAXTOL];
-    long steps[MAXTOL], restarts[MAXTOL];
-    double t0;
-    for (int q = 0; q < ntol; q++) {
-        t0 = ss_util_now();
-        clock_t c0 = clock();
-        ss_error err;
-        ss_network *net = ss_network_alloc(&err);
-        size_t pop;
-        ss_network_options opt = SS_NETWORK_OPTIONS_DEFAULT;
-        opt.dt = h;
-        opt.rtol = rtols[q];
-        if (ss_network_add_dpi(net, "dpi", n, &p, &pop, &err) ||
-            ss_network_set_bias(net, pop, bias, &err) ||
-            ss_network_connect(net, pop, pop, nsyn, pre, post, w, d, &err) ||
-            ss_network_run(net, tstop, &opt, &err)) {
-            fprintf(stderr, "dpi_vs_brian2: %s\n", err.msg);
-            return 1;
-        }
-        ts[q] = ss_util_now() - t0;
-        cs[q] = (double)(clock() - c0) / CLOCKS_PER_SEC;
-        spikes[q] = ss_network_nspikes(net);
-        long rhs;
-        ss_network_stats(net, &steps[q], &rhs, &restarts[q]);
+    return 0;
+}
+
+static void release(struct data *D)
+{
+    free(D->pre);
+    free(D->post);
+    free(D->w);
+    free(D->d);
+    free(D->bias);
+    free(D->x0);
+    free(D->in_id);
+    free(D->in_t);
+}
+
+/* One smallsim run: the network built and run (timed), its spikes, the
+ * crossbar's weights (if w_in is not NULL). */
+struct result {
+    size_t spikes;
+    double cpu, wall, build_cpu;
+    long steps, restarts;
+    long rss_kb;
+};
+
+static int run_smallsim(const struct model *m, const struct data *D, double tstop, double rtol,
+                        int solver, double *w_in, struct result *res)
+{
+    double c0 = ss_util_cpu_time(), t0 = ss_util_now();
+    ss_error err = {0, ""};
+    ss_network *net = ss_network_alloc(&err);
+    size_t pop, in, proj;
+    ss_dpi_params dpi = SS_DPI_DEFAULTS;
+    ss_lif_params lif = adlif_params();
+    ss_device dev;
+    ss_device_init(&dev, ss_device_type_find("vteam"));
+    ss_device_variation var;
+    ss_device_variation_init(&var);
+    ss_crossbar_spec spec = {NIN, D->n, 1.0, 10.0, 10.0};
+    ss_network_options opt = SS_NETWORK_OPTIONS_DEFAULT;
+    opt.rtol = rtol;
+    opt.solver = solver;
+    int rc = !net || (m->kind == SS_POP_DPI ? ss_network_add_dpi(net, "net", D->n, &dpi, &pop, &err)
+                                            : ss_network_add_lif(net, "net", D->n, &lif, &pop, &err)) ||
+             ss_network_set_bias(net, pop, D->bias, &err) ||
+             ss_network_add_times(net, "in", NIN, D->in_id, D->in_t, D->nspk, &in, &err) ||
+             ss_network_connect(net, pop, pop, D->nsyn, D->pre, D->post, D->w, D->d, &err) ||
+             ss_device_set_list(&dev, "r_on=10k r_off=1meg", &err) ||
+             ss_device_variation_set(&var, "spread.r_on=0.1", &err) ||
+             ss_device_variation_set(&var, "spread.r_off=0.1", &err) ||
+             ss_network_connect_memristive(net, in, pop, &spec, &dev, &var, D->x0, 0.1, m->t_read,
+                                           1e-3, NULL, 7, &proj, &err) ||
+             (w_in && ss_network_crossbar_weights(net, proj, w_in, &err));
+    res->build_cpu = ss_util_cpu_time() - c0;
+    if (!rc)
+        rc = ss_network_run(net, tstop, &opt, &err);
+    res->cpu = ss_util_cpu_time() - c0;
+    res->wall = ss_util_now() - t0;
+    res->rss_kb = ss_util_rss_kb();
+    if (rc) {
+        fprintf(stderr, "dpi_vs_brian2: %s\n", err.msg);
         ss_network_free(net);
-    }
-    char dir[] = "/tmp/ss-brian-dpi-XXXXXX";
-    if (!mkdtemp(dir))
         return 1;
+    }
+    long rhs;
+    res->spikes = ss_network_pop_spikes(net, pop);
+    ss_network_stats(net, &res->steps, &rhs, &res->restarts);
+    ss_network_free(net);
+    return 0;
+}
+
+/* The network for the Brian2 script, into dir. */
+static int export(const struct model *m, const struct data *D, double tstop, const double *w_in,
+                  const char *dir)
+{
     char path[600];
     snprintf(path, sizeof path, "%s/meta.txt", dir);
     FILE *f = fopen(path, "w");
     if (!f)
         return 1;
-    fprintf(f, "n %zu\ntstop %.17g\ndt %.17g\ndelay %.17g\n", n, tstop, h, delay);
-    const char *names[] = {"cmem", "itau", "ith", "io", "ispkthr", "ireset", "kappa", "ut", "iagain",
-                           "iath", "ianorm", "cahp", "itauahp", "ithahp", "iahp_jump", "tau_syn",
-                           "t_ref"};
-    const double vals[] = {p.cmem, p.itau, p.ith, p.io, p.ispkthr, p.ireset, p.kappa, p.ut, p.iagain,
-                           p.iath, p.ianorm, p.cahp, p.itauahp, p.ithahp, p.iahp_jump, p.tau_syn,
-                           p.t_ref};
-    for (size_t q = 0; q < sizeof vals / sizeof vals[0]; q++)
-        fprintf(f, "%s %.17g\n", names[q], vals[q]);
+    fprintf(f, "model %s\nn %zu\nnin %d\ntstop %.17g\ndelay %.17g\n", m->name, D->n, NIN, tstop, 1e-3);
+    if (m->kind == SS_POP_DPI) {
+        ss_dpi_params p = SS_DPI_DEFAULTS;
+        fprintf(f, "cmem %.17g\nitau %.17g\nith %.17g\nio %.17g\nispkthr %.17g\nireset %.17g\n"
+                   "kappa %.17g\nut %.17g\niagain %.17g\niath %.17g\nianorm %.17g\ncahp %.17g\n"
+                   "itauahp %.17g\nithahp %.17g\niahp_jump %.17g\ntau_syn %.17g\nt_ref %.17g\n",
+                p.cmem, p.itau, p.ith, p.io, p.ispkthr, p.ireset, p.kappa, p.ut, p.iagain, p.iath,
+                p.ianorm, p.cahp, p.itauahp, p.ithahp, p.iahp_jump, p.tau_syn, p.t_ref);
+    } else {
+        ss_lif_params q = adlif_params();
+        fprintf(f, "tau_m %.17g\nv_rest %.17g\nv_reset %.17g\nv_th %.17g\nr_m %.17g\n"
+                   "tau_syn %.17g\nt_ref %.17g\na %.17g\nb %.17g\ntau_w %.17g\n",
+                q.tau_m, q.v_rest, q.v_reset, q.v_th, q.r_m, q.tau_syn, q.t_ref, q.a, q.b, q.tau_w);
+    }
     fclose(f);
-    if (bench_write_bin(dir, "pre.bin", pre32, sizeof *pre32, nsyn) ||
-        bench_write_bin(dir, "post.bin", post32, sizeof *post32, nsyn) ||
-        bench_write_bin(dir, "w.bin", w, sizeof *w, nsyn) || bench_write_bin(dir, "bias.bin", bias, sizeof *bias, n))
+    size_t nin_syn = (size_t)NIN * D->n;
+    int32_t *a = malloc((D->nsyn > nin_syn ? D->nsyn : nin_syn) * sizeof *a);
+    int32_t *b = malloc((D->nsyn > nin_syn ? D->nsyn : nin_syn) * sizeof *b);
+    int bad = !a || !b;
+    for (size_t k = 0; !bad && k < D->nsyn; k++) {
+        a[k] = (int32_t)D->pre[k];
+        b[k] = (int32_t)D->post[k];
+    }
+    bad = bad || bench_write_bin(dir, "pre.bin", a, sizeof *a, D->nsyn) ||
+          bench_write_bin(dir, "post.bin", b, sizeof *b, D->nsyn) ||
+          bench_write_bin(dir, "w.bin", D->w, sizeof *D->w, D->nsyn) ||
+          bench_write_bin(dir, "bias.bin", D->bias, sizeof *D->bias, D->n);
+    for (size_t k = 0; !bad && k < nin_syn; k++) { /* crossbar cells, row-major */
+        a[k] = (int32_t)(k / D->n);
+        b[k] = (int32_t)(k % D->n);
+    }
+    bad = bad || bench_write_bin(dir, "ipre.bin", a, sizeof *a, nin_syn) ||
+          bench_write_bin(dir, "ipost.bin", b, sizeof *b, nin_syn) ||
+          bench_write_bin(dir, "iw.bin", w_in, sizeof *w_in, nin_syn);
+    for (size_t k = 0; !bad && k < D->nspk; k++)
+        a[k] = (int32_t)D->in_id[k];
+    bad = bad || bench_write_bin(dir, "in_i.bin", a, sizeof *a, D->nspk) ||
+          bench_write_bin(dir, "in_t.bin", D->in_t, sizeof *D->in_t, D->nspk);
+    free(a);
+    free(b);
+    return bad;
+}
+
+static double pct(double x, double ref)
+{
+    return 100.0 * (x - ref) / ref;
+}
+
+static int bench_model(const struct model *m, size_t n, double tstop, double rtol)
+{
+    struct data D;
+    if (draw(m, n, tstop, &D))
         return 1;
+    double *w_in = malloc((size_t)NIN * n * sizeof *w_in);
+    struct result s, ref;
+    const char *sv = getenv("SS_BENCH_SOLVER") ? getenv("SS_BENCH_SOLVER") : "rk";
+    int solver = !strcmp(sv, "adams") ? SS_NETWORK_ADAMS : !strcmp(sv, "bdf") ? SS_NETWORK_BDF : SS_NETWORK_RK;
+    if (!w_in || run_smallsim(m, &D, tstop, rtol, solver, NULL, &s) ||
+        run_smallsim(m, &D, tstop, 1e-9, SS_NETWORK_RK, w_in, &ref))
+        return 1;
+    printf("dpi_vs_brian2: %s, %zu neurons, %zu random + %zu crossbar synapses, %d Poisson inputs at "
+           "%g Hz, %g s, delays 1 ms, exchange step 0.1 ms\n",
+           m->name, n, D.nsyn, (size_t)NIN * n, NIN, m->rate_in, tstop);
+    printf("  smallsim (%s, rtol %g): %zu spikes (%.2f Hz), %.2f s CPU end to end (build %.2f s, "
+           "run %.2f s), %.2f s wall, %.0f steps per neuron-second, RSS %ld MB\n",
+           sv, rtol, s.spikes, s.spikes / (n * tstop), s.cpu, s.build_cpu, s.cpu - s.build_cpu, s.wall,
+           s.steps / (n * tstop), s.rss_kb / 1024);
+    printf("  smallsim (rk, rtol 1e-09, the reference): %zu spikes (%.2f Hz), %.2f s CPU (run %.2f s)\n",
+           ref.spikes, ref.spikes / (n * tstop), ref.cpu, ref.cpu - ref.build_cpu);
     const char *script = getenv("SS_BRIAN_DPI_SCRIPT") ? getenv("SS_BRIAN_DPI_SCRIPT") : "bench/brian2_dpi.py";
-    /* Brian2 at the exchange step and 10x and 100x finer (forward Euler's
-     * own error: the finest is the reference for the spike counts) */
-    double bdt[3] = {h, h / 10, h / 100}, tb[3] = {0}, build[3] = {0}, run[3] = {0};
-    long bspikes[3] = {-1, -1, -1};
-    for (int q = 0; q < 3; q++)
-        if ((bspikes[q] = bench_brian2(script, dir, bdt[q], &tb[q], &build[q], &run[q])) < 0)
-            break;
-    bench_rmdir(dir);
-    printf("dpi_vs_brian2: %zu DPI neurons (biases %g-%g A), %zu synapses, %.3g s biological time, "
-           "h = %g s\n", n, blo, bhi, nsyn, tstop, h);
-    for (int q = 0; q < ntol; q++)
-        printf("  smallsim (CVODE Adams, rtol %g): %zu spikes (%.1f Hz), %.2f s wall, %.2f s CPU, "
-               "%ld steps, %ld restarts\n", rtols[q], spikes[q], spikes[q] / (n * tstop), ts[q], cs[q],
-               steps[q], restarts[q]);
-    if (bspikes[0] < 0) {
-        printf("  brian2: no result (not installed, or the network has no synapses); no comparison\n");
+    char dir[] = "/tmp/ss-brian-dpi-XXXXXX";
+    if (!strcmp(script, "none") || !mkdtemp(dir) || export(m, &D, tstop, w_in, dir)) {
+        printf("  brian2: not run\n");
+        release(&D);
+        free(w_in);
         return 0;
     }
-    for (int q = 0; q < 3 && bspikes[q] >= 0; q++)
-        printf("  brian2 (numpy, euler, dt %g s): %ld spikes (%.1f Hz), %.2f s wall whole process "
-               "(%.2f s import+build, %.2f s run loop)\n",
-               bdt[q], bspikes[q], bspikes[q] / (n * tstop), tb[q], build[q], run[q]);
-    int ref = bspikes[2] >= 0 ? 2 : bspikes[1] >= 0 ? 1 : 0;
-    printf("  spike counts against brian2 at dt %g s:", bdt[ref]);
-    for (int q = 0; q < ntol; q++)
-        printf(" smallsim rtol %g %+.2f%%;", rtols[q],
-               100.0 * ((double)spikes[q] - (double)bspikes[ref]) / (double)bspikes[ref]);
-    for (int q = 0; q < 3 && bspikes[q] >= 0; q++)
-        printf(" brian2 dt %g %+.2f%%;", bdt[q],
-               100.0 * ((double)bspikes[q] - (double)bspikes[ref]) / (double)bspikes[ref]);
-    printf("\n  time, brian2 run loop / smallsim wall:");
-    for (int q = 0; q < ntol; q++)
-        for (int b = 0; b < 2 && bspikes[b] >= 0; b++)
-            printf(" rtol %g vs dt %g: %.2fx;", rtols[q], bdt[b], run[b] / ts[q]);
+    release(&D);
+    free(w_in);
+    /* numpy and cpp_standalone at dt 0.1 ms; optionally a fine standalone run */
+    const char *targets[3] = {"numpy", "cpp_standalone", "cpp_standalone"};
+    double dts[3] = {1e-4, 1e-4, getenv("SS_BRIAN_FINE") ? atof(getenv("SS_BRIAN_FINE")) : 0};
+    struct bench_brian b[3];
+    int nb = dts[2] > 0 ? 3 : 2;
+    for (int q = 0; q < nb; q++)
+        if (bench_brian2_run(script, dir, targets[q], dts[q], &b[q]) < 0)
+            nb = q;
+    bench_rmdir(dir);
+    if (nb == 0) {
+        printf("  brian2: no result (not installed?); no comparison\n");
+        return 0;
+    }
+    for (int q = 0; q < nb; q++)
+        printf("  brian2 (%s, dt %g s): %ld spikes (%.2f Hz), %.2f s CPU whole process (%.2f s wall; "
+               "run loop %.2f s CPU)\n",
+               targets[q], dts[q], b[q].spikes, b[q].spikes / (n * tstop), b[q].cpu, b[q].wall, b[q].run);
+    printf("  spike counts against the reference: smallsim rtol %g %+.2f%%", rtol,
+           pct((double)s.spikes, (double)ref.spikes));
+    for (int q = 0; q < nb; q++)
+        printf("; brian2 %s dt %g %+.2f%%", targets[q], dts[q], pct((double)b[q].spikes, (double)ref.spikes));
+    printf("\n  brian2 / smallsim: whole process (CPU) numpy %.1fx", b[0].cpu / s.cpu);
+    if (nb > 1)
+        printf(", cpp_standalone cold %.1fx", b[1].cpu / s.cpu);
+    printf("; run loop alone against smallsim's run numpy %.1fx", b[0].run / (s.cpu - s.build_cpu));
+    if (nb > 1)
+        printf(", cpp_standalone %.1fx", b[1].run / (s.cpu - s.build_cpu));
     printf("\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
+    double tstop = argc > 2 ? atof(argv[2]) : 1.0;
+    double rtol = getenv("SS_BENCH_RTOL") ? atof(getenv("SS_BENCH_RTOL")) : 1e-6;
+    if (n < 10 || !(tstop > 0) || !(rtol > 0))
+        return fprintf(stderr, "usage: dpi_vs_brian2 [N >= 10] [tstop] [dpi|adlif ...]\n"), 2;
+    printf("(CPU times by getrusage; the machine may be shared: compare ratios from one run)\n");
+    for (size_t k = 0; k < sizeof models / sizeof models[0]; k++) {
+        int want = argc <= 3;
+        for (int a = 3; a < argc; a++)
+            want |= !strcmp(argv[a], models[k].name);
+        if (want && bench_model(&models[k], n, tstop, rtol))
+            return 1;
+    }
     return 0;
 }

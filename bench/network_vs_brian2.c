@@ -91,9 +91,15 @@ int main(int argc, char **argv)
      * discretisation error: the reference for the spike counts) */
     double bdt[2] = {h, h / 10}, tb[2] = {0, 0}, build[2] = {0, 0}, run[2] = {0, 0};
     long bspikes[2] = {-1, -1};
-    for (int r2 = 0; r2 < 2; r2++)
-        if ((bspikes[r2] = bench_brian2(script, dir, bdt[r2], &tb[r2], &build[r2], &run[r2])) < 0)
+    for (int r2 = 0; r2 < 2; r2++) {
+        struct bench_brian b;
+        bspikes[r2] = bench_brian2_run(script, dir, "numpy", bdt[r2], &b);
+        tb[r2] = b.wall;
+        build[r2] = b.build;
+        run[r2] = b.run;
+        if (bspikes[r2] < 0)
             break;
+    }
     bench_rmdir(dir);
     printf("network_vs_brian2: %zu LIF neurons, %zu memristive synapses, %.3g s biological time, "
            "h = %g s, delay %g s\n", n, nsyn, tstop, h, delay);

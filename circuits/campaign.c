@@ -6,6 +6,7 @@
 #include "pool/ss_pool.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NV 11 /* values per job: rate .. nspikes, or the rheobase */
+/* Values per job: a point's rate .. transfer (V_* below), or a rheobase
+ * search's rheobase, the rate at zero input and the flags. */
+#define NV 15
+enum { V_RATE, V_ISI1, V_ISI2, V_CV, V_ENERGY, V_POWER, V_REF, V_ADAPT, V_TAU, V_GAIN,
+       V_NSPIKES, V_FLAGS, V_SLO, V_SHI, V_TRANSFER };
+enum { V_RHEO = 0, V_RATE0 = 1 };
 
 enum { M_RATE, M_ISI, M_CV, M_ENERGY, M_POWER, M_RHEO, M_REF, M_ADAPT, M_TAU, M_GAIN, M_N };
 static const char *const mnames[M_N] = {"rate",       "isi",        "cv",  "energy",
@@ -23,7 +29,7 @@ static const char *const mnames[M_N] = {"rate",       "isi",        "cv",  "ener
 
 static const char journal_header[] =
     "job,status,rate,isi_first,isi_last,cv,energy,power,refractory,adaptation,tau,gain,nspikes,"
-    "config,check";
+    "flags,spike_lo,spike_hi,transfer,config,check";
 
 struct ss_circuit_campaign {
     ss_circuit_campaign_spec spec; /* values and temps point into the copies below */
@@ -32,6 +38,10 @@ struct ss_circuit_campaign {
     double *vals; /* nres x NV */
     int *ok;
     size_t failed;
+    unsigned *derived;           /* flags found across points (SILENT_ABOVE, NEVER_FIRES) */
+    char **warn;                 /* warnings, sentences */
+    size_t nwarn;
+    size_t dev_varied, dev_total;
     char models[PATH_MAX + 256]; /* spec.base.models made absolute ("FILE[@SECTION]") */
     char run_dir[PATH_MAX];      /* the workers' run folders go below it */
 };
@@ -161,17 +171,25 @@ static int job_run(void *state, void *arg, const void *req, size_t len, ss_buf *
         cfg.bias[j.bias] = j.value;
         input = c->input;
     }
+    double v[NV];
+    for (size_t i = 0; i < NV; i++)
+        v[i] = NAN;
+    int rc;
     if (j.rheobase) {
-        double rh = NAN;
-        int rc = ss_circuit_rheobase(state, &cfg, c->rheo_lo, c->rheo_hi, 0.02, &rh, err);
-        fmt(reply, rh);
-        return rc;
+        ss_circuit_rheo rh;
+        rc = ss_circuit_rheobase(state, &cfg, c->rheo_lo, c->rheo_hi, 0.02, &rh, err);
+        v[V_RHEO] = rh.rheobase;
+        v[V_RATE0] = rh.rate_zero;
+        v[V_FLAGS] = rh.flags;
+    } else {
+        ss_circuit_point p;
+        rc = ss_circuit_run_point(state, &cfg, input, &p, err);
+        double w[NV] = {p.rate,       p.isi_first,  p.isi_last, p.cv,   p.energy,
+                        p.power,      p.refractory, p.adaptation, p.tau, p.gain,
+                        (double)p.nspikes, (double)p.flags, p.spike_lo, p.spike_hi, p.transfer};
+        memcpy(v, w, sizeof v);
     }
-    ss_circuit_point p;
-    int rc = ss_circuit_run_point(state, &cfg, input, &p, err);
-    double v[] = {p.rate,  p.isi_first,  p.isi_last,   p.cv,  p.energy, p.power,
-                  p.refractory, p.adaptation, p.tau, p.gain, (double)p.nspikes};
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+    for (size_t i = 0; i < NV; i++)
         fmt(reply, v[i]);
     return rc;
 }
@@ -189,13 +207,18 @@ static void config_id(const ss_circuit_campaign_spec *c, const double *x, size_t
 {
     const ss_circuit_config *g = &c->base;
     char s[2048];
-    int n = snprintf(s, sizeof s, "%s|%s|%s|%s|%.17g|%.17g|%.17g|%llu|%d|%.17g|%.17g|%.17g",
+    int n = snprintf(s, sizeof s, "v2|%s|%s|%s|%s|%.17g|%.17g|%.17g|%llu|%d|%.17g|%.17g|%.17g|%d",
                      g->info->name, g->models ? g->models : "", g->nmos ? g->nmos : "",
                      g->pmos ? g->pmos : "", g->vdd, g->reltol, g->avt,
-                     (unsigned long long)g->seed, c->bias, c->input, c->rheo_lo, c->rheo_hi);
+                     (unsigned long long)g->seed, c->bias, c->input, c->rheo_lo, c->rheo_hi,
+                     g->input_mirror);
     for (size_t k = 0; k < g->info->nbias && n > 0 && (size_t)n < sizeof s; k++)
-        n += snprintf(s + n, sizeof s - (size_t)n, "|%.17g", g->bias[k]);
+        n += snprintf(s + n, sizeof s - (size_t)n, "|%.17g%s", g->bias[k],
+                      g->voltage[k] ? "V" : "");
     uint64_t h = ss_util_fnv1a(SS_UTIL_FNV_INIT, s, strlen(s));
+    /* a designer's circuit: its text (the file as read, includes expanded) */
+    if (g->info->text)
+        h = ss_util_fnv1a(h, g->info->text, strlen(g->info->text));
     /* the job list, as raw bytes */
     h = ss_util_fnv1a(h, x, nx * sizeof *x);
     h = ss_util_fnv1a(h, temp, nt * sizeof *temp);
@@ -279,6 +302,10 @@ void ss_circuit_campaign_free(ss_circuit_campaign *c)
     free(c->temps);
     free(c->vals);
     free(c->ok);
+    free(c->derived);
+    for (size_t i = 0; i < c->nwarn; i++)
+        free(c->warn[i]);
+    free(c->warn);
     free(c);
 }
 
@@ -316,7 +343,8 @@ static ss_circuit_campaign *campaign_alloc(const ss_circuit_campaign_spec *spec,
     c->temps = malloc(spec->ntemps * sizeof *c->temps);
     c->vals = calloc(c->nres * NV, sizeof *c->vals);
     c->ok = calloc(c->nres, sizeof *c->ok);
-    if (!c->values || !c->temps || !c->vals || !c->ok) {
+    c->derived = calloc(c->nres, sizeof *c->derived);
+    if (!c->values || !c->temps || !c->vals || !c->ok || !c->derived) {
         ss_circuit_campaign_free(c);
         ss_error_set(err, SS_ENOMEM, "out of memory");
         return NULL;
@@ -353,6 +381,200 @@ static int journal_row(const ss_circuit_campaign *c, const ss_pool_reply *r, con
     return e;
 }
 
+/* ---- warnings ------------------------------------------------------------------------ */
+
+static int warn(ss_circuit_campaign *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int warn(ss_circuit_campaign *c, const char *fmt, ...)
+{
+    char **w = realloc(c->warn, (c->nwarn + 1) * sizeof *w);
+    if (!w)
+        return SS_ENOMEM;
+    c->warn = w;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&w[c->nwarn], fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return SS_ENOMEM;
+    c->nwarn++;
+    return SS_OK;
+}
+
+/* "Iin = 1e-10 A, 27 C, sample 0" of point id, into buf. */
+static const char *point_name(const ss_circuit_campaign *c, size_t id, char *buf, size_t size)
+{
+    const ss_circuit_campaign_spec *s = &c->spec;
+    const ss_circuit_info *ci = s->base.info;
+    size_t nv = s->nvalues, nt = s->ntemps;
+    const char *name = s->bias >= 0 ? ci->bias[s->bias].name : ci->input;
+    int volt = s->bias >= 0 && s->base.voltage[s->bias];
+    snprintf(buf, size, "%s = %g %s, %g C%s", name, s->values[id % nv], volt ? "V" : "A",
+             s->temps[(id / nv) % nt], "");
+    if (c->nsamples > 1)
+        snprintf(buf + strlen(buf), size - strlen(buf), ", sample %zu", id / (nv * nt));
+    return buf;
+}
+
+static unsigned flags_of(const ss_circuit_campaign *c, size_t id)
+{
+    double f = c->vals[id * NV + V_FLAGS];
+    return (isfinite(f) ? (unsigned)f : 0u) | c->derived[id];
+}
+
+/* Looks across the points for what no single job can see, and words every
+ * flag as a warning. */
+static int campaign_warnings(ss_circuit_campaign *c)
+{
+    const ss_circuit_campaign_spec *s = &c->spec;
+    const ss_circuit_info *ci = s->base.info;
+    size_t nv = s->nvalues;
+    int rc = 0;
+    char pn[160], pm[160];
+    for (size_t i = 0; i < c->nwarn; i++)
+        free(c->warn[i]);
+    c->nwarn = 0;
+    memset(c->derived, 0, c->nres * sizeof *c->derived);
+    if (ci->kind == SS_CIRCUIT_NEURON && s->bias < 0) {
+        for (size_t g = 0; g < c->ngroups; g++) {
+            /* the smallest firing input of the group */
+            size_t fire = nv, any = 0;
+            for (size_t v = 0; v < nv; v++) {
+                size_t id = g * nv + v;
+                if (!c->ok[id])
+                    continue;
+                any++;
+                if (c->vals[id * NV + V_RATE] > 0 &&
+                    (fire == nv || s->values[v] < s->values[fire]))
+                    fire = v;
+            }
+            if (!any)
+                continue;
+            if (fire == nv) {
+                /* nothing fired: a spike node that never crosses Vdd/2 is
+                 * the likelier reason than every input below rheobase */
+                double lo = INFINITY, hi = -INFINITY;
+                size_t never = 0;
+                for (size_t v = 0; v < nv; v++) {
+                    size_t id = g * nv + v;
+                    if (!c->ok[id])
+                        continue;
+                    lo = fmin(lo, c->vals[id * NV + V_SLO]);
+                    hi = fmax(hi, c->vals[id * NV + V_SHI]);
+                    never += (flags_of(c, id) & (SS_CIRCUIT_F_SPIKE_LOW | SS_CIRCUIT_F_SPIKE_HIGH)) != 0;
+                }
+                if (never == any) {
+                    for (size_t v = 0; v < nv; v++)
+                        c->derived[g * nv + v] |= SS_CIRCUIT_F_NEVER_FIRES;
+                    rc |= warn(c, "no spike at any input (%s): the spike node '%s' stayed "
+                               "between %.3g and %.3g V, never crossing Vdd/2 = %.3g V upwards; "
+                               "is it the spike output (spike=, vspk=), and does the circuit "
+                               "fire at these inputs?  The rates are written as nan",
+                               point_name(c, g * nv, pn, sizeof pn), ci->spike, lo, hi,
+                               0.5 * s->base.vdd);
+                }
+                continue;
+            }
+            for (size_t v = 0; v < nv; v++) {
+                size_t id = g * nv + v;
+                if (c->ok[id] && s->values[v] > s->values[fire] &&
+                    !(c->vals[id * NV + V_RATE] > 0)) {
+                    c->derived[id] |= SS_CIRCUIT_F_SILENT_ABOVE;
+                    rc |= warn(c, "no spike at %s although the circuit fires at %g A: the "
+                               "rate is written as nan (a run that stalls, a spike node "
+                               "that stays %s?)",
+                               point_name(c, id, pn, sizeof pn), s->values[fire],
+                               flags_of(c, id) & SS_CIRCUIT_F_SPIKE_HIGH ? "high" : "low");
+                }
+            }
+        }
+    }
+    double tlo = INFINITY, thi = -INFINITY;
+    size_t nkick = 0, ntrans = 0, kick0 = 0;
+    for (size_t id = 0; id < c->npts; id++) {
+        if (!c->ok[id])
+            continue;
+        unsigned f = flags_of(c, id);
+        if (f & SS_CIRCUIT_F_KICKED && !nkick++)
+            kick0 = id;
+        double tr = c->vals[id * NV + V_TRANSFER];
+        if (isfinite(tr)) {
+            tlo = fmin(tlo, tr);
+            thi = fmax(thi, tr);
+            ntrans += (f & SS_CIRCUIT_F_TRANSFER) != 0;
+        }
+        if (ci->kind == SS_CIRCUIT_SYNAPSE && f & SS_CIRCUIT_F_GAIN_FAILED)
+            rc |= warn(c, "no synaptic current at %s: gain and tau are written as nan (is "
+                       "the output pin the synapse's isyn, is the weight input '%s' "
+                       "connected?)", point_name(c, id, pn, sizeof pn), ci->input);
+        else if (ci->kind == SS_CIRCUIT_SYNAPSE && f & SS_CIRCUIT_F_TAU_FAILED)
+            rc |= warn(c, "tau at %s: Isyn did not decay from 80%% to below 40%% of its value "
+                       "at the end of the pulse within 30 ms; tau is written as nan",
+                       point_name(c, id, pn, sizeof pn));
+    }
+    if (nkick)
+        rc |= warn(c, "metastable start at %zu point%s (first: %s): every node held still at "
+                   "the operating point; run again from v(%s) = 0 V, the results are that "
+                   "run's.  Give the circuit a .ic (or .nodeset) to start from rest",
+                   nkick, nkick > 1 ? "s" : "", point_name(c, kick0, pn, sizeof pn),
+                   ci->membrane ? ci->membrane : ci->spike);
+    if (isfinite(tlo))
+        rc |= warn(c, "the input mirror delivers %.4g..%.4g of the nominal current (%zu "
+                   "point%s more than 1%% off); the CSV's %s is the nominal value, its transfer "
+                   "column the measured ratio", tlo, thi, ntrans, ntrans == 1 ? "" : "s",
+                   ci->input);
+    for (size_t g = 0; (s->measures & SS_CIRCUIT_M_RHEOBASE) && g < c->ngroups; g++) {
+        size_t id = c->npts + g;
+        if (!c->ok[id])
+            continue;
+        unsigned f = flags_of(c, id);
+        snprintf(pm, sizeof pm, "%g C%s", s->temps[g % s->ntemps], "");
+        if (c->nsamples > 1)
+            snprintf(pm + strlen(pm), sizeof pm - strlen(pm), ", sample %zu", g / s->ntemps);
+        if (f & SS_CIRCUIT_F_FIRES_AT_ZERO)
+            rc |= warn(c, "the circuit fires with no input at all (%.4g Hz at %s): no "
+                       "rheobase; check the input's direction and the biases",
+                       c->vals[id * NV + V_RATE0], pm);
+        else if (f & SS_CIRCUIT_F_RHEO_FLOOR)
+            rc |= warn(c, "rheobase at %s: the circuit already fires at the search floor %g A "
+                       "(but not without input); the rheobase is written as nan: lower the "
+                       "floor", pm, s->rheo_lo);
+        if (f & SS_CIRCUIT_F_RHEO_CEILING)
+            rc |= warn(c, "rheobase at %s: no repetitive firing even at %g A, the top of the "
+                       "search; the rheobase is written as nan", pm, s->rheo_hi);
+    }
+    return rc ? SS_ENOMEM : SS_OK;
+}
+
+/* Transistors and how many get mismatch; a warning names those that do not. */
+static int count_devices(ss_circuit_campaign *c, ss_error *err)
+{
+    if (!c->spec.mc)
+        return SS_OK;
+    ss_circuit_config cfg = c->spec.base;
+    cfg.sample = 1;
+    ss_circuit_device *dev;
+    size_t n;
+    int rc = ss_circuit_mismatch(&cfg, &dev, &n, err);
+    if (rc)
+        return rc;
+    c->dev_total = n;
+    ss_buf b = SS_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        if (dev[i].varied) {
+            c->dev_varied++;
+        } else if (b.len < 2000) {
+            ss_buf_printf(&b, "%s%s (%s: %s)", b.len ? "; " : "", dev[i].name, dev[i].where,
+                          dev[i].why);
+        }
+    }
+    if (c->dev_varied < n && warn(c, "mismatch varies %zu of %zu transistors; without a shift: "
+                                     "%s", c->dev_varied, n, b.data ? b.data : ""))
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    ss_buf_release(&b);
+    free(dev);
+    return rc;
+}
+
 int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_campaign **out,
                             ss_error *err)
 {
@@ -367,9 +589,18 @@ int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_cam
     ss_pool *pool = NULL;
     ss_buf row = SS_BUF_INIT;
     char cid[17];
+    double t0 = ss_util_now();
     int rc = SS_OK;
     if (!done) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* what can fail before any run fails here, about the designer's file */
+    if ((rc = circi_check(&s->base, err)) || (rc = count_devices(c, err)))
+        goto out;
+    if (s->base.input_mirror && (s->base.info->deck || s->base.info->kind != SS_CIRCUIT_NEURON)) {
+        rc = ss_error_set(err, SS_EINVAL, "an input mirror is for a neuron's subcircuit (a "
+                          "deck brings its own input)");
         goto out;
     }
     if (s->journal) {
@@ -392,6 +623,7 @@ int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_cam
         rc = err && err->code ? err->code : SS_ENOMEM;
         goto out;
     }
+    size_t total = 0, finished = 0;
     for (size_t id = 0; id < c->nres; id++) {
         if (c->ok[id])
             continue; /* from the journal */
@@ -409,6 +641,7 @@ int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_cam
         }
         if ((rc = ss_pool_submit(pool, id, &j, sizeof j, err)))
             goto out;
+        total++;
     }
     while (ss_pool_pending(pool)) {
         ss_pool_reply r;
@@ -425,8 +658,28 @@ int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_cam
                 c->vals[r.id * NV + (size_t)k] = strtod(p, &p);
             c->ok[r.id] = 1;
         }
-        if (s->progress)
-            s->progress(s->user, r.id, r.status, r.msg);
+        finished++;
+        if (s->progress) {
+            ss_circuit_progress pr;
+            memset(&pr, 0, sizeof pr);
+            pr.job = r.id;
+            pr.status = r.status;
+            pr.msg = r.msg;
+            pr.done = finished;
+            pr.total = total;
+            pr.failed = c->failed;
+            pr.rheobase = r.id >= c->npts;
+            size_t g = pr.rheobase ? r.id - c->npts : r.id / nv;
+            pr.value = pr.rheobase ? NAN : s->values[r.id % nv];
+            pr.temp = s->temps[g % nt];
+            pr.sample = g / nt;
+            pr.rate = c->ok[r.id] ? c->vals[r.id * NV] : NAN;
+            pr.gain = c->ok[r.id] && !pr.rheobase ? c->vals[r.id * NV + V_GAIN] : NAN;
+            pr.tau = c->ok[r.id] && !pr.rheobase ? c->vals[r.id * NV + V_TAU] : NAN;
+            pr.flags = c->ok[r.id] ? flags_of(c, r.id) : 0;
+            pr.elapsed = ss_util_now() - t0;
+            s->progress(s->user, &pr);
+        }
         if (journal) {
             row.len = 0;
             if (journal_row(c, &r, cid, &row))
@@ -440,13 +693,31 @@ int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_cam
         if (rc)
             goto out;
     }
+    /* keep the device count's warning, add the results' */
+    {
+        char **keepw = c->warn;
+        size_t nkeep = c->nwarn;
+        c->warn = NULL;
+        c->nwarn = 0;
+        rc = campaign_warnings(c);
+        for (size_t i = 0; !rc && i < nkeep; i++) {
+            if (warn(c, "%s", keepw[i]))
+                rc = SS_ENOMEM;
+        }
+        for (size_t i = 0; i < nkeep; i++)
+            free(keepw[i]);
+        free(keepw);
+        if (rc)
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
 out:
     ss_pool_free(pool);
-    ss_util_remove_tree(c->run_dir);
-    c->run_dir[0] = '\0';
     ss_pool_journal_close(journal);
     ss_buf_release(&row);
     free(done);
+    if (c->run_dir[0])
+        ss_util_remove_tree(c->run_dir);
+    c->run_dir[0] = '\0';
     if (rc) {
         ss_circuit_campaign_free(c);
         return rc;
@@ -462,6 +733,31 @@ size_t ss_circuit_campaign_failed(const ss_circuit_campaign *c)
     return c->failed;
 }
 
+size_t ss_circuit_campaign_nwarnings(const ss_circuit_campaign *c)
+{
+    return c->nwarn;
+}
+
+const char *ss_circuit_campaign_warning(const ss_circuit_campaign *c, size_t i)
+{
+    return i < c->nwarn ? c->warn[i] : NULL;
+}
+
+void ss_circuit_campaign_devices(const ss_circuit_campaign *c, size_t *varied, size_t *total)
+{
+    *varied = c->dev_varied;
+    *total = c->dev_total;
+}
+
+/* The rate of point id as reported: nan where the results say it failed. */
+static double rate_of(const ss_circuit_campaign *c, size_t id)
+{
+    unsigned f = c->derived[id];
+    if (f & (SS_CIRCUIT_F_SILENT_ABOVE | SS_CIRCUIT_F_NEVER_FIRES))
+        return NAN;
+    return c->vals[id * NV + V_RATE];
+}
+
 int ss_circuit_campaign_point(const ss_circuit_campaign *c, size_t v, size_t t, size_t s,
                               ss_circuit_point *pt)
 {
@@ -475,19 +771,24 @@ int ss_circuit_campaign_point(const ss_circuit_campaign *c, size_t v, size_t t, 
     if (!c->ok[id]) {
         pt->rate = pt->isi_first = pt->isi_last = pt->cv = pt->energy = pt->power = NAN;
         pt->refractory = pt->adaptation = pt->tau = pt->gain = NAN;
+        pt->spike_lo = pt->spike_hi = pt->transfer = NAN;
         return SS_ENOTFOUND;
     }
-    pt->rate = x[0];
-    pt->isi_first = x[1];
-    pt->isi_last = x[2];
-    pt->cv = x[3];
-    pt->energy = x[4];
-    pt->power = x[5];
-    pt->refractory = x[6];
-    pt->adaptation = x[7];
-    pt->tau = x[8];
-    pt->gain = x[9];
-    pt->nspikes = (size_t)x[10];
+    pt->rate = rate_of(c, id);
+    pt->isi_first = x[V_ISI1];
+    pt->isi_last = x[V_ISI2];
+    pt->cv = x[V_CV];
+    pt->energy = x[V_ENERGY];
+    pt->power = x[V_POWER];
+    pt->refractory = x[V_REF];
+    pt->adaptation = x[V_ADAPT];
+    pt->tau = x[V_TAU];
+    pt->gain = x[V_GAIN];
+    pt->nspikes = (size_t)x[V_NSPIKES];
+    pt->flags = flags_of(c, id);
+    pt->spike_lo = x[V_SLO];
+    pt->spike_hi = x[V_SHI];
+    pt->transfer = x[V_TRANSFER];
     return SS_OK;
 }
 
@@ -497,7 +798,7 @@ double ss_circuit_campaign_rheobase(const ss_circuit_campaign *c, size_t t, size
     if (!(c->spec.measures & SS_CIRCUIT_M_RHEOBASE) || t >= c->spec.ntemps || s >= c->nsamples ||
         !c->ok[id])
         return NAN;
-    return c->vals[id * NV];
+    return c->vals[id * NV + V_RHEO];
 }
 
 int ss_circuit_campaign_csv(const ss_circuit_campaign *c, ss_buf *b)
@@ -507,35 +808,85 @@ int ss_circuit_campaign_csv(const ss_circuit_campaign *c, ss_buf *b)
     size_t nv = s->nvalues, nt = s->ntemps;
     const double *vals = c->vals;
     const int *ok = c->ok;
+    int mirror = s->base.input_mirror;
     int rc = ss_buf_printf(b, "%s,temp,sample", s->bias >= 0 ? ci->bias[s->bias].name : ci->input);
     for (int k = 0; !rc && k < M_N; k++)
         if (s->measures & (1u << k))
             rc = ss_buf_printf(b, k == M_ISI ? ",isi_first,isi_last" : ",%s", mnames[k]);
     if (!rc)
-        rc = ss_buf_add(b, "\n", 1);
-    static const int col[M_N] = {0, 1, 3, 4, 5, -1, 6, 7, 8, 9};
+        rc = ss_buf_printf(b, "%s,notes\n", mirror ? ",transfer" : "");
+    static const int col[M_N] = {V_RATE, V_ISI1, V_CV, V_ENERGY, V_POWER, -1,
+                                 V_REF,  V_ADAPT, V_TAU, V_GAIN};
     for (size_t id = 0; !rc && id < c->npts; id++) {
+        if (!ok[id])
+            continue; /* a failed job has no row */
         const double *v = vals + id * NV;
-        size_t grp = id / nv;
+        size_t grp = id / nv, rid = c->npts + grp;
+        unsigned flags = flags_of(c, id);
         rc = ss_buf_printf(b, "%.6g,%g,%llu", s->values[id % nv], s->temps[grp % nt],
                            (unsigned long long)(id / (nv * nt)));
         for (int k = 0; !rc && k < M_N; k++) {
             if (!(s->measures & (1u << k)))
                 continue;
-            double x = k == M_RHEO ? (ok[c->npts + grp] ? vals[(c->npts + grp) * NV] : NAN)
-                                   : ok[id] ? v[col[k]] : NAN;
-            if (k == M_ISI)
-                rc = ss_buf_printf(b, ",%.6g,%.6g", ok[id] ? v[1] : NAN, ok[id] ? v[2] : NAN);
-            else
-                rc = ss_buf_printf(b, ",%.6g", x);
+            if (k == M_RHEO) {
+                rc = ss_buf_printf(b, ",%.6g", ok[rid] ? vals[rid * NV + V_RHEO] : NAN);
+                if (ok[rid])
+                    flags |= flags_of(c, rid);
+            } else if (k == M_ISI) {
+                rc = ss_buf_printf(b, ",%.6g,%.6g", v[V_ISI1], v[V_ISI2]);
+            } else {
+                rc = ss_buf_printf(b, ",%.6g", k == M_RATE ? rate_of(c, id) : v[col[k]]);
+            }
         }
+        char notes[256];
+        if (!rc && mirror)
+            rc = ss_buf_printf(b, ",%.6g", v[V_TRANSFER]);
         if (!rc)
-            rc = ss_buf_add(b, "\n", 1);
+            rc = ss_buf_printf(b, ",%s\n", ss_circuit_flag_names(flags, notes, sizeof notes));
     }
     return rc;
 }
 
 /* ---- compact models ---------------------------------------------------------------- */
+
+/* Appends "name = v unit (why)" to the warning when v lies outside [lo, hi]. */
+static void check_param(char *w, size_t size, const char *name, double v, double lo, double hi,
+                        const char *unit, const char *why)
+{
+    if (v >= lo && v <= hi)
+        return;
+    size_t n = strlen(w);
+    snprintf(w + n, size - n, "%s%s = %.3g %s (%s)", n ? "; " : "", name, v, unit, why);
+}
+
+/* Words a fit that a network should not trust. */
+static void fit_warning(ss_circuit_extraction *x)
+{
+    char w[sizeof x->warning] = "";
+    if (!strcmp(x->model, "dpi")) {
+        const ss_dpi_params *p = &x->dpi.p;
+        check_param(w, sizeof w, "itau", p->itau, p->io, 1e-6, "A",
+                    "below the model's Io, where its currents are clipped");
+        check_param(w, sizeof w, "ith", p->ith, p->io, 1e-6, "A",
+                    "below the model's Io, where its currents are clipped");
+        check_param(w, sizeof w, "t_ref", p->t_ref, 1e-6, 1.0, "s", "outside 1 us .. 1 s");
+        check_param(w, sizeof w, "in_beta", p->in_beta, 0.2, 5.0, "",
+                    "an input stage outside x^0.2 .. x^5");
+    } else {
+        check_param(w, sizeof w, "tau", x->lif.tau, 1e-6, 100.0, "s", "outside 1 us .. 100 s");
+        check_param(w, sizeof w, "irh", x->lif.irh, 1e-15, 1e-3, "A", "outside 1 fA .. 1 mA");
+        check_param(w, sizeof w, "tref", x->lif.tref, 1e-9, 1.0, "s", "outside 1 ns .. 1 s");
+        check_param(w, sizeof w, "beta", x->lif.beta, 0.2, 5.0, "",
+                    "an input stage outside x^0.2 .. x^5");
+    }
+    if (x->max_rel > 0.1) {
+        size_t n = strlen(w);
+        snprintf(w + n, sizeof w - n, "%sthe rate error reaches %.1f%%", n ? "; " : "",
+                 100 * x->max_rel);
+    }
+    if (w[0])
+        snprintf(x->warning, sizeof x->warning, "the %s fit is degenerate: %s", x->model, w);
+}
 
 int ss_circuit_campaign_extract(const ss_circuit_campaign *c, const char *model,
                                 const char *path, ss_circuit_extraction *x, ss_error *err)
@@ -546,9 +897,9 @@ int ss_circuit_campaign_extract(const ss_circuit_campaign *c, const char *model,
     size_t n = 0;
     memset(x, 0, sizeof *x);
     for (size_t i = 0; i < s->nvalues && n < 256; i++)
-        if (c->ok[i] && c->vals[i * NV] > 0) {
+        if (c->ok[i] && rate_of(c, i) > 0) {
             xi[n] = s->values[i];
-            yi[n++] = c->vals[i * NV];
+            yi[n++] = rate_of(c, i);
         }
     x->npoints = n;
     snprintf(x->path, sizeof x->path, "%s", path);
@@ -563,6 +914,7 @@ int ss_circuit_campaign_extract(const ss_circuit_campaign *c, const char *model,
         x->rms_rel = x->lif.rms_rel;
         x->max_rel = x->lif.max_rel;
         x->rheobase_model = x->lif.irh;
+        fit_warning(x);
         return SS_OK;
     }
     if (strcmp(model, "dpi"))
@@ -588,34 +940,38 @@ int ss_circuit_campaign_extract(const ss_circuit_campaign *c, const char *model,
             lo = mid;
     }
     x->rheobase_model = hi;
+    fit_warning(x);
     return SS_OK;
 }
 
 /* ---- the plot ------------------------------------------------------------------------ */
 
 /* Membrane trace of one run for the plot (a job in a confined worker, like
- * every run of the designer's circuit). */
+ * every run of the designer's circuit), started as the measurement started
+ * (kicked when it had to be). */
 static int trace(ss_engine *eng, const ss_circuit_config *cfg, double input, ss_buf *data,
                  ss_error *err)
 {
     ss_circuit_point p;
     int rc = ss_circuit_run_point(eng, cfg, input, &p, err);
     double tstop = p.rate > 0 ? fmin(5.0 / p.rate, 1.0) : 20e-3;
-    ss_buf b = SS_BUF_INIT;
+    ss_netlist nl = SS_NETLIST_INIT;
     ss_result res = SS_RESULT_INIT;
+    int start = p.flags & SS_CIRCUIT_F_KICKED ? CIRCI_START_KICK : CIRCI_START_PLAIN;
     if (!rc)
-        rc = ss_circuit_bench(cfg, input, tstop, tstop / 2000.0, &b, err);
+        rc = circi_bench(cfg, input, tstop, tstop / 2000.0, start, &nl, err);
     if (!rc)
-        rc = ss_engine_run_text(eng, b.data, "trace.cir",
-                                cfg->models ? SS_NETLIST_ALLOW_ANY_INCLUDE : 0, &res, err);
-    const ss_vector *t = ss_result_find(&res, "time"), *v = ss_result_find(&res, "v(vmem)");
-    const char *ys = cfg->info->kind == SS_CIRCUIT_SYNAPSE ? "i(vmeas)" : NULL;
-    if (ys)
-        v = ss_result_find(&res, ys);
+        rc = ss_engine_load(eng, &nl, err);
+    if (!rc)
+        rc = ss_engine_run(eng, &res, err);
+    const ss_circuit_info *ci = cfg->info;
+    char name[160];
+    snprintf(name, sizeof name, "v(%s)", ci->membrane ? ci->membrane : ci->spike);
+    const ss_vector *t = ss_result_find(&res, "time"), *v = ss_result_find(&res, name);
     for (size_t k = 0; !rc && t && v && k < t->n; k++)
-        ss_buf_printf(data, "%.9g %.9g\n", t->re[k] * 1e3, ys ? fabs(v->re[k]) : v->re[k]);
+        ss_buf_printf(data, "%.9g %.9g\n", t->re[k] * 1e3, v->re[k]);
     ss_result_release(&res);
-    ss_buf_release(&b);
+    ss_netlist_release(&nl);
     return rc;
 }
 
@@ -666,14 +1022,14 @@ int ss_circuit_campaign_plot(const ss_circuit_campaign *c, const char *plot, ss_
     ss_buf_printf(&script, "set terminal pngcairo size 1500,450\nset output '%s'\n"
                            "set multiplot layout 1,3\n$fi << EOD\n", plot);
     for (size_t i = 0; i < nv; i++) {
-        double lo = INFINITY, hi = 0, nom = ok[i] ? vals[i * NV] : NAN;
+        double lo = INFINITY, hi = 0, nom = ok[i] ? rate_of(c, i) : NAN;
         for (size_t g = 0; g < c->ngroups; g++)
-            if (ok[g * nv + i]) {
-                lo = fmin(lo, vals[(g * nv + i) * NV]);
-                hi = fmax(hi, vals[(g * nv + i) * NV]);
+            if (ok[g * nv + i] && isfinite(rate_of(c, g * nv + i))) {
+                lo = fmin(lo, rate_of(c, g * nv + i));
+                hi = fmax(hi, rate_of(c, g * nv + i));
             }
         ss_buf_printf(&script, "%g %g %g %g %g\n", s->values[i], nom, lo, hi,
-                      ok[i] ? vals[i * NV + 4] : NAN);
+                      ok[i] ? vals[i * NV + V_ENERGY] : NAN);
     }
     ss_buf_printf(&script, "EOD\n");
     int rc = run_trace(c, s->bias >= 0 ? s->input : s->values[nv / 2], &tr, err);
@@ -687,7 +1043,7 @@ int ss_circuit_campaign_plot(const ss_circuit_campaign *c, const char *plot, ss_
                       "set title 'energy per spike'\nset xlabel 'rate (Hz)'\n"
                       "set ylabel 'J/spike'\nplot $fi u 2:5 w lp pt 7 notitle\n"
                       "unset logscale\nset title 'membrane'\nset xlabel 't (ms)'\n"
-                      "set ylabel 'Vmem (V)'\nplot $tr u 1:2 w l notitle\nunset multiplot\n",
+                      "set ylabel 'V (V)'\nplot $tr u 1:2 w l notitle\nunset multiplot\n",
                       ci->name, s->bias >= 0 ? ci->bias[s->bias].name : ci->input);
         rc = ss_util_gnuplot(script.data, err);
     }

@@ -167,22 +167,17 @@ static double co_max_step(void *user, double t)
 }
 
 /* Models, the DPI subcircuit, supplies and biases, and neurons k0 .. n-1
- * whose input current goes into node vin_<k> (a unit nFET mirror onto the
- * tail); the caller adds the input sources. */
+ * whose input current goes into node vin_<k> (the neuron's input, pushed
+ * in); the caller adds the input sources. */
 static int write_neurons(const ss_circuit_config *cfg, size_t k0, size_t n, ss_buf *out,
                          ss_error *err)
 {
-    const char *nm = cfg->nmos ? cfg->nmos : "ss_nch";
     int rc = circi_models(cfg, out, err);
-    if (rc || (rc = circi_subckt(out, cfg, err)))
+    if (rc || (rc = circi_subckt(out, cfg, err)) || (rc = circi_supplies(cfg, out, err)))
         return rc;
-    rc = circi_supplies(cfg, out);
     for (size_t k = k0; !rc && k < n; k++)
-        rc = ss_buf_printf(out,
-                           "mbin%zu vin_%zu vin_%zu 0 0 %s w=1u l=1u\n"
-                           "mbout%zu tail_%zu vin_%zu 0 0 %s w=1u l=1u\n"
-                           "x%zu vdd 0 tail_%zu vmem_%zu vspk_%zu vtau vth vrefb vca vtauahp %s\n",
-                           k, k, k, nm, k, k, k, nm, k, k, k, k, cfg->info->subckt);
+        rc = ss_buf_printf(out, "x%zu vdd 0 vin_%zu vmem_%zu vspk_%zu vtau vth vrefb vca vtauahp %s\n",
+                           k, k, k, k, cfg->info->subckt);
     return rc ? ss_error_set(err, SS_ENOMEM, "out of memory") : SS_OK;
 }
 

@@ -26,20 +26,23 @@
 #include "cosim/network/ss_network.h"
 #include "util/ss_util.h"
 
-#define SS_CIRCUIT_MAX_BIAS 8
-#define SS_CIRCUIT_MAX_DEV 48
+#define SS_CIRCUIT_MAX_BIAS 16
 
 enum ss_circuit_kind { SS_CIRCUIT_NEURON = 0, SS_CIRCUIT_SYNAPSE };
 
-/* One named bias current.  `ptype` is 1 when it feeds a pFET diode (the
- * current is drawn out of the diode's drain towards ground), 0 for an nFET
- * diode (pushed into it from the bias supply). */
+/* One named bias.  A current bias drives a diode-connected unit device
+ * whose gate is the bias node: `ptype` is 1 for a pFET diode (the current
+ * is drawn out of the diode's drain towards ground), 0 for an nFET diode
+ * (pushed into it from the bias supply).  A voltage bias drives the node
+ * with an ideal source (the node's voltage to ground).  In a designer's
+ * deck the biases are the deck's own DC sources (node: the source's name). */
 typedef struct ss_circuit_bias {
     const char *name;  /* "Itau" */
-    const char *node;  /* subcircuit port it biases ("vtau") */
+    const char *node;  /* bench node it biases ("vtau"), or a deck's source */
     int ptype;
-    double value;      /* default, A */
+    double value;      /* default, A (V when `voltage`) */
     const char *help;
+    int voltage;       /* 1: the default is a voltage */
 } ss_circuit_bias;
 
 /* A library circuit (static data, never freed). */
@@ -60,6 +63,22 @@ typedef struct ss_circuit_info {
      * NULL for the library's own circuits. */
     const char *like;
     const char *text;
+    /* The file as read, lines with their origins (errors about it point
+     * there); NULL for the library's circuits. */
+    const ss_netlist *netlist;
+    int deck;             /* 1: a whole deck with its own bench (the sources below) */
+    int input_dir;        /* input current at its pin: +1 pushed in, -1 drawn out, 0 a bias */
+    const char *membrane; /* bench node set to 0 V to kick a metastable start */
+    const char *reset;    /* node whose release ends the refractory period (subcircuit
+                           * mode: inside the subcircuit), NULL: the spike's width */
+    /* decks: */
+    const char *supply;   /* supply sources, comma-separated (energy, Vdd) */
+    const char *pre, *output; /* synapses: the pulse source, the 0 V source carrying Isyn */
+    double vdd;           /* the first supply's voltage (0: the config's) */
+    double supply_v[4];   /* every supply's voltage, in the order of `supply` */
+    double tmax;          /* the step of the deck's own transient (caps the bench's; 0: none) */
+    int uic;              /* the deck's transient skips the operating point */
+    double temp;          /* the deck's temperature, C (NAN: none set) */
 } ss_circuit_info;
 
 size_t ss_circuit_count(void);
@@ -88,6 +107,11 @@ const char *ss_circuit_text(const char *file);
  * first line.  Errors read "file:line: what is wrong".  Returns a heap
  * object (free with ss_circuit_free), NULL on failure. */
 ss_circuit_info *ss_circuit_load(const char *path, ss_error *err);
+/* The same with declaration keys given apart from the file (`decl`, the
+ * text after "smallsim:", e.g. "like=dpi-neuron input=Iin spike=out
+ * supply=VDD"), added to the file's own line or instead of it; NULL: only
+ * the file's. */
+ss_circuit_info *ss_circuit_load_declared(const char *path, const char *decl, ss_error *err);
 /* Frees a circuit from ss_circuit_load (NULL: nothing). */
 void ss_circuit_free(ss_circuit_info *info);
 
@@ -104,20 +128,49 @@ typedef struct ss_circuit_config {
     uint64_t seed;       /* mismatch seed (with `sample`) */
     uint64_t sample;     /* 0: the nominal circuit (no shifts even with avt > 0) */
     double reltol;       /* 0: the circuit's default (1e-4 DPI, 1e-5 Axon-Hillock) */
+    unsigned char voltage[SS_CIRCUIT_MAX_BIAS]; /* 1: bias[i] is a voltage (V) */
+    int input_mirror;    /* 1: the input through a unit current mirror, whose transfer
+                          * is measured (subcircuits; 0: an ideal source) */
 } ss_circuit_config;
 
 /* Defaults: the circuit's bias values, shipped cards, 27 C, 1.8 V, no mismatch. */
 void ss_circuit_config_init(ss_circuit_config *cfg, const ss_circuit_info *info);
-/* Sets bias `name` (case-insensitive) to `value`; SS_ENOTFOUND if absent. */
+/* Sets bias `name` (case-insensitive) to `value` of the bias's own kind
+ * (A for a current bias, V for a voltage bias); SS_ENOTFOUND if absent. */
 int ss_circuit_set_bias(ss_circuit_config *cfg, const char *name, double value, ss_error *err);
+/* Sets bias `name` from text with a unit: "20p" or "20pA" a current,
+ * "0.45V" or "450mV" a voltage on the bias's node (the bench then drives
+ * the node with an ideal source instead of a diode); without a unit the
+ * kind the circuit gives the bias (its ss_circuit_bias.voltage).  A current
+ * above 1 mA is refused as a forgotten 'V'. */
+int ss_circuit_set_bias_text(ss_circuit_config *cfg, const char *name, const char *text,
+                             ss_error *err);
+/* Parses a bias value as above: *value and *voltage (1 for a V unit, 0 for
+ * an A unit, `kind` without a unit). */
+int ss_circuit_bias_parse(const char *text, int kind, double *value, int *voltage,
+                          ss_error *err);
 
-/* Per-transistor threshold shifts of one mismatch sample: sigma(dVT) =
- * AVT / sqrt(W L) for each transistor of the subcircuit (W, L read from its
- * netlist), drawn with a GSL mt19937 generator seeded from (seed, sample).
- * dvt[i] in volts for device i (names in *names, borrowed); *n devices.
- * Sample 0 is the nominal circuit: every dvt[i] is 0. */
-int ss_circuit_mismatch(const ss_circuit_config *cfg, double *dvt, const char **names,
-                        size_t *n, ss_error *err);
+/* One transistor of a circuit, flattened through its subcircuit
+ * instances, and its threshold shift in a mismatch sample. */
+typedef struct ss_circuit_device {
+    char name[96];   /* instance path as ngspice names it, lower case: "x1.min" */
+    char where[160]; /* "file:line" of its statement */
+    double w, l, m;  /* W and L in metres and the multiplier m=, evaluated with the
+                      * netlist's .param and subcircuit parameters (NAN: unknown) */
+    int varied;      /* 1: sizes known, the device gets a shift */
+    char why[200];   /* why not */
+    double sigma;    /* AVT / sqrt(W L m), V */
+    double dvt;      /* this sample's shift, V (0 for sample 0 and unvaried devices) */
+} ss_circuit_device;
+
+/* Every transistor of the circuit (a subcircuit through all its instances,
+ * a deck's whole top level) with sigma(dVT) = AVT / sqrt(W L m), W, L and
+ * m evaluated from the netlist ({expressions} of .param and subcircuit
+ * parameters included), and the shifts of one sample drawn with a GSL
+ * mt19937 generator seeded from (seed, sample).  Sample 0 is the nominal
+ * circuit: every dvt is 0.  *dev is a heap array (free()). */
+int ss_circuit_mismatch(const ss_circuit_config *cfg, ss_circuit_device **dev, size_t *n,
+                        ss_error *err);
 
 /* Writes the test bench for input current `input` (A) simulated for
  * `tstop` seconds with steps of at most `tmax` into `out` (appended). */
@@ -126,7 +179,28 @@ int ss_circuit_bench(const ss_circuit_config *cfg, double input, double tstop, d
 
 /* ---- measurements -------------------------------------------------------- */
 
-/* Everything measured at one input current.  NAN where not applicable. */
+/* What a measurement noticed (ss_circuit_point.flags, the rheobase's). */
+enum ss_circuit_flag {
+    SS_CIRCUIT_F_KICKED = 1 << 0,       /* metastable start: every node held still without
+                                         * spikes; the run was repeated from the membrane
+                                         * (or spike node) at 0 V, and fired */
+    SS_CIRCUIT_F_SPIKE_LOW = 1 << 1,    /* no spike: the spike node never reached Vdd/2 */
+    SS_CIRCUIT_F_SPIKE_HIGH = 1 << 2,   /* no spike: the spike node stayed above Vdd/2 */
+    SS_CIRCUIT_F_TAU_FAILED = 1 << 3,   /* synapse: Isyn did not decay through 80%..20% */
+    SS_CIRCUIT_F_GAIN_FAILED = 1 << 4,  /* synapse: no output current (gain 0 or none) */
+    SS_CIRCUIT_F_TRANSFER = 1 << 5,     /* the input mirror delivers >1% off the nominal */
+    SS_CIRCUIT_F_RHEO_FLOOR = 1 << 6,   /* rheobase: the circuit fires at the bracket's low end */
+    SS_CIRCUIT_F_RHEO_CEILING = 1 << 7, /* rheobase: no repetitive firing at its high end */
+    SS_CIRCUIT_F_FIRES_AT_ZERO = 1 << 8, /* rheobase: it fires with no input at all */
+    /* found across a campaign's points: */
+    SS_CIRCUIT_F_SILENT_ABOVE = 1 << 9, /* no spike, though a smaller input fires */
+    SS_CIRCUIT_F_NEVER_FIRES = 1 << 10  /* no point fires and the spike node never rises */
+};
+/* Short names of the flags set ("kicked;spike-low"), into buf. */
+const char *ss_circuit_flag_names(unsigned flags, char *buf, size_t size);
+
+/* Everything measured at one input current.  NAN where not applicable or
+ * where the measurement failed (flags say why). */
 typedef struct ss_circuit_point {
     double input;       /* A */
     size_t nspikes;
@@ -140,6 +214,9 @@ typedef struct ss_circuit_point {
     double power;       /* W: average supply power over the same window */
     double tau, gain;   /* synapse: decay time constant (s), Isyn/Iw at the end of a long pulse */
     double seconds;     /* wall time of the simulations */
+    unsigned flags;     /* enum ss_circuit_flag */
+    double spike_lo, spike_hi; /* range of the spike node over the run, V */
+    double transfer;    /* input mirror: mean delivered current / nominal (NAN: ideal) */
 } ss_circuit_point;
 
 /* Simulates the bench at one input and measures it.  Neurons: the run is
@@ -153,10 +230,19 @@ int ss_circuit_run_point(ss_engine *eng, const ss_circuit_config *cfg, double in
 size_t ss_circuit_spike_times(const double *t, const double *v, size_t n, double level,
                               double *times, size_t max);
 
+/* A rheobase search's outcome. */
+typedef struct ss_circuit_rheo {
+    double rheobase;  /* A; NAN when not found (flags say why) */
+    double rate_zero; /* Hz at zero input, run when `lo` already fires (else NAN) */
+    unsigned flags;   /* SS_CIRCUIT_F_RHEO_FLOOR, _RHEO_CEILING, _FIRES_AT_ZERO, _KICKED */
+} ss_circuit_rheo;
+
 /* Smallest input in [lo, hi] that fires repetitively (>= 3 spikes within
- * 1 s), by bisection in log space to a relative tolerance `rtol`. */
+ * 1 s), by bisection in log space to a relative tolerance `rtol`.  When
+ * `hi` does not fire or `lo` already does, the rheobase is NAN and the
+ * flags say which (for `lo`, the circuit is also run at zero input). */
 int ss_circuit_rheobase(ss_engine *eng, const ss_circuit_config *cfg, double lo, double hi,
-                        double rtol, double *rheobase, ss_error *err);
+                        double rtol, ss_circuit_rheo *out, ss_error *err);
 
 /* Weak-inversion parameters of a W x L transistor (um) of the configured
  * cards, from an ngspice DC sweep of Vgs (0 .. 0.3 V, |Vds| = Vdd/2): a
@@ -253,6 +339,22 @@ enum ss_circuit_measure {
  * measure. */
 int ss_circuit_measures_parse(const char *list, int kind, unsigned *flags, ss_error *err);
 
+/* A finished job, for progress reports. */
+typedef struct ss_circuit_progress {
+    uint64_t job;
+    int status;          /* SS_OK, the job's error, SS_ETIMEOUT, SS_ECRASH */
+    const char *msg;     /* its message when it failed */
+    size_t done, total;  /* jobs finished in this run, jobs this run runs */
+    size_t failed;       /* of those, failed */
+    int rheobase;        /* 1: a rheobase search, 0: a point */
+    double value, temp;  /* the point's swept value (A or V) and temperature */
+    uint64_t sample;
+    double rate;         /* the point's rate or the rheobase (NAN when failed) */
+    double gain, tau;    /* a synapse's (NAN otherwise) */
+    unsigned flags;      /* enum ss_circuit_flag */
+    double elapsed;      /* s since the campaign started */
+} ss_circuit_progress;
+
 typedef struct ss_circuit_campaign_spec {
     ss_circuit_config base;  /* circuit, biases, cards, seed; base.avt applies when mc > 0 */
     int bias;                /* index into base.info->bias of the swept bias, -1: the input */
@@ -272,12 +374,11 @@ typedef struct ss_circuit_campaign_spec {
     const char *extract;     /* compact model to fit: "lif", "dpi" or NULL */
     const char *params;      /* its JSON file (NULL: CIRCUIT-MODEL.json) */
     const char *plot;        /* PNG: f-I, energy, membrane trace (NULL: none; neurons) */
-    /* Called in the caller's process after every finished job, with the
-     * job's status (SS_OK, the job's error, SS_ETIMEOUT, SS_ECRASH) and
-     * message.  May be NULL. */
-    void (*progress)(void *user, uint64_t job, int status, const char *msg);
+    /* Called in the caller's process after every finished job.  May be NULL. */
+    void (*progress)(void *user, const ss_circuit_progress *p);
     void *user;
 } ss_circuit_campaign_spec;
+
 
 /* Defaults for `info`: its biases and input, 27 C, no mismatch (avt 4
  * mV um once mc > 0), the neurons' or synapses' default measures, rheobase
@@ -296,6 +397,16 @@ void ss_circuit_campaign_free(ss_circuit_campaign *c);
 
 /* Jobs that failed in this run. */
 size_t ss_circuit_campaign_failed(const ss_circuit_campaign *c);
+/* Warnings about the results, each a sentence with the reason (metastable
+ * starts, zero rates where the circuit fires at a smaller input, a spike
+ * node that never rises, failed synapse measures, a rheobase at the search
+ * floor, firing without input, an input mirror's transfer, transistors
+ * without mismatch). */
+size_t ss_circuit_campaign_nwarnings(const ss_circuit_campaign *c);
+const char *ss_circuit_campaign_warning(const ss_circuit_campaign *c, size_t i);
+/* Transistors of the circuit and how many of them mismatch varies (both 0
+ * without --mc). */
+void ss_circuit_campaign_devices(const ss_circuit_campaign *c, size_t *varied, size_t *total);
 /* The point at value v, temperature t, sample s (pt->input is the swept
  * value).  SS_ENOTFOUND when its job failed. */
 int ss_circuit_campaign_point(const ss_circuit_campaign *c, size_t v, size_t t, size_t s,
@@ -303,8 +414,9 @@ int ss_circuit_campaign_point(const ss_circuit_campaign *c, size_t v, size_t t, 
 /* The rheobase at temperature t, sample s (A); NAN when not measured or
  * its job failed. */
 double ss_circuit_campaign_rheobase(const ss_circuit_campaign *c, size_t t, size_t s);
-/* Appends the CSV: "<swept>,temp,sample,<measures>" and one row per point
- * ("%.6g"; nan for a failed job). */
+/* Appends the CSV: "<swept>,temp,sample,<measures>,notes" and one row per
+ * point whose job ran ("%.6g"; nan for a measurement that failed, with the
+ * reason's flag names in `notes`); rows of failed jobs are left out. */
 int ss_circuit_campaign_csv(const ss_circuit_campaign *c, ss_buf *out);
 
 /* A compact model fitted to the nominal sample's f-I at the first
@@ -318,6 +430,8 @@ typedef struct ss_circuit_extraction {
     double rheobase_model;    /* the model's rheobase, A */
     double rheobase_measured; /* the circuit's (SS_CIRCUIT_M_RHEOBASE), else NAN */
     char path[1024];          /* the JSON file written */
+    char warning[512];        /* a degenerate fit (a parameter at an implausible value,
+                               * a large error), else "" */
 } ss_circuit_extraction;
 
 /* Fits `model` ("lif" or "dpi") and writes it as JSON to `path` (the file
@@ -342,7 +456,8 @@ int ss_circuit_characterize(const ss_circuit_campaign_spec *spec, ss_circuit_cam
 
 /* The body of a SPICE tile of n DPI neurons for ss_network_add_spice:
  * models, subcircuit, supplies and biases, and neuron k fed by the EXTERNAL
- * current source "iext<k>" through a unit mirror; *spikes receives the n
+ * current source "iext<k>" (into its input, whose own unit mirror feeds the
+ * tail); *spikes receives the n
  * spike vectors ("v(x<k>.vrst)", rising through Vdd/2 at each spike; free
  * each and the array). */
 int ss_circuit_tile(const ss_circuit_config *cfg, size_t n, ss_buf *body, char ***spikes,

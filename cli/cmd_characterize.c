@@ -17,21 +17,33 @@
 
 static const char usage_text[] =
     "usage: smallsim characterize CIRCUIT [options]\n"
-    "  CIRCUIT            dpi-neuron, axon-hillock, dpi-synapse, or a netlist file whose\n"
-    "                     .subckt declares its ports in a comment line\n"
-    "                     '* smallsim: like=dpi-neuron [subckt=NAME] [ROLE=PIN ...]'\n"
+    "  CIRCUIT            dpi-neuron, axon-hillock, dpi-synapse, or a designer's netlist\n"
+    "                     with a declaration line (docs/circuits.md), either a subcircuit\n"
+    "                     '* smallsim: like=dpi-neuron [subckt=NAME] [ROLE=PIN ...]\n"
+    "                     [BIAS=VALUE ...] [NAME=PIN:VALUE[:n|:p] ...] [stimulus=sink|source]'\n"
+    "                     or a whole deck with its own bench and .control block\n"
+    "                     '* smallsim: like=dpi-neuron input=SOURCE spike=NODE supply=SOURCE\n"
+    "                     [membrane=NODE] [reset=NODE]' (synapses: input= pre= output=)\n"
+    "  --declare TEXT     the declaration's keys, for a file that has none (or to add\n"
+    "                     to its own), e.g. --declare 'like=dpi-neuron input=Iin ...'\n"
     "  --models FILE[@SECTION]  transistor cards replacing the shipped PTM 180 nm set\n"
-    "  --nmos NAME --pmos NAME  model names the cards define (default ss_nch, ss_pch)\n"
-    "  --bias NAME=VALUE  set a bias current (repeatable), e.g. --bias Itau=20p\n"
+    "  --nmos NAME --pmos NAME  models of the bench's own devices (default: ss_nch and\n"
+    "                     ss_pch, else the cards' only nmos and pmos models)\n"
+    "  --bias NAME=VALUE  set a bias (repeatable): a current (20p, 20pA) or a voltage on\n"
+    "                     its node (0.45V, 450mV); in a deck, the deck's DC sources\n"
     "  --input NAME       the swept current: the circuit's input (Iin, Iw) or a bias\n"
+    "  --input-mirror     feed the input through a unit current mirror instead of an\n"
+    "                     ideal source, and report its measured transfer\n"
     "  --sweep SPEC       lin:A:B:N, log:A:B:N, dec:A:B:K or list:a,b,c (SPICE numbers)\n"
     "  --measure LIST     rate,isi,cv,energy,power,rheobase,refractory,adaptation,tau,gain\n"
     "  --temp LIST        temperatures in C (default 27)\n"
     "  --mc N --seed S [--avt MV_UM]  N mismatch samples (Pelgrom AVT, default 4 mV*um)\n"
     "                     after the nominal circuit, which is sample 0\n"
+    "  --rheobase-range LO:HI  bracket of the rheobase search (default 1p:1n)\n"
     "  --jobs K           worker processes (default 1)\n"
     "  --timeout S        wall-clock limit per job in seconds (default 600, 0: none);\n"
     "                     a job over it is killed and counted as failed\n"
+    "  -q, --quiet        no progress on stderr (failures and warnings still show)\n"
     "  --extract lif|dpi  fit a network population model (LIF or teili DPI, each behind\n"
     "                     a power-law input stage) to the nominal f-I at the first\n"
     "                     temperature; --params FILE (default CIRCUIT-MODEL.json), which\n"
@@ -71,11 +83,59 @@ static void list_circuits(void)
     }
 }
 
-static void on_job(void *user, uint64_t job, int status, const char *msg)
+struct progress_state {
+    int quiet, tty;
+    const char *name; /* the swept current's name */
+    int volt;         /* it is a voltage */
+    size_t nsamples;
+    double last;      /* when the terminal line was last drawn */
+    int synapse;
+};
+
+/* One line per finished job off a terminal, a line redrawn in place on
+ * one; failures always. */
+static void on_job(void *user, const ss_circuit_progress *p)
 {
-    (void)user;
-    if (status)
-        cli_msg("job %llu failed: %s", (unsigned long long)job, msg);
+    struct progress_state *ps = user;
+    char what[160], res[96], notes[160];
+    if (p->rheobase)
+        snprintf(what, sizeof what, "rheobase, %g C", p->temp);
+    else
+        snprintf(what, sizeof what, "%s = %g %s, %g C", ps->name, p->value, ps->volt ? "V" : "A",
+                 p->temp);
+    if (ps->nsamples > 1)
+        snprintf(what + strlen(what), sizeof what - strlen(what), ", sample %llu",
+                 (unsigned long long)p->sample);
+    if (p->status) {
+        if (ps->tty && !ps->quiet)
+            fputc('\n', stderr);
+        cli_msg("job %llu (%s) failed: %s", (unsigned long long)p->job, what, p->msg);
+        return;
+    }
+    if (ps->quiet)
+        return;
+    if (p->rheobase)
+        snprintf(res, sizeof res, "rheobase %.4g A", p->rate);
+    else if (ps->synapse)
+        snprintf(res, sizeof res, "gain %.4g, tau %.4g s", p->gain, p->tau);
+    else
+        snprintf(res, sizeof res, "%.4g Hz", p->rate);
+    ss_circuit_flag_names(p->flags, notes, sizeof notes);
+    if (!ps->tty) {
+        fprintf(stderr, "smallsim: characterize %zu/%zu: %s: %s%s%s (%.1f s)\n", p->done,
+                p->total, what, res, notes[0] ? " " : "", notes, p->elapsed);
+        return;
+    }
+    double now = ss_util_now();
+    if (now - ps->last >= 0.2 || p->done == p->total) {
+        ps->last = now;
+        fprintf(stderr, "\rsmallsim: characterize %zu/%zu jobs%s%zu failed, %.0f s: %s: %s%s%s"
+                        "\033[K",
+                p->done, p->total, ", ", p->failed, p->elapsed, what, res, notes[0] ? " " : "",
+                notes);
+        if (p->done == p->total)
+            fputc('\n', stderr);
+    }
 }
 
 /* --tile N: the body of a SPICE tile for experiment files. */
@@ -127,6 +187,9 @@ static void print_extraction(const ss_circuit_extraction *x)
 static int characterize(int argc, char **argv, ss_circuit_info **loaded)
 {
     static const struct option opts[] = {
+        {"declare", required_argument, 0, 'D'}, {"input-mirror", no_argument, 0, 'I'},
+        {"timeout", required_argument, 0, 'O'}, {"quiet", no_argument, 0, 'q'},
+        {"rheobase-range", required_argument, 0, 'B'},
         {"models", required_argument, 0, 'M'}, {"nmos", required_argument, 0, 'N'},
         {"pmos", required_argument, 0, 'P'},   {"bias", required_argument, 0, 'b'},
         {"input", required_argument, 0, 'i'},  {"sweep", required_argument, 0, 's'},
@@ -137,21 +200,32 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
         {"plot", required_argument, 0, 'g'},   {"list", no_argument, 0, 'l'},
         {"tile", required_argument, 0, 'T'},   {"help", no_argument, 0, 'h'},
         {"results", required_argument, 0, 'R'}, {"resume", no_argument, 0, 'r'},
-        {"timeout", required_argument, 0, 'O'}, {0, 0, 0, 0}};
+        {0, 0, 0, 0}};
     const char *models = NULL, *nmos = NULL, *pmos = NULL, *inname = NULL, *sweep = NULL;
-    const char *measure = NULL, *temps = "27", *extract = NULL, *params = NULL, *out = NULL;
-    const char *plot = NULL, *results = NULL;
-    int resume = 0;
+    const char *measure = NULL, *temps = NULL, *extract = NULL, *params = NULL, *out = NULL;
+    const char *plot = NULL, *results = NULL, *declare = NULL, *rheo = NULL;
+    int resume = 0, mirror = 0, quiet = 0;
+    double timeout = 600.0;
     char *biases[16];
     size_t nb = 0, mc = 0, tile = 0;
     uint64_t seed = 1;
-    double avt = 4.0, timeout = -1;
+    double avt = 4.0;
     int jobs = 1, c;
     ss_error err;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:hq", opts, NULL)) != -1) {
         double v;
         switch (c) {
+        case 'D': declare = optarg; break;
+        case 'I': mirror = 1; break;
+        case 'q': quiet = 1; break;
+        case 'B': rheo = optarg; break;
+        case 'O':
+            if (ss_util_parse_spice_number(optarg, &timeout) || !(timeout >= 0)) {
+                cli_msg("--timeout wants seconds >= 0, got '%s'", optarg);
+                return CLI_USAGE;
+            }
+            break;
         case 'M': models = optarg; break;
         case 'N': nmos = optarg; break;
         case 'P': pmos = optarg; break;
@@ -187,12 +261,6 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
             else if (c == 'a') avt = v;
             else jobs = v < 1 ? 1 : v > 4096 ? 4096 : (int)v;
             break;
-        case 'O':
-            if (ss_util_parse_double(optarg, &timeout) || timeout < 0) {
-                cli_msg("--timeout: '%s' is not a number of seconds", optarg);
-                return CLI_USAGE;
-            }
-            break;
         case 'x': extract = optarg; break;
         case 'p': params = optarg; break;
         case 'o': out = optarg; break;
@@ -208,12 +276,15 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
         fputs(usage_text, stderr);
         return CLI_USAGE;
     }
-    const ss_circuit_info *ci = ss_circuit_find(argv[optind]);
+    const ss_circuit_info *ci = declare ? NULL : ss_circuit_find(argv[optind]);
     if (!ci && access(argv[optind], F_OK) == 0) {
         /* a designer's netlist with a "* smallsim: like=..." declaration */
-        if (!(*loaded = ss_circuit_load(argv[optind], &err)))
+        if (!(*loaded = ss_circuit_load_declared(argv[optind], declare, &err)))
             return cli_fail(&err);
         ci = *loaded;
+    } else if (!ci && declare) {
+        cli_msg("--declare: no file '%s'", argv[optind]);
+        return CLI_USAGE;
     }
     if (!ci) {
         cli_msg("unknown circuit '%s' (see --list, or give a netlist file)", argv[optind]);
@@ -232,27 +303,46 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
     spec.base.avt = avt;
     spec.mc = mc;
     spec.jobs = jobs;
-    if (timeout >= 0)
-        spec.timeout = timeout;
     spec.journal = results;
     spec.resume = resume;
     spec.csv = out;
     spec.extract = extract;
     spec.params = params;
     spec.plot = plot;
+    spec.base.input_mirror = mirror;
+    spec.timeout = timeout;
+    struct progress_state ps = {quiet, isatty(2), ci->input, 0, mc + 1, 0,
+                                ci->kind == SS_CIRCUIT_SYNAPSE};
     spec.progress = on_job;
+    spec.user = &ps;
     for (size_t i = 0; i < nb; i++) {
         char *eq = strchr(biases[i], '=');
         double v;
-        if (!eq || ss_util_parse_spice_number(eq + 1, &v)) {
+        if (!eq) {
             cli_msg("--bias wants NAME=VALUE, got '%s'", biases[i]);
             return CLI_USAGE;
         }
         *eq = '\0';
-        if (!strcasecmp(biases[i], ci->input))
+        if (!strcasecmp(biases[i], ci->input)) {
+            if (ss_util_parse_spice_number(eq + 1, &v)) {
+                cli_msg("--bias %s: '%s' is not a current", biases[i], eq + 1);
+                return CLI_USAGE;
+            }
             spec.input = v;
-        else if (ss_circuit_set_bias(&spec.base, biases[i], v, &err))
+        } else if (ss_circuit_set_bias_text(&spec.base, biases[i], eq + 1, &err)) {
             return cli_fail(&err);
+        }
+    }
+    if (rheo) {
+        char lo[64], *colon = strchr(rheo, ':');
+        if (!colon || (size_t)(colon - rheo) >= sizeof lo ||
+            (snprintf(lo, sizeof lo, "%.*s", (int)(colon - rheo), rheo), 0) ||
+            ss_util_parse_spice_number(lo, &spec.rheo_lo) ||
+            ss_util_parse_spice_number(colon + 1, &spec.rheo_hi) || !(spec.rheo_lo > 0) ||
+            !(spec.rheo_hi > spec.rheo_lo)) {
+            cli_msg("--rheobase-range wants LO:HI with 0 < LO < HI, got '%s'", rheo);
+            return CLI_USAGE;
+        }
     }
     if (tile)
         return write_tile(&spec.base, tile, out);
@@ -264,6 +354,8 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
             cli_msg("circuit '%s' has no current '%s'", ci->name, inname);
             return CLI_USAGE;
         }
+        ps.name = ci->bias[spec.bias].name;
+        ps.volt = spec.base.voltage[spec.bias];
     }
     if (ss_circuit_measures_parse(measure, ci->kind, &spec.measures, &err)) {
         cli_fail(&err);
@@ -284,6 +376,11 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
     }
     double *tv = NULL;
     size_t nt = 0;
+    char deck_temp[32];
+    if (!temps && isfinite(ci->temp)) /* a designer's file sets its temperature */
+        snprintf(deck_temp, sizeof deck_temp, "%.17g", ci->temp), temps = deck_temp;
+    if (!temps)
+        temps = "27";
     if (parse_list(temps, &tv, &nt) || !nt) {
         cli_msg("invalid --temp '%s'", temps);
         free(tv);
@@ -313,6 +410,21 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
     }
     if (x.model)
         print_extraction(&x);
+    if (cp) {
+        size_t varied, total;
+        ss_circuit_campaign_devices(cp, &varied, &total);
+        if (total)
+            fprintf(stderr, "mismatch: %zu of %zu transistors varied (AVT %g mV um, %zu "
+                            "sample%s after the nominal one)\n",
+                    varied, total, spec.base.avt, mc, mc == 1 ? "" : "s");
+        for (size_t i = 0; i < ss_circuit_campaign_nwarnings(cp); i++)
+            fprintf(stderr, "warning: %s\n", ss_circuit_campaign_warning(cp, i));
+        if (ss_circuit_campaign_failed(cp))
+            cli_msg("%zu job%s failed (no CSV row for them)", ss_circuit_campaign_failed(cp),
+                    ss_circuit_campaign_failed(cp) == 1 ? "" : "s");
+    }
+    if (x.model && x.warning[0])
+        fprintf(stderr, "warning: %s\n", x.warning);
     if (rc)
         rc = cli_fail(&err);
     else if (ss_circuit_campaign_failed(cp))

@@ -10,11 +10,13 @@
 #include "cli/cli.h"
 #include "cosim/devsim/ss_devsim.h"
 #include "devices/ss_devices.h"
+#include "fit/ss_fit.h"
 
 static const char device_usage[] =
     "usage: smallsim device list\n"
-    "       smallsim device iv --model M [--preset P] [--param k=v ...] [--hard] --wave W\n"
-    "                          [--series R] [--points N] [-o iv.csv] [--plot iv.png]\n"
+    "       smallsim device iv --model M [--preset P] [--param k=v ...] [--hard]\n"
+    "                          (--wave W | --drive FILE) [--series R] [--points N]\n"
+    "                          [-o iv.csv] [--plot iv.png]\n"
     "       smallsim device spice --model M [--preset P] [--param k=v ...] [--hard]\n"
     "                          [--name X] [--wave W [--series R]] [-o out.cir]\n"
     "\n"
@@ -29,10 +31,14 @@ static const char list_usage[] =
     "against the paper.\n";
 
 static const char iv_usage[] =
-    "usage: smallsim device iv --model M [--preset P] [--param k=v ...] [--hard] --wave W\n"
-    "                          [--series R] [--points N] [-o iv.csv] [--plot iv.png]\n"
+    "usage: smallsim device iv --model M [--preset P] [--param k=v ...] [--hard]\n"
+    "                          (--wave W | --drive FILE [--columns LIST] [--freq F |\n"
+    "                          --step-time T]) [--series R] [--points N] [-o iv.csv]\n"
+    "                          [--plot iv.png]\n"
     "\n"
-    "Integrates one device (CVODE) driven by a waveform, optionally behind a series\n"
+    "Integrates one device driven by a waveform (CVODE) or by a measured or\n"
+    "piecewise-linear drive (the loop integrator of 'smallsim fit', so the result\n"
+    "is the curve 'smallsim fit --evaluate' scores), optionally behind a series\n"
     "resistor, and writes CSV 't,v,i,x' (v across the device, SI units, x the\n"
     "normalised state in [0, 1]) to stdout or -o.\n"
     "\n"
@@ -43,8 +49,16 @@ static const char iv_usage[] =
     "  --wave W         sine:AMP:FREQ[:CYCLES]  AMP*sin(2*pi*FREQ*t)\n"
     "                   triangle:AMP:FREQ[:CYCLES]  0 -> +AMP -> 0 -> -AMP -> 0\n"
     "                   pulse:V1:V2:WIDTH:PERIOD:COUNT  (edges 1%% of the shorter phase)\n"
+    "  --drive FILE     the drive, piecewise linear between its samples: a table as\n"
+    "                   'smallsim fit' reads it (instrument exports; the applied\n"
+    "                   voltage column, a current column is ignored; two unnamed\n"
+    "                   columns are t,v), or a file holding 'PWL(t0 v0 t1 v1 ...)'\n"
+    "  --columns LIST   the drive file's columns (t, v; other words skip a column)\n"
+    "  --freq F         the drive file has no time: its samples are one period of F Hz\n"
+    "  --step-time T    the drive file has no time: T seconds per sample\n"
     "  --series R       resistor between the source and the device (ohm)\n"
-    "  --points N       evenly spaced output samples (default 1001)\n"
+    "  --points N       evenly spaced output samples (default 1001; with --drive the\n"
+    "                   output is at the drive's samples)\n"
     "  -o FILE          write the CSV to FILE\n"
     "  --plot PNG       draw i(v) (the pinched hysteresis loop) and x(t) with gnuplot\n";
 
@@ -63,16 +77,16 @@ static const char spice_usage[] =
     "  -o FILE          write to FILE instead of stdout\n";
 
 struct device_args {
-    const char *model, *preset, *wave, *out, *plot, *name;
+    const char *model, *preset, *wave, *out, *plot, *name, *drive, *columns;
     char **params;
     size_t nparams;
-    int hard;
-    double series;
+    int hard, points_given;
+    double series, freq, step_time;
     long points;
 };
 
 enum { OPT_MODEL = 256, OPT_PRESET, OPT_PARAM, OPT_HARD, OPT_WAVE, OPT_SERIES, OPT_POINTS,
-       OPT_PLOT, OPT_NAME };
+       OPT_PLOT, OPT_NAME, OPT_DRIVE, OPT_COLUMNS, OPT_FREQ, OPT_STEP };
 
 static int usage_error(const char *usage)
 {
@@ -89,6 +103,8 @@ static int parse_args(int argc, char **argv, struct device_args *a, const char *
         {"wave", required_argument, NULL, OPT_WAVE},     {"series", required_argument, NULL, OPT_SERIES},
         {"points", required_argument, NULL, OPT_POINTS}, {"plot", required_argument, NULL, OPT_PLOT},
         {"name", required_argument, NULL, OPT_NAME},     {"output", required_argument, NULL, 'o'},
+        {"drive", required_argument, NULL, OPT_DRIVE},   {"columns", required_argument, NULL, OPT_COLUMNS},
+        {"freq", required_argument, NULL, OPT_FREQ},     {"step-time", required_argument, NULL, OPT_STEP},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -113,6 +129,23 @@ static int parse_args(int argc, char **argv, struct device_args *a, const char *
                 cli_msg("--points: '%s' is not a count from 2 to 1e8", optarg);
                 return CLI_USAGE;
             }
+            a->points_given = 1;
+            break;
+        }
+        case OPT_DRIVE: a->drive = optarg; break;
+        case OPT_COLUMNS: a->columns = optarg; break;
+        case OPT_FREQ:
+        case OPT_STEP: {
+            double x;
+            if (ss_util_parse_spice_number(optarg, &x) || !(x > 0) || !isfinite(x)) {
+                cli_msg("%s: '%s' is not a positive number", c == OPT_FREQ ? "--freq" : "--step-time",
+                        optarg);
+                return CLI_USAGE;
+            }
+            if (c == OPT_FREQ)
+                a->freq = x;
+            else
+                a->step_time = x;
             break;
         }
         case OPT_PLOT: a->plot = optarg; break;
@@ -252,6 +285,81 @@ static int plot_trace(const char *csv, const char *png, const char *title, ss_er
     return rc;
 }
 
+/* The drive file: "PWL(t0 v0 ...)" text, or a table as `smallsim fit` reads
+ * it (the applied voltage; a current column is not needed). */
+static int read_drive(const struct device_args *a, ss_fit_data *data, ss_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = ss_util_read_file(a->drive, &text, &len, err);
+    if (rc)
+        return rc;
+    const char *p = text;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        p++;
+    if (!strncasecmp(p, "pwl", 3)) {
+        const char *open = strchr(p, '('), *close = strrchr(p, ')');
+        ss_pwl w = {0, NULL, NULL};
+        if (!open || !close || close < open) {
+            free(text);
+            return ss_error_set(err, SS_EPARSE, "%s: expected PWL(t0 v0 t1 v1 ...)", a->drive);
+        }
+        char *inner = strndup(open + 1, (size_t)(close - open - 1));
+        /* continuation lines ("+ t v") are part of the list */
+        for (char *q = inner; q && *q; q++)
+            if (*q == '+' && (q == inner || q[-1] == '\n'))
+                *q = ' ';
+        rc = inner ? ss_pwl_parse(&w, inner, err) : ss_error_set(err, SS_ENOMEM, "out of memory");
+        if (rc && inner)
+            ss_error_prefix(err, rc, "%s", a->drive);
+        free(inner);
+        if (!rc && w.n < 2)
+            rc = ss_error_set(err, SS_EPARSE, "%s: a PWL drive needs at least 2 points", a->drive);
+        if (!rc) {
+            double *zero = calloc(w.n, sizeof *zero);
+            rc = zero ? ss_fit_data_set(data, a->drive, w.n, w.t, w.v, zero, 0.0, a->series, err)
+                      : ss_error_set(err, SS_ENOMEM, "out of memory");
+            free(zero);
+            for (size_t k = 1; !rc && k < w.n; k++)
+                if (!(w.t[k] > w.t[k - 1]))
+                    rc = ss_error_set(err, SS_EPARSE, "%s: PWL time %g does not increase after %g",
+                                      a->drive, w.t[k], w.t[k - 1]);
+            if (!rc && w.t[0] != 0)
+                for (size_t k = 0; k < w.n; k++)
+                    data->t[k] = w.t[k] - w.t[0];
+        }
+        ss_pwl_release(&w);
+        free(text);
+        return rc;
+    }
+    ss_fit_read_options o = SS_FIT_READ_OPTIONS_INIT;
+    o.columns = a->columns;
+    o.freq = a->freq;
+    o.step_time = a->step_time;
+    o.series_r = a->series;
+    o.fold = SS_FIT_FOLD_OFF;
+    o.drive_only = 1;
+    rc = ss_fit_data_parse(data, text, a->drive, &o, err);
+    free(text);
+    return rc;
+}
+
+/* Runs the device under the --drive file; -1 when done, else the exit code. */
+static int run_drive(const struct device_args *a, const ss_device *d, ss_devsim_trace *tr)
+{
+    ss_fit_data data = SS_FIT_DATA_INIT;
+    ss_error err;
+    int code = -1;
+    if (read_drive(a, &data, &err))
+        code = cli_fail(&err);
+    else if (data.n < 2)
+        cli_msg("%s: the drive needs at least 2 samples", a->drive), code = CLI_FAIL;
+    else if (ss_fit_simulate(d, 1, &data, ss_device_x0(d), 0.0, tr, &err))
+        code = cli_fail(&err);
+    ss_fit_data_release(&data);
+    return code;
+}
+
 static int cmd_iv(int argc, char **argv)
 {
     char **params = calloc((size_t)argc + 1, sizeof *params);
@@ -269,22 +377,34 @@ static int cmd_iv(int argc, char **argv)
         goto out;
     if ((code = build_device(&a, &d)) >= 0)
         goto out;
-    if (!a.wave) {
-        cli_msg("--wave is required");
+    if (!a.wave == !a.drive) {
+        cli_msg(a.wave ? "--wave and --drive exclude each other" : "--wave or --drive is required");
         code = usage_error(iv_usage);
         goto out;
     }
-    if (ss_wave_parse(&w, a.wave, &err)) {
-        cli_fail(&err);
-        code = CLI_USAGE;
+    if (!a.drive && (a.columns || a.freq > 0 || a.step_time > 0)) {
+        cli_msg("--columns, --freq and --step-time describe a --drive file");
+        code = usage_error(iv_usage);
         goto out;
     }
-    ss_devsim_options opt = SS_DEVSIM_OPTIONS_DEFAULT;
-    opt.series_r = a.series;
-    opt.points = (size_t)a.points;
-    if (ss_devsim_run(&d, &w, &opt, &tr, &err)) {
-        code = cli_fail(&err);
-        goto out;
+    if (a.drive) {
+        if (a.points_given)
+            cli_msg("note: with --drive the output is at the drive's samples; --points ignored");
+        if ((code = run_drive(&a, &d, &tr)) >= 0)
+            goto out;
+    } else {
+        if (ss_wave_parse(&w, a.wave, &err)) {
+            cli_fail(&err);
+            code = CLI_USAGE;
+            goto out;
+        }
+        ss_devsim_options opt = SS_DEVSIM_OPTIONS_DEFAULT;
+        opt.series_r = a.series;
+        opt.points = (size_t)a.points;
+        if (ss_devsim_run(&d, &w, &opt, &tr, &err)) {
+            code = cli_fail(&err);
+            goto out;
+        }
     }
     const char *csv = a.out;
     if (!csv && a.plot) {
@@ -315,7 +435,7 @@ static int cmd_iv(int argc, char **argv)
     if (a.plot) {
         char title[256];
         snprintf(title, sizeof title, "%s%s%s, %s%s", d.type->name, a.preset ? " " : "",
-                 a.preset ? a.preset : "", a.wave, d.hard ? ", hard" : "");
+                 a.preset ? a.preset : "", a.wave ? a.wave : a.drive, d.hard ? ", hard" : "");
         if (plot_trace(csv, a.plot, title, &err)) {
             code = cli_fail(&err);
             goto out;
@@ -346,6 +466,11 @@ static int cmd_spice_export(int argc, char **argv)
         goto out;
     if ((code = build_device(&a, &d)) >= 0)
         goto out;
+    if (a.drive || a.columns || a.freq > 0 || a.step_time > 0) {
+        cli_msg("--drive, --columns, --freq and --step-time are for 'device iv'");
+        code = usage_error(spice_usage);
+        goto out;
+    }
     if (a.wave) {
         ss_wave w;
         ss_devsim_options opt = SS_DEVSIM_OPTIONS_DEFAULT;

@@ -31,24 +31,31 @@ static const char run_usage[] =
     "  --seed S     overrides the file's seed\n"
     "  --tstop T    overrides the file's duration (s, SPICE numbers)\n"
     "  --timeout S  wall-clock limit of the run in seconds (0, the default: none)\n"
-    "  -q, --quiet  no progress on stderr\n";
+    "  -q, --quiet  no progress on stderr (progress: one line on a terminal,\n"
+    "               otherwise a line every 10 s: simulated time, speed, time left)\n";
 
 struct progress_state {
+    int tty;
     double start, last;
 };
 
-/* Progress on a terminal, at most five times a second. */
+/* Progress: simulated time, speed, time left.  On a terminal one line,
+ * redrawn at most five times a second; otherwise a line every 10 s. */
 static int progress(void *user, double t, double tstop, size_t spikes)
 {
     struct progress_state *ps = user;
-    double now = ss_util_now();
-    if (now - ps->last < 0.2 && t < tstop)
+    double now = ss_util_now(), elapsed = now - ps->start;
+    int done = t >= tstop * (1 - 1e-12);
+    if (now - ps->last < (ps->tty ? 0.2 : 10.0) && !done)
         return 0;
     ps->last = now;
-    fprintf(stderr, "\rsmallsim: run t = %.4g / %.4g s, %zu spikes, %.1f s elapsed   ", t, tstop,
-            spikes, now - ps->start);
-    if (t >= tstop)
-        fputc('\n', stderr);
+    double rate = elapsed > 0 ? t / elapsed : 0; /* simulated seconds per second */
+    char eta[32] = "";
+    if (!done && rate > 0)
+        snprintf(eta, sizeof eta, ", %.0f s left", (tstop - t) / rate);
+    fprintf(stderr, "%ssmallsim: run t = %.4g / %.4g s (%.0f%%), %zu spikes, %.3g s simulated per s%s%s",
+            ps->tty ? "\r\033[K" : "", t, tstop, 100 * t / tstop, spikes, rate, eta,
+            ps->tty && !done ? "" : "\n");
     return 0;
 }
 
@@ -190,10 +197,9 @@ static int run_job(void *state, void *arg, const void *req, size_t len, ss_buf *
     (void)req, (void)len;
     const struct run_job *r = arg;
     ss_network *net = r->net;
-    struct progress_state ps = {ss_util_now(), 0};
+    struct progress_state ps = {isatty(2), ss_util_now(), ss_util_now()};
     ss_network_options opt = {r->exp->dt, r->exp->rtol, r->exp->seed,
-                              r->quiet || !isatty(2) ? NULL : progress, &ps, state,
-                              r->exp->solver};
+                              r->quiet ? NULL : progress, &ps, state, r->exp->solver};
     int rc = ss_network_run(net, r->exp->duration, &opt, err);
     double seconds = ss_util_now() - ps.start;
     char path[4096];

@@ -53,8 +53,9 @@ const char cli_trust_help[] =
     "  --include-dir DIR   trust DIR like the netlist's own folder: includes, .lib\n"
     "                      sections and model files there are read (repeatable;\n"
     "                      also " SS_NETLIST_INCLUDE_ENV "=DIR:DIR...)\n"
-    "  --allow-control     let .control blocks, '*#' command lines and backquotes\n"
-    "                      through; they still run in the sandbox\n"
+    "  --allow-control     let .control blocks, '*#' command lines, backquotes and\n"
+    "                      a .spiceinit beside the netlist through; they still run\n"
+    "                      in the sandbox\n"
     "  --no-sandbox        run ngspice without the sandbox (no programs, no files\n"
     "                      outside the netlist's folders): trusted netlists only\n";
 

@@ -29,7 +29,8 @@ const ss_device_preset ss_device_presets[] = {
      "w_on=0 w_off=3n w0=0 window=none iv=linear",
      "sine:0.3:1meg",
      "Technion Verilog-A demonstration defaults (asic2.group/tools/memristor-models) as in "
-     "MemTorch memtorch/bh/memristor/VTEAM.py; not a device fit; drive suggested",
+     "MemTorch memtorch/bh/memristor/VTEAM.py (w in m, k in m/s, Euler dt 1e-10 s; its demo "
+     "loop is a 1 V 50 MHz sine); not a device fit; drive suggested",
      0},
     {"vteam_5k200k", "vteam",
      "r_on=5k r_off=200k v_on=-0.3 v_off=0.02 k_on=-10 k_off=5e-4 alpha_on=3 alpha_off=1 "
@@ -70,9 +71,10 @@ const ss_device_preset ss_device_presets[] = {
     {"jo_agasi", "yakopcic",
      "a1=3.7e-7 a2=4.35e-7 b=0.7 vp=1.5 vn=0.5 ap=0.005 an=0.08 xp=0.2 xn=0.5 alphap=1.2 "
      "alphan=3 x0=0.1 eta=1",
-     "triangle:3:0.05",
-     "Ag/a-Si (Jo, U. Michigan): thomastiotto experiments.py (jo) and Java preset 5 agree; "
-     "to be checked against TCAD 2013; fitted with a +4/-2 V triangle, drive suggested",
+     "triangle:3:0.2",
+     "Ag/a-Si (Jo, U. Michigan): thomastiotto experiments.py (jo) and Garcia-Redondo "
+     "MemristorYakopcic.java preset 'University of Michigan' agree; to be checked against "
+     "TCAD 2013; experiments.py drives +4 V then -2 V triangles of 5 s period, drive suggested",
      1},
     {"miao_taox", "yakopcic",
      "a1=0.11 a2=0.11 b=0.5 vp=0.09 vn=0.75 ap=7.5 an=2 xp=0.3 xn=0.5 alphap=1 alphan=5 "
@@ -90,13 +92,16 @@ const ss_device_preset ss_device_presets[] = {
      1},
     {"nbsto_10um", "yakopcic2020",
      "gmax_p=9e-5 bmax_p=4.96 gmax_n=1.7e-4 bmax_n=3.23 gmin_p=1.5e-5 bmin_p=6.91 "
-     "gmin_n=4.4e-7 bmin_n=2.6 vp=0.5 vn=-0.5 ap=90 an=10 xp=0.1 xn=0.242 alphap=1 alphan=1 "
-     "x0=0 eta=1",
-     "triangle:1.5:0.1",
-     "Nb:SrTiO3 10 um, Yakopcic 2020 form fitted to measured DC sweeps (+1 to -2 V): "
-     "thomastiotto fitted/10um_-2V_4_TT_original/parameters.txt; its subcircuit divides "
-     "ap and an by 844.36 (unexplained); drive suggested",
-     1},
+     "gmin_n=4.4e-7 bmin_n=2.6 vp=0.5 vn=-0.5 ap=0.10659 an=0.011843 xp=0.1 xn=0.242 "
+     "alphap=1 alphan=1 x0=0 eta=1",
+     "triangle:1.5:0.02",
+     "Nb:SrTiO3 10 um (Groningen), Yakopcic 2020 form fitted to a measured DC sweep +1 -> -2 V "
+     "(10 mV steps, 0.0844 s each): thomastiotto/Memristor-Models "
+     "fitted/10um_-2V_4_TT_original/parameters.txt; its Ap = 90, An = 10 act per 1e-4 s Euler "
+     "step, one step per 0.0844 s sample, so in SI ap = 90 x 1e-4/0.08444 = 0.10659 and "
+     "an = 0.011843 1/s (its subcircuit divides by 844.36 likewise); drive suggested at the "
+     "sweep's 0.118 V/s",
+     0},
     {NULL, NULL, NULL, NULL, NULL, 0},
 };
 
@@ -342,10 +347,15 @@ int ss_device_write_spice(const ss_device *d, const char *name, ss_buf *out, ss_
         else
             rc |= ss_buf_printf(out, " %s=%.17g", t->params[k].name, d->p[k]);
     }
-    rc |= ss_buf_printf(out, "\n* terminals: te (top), be (bottom); current flows te -> be.\n"
-                             "* node xs holds the normalised state x (V(xs) = x, 1 F capacitor).\n"
-                             "* the IC needs .tran ... uic, or .ic v(<instance>.xs)=x0.\n");
-    rc |= ss_buf_printf(out, ".subckt %s te be\n", name);
+    rc |= ss_buf_printf(out,
+                        "\n* terminals: te (top), be (bottom); current flows te -> be.\n"
+                        "* node xs holds the normalised state x (V(xs) = x, 1 F capacitor).\n"
+                        "* initial state: the parameter x0 (default below; per instance:\n"
+                        "* X1 a b %s x0=0.3), applied by .tran ... uic.  Under uic an\n"
+                        "* .ic v(<instance>.xs)=... is ignored (the capacitor's IC wins);\n"
+                        "* without uic, .ic holds the node for the operating point.\n",
+                        name);
+    rc |= ss_buf_printf(out, ".subckt %s te be params: x0=%.17g\n", name, ss_device_x0(d));
     rc |= ss_buf_add(out, SSD_SPICE_FUNCS, strlen(SSD_SPICE_FUNCS));
     if (rc || (rc = t->spice_body(d, out)) || (rc = ss_buf_printf(out, ".ends %s\n", name))) {
         /* Drop the partial subcircuit. */

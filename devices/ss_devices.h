@@ -151,9 +151,12 @@ int ss_device_apply_preset(ss_device *d, const char *name, ss_error *err);
 
 /* ---- SPICE ---------------------------------------------------------------- */
 
-/* Appends an ngspice subcircuit `.subckt NAME te be` ... `.ends` for the
- * device to `out`.  The state is the voltage of internal node xs on a 1 F
- * capacitor with IC=x0 (run .tran with `uic`, or give `.ic v(X.xs)=x0`),
+/* Appends an ngspice subcircuit `.subckt NAME te be params: x0=<x0>` ...
+ * `.ends` for the device to `out`.  The state is the voltage of internal
+ * node xs on a 1 F capacitor with IC={x0}: run .tran with `uic`, and set
+ * another initial state per instance with "X1 a b NAME x0=0.3" (under uic
+ * an `.ic v(X1.xs)=...` is ignored; without uic it holds the node for the
+ * operating point),
  * charged by a B-source current equal to dx/dt; the device current is a
  * B-source from te to be.  The expressions are the same equations as
  * ss_device_evaluate in the same mode, with ?: for the branches.  `name`

@@ -261,7 +261,7 @@ static int vteam_spice_body(const ss_device *d, ss_buf *out)
                             ".func ss_bdn(x) = ss_sst(x/(%.17g))\n",
                             p[P_SMOOTH_X], p[P_SMOOTH_X]);
     }
-    rc |= ss_buf_printf(out, "Cx xs 0 1 IC=%.17g\n", vteam_x0(d));
+    rc |= ss_buf_printf(out, "Cx xs 0 1 IC={x0}\n");
     rc |= ss_buf_printf(out,
                         "Bx 0 xs I = (ss_roff(" VC ")*ss_foff(ss_xc(" X "))*ss_bup(" X
                         ") + ss_ron(" VC ")*ss_fon(ss_xc(" X "))*ss_bdn(" X "))/(%.17g)\n",

@@ -207,7 +207,8 @@ static int spice_common(const ss_device *d, ss_buf *out, double sv, double sx, d
 static int spice_state(ss_buf *out, double eta, double x0)
 {
     int rc = SS_OK;
-    rc |= ss_buf_printf(out, "Cx xs 0 1 IC=%.17g\n", x0);
+    (void)x0; /* the subcircuit parameter x0 (ss_device_write_spice) */
+    rc |= ss_buf_printf(out, "Cx xs 0 1 IC={x0}\n");
     if (eta > 0)
         rc |= ss_buf_printf(out, "Bx 0 xs I = ss_gp(ss_vc(V(te,be)))*ss_fup(ss_xc(V(xs))) + "
                                  "ss_gn(ss_vc(V(te,be)))*ss_fdn(ss_xc(V(xs)))\n");

@@ -1,14 +1,39 @@
-/* data.c: reading and checking measured I-V loops (fit/ss_fit.h). */
-#include <ctype.h>
+/* data.c: measured I-V loops after reading (fit/ss_fit.h): folding a
+ * multi-period record onto one period, decimation, the current offset,
+ * plausibility errors and warnings.  Reading the file is read.c. */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "fit/fit_private.h"
 
-enum { COL_SKIP, COL_T, COL_V, COL_I, COL_R, COL_VD };
-#define MAX_COLS 64
+int ssf_note(char **notes, const char *fmt, ...)
+{
+    char line[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    size_t old = *notes ? strlen(*notes) : 0, add = strlen(line);
+    /* A line already there (the same explanation for several files) once. */
+    for (const char *p = *notes; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len == add && !memcmp(p, line, add))
+            return SS_OK;
+        p += len + (nl ? 1 : 0);
+    }
+    char *n = realloc(*notes, old + add + 2);
+    if (!n)
+        return SS_ENOMEM;
+    memcpy(n + old, line, add);
+    n[old + add] = '\n';
+    n[old + add + 1] = 0;
+    *notes = n;
+    return SS_OK;
+}
 
 void ss_fit_data_release(ss_fit_data *d)
 {
@@ -18,7 +43,9 @@ void ss_fit_data_release(ss_fit_data *d)
     free(d->t);
     free(d->v);
     free(d->i);
-    memset(d, 0, sizeof *d);
+    free(d->notes);
+    ss_fit_data d0 = SS_FIT_DATA_INIT;
+    *d = d0;
 }
 
 double ss_fit_data_range(const ss_fit_data *d)
@@ -31,8 +58,9 @@ double ss_fit_data_range(const ss_fit_data *d)
     return hi - lo;
 }
 
-static int alloc_arrays(ss_fit_data *d, const char *name, size_t n, ss_error *err)
+int ssf_data_alloc(ss_fit_data *d, const char *name, size_t n, ss_error *err)
 {
+    ss_fit_data_release(d);
     d->name = strdup(name ? name : "data");
     d->t = malloc((n ? n : 1) * sizeof *d->t);
     d->v = malloc((n ? n : 1) * sizeof *d->v);
@@ -51,7 +79,7 @@ int ss_fit_data_set(ss_fit_data *d, const char *name, size_t n, const double *t,
     ss_fit_data_release(d);
     if (!t && !(freq > 0))
         return ss_error_set(err, SS_EINVAL, "%s: no time and no frequency", name);
-    int rc = alloc_arrays(d, name, n, err);
+    int rc = ssf_data_alloc(d, name, n, err);
     if (rc)
         return rc;
     for (size_t k = 0; k < n; k++) {
@@ -64,373 +92,309 @@ int ss_fit_data_set(ss_fit_data *d, const char *name, size_t n, const double *t,
     return SS_OK;
 }
 
-/* ---- parsing --------------------------------------------------------------- */
-
-static int role_of(const char *name)
-{
-    char s[64];
-    size_t n = 0;
-    while (*name && isspace((unsigned char)*name))
-        name++;
-    while (name[n] && n < sizeof s - 1 && !isspace((unsigned char)name[n]) && name[n] != '(' &&
-           name[n] != '[')
-        s[n] = (char)tolower((unsigned char)name[n]), n++;
-    s[n] = 0;
-    if (!strcmp(s, "t") || !strcmp(s, "time") || !strcmp(s, "time_s") || !strcmp(s, "t_s"))
-        return COL_T;
-    if (!strcmp(s, "v") || !strcmp(s, "vs") || !strcmp(s, "va") || !strcmp(s, "voltage") ||
-        !strcmp(s, "v_applied") || !strcmp(s, "vapp") || !strcmp(s, "u"))
-        return COL_V;
-    if (!strcmp(s, "i") || !strcmp(s, "current") || !strcmp(s, "curr"))
-        return COL_I;
-    if (!strcmp(s, "r") || !strcmp(s, "rs") || !strcmp(s, "series"))
-        return COL_R;
-    if (!strcmp(s, "vd") || !strcmp(s, "v_device") || !strcmp(s, "vdev"))
-        return COL_VD;
-    return COL_SKIP;
-}
-
-/* Splits `line` (modified in place) into at most MAX_COLS fields. */
-static size_t split(char *line, char delim, char **f)
-{
-    size_t n = 0;
-    char *p = line;
-    if (delim == ' ') {
-        while (*p) {
-            while (*p && isspace((unsigned char)*p))
-                p++;
-            if (!*p)
-                break;
-            if (n < MAX_COLS)
-                f[n] = p;
-            n++;
-            while (*p && !isspace((unsigned char)*p))
-                p++;
-            if (*p)
-                *p++ = 0;
-        }
-        return n;
-    }
-    for (;;) {
-        char *e = strchr(p, delim);
-        if (e)
-            *e = 0;
-        while (*p && isspace((unsigned char)*p))
-            p++;
-        char *end = p + strlen(p);
-        while (end > p && isspace((unsigned char)end[-1]))
-            *--end = 0;
-        if (n < MAX_COLS)
-            f[n] = p;
-        n++;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    /* A trailing delimiter ("1,2,") leaves an empty last field: drop it. */
-    if (n > 1 && n <= MAX_COLS && !*f[n - 1])
-        n--;
-    return n;
-}
-
-static int parse_num(char *s, char delim, double *out)
-{
-    if (delim == ';')
-        for (char *p = s; *p; p++)
-            if (*p == ',')
-                *p = '.';
-    /* Quoted numbers ("1.5") from spreadsheets. */
-    size_t n = strlen(s);
-    if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
-        s[n - 1] = 0;
-        s++;
-    }
-    char *end;
-    if (!*s)
-        return -1;
-    *out = strtod(s, &end);
-    if (*end)
-        return -1;
-    return isfinite(*out) ? 0 : 1;
-}
-
-static int is_comment(const char *p)
-{
-    return *p == '#' || *p == '%' || *p == '*' || *p == '!' || (p[0] == '/' && p[1] == '/');
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-int ss_fit_data_parse(ss_fit_data *d, const char *text, const char *name,
-                      const ss_fit_read_options *opt, ss_error *err)
+/* Median of a[0..n) (reorders a). */
+static double median(double *a, size_t n)
 {
-    ss_fit_data_release(d);
-    ss_fit_read_options def = SS_FIT_READ_OPTIONS_INIT;
-    if (!opt)
-        opt = &def;
-    if (!name)
-        name = "data";
-    int role[MAX_COLS];
-    size_t ncol_roles = 0;
-    int have_roles = 0;
-    if (opt->columns) {
-        char buf[512];
-        if (strlen(opt->columns) >= sizeof buf)
-            return ss_error_set(err, SS_EINVAL, "columns '%s' too long", opt->columns);
-        strcpy(buf, opt->columns);
-        char *f[MAX_COLS];
-        ncol_roles = split(buf, ',', f);
-        if (ncol_roles > MAX_COLS)
-            return ss_error_set(err, SS_EINVAL, "columns: at most %d", MAX_COLS);
-        for (size_t k = 0; k < ncol_roles; k++)
-            role[k] = role_of(f[k]);
-        have_roles = 1;
-    }
-
-    char *copy = strdup(text ? text : "");
-    double *rows = NULL;
-    size_t nrows = 0, cap = 0, ncols = 0;
-    size_t *lines = NULL;
-    int rc = SS_OK;
-    char delim = 0;
-    if (!copy)
-        return ss_error_set(err, SS_ENOMEM, "out of memory reading '%s'", name);
-    size_t lineno = 0;
-    char *save = copy;
-    int seen_data = 0;
-    for (char *line = copy; line; line = save) {
-        char *nl = strchr(line, '\n');
-        save = nl ? nl + 1 : NULL;
-        if (nl)
-            *nl = 0;
-        lineno++;
-        size_t len = strlen(line);
-        if (len && line[len - 1] == '\r')
-            line[--len] = 0;
-        char *p = line;
-        if (lineno == 1 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
-            (unsigned char)p[2] == 0xBF)
-            p += 3; /* UTF-8 byte order mark */
-        while (*p && isspace((unsigned char)*p))
-            p++;
-        if (!*p || is_comment(p))
-            continue;
-        char ldelim = strchr(p, ';') ? ';' : strchr(p, ',') ? ',' : ' ';
-        if (!delim)
-            delim = ldelim;
-        char *f[MAX_COLS];
-        size_t nf = split(p, delim, f);
-        if (nf > MAX_COLS) {
-            rc = ss_error_set(err, SS_EPARSE, "%s:%zu: more than %d columns", name, lineno,
-                              MAX_COLS);
-            goto out;
-        }
-        double vals[MAX_COLS];
-        int bad = -1, nonfinite = 0;
-        for (size_t k = 0; k < nf; k++) {
-            char tmp[128];
-            snprintf(tmp, sizeof tmp, "%s", f[k]);
-            int r = parse_num(tmp, delim, &vals[k]);
-            if (r) {
-                bad = (int)k;
-                nonfinite = r == 1;
-                break;
-            }
-        }
-        if (bad >= 0 && !seen_data && !nonfinite) {
-            /* A header: the first non-comment line, not numeric. */
-            int numeric = 0;
-            for (size_t k = 0; k < nf; k++) {
-                double x;
-                char tmp[128];
-                snprintf(tmp, sizeof tmp, "%s", f[k]);
-                numeric += parse_num(tmp, delim, &x) == 0;
-            }
-            if (numeric == 0 && !have_roles) {
-                ncol_roles = nf;
-                for (size_t k = 0; k < nf; k++)
-                    role[k] = role_of(f[k]);
-                have_roles = 1;
-                seen_data = 1; /* only one header line */
-                continue;
-            }
-            if (numeric == 0) {
-                seen_data = 1;
-                continue; /* header, but --columns wins */
-            }
-        }
-        if (bad >= 0) {
-            if (nonfinite)
-                rc = ss_error_set(err, SS_EPARSE, "%s:%zu: '%s' is not a finite number", name,
-                                  lineno, f[bad]);
-            else
-                rc = ss_error_set(err, SS_EPARSE, "%s:%zu: '%s' is not a number", name, lineno,
-                                  f[bad]);
-            goto out;
-        }
-        seen_data = 1;
-        if (!ncols)
-            ncols = nf;
-        if (nf != ncols) {
-            rc = ss_error_set(err, SS_EPARSE, "%s:%zu: expected %zu values, found %zu", name,
-                              lineno, ncols, nf);
-            goto out;
-        }
-        if (nrows == cap) {
-            size_t nc = cap ? 2 * cap : 256;
-            double *r2 = realloc(rows, nc * ncols * sizeof *rows);
-            size_t *l2 = r2 ? realloc(lines, nc * sizeof *lines) : NULL;
-            if (r2)
-                rows = r2;
-            if (!r2 || !l2) {
-                rc = ss_error_set(err, SS_ENOMEM, "out of memory reading '%s'", name);
-                goto out;
-            }
-            lines = l2;
-            cap = nc;
-        }
-        memcpy(rows + nrows * ncols, vals, ncols * sizeof *vals);
-        lines[nrows] = lineno;
-        nrows++;
-    }
-    if (nrows == 0) {
-        rc = ss_error_set(err, SS_EPARSE, "%s: no data rows (empty file?)", name);
-        goto out;
-    }
-    if (ncols < 2) {
-        rc = ss_error_set(err, SS_EPARSE, "%s: one column only (need voltage and current)", name);
-        goto out;
-    }
-    if (!have_roles) {
-        if (ncols == 2) {
-            role[0] = COL_V, role[1] = COL_I;
-        } else if (ncols == 3) {
-            role[0] = COL_T, role[1] = COL_V, role[2] = COL_I;
-        } else {
-            rc = ss_error_set(err, SS_EINVAL,
-                              "%s: %zu columns and no header: say which is which with "
-                              "--columns (e.g. t,v,i)",
-                              name, ncols);
-            goto out;
-        }
-        ncol_roles = ncols;
-    }
-    if (ncol_roles != ncols) {
-        rc = ss_error_set(err, SS_EINVAL, "%s: %zu columns named (%s) but the file has %zu", name,
-                          ncol_roles, opt->columns ? opt->columns : "header", ncols);
-        goto out;
-    }
-    int col[6] = {-1, -1, -1, -1, -1, -1};
-    for (size_t k = 0; k < ncols; k++) {
-        if (role[k] != COL_SKIP && col[role[k]] >= 0) {
-            rc = ss_error_set(err, SS_EINVAL, "%s: column %zu repeats column %d's name", name,
-                              k + 1, col[role[k]] + 1);
-            goto out;
-        }
-        if (role[k] != COL_SKIP)
-            col[role[k]] = (int)k;
-    }
-    if (col[COL_V] < 0 || col[COL_I] < 0) {
-        rc = ss_error_set(err, SS_EINVAL, "%s: need a voltage (v) and a current (i) column", name);
-        goto out;
-    }
-    int use_t = opt->freq > 0 ? 0 : 1;
-    if (use_t && col[COL_T] < 0) {
-        rc = ss_error_set(err, SS_EINVAL,
-                          "%s: no time column: give the drive frequency (--freq) to reconstruct "
-                          "the time over one period",
-                          name);
-        goto out;
-    }
-    if ((rc = alloc_arrays(d, name, nrows, err)))
-        goto out;
-    double scale = opt->current_scale > 0 ? opt->current_scale : 1.0;
-    for (size_t k = 0; k < nrows; k++) {
-        const double *r = rows + k * ncols;
-        d->v[k] = r[col[COL_V]];
-        d->i[k] = r[col[COL_I]] * scale;
-        if (use_t) {
-            d->t[k] = r[col[COL_T]];
-            if (k > 0 && !(d->t[k] > d->t[k - 1])) {
-                rc = ss_error_set(err, SS_EPARSE, "%s:%zu: time does not increase (%g after %g)",
-                                  name, lines[k], d->t[k], d->t[k - 1]);
-                goto out;
-            }
-        } else {
-            d->t[k] = (double)k / ((double)nrows * opt->freq);
-        }
-    }
-    if (use_t) {
-        double t0 = d->t[0];
-        for (size_t k = 0; k < nrows; k++)
-            d->t[k] -= t0;
-    }
-    d->freq = use_t ? 0.0 : opt->freq;
-    d->series_r = opt->series_r;
-    if (opt->series_column) {
-        if (col[COL_R] >= 0) {
-            double r0 = rows[col[COL_R]];
-            for (size_t k = 0; k < nrows; k++)
-                if (fabs(rows[k * ncols + col[COL_R]] - r0) > 1e-9 * fabs(r0)) {
-                    rc = ss_error_set(err, SS_EPARSE,
-                                      "%s:%zu: the series resistance changes (%g after %g ohm)",
-                                      name, lines[k], rows[k * ncols + col[COL_R]], r0);
-                    goto out;
-                }
-            d->series_r = r0;
-        } else if (col[COL_VD] >= 0) {
-            double imax = 0;
-            for (size_t k = 0; k < nrows; k++)
-                imax = fmax(imax, fabs(d->i[k]));
-            double *rs = malloc(nrows * sizeof *rs);
-            size_t m = 0;
-            if (!rs) {
-                rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-                goto out;
-            }
-            for (size_t k = 0; k < nrows; k++)
-                if (fabs(d->i[k]) > 0.1 * imax)
-                    rs[m++] = (d->v[k] - rows[k * ncols + col[COL_VD]]) / d->i[k];
-            qsort(rs, m, sizeof *rs, cmp_double);
-            d->series_r = m ? rs[m / 2] : 0.0;
-            free(rs);
-        } else {
-            rc = ss_error_set(err, SS_EINVAL,
-                              "%s: --series-column needs an 'r' column or both 'v' and 'vd'",
-                              name);
-            goto out;
-        }
-        if (!(d->series_r >= 0) || !isfinite(d->series_r)) {
-            rc = ss_error_set(err, SS_EPARSE, "%s: series resistance %g ohm is not >= 0", name,
-                              d->series_r);
-            goto out;
-        }
-    }
-out:
-    if (rc)
-        ss_fit_data_release(d);
-    free(rows);
-    free(lines);
-    free(copy);
-    return rc;
+    if (!n)
+        return 0.0;
+    qsort(a, n, sizeof *a, cmp_double);
+    return n % 2 ? a[n / 2] : 0.5 * (a[n / 2 - 1] + a[n / 2]);
 }
 
-int ss_fit_data_read(ss_fit_data *d, const char *path, const ss_fit_read_options *opt,
-                     ss_error *err)
+/* ---- periods, folding, decimation --------------------------------------------- */
+
+double ss_fit_data_period(const ss_fit_data *d)
 {
-    char *text = NULL;
-    size_t len = 0;
-    ss_fit_data_release(d);
-    int rc = ss_util_read_file(path, &text, &len, err);
-    if (rc)
-        return rc;
-    rc = ss_fit_data_parse(d, text, path, opt, err);
-    free(text);
-    return rc;
+    if (d->n < 8)
+        return 0.0;
+    double lo = d->v[0], hi = d->v[0];
+    for (size_t k = 1; k < d->n; k++)
+        lo = fmin(lo, d->v[k]), hi = fmax(hi, d->v[k]);
+    double mid = 0.5 * (lo + hi), h = 0.1 * (hi - lo);
+    if (!(hi > lo))
+        return 0.0;
+    /* Upward crossings of the mid level, with hysteresis against noise. */
+    double *tc = malloc(d->n * sizeof *tc);
+    if (!tc)
+        return 0.0;
+    size_t nc = 0;
+    int low = d->v[0] < mid - h ? 1 : 0, armed = low;
+    size_t last_below = 0;
+    for (size_t k = 1; k < d->n; k++) {
+        if (d->v[k] < mid)
+            last_below = k;
+        if (d->v[k] < mid - h)
+            armed = 1;
+        else if (armed && d->v[k] > mid + h) {
+            size_t a = last_below, b = a + 1;
+            double f = (mid - d->v[a]) / (d->v[b] - d->v[a]);
+            tc[nc++] = d->t[a] + f * (d->t[b] - d->t[a]);
+            armed = 0;
+        }
+    }
+    (void)low;
+    double period = 0.0;
+    if (nc >= 3) {
+        double *sp = malloc((nc - 1) * sizeof *sp);
+        if (sp) {
+            for (size_t k = 0; k + 1 < nc; k++)
+                sp[k] = tc[k + 1] - tc[k];
+            double med = median(sp, nc - 1);
+            int regular = med > 0;
+            for (size_t k = 0; k + 1 < nc && regular; k++)
+                regular = fabs(tc[k + 1] - tc[k] - med) <= 0.05 * med;
+            if (regular)
+                period = (tc[nc - 1] - tc[0]) / (double)(nc - 1);
+            free(sp);
+        }
+    }
+    free(tc);
+    return period;
+}
+
+/* Median sample spacing. */
+static double median_step(const ss_fit_data *d)
+{
+    double *s = malloc(d->n * sizeof *s);
+    if (!s || d->n < 2) {
+        free(s);
+        return d->n >= 2 ? (d->t[d->n - 1] - d->t[0]) / (double)(d->n - 1) : 0.0;
+    }
+    for (size_t k = 0; k + 1 < d->n; k++)
+        s[k] = d->t[k + 1] - d->t[k];
+    double m = median(s, d->n - 1);
+    free(s);
+    return m;
+}
+
+/* Replaces d's arrays by m samples. */
+static int replace(ss_fit_data *d, size_t m, double *t, double *v, double *i)
+{
+    free(d->t);
+    free(d->v);
+    free(d->i);
+    d->t = t, d->v = v, d->i = i, d->n = m;
+    return SS_OK;
+}
+
+static int fold(ss_fit_data *d, double period, size_t whole, size_t bins, const char *how,
+                char **notes, ss_error *err)
+{
+    double *t = calloc(bins, sizeof *t), *v = calloc(bins, sizeof *v),
+           *i = calloc(bins, sizeof *i);
+    size_t *cnt = calloc(bins, sizeof *cnt);
+    if (!t || !v || !i || !cnt) {
+        free(t), free(v), free(i), free(cnt);
+        return ss_error_set(err, SS_ENOMEM, "out of memory folding '%s'", d->name);
+    }
+    double span = (double)whole * period;
+    size_t used = 0;
+    for (size_t k = 0; k < d->n; k++) {
+        double tk = d->t[k] - d->t[0];
+        if (tk >= span * (1 - 1e-12))
+            break;
+        double ph = fmod(tk, period) / period;
+        size_t b = (size_t)(ph * (double)bins);
+        if (b >= bins)
+            b = bins - 1;
+        v[b] += d->v[k], i[b] += d->i[k], cnt[b]++;
+        used++;
+    }
+    for (size_t b = 0; b < bins; b++) {
+        if (!cnt[b]) {
+            free(t), free(v), free(i), free(cnt);
+            return ss_error_set(err, SS_EINVAL,
+                                "%s: folding onto %zu samples per period leaves sample %zu "
+                                "empty: use fewer (--samples N)",
+                                d->name, bins, b + 1);
+        }
+        v[b] /= (double)cnt[b];
+        i[b] /= (double)cnt[b];
+        t[b] = (double)b * period / (double)bins;
+    }
+    free(cnt);
+    size_t n0 = d->n;
+    replace(d, bins, t, v, i);
+    d->freq = 1.0 / period;
+    ssf_note(notes,
+             "folded %zu periods of %.6g s (%s) onto one: %zu of %zu samples averaged into %zu "
+             "(--fold off keeps the record)",
+             whole, period, how, used, n0, bins);
+    return SS_OK;
+}
+
+static int decimate(ss_fit_data *d, size_t target, char **notes, ss_error *err)
+{
+    size_t g = (d->n + target - 1) / target, m = (d->n + g - 1) / g;
+    double *t = malloc(m * sizeof *t), *v = malloc(m * sizeof *v), *i = malloc(m * sizeof *i);
+    if (!t || !v || !i) {
+        free(t), free(v), free(i);
+        return ss_error_set(err, SS_ENOMEM, "out of memory decimating '%s'", d->name);
+    }
+    for (size_t b = 0; b < m; b++) {
+        size_t a = b * g, e = a + g < d->n ? a + g : d->n;
+        double st = 0, sv = 0, si = 0;
+        for (size_t k = a; k < e; k++)
+            st += d->t[k], sv += d->v[k], si += d->i[k];
+        double c = (double)(e - a);
+        t[b] = st / c, v[b] = sv / c, i[b] = si / c;
+    }
+    size_t n0 = d->n;
+    double t0 = t[0];
+    for (size_t b = 0; b < m; b++)
+        t[b] -= t0;
+    replace(d, m, t, v, i);
+    ssf_note(notes, "%zu samples averaged in blocks of %zu into %zu", n0, g, m);
+    return SS_OK;
+}
+
+/* The current at 0 V: at each zero crossing of the drive, the intercept of
+ * a straight line through the samples on the crossing's monotonic run
+ * within 10 % of the drive's largest magnitude of 0 V (at least the two
+ * samples around it); the median over the crossings. */
+static int zero_offset(const ss_fit_data *d, double *off, size_t *count)
+{
+    double *z = malloc(d->n * sizeof *z);
+    if (!z)
+        return SS_ENOMEM;
+    double vmax = 0;
+    for (size_t k = 0; k < d->n; k++)
+        vmax = fmax(vmax, fabs(d->v[k]));
+    double lim = 0.1 * vmax;
+    size_t m = 0;
+    for (size_t k = 0; k + 1 < d->n; k++) {
+        double a = d->v[k], b = d->v[k + 1];
+        if (!((a <= 0 && b > 0) || (a >= 0 && b < 0)))
+            continue;
+        int up = b > a;
+        size_t lo = k, hi = k + 1;
+        while (lo > 0 && fabs(d->v[lo - 1]) <= lim && (d->v[lo - 1] < d->v[lo]) == up &&
+               d->v[lo - 1] != d->v[lo])
+            lo--;
+        while (hi + 1 < d->n && fabs(d->v[hi + 1]) <= lim && (d->v[hi + 1] > d->v[hi]) == up &&
+               d->v[hi + 1] != d->v[hi])
+            hi++;
+        double sv = 0, si = 0, svv = 0, svi = 0, c = (double)(hi - lo + 1);
+        for (size_t j = lo; j <= hi; j++)
+            sv += d->v[j], si += d->i[j], svv += d->v[j] * d->v[j], svi += d->v[j] * d->i[j];
+        double den = c * svv - sv * sv;
+        z[m++] = den > 0 ? (si * svv - sv * svi) / den : si / c;
+    }
+    *count = m;
+    *off = median(z, m);
+    free(z);
+    return SS_OK;
+}
+
+int ssf_data_reshape(ss_fit_data *d, const ss_fit_read_options *opt, int file_time,
+                     char **notes, ss_error *err)
+{
+    int rc;
+    /* The time reconstructed from --freq is one period by definition. */
+    int one_period = !file_time && opt->freq > 0 && !(opt->sweep_rate > 0) &&
+                     !(opt->step_time > 0);
+    int folded = 0;
+    if (!one_period && opt->fold != SS_FIT_FOLD_OFF && d->n >= 8) {
+        double period = opt->freq > 0 ? 1.0 / opt->freq : ss_fit_data_period(d);
+        const char *how = opt->freq > 0 ? "from --freq" : "from the drive's crossings";
+        double dt = median_step(d);
+        double span = d->t[d->n - 1] - d->t[0] + dt;
+        size_t whole = period > 0 ? (size_t)floor(span / period + 1e-6) : 0;
+        size_t need = opt->fold == SS_FIT_FOLD_ON ? 1 : 2;
+        if (opt->fold == SS_FIT_FOLD_ON && !(period > 0))
+            return ss_error_set(err, SS_EINVAL,
+                                "%s: --fold: the drive is not periodic (no regular crossings "
+                                "of its mid level); give the period with --freq",
+                                d->name);
+        if (opt->fold == SS_FIT_FOLD_ON && whole < 1)
+            return ss_error_set(err, SS_EINVAL,
+                                "%s: --fold: the record spans %.3g periods of %g s: not one whole "
+                                "period",
+                                d->name, span / period, period);
+        if (period > 0 && whole >= need) {
+            size_t bins = opt->samples ? opt->samples : 200;
+            size_t per = (size_t)floor(period / dt + 1e-6);
+            if (bins > per) {
+                ssf_note(notes, "only %zu samples per period: folding onto %zu", per, per);
+                bins = per;
+            }
+            if (bins < 8)
+                return ss_error_set(err, SS_EINVAL,
+                                    "%s: only %zu samples per period of %g s: too coarse to "
+                                    "fold",
+                                    d->name, per, period);
+            if ((rc = fold(d, period, whole, bins, how, notes, err)))
+                return rc;
+            folded = 1;
+        }
+    }
+    if (!folded && opt->samples > 0 && d->n > opt->samples + opt->samples / 2)
+        if ((rc = decimate(d, opt->samples, notes, err)))
+            return rc;
+    if (!folded && !opt->samples && d->n > 20000)
+        ssf_note(notes,
+                 "%zu samples: the fit time grows with the sample count; --samples N "
+                 "block-averages to about N",
+                 d->n);
+    if (opt->offset_mode == SS_FIT_OFFSET_VALUE) {
+        for (size_t k = 0; k < d->n; k++)
+            d->i[k] -= opt->offset;
+        ssf_note(notes, "current offset %g A subtracted", opt->offset);
+    } else if (opt->offset_mode == SS_FIT_OFFSET_AUTO) {
+        double off;
+        size_t cnt;
+        if (zero_offset(d, &off, &cnt))
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+        if (cnt == 0)
+            return ss_error_set(err, SS_EINVAL,
+                                "%s: --offset auto: the drive never crosses 0 V, so the current "
+                                "at 0 V is unknown; give --offset VALUE (A)",
+                                d->name);
+        for (size_t k = 0; k < d->n; k++)
+            d->i[k] -= off;
+        double range = ss_fit_data_range(d);
+        ssf_note(notes,
+                 "current offset %.4g A subtracted (the median current at %zu zero crossings "
+                 "of the drive)%s",
+                 off, cnt,
+                 fabs(off) > 0.2 * range ? "; it is over 20 % of the current range: check the "
+                                           "wiring"
+                                         : "");
+    }
+    return SS_OK;
+}
+
+/* ---- plausibility ------------------------------------------------------------------ */
+
+/* "1e-6" for powers of ten, else %g. */
+static const char *scale_text(double s, char *buf, size_t n)
+{
+    double l = log10(s);
+    if (fabs(l - floor(l + 0.5)) < 1e-9)
+        snprintf(buf, n, "1e%d", (int)floor(l + 0.5));
+    else
+        snprintf(buf, n, "%g", s);
+    return buf;
+}
+
+static const char *prefix_word(double s)
+{
+    double l = log10(s);
+    if (fabs(l + 3) < 1e-6)
+        return "milli-amps";
+    if (fabs(l + 6) < 1e-6)
+        return "micro-amps";
+    if (fabs(l + 9) < 1e-6)
+        return "nano-amps";
+    if (fabs(l + 12) < 1e-6)
+        return "pico-amps";
+    return NULL;
 }
 
 int ss_fit_data_check(const ss_fit_data *d, ss_error *err)
@@ -460,38 +424,176 @@ int ss_fit_data_check(const ss_fit_data *d, ss_error *err)
                             name, vlo);
     if (!(ss_fit_data_range(d) > 0))
         return ss_error_set(err, SS_EINVAL, "%s: the current is constant: nothing to fit", name);
+    double applied = d->i_scale > 0 ? d->i_scale : 1.0;
+    const char *from = d->i_scale_from == SS_FIT_SCALE_HEADER   ? " (the unit in the header)"
+                       : d->i_scale_from == SS_FIT_SCALE_OPTION ? " (--current-scale)"
+                                                                : "";
+    char hint[240];
     if (d->series_r > 0) {
         double lim = vmax / d->series_r;
         if (imax > 1.5 * lim) {
-            double ratio = imax / lim;
+            double ratio = imax / lim, s = 0;
+            for (double c = 1e-3; c >= 1e-12 * (1 - 1e-9); c *= 1e-3)
+                if (imax * c <= 1.5 * lim) {
+                    s = c;
+                    break;
+                }
+            const char *pw = s > 0 ? prefix_word(applied * s) : NULL;
+            char b1[32];
+            if (ratio > 100 && s > 0 && d->i_scale_from != SS_FIT_SCALE_HEADER)
+                snprintf(hint, sizeof hint, "; is the current in %s? use --current-scale %s",
+                         pw ? pw : "other units", scale_text(applied * s, b1, sizeof b1));
+            else if (d->i_scale_from == SS_FIT_SCALE_HEADER)
+                snprintf(hint, sizeof hint,
+                         "; the current unit comes from the header: check the series resistor "
+                         "and the columns");
+            else
+                snprintf(hint, sizeof hint, "; check the series resistor and the columns");
             return ss_error_set(err, SS_EINVAL,
-                                "%s: current up to %.3g A is implausible: a %.3g V drive behind "
-                                "%.3g ohm allows at most %.3g A (%.2g times less)%s",
-                                name, imax, vmax, d->series_r, lim, ratio,
-                                ratio > 1e4 && ratio < 1e8
-                                    ? "; is the current in micro-amps? use --current-scale 1e-6"
-                                : ratio >= 1e8 ? "; is the current in nano-amps? use "
-                                                 "--current-scale 1e-9"
-                                               : "; check the series resistor and the columns");
+                                "%s: current up to %.3g A%s is implausible: a %.3g V drive "
+                                "behind %.3g ohm allows at most %.3g A (%.2g times less)%s",
+                                name, imax, from, vmax, d->series_r, lim, ratio, hint);
         }
         if (imax * d->series_r < 1e-9 * vmax)
             return ss_error_set(err, SS_EINVAL,
-                                "%s: current up to %.3g A is implausibly small for a %.3g V "
-                                "drive behind %.3g ohm; check --current-scale",
-                                name, imax, vmax, d->series_r);
+                                "%s: current up to %.3g A%s is implausibly small for a %.3g V "
+                                "drive behind %.3g ohm; check the current unit",
+                                name, imax, from, vmax, d->series_r);
     } else {
-        if (imax >= 1.0)
+        if (imax >= 1.0) {
+            char b1[32], b2[32], b3[32];
+            double s0 = imax < 1e5 ? 1e-3 : 1e-6;
+            if (d->i_scale_from == SS_FIT_SCALE_HEADER)
+                snprintf(hint, sizeof hint, "; the unit comes from the header: check the columns");
+            else
+                snprintf(hint, sizeof hint,
+                         "; the file does not say its unit: use --current-scale %s for %s, %s "
+                         "for %s or %s for %s",
+                         scale_text(applied * s0, b1, sizeof b1), prefix_word(s0),
+                         scale_text(applied * s0 * 1e-3, b2, sizeof b2), prefix_word(s0 * 1e-3),
+                         scale_text(applied * s0 * 1e-6, b3, sizeof b3), prefix_word(s0 * 1e-6));
             return ss_error_set(err, SS_EINVAL,
-                                "%s: current up to %.3g A is implausible for a memristor%s", name,
-                                imax,
-                                imax < 1e6 ? "; is the current in micro-amps? use "
-                                             "--current-scale 1e-6"
-                                           : "; check the current unit (--current-scale)");
+                                "%s: current up to %.3g A%s is implausible for a memristor%s",
+                                name, imax, from, hint);
+        }
         if (imax < 1e-15)
             return ss_error_set(err, SS_EINVAL,
-                                "%s: current up to %.3g A is implausibly small; check "
-                                "--current-scale",
-                                name, imax);
+                                "%s: current up to %.3g A%s is implausibly small; check the "
+                                "current unit",
+                                name, imax, from);
     }
     return SS_OK;
+}
+
+/* Local extrema of v with a prominence of at least `prom`: a drive has two
+ * per period; a device voltage behind a series resistor snaps back at each
+ * switching event and has more. */
+static size_t extrema(const ss_fit_data *d, double prom)
+{
+    size_t n = 0;
+    int dir = 0; /* +1 rising, -1 falling, 0 not yet known */
+    double lo = d->v[0], hi = d->v[0], ext = d->v[0];
+    for (size_t k = 1; k < d->n; k++) {
+        double v = d->v[k];
+        if (dir == 0) {
+            lo = fmin(lo, v), hi = fmax(hi, v);
+            if (v - lo > prom)
+                dir = 1, ext = v;
+            else if (hi - v > prom)
+                dir = -1, ext = v;
+        } else if (dir > 0) {
+            if (v > ext)
+                ext = v;
+            else if (v < ext - prom)
+                n++, dir = -1, ext = v;
+        } else {
+            if (v < ext)
+                ext = v;
+            else if (v > ext + prom)
+                n++, dir = 1, ext = v;
+        }
+    }
+    return n;
+}
+
+int ss_fit_data_warnings(const ss_fit_data *d, char **notes)
+{
+    const char *name = d->name ? d->name : "data";
+    int count = 0;
+    if (d->n < 8)
+        return 0;
+    double vmax = 0, imax = 0, vlo = d->v[0], vhi = d->v[0];
+    for (size_t k = 0; k < d->n; k++) {
+        vmax = fmax(vmax, fabs(d->v[k]));
+        imax = fmax(imax, fabs(d->i[k]));
+        vlo = fmin(vlo, d->v[k]), vhi = fmax(vhi, d->v[k]);
+    }
+    if (d->series_r > 0 && imax > 0) {
+        /* The smallest apparent resistance |v/i| bounds the series resistor. */
+        double rapp = INFINITY;
+        for (size_t k = 0; k < d->n; k++)
+            if (fabs(d->i[k]) > 0.1 * imax && fabs(d->v[k]) > 0.05 * vmax)
+                rapp = fmin(rapp, fabs(d->v[k] / d->i[k]));
+        double R = d->series_r;
+        if (isfinite(rapp) && R < 0.01 * rapp) {
+            if (1e3 * R <= rapp && 1e3 * R >= 0.3 * rapp) {
+                ssf_note(notes,
+                         "warning: %s: the smallest apparent resistance v/i is %.3g ohm, %.0f "
+                         "times the series resistor %g ohm: did you mean --series %gk? (as "
+                         "given, it drops at most %.2g %% of the drive)",
+                         name, rapp, rapp / R, R, R, 100 * imax * R / vmax);
+                count++;
+            } else if (imax * R < 1e-3 * vmax) {
+                ssf_note(notes,
+                         "warning: %s: the series resistor %g ohm drops at most %.2g %% of the "
+                         "drive: it hardly matters, or the series resistance or current scale "
+                         "is off",
+                         name, R, 100 * imax * R / vmax);
+                count++;
+            }
+        }
+    }
+    if (d->series_r == 0 && vhi > vlo) {
+        /* A device voltage behind a series resistor is pinned near the
+         * switching voltage while the current changes, and snaps back when
+         * the device switches; a drive is neither. */
+        double T = d->t[d->n - 1] - d->t[0];
+        double period = d->freq > 0 ? 1.0 / d->freq : ss_fit_data_period(d);
+        double periods = period > 0 ? fmax(1.0, T / period) : 1.0;
+        size_t ext = extrema(d, 0.04 * (vhi - vlo));
+        double irange = ss_fit_data_range(d), band = 0.05 * (vhi - vlo);
+        double frac = 0, swing = 0;
+        for (int side = 0; side < 2; side++) {
+            size_t m = 0;
+            double ilo = INFINITY, ihi = -INFINITY;
+            for (size_t k = 0; k < d->n; k++)
+                if (side ? d->v[k] <= vlo + band : d->v[k] >= vhi - band) {
+                    m++;
+                    ilo = fmin(ilo, d->i[k]), ihi = fmax(ihi, d->i[k]);
+                }
+            double fr = (double)m / (double)d->n, sw = m ? (ihi - ilo) / irange : 0;
+            if (fr * sw > frac * swing)
+                frac = fr, swing = sw;
+        }
+        int turns = (double)ext > 2.0 * ceil(periods - 0.05) + 1;
+        if (turns || (frac > 0.2 && swing > 0.3)) {
+            if (turns)
+                ssf_note(notes,
+                         "warning: %s: the voltage turns back %zu times in %.3g period%s (a drive "
+                         "turns twice per period)",
+                         name, ext, periods, periods > 1.5 ? "s" : "");
+            else
+                ssf_note(notes,
+                         "warning: %s: the voltage stays within 5 %% of its extreme for %.0f %% of "
+                         "the record while the current changes by %.0f %% of its range",
+                         name, 100 * frac, 100 * swing);
+            ssf_note(notes,
+                     "  that is how the voltage across a device behind a series resistor looks "
+                     "(held near the switching voltage, snapping back when the device "
+                     "switches); if so, fitting the applied voltage with --series R (or "
+                     "--series-column) usually fits better than the device-voltage form");
+            count++;
+        }
+    }
+    return count;
 }

@@ -12,26 +12,6 @@
 
 #include "fit/fit_private.h"
 
-typedef struct fparam {
-    int free;
-    double lo, hi;
-    int logscale; /* bounds of one sign: search log|p| */
-} fparam;
-
-struct ss_fit {
-    const ss_device_type *type;
-    ss_device base;
-    fparam p[SS_DEVICE_MAX_PARAMS];
-    int user_bounds[SS_DEVICE_MAX_PARAMS]; /* set by ss_fit_set_bounds */
-    size_t nfiles;
-    ss_fit_data *data;
-    int *x0_free;
-    double *x0_val;
-    int x0_default_free;
-    double x0_default;
-    ss_fit_options opt;
-};
-
 /* ---- default free sets ------------------------------------------------------- */
 
 static const char *const vteam_free[] = {"r_on",  "r_off", "v_on",     "v_off",
@@ -50,12 +30,6 @@ static const char *const *default_free(const ss_device_type *t)
     if (t == ss_device_yakopcic)
         return yak_free;
     return yak20_free;
-}
-
-static void set_range(fparam *p, double lo, double hi)
-{
-    p->lo = lo, p->hi = hi;
-    p->logscale = (lo > 0 && hi > 0) || (lo < 0 && hi < 0);
 }
 
 ss_fit *ss_fit_alloc(const ss_device_type *type, ss_error *err)
@@ -116,6 +90,8 @@ int ss_fit_add_data(ss_fit *f, const ss_fit_data *d, ss_error *err)
     if ((rc = ss_fit_data_set(&c, d->name, d->n, d->t, d->v, d->i, 0.0, d->series_r, err)))
         return rc;
     c.freq = d->freq;
+    c.i_scale = d->i_scale;
+    c.i_scale_from = d->i_scale_from;
     f->data[f->nfiles] = c;
     f->x0_free[f->nfiles] = f->x0_default_free;
     f->x0_val[f->nfiles] = f->x0_default;
@@ -203,6 +179,19 @@ int ss_fit_fix(ss_fit *f, const char *name, double value, ss_error *err)
     return SS_OK;
 }
 
+int ss_fit_is_state_param(const ss_device_type *t, size_t k)
+{
+    if (k >= t->nparams)
+        return 0;
+    return !strcmp(t->params[k].name, t == ss_device_vteam ? "w0" : "x0");
+}
+
+void ss_fit_fix_all(ss_fit *f)
+{
+    for (size_t k = 0; k < f->type->nparams; k++)
+        f->p[k].free = 0;
+}
+
 int ss_fit_set_bounds(ss_fit *f, const char *name, double lo, double hi, ss_error *err)
 {
     if (x0_target(f, name) != -2)
@@ -214,7 +203,7 @@ int ss_fit_set_bounds(ss_fit *f, const char *name, double lo, double hi, ss_erro
     if (!(lo < hi) || !isfinite(lo) || !isfinite(hi))
         return ss_error_set(err, SS_EINVAL, "bounds of '%s': need lo < hi (got %g:%g)", name, lo,
                             hi);
-    set_range(&f->p[k], lo, hi);
+    ssf_set_range(&f->p[k], lo, hi);
     f->p[k].free = 1;
     f->user_bounds[k] = 1;
     return SS_OK;
@@ -253,135 +242,6 @@ int ss_fit_bounds_text(ss_fit *f, const char *a, ss_error *err)
     return ss_fit_set_bounds(f, name, lo, hi, err);
 }
 
-/* ---- data-informed default bounds --------------------------------------------- */
-
-typedef struct datastats {
-    double vdmax_p, vdmax_n; /* largest device voltage magnitude, each sign */
-    double ipos, ineg;       /* largest current magnitude, each sign */
-    double rmin, rmax;       /* apparent device resistance range */
-    double fmin, fmax;       /* 1 / duration of the files */
-} datastats;
-
-static void data_stats(const ss_fit *f, datastats *s)
-{
-    memset(s, 0, sizeof *s);
-    s->rmin = INFINITY, s->fmin = INFINITY;
-    for (size_t k = 0; k < f->nfiles; k++) {
-        const ss_fit_data *d = &f->data[k];
-        double imax = 0;
-        for (size_t j = 0; j < d->n; j++)
-            imax = fmax(imax, fabs(d->i[j]));
-        for (size_t j = 0; j < d->n; j++) {
-            double vd = d->v[j] - d->series_r * d->i[j];
-            if (vd > 0)
-                s->vdmax_p = fmax(s->vdmax_p, vd), s->ipos = fmax(s->ipos, d->i[j]);
-            else
-                s->vdmax_n = fmax(s->vdmax_n, -vd), s->ineg = fmax(s->ineg, -d->i[j]);
-            if (fabs(d->i[j]) > 0.1 * imax && fabs(vd) > 1e-3) {
-                double r = fabs(vd / d->i[j]);
-                s->rmin = fmin(s->rmin, r), s->rmax = fmax(s->rmax, r);
-            }
-        }
-        double T = d->t[d->n - 1] - d->t[0];
-        if (d->freq > 0)
-            T = 1.0 / d->freq;
-        double fr = 1.0 / T;
-        s->fmin = fmin(s->fmin, fr), s->fmax = fmax(s->fmax, fr);
-    }
-    if (!isfinite(s->rmin))
-        s->rmin = 1e3, s->rmax = 1e6;
-    if (s->vdmax_p <= 0)
-        s->vdmax_p = 0.1;
-    if (s->vdmax_n <= 0)
-        s->vdmax_n = 0.1;
-    if (s->ipos <= 0)
-        s->ipos = 1e-6;
-    if (s->ineg <= 0)
-        s->ineg = 1e-6;
-}
-
-static void default_bounds(ss_fit *f)
-{
-    datastats s;
-    data_stats(f, &s);
-    const ss_device_type *t = f->type;
-    double vmax = fmax(s.vdmax_p, s.vdmax_n);
-    double imax = fmax(s.ipos, s.ineg);
-    for (size_t k = 0; k < t->nparams; k++) {
-        if (f->user_bounds[k])
-            continue;
-        const char *n = t->params[k].name;
-        double lo = 0, hi = 0;
-        if (t == ss_device_vteam) {
-            double D = ss_device_get(&f->base, "w_off") - ss_device_get(&f->base, "w_on");
-            if (!strcmp(n, "r_on"))
-                lo = s.rmin / 30, hi = s.rmin * 3;
-            else if (!strcmp(n, "r_off"))
-                lo = s.rmin, hi = s.rmax * 300;
-            else if (!strcmp(n, "v_on"))
-                lo = -s.vdmax_n, hi = -1e-3 * vmax;
-            else if (!strcmp(n, "v_off"))
-                lo = 1e-3 * vmax, hi = s.vdmax_p;
-            else if (!strcmp(n, "k_on"))
-                lo = -1e5 * s.fmax * D, hi = -1e-3 * s.fmin * D;
-            else if (!strcmp(n, "k_off"))
-                lo = 1e-3 * s.fmin * D, hi = 1e5 * s.fmax * D;
-            else if (!strncmp(n, "alpha", 5))
-                lo = 1, hi = 12;
-        } else if (t == ss_device_yakopcic) {
-            if (!strcmp(n, "a1"))
-                lo = s.ipos / 300, hi = s.ipos * 300;
-            else if (!strcmp(n, "a2"))
-                lo = s.ineg / 300, hi = s.ineg * 300;
-            else if (!strcmp(n, "b"))
-                lo = 0.01 / vmax, hi = 8 / vmax;
-            else if (!strcmp(n, "vp"))
-                lo = 0.01 * s.vdmax_p, hi = s.vdmax_p;
-            else if (!strcmp(n, "vn"))
-                lo = 0.01 * s.vdmax_n, hi = s.vdmax_n;
-            else if (!strcmp(n, "ap") || !strcmp(n, "an"))
-                lo = 1e-3 * s.fmin, hi = 1e5 * s.fmax;
-            else if (!strcmp(n, "xp") || !strcmp(n, "xn"))
-                lo = 0.02, hi = 0.98;
-            else if (!strcmp(n, "alphap") || !strcmp(n, "alphan"))
-                lo = 0.1, hi = 30;
-        } else {
-            if (!strcmp(n, "gmax_p") || !strcmp(n, "gmin_p"))
-                lo = s.ipos * 1e-4, hi = s.ipos * 300;
-            else if (!strcmp(n, "gmax_n") || !strcmp(n, "gmin_n"))
-                lo = s.ineg * 1e-4, hi = s.ineg * 300;
-            else if (!strncmp(n, "bm", 2))
-                lo = 0.01 / vmax, hi = 12 / vmax;
-            else if (!strcmp(n, "vp"))
-                lo = 0.01 * s.vdmax_p, hi = s.vdmax_p;
-            else if (!strcmp(n, "vn"))
-                lo = -s.vdmax_n, hi = -0.01 * s.vdmax_n;
-            else if (!strcmp(n, "ap") || !strcmp(n, "an"))
-                lo = 1e-3 * s.fmin, hi = 1e5 * s.fmax;
-            else if (!strcmp(n, "xp") || !strcmp(n, "xn"))
-                lo = 0.02, hi = 0.98;
-            else if (!strcmp(n, "alphap") || !strcmp(n, "alphan"))
-                lo = 0.1, hi = 30;
-        }
-        (void)imax;
-        if (lo == 0 && hi == 0) {
-            /* A parameter freed without bounds: a factor of 10 around it. */
-            double v = f->base.p[k];
-            if (v > 0)
-                lo = v / 10, hi = v * 10;
-            else if (v < 0)
-                lo = v * 10, hi = v / 10;
-            else
-                lo = -1, hi = 1;
-        }
-        if (lo > hi) {
-            double tmp = lo;
-            lo = hi, hi = tmp;
-        }
-        set_range(&f->p[k], lo, hi);
-    }
-}
-
 /* ---- the unit cube -------------------------------------------------------------- */
 
 typedef struct problem {
@@ -393,12 +253,23 @@ typedef struct problem {
     size_t nz;                     /* np + nx */
     size_t nres;                   /* residuals */
     size_t nmax;                   /* largest file */
+    int objective;                 /* SS_FIT_OBJECTIVE_... */
+    size_t mult;                   /* residuals per sample: 2 for mixed, else 1 */
     double *wt;                    /* per file 1/(range sqrt(n F)) */
+    double *lw;                    /* per file 1/(ln 10 sqrt(n F)) (x the mixed weight) */
+    double *fl2;                   /* per file 2 x the log floor (A) */
     int threads;
     long evals;
 } problem;
 
-static double z_value(const fparam *p, double z)
+/* The log error of one sample, in natural-log units: asinh(i / 2 floor) is
+ * ln(|i| / floor) for |i| >> floor and linear below it. */
+static double log_dev(double im, double id, double fl2)
+{
+    return asinh(im / fl2) - asinh(id / fl2);
+}
+
+static double z_value(const ssf_param *p, double z)
 {
     z = fmin(1.0, fmax(0.0, z));
     if (p->logscale) {
@@ -409,7 +280,7 @@ static double z_value(const fparam *p, double z)
     return p->lo + z * (p->hi - p->lo);
 }
 
-static double value_z(const fparam *p, double v)
+static double value_z(const ssf_param *p, double v)
 {
     double z;
     if (p->logscale) {
@@ -422,7 +293,7 @@ static double value_z(const fparam *p, double v)
 }
 
 /* d value / d z */
-static double z_slope(const fparam *p, double value)
+static double z_slope(const ssf_param *p, double value)
 {
     if (p->logscale)
         return fabs(value) * fabs(log(fabs(p->hi)) - log(fabs(p->lo)));
@@ -441,6 +312,33 @@ static void z_to_model(const problem *pb, const double *z, ss_device *d, double 
         x0[pb->xfile[j]] = fmin(1.0, fmax(0.0, z[pb->np + j]));
 }
 
+/* Residuals of file k for device d (resid may be NULL: then only the sum
+ * of squares); INFINITY when the integration fails. */
+static double file_ss(const problem *pb, const ss_device *d, int pol, size_t k, double x0,
+                      double tol, int mode, ssf_steps *steps, double *resid, double *ibuf)
+{
+    const ss_fit_data *dd = &pb->f->data[k];
+    if (ssf_integrate(d, pol, dd, x0, tol, mode, steps, ibuf, NULL, NULL, NULL))
+        return INFINITY;
+    double ss = 0;
+    size_t n = dd->n, lo = pb->objective == SS_FIT_OBJECTIVE_MIXED ? n : 0;
+    for (size_t j = 0; j < n; j++) {
+        if (pb->objective != SS_FIT_OBJECTIVE_LOG) {
+            double r = (ibuf[j] - dd->i[j]) * pb->wt[k];
+            if (resid)
+                resid[j] = r;
+            ss += r * r;
+        }
+        if (pb->objective != SS_FIT_OBJECTIVE_LINEAR) {
+            double r = log_dev(ibuf[j], dd->i[j], pb->fl2[k]) * pb->lw[k];
+            if (resid)
+                resid[lo + j] = r;
+            ss += r * r;
+        }
+    }
+    return ss;
+}
+
 /* Residuals of the model at z (resid may be NULL).  Returns the sum of
  * squares, or INFINITY when the device is invalid or the integration fails.
  * `steps` (one per file) is recorded or replayed per `mode`. */
@@ -455,17 +353,11 @@ static double evaluate(const problem *pb, const double *z, int pol, double tol, 
     double ss = 0;
     size_t off = 0;
     for (size_t k = 0; k < f->nfiles; k++) {
-        const ss_fit_data *dd = &f->data[k];
-        if (ssf_integrate(&d, pol, dd, x0buf[k], tol, mode, steps ? &steps[k] : NULL, ibuf, NULL,
-                          NULL, NULL))
+        ss += file_ss(pb, &d, pol, k, x0buf[k], tol, mode, steps ? &steps[k] : NULL,
+                      resid ? resid + off : NULL, ibuf);
+        if (!isfinite(ss))
             return INFINITY;
-        for (size_t j = 0; j < dd->n; j++) {
-            double r = (ibuf[j] - dd->i[j]) * pb->wt[k];
-            if (resid)
-                resid[off + j] = r;
-            ss += r * r;
-        }
-        off += dd->n;
+        off += f->data[k].n * pb->mult;
     }
     return ss;
 }
@@ -671,80 +563,6 @@ out:
     return best;
 }
 
-/* ---- statistics ------------------------------------------------------------------- */
-
-/* Standard errors of z from J (nres x nz) and the residual variance; also
- * marks directions that the data cannot determine.  se[j] = INFINITY for
- * undetermined parameters; nullish[j] = 1 when z[j] weighs in a
- * near-singular direction. */
-static int z_stats(const gsl_matrix *J, double s2, double *se, int *nullish, double *cond)
-{
-    size_t n = J->size1, p = J->size2;
-    size_t *col = malloc(p * sizeof *col);
-    double *scale = malloc(p * sizeof *scale);
-    int rc = GSL_ENOMEM;
-    gsl_matrix *A = NULL, *V = NULL;
-    gsl_vector *S = NULL, *work = NULL;
-    if (!col || !scale)
-        goto out;
-    size_t m = 0;
-    for (size_t j = 0; j < p; j++) {
-        gsl_vector_const_view cj = gsl_matrix_const_column(J, j);
-        double nrm = gsl_blas_dnrm2(&cj.vector);
-        se[j] = INFINITY;
-        nullish[j] = 1;
-        if (nrm > 0 && isfinite(nrm))
-            col[m] = j, scale[m] = nrm, m++;
-    }
-    *cond = INFINITY;
-    rc = GSL_SUCCESS;
-    if (m == 0 || n < m)
-        goto out;
-    A = gsl_matrix_alloc(n, m);
-    V = gsl_matrix_alloc(m, m);
-    S = gsl_vector_alloc(m);
-    work = gsl_vector_alloc(m);
-    if (!A || !V || !S || !work) {
-        rc = GSL_ENOMEM;
-        goto out;
-    }
-    for (size_t k = 0; k < m; k++)
-        for (size_t i = 0; i < n; i++)
-            gsl_matrix_set(A, i, k, gsl_matrix_get(J, i, col[k]) / scale[k]);
-    if (gsl_linalg_SV_decomp(A, V, S, work)) {
-        rc = GSL_EFAILED;
-        goto out;
-    }
-    double smax = gsl_vector_get(S, 0), smin = gsl_vector_get(S, m - 1);
-    *cond = smin > 0 ? smax / smin : INFINITY;
-    for (size_t k = 0; k < m; k++) {
-        double var = 0;
-        int undetermined = 0, weak = 0;
-        for (size_t q = 0; q < m; q++) {
-            double s = gsl_vector_get(S, q), vkq = gsl_matrix_get(V, k, q);
-            if (s <= 1e-10 * smax) {
-                if (fabs(vkq) > 0.1)
-                    undetermined = 1;
-                continue;
-            }
-            if (s <= 1e-5 * smax && fabs(vkq) > 0.3)
-                weak = 1;
-            var += vkq * vkq / (s * s);
-        }
-        size_t j = col[k];
-        se[j] = undetermined ? INFINITY : sqrt(s2 * var) / scale[k];
-        nullish[j] = undetermined || weak;
-    }
-out:
-    free(col);
-    free(scale);
-    gsl_matrix_free(A);
-    gsl_matrix_free(V);
-    gsl_vector_free(S);
-    gsl_vector_free(work);
-    return rc;
-}
-
 /* ---- the run ---------------------------------------------------------------------- */
 
 void ss_fit_result_release(ss_fit_result *r)
@@ -757,6 +575,7 @@ void ss_fit_result_release(ss_fit_result *r)
     }
     free(r->files);
     free(r->params);
+    free(r->notes);
     ss_fit_result r0 = SS_FIT_RESULT_INIT;
     *r = r0;
 }
@@ -772,50 +591,16 @@ static void sort_by_cost(size_t *ix, size_t n, const double *cost)
     }
 }
 
-int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
-{
-    ss_fit_result_release(res);
-    double t0 = ss_util_now();
-    if (f->nfiles == 0)
-        return ss_error_set(err, SS_EINVAL, "no data to fit");
-    if (f->nfiles > 1024)
-        return ss_error_set(err, SS_EINVAL, "at most 1024 files");
-    int rc = SS_OK;
-    default_bounds(f);
-    problem pb;
-    memset(&pb, 0, sizeof pb);
-    pb.f = f;
-    pb.threads = f->opt.threads > 0 ? f->opt.threads : 2;
-    for (size_t k = 0; k < f->type->nparams; k++)
-        if (f->p[k].free && !f->type->params[k].choices)
-            pb.idx[pb.np++] = (int)k;
-    for (size_t k = 0; k < f->nfiles; k++)
-        if (f->x0_free[k])
-            pb.xfile[pb.nx++] = k;
-    pb.nz = pb.np + pb.nx;
-    for (size_t k = 0; k < f->nfiles; k++) {
-        pb.nres += f->data[k].n;
-        if (f->data[k].n > pb.nmax)
-            pb.nmax = f->data[k].n;
-    }
-    /* The starting device must be valid apart from the free values. */
-    {
-        ss_device d = f->base;
-        for (size_t j = 0; j < pb.np; j++) {
-            const fparam *p = &f->p[pb.idx[j]];
-            d.p[pb.idx[j]] = z_value(p, value_z(p, d.p[pb.idx[j]]));
-        }
-        ss_error e2;
-        if (ss_device_validate(&d, &e2) && ss_device_validate(&f->base, &e2))
-            return ss_error_set(err, SS_EINVAL, "fixed parameters: %s", e2.msg);
-    }
-    if (pb.nz == 0)
-        return ss_error_set(err, SS_EINVAL, "nothing to fit: every parameter is fixed");
-    if (pb.nres <= pb.nz)
-        return ss_error_set(err, SS_EINVAL, "%zu samples cannot determine %zu unknowns", pb.nres,
-                            pb.nz);
+/* ---- the search: DE then LM ------------------------------------------------------- */
 
-    size_t D = pb.nz + (f->opt.polarity == 0 ? 1 : 0); /* + the polarity gene */
+/* Differential evolution over the unit cube (plus a polarity gene when the
+ * polarity is searched), then LM polishes from the best distinct members.
+ * Fills zbest, *pol and *global_cost. */
+static int search(ss_fit *f, problem *pb, double *scratch, ssf_steps *steps, double *zbest,
+                  int *pol_out, double *global_cost, double t0, ss_error *err)
+{
+    int rc = SS_OK;
+    size_t D = pb->nz + (f->opt.polarity == 0 ? 1 : 0); /* + the polarity gene */
     int NP = f->opt.population > 0 ? f->opt.population : (int)(6 * D);
     if (f->opt.population <= 0)
         NP = NP < 24 ? 24 : NP > 60 ? 60 : NP;
@@ -824,32 +609,19 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
     int G = f->opt.generations > 0 ? f->opt.generations : 60;
     double gtol = f->opt.global_tol > 0 ? f->opt.global_tol : 1e-3;
     double ptol = f->opt.tol > 0 ? f->opt.tol : 1e-4;
-
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    pb.wt = malloc(f->nfiles * sizeof *pb.wt);
     double *pop = malloc((size_t)NP * D * sizeof *pop);
     double *trial = malloc((size_t)NP * D * sizeof *trial);
     double *cost = malloc((size_t)NP * sizeof *cost);
     double *tcost = malloc((size_t)NP * sizeof *tcost);
     int *pol = malloc((size_t)NP * sizeof *pol);
     size_t *order = malloc((size_t)NP * sizeof *order);
-    size_t per = pb.nres + pb.nmax + f->nfiles + pb.nz;
-    double *scratch = malloc((size_t)pb.threads * per * sizeof *scratch);
-    double *zbest = malloc(pb.nz * sizeof *zbest), *zc = malloc(pb.nz * sizeof *zc);
-    double *zlast = malloc(pb.nz * sizeof *zlast);
-    ssf_steps *steps = calloc(f->nfiles, sizeof *steps);
-    gsl_matrix *J = NULL;
-    if (!rng || !pb.wt || !pop || !trial || !cost || !tcost || !pol || !order || !scratch ||
-        !zbest || !zc || !zlast || !steps) {
+    double *zc = malloc(pb->nz * sizeof *zc), *zlast = malloc(pb->nz * sizeof *zlast);
+    if (!rng || !pop || !trial || !cost || !tcost || !pol || !order || !zc || !zlast) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto out;
     }
     gsl_rng_set(rng, f->opt.seed);
-    for (size_t k = 0; k < f->nfiles; k++) {
-        double range = ss_fit_data_range(&f->data[k]);
-        pb.wt[k] = 1.0 / (range * sqrt((double)f->data[k].n * (double)f->nfiles));
-    }
-
     /* Latin hypercube start; member 0 is the starting device. */
     for (size_t j = 0; j < D; j++) {
         for (int i = 0; i < NP; i++)
@@ -861,16 +633,16 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
         for (int i = 0; i < NP; i++)
             pop[(size_t)i * D + j] = ((double)order[i] + gsl_rng_uniform(rng)) / NP;
     }
-    for (size_t j = 0; j < pb.np; j++)
-        pop[j] = value_z(&f->p[pb.idx[j]], f->base.p[pb.idx[j]]);
-    for (size_t j = 0; j < pb.nx; j++)
-        pop[pb.np + j] = f->x0_val[pb.xfile[j]];
+    for (size_t j = 0; j < pb->np; j++)
+        pop[j] = value_z(&f->p[pb->idx[j]], f->base.p[pb->idx[j]]);
+    for (size_t j = 0; j < pb->nx; j++)
+        pop[pb->np + j] = f->x0_val[pb->xfile[j]];
     int cancel = 0;
-    de_batch b = {&pb, pop, D, pol, gtol, cost, scratch};
+    de_batch b = {pb, pop, D, pol, gtol, cost, scratch};
     for (int i = 0; i < NP; i++)
-        pol[i] = f->opt.polarity ? f->opt.polarity : pop[(size_t)i * D + pb.nz] < 0.5 ? -1 : 1;
-    ssf_parallel_for(pb.threads, (size_t)NP, de_eval_one, &b);
-    pb.evals += NP;
+        pol[i] = f->opt.polarity ? f->opt.polarity : pop[(size_t)i * D + pb->nz] < 0.5 ? -1 : 1;
+    ssf_parallel_for(pb->threads, (size_t)NP, de_eval_one, &b);
+    pb->evals += NP;
     double bestc = INFINITY;
     for (int i = 0; i < NP; i++)
         bestc = fmin(bestc, cost[i]);
@@ -910,11 +682,11 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
         }
         for (int i = 0; i < NP; i++)
             pol[i] = f->opt.polarity ? f->opt.polarity
-                                     : trial[(size_t)i * D + pb.nz] < 0.5 ? -1 : 1;
+                                     : trial[(size_t)i * D + pb->nz] < 0.5 ? -1 : 1;
         b.z = trial;
         b.cost = tcost;
-        ssf_parallel_for(pb.threads, (size_t)NP, de_eval_one, &b);
-        pb.evals += NP;
+        ssf_parallel_for(pb->threads, (size_t)NP, de_eval_one, &b);
+        pb->evals += NP;
         double prev = bestc;
         for (int i = 0; i < NP; i++)
             if (tcost[i] <= cost[i]) {
@@ -923,7 +695,7 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
                 bestc = fmin(bestc, cost[i]);
             }
         stall = bestc < prev * (1 - 1e-3) ? 0 : stall + 1;
-        if (report(f, "global", g, 0, pb.evals, bestc, t0))
+        if (report(f, "global", g, 0, pb->evals, bestc, t0))
             cancel = 1;
         if (stall >= 12)
             break;
@@ -941,13 +713,12 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
                           "the bounds");
         goto out;
     }
-    res->global_nrmse = sqrt(cost[order[0]]);
+    *global_cost = sqrt(cost[order[0]]);
 
     /* Polish the best distinct members. */
     int starts = f->opt.starts > 0 ? f->opt.starts : 2;
     double best = INFINITY;
-    int best_pol = 1;
-    lm_ctx c = {&pb, 1, ptol, steps, zlast, 0, scratch, NULL, NULL, NULL, 0.0};
+    lm_ctx c = {pb, 1, ptol, steps, zlast, 0, scratch, NULL, NULL, NULL, 0.0};
     size_t chosen[16];
     int nchosen = 0;
     for (int i = 0; i < NP && nchosen < starts && nchosen < 16; i++) {
@@ -957,15 +728,15 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
         int distinct = 1;
         for (int q = 0; q < nchosen && distinct; q++) {
             double dist = 0;
-            for (size_t j = 0; j < pb.nz; j++)
+            for (size_t j = 0; j < pb->nz; j++)
                 dist = fmax(dist, fabs(zi[j] - pop[chosen[q] * D + j]));
             distinct = dist > 0.05;
         }
         if (!distinct)
             continue;
         chosen[nchosen++] = order[i];
-        memcpy(zc, zi, pb.nz * sizeof *zc);
-        c.pol = f->opt.polarity ? f->opt.polarity : zi[pb.nz] < 0.5 ? -1 : 1;
+        memcpy(zc, zi, pb->nz * sizeof *zc);
+        c.pol = f->opt.polarity ? f->opt.polarity : zi[pb->nz] < 0.5 ? -1 : 1;
         double ss = polish(f, &c, zc, nchosen - 1, t0, &cancel);
         if (cancel) {
             rc = ss_error_set(err, SS_EINVAL, "fit cancelled");
@@ -973,73 +744,263 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
         }
         if (ss < best) {
             best = ss;
-            best_pol = c.pol;
-            memcpy(zbest, zc, pb.nz * sizeof *zbest);
+            *pol_out = c.pol;
+            memcpy(zbest, zc, pb->nz * sizeof *zbest);
         }
     }
-    if (!isfinite(best)) {
+    if (!isfinite(best))
         rc = ss_error_set(err, SS_ENUMERIC, "the polish failed: the model could not be simulated");
-        goto out;
-    }
+out:
+    gsl_rng_free(rng);
+    free(pop);
+    free(trial);
+    free(cost);
+    free(tcost);
+    free(pol);
+    free(order);
+    free(zc);
+    free(zlast);
+    return rc;
+}
 
-    /* Results: statistics at the optimum. */
-    J = gsl_matrix_alloc(pb.nres, pb.nz);
-    double *se = malloc(pb.nz * sizeof *se);
-    int *nullish = malloc(pb.nz * sizeof *nullish);
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The default log floor: 1e-6 of the largest current, or three times the
+ * current noise if that is larger.  The noise is estimated from the
+ * second differences i[k+1] - 2 i[k] + i[k-1] (sqrt(6) sigma for white
+ * noise): their 10th percentile, so that noise proportional to the current
+ * is judged where the current is small, divided by 0.1257 (the 10th
+ * percentile of |N(0,1)|). */
+static double default_floor(const ss_fit_data *d, double imax)
+{
+    double fl = 1e-6 * imax;
+    if (d->n < 12)
+        return fl;
+    double *a = malloc(d->n * sizeof *a);
+    if (!a)
+        return fl;
+    size_t m = 0;
+    for (size_t k = 1; k + 1 < d->n; k++)
+        a[m++] = fabs(d->i[k + 1] - 2 * d->i[k] + d->i[k - 1]);
+    qsort(a, m, sizeof *a, cmp_dbl);
+    double sigma = a[m / 10] / (0.1257 * sqrt(6.0));
+    free(a);
+    return fmax(fl, 3 * sigma);
+}
+
+/* ---- scoring a fixed parameter set ---------------------------------------------- */
+
+/* The device fixed: each free initial state by itself (the files do not
+ * interact), a scan of [0, 1] then golden-section refinement.  Returns the
+ * total sum of squares. */
+static double fit_x0_only(problem *pb, int pol, double tol, double *z, double *ibuf)
+{
+    const ss_fit *f = pb->f;
+    ss_device d;
+    double total = 0;
+    double *x0 = malloc(f->nfiles * sizeof *x0);
+    if (!x0)
+        return INFINITY;
+    z_to_model(pb, z, &d, x0);
+    if (ss_device_validate(&d, NULL)) {
+        free(x0);
+        return INFINITY;
+    }
+    for (size_t k = 0; k < f->nfiles; k++) {
+        size_t j = 0;
+        while (j < pb->nx && pb->xfile[j] != k)
+            j++;
+        if (j == pb->nx) {
+            total += file_ss(pb, &d, pol, k, x0[k], tol, SSF_ADAPTIVE, NULL, NULL, ibuf);
+            continue;
+        }
+        enum { SCAN = 32 };
+        double bx = 0, bc = INFINITY;
+        for (int q = 0; q <= SCAN; q++) {
+            double x = (double)q / SCAN;
+            double c = file_ss(pb, &d, pol, k, x, tol, SSF_ADAPTIVE, NULL, NULL, ibuf);
+            pb->evals++;
+            if (c < bc)
+                bc = c, bx = x;
+        }
+        double a = fmax(0.0, bx - 1.0 / SCAN), b = fmin(1.0, bx + 1.0 / SCAN);
+        const double gr = 0.6180339887498949;
+        double x1 = b - gr * (b - a), x2 = a + gr * (b - a);
+        double c1 = file_ss(pb, &d, pol, k, x1, tol, SSF_ADAPTIVE, NULL, NULL, ibuf);
+        double c2 = file_ss(pb, &d, pol, k, x2, tol, SSF_ADAPTIVE, NULL, NULL, ibuf);
+        for (int it = 0; it < 30; it++) {
+            if (c1 <= c2)
+                b = x2, x2 = x1, c2 = c1, x1 = b - gr * (b - a),
+                c1 = file_ss(pb, &d, pol, k, x1, tol, SSF_ADAPTIVE, NULL, NULL, ibuf);
+            else
+                a = x1, x1 = x2, c1 = c2, x2 = a + gr * (b - a),
+                c2 = file_ss(pb, &d, pol, k, x2, tol, SSF_ADAPTIVE, NULL, NULL, ibuf);
+        }
+        pb->evals += 32;
+        double xm = c1 <= c2 ? x1 : x2, cm = fmin(c1, c2);
+        if (cm < bc)
+            bx = xm, bc = cm;
+        z[pb->np + j] = bx;
+        total += bc;
+    }
+    free(x0);
+    return total;
+}
+
+/* ---- results ------------------------------------------------------------------------ */
+
+/* Name of free value j ("vp", "x0[2]"; "x0" with one file). */
+static void value_name(const problem *pb, int j, char *buf, size_t n)
+{
+    if (j < 0)
+        buf[0] = 0;
+    else if ((size_t)j < pb->np)
+        snprintf(buf, n, "%s", pb->f->type->params[pb->idx[j]].name);
+    else if (pb->f->nfiles == 1)
+        snprintf(buf, n, "x0");
+    else
+        snprintf(buf, n, "x0[%zu]", pb->xfile[(size_t)j - pb->np]);
+}
+
+/* Warnings and explanations for the user. */
+static void explain(const ss_fit *f, const problem *pb, ss_fit_result *res)
+{
+    for (size_t k = 0; k < f->nfiles; k++)
+        ss_fit_data_warnings(&f->data[k], &res->notes);
+    for (size_t k = 0; k < res->nparams; k++) {
+        const ss_fit_param *p = &res->params[k];
+        if (!p->free || !p->at_bound)
+            continue;
+        int upper = fabs(p->value - p->hi) <= fabs(p->value - p->lo);
+        ssf_note(&res->notes,
+                 "warning: %s ended at its %s bound %.4g %s (bounds %.4g:%.4g): the best value "
+                 "may lie beyond it; widen with --bounds %s=LO:HI, or fix it if it is known",
+                 p->name, upper ? "upper" : "lower", upper ? p->hi : p->lo, p->unit, p->lo, p->hi,
+                 p->name);
+    }
+    size_t nni = 0;
+    for (size_t k = 0; k < res->nparams; k++)
+        nni += res->params[k].free && !res->params[k].identifiable;
+    if (nni) {
+        ssf_note(&res->notes,
+                 "%zu parameter%s not identifiable: the data do not pin %s down to +-10 %% (95 %% "
+                 "confidence, two standard errors), so other values fit about as well; the "
+                 "values are one good fit, not a measurement of %s.  Fix what is known "
+                 "(--fix k=v), or add loops that tell them apart (another amplitude, frequency, "
+                 "series resistor or sweep range)",
+                 nni, nni == 1 ? " is" : "s are", nni == 1 ? "it" : "them",
+                 nni == 1 ? "it" : "each");
+        for (size_t k = 0; k < res->nparams; k++) {
+            const ss_fit_param *p = &res->params[k];
+            if (!p->free || p->identifiable || p->at_bound)
+                continue;
+            if (p->partner[0] && fabs(p->corr) >= 0.9)
+                ssf_note(&res->notes, "  %s trades off against %s (correlation %+.2f)%s", p->name,
+                         p->partner, p->corr,
+                         isfinite(p->stderr_) ? "" : "; the data cannot tell them apart");
+            else
+                ssf_note(&res->notes, "  %s: standard error %.2g %s (%.0f %%)", p->name,
+                         p->stderr_, p->unit, 100 * p->stderr_ / fabs(p->value));
+        }
+    }
+    (void)pb;
+    /* The linear objective on a device whose current spans decades: many
+     * samples between the log floor and 1 % of the largest current. */
+    if (res->objective == SS_FIT_OBJECTIVE_LINEAR && res->log_rmse > 0.3) {
+        size_t small = 0, total = 0;
+        for (size_t k = 0; k < f->nfiles; k++) {
+            double imax = 0;
+            for (size_t j = 0; j < f->data[k].n; j++)
+                imax = fmax(imax, fabs(f->data[k].i[j]));
+            for (size_t j = 0; j < f->data[k].n; j++) {
+                double a = fabs(f->data[k].i[j]);
+                small += a > res->files[k].log_floor && a < 0.01 * imax;
+            }
+            total += f->data[k].n;
+        }
+        if (small >= total / 5)
+            ssf_note(&res->notes,
+                     "%.0f %% of the samples lie below 1 %% of the largest current, where the "
+                     "linear objective hardly looks, and the log error is %.2f decades: "
+                     "--objective log or mixed fits the small branch too",
+                     100.0 * (double)small / (double)total, res->log_rmse);
+    }
+}
+
+/* Fills res at the optimum zbest (polarity pol). */
+static int fill_result(ss_fit *f, problem *pb, ssf_steps *steps, double *scratch,
+                       const double *zbest, int pol, ss_fit_result *res, ss_error *err)
+{
+    double ptol = f->opt.tol > 0 ? f->opt.tol : 1e-4;
+    int rc = SS_OK;
+    size_t nz = pb->nz;
+    gsl_matrix *J = nz ? gsl_matrix_alloc(pb->nres, nz) : NULL;
+    double *se = malloc((nz ? nz : 1) * sizeof *se);
+    int *nullish = malloc((nz ? nz : 1) * sizeof *nullish);
+    int *partner = malloc((nz ? nz : 1) * sizeof *partner);
+    double *corr = malloc((nz ? nz : 1) * sizeof *corr);
     double *x0s = malloc(f->nfiles * sizeof *x0s);
+    double *zl = malloc((nz ? nz : 1) * sizeof *zl);
     res->params = calloc(f->type->nparams, sizeof *res->params);
     res->files = calloc(f->nfiles, sizeof *res->files);
-    if (!J || !se || !nullish || !x0s || !res->params || !res->files) {
-        free(se);
-        free(nullish);
-        free(x0s);
+    if ((nz && !J) || !se || !nullish || !partner || !corr || !x0s || !zl || !res->params ||
+        !res->files) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto out;
     }
-    c.pol = best_pol;
-    jacobian(&c, zbest, J);
-    double ss_final = c.base_ss;
-    double s2 = ss_final / (double)(pb.nres - pb.nz);
-    z_stats(J, s2, se, nullish, &res->cond);
-
+    res->cond = NAN;
+    if (nz) {
+        lm_ctx c = {pb, pol, ptol, steps, zl, 0, scratch, NULL, NULL, NULL, 0.0};
+        jacobian(&c, zbest, J);
+        double s2 = pb->nres > nz ? c.base_ss / (double)(pb->nres - nz) : 0.0;
+        ssf_z_stats(J, s2, se, nullish, partner, corr, &res->cond);
+    }
     ss_device dev;
-    z_to_model(&pb, zbest, &dev, x0s);
-    res->polarity = best_pol;
-    res->nfree = pb.nz;
+    z_to_model(pb, zbest, &dev, x0s);
+    res->polarity = pol;
+    res->nfree = nz;
     res->nparams = f->type->nparams;
+    res->objective = pb->objective;
     for (size_t k = 0; k < f->type->nparams; k++) {
         ss_fit_param *p = &res->params[k];
         p->name = f->type->params[k].name;
         p->unit = f->type->params[k].unit;
         p->value = dev.p[k];
-        p->stderr_ = 0;
-        p->free = 0;
     }
-    for (size_t j = 0; j < pb.np; j++) {
-        int k = pb.idx[j];
+    for (size_t j = 0; j < pb->np; j++) {
+        int k = pb->idx[j];
         ss_fit_param *p = &res->params[k];
-        const fparam *fp = &f->p[k];
+        const ssf_param *fp = &f->p[k];
         p->free = 1;
         p->lo = fp->lo, p->hi = fp->hi;
         p->stderr_ = isfinite(se[j]) ? se[j] * z_slope(fp, p->value) : INFINITY;
         p->at_bound = zbest[j] <= 1e-6 || zbest[j] >= 1 - 1e-6;
-        /* identifiable: determined to 5 % at three standard errors */
+        /* identifiable: determined to +-10 % at two standard errors */
         p->identifiable = isfinite(p->stderr_) && !nullish[j] && !p->at_bound &&
-                          3 * p->stderr_ <= 0.05 * fabs(p->value);
+                          2 * p->stderr_ <= 0.10 * fabs(p->value);
+        if (!p->identifiable) {
+            value_name(pb, partner[j], p->partner, sizeof p->partner);
+            p->corr = corr[j];
+        }
     }
     res->nfiles = f->nfiles;
     for (size_t k = 0; k < f->nfiles; k++) {
         ss_fit_file *ff = &res->files[k];
         ff->name = strdup(f->data[k].name ? f->data[k].name : "data");
+        if (!ff->name) {
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+            goto out;
+        }
         ff->x0 = x0s[k];
         ff->x0_free = f->x0_free[k];
         ff->series_r = f->data[k].series_r;
-        ff->x0_stderr = 0;
     }
-    for (size_t j = 0; j < pb.nx; j++)
-        res->files[pb.xfile[j]].x0_stderr = se[pb.np + j];
-    free(se);
-    free(nullish);
+    for (size_t j = 0; j < pb->nx; j++)
+        res->files[pb->xfile[j]].x0_stderr = se[pb->np + j];
     /* The device carries file 0's initial state. */
     if (f->type == ss_device_vteam) {
         int iw = ss_device_param_index(f->type, "w0");
@@ -1052,41 +1013,164 @@ int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
         res->params[ix].value = dev.p[ix];
     }
     res->device = dev;
-    double sum = 0;
+    double sum = 0, lsum = 0, cost = 0;
     for (size_t k = 0; k < f->nfiles; k++) {
         ss_fit_file *ff = &res->files[k];
-        if (!ff->name ||
-            (rc = ss_fit_simulate(&dev, best_pol, &f->data[k], x0s[k], ptol, &ff->model, err))) {
-            if (!ff->name)
-                rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-            free(x0s);
+        const ss_fit_data *dd = &f->data[k];
+        /* The reported curves at the tolerance of ss_fit_simulate's default (the
+         * curve `smallsim device iv --drive` draws), tighter than the search's. */
+        if ((rc = ss_fit_simulate(&dev, pol, dd, x0s[k], 1e-7, &ff->model, err)))
+            goto out;
+        ff->nrmse = ss_devsim_nrmse(ff->model.i, dd->i, dd->n);
+        ff->log_floor = 0.5 * pb->fl2[k];
+        double l2 = 0;
+        for (size_t j = 0; j < dd->n; j++) {
+            double e = log_dev(ff->model.i[j], dd->i[j], pb->fl2[k]) / M_LN10;
+            l2 += e * e;
+        }
+        ff->log_rmse = sqrt(l2 / (double)dd->n);
+        sum += ff->nrmse * ff->nrmse;
+        lsum += ff->log_rmse * ff->log_rmse;
+        double w = 1.0 / (double)f->nfiles;
+        if (pb->objective != SS_FIT_OBJECTIVE_LOG)
+            cost += w * ff->nrmse * ff->nrmse;
+        if (pb->objective != SS_FIT_OBJECTIVE_LINEAR)
+            cost += w * ff->log_rmse * ff->log_rmse *
+                    (pb->objective == SS_FIT_OBJECTIVE_MIXED ? SS_FIT_LOG_WEIGHT *
+                                                                   SS_FIT_LOG_WEIGHT
+                                                             : 1.0);
+    }
+    res->nrmse = sqrt(sum / (double)f->nfiles);
+    res->log_rmse = sqrt(lsum / (double)f->nfiles);
+    res->cost = sqrt(cost);
+    explain(f, pb, res);
+out:
+    gsl_matrix_free(J);
+    free(se);
+    free(nullish);
+    free(partner);
+    free(corr);
+    free(x0s);
+    free(zl);
+    return rc;
+}
+
+int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err)
+{
+    ss_fit_result_release(res);
+    double t0 = ss_util_now();
+    if (f->nfiles == 0)
+        return ss_error_set(err, SS_EINVAL, "no data to fit");
+    if (f->nfiles > 1024)
+        return ss_error_set(err, SS_EINVAL, "at most 1024 files");
+    int obj = f->opt.objective;
+    if (obj != SS_FIT_OBJECTIVE_LINEAR && obj != SS_FIT_OBJECTIVE_LOG &&
+        obj != SS_FIT_OBJECTIVE_MIXED)
+        return ss_error_set(err, SS_EINVAL, "unknown objective %d", obj);
+    if (f->opt.log_floor < 0 || !isfinite(f->opt.log_floor))
+        return ss_error_set(err, SS_EINVAL, "the log floor must be >= 0 A");
+    int rc = SS_OK;
+    ssf_default_bounds(f, f->opt.polarity);
+    problem pb;
+    memset(&pb, 0, sizeof pb);
+    pb.f = f;
+    pb.threads = f->opt.threads > 0 ? f->opt.threads : 2;
+    pb.objective = obj;
+    pb.mult = obj == SS_FIT_OBJECTIVE_MIXED ? 2 : 1;
+    for (size_t k = 0; k < f->type->nparams; k++)
+        if (f->p[k].free && !f->type->params[k].choices)
+            pb.idx[pb.np++] = (int)k;
+    for (size_t k = 0; k < f->nfiles; k++)
+        if (f->x0_free[k])
+            pb.xfile[pb.nx++] = k;
+    pb.nz = pb.np + pb.nx;
+    for (size_t k = 0; k < f->nfiles; k++) {
+        pb.nres += f->data[k].n * pb.mult;
+        if (f->data[k].n > pb.nmax)
+            pb.nmax = f->data[k].n;
+    }
+    /* The starting device must be valid apart from the free values. */
+    {
+        ss_device d = f->base;
+        for (size_t j = 0; j < pb.np; j++) {
+            const ssf_param *p = &f->p[pb.idx[j]];
+            d.p[pb.idx[j]] = z_value(p, value_z(p, d.p[pb.idx[j]]));
+        }
+        ss_error e2;
+        if (ss_device_validate(&d, &e2) && ss_device_validate(&f->base, &e2))
+            return ss_error_set(err, SS_EINVAL, "fixed parameters: %s", e2.msg);
+    }
+    if (pb.nres <= pb.nz)
+        return ss_error_set(err, SS_EINVAL, "%zu samples cannot determine %zu unknowns", pb.nres,
+                            pb.nz);
+    size_t per = pb.nres + pb.nmax + f->nfiles + pb.nz;
+    double *scratch = malloc((size_t)pb.threads * per * sizeof *scratch);
+    double *zbest = calloc(pb.nz ? pb.nz : 1, sizeof *zbest);
+    ssf_steps *steps = calloc(f->nfiles, sizeof *steps);
+    pb.wt = malloc(f->nfiles * sizeof *pb.wt);
+    pb.lw = malloc(f->nfiles * sizeof *pb.lw);
+    pb.fl2 = malloc(f->nfiles * sizeof *pb.fl2);
+    if (!scratch || !zbest || !steps || !pb.wt || !pb.lw || !pb.fl2) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < f->nfiles; k++) {
+        const ss_fit_data *d = &f->data[k];
+        double range = ss_fit_data_range(d), imax = 0;
+        for (size_t j = 0; j < d->n; j++)
+            imax = fmax(imax, fabs(d->i[j]));
+        double nf = sqrt((double)d->n * (double)f->nfiles);
+        pb.wt[k] = 1.0 / (range * nf);
+        pb.lw[k] = (obj == SS_FIT_OBJECTIVE_MIXED ? SS_FIT_LOG_WEIGHT : 1.0) / (M_LN10 * nf);
+        pb.fl2[k] = 2.0 * (f->opt.log_floor > 0 ? f->opt.log_floor : default_floor(d, imax));
+    }
+    int pol = f->opt.polarity ? f->opt.polarity : 1;
+    double gcost = NAN;
+    if (pb.np == 0) {
+        /* A fixed parameter set: the initial states only (both polarities
+         * when it is searched). */
+        double *zt = calloc(pb.nz ? pb.nz : 1, sizeof *zt);
+        if (!zt) {
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
             goto out;
         }
-        ff->nrmse = ss_devsim_nrmse(ff->model.i, f->data[k].i, f->data[k].n);
-        sum += ff->nrmse * ff->nrmse;
+        double ptol = f->opt.tol > 0 ? f->opt.tol : 1e-4, best = INFINITY;
+        for (int p = f->opt.polarity ? f->opt.polarity : 1;; p = -p) {
+            for (size_t j = 0; j < pb.nx; j++)
+                zt[j] = f->x0_val[pb.xfile[j]];
+            double c = fit_x0_only(&pb, p, ptol, zt, scratch);
+            if (c < best) {
+                best = c, pol = p;
+                memcpy(zbest, zt, pb.nz * sizeof *zbest);
+            }
+            if (f->opt.polarity || p < 0)
+                break;
+        }
+        free(zt);
+        if (!isfinite(best)) {
+            rc = ss_error_set(err, SS_ENUMERIC,
+                              "the parameter set could not be simulated on this data");
+            goto out;
+        }
+        gcost = sqrt(best);
+    } else if ((rc = search(f, &pb, scratch, steps, zbest, &pol, &gcost, t0, err))) {
+        goto out;
     }
-    free(x0s);
-    res->nrmse = sqrt(sum / (double)f->nfiles);
+    res->global_nrmse = gcost;
+    if ((rc = fill_result(f, &pb, steps, scratch, zbest, pol, res, err)))
+        goto out;
     res->evals = pb.evals;
     res->seconds = ss_util_now() - t0;
 out:
     if (rc)
         ss_fit_result_release(res);
-    gsl_matrix_free(J);
     for (size_t k = 0; steps && k < f->nfiles; k++)
         ssf_steps_release(&steps[k]);
     free(steps);
-    gsl_rng_free(rng);
-    free(pb.wt);
-    free(pop);
-    free(trial);
-    free(cost);
-    free(tcost);
-    free(pol);
-    free(order);
     free(scratch);
     free(zbest);
-    free(zc);
-    free(zlast);
+    free(pb.wt);
+    free(pb.lw);
+    free(pb.fl2);
     return rc;
 }

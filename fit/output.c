@@ -13,21 +13,41 @@ static int json_num(ss_buf *b, double x)
     return ss_buf_printf(b, "%.10g", x);
 }
 
+/* Exact: 17 significant digits read back to the same double. */
+static int json_exact(ss_buf *b, double x)
+{
+    if (!isfinite(x))
+        return ss_buf_printf(b, "null");
+    return ss_buf_printf(b, "%.17g", x);
+}
+
+static const char *const objective_name[] = {"linear", "log", "mixed"};
+
 int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
 {
     int rc = 0;
-    rc |= ss_buf_printf(b, "{\n  \"model\": ");
+    /* The device: everything ss_fit_params_load needs, exactly. */
+    rc |= ss_buf_printf(b, "{\n  \"device\": {\n    \"model\": ");
     rc |= ss_buf_add_json_string(b, r->device.type->name);
-    rc |= ss_buf_printf(b, ",\n  \"polarity\": %d,\n  \"params\": {", r->polarity);
+    rc |= ss_buf_printf(b, ",\n    \"polarity\": %d,\n    \"params\": {", r->polarity);
     const char *sep = "";
-    for (size_t k = 0; k < r->nparams; k++) {
-        rc |= ss_buf_printf(b, "%s\n    ", sep);
-        rc |= ss_buf_add_json_string(b, r->params[k].name);
+    for (size_t k = 0; k < r->device.type->nparams; k++) {
+        const ss_device_param *dp = &r->device.type->params[k];
+        rc |= ss_buf_printf(b, "%s\n      ", sep);
+        rc |= ss_buf_add_json_string(b, dp->name);
         rc |= ss_buf_printf(b, ": ");
-        rc |= json_num(b, r->params[k].value);
+        if (dp->choices)
+            rc |= ss_buf_add_json_string(b, dp->choices[(int)r->device.p[k]]);
+        else
+            rc |= json_exact(b, r->device.p[k]);
         sep = ",";
     }
-    rc |= ss_buf_printf(b, "\n  },\n  \"stderr\": {");
+    rc |= ss_buf_printf(b, "\n    }\n  },\n  \"model\": ");
+    rc |= ss_buf_add_json_string(b, r->device.type->name);
+    rc |= ss_buf_printf(b, ",\n  \"polarity\": %d,\n  \"objective\": \"%s\",\n  \"stderr\": {",
+                        r->polarity,
+                        r->objective >= 0 && r->objective <= 2 ? objective_name[r->objective]
+                                                               : "linear");
     sep = "";
     for (size_t k = 0; k < r->nparams; k++) {
         if (!r->params[k].free)
@@ -91,8 +111,11 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
     }
     rc |= ss_buf_printf(b, "],\n  \"fixed\": [");
     sep = "";
+    int x0_fitted = 0;
+    for (size_t k = 0; k < r->nfiles; k++)
+        x0_fitted |= r->files[k].x0_free;
     for (size_t k = 0; k < r->nparams; k++) {
-        if (r->params[k].free)
+        if (r->params[k].free || (x0_fitted && ss_fit_is_state_param(r->device.type, k)))
             continue;
         rc |= ss_buf_printf(b, "%s", sep);
         rc |= ss_buf_add_json_string(b, r->params[k].name);
@@ -100,6 +123,8 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
     }
     rc |= ss_buf_printf(b, "],\n  \"nrmse\": ");
     rc |= json_num(b, r->nrmse);
+    rc |= ss_buf_printf(b, ",\n  \"log_rmse\": ");
+    rc |= json_num(b, r->log_rmse);
     rc |= ss_buf_printf(b, ",\n  \"files\": [");
     sep = "";
     for (size_t k = 0; k < r->nfiles; k++) {
@@ -108,8 +133,10 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
         rc |= ss_buf_add_json_string(b, f->name);
         rc |= ss_buf_printf(b, ", \"nrmse\": ");
         rc |= json_num(b, f->nrmse);
+        rc |= ss_buf_printf(b, ", \"log_rmse\": ");
+        rc |= json_num(b, f->log_rmse);
         rc |= ss_buf_printf(b, ", \"x0\": ");
-        rc |= json_num(b, f->x0);
+        rc |= json_exact(b, f->x0);
         rc |= ss_buf_printf(b, ", \"x0_stderr\": ");
         rc |= json_num(b, f->x0_stderr);
         rc |= ss_buf_printf(b, ", \"x0_fitted\": %s, \"series_r\": ", f->x0_free ? "true" : "false");
@@ -117,7 +144,19 @@ int ss_fit_result_json(const ss_fit_result *r, ss_buf *b, ss_error *err)
         rc |= ss_buf_printf(b, ", \"samples\": %zu, \"steps\": %ld}", f->model.n, f->model.steps);
         sep = ",";
     }
-    rc |= ss_buf_printf(b, "\n  ],\n  \"free\": %zu,\n  \"cond\": ", r->nfree);
+    rc |= ss_buf_printf(b, "\n  ],\n  \"notes\": [");
+    sep = "";
+    for (const char *p = r->notes; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char line[700];
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
+        rc |= ss_buf_printf(b, "%s\n    ", sep);
+        rc |= ss_buf_add_json_string(b, line);
+        sep = ",";
+        p += len + (nl ? 1 : 0);
+    }
+    rc |= ss_buf_printf(b, "%s],\n  \"free\": %zu,\n  \"cond\": ", *sep ? "\n  " : "", r->nfree);
     rc |= json_num(b, r->cond);
     rc |= ss_buf_printf(b, ",\n  \"global_nrmse\": ");
     rc |= json_num(b, r->global_nrmse);
@@ -157,9 +196,10 @@ int ss_fit_result_spice(const ss_fit_result *r, const char *name, size_t file, s
     if ((rc = ss_device_write_spice(&d, core, out, err)))
         return rc;
     if (ss_buf_printf(out,
-                      "* %s: the fitted device connected reversed (fit polarity -1)\n"
-                      ".subckt %s te be\nX1 be te %s\n.ends %s\n",
-                      name, name, core, name))
+                      "* %s: the fitted device connected reversed (fit polarity -1);\n"
+                      "* x0 is the initial state as in %s\n"
+                      ".subckt %s te be params: x0=%.17g\nX1 be te %s x0={x0}\n.ends %s\n",
+                      name, core, name, ss_device_x0(&d), core, name))
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     return SS_OK;
 }
@@ -224,22 +264,48 @@ int ss_fit_run_spice(ss_engine *eng, const ss_fit_result *r, size_t file,
     return rc;
 }
 
+/* A current unit for plots: A, mA, uA or nA by the largest current. */
+static double current_unit(const ss_fit_data *data, size_t nf, const char **name)
+{
+    double imax = 0;
+    for (size_t k = 0; k < nf; k++)
+        for (size_t j = 0; j < data[k].n; j++)
+            imax = fmax(imax, fabs(data[k].i[j]));
+    if (imax >= 0.5)
+        return *name = "A", 1.0;
+    if (imax >= 0.5e-3)
+        return *name = "mA", 1e3;
+    if (imax >= 0.5e-6)
+        return *name = "uA", 1e6;
+    return *name = "nA", 1e9;
+}
+
 int ss_fit_plot(const ss_fit_result *r, const ss_fit_data *data, const char *png,
-                const char *title, ss_error *err)
+                const char *title, int log_current, ss_error *err)
 {
     if (strchr(png, '\'') || strchr(png, '\n'))
         return ss_error_set(err, SS_EINVAL, "plot path '%s' must not contain quotes", png);
     size_t nf = r->nfiles;
     int cols = nf <= 1 ? 1 : nf <= 4 ? 2 : 3;
     int rows = (int)((nf + (size_t)cols - 1) / (size_t)cols);
+    const char *uname;
+    double us = current_unit(data, nf, &uname);
+    char metric[96];
+    if (log_current || r->objective != SS_FIT_OBJECTIVE_LINEAR)
+        snprintf(metric, sizeof metric, "NRMSE %.2f %%, log error %.3f decades", 100 * r->nrmse,
+                 r->log_rmse);
+    else
+        snprintf(metric, sizeof metric, "NRMSE %.2f %%", 100 * r->nrmse);
     ss_buf s = SS_BUF_INIT;
     int rc = ss_buf_printf(&s,
                            "set terminal pngcairo size %d,%d font ',9' noenhanced\nset output '%s'\n"
-                           "set multiplot layout %d,%d title '%s model %s, NRMSE %.2f %%'\n"
-                           "set xlabel 'applied voltage (V)'\nset ylabel 'current (uA)'\n"
-                           "set grid\nset key top left\n",
+                           "set multiplot layout %d,%d title '%s model %s, %s'\n"
+                           "set xlabel 'applied voltage (V)'\nset ylabel '%scurrent (%s)'\n"
+                           "set grid\nset key %s\n%s",
                            480 * cols, 360 * rows + 30, png, rows, cols, title ? title : "",
-                           r->device.type->name, 100 * r->nrmse);
+                           r->device.type->name, metric, log_current ? "|" : "", uname,
+                           log_current ? "bottom right" : "top left",
+                           log_current ? "set logscale y\nset format y '%.0e'\n" : "");
     for (size_t k = 0; k < nf; k++) {
         const char *nm = r->files[k].name ? r->files[k].name : "data";
         const char *base = strrchr(nm, '/');
@@ -252,16 +318,28 @@ int ss_fit_plot(const ss_fit_result *r, const ss_fit_data *data, const char *png
             else
                 clean[q++] = ' ';
         clean[q] = 0;
-        rc |= ss_buf_printf(&s, "set title '%s (NRMSE %.2f %%)' noenhanced\n", clean,
-                            100 * r->files[k].nrmse);
+        if (log_current)
+            rc |= ss_buf_printf(&s, "set title '%s (NRMSE %.2f %%, %.3f dec)' noenhanced\n", clean,
+                                100 * r->files[k].nrmse, r->files[k].log_rmse);
+        else
+            rc |= ss_buf_printf(&s, "set title '%s (NRMSE %.2f %%)' noenhanced\n", clean,
+                                100 * r->files[k].nrmse);
         rc |= ss_buf_printf(&s, "plot '-' with points pt 7 ps 0.5 lc rgb '#4070c0' title 'data', "
                                 "'-' with lines lw 2 lc rgb '#d04020' title 'model'\n");
         const ss_fit_trace *m = &r->files[k].model;
-        for (size_t j = 0; j < data[k].n; j++)
-            rc |= ss_buf_printf(&s, "%.9g %.9g\n", data[k].v[j], 1e6 * data[k].i[j]);
+        for (size_t j = 0; j < data[k].n; j++) {
+            double y = us * data[k].i[j];
+            if (log_current && y == 0)
+                continue;
+            rc |= ss_buf_printf(&s, "%.9g %.9g\n", data[k].v[j], log_current ? fabs(y) : y);
+        }
         rc |= ss_buf_printf(&s, "e\n");
-        for (size_t j = 0; j < m->n; j++)
-            rc |= ss_buf_printf(&s, "%.9g %.9g\n", m->vs[j], 1e6 * m->i[j]);
+        for (size_t j = 0; j < m->n; j++) {
+            double y = us * m->i[j];
+            if (log_current && y == 0)
+                continue;
+            rc |= ss_buf_printf(&s, "%.9g %.9g\n", m->vs[j], log_current ? fabs(y) : y);
+        }
         rc |= ss_buf_printf(&s, "e\n");
     }
     rc |= ss_buf_printf(&s, "unset multiplot\n");
@@ -271,5 +349,30 @@ int ss_fit_plot(const ss_fit_result *r, const ss_fit_data *data, const char *png
     }
     rc = ss_util_gnuplot(s.data, err);
     ss_buf_release(&s);
+    return rc;
+}
+
+int ss_fit_write_curves(const ss_fit_result *r, const ss_fit_data *data, const char *path,
+                        ss_error *err)
+{
+    ss_buf b = SS_BUF_INIT;
+    int rc = ss_buf_printf(&b, "file,t,v,i_data,i_model,v_device,x\n");
+    for (size_t k = 0; !rc && k < r->nfiles; k++) {
+        const ss_fit_trace *m = &r->files[k].model;
+        if (m->n != data[k].n) {
+            ss_buf_release(&b);
+            return ss_error_set(err, SS_EINVAL, "%s: %zu model samples for %zu data samples",
+                                data[k].name, m->n, data[k].n);
+        }
+        for (size_t j = 0; !rc && j < m->n; j++)
+            rc = ss_buf_printf(&b, "%zu,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g\n", k, data[k].t[j],
+                               data[k].v[j], data[k].i[j], m->i[j], m->v[j], m->x[j]);
+    }
+    if (rc) {
+        ss_buf_release(&b);
+        return ss_error_set(err, SS_ENOMEM, "out of memory writing curves");
+    }
+    rc = ss_util_write_file_atomic(path, b.data, b.len, err);
+    ss_buf_release(&b);
     return rc;
 }

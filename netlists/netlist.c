@@ -256,7 +256,7 @@ static int expand_text(struct reader *r, const char *text, const char *file, con
             line[len - 1] = '\0';
         lineno++;
         p = eol ? eol + 1 : p + len;
-        int rc = SS_OK, stop = 0;
+        int rc = SS_OK;
 
         int kind = ss_netlist_classify(line);
         if (kind == SS_NETLIST_CONTROL || kind == SS_NETLIST_ENDC)
@@ -288,7 +288,9 @@ static int expand_text(struct reader *r, const char *text, const char *file, con
                                   "'.lib FILE %s' to include it",
                                   file, lineno, tok, tok);
         } else if (kind == SS_NETLIST_END) {
-            stop = top; /* .end in an included file is ignored */
+            /* ngspice's reader (inp_read) turns every .end into a comment
+             * and reads on: lines after it, a .control block there too,
+             * belong to the deck; one .end closes it (finish) */
         } else if (kind == SS_NETLIST_OTHER && !r->in_control && ends_in_backslash(line)) {
             rc = ss_error_set(r->err, SS_EPARSE,
                               "%s:%d: the line ends in '\\', which does not continue a SPICE line "
@@ -308,8 +310,6 @@ static int expand_text(struct reader *r, const char *text, const char *file, con
         free(line);
         if (rc)
             return rc;
-        if (stop)
-            break;
     }
     if (section && !found)
         return SS_ENOTFOUND;
@@ -466,9 +466,10 @@ const ss_netlist_line *ss_netlist_analysis(const ss_netlist *nl, double *tstop)
     static const char *const cards[] = {".tran", ".ac",  ".dc",    ".op", ".noise", ".tf",
                                         ".sens", ".pz",  ".disto", ".sp", ".pss"};
     int in_control = 0;
+    const ss_netlist_line *first = NULL;
     if (tstop)
         *tstop = NAN;
-    for (size_t i = 1; i < nl->n; i++) {
+    for (size_t i = 1; i < nl->n && (!first || (tstop && isnan(*tstop))); i++) {
         const char *t = nl->lines[i].text;
         int kind = ss_netlist_classify(t);
         if (kind == SS_NETLIST_CONTROL)
@@ -492,10 +493,12 @@ const ss_netlist_line *ss_netlist_analysis(const ss_netlist *nl, double *tstop)
                     free(full);
                 }
             }
-            return &nl->lines[i];
+            if (!first)
+                first = &nl->lines[i];
+            break;
         }
     }
-    return NULL;
+    return first;
 }
 
 char *ss_netlist_join(const ss_netlist *nl)

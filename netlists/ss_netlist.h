@@ -74,7 +74,8 @@ typedef struct ss_netlist {
 /* Reads `path`, expands every include and library line (relative to the
  * including file; refused outside nl->roots unless
  * SS_NETLIST_ALLOW_ANY_INCLUDE; only regular files),
- * drops everything after .end (and adds .end if missing), and screens the
+ * reads on past .end as ngspice does (every .end line is dropped and one
+ * closes the deck), and screens the
  * result (see ss_netlist_screen).  On failure `nl` is left empty and the
  * message reads "file:line: what is wrong". */
 int ss_netlist_read_file(ss_netlist *nl, const char *path, unsigned flags, ss_error *err);
@@ -119,8 +120,8 @@ int ss_netlist_append(ss_netlist *nl, const char *text, const char *file, int li
 int ss_netlist_set_line(ss_netlist *nl, size_t i, const char *text);
 
 /* The first analysis line (.tran/.ac/.dc/.op/.noise/.tf/.sens/.pz/.disto/.sp)
- * or NULL.  For .tran, *tstop receives the stop time when it is a plain
- * number (else NAN). */
+ * or NULL.  *tstop receives the stop time of the .tran line when there is
+ * one and it is a plain number (else NAN). */
 const ss_netlist_line *ss_netlist_analysis(const ss_netlist *nl, double *tstop);
 
 /* The whole deck as one newline-joined string (caller frees). */
@@ -152,6 +153,13 @@ typedef struct ss_netlist_param {
  * heap).  SS_EINVAL when i is out of range. */
 int ss_netlist_statement(const ss_netlist *nl, size_t i, char **text, size_t *next);
 
+/* The tokens of a statement (from ss_netlist_statement) as ngspice's reader
+ * splits it: braces, parentheses and quotes group ("{a + b}", "pwl(0 0 1u
+ * 1)" are one token each) and the spaces around a lone '=' are dropped
+ * ("w = 1u" gives "w=1u").  *tokens is a heap array of *n heap strings;
+ * free with ss_netlist_names_free. */
+int ss_netlist_tokens(const char *statement, char ***tokens, size_t *n);
+
 /* Every top-level .param assignment in deck order (*params is a heap array
  * of *n entries; free with ss_netlist_params_free). */
 int ss_netlist_params(const ss_netlist *nl, ss_netlist_param **params, size_t *n,
@@ -163,6 +171,18 @@ void ss_netlist_params_free(ss_netlist_param *params, size_t n);
 int ss_netlist_subckts(const ss_netlist *nl, char ***names, size_t *n, ss_error *err);
 int ss_netlist_measures(const ss_netlist *nl, char ***names, size_t *n, ss_error *err);
 void ss_netlist_names_free(char **names, size_t n);
+
+/* One top-level .meas statement: its analysis ("tran", "ac", "dc", "sp")
+ * and name in lower case, as ngspice prints them, whether it is a PARAM or
+ * EXPR measurement (computed from other results), and its line index. */
+typedef struct ss_netlist_meas {
+    char *analysis, *name;
+    int param;
+    size_t line;
+} ss_netlist_meas;
+/* Every top-level .meas statement in deck order (duplicates kept). */
+int ss_netlist_meas_list(const ss_netlist *nl, ss_netlist_meas **list, size_t *n, ss_error *err);
+void ss_netlist_meas_free(ss_netlist_meas *list, size_t n);
 
 /* Sets a value in the deck.  `target` is matched case-insensitively:
  *   "NAME"      a top-level .param NAME;
@@ -185,6 +205,23 @@ int ss_netlist_add_meas(ss_netlist *nl, const char *meas, char **name, ss_error 
 int ss_netlist_add_line(ss_netlist *nl, const char *text, size_t *index, ss_error *err);
 
 /* ==== end of templating ================================================== */
+
+/* ==== parameter expressions (netlists/expr.c) ============================= */
+
+/* Value of parameter `name` (as written, any case); SS_OK or SS_ENOTFOUND. */
+typedef int (*ss_netlist_lookup)(void *user, const char *name, double *value);
+
+/* Evaluates a parameter value as ngspice does: `text` is a SPICE number
+ * ("1.5u"), or an expression, bare or in {braces} or 'quotes', of numbers,
+ * parameters (through `lookup`, may be NULL; `pi` is built in), + - * / %
+ * ^ ** (power binds tighter than unary minus), == != < <= > >=, && || !,
+ * c ? a : b, parentheses and the functions sqrt exp ln log (natural) log10
+ * abs sin cos tan asin acos atan sinh cosh tanh floor ceil int nint sgn
+ * pow pwr min max hypot atan2.  Errors: SS_EPARSE (malformed, unknown
+ * function), SS_ENOTFOUND (unknown parameter), SS_ENUMERIC (not finite);
+ * messages quote the expression. */
+int ss_netlist_eval(const char *text, ss_netlist_lookup lookup, void *user, double *value,
+                    ss_error *err);
 
 /* ==== generators (netlists/crossbar.c) ===================================== */
 

@@ -464,6 +464,72 @@ int ss_netlist_measures(const ss_netlist *nl, char ***names, size_t *n, ss_error
     return list_names(nl, 1, is_meas_card, 2, names, n, err);
 }
 
+void ss_netlist_meas_free(ss_netlist_meas *m, size_t n)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(m[i].analysis);
+        free(m[i].name);
+    }
+    free(m);
+}
+
+int ss_netlist_meas_list(const ss_netlist *nl, ss_netlist_meas **list, size_t *n, ss_error *err)
+{
+    walk w = {nl, 0, 0, 0, NULL};
+    toklist tl = {NULL, 0, 0};
+    ss_netlist_meas *m = NULL;
+    size_t nm = 0;
+    int rc = SS_OK, more;
+    *list = NULL;
+    *n = 0;
+    while (!rc && (more = walk_next(&w)) == 1) {
+        /* ngspice takes every line that begins with ".meas" */
+        if (w.depth == 0 && !strncasecmp(w.text, ".meas", 5)) {
+            rc = tokenize(w.text, &tl);
+            if (!rc && tl.n < 3) {
+                rc = ss_error_set(err, SS_EPARSE, "%s:%d: '%s' without an analysis and a name",
+                                  nl->lines[w.i].file, nl->lines[w.i].line, w.text);
+                break;
+            }
+            ss_netlist_meas *g = rc ? NULL : realloc(m, (nm + 1) * sizeof *m);
+            if (!g) {
+                rc = SS_ENOMEM;
+                break;
+            }
+            m = g;
+            ss_netlist_meas *e = &m[nm++];
+            e->analysis = dup_range(w.text, tl.t[1].start, tl.t[1].end);
+            e->name = dup_range(w.text, tl.t[2].start, tl.t[2].end);
+            e->line = w.i;
+            e->param = tl.n > 3 && (!strncasecmp(w.text + tl.t[3].start, "param", 5) ||
+                                    !strncasecmp(w.text + tl.t[3].start, "expr", 4));
+            if (!e->analysis || !e->name) {
+                rc = SS_ENOMEM;
+                break;
+            }
+            /* ngspice reads the card in lower case */
+            for (char *c = e->analysis; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+            for (char *c = e->name; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+        }
+        walk_after(&w);
+    }
+    if (more < 0)
+        rc = SS_ENOMEM;
+    walk_release(&w);
+    free(tl.t);
+    if (rc) {
+        ss_netlist_meas_free(m, nm);
+        return rc == SS_ENOMEM ? ss_error_set(err, rc, "out of memory") : rc;
+    }
+    *list = m;
+    *n = nm;
+    return SS_OK;
+}
+
 /* ---- edits ------------------------------------------------------------------- */
 
 /* Replaces the statement starting at line `i` (ending before `next`) with
@@ -776,5 +842,29 @@ out:
         ss_error_set(err, rc, "out of memory adding a measurement");
     free(line);
     free(tl.t);
+    return rc;
+}
+
+int ss_netlist_tokens(const char *statement, char ***tokens, size_t *n)
+{
+    *tokens = NULL;
+    *n = 0;
+    char *s = normalize_equals(statement ? statement : "");
+    toklist tl = {NULL, 0, 0};
+    int rc = s ? tokenize(s, &tl) : SS_ENOMEM;
+    char **out = rc ? NULL : calloc(tl.n ? tl.n : 1, sizeof *out);
+    if (!rc && !out)
+        rc = SS_ENOMEM;
+    for (size_t k = 0; !rc && k < tl.n; k++)
+        if (!(out[k] = dup_range(s, tl.t[k].start, tl.t[k].end)))
+            rc = SS_ENOMEM;
+    if (rc) {
+        ss_netlist_names_free(out, tl.n);
+    } else {
+        *tokens = out;
+        *n = tl.n;
+    }
+    free(tl.t);
+    free(s);
     return rc;
 }

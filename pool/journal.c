@@ -255,3 +255,50 @@ void ss_pool_journal_close(ss_pool_journal *r)
         fclose(r->log);
     free(r);
 }
+
+static int row_cmp(const void *a, const void *b)
+{
+    const char *const *x = a, *const *y = b;
+    unsigned long long i = strtoull(*x, NULL, 10), j = strtoull(*y, NULL, 10);
+    return i < j ? -1 : i > j ? 1 : (*x < *y ? -1 : *x > *y);
+}
+
+int ss_pool_journal_sort(const char *path, ss_error *err)
+{
+    char *text = NULL;
+    size_t len = 0, n = 0;
+    int rc = ss_util_read_file(path, &text, &len, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
+    char **rows = calloc(n + 1, sizeof *rows);
+    char *hdr_end = memchr(text, '\n', len);
+    if (!rows || !hdr_end) {
+        free(rows);
+        free(text);
+        return rows ? SS_OK : ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    size_t nrows = 0;
+    for (char *p = hdr_end + 1; p < text + len;) {
+        char *nl = memchr(p, '\n', (size_t)(text + len - p));
+        if (!nl)
+            break; /* a torn last line stays out, as a resume would drop it */
+        *nl = '\0';
+        rows[nrows++] = p;
+        p = nl + 1;
+    }
+    qsort(rows, nrows, sizeof *rows, row_cmp);
+    ss_buf out = SS_BUF_INIT;
+    rc = ss_buf_add(&out, text, (size_t)(hdr_end - text) + 1);
+    for (size_t i = 0; !rc && i < nrows; i++)
+        rc = ss_buf_printf(&out, "%s\n", rows[i]);
+    if (rc)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    else
+        rc = ss_util_write_file_atomic(path, out.data, out.len, err);
+    ss_buf_release(&out);
+    free(rows);
+    free(text);
+    return rc;
+}

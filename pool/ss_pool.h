@@ -152,5 +152,8 @@ int ss_pool_journal_append(ss_pool_journal *j, const char *row, ss_error *err);
 void ss_pool_journal_log(ss_pool_journal *j, uint64_t job, const char *status, const char *msg);
 /* Closes the file (NULL: nothing). */
 void ss_pool_journal_close(ss_pool_journal *j);
+/* Rewrites a closed, complete journal with its rows in job order (rows
+ * are appended as jobs finish); a torn last row is dropped. */
+int ss_pool_journal_sort(const char *path, ss_error *err);
 
 #endif

@@ -3,7 +3,9 @@
 # Run by the make targets on first use; safe to run again (it checks first).
 set -eu
 PKGS="build-essential pkg-config libngspice0-dev ngspice libsundials-dev libsuitesparse-dev \
-libgsl-dev check libyaml-dev libseccomp-dev gnuplot-nox"
+libgsl-dev check libyaml-dev libseccomp-dev gnuplot-nox xschem"
+# xschem: the conformance test netlists a schematic with it (batch mode, no
+# display needed; libraries only, no X server).
 # Optional: `make MPI=1` (sweeps over MPI ranks) needs Open MPI.
 if [ "${MPI:-}" = 1 ]; then PKGS="$PKGS libopenmpi-dev openmpi-bin"; fi
 # Optional: `make bench` compares the network layer with Brian2.

@@ -137,7 +137,8 @@ const char *ss_sweep_header(const ss_sweep *sw);
 
 /* Progress after each finished job.  `job`, `status` and `msg` describe it. */
 typedef struct ss_sweep_progress {
-    size_t done, failed, total; /* this run's jobs (after --resume and --shard) */
+    size_t done, failed, total; /* this run's jobs (after --resume and --shard); failed:
+                                 * jobs without a result (meas-failed jobs have one) */
     size_t skipped;             /* rows already in the file (--resume) */
     double elapsed, rate, eta;  /* seconds, jobs/s, seconds left */
     uint64_t job;

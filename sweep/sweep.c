@@ -110,6 +110,14 @@ static int settings_text(ss_sweep *sw, const ss_sweep_spec *spec, ss_error *err)
     return SS_OK;
 }
 
+static int has_name(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcasecmp(names[i], name))
+            return 1;
+    return 0;
+}
+
 ss_sweep *ss_sweep_alloc(const ss_sweep_spec *spec, ss_error *err)
 {
     ss_sweep *sw = calloc(1, sizeof *sw);
@@ -153,12 +161,15 @@ ss_sweep *ss_sweep_alloc(const ss_sweep_spec *spec, ss_error *err)
     /* Measurements: the deck's own, then the added ones. */
     if ((rc = ss_netlist_measures(&sw->nl, &own, &nown, err)))
         goto out;
+    /* one column per name: ngspice accepts a name twice, and its result
+     * (the parameter it sets) is the last one evaluated */
     for (size_t i = 0; i < nown && !rc; i++)
-        rc = push_name(&sw->meas, &sw->nmeas, own[i]);
+        if (!has_name(sw->meas, sw->nmeas, own[i]))
+            rc = push_name(&sw->meas, &sw->nmeas, own[i]);
     for (size_t i = 0; i < spec->nmeasures && !rc; i++) {
         char *name = NULL;
         rc = ss_netlist_add_meas(&sw->nl, spec->measures[i], &name, err);
-        if (!rc)
+        if (!rc && !has_name(sw->meas, sw->nmeas, name))
             rc = push_name(&sw->meas, &sw->nmeas, name);
         free(name);
     }
@@ -171,12 +182,6 @@ ss_sweep *ss_sweep_alloc(const ss_sweep_spec *spec, ss_error *err)
             rc = bad_measure_name(&sw->nl, sw->meas[i], err);
             goto out;
         }
-        for (size_t k = 0; k < i; k++)
-            if (!strcasecmp(sw->meas[i], sw->meas[k])) {
-                rc = ss_error_set(err, SS_EINVAL, "measurement '%s' is defined twice",
-                                  sw->meas[i]);
-                goto out;
-            }
         for (size_t k = 0; k < sw->naxes; k++)
             if (!strcasecmp(sw->meas[i], sw->axes[k].name)) {
                 rc = ss_error_set(err, SS_EINVAL,
@@ -262,40 +267,6 @@ const char *ss_sweep_header(const ss_sweep *sw)
 
 /* ---- the netlist job kind (runs in the workers) ------------------------------ */
 
-/* Finds "name = value" in ngspice's measurement printout (7 significant
- * digits); the search starts at the last "Measurements for" header. */
-int sweepi_find_measure(const char *transcript, const char *name, double *value)
-{
-    const char *start = transcript, *m;
-    for (const char *p = transcript; (m = strstr(p, "Measurements for")); p = m + 1)
-        start = m;
-    size_t n = strlen(name);
-    for (const char *p = start; *p;) {
-        const char *line = p;
-        while (*line == ' ' || *line == '\t')
-            line++;
-        if (!strncasecmp(line, name, n) && (line[n] == ' ' || line[n] == '\t' || line[n] == '=')) {
-            const char *q = line + n;
-            while (*q == ' ' || *q == '\t')
-                q++;
-            if (*q == '=') {
-                char *end;
-                errno = 0;
-                double v = strtod(q + 1, &end);
-                if (end != q + 1 && !errno && isfinite(v)) {
-                    *value = v;
-                    return 1;
-                }
-            }
-        }
-        const char *nl = strchr(p, '\n');
-        if (!nl)
-            break;
-        p = nl + 1;
-    }
-    return 0;
-}
-
 /* Each worker confines itself to the sweep's netlist folders, its own run
  * folder and the raw-file folder before it runs a job. */
 static int netjob_start(void *arg, void **state, ss_error *err)
@@ -352,22 +323,24 @@ static int netjob_run(void *state, void *arg, const void *req, size_t len, ss_bu
     rc = ss_engine_load(eng, &sw->nl, err);
     if (!rc)
         rc = ss_engine_run(eng, &res, err);
+    if (!rc && res.quit && res.quit_status != 0)
+        rc = ss_error_set(err, SS_ESIM, "the .control commands ended with 'quit %d'",
+                          res.quit_status);
     if (!rc && sw->raw_dir) {
         char path[4096];
         snprintf(path, sizeof path, "%s/job-%llu.raw", sw->raw_dir, (unsigned long long)r.job);
         rc = ss_result_write_raw(&res, NULL, 0, path, err);
     }
-    ss_result_release(&res);
-    if (rc)
-        return rc;
-    const char *tr = ss_engine_transcript(eng);
-    for (size_t i = 0; i < sw->nmeas; i++) {
-        sweepi_measure m = {0, 0.0};
-        m.ok = (uint8_t)sweepi_find_measure(tr, sw->meas[i], &m.value);
+    /* the results at full precision, each on its own: a failed one leaves
+     * its cell empty and the others stand */
+    for (size_t i = 0; !rc && i < sw->nmeas; i++) {
+        const ss_measure *rm = ss_result_measure(&res, sw->meas[i]);
+        sweepi_measure m = {rm && rm->ok, rm && rm->ok ? rm->value : 0.0};
         if (ss_buf_add(reply, (const char *)&m, sizeof m))
-            return ss_error_set(err, SS_ENOMEM, "out of memory");
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     }
-    return SS_OK;
+    ss_result_release(&res);
+    return rc;
 }
 
 const ss_pool_kind sweepi_netlist_kind = {"netlist", netjob_start, netjob_run, netjob_stop};
@@ -390,13 +363,25 @@ int sweepi_row(const ss_sweep *sw, ss_pool_reply *rep, ss_buf *row, int *status,
         st = SS_SWEEP_SIM_ERROR;
         *msg = "malformed reply from the worker";
     } else {
+        /* the status names every failed measurement; its cell stays
+         * empty, the others keep their values */
         st = SS_SWEEP_OK;
+        size_t nfail = 0, len = 0;
         for (size_t i = 0; i < sw->nmeas; i++)
-            if (!m[i].ok) {
-                st = SS_SWEEP_MEAS_FAILED;
-                snprintf(rep->msg, sizeof rep->msg, "measurement '%s' failed", sw->meas[i]);
-                break;
-            }
+            nfail += !m[i].ok;
+        for (size_t i = 0; i < sw->nmeas && len < sizeof rep->msg; i++) {
+            if (m[i].ok)
+                continue;
+            if (st == SS_SWEEP_OK)
+                len = (size_t)snprintf(rep->msg, sizeof rep->msg, "measurement%s ",
+                                       nfail > 1 ? "s" : "");
+            st = SS_SWEEP_MEAS_FAILED;
+            if (len < sizeof rep->msg)
+                len += (size_t)snprintf(rep->msg + len, sizeof rep->msg - len, "%s'%s'",
+                                        len > 13 ? ", " : "", sw->meas[i]);
+        }
+        if (st != SS_SWEEP_OK && len < sizeof rep->msg)
+            snprintf(rep->msg + len, sizeof rep->msg - len, " failed");
     }
     *status = st;
     const double *values = sw->design.values + rep->id * sw->naxes;
@@ -433,7 +418,7 @@ void sweepi_progress(const ss_sweep_options *opt, ss_sweep_summary *sum, size_t 
         return;
     ss_sweep_progress pr;
     pr.done = sum->ran;
-    pr.failed = sum->ran - sum->count[SS_SWEEP_OK];
+    pr.failed = sum->ran - sum->count[SS_SWEEP_OK] - sum->count[SS_SWEEP_MEAS_FAILED];
     pr.total = total;
     pr.skipped = sum->skipped;
     pr.elapsed = ss_util_now() - t0;
@@ -559,6 +544,9 @@ out:
     sum->seconds = ss_util_now() - t0;
     ss_pool_free(pool);
     ss_pool_journal_close(res);
+    /* rows arrive as jobs finish; the finished file is in job order */
+    if (!rc)
+        rc = ss_pool_journal_sort(opt->out, err);
     ss_buf_release(&row);
     free(todo);
     return rc;

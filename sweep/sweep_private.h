@@ -39,7 +39,6 @@ typedef struct sweepi_measure {
 SWEEPI_HIDDEN extern const ss_pool_kind sweepi_netlist_kind;
 
 SWEEPI_HIDDEN void sweepi_format(char buf[32], double x);
-SWEEPI_HIDDEN int sweepi_find_measure(const char *transcript, const char *name, double *value);
 
 /* Formats the results row of a reply (with newline) into `row`; *status and
  * *msg receive the job's final status and message (a failed measurement

@@ -84,6 +84,73 @@ START_TEST(spice_run_errors)
 }
 END_TEST
 
+/* Measurements printed and written; a .control deck's printout, files and
+ * quit status; the .spiceinit note; bad --meas and --outdir paths. */
+START_TEST(spice_run_measures_and_commands)
+{
+    const char *dir = ss_test_tmpdir(), *p = ss_test_program();
+    ss_test_write(dir, "m.cir",
+                  "meas\nV1 1 0 pulse(0 1 0 1u 1u 10u 20u)\nR1 1 2 1k\nC1 2 0 1n\n"
+                  ".tran 0.1u 100u\n.meas tran vend FIND v(2) AT=100u\n"
+                  ".meas tran vmax MAX v(2)\n.meas tran nope FIND v(2) AT=1\n.end\n");
+    /* with -o the report goes to stdout */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s spice run m.cir -o m.csv --meas m.json 2>/dev/null", dir,
+                                p),
+                     0);
+    double vend = 0, vmax = 0;
+    char *q = strstr(out, "vend");
+    ck_assert_msg(q && sscanf(strchr(q, '=') + 1, "%lf", &vend) == 1, "%s", out);
+    q = strstr(out, "vmax");
+    ck_assert_msg(q && sscanf(strchr(q, '=') + 1, "%lf", &vmax) == 1, "%s", out);
+    ck_assert_msg(strstr(out, "nope") && strstr(out, "failed"), "%s", out);
+    /* 1 - exp(-1u/1us) ... the pulse's last high phase ends at 91 us */
+    ck_assert_double_gt(vmax, 0.9999);
+    ck_assert_double_gt(vend, 0.0);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cat %s/m.json", dir), 0);
+    ck_assert_msg(strstr(out, "\"name\": \"vend\"") && strstr(out, "\"ok\": false"), "%s", out);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s spice run m.cir --meas m.csv -o x.csv"
+                                " >/dev/null && cat m.csv", dir, p), 0);
+    ck_assert_msg(!strncmp(out, "name,analysis,value,status\nvend,tran,", 37) &&
+                      strstr(out, "nope,tran,,failed"),
+                  "%s", out);
+    /* the file's value has all the digits the report has */
+    char want[64];
+    snprintf(want, sizeof want, "vend,tran,%.17g", vend);
+    ck_assert_msg(strstr(out, want), "%s lacks %s", out, want);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s spice run m.cir --meas m.cir/m.csv",
+                                dir, p), 1);
+
+    /* a .control deck: its printout, a file it writes into --outdir, quit 3 */
+    ss_test_write(dir, "c.cir",
+                  "ctl\nV1 1 0 1\nR1 1 2 1k\nR2 2 0 1k\n.control\nop\nprint v(2)\n"
+                  "wrdata vout v(2)\nif v(2) > 0.4\n  quit 3\nend\necho not here\n.endc\n.end\n");
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s spice run --allow-control c.cir --outdir runs -o c.csv",
+                                dir, p),
+                     1);
+    ck_assert_msg(strstr(out, "v(2) = 5.0") && !strstr(out, "not here") &&
+                      strstr(out, "ended with 'quit 3'"),
+                  "%s", out);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cat %s/runs/vout && cat %s/c.csv", dir, dir),
+                     0);
+    ck_assert_msg(strstr(out, "5.00000000e-01") && strstr(out, "v(2)"), "%s", out);
+    /* without --outdir the file is gone, and the user is told */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s spice run --allow-control c.cir", dir, p),
+                     1);
+    ck_assert_msg(strstr(out, "wrote 1 file into a temporary folder"), "%s", out);
+    /* an untrusted netlist's .spiceinit is not read, and the user is told */
+    ss_test_write(dir, ".spiceinit", "set ngbehavior=ltpsa\n");
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s spice run m.cir -o m.csv", dir, p), 0);
+    ck_assert_msg(strstr(out, ".spiceinit is not read"), "%s", out);
+    /* an --outdir whose .spiceinit ngspice would run is refused */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s spice run --allow-control c.cir --outdir .",
+                                dir, p),
+                     1);
+    ck_assert_msg(strstr(out, "holds a .spiceinit"), "%s", out);
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -92,6 +159,7 @@ Suite *cli_suite(void)
     tcase_add_test(tc, help_version_usage);
     tcase_add_test(tc, spice_run_csv);
     tcase_add_test(tc, spice_run_errors);
+    tcase_add_test(tc, spice_run_measures_and_commands);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -206,7 +206,7 @@ static double tb_yak_dxdt(double V, double x)
 static double tb_yak20_dxdt(double V, double x)
 {
     /* the 2020 subcircuit with the nbsto_10um preset */
-    double Vp = 0.5, Vn = -0.5, Ap = 90, An = 10, xp = 0.1, xn = 0.242, ap = 1, an = 1;
+    double Vp = 0.5, Vn = -0.5, Ap = 0.10659, An = 0.011843, xp = 0.1, xn = 0.242, ap = 1, an = 1;
     double g = V < Vn ? -An * (exp(-V) - exp(-Vn)) : V > Vp ? Ap * (exp(V) - exp(Vp)) : 0;
     double f = V >= 0 ? (x >= xp ? exp(-ap * (x - xp)) * (xp / (1 - xp) - x / (1 - xp) + 1) : 1)
                       : (x <= xn ? exp(an * (x - xn)) * (x / xn) : 1);
@@ -523,6 +523,36 @@ START_TEST(c_matches_ngspice_hard)
 }
 END_TEST
 
+/* The emitted subcircuit's initial state: the default x0, an instance's
+ * x0=..., and an .ic on the state node, which ngspice ignores under uic
+ * (the capacitor's IC wins), as the subcircuit's header says. */
+START_TEST(spice_initial_state)
+{
+    ss_device d = preset("oblea_sine", 0);
+    ss_buf b = SS_BUF_INIT;
+    ss_error err;
+    ck_assert_int_eq(ss_buf_printf(&b, "initial state\n"), 0);
+    ck_assert_int_eq(ss_device_write_spice(&d, "ob", &b, &err), 0);
+    ck_assert_ptr_nonnull(strstr(b.data, ".subckt ob te be params: x0=0.11"));
+    ck_assert_int_eq(ss_buf_printf(&b, "V1 in 0 DC 0\nX1 in 0 ob\nX2 in 0 ob x0=0.6\n"
+                                       "X3 in 0 ob x0=0.3\n.ic v(x3.xs)=0.9\n"
+                                       ".tran 1m 5m uic\n.end\n"),
+                     0);
+    ss_result res = SS_RESULT_INIT;
+    ck_assert_msg(ss_engine_run_text(eng, b.data, "ic.cir", 0, &res, &err) == 0, "%s", err.msg);
+    const char *names[3] = {"v(x1.xs)", "v(x2.xs)", "v(x3.xs)"};
+    const double want[3] = {0.11, 0.6, 0.3};
+    for (int k = 0; k < 3; k++) {
+        const ss_vector *v = ss_result_find(&res, names[k]);
+        ck_assert_msg(v && v->n > 1, "%s missing", names[k]);
+        ck_assert_double_eq_tol(v->re[0], want[k], 1e-12);
+        ck_assert_double_eq_tol(v->re[v->n - 1], want[k], 1e-9); /* 0 V: the state holds */
+    }
+    ss_result_release(&res);
+    ss_buf_release(&b);
+}
+END_TEST
+
 /* ---- variability --------------------------------------------------------- */
 
 START_TEST(variability_reproducible_and_calibrated)
@@ -693,6 +723,7 @@ Suite *devices_suite(void)
         np++;
     tcase_add_loop_test(ng, c_matches_ngspice_presets, 0, (int)np);
     tcase_add_test(ng, c_matches_ngspice_variants);
+    tcase_add_test(ng, spice_initial_state);
     if (ss_test_long())
         tcase_add_test(ng, c_matches_ngspice_hard);
     suite_add_tcase(s, ng);

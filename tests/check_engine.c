@@ -372,6 +372,233 @@ START_TEST(one_engine_per_process)
 }
 END_TEST
 
+/* ---- netlists as ngspice -b runs them ------------------------------------ */
+
+static int run_control(const char *text, ss_result *res, ss_error *err)
+{
+    return ss_engine_run_text(eng, text, "deck.cir", SS_NETLIST_ALLOW_CONTROL, res, err);
+}
+
+/* quit ends the commands (also inside if/foreach), keeps every plot and
+ * tells its status; ngspice's own quit would destroy the plots. */
+START_TEST(quit_ends_commands)
+{
+    ss_result res = SS_RESULT_INIT;
+    ss_error err;
+    ck_assert_msg(run_control("q\nV1 1 0 1\nR1 1 2 1k\nR2 2 0 3k\n.op\n.control\nrun\n"
+                              "print v(2)\nquit\necho after\n.endc\n.end\n",
+                              &res, &err) == SS_OK,
+                  "%s", err.msg);
+    ck_assert_int_eq(res.quit, 1);
+    ck_assert_int_eq(res.quit_status, 0);
+    ck_assert_uint_eq(res.nplot, 1);
+    ck_assert_double_eq_tol(ss_result_find(&res, "v(2)")->re[0], 0.75, 1e-12);
+    ck_assert_ptr_nonnull(res.printout);
+    ck_assert_msg(strstr(res.printout, "v(2) = 7.5") && !strstr(res.printout, "after"), "%s",
+                  res.printout);
+    /* nested: the loop stops at the quit, its status comes back */
+    ck_assert_msg(run_control("q2\nV1 1 0 1\nR1 1 0 1k\n.control\nforeach k 1 2 3\n"
+                              "  op\n  echo k=$k\n  if $k = 2\n    quit 2\n  end\nend\n"
+                              "echo after\n.endc\n.end\n",
+                              &res, &err) == SS_OK,
+                  "%s", err.msg);
+    ck_assert_int_eq(res.quit, 1);
+    ck_assert_int_eq(res.quit_status, 2);
+    ck_assert_uint_eq(res.nplot, 2); /* op1, op2 */
+    ck_assert_msg(strstr(res.printout, "k=2") && !strstr(res.printout, "k=3") &&
+                      !strstr(res.printout, "after"),
+                  "%s", res.printout);
+    ss_result_release(&res);
+    /* the engine goes on as before */
+    ck_assert_msg(run_text(rc_step, &res, &err) == SS_OK, "%s", err.msg);
+    ss_result_release(&res);
+}
+END_TEST
+
+/* A block that runs its own analyses keeps them (no second run, no "No
+ * job defined"); an echo saying "error" and a failed meas command do not
+ * fail it. */
+START_TEST(commands_run_their_own_analyses)
+{
+    ss_result res = SS_RESULT_INIT;
+    ss_error err;
+    ck_assert_msg(run_control("own\nV1 1 0 pulse(0 1 0 1u 1u 10u 20u)\nR1 1 2 1k\nC1 2 0 1n\n"
+                              ".control\ntran 0.1u 50u\nmeas tran vmax MAX v(2)\n"
+                              "meas tran nothere FIND v(2) AT=1\n"
+                              "echo ERROR: this is only an echo\nalter R1 2k\ntran 0.1u 50u\n"
+                              ".endc\n.end\n",
+                              &res, &err) == SS_OK,
+                  "%s", err.msg);
+    ck_assert_uint_eq(res.nplot, 2);
+    ck_assert_str_eq(res.plot[0].name, "tran1");
+    ck_assert_str_eq(res.plot[1].name, "tran2");
+    ck_assert_int_eq(res.quit, 0);
+    ck_assert_msg(strstr(res.printout, "ERROR: this is only an echo"), "%s", res.printout);
+    /* alter took effect: the slower RC is lower at 5 us */
+    const ss_vector *t1 = ss_plot_find(&res.plot[0], "time"), *v1 = ss_plot_find(&res.plot[0], "v(2)");
+    const ss_vector *v2 = ss_plot_find(&res.plot[1], "v(2)");
+    ck_assert_ptr_nonnull(v1);
+    ck_assert_ptr_nonnull(v2);
+    ck_assert_double_eq_tol(t1->re[t1->n - 1], 50e-6, 1e-18);
+    ck_assert_double_lt(v2->re[v2->n / 10], v1->re[v1->n / 10]);
+    ss_result_release(&res);
+}
+END_TEST
+
+/* Transients end exactly at tstop, so AT=tstop works, also after a run
+ * that needed the step-bounding callback. */
+START_TEST(transients_end_at_tstop)
+{
+    static const char deck[] = "end\nV1 1 0 pulse(0 1 0 1u 1u 10u 20u)\nR1 1 2 1k\nC1 2 0 1n\n"
+                               ".tran 0.1u 100u\n.meas tran vend FIND v(2) AT=100u\n"
+                               ".meas tran vlate FIND v(2) AT=101u\n.end\n";
+    double last[2] = {0, 0};
+    ss_engine_hooks hooks = {NULL, bound_step, max_step_2u, last};
+    for (int pass = 0; pass < 3; pass++) {
+        ss_result res = SS_RESULT_INIT;
+        ss_error err;
+        ss_engine_set_hooks(eng, pass == 1 ? &hooks : NULL);
+        ck_assert_msg(run_text(deck, &res, &err) == SS_OK, "pass %d: %s", pass, err.msg);
+        const ss_vector *t = ss_result_find(&res, "time");
+        const ss_measure *vend = ss_result_measure(&res, "vend"),
+                         *late = ss_result_measure(&res, "vlate");
+        /* without the callback ngspice's last point is tstop itself (to
+         * the rounding of "100u"); with it, 1.1 delmin before */
+        double tend = t->re[t->n - 1];
+        if (pass == 1)
+            ck_assert_msg(tend < 100e-6 - 1e-19, "pass 1 ends at %.17g", tend);
+        if (pass != 1) {
+            ck_assert_msg(fabs(tend - 100e-6) <= 1e-19, "pass %d ends at %.17g", pass, tend);
+            ck_assert_ptr_nonnull(vend);
+            ck_assert_msg(vend->ok, "AT=tstop failed");
+            ck_assert_double_eq_tol(vend->value, ss_result_find(&res, "v(2)")->re[t->n - 1],
+                                    1e-15);
+            ck_assert_int_ge(vend->digits, 16);
+        }
+        /* a measurement that fails leaves the run and the others alone */
+        ck_assert_ptr_nonnull(late);
+        ck_assert_int_eq(late->ok, 0);
+        ck_assert(isnan(late->value));
+        ss_result_release(&res);
+    }
+    ss_engine_set_hooks(eng, NULL);
+}
+END_TEST
+
+/* An op on a circuit without elements: libngspice's per-point callback
+ * path dereferences a missing vector list (sh_ExecutePerLoop); the engine
+ * registers that callback only for runs with an accept hook. */
+START_TEST(empty_circuit_survives)
+{
+    ss_result res = SS_RESULT_INIT;
+    ss_error err;
+    ck_assert_msg(run_control("empty\n.control\nop\ntran 0.1m 1m\nac lin 3 1kHz 2kHz\n"
+                              "echo done\nquit 0\n.endc\n.end\n",
+                              &res, &err) == SS_OK,
+                  "%s", err.msg);
+    ck_assert_msg(strstr(res.printout, "done"), "%s", res.printout);
+    ss_result_release(&res);
+}
+END_TEST
+
+/* A .spiceinit beside the netlist runs when the netlist is trusted with
+ * commands, never otherwise; LTspice's if() needs ngbehavior=ltpsa. */
+START_TEST(spiceinit_follows_trust)
+{
+    const char *dir = ss_test_tmpdir();
+    ss_test_write(dir, ".spiceinit", "* LTspice models\nset ngbehavior=ltpsa\n");
+    const char *cir = ss_test_write(dir, "lt.cir",
+                                    "lt\nV1 in 0 0.7\nB1 out 0 V=if(v(in)>0.5, 2, 0)\n"
+                                    "R1 out 0 1k\n.op\n.end\n");
+    ss_result res = SS_RESULT_INIT;
+    ss_error err;
+    ck_assert_msg(ss_engine_run_file(eng, cir, SS_NETLIST_ALLOW_CONTROL, &res, &err) == SS_OK,
+                  "%s", err.msg);
+    ck_assert_double_eq_tol(ss_result_find(&res, "v(out)")->re[0], 2.0, 1e-12);
+    ss_result_release(&res);
+    ck_assert_int_eq(ss_engine_run_file(eng, cir, 0, &res, &err), SS_ESIM);
+    ck_assert_msg(strcasestr(err.msg, "if"), "%s", err.msg);
+    /* and the settings do not leak into the next netlist */
+    ck_assert_msg(run_text(rc_step, &res, &err) == SS_OK, "%s", err.msg);
+    ss_result_release(&res);
+}
+END_TEST
+
+/* The title as ngspice -b reads it, lines after .end, option autostop,
+ * the same .meas name twice. */
+START_TEST(deck_details)
+{
+    ss_result res = SS_RESULT_INIT;
+    ss_error err;
+    ck_assert_msg(run_text(".title KiCad schematic\nV1 1 0 1\nR1 1 2 1k\n.op\n.end\nR2 2 0 1k\n",
+                           &res, &err) == SS_OK,
+                  "%s", err.msg);
+    ck_assert_str_eq(res.plot[0].title, "KiCad schematic");
+    ck_assert_double_eq_tol(ss_result_find(&res, "v(2)")->re[0], 0.5, 1e-12); /* R2 counts */
+    ss_result_release(&res);
+    ck_assert_msg(run_text("first\nV1 1 0 1\nR1 1 0 1k\n.title the real one\n.op\n.end\n", &res,
+                           &err) == SS_OK,
+                  "%s", err.msg);
+    ck_assert_str_eq(res.plot[0].title, "the real one");
+    ss_result_release(&res);
+    /* autostop ends the transient once the measurements are done */
+    ck_assert_msg(run_text("auto\nV1 1 0 pulse(0 1 0 1u 1u 10u 20u)\nR1 1 2 1k\nC1 2 0 1n\n"
+                           ".option autostop\n.tran 0.1u 1m\n.meas tran t5 WHEN v(2)=0.5 RISE=1\n"
+                           ".meas tran t5 WHEN v(2)=0.5 RISE=2\n.end\n",
+                           &res, &err) == SS_OK,
+                  "%s", err.msg);
+    const ss_vector *t = ss_result_find(&res, "time");
+    ck_assert_double_lt(t->re[t->n - 1], 100e-6);
+    ck_assert_uint_eq(res.nmeas, 2);
+    ck_assert(res.meas[0].ok && res.meas[1].ok);
+    ck_assert_double_gt(res.meas[1].value, res.meas[0].value + 15e-6);
+    ck_assert_ptr_eq(ss_result_measure(&res, "T5"), &res.meas[1]); /* the last counts */
+    ss_result_release(&res);
+    /* what a block prints after the .meas results is not a result, even
+     * under a measurement's name */
+    ck_assert_msg(run_control("pm\nV1 1 0 pulse(0 1 0 1u 1u 10u 20u)\nR1 1 2 1k\nC1 2 0 1n\n"
+                              ".tran 0.1u 50u\n.meas tran vmax MAX v(2)\n.control\nrun\n"
+                              "meas tran vmax MAX v(2)\nprint vmax\nlet vmax = 2\nprint vmax\n"
+                              ".endc\n.end\n",
+                              &res, &err) == SS_OK,
+                  "%s", err.msg);
+    /* the block ran the transient, and then, as ngspice -b does for a
+     * deck with .meas lines, the deck's own analysis ran again */
+    ck_assert_uint_eq(res.nplot, 2);
+    ck_assert_uint_eq(res.nmeas, 2);
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_ge(res.meas[i].digits, 16);
+        ck_assert_double_lt(res.meas[i].value, 1.0);
+    }
+    ck_assert_msg(strstr(res.printout, "vmax = 2"), "%s", res.printout);
+    ss_result_release(&res);
+}
+END_TEST
+
+/* A libngspice crash (ngspice 39 segfaults on .sens of a BJT circuit, as
+ * its own ngspice -b does) costs only the child process. */
+START_TEST(crash_stays_in_the_child)
+{
+    static const char deck[] = "bjt dc sens\n"
+                               ".model qn npn(level=1 bf=80 rb=100 va=50)\n"
+                               "q1 4 2 0 qn\nrb 8 2 100k\nrc 8 4 10k\nvcc 8 0 12\n"
+                               ".sens v(4)\n.end\n";
+    ss_netlist nl = SS_NETLIST_INIT;
+    ss_result res = SS_RESULT_INIT;
+    ss_error err;
+    ck_assert_int_eq(ss_netlist_read_string(&nl, deck, "sens.cir", NULL, 0, &err), SS_OK);
+    ck_assert_int_eq(ss_engine_run_isolated(&nl, 60, &res, &err), SS_ECRASH);
+    ck_assert_msg(strstr(err.msg, "signal"), "%s", err.msg);
+    ss_netlist_release(&nl);
+    /* ngspice -b itself dies on it: the limitation is ngspice 39's */
+    char out[256];
+    const char *dir = ss_test_tmpdir();
+    const char *cir = ss_test_write(dir, "sens.cir", deck);
+    int st = ss_test_sh(out, sizeof out, "cd %s && ngspice -b -r x.raw %s >/dev/null", dir, cir);
+    ck_assert_msg(st != 0, "ngspice -b now runs it (status %d): update the test", st);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -388,6 +615,17 @@ Suite *engine_suite(void)
     tcase_add_test(tc, many_runs_bounded_memory);
     tcase_add_test(tc, isolated_runs);
     tcase_add_test(tc, one_engine_per_process);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("decks");
+    tcase_add_checked_fixture(tc, open_engine, close_engine);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, quit_ends_commands);
+    tcase_add_test(tc, commands_run_their_own_analyses);
+    tcase_add_test(tc, transients_end_at_tstop);
+    tcase_add_test(tc, empty_circuit_survives);
+    tcase_add_test(tc, spiceinit_follows_trust);
+    tcase_add_test(tc, deck_details);
+    tcase_add_test(tc, crash_stays_in_the_child);
     suite_add_tcase(s, tc);
     return s;
 }

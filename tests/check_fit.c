@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "fit/ss_fit.h"
 #include "tests/ss_test.h"
@@ -56,102 +55,6 @@ static void make_loop(const ss_device *d, const char *wave, double series, doubl
 }
 
 /* ---- reading ------------------------------------------------------------------------- */
-
-static ss_fit_read_options ropt(const char *columns, double freq, double scale)
-{
-    ss_fit_read_options o = SS_FIT_READ_OPTIONS_INIT;
-    o.columns = columns;
-    o.freq = freq;
-    o.current_scale = scale;
-    return o;
-}
-
-START_TEST(csv_formats)
-{
-    ss_fit_data d = SS_FIT_DATA_INIT;
-    ss_error err;
-    /* Header, comments, CRLF, comma. */
-    ss_fit_read_options o = ropt(NULL, 0, 1e-6);
-    ck_assert_msg(ss_fit_data_parse(&d,
-                                    "\xEF\xBB\xBF# measured\r\ntime (s),V (V),I (uA)\r\n"
-                                    "0,0.1,2.385\r\n// note\r\n0.5,0.2,4.77\r\n\r\n1,0.3,7.155\r\n",
-                                    "a.csv", &o, &err) == SS_OK,
-                  "%s", err.msg);
-    ck_assert_uint_eq(d.n, 3);
-    ck_assert_double_eq_tol(d.t[1], 0.5, 1e-15);
-    ck_assert_double_eq_tol(d.v[2], 0.3, 1e-15);
-    ck_assert_double_eq_tol(d.i[0], 2.385e-6, 1e-18);
-    /* Header order t,i,v is honoured. */
-    o = ropt(NULL, 0, 1);
-    ck_assert_int_eq(ss_fit_data_parse(&d, "t i v\n0 1e-6 0.5\n1 2e-6 0.7\n", "b", &o, &err), 0);
-    ck_assert_double_eq_tol(d.v[1], 0.7, 1e-15);
-    ck_assert_double_eq_tol(d.i[1], 2e-6, 1e-18);
-    /* Semicolons with decimal commas; whitespace. */
-    o = ropt("v,i", 10, 1);
-    ck_assert_int_eq(ss_fit_data_parse(&d, "0,25;1,5e-6\n-0,25;-1e-6\n", "c", &o, &err), 0);
-    ck_assert_double_eq_tol(d.v[0], 0.25, 1e-15);
-    ck_assert_double_eq_tol(d.i[0], 1.5e-6, 1e-18);
-    ck_assert_double_eq_tol(d.t[1], 1.0 / (2 * 10), 1e-15);
-    o = ropt("i,x,v", 0.5, 1);
-    ck_assert_int_eq(ss_fit_data_parse(&d, "  1e-6\t9  0.1\n2e-6 9 0.2\n3e-6 9 0.3\n4e-6 9 0.4\n",
-                                       "d", &o, &err),
-                     0);
-    ck_assert_uint_eq(d.n, 4);
-    ck_assert_double_eq_tol(d.v[3], 0.4, 1e-15);
-    ck_assert_double_eq_tol(d.t[3], 3.0 / (4 * 0.5), 1e-15); /* t_k = k/(n f) */
-    /* Time column shifted to start at 0; --columns wins over a header. */
-    o = ropt("t,v,i", 0, 1);
-    ck_assert_int_eq(ss_fit_data_parse(&d, "a,b,c\n5,0.1,1e-6\n6,0.2,2e-6\n", "e", &o, &err), 0);
-    ck_assert_double_eq_tol(d.t[1], 1.0, 1e-15);
-    /* Series resistance from the file. */
-    o = ropt("v,vd,i", 1, 1);
-    o.series_column = 1;
-    ck_assert_int_eq(
-        ss_fit_data_parse(&d, "0.5,0.4,1e-5\n0.6,0.5,1e-5\n-0.5,-0.4,-1e-5\n", "f", &o, &err), 0);
-    ck_assert_double_eq_tol(d.series_r, 1e4, 1e-6);
-    o = ropt("v,i,r", 1, 1);
-    o.series_column = 1;
-    ck_assert_int_eq(ss_fit_data_parse(&d, "0.5,1e-5,5k\n", "g", &o, &err), SS_EPARSE);
-    ck_assert_int_eq(ss_fit_data_parse(&d, "0.5,1e-5,5000\n0.6,1e-5,5000\n", "g", &o, &err), 0);
-    ck_assert_double_eq(d.series_r, 5000);
-    ss_fit_data_release(&d);
-}
-END_TEST
-
-static void expect_error(const char *text, const ss_fit_read_options *o, const char *msg)
-{
-    ss_fit_data d = SS_FIT_DATA_INIT;
-    ss_error err;
-    ck_assert_int_ne(ss_fit_data_parse(&d, text, "m.csv", o, &err), 0);
-    ck_assert_msg(strstr(err.msg, msg), "expected '%s' in '%s'", msg, err.msg);
-    ck_assert_uint_eq(d.n, 0);
-    ck_assert_ptr_null(d.v);
-}
-
-START_TEST(csv_errors)
-{
-    ss_fit_read_options o = ropt(NULL, 1, 1);
-    expect_error("0.1,1e-6\n0.2,nan\n", &o, "m.csv:2: 'nan' is not a finite number");
-    expect_error("", &o, "m.csv: no data rows");
-    expect_error("# only a comment\n\n", &o, "no data rows");
-    expect_error("0.1\n0.2\n0.3\n", &o, "m.csv: one column only");
-    expect_error("0.1,1\n0.2,x\n", &o, "m.csv:2: 'x' is not a number");
-    expect_error("0.1,1\n0.2,1,3\n", &o, "m.csv:2: expected 2 values, found 3");
-    o = ropt("t,v,i", 0, 1);
-    expect_error("0,0.1,1\n0.2,0.2,1\n0.1,0.3,1\n", &o, "m.csv:3: time does not increase");
-    o = ropt(NULL, 0, 1);
-    expect_error("0.1,1\n0.2,1\n", &o, "no time column");
-    expect_error("1,2,3,4\n", &o, "--columns");
-    o = ropt("t,v", 0, 1);
-    expect_error("0,1\n", &o, "need a voltage (v) and a current (i)");
-    o = ropt("v,i,x", 1, 1);
-    expect_error("1,2\n", &o, "3 columns named");
-    ss_fit_data d = SS_FIT_DATA_INIT;
-    ss_error err;
-    o = ropt(NULL, 1, 1);
-    ck_assert_int_eq(ss_fit_data_read(&d, "/nonexistent/x.csv", &o, &err), SS_EIO);
-}
-END_TEST
 
 /* Plausibility screening: units off by 1e6, constant data, too few samples. */
 START_TEST(bad_data_messages)
@@ -250,6 +153,7 @@ typedef struct round_trip {
     const char *fix; /* "name=value ..." (degenerate parameters) */
     int polarity;
     const char *must[4]; /* parameters that must come out identifiable */
+    int min_ok;          /* at least this many identifiable, within 10 % */
 } round_trip;
 
 static const round_trip trips[] = {
@@ -259,23 +163,28 @@ static const round_trip trips[] = {
      0,
      NULL,
      0,
-     {"r_on", NULL}},
+     {"r_on", NULL},
+     1},
     /* Yakopcic: b is degenerate with a1, a2 (sinh(bV) ~ bV at b = 0.05). */
     {"oblea_sine",
      {"sine:0.45:100", "sine:0.45:50", "sine:0.3:100", "sine:0.6:200"},
      0,
      "b=0.05",
      1,
-     {"a1", "a2", "vn", NULL}},
-    /* Yakopcic 2020 behind a resistor; the device hardly switches, and no
-     * single parameter is pinned down to 5% at three standard errors every
-     * time: the test asks for at least one identifiable parameter. */
+     {"a1", "a2", "vn", NULL},
+     1},
+    /* Yakopcic 2020 behind a resistor, at the source's sweep rates, window
+     * shapes fixed: the two I-V branches and the rates trade off, and
+     * few parameters are pinned down (seed 7: gmin_p to 21 %, bmin_p to 5 %
+     * standard error); the test asks that any parameter reported
+     * identifiable is right and that the fit reaches the noise. */
     {"nbsto_10um",
-     {"triangle:1.5:0.1", "triangle:1.5:1", "triangle:1.2:0.1", "triangle:1.8:0.3"},
+     {"triangle:1.5:0.02", "triangle:1.5:0.05", "triangle:1.2:0.02", "triangle:1.8:0.03"},
      1000,
-     NULL,
+     "xp=0.1 xn=0.242 alphap=1 alphan=1",
      1,
-     {NULL}},
+     {NULL},
+     0},
 };
 
 static void fit_trip(const round_trip *rt, int threads, ss_fit_data *data, ss_fit_result *res,
@@ -323,17 +232,17 @@ START_TEST(synthetic_round_trip)
     ck_assert_msg(res.nrmse <= 1.2 * floor, "%s: NRMSE %g, noise floor %g", rt->preset, res.nrmse,
                   floor);
     ck_assert_int_eq(res.polarity, 1);
-    /* Identifiable parameters (three standard errors within 5 %): within
-     * 5 % of the truth. */
+    /* Identifiable parameters (two standard errors within 10 %): within
+     * 10 % of the truth. */
     int n_ok = 0;
     for (size_t k = 0; k < res.nparams; k++) {
         const ss_fit_param *p = &res.params[k];
         if (!p->free || !p->identifiable)
             continue;
         double rel = fabs(p->value / truth.p[k] - 1), se = p->stderr_ / fabs(truth.p[k]);
-        ck_assert_msg(rel <= 0.05, "%s: %s = %g, true %g (rel. error %.3f, se %.3f)",
+        ck_assert_msg(rel <= 0.10, "%s: %s = %g, true %g (rel. error %.3f, se %.3f)",
                       rt->preset, p->name, p->value, truth.p[k], rel, se);
-        n_ok += rel <= 0.05;
+        n_ok += rel <= 0.10;
     }
     for (int m = 0; rt->must[m]; m++) {
         int k = ss_device_param_index(truth.type, rt->must[m]);
@@ -342,7 +251,15 @@ START_TEST(synthetic_round_trip)
         ck_assert_msg(fabs(res.params[k].value / truth.p[k] - 1) <= 0.05, "%s: %s = %g, true %g",
                       rt->preset, rt->must[m], res.params[k].value, truth.p[k]);
     }
-    ck_assert_int_ge(n_ok, 1);
+    if (n_ok < rt->min_ok) {
+        char tab[2048] = "";
+        for (size_t k = 0; k < res.nparams; k++)
+            if (res.params[k].free)
+                snprintf(tab + strlen(tab), sizeof tab - strlen(tab), " %s=%.4g(%.4g, se %.2g%s)",
+                         res.params[k].name, res.params[k].value, truth.p[k],
+                         res.params[k].stderr_, res.params[k].identifiable ? ", id" : "");
+        ck_abort_msg("%s: too few parameters identifiable within 10 %%:%s", rt->preset, tab);
+    }
     /* The emitted subcircuit through ngspice on the same drive (the
      * synthetic sine/triangle via ss_devsim_run_spice, and the sampled drive
      * as a PWL source via ss_fit_run_spice) reproduces the fitted curve
@@ -466,9 +383,13 @@ START_TEST(cli_fit)
                     ss_test_program());
     ck_assert_msg(rc == 1 && strstr(out, "bad.csv:2: 'nan' is not a finite number"), "%d: %s", rc,
                   out);
+    /* The header's unit (uA) is applied; a series resistor the data cannot
+     * have been measured behind is caught. */
     rc = ss_test_sh(out, sizeof out, "cd %s && %s fit --model yakopcic --freq 100 --series 5k %s",
                     dir, ss_test_program(), path[0]);
-    ck_assert_msg(rc == 1 && strstr(out, "--current-scale 1e-6"), "%d: %s", rc, out);
+    ck_assert_msg(rc == 1 && strstr(out, "(the unit in the header)") &&
+                      strstr(out, "check the series resistor"),
+                  "%d: %s", rc, out);
     rc = ss_test_sh(out, sizeof out, "%s fit --model yakopcic --freq 1,2 %s", ss_test_program(),
                     path[0]);
     ck_assert_msg(rc == 2 && strstr(out, "one per file"), "%d: %s", rc, out);
@@ -477,45 +398,160 @@ START_TEST(cli_fit)
 }
 END_TEST
 
+/* `smallsim fit --evaluate`, the curves CSV, `smallsim device iv --drive`
+ * (the same integrator: the same curve), and the bad usage of each. */
+START_TEST(cli_evaluate_and_drive)
+{
+    const char *dir = ss_test_tmpdir(), *p = ss_test_program();
+    ss_device d = preset("oblea_sine");
+    ss_fit_data data = SS_FIT_DATA_INIT;
+    make_loop(&d, "sine:0.45:100", 0, 0, NULL, &data, NULL);
+    char path[600];
+    snprintf(path, sizeof path, "%s/loop.csv", dir);
+    FILE *fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, "Time [s],V (V),I (mA)\n");
+    for (size_t j = 0; j < data.n; j++)
+        fprintf(fp, "%.17g,%.17g,%.17g\n", data.t[j], data.v[j], data.i[j] * 1e3);
+    fclose(fp);
+    /* The preset as a parameter file, scored with its own initial state. */
+    ss_fit_result r = SS_FIT_RESULT_INIT;
+    ss_buf b = SS_BUF_INIT;
+    ss_error err;
+    r.device = d;
+    r.polarity = 1;
+    ck_assert_int_eq(ss_fit_result_json(&r, &b, &err), 0);
+    ss_test_write(dir, "oblea.json", b.data);
+    ss_buf_release(&b);
+    char out[16384];
+    int rc = ss_test_sh(out, sizeof out,
+                        "cd %s && %s fit --evaluate oblea.json --fix x0=0.11 --csv ev.csv "
+                        "--quiet loop.csv",
+                        dir, p);
+    ck_assert_msg(rc == 0 && strstr(out, "parameters (fixed)") && strstr(out, "a1=0.17"), "%s",
+                  out);
+    const char *nr = strstr(out, "NRMSE ");
+    ck_assert_ptr_nonnull(nr);
+    ck_assert_msg(strtod(nr + 6, NULL) < 2e-4, "the preset scores %s", nr);
+    rc = ss_test_sh(out, sizeof out,
+                    "cd %s && %s device iv --preset oblea_sine --drive loop.csv -o iv.csv", dir, p);
+    ck_assert_msg(rc == 0, "%s", out);
+    /* ev.csv: file,t,v,i_data,i_model,v_device,x; iv.csv: t,v,i,x. */
+    char a[600], c[600];
+    snprintf(a, sizeof a, "%s/ev.csv", dir);
+    snprintf(c, sizeof c, "%s/iv.csv", dir);
+    FILE *fa = fopen(a, "r"), *fc = fopen(c, "r");
+    ck_assert_ptr_nonnull(fa);
+    ck_assert_ptr_nonnull(fc);
+    char la[512], lc[512];
+    ck_assert_ptr_nonnull(fgets(la, sizeof la, fa));
+    ck_assert_str_eq(la, "file,t,v,i_data,i_model,v_device,x\n");
+    ck_assert_ptr_nonnull(fgets(lc, sizeof lc, fc));
+    size_t rows = 0;
+    while (fgets(la, sizeof la, fa) && fgets(lc, sizeof lc, fc)) {
+        double ea[7], ec[4];
+        ck_assert_int_eq(sscanf(la, "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &ea[0], &ea[1], &ea[2], &ea[3],
+                                &ea[4], &ea[5], &ea[6]),
+                         7);
+        ck_assert_int_eq(sscanf(lc, "%lf,%lf,%lf,%lf", &ec[0], &ec[1], &ec[2], &ec[3]), 4);
+        ck_assert_double_eq_tol(ec[0], ea[1], 1e-12);
+        ck_assert_double_eq_tol(ec[2], ea[4], 1e-9 * fabs(ea[4]) + 1e-15);
+        ck_assert_double_eq_tol(ec[3], ea[6], 1e-9);
+        rows++;
+    }
+    ck_assert_uint_eq(rows, data.n);
+    fclose(fa);
+    fclose(fc);
+    /* A PWL drive file. */
+    ss_test_write(dir, "d.pwl", "PWL(0 0 1m 0.45\n+ 2m 0 3m -0.45 4m 0)\n");
+    rc = ss_test_sh(out, sizeof out, "cd %s && %s device iv --preset oblea_sine --drive d.pwl",
+                    dir, p);
+    ck_assert_msg(rc == 0 && strstr(out, "t,v,i,x\n0,0,0,0.11\n0.001,0.45000000000000001,"), "%s",
+                  out);
+    /* Bad usage and bad files. */
+    const struct {
+        const char *cmd, *msg;
+        int rc;
+    } bad[] = {
+        {"fit --evaluate oblea.json --model yakopcic loop.csv", "--evaluate takes the model", 2},
+        {"fit --evaluate nosuch.json loop.csv", "nosuch.json", 1},
+        {"fit --evaluate loop.csv loop.csv", "loop.csv:1:", 1},
+        {"fit --evaluate oblea.json --polarity reversed loop.csv", "contradicts the polarity", 2},
+        {"fit --model yakopcic --objective quadratic loop.csv", "not linear, log or mixed", 2},
+        {"fit --model yakopcic --fold maybe loop.csv", "not auto, on or off", 2},
+        {"fit --model yakopcic --offset x loop.csv", "'auto' or a current", 2},
+        {"fit --model yakopcic --sense -5 loop.csv", "--sense: '-5' is not a positive", 2},
+        {"fit --model yakopcic --sweep-rate 1 --step-time 1 loop.csv", "exclude each other", 2},
+        {"fit --model yakopcic --samples 3 loop.csv", "--samples", 2},
+        {"fit --model yakopcic --current-scale 1e-6 loop.csv", "contradicts it", 1},
+        {"device iv --preset oblea_sine --drive loop.csv --wave sine:1:1", "exclude each other", 2},
+        {"device iv --preset oblea_sine --wave sine:1:1 --freq 3", "describe a --drive file", 2},
+        {"device iv --preset oblea_sine --drive nosuch.csv", "nosuch.csv", 1},
+        {"device iv --preset oblea_sine --drive bad.pwl", "bad.pwl: times must increase", 1},
+        {"device spice --preset oblea_sine --drive loop.csv", "are for 'device iv'", 2},
+    };
+    ss_test_write(dir, "bad.pwl", "PWL(0 0 2m 1 1m 0)");
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        rc = ss_test_sh(out, sizeof out, "cd %s && %s %s", dir, p, bad[k].cmd);
+        ck_assert_msg(rc == bad[k].rc && strstr(out, bad[k].msg), "'%s': %d: %s", bad[k].cmd, rc,
+                      out);
+    }
+    ss_fit_data_release(&data);
+}
+END_TEST
+
 /* ---- measured data (skipped when absent) ------------------------------------------------- */
 
-#define KNOWM "../shared/data/memristor/knowm-wsdc/"
+#define KNOWM "data/knowm-wsdc/"
 
-/* One Knowm device across 4 frequencies: the fit runs and lands near the
- * NRMSE recorded in docs/fitting.md. */
+/* The README's example: one Knowm device (M1) at four frequencies behind
+ * two series resistors (5 and 47 kohm), VTEAM connected reversed with the
+ * Technion exponents: the fit lands near the NRMSE in docs/fitting.md, and
+ * the resistances and the SET threshold are identifiable (two standard
+ * errors within 10 %) at physical values (LRS 2-10 kohm, HRS up to 1 Mohm). */
 START_TEST(knowm_device)
 {
-    struct stat st;
-    if (stat(KNOWM "r5k-0.8V-1Hz-M1.series.csv", &st)) {
-        fprintf(stderr, "check_fit: %s absent, Knowm case skipped\n", KNOWM);
-        return;
-    }
-    ss_fit *f = ss_fit_alloc(ss_device_yakopcic, NULL);
+    ss_fit *f = ss_fit_alloc(ss_device_vteam, NULL);
     ss_fit_data d = SS_FIT_DATA_INIT;
     ss_error err;
     const double fr[4] = {1, 10, 100, 1000};
-    for (int k = 0; k < 4; k++) {
-        char p[256];
-        snprintf(p, sizeof p, KNOWM "r5k-0.8V-%gHz-M1.series.csv", fr[k]);
-        ss_fit_read_options o = ropt(NULL, fr[k], 1e-6);
-        o.series_r = 5000;
-        ck_assert_msg(ss_fit_data_read(&d, p, &o, &err) == 0, "%s", err.msg);
-        ck_assert_msg(ss_fit_add_data(f, &d, &err) == 0, "%s", err.msg);
-    }
+    for (int r = 0; r < 2; r++)
+        for (int k = 0; k < 4; k++) {
+            char p[256];
+            snprintf(p, sizeof p, KNOWM "r%s-0.8V-%gHz-M1.series.csv", r ? "47k" : "5k", fr[k]);
+            ss_fit_read_options o = SS_FIT_READ_OPTIONS_INIT;
+            o.freq = fr[k];
+            o.current_scale = 1e-6;
+            o.series_r = r ? 47e3 : 5e3;
+            ck_assert_msg(ss_fit_data_read(&d, p, &o, &err) == 0, "%s", err.msg);
+            ck_assert_msg(ss_fit_add_data(f, &d, &err) == 0, "%s", err.msg);
+        }
     /* Without --current-scale the screen catches the micro-amps. */
-    ss_fit_read_options o = ropt(NULL, 1, 1);
+    ss_fit_read_options o = SS_FIT_READ_OPTIONS_INIT;
+    o.freq = 1;
     o.series_r = 5000;
     ck_assert_int_eq(ss_fit_data_read(&d, KNOWM "r5k-0.8V-1Hz-M1.series.csv", &o, &err), 0);
     ck_assert_int_eq(ss_fit_data_check(&d, &err), SS_EINVAL);
-    ck_assert_msg(strstr(err.msg, "micro-amps"), "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "micro-amps? use --current-scale 1e-6"), "%s", err.msg);
     ss_fit_data_release(&d);
+    ck_assert_int_eq(ss_fit_fix_text(f, "alpha_on=3", &err), 0);
+    ck_assert_int_eq(ss_fit_fix_text(f, "alpha_off=1", &err), 0);
     ss_fit_options fo = SS_FIT_OPTIONS_INIT;
-    fo.polarity = 1;
+    fo.polarity = -1;
     ss_fit_set_options(f, &fo);
     ss_fit_result res = SS_FIT_RESULT_INIT;
     ck_assert_msg(ss_fit_run(f, &res, &err) == 0, "%s", err.msg);
-    ck_assert_msg(res.nrmse < 0.05, "Knowm M1 5k yakopcic NRMSE %g", res.nrmse);
-    ck_assert_msg(res.seconds < 30, "fit took %g s", res.seconds);
+    ck_assert_msg(res.nrmse < 0.08, "Knowm M1 vteam NRMSE %g", res.nrmse);
+    const struct {
+        const char *name;
+        double lo, hi;
+    } id[] = {{"r_on", 1e3, 10e3}, {"r_off", 50e3, 1e6}, {"v_on", -0.3, -0.1}};
+    for (size_t k = 0; k < 3; k++) {
+        const ss_fit_param *p = &res.params[ss_device_param_index(ss_device_vteam, id[k].name)];
+        ck_assert_msg(p->identifiable && p->value >= id[k].lo && p->value <= id[k].hi,
+                      "%s = %g +- %g, identifiable %d", p->name, p->value, p->stderr_,
+                      p->identifiable);
+    }
     ss_fit_result_release(&res);
     ss_fit_free(f);
 }
@@ -525,8 +561,6 @@ Suite *fit_suite(void)
 {
     Suite *s = suite_create("fit");
     TCase *tc = tcase_create("data");
-    tcase_add_test(tc, csv_formats);
-    tcase_add_test(tc, csv_errors);
     tcase_add_test(tc, bad_data_messages);
     tcase_add_test(tc, integrator_matches_cvode);
     tcase_set_timeout(tc, 60);
@@ -535,6 +569,7 @@ Suite *fit_suite(void)
     tcase_set_timeout(rt, 300);
     tcase_add_loop_test(rt, synthetic_round_trip, 0, (int)(sizeof trips / sizeof trips[0]));
     tcase_add_test(rt, cli_fit);
+    tcase_add_test(rt, cli_evaluate_and_drive);
     tcase_add_test(rt, knowm_device);
     if (ss_test_long())
         tcase_add_test(rt, reproducible);

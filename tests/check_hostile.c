@@ -198,10 +198,14 @@ START_TEST(allowed_decks_hold_nothing_ngspice_runs)
         ".control as a title is only a title\nV1 a 0 1\n.include part.inc\n.lib lib.lib typ\n"
         "* #not a command\n*.control in a comment\nA1 %v([b]) src\n"
         ".model src filesource (file=\"data.txt\" amploffset=[0] amplscale=[1])\nR5 b 0 1k\n.tran 1m 10m\n"
-        ".end\n"
-        ".control\nshell touch pwned\n.endc\n");
+        ".end\n");
     ss_netlist nl = SS_NETLIST_INIT;
     ss_error err = {0, ""};
+    /* ngspice reads on after .end: a control block there runs too */
+    const char *after = ss_test_write(b.in, "after.cir",
+                                      "t\nV1 a 0 1\n.op\n.end\n.control\nshell touch pwned\n.endc\n");
+    ck_assert_int_eq(ss_netlist_read_file(&nl, after, 0, &err), SS_EDENIED);
+    ck_assert_msg(strstr(err.msg, "after.cir:5:"), "%s", err.msg);
     ck_assert_msg(ss_netlist_read_file(&nl, path, 0, &err) == SS_OK, "%s", err.msg);
     int saw_file = 0;
     for (size_t i = 1; i < nl.n; i++) {
@@ -262,7 +266,7 @@ START_TEST(sandbox_contains_allowed_decks)
                       "case %zu: %s", i, err.msg);
         ss_result res = SS_RESULT_INIT;
         char *tr = NULL;
-        ss_engine_child_options opt = {60, &tr};
+        ss_engine_child_options opt = {60, &tr, NULL, 0};
         ss_engine_run_child(&nl, &opt, &res, &err); /* may fail: the deck's commands do */
         ck_assert_msg(!tr || !strstr(tr, CANARY), "case %zu: the canary reached the transcript",
                       i);
@@ -463,7 +467,7 @@ START_TEST(outputs_are_regular_files)
     ck_assert_int_eq(lstat(link, &st), 0);
     ck_assert(S_ISLNK(st.st_mode));
     ck_assert_int_eq(ss_test_sh(out, sizeof out, "cat %s", target), 0);
-    ck_assert_msg(strstr(out, "v1#branch") && !strstr(out, "keep me"), "%s", out);
+    ck_assert_msg(strstr(out, "i(v1)") && !strstr(out, "keep me"), "%s", out);
     /* as root, /dev/null must stay the device it is */
     if (geteuid() == 0) {
         ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s device iv --preset oblea_sine --wave "

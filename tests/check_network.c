@@ -19,14 +19,15 @@ static double lif_isi(const ss_lif_params *p, double i)
     return p->t_ref + p->tau_m * log((ri - (p->v_reset - p->v_rest)) / (ri - (p->v_th - p->v_rest)));
 }
 
-static void run_single_with(const ss_lif_params *p, double tstop, int solver, double *first,
-                            double *isi, size_t *n)
+static void run_single_tol(const ss_lif_params *p, double tstop, int solver, double rtol,
+                           double *first, double *isi, size_t *n)
 {
     ss_error err;
     ss_network *net = ss_network_alloc(&err);
     size_t pop;
     ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
     o.solver = solver;
+    o.rtol = rtol;
     ck_assert_int_eq(ss_network_add_lif(net, "n", 1, p, &pop, &err), SS_OK);
     ck_assert_msg(ss_network_run(net, tstop, &o, &err) == SS_OK, "%s", err.msg);
     *n = ss_network_nspikes(net);
@@ -38,6 +39,12 @@ static void run_single_with(const ss_lif_params *p, double tstop, int solver, do
     *first = t0;
     *isi = (t1 - t0) / (double)(*n - 1);
     ss_network_free(net);
+}
+
+static void run_single_with(const ss_lif_params *p, double tstop, int solver, double *first,
+                            double *isi, size_t *n)
+{
+    run_single_tol(p, tstop, solver, 1e-6, first, isi, n);
 }
 
 static void run_single(const ss_lif_params *p, double tstop, double *first, double *isi, size_t *n)
@@ -300,17 +307,19 @@ START_TEST(lif_input_stage)
 END_TEST
 
 /* ss_network_dpi_rate (quadrature of the equations) against the network
- * simulating the same neuron (CVODE, exact spike times), plain and behind
- * a compressive input stage. */
+ * simulating the same neuron, plain and behind a compressive input stage:
+ * CVODE (its resets wait for the next exchange point) to 0.5%, the
+ * per-neuron integrator (exact resets) at rtol 1e-9 to 1e-7. */
 START_TEST(dpi_rate_quadrature)
 {
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 4; k++) {
+        int rk = k >= 2;
         ss_error err;
         ss_dpi_params p = SS_DPI_DEFAULTS;
         p.ithahp = p.io; /* Iahp stays at Io, as ss_network_dpi_rate assumes */
         p.t_ref = 0.2385e-3;
-        double bias = k ? 3.385e-9 : 23.85e-9;
-        if (k) {
+        double bias = k % 2 ? 3.385e-9 : 23.85e-9;
+        if (k % 2) {
             p.in_beta = 0.6;
             p.in_ref = 30e-9;
         }
@@ -320,6 +329,8 @@ START_TEST(dpi_rate_quadrature)
         ck_assert_int_eq(ss_network_set_bias(net, pop, &bias, &err), SS_OK);
         ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
         o.dt = 1e-5;
+        o.solver = rk ? SS_NETWORK_RK : SS_NETWORK_ADAMS;
+        o.rtol = rk ? 1e-9 : 1e-6;
         ck_assert_msg(ss_network_run(net, 0.3, &o, &err) == SS_OK, "%s", err.msg);
         size_t ns = ss_network_nspikes(net), a, b;
         ck_assert_uint_gt(ns, 10);
@@ -328,7 +339,8 @@ START_TEST(dpi_rate_quadrature)
         ss_network_spike(net, ns - 1, &t1, &a, &b);
         double rate = (double)(ns - 1 - ns / 2) / (t1 - t0);
         ck_assert_int_eq(ss_network_dpi_rate(&p, bias, &want, &err), SS_OK);
-        ck_assert_msg(fabs(rate / want - 1) < 5e-3, "network %g Hz vs quadrature %g Hz", rate, want);
+        ck_assert_msg(fabs(rate / want - 1) < (rk ? 1e-7 : 5e-3), "%s: network %.10g Hz vs quadrature %.10g Hz",
+                      rk ? "rk" : "cvode", rate, want);
         ss_network_free(net);
         /* below the rheobase: no firing */
         ck_assert_int_eq(ss_network_dpi_rate(&p, 1e-12, &want, &err), SS_OK);
@@ -420,7 +432,7 @@ START_TEST(experiment_errors)
                       "  - {population: a, neurons: [5], start: 0, stop: 1, amplitude: 1n}\n",
                       "exp.yaml:4:", "no neuron 5");
     expect_yaml_error("duration: 1\nsolver: gear\npopulations:\n  - {name: a, kind: lif, n: 2}\n",
-                      "exp.yaml:2:", "solver must be 'adams' or 'bdf'");
+                      "exp.yaml:2:", "solver must be 'rk', 'adams' or 'bdf'");
     /* params_file: a model written by characterize --extract */
     const char *mdir = ss_test_tmpdir();
     const char *bad = ss_test_write(mdir, "bad.json", "{\n  \"model\": \"dpi\",\n  \"params\": {\n"
@@ -540,6 +552,12 @@ START_TEST(experiment_run)
     char expect[64];
     snprintf(expect, sizeof expect, "t,population,index\n%zu\n", 3 * want);
     ck_assert_str_eq(out, expect);
+    /* without -q and off a terminal: progress as plain lines, the last at 100% */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s run exp.yaml -o res 2>&1 | grep 'smallsim: run t'",
+                                dir, ss_test_program()), 0);
+    ck_assert_msg(strstr(out, "t = 0.2 / 0.2 s (100%)") && strstr(out, "simulated per s\n") &&
+                      !strchr(out, '\r'),
+                  "progress: %s", out);
 }
 END_TEST
 
@@ -588,6 +606,404 @@ START_TEST(plastic_association)
 }
 END_TEST
 
+
+/* ---- the per-neuron integrator (SS_NETWORK_RK, the default) ------------------
+ * Independent references: closed forms, the quadrature of
+ * ss_network_dpi_rate, CVODE at a tight tolerance (whose resets wait for the
+ * next exchange point: compared at a 1 us exchange step), and the exact
+ * propagator on a neuron that is linear up to 1e-8. */
+
+/* A LIF behind the input stage is nonlinear in its input, so it takes the
+ * per-neuron integrator: first spike and ISI against the closed form of a
+ * plain LIF driven by S(I), at a loose and a tight tolerance. */
+START_TEST(rk_lif_closed_form)
+{
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    p.i_bias = 0.52385e-9;
+    p.in_beta = 0.7;
+    p.in_ref = 0.1e-9;
+    p.v_reset = -65e-3;
+    double s = p.in_ref * exp(p.in_beta * log(p.i_bias / p.in_ref));
+    double rs = p.r_m * s, first0 = p.tau_m * log(rs / (rs - (p.v_th - p.v_rest)));
+    const double rtol[2] = {1e-6, 1e-10}, tol[2] = {2e-6, 2e-9};
+    for (int k = 0; k < 2; k++) {
+        double first, isi;
+        size_t n;
+        run_single_tol(&p, 0.5, SS_NETWORK_RK, rtol[k], &first, &isi, &n);
+        ck_assert_msg(fabs(isi / lif_isi(&p, s) - 1) < tol[k], "rtol %g: isi %.12g vs %.12g", rtol[k],
+                      isi, lif_isi(&p, s));
+        ck_assert_msg(fabs(first / first0 - 1) < tol[k], "rtol %g: first %.12g vs %.12g", rtol[k],
+                      first, first0);
+    }
+}
+END_TEST
+
+/* Runs net to each of the stop times, frees it and returns the spikes of
+ * population pop (times t, neuron indices who; at most cap). */
+static size_t run_and_free(ss_network *net, size_t pop, const ss_network_options *o,
+                           const double *stops, int nstops, double *t, size_t *who, size_t cap)
+{
+    ss_error err;
+    for (int k = 0; k < nstops; k++)
+        ck_assert_msg(ss_network_run(net, stops[k], o, &err) == SS_OK, "%s", err.msg);
+    size_t n = 0;
+    for (size_t k = 0; k < ss_network_nspikes(net) && n < cap; k++) {
+        size_t a;
+        ss_network_spike(net, k, &t[n], &a, &who[n]);
+        n += a == pop;
+    }
+    ss_network_free(net);
+    return n;
+}
+
+/* DPI neurons with adaptation, driven by a regular source (excitatory and
+ * inhibitory synapses) and by each other: the per-neuron integrator
+ * against CVODE (Adams), both at rtol 1e-9, with a 1 us exchange step. */
+static size_t dpi_net_pieces(int solver, double rtol, double h, const double *stops, int nstops,
+                             double *t, size_t *who, size_t cap)
+{
+    ss_error err;
+    ss_network *net = ss_network_alloc(&err);
+    ss_dpi_params p = SS_DPI_DEFAULTS;
+    p.iahp_jump = 2e-12;
+    double bias[4] = {5e-9, 8e-9, 16e-9, 64e-9};
+    size_t pop, src, pre[4], post[4], rpre[4], rpost[4];
+    double w[4], rw[4], d[4], rd[4];
+    for (size_t i = 0; i < 4; i++) {
+        pre[i] = 0, post[i] = i, w[i] = (i % 2 ? 1 : -0.5) * 0.8e-9, d[i] = 1e-3;
+        rpre[i] = i, rpost[i] = (i + 1) % 4, rw[i] = 0.3e-9, rd[i] = 2e-3;
+    }
+    ck_assert_int_eq(ss_network_add_dpi(net, "dpi", 4, &p, &pop, &err), SS_OK);
+    ck_assert_int_eq(ss_network_set_bias(net, pop, bias, &err), SS_OK);
+    ck_assert_int_eq(ss_network_add_regular(net, "in", 1, 173.0, 0.00123, 0, &src, &err), SS_OK);
+    ck_assert_int_eq(ss_network_connect(net, src, pop, 4, pre, post, w, d, &err), SS_OK);
+    ck_assert_int_eq(ss_network_connect(net, pop, pop, 4, rpre, rpost, rw, rd, &err), SS_OK);
+    ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
+    o.solver = solver;
+    o.rtol = rtol;
+    o.dt = h;
+    return run_and_free(net, pop, &o, stops, nstops, t, who, cap);
+}
+
+static size_t dpi_net_spikes(int solver, double rtol, double h, double tstop, double *t, size_t *who,
+                             size_t cap)
+{
+    return dpi_net_pieces(solver, rtol, h, &tstop, 1, t, who, cap);
+}
+
+/* Spike trains a and b, neuron by neuron: equal counts; the largest time
+ * difference. */
+static double train_diff(const double *ta, const size_t *wa, size_t na, const double *tb,
+                         const size_t *wb, size_t nb, size_t nneurons)
+{
+    double worst = 0;
+    for (size_t i = 0; i < nneurons; i++) {
+        size_t ka = 0, kb = 0;
+        for (;;) {
+            while (ka < na && wa[ka] != i)
+                ka++;
+            while (kb < nb && wb[kb] != i)
+                kb++;
+            ck_assert_msg((ka < na) == (kb < nb), "neuron %zu: different spike counts", i);
+            if (ka == na)
+                break;
+            worst = fmax(worst, fabs(ta[ka++] - tb[kb++]));
+        }
+    }
+    return worst;
+}
+
+START_TEST(rk_dpi_against_cvode)
+{
+    static double ta[4096], tb[4096];
+    static size_t wa[4096], wb[4096];
+    size_t na = dpi_net_spikes(SS_NETWORK_RK, 1e-9, 1e-6, 0.05, ta, wa, 4096);
+    size_t nb = dpi_net_spikes(SS_NETWORK_ADAMS, 1e-9, 1e-6, 0.05, tb, wb, 4096);
+    ck_assert_uint_gt(na, 40);
+    double d = train_diff(ta, wa, na, tb, wb, nb, 4);
+    ck_assert_msg(d < 2e-6, "RK and CVODE spike times differ by %g s", d);
+    /* the RK path at its loose default against its tight self */
+    nb = dpi_net_spikes(SS_NETWORK_RK, 1e-6, 1e-6, 0.05, tb, wb, 4096);
+    d = train_diff(ta, wa, na, tb, wb, nb, 4);
+    ck_assert_msg(d < 1e-7, "RK at rtol 1e-6 and 1e-9 differ by %g s", d);
+}
+END_TEST
+
+/* Adaptive LIF (a != 0: linear but coupled, so not the exact propagator):
+ * the per-neuron integrator against CVODE, as above. */
+static size_t adlif_spikes(int solver, double *t, size_t *who, size_t cap)
+{
+    ss_error err;
+    ss_network *net = ss_network_alloc(&err);
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    p.a = 4e-9;
+    p.b = 0.05e-9;
+    p.tau_w = 0.1;
+    double bias[3] = {0.6e-9, 0.9e-9, 1.5e-9};
+    size_t pop, src, pre[3] = {0, 0, 0}, post[3] = {0, 1, 2};
+    double w[3] = {0.3e-9, -0.2e-9, 0.5e-9}, d[3] = {1e-3, 1e-3, 1e-3};
+    ck_assert_int_eq(ss_network_add_lif(net, "ad", 3, &p, &pop, &err), SS_OK);
+    ck_assert_int_eq(ss_network_set_bias(net, pop, bias, &err), SS_OK);
+    ck_assert_int_eq(ss_network_add_regular(net, "in", 1, 87.0, 0.00351, 0, &src, &err), SS_OK);
+    ck_assert_int_eq(ss_network_connect(net, src, pop, 3, pre, post, w, d, &err), SS_OK);
+    ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
+    o.solver = solver;
+    o.rtol = 1e-9;
+    o.dt = 1e-6;
+    double tstop = 0.1;
+    return run_and_free(net, pop, &o, &tstop, 1, t, who, cap);
+}
+
+START_TEST(rk_adaptive_lif_against_cvode)
+{
+    static double ta[2048], tb[2048];
+    static size_t wa[2048], wb[2048];
+    size_t na = adlif_spikes(SS_NETWORK_RK, ta, wa, 2048);
+    size_t nb = adlif_spikes(SS_NETWORK_ADAMS, tb, wb, 2048);
+    ck_assert_uint_gt(na, 20);
+    double d = train_diff(ta, wa, na, tb, wb, nb, 3);
+    ck_assert_msg(d < 2e-6, "RK and CVODE spike times differ by %g s", d);
+}
+END_TEST
+
+/* Sampling inside an epoch (a 1 ms delay makes epochs 10 exchange steps
+ * long) and a current step that falls inside one: the LIF behind the
+ * input stage against its closed form v(t) = v_inf + (v_rest - v_inf)
+ * e^(-t/tau_m) from the step's onset (applied at the exchange point at or
+ * after t_on). */
+START_TEST(rk_sampling_and_steps)
+{
+    ss_error err;
+    ss_network *net = ss_network_alloc(&err);
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    p.in_beta = 0.7;
+    p.in_ref = 0.1e-9;
+    size_t pop, src, idx = 0, pre = 0, post = 0;
+    double w = 0, d = 1e-3, amp = 0.5e-9, t_on = 0.01234, h = 1e-4;
+    ck_assert_int_eq(ss_network_add_lif(net, "n", 1, &p, &pop, &err), SS_OK);
+    ck_assert_int_eq(ss_network_add_poisson(net, "quiet", 1, 0.0, &src, &err), SS_OK);
+    ck_assert_int_eq(ss_network_connect(net, src, pop, 1, &pre, &post, &w, &d, &err), SS_OK);
+    ck_assert_int_eq(ss_network_add_step(net, pop, 0, t_on, 1.0, amp, &err), SS_OK);
+    ck_assert_int_eq(ss_network_record_state(net, pop, &idx, 1, h, &err), SS_OK);
+    ss_network_options o = SS_NETWORK_OPTIONS_DEFAULT;
+    o.rtol = 1e-10;
+    ck_assert_int_eq(ss_network_run(net, 0.05, &o, &err), SS_OK);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/states.csv", ss_test_tmpdir());
+    ck_assert_int_eq(ss_network_write_states(net, dir, &err), SS_OK);
+    FILE *f = fopen(dir, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[256], name[64];
+    double s = p.in_ref * exp(p.in_beta * log(amp / p.in_ref)), vinf = p.v_rest + p.r_m * s;
+    double ton = ceil(t_on / h - 1e-9) * h, tspike = INFINITY;
+    if (ss_network_nspikes(net)) {
+        size_t a, b;
+        ss_network_spike(net, 0, &tspike, &a, &b);
+    }
+    ck_assert_msg(fabs(tspike - ton - p.tau_m * log((vinf - p.v_rest) / (vinf - p.v_th))) < 1e-9,
+                  "first spike at %.12g", tspike);
+    size_t rows = 0;
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    while (fgets(line, sizeof line, f)) {
+        double t, v;
+        size_t i;
+        ck_assert_int_eq(sscanf(line, "%lf,%63[^,],%zu,%lf", &t, name, &i, &v), 4);
+        if (t >= tspike)
+            break;
+        double want = t <= ton ? p.v_rest : vinf + (p.v_rest - vinf) * exp(-(t - ton) / p.tau_m);
+        ck_assert_msg(fabs(v - want) < 1e-9, "t = %g: v %.12g, closed form %.12g", t, v, want);
+        rows++;
+    }
+    fclose(f);
+    ck_assert_uint_gt(rows, 150);
+    ss_network_free(net);
+}
+END_TEST
+
+/* A run continued in pieces gives the spikes of one run (to the tolerance:
+ * the pieces end the integrator's epochs elsewhere). */
+START_TEST(rk_continued_run)
+{
+    static double ta[4096], tb[4096];
+    static size_t wa[4096], wb[4096];
+    const double stops[3] = {0.01234, 0.031, 0.05};
+    size_t na = dpi_net_spikes(SS_NETWORK_RK, 1e-9, 1e-4, 0.05, ta, wa, 4096);
+    size_t nb = dpi_net_pieces(SS_NETWORK_RK, 1e-9, 1e-4, stops, 3, tb, wb, 4096);
+    ck_assert_uint_gt(na, 40);
+    double d = train_diff(ta, wa, na, tb, wb, nb, 4);
+    ck_assert_msg(d < 1e-8, "one run and three pieces differ by %g s", d);
+}
+END_TEST
+
+
+/* The plastic crossbar with output neurons that take the per-neuron
+ * integrator (a = 1e-15 A/V: adaptation below 1e-8 of the drive) learns
+ * what it learns with the exact propagator (a = 0): the same spikes to
+ * 1e-7 s and the same conductances to 1e-6 of their change. */
+static void association_run(int rk, const char *extra, double *t, size_t *who, size_t cap,
+                            size_t *n, double *g0, double *g1)
+{
+    FILE *f = fopen("examples/network/association.yaml", "r");
+    ck_assert_ptr_nonnull(f);
+    static char text[16384];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = 0;
+    const char *from = "{name: output, kind: lif, n: 4}";
+    char *at = strstr(text, from);
+    ck_assert_ptr_nonnull(at);
+    static char mod[17000];
+    snprintf(mod, sizeof mod, "rtol: 1e-9\n%.*s{name: output, kind: lif, n: 4, params: {a: %s}}%s",
+             (int)(at - text), text, rk ? "1e-15" : "0", at + strlen(from));
+    if (extra) { /* a projection before the crossbar */
+        char *prj = strstr(mod, "projections:\n");
+        ck_assert_ptr_nonnull(prj);
+        prj += strlen("projections:\n");
+        memmove(prj + strlen(extra), prj, strlen(prj) + 1);
+        memcpy(prj, extra, strlen(extra));
+    }
+    const char *path = ss_test_write(ss_test_tmpdir(), "assoc.yaml", mod);
+    ss_network *net;
+    ss_experiment exp;
+    ss_error err;
+    ck_assert_msg(ss_experiment_load(path, -1, &net, &exp, &err) == SS_OK, "%s", err.msg);
+    ss_network_options o = {exp.dt, exp.rtol, exp.seed, NULL, NULL, NULL, exp.solver};
+    ss_network_crossbar_states(net, 0, NULL, g0, NULL, NULL);
+    ck_assert_int_eq(ss_network_run(net, exp.duration, &o, &err), SS_OK);
+    ss_network_crossbar_states(net, 0, NULL, g1, NULL, NULL);
+    *n = 0;
+    for (size_t k = 0; k < ss_network_nspikes(net) && *n < cap; k++) {
+        size_t p;
+        ss_network_spike(net, k, &t[*n], &p, &who[*n]);
+        who[*n] += p * 100; /* (population, index) as one number */
+        ++*n;
+    }
+    long steps, rhs, restarts;
+    ss_network_stats(net, &steps, &rhs, &restarts);
+    ck_assert(rk ? steps > 0 : steps == 0); /* the paths really differ */
+    ss_network_free(net);
+}
+
+START_TEST(rk_plastic_crossbar)
+{
+    static double ta[8192], tb[8192];
+    static size_t wa[8192], wb[8192];
+    double g0a[64], g1a[64], g0b[64], g1b[64];
+    size_t na, nb;
+    association_run(0, NULL, ta, wa, 8192, &na, g0a, g1a);
+    association_run(1, NULL, tb, wb, 8192, &nb, g0b, g1b);
+    ck_assert_uint_gt(na, 100);
+    double d = train_diff(ta, wa, na, tb, wb, nb, 400);
+    ck_assert_msg(d < 1e-7, "spike times differ by %g s", d);
+    double change = 0, diff = 0;
+    for (int k = 0; k < 64; k++) {
+        ck_assert_double_eq(g0a[k], g0b[k]);
+        change = fmax(change, fabs(g1a[k] - g0a[k]));
+        diff = fmax(diff, fabs(g1a[k] - g1b[k]));
+    }
+    ck_assert_msg(diff < 1e-6 * change, "conductances differ by %g S (change %g S)", diff, change);
+}
+END_TEST
+
+
+/* Delays given in any order: each target hears a presynaptic spike at the
+ * first exchange point at or after t + delay, so identical targets (exact
+ * LIF) fire at that point plus the same latency. */
+START_TEST(delays_any_order)
+{
+    ss_error err;
+    ss_network *net = ss_network_alloc(&err);
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    size_t src, pop, id = 0, pre[6] = {0, 0, 0, 0, 0, 0}, post[6] = {0, 1, 2, 3, 4, 0};
+    double t = 0.01234, h = 1e-4;
+    double w[6] = {3e-9, 3e-9, 3e-9, 3e-9, 3e-9, 0}, d[6] = {3e-3, 1e-3, 2.5e-3, 1e-3, 5e-3, 7e-3};
+    ck_assert_int_eq(ss_network_add_times(net, "in", 1, &id, &t, 1, &src, &err), SS_OK);
+    ck_assert_int_eq(ss_network_add_lif(net, "out", 5, &p, &pop, &err), SS_OK);
+    ck_assert_int_eq(ss_network_connect(net, src, pop, 6, pre, post, w, d, &err), SS_OK);
+    ck_assert_int_eq(ss_network_run(net, 0.03, NULL, &err), SS_OK);
+    double first[5] = {0};
+    for (size_t k = 0; k < ss_network_nspikes(net); k++) {
+        double ts;
+        size_t a, i;
+        ss_network_spike(net, k, &ts, &a, &i);
+        if (a == pop && first[i] == 0)
+            first[i] = ts;
+    }
+    double arrive = ceil(t / h) * h;
+    for (int i = 0; i < 5; i++) {
+        ck_assert_msg(first[i] > 0, "neuron %d did not fire", i);
+        ck_assert_double_eq_tol(first[i] - d[i] - arrive, first[0] - d[0] - arrive, 1e-12);
+    }
+    ss_network_free(net);
+}
+END_TEST
+
+/* Synapses with other delays from the same presynaptic neurons reorder a
+ * plastic crossbar's synapses in storage: learning must not notice
+ * (zero-weight extra synapses change nothing, bit for bit). */
+START_TEST(plastic_crossbar_among_other_delays)
+{
+    static double ta[8192], tb[8192];
+    static size_t wa[8192], wb[8192];
+    double g0a[64], g1a[64], g0b[64], g1b[64];
+    size_t na, nb;
+    association_run(0, NULL, ta, wa, 8192, &na, g0a, g1a);
+    association_run(0, "  - {from: input, to: output, kind: all, weight: 0, delay: 3m}\n", tb, wb,
+                    8192, &nb, g0b, g1b);
+    ck_assert_uint_gt(na, 100);
+    ck_assert_uint_eq(na, nb);
+    for (size_t k = 0; k < na; k++) {
+        ck_assert_uint_eq(wa[k], wb[k]);
+        ck_assert_double_eq(ta[k], tb[k]);
+    }
+    for (int k = 0; k < 64; k++)
+        ck_assert_double_eq(g1a[k], g1b[k]);
+}
+END_TEST
+
+
+/* A crossing that does not last to the end of a step: one input makes the
+ * membrane of a LIF (on the per-neuron integrator: a = 1e-15) peak 0.1 uV
+ * above threshold, v - v_rest = r w tau_s/(tau_m - tau_s) (e^(-u/tau_m) -
+ * e^(-u/tau_s)) after the arrival; it must fire once, on the rising side,
+ * and not at all when the peak stays 0.1 uV below. */
+START_TEST(rk_grazing_crossing)
+{
+    ss_lif_params p = SS_LIF_DEFAULTS;
+    p.a = 1e-15;
+    double tm = p.tau_m, ts = p.tau_syn, upeak = log(tm / ts) * ts * tm / (tm - ts);
+    double shape = ts / (tm - ts) * (exp(-upeak / tm) - exp(-upeak / ts));
+    for (int above = 0; above < 2; above++) {
+        double w = (p.v_th - p.v_rest + (above ? 1e-7 : -1e-7)) / (p.r_m * shape);
+        ss_error err;
+        ss_network *net = ss_network_alloc(&err);
+        size_t src, pop, id = 0, zero = 0;
+        double t0 = 0.01, d = 1e-3;
+        ck_assert_int_eq(ss_network_add_times(net, "in", 1, &id, &t0, 1, &src, &err), SS_OK);
+        ck_assert_int_eq(ss_network_add_lif(net, "n", 1, &p, &pop, &err), SS_OK);
+        ck_assert_int_eq(ss_network_connect(net, src, pop, 1, &zero, &zero, &w, &d, &err), SS_OK);
+        ck_assert_int_eq(ss_network_run(net, 0.05, NULL, &err), SS_OK);
+        ck_assert_uint_eq(ss_network_pop_spikes(net, pop), (size_t)above);
+        if (above) {
+            double t, lo = 0, hi = upeak, arrive = ceil((t0 + d) / 1e-4 - 1e-9) * 1e-4;
+            size_t a, i;
+            for (size_t k = 0; k < ss_network_nspikes(net); k++) {
+                ss_network_spike(net, k, &t, &a, &i);
+                if (a == pop)
+                    break;
+            }
+            for (int it = 0; it < 100; it++) { /* the closed form's crossing */
+                double u = 0.5 * (lo + hi);
+                double v = p.r_m * w * ts / (tm - ts) * (exp(-u / tm) - exp(-u / ts));
+                *(v < p.v_th - p.v_rest ? &lo : &hi) = u;
+            }
+            ck_assert_msg(fabs(t - arrive - hi) < 1e-5, "spike at %.9g, closed form %.9g", t, arrive + hi);
+        }
+        ss_network_free(net);
+    }
+}
+END_TEST
+
 Suite *network_suite(void)
 {
     Suite *s = suite_create("network");
@@ -608,6 +1024,15 @@ Suite *network_suite(void)
     tcase_add_test(tc, tile_many_spikes_in_one_step);
     tcase_add_test(tc, experiment_run);
     tcase_add_test(tc, plastic_association);
+    tcase_add_test(tc, rk_lif_closed_form);
+    tcase_add_test(tc, rk_dpi_against_cvode);
+    tcase_add_test(tc, rk_adaptive_lif_against_cvode);
+    tcase_add_test(tc, rk_sampling_and_steps);
+    tcase_add_test(tc, rk_continued_run);
+    tcase_add_test(tc, rk_plastic_crossbar);
+    tcase_add_test(tc, delays_any_order);
+    tcase_add_test(tc, rk_grazing_crossing);
+    tcase_add_test(tc, plastic_crossbar_among_other_delays);
     suite_add_tcase(s, tc);
     return s;
 }

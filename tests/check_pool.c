@@ -211,14 +211,13 @@ START_TEST(test_journal_errors)
     p = ss_test_write(dir, "torn.csv", "jo");
     ck_assert_int_eq(ss_pool_journal_scan(p, "job,v", done, 4, &valid, &err), SS_OK);
     ck_assert_int_eq(valid, 0);
-    /* An unwritable place: a folder that cannot be made (a file is in the
-     * way; missing folders are created). */
+    /* An unwritable place (missing folders are made, so: below a file). */
     size_t skipped;
     char nodir[1024];
-    ss_test_write(dir, "afile", "x\n");
-    snprintf(nodir, sizeof nodir, "%s/afile/dir/j.csv", dir);
+    snprintf(nodir, sizeof nodir, "%s/j.csv", ss_test_write(dir, "plain", "x"));
     ck_assert_ptr_null(ss_pool_journal_open(nodir, "job,v", NULL, 0, done, 4, &skipped, &err));
-    ck_assert_msg(strstr(err.msg, "afile"), "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "plain/j.csv") && strstr(err.msg, "Not a directory"), "%s",
+                  err.msg);
     ck_assert_ptr_null(ss_pool_journal_open(nodir, "job,v", NULL, 0, done, 4, &skipped, NULL));
 }
 END_TEST

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ngspice/sharedspice.h>
@@ -58,13 +59,32 @@ struct ss_engine {
     int ident;
     int running;
 
+    /* callbacks the loaded copy was initialised with: ngspice cannot drop
+     * them later, and each changes runs (SendData's per-point path
+     * crashes on some decks; GetSyncData ends every transient 1.1 delmin
+     * before tstop), so a copy has only those its runs need */
+    int prof_data, prof_sync;
+    char spiceinit[PATH_MAX]; /* the trusted .spiceinit sourced into this copy */
+
     /* the loaded circuit */
     int loaded;
     unsigned long serial;
-    char title[96];       /* unique title sent to ngspice */
-    char *user_title;     /* the netlist's own title */
+    engi_deck deck;        /* what was sent (deck.c) */
     double tstop;         /* from .tran, NAN if unknown */
-    int seen_title;       /* SendInitData reported our title */
+    int seen_title;       /* SendInitData announced a plot of the run */
+    size_t nplots_loaded; /* plots the netlist's commands made while loading */
+
+    /* what ngspice printed, sorted as it arrives */
+    int phase;            /* enum phase */
+    int in_meas;          /* inside the printout of .meas results */
+    size_t meas_block;    /* first entry of the current block of results */
+    ss_measure *meas;
+    size_t nmeas, capmeas;
+    ss_buf printout;      /* lines printed while the netlist's commands ran */
+    int quit_seen, quit_status;
+    int no_circuit;       /* remcirc found nothing to remove */
+    struct plot_info *pinfo; /* facts SendInitData gave about each plot */
+    size_t npinfo, cappinfo;
 
     ss_engine_hooks hooks;
     double *bkpt;
@@ -77,6 +97,20 @@ struct ss_engine {
     char scale[64];
     int hook_failed;
     ss_error hook_err;
+};
+
+/* Which lines of ngspice's output can fail the run: while the circuit is
+ * read and while the engine's own "run" runs, an error line fails it;
+ * while the netlist's .control commands run, ngspice -b carries on after
+ * an error, and so does the engine (the lines stay in the printout). */
+enum phase { PH_LOAD, PH_CONTROL, PH_RUN };
+
+/* A plot as SendInitData announced it. */
+struct plot_info {
+    char name[32];   /* "tran1" */
+    char type[96];   /* "Transient Analysis" */
+    char title[256]; /* the circuit's title, as ngspice -b has it */
+    char scale[128]; /* its scale vector */
 };
 
 static ss_engine *the_engine; /* the one per process */
@@ -103,8 +137,11 @@ static int is_error_line(const char *s)
     for (; s[n] && n + 1 < sizeof low; n++)
         low[n] = (char)tolower((unsigned char)s[n]);
     low[n] = '\0';
-    /* notes and warnings on stderr are not failures */
-    if (strstr(low, "warning") || !strncmp(low, "note:", 5))
+    /* notes and warnings on stderr are not failures; neither are the
+     * shared library's complaint about a plot without vectors (ngspice -b
+     * does not make it) and the sensitivity analysis' parameter queries */
+    if (strstr(low, "warning") || !strncmp(low, "note:", 5) ||
+        strstr(low, "there are no vectors currently active") || !strncmp(low, "get error:", 10))
         return 0;
     if (strstr(low, "gmin stepping") && !strstr(low, "failed"))
         return 0;
@@ -114,6 +151,175 @@ static int is_error_line(const char *s)
     return 0;
 }
 
+/* ---- measurements: ngspice prints them, the engine reads them --------- */
+
+static const char *skip_blank(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+/* Significant digits of the number at s ("9.9997152745822793e-01": 17). */
+static int count_digits(const char *s)
+{
+    int n = 0, lead = 1;
+    s = skip_blank(s);
+    if (*s == '-' || *s == '+')
+        s++;
+    for (; *s && *s != 'e' && *s != 'E' && !isspace((unsigned char)*s); s++) {
+        if (!isdigit((unsigned char)*s))
+            continue;
+        if (*s == '0' && lead)
+            continue;
+        lead = 0;
+        n++;
+    }
+    return n ? n : 1;
+}
+
+static long meas_index(const ss_engine *e, const char *name)
+{
+    for (size_t m = 0; m < e->deck.nmeas; m++)
+        if (!strcasecmp(e->deck.meas[m].name, name))
+            return (long)m;
+    return -1;
+}
+
+static void add_meas(ss_engine *e, long m, double value, int ok, int digits)
+{
+    if (e->nmeas == e->capmeas) {
+        size_t cap = e->capmeas ? 2 * e->capmeas : 16;
+        ss_measure *g = realloc(e->meas, cap * sizeof *g);
+        if (!g)
+            return;
+        e->meas = g;
+        e->capmeas = cap;
+    }
+    ss_measure *r = &e->meas[e->nmeas];
+    r->name = strdup(e->deck.meas[m].name);
+    r->analysis = strdup(e->deck.meas[m].analysis);
+    if (!r->name || !r->analysis) {
+        free(r->name);
+        free(r->analysis);
+        return;
+    }
+    r->value = ok ? value : NAN;
+    r->ok = ok;
+    r->digits = ok ? digits : 0;
+    e->nmeas++;
+}
+
+/* Ends a block of results: failures are reported first (on stderr, in
+ * ngspice's first pass), values after; the block is put in deck order. */
+static void end_meas_block(ss_engine *e)
+{
+    if (!e->in_meas)
+        return;
+    e->in_meas = 0;
+    for (size_t i = e->meas_block + 1; i < e->nmeas; i++) {
+        ss_measure t = e->meas[i];
+        long ti = meas_index(e, t.name);
+        size_t j = i;
+        while (j > e->meas_block && meas_index(e, e->meas[j - 1].name) > ti) {
+            e->meas[j] = e->meas[j - 1];
+            j--;
+        }
+        e->meas[j] = t;
+    }
+}
+
+static void begin_meas_block(ss_engine *e)
+{
+    end_meas_block(e);
+    e->in_meas = 1;
+    e->meas_block = e->nmeas;
+}
+
+/* Reads one line of the measurement printout (measure.c, do_measure):
+ *   "  Measurements for Transient Analysis"          (stdout, opens it)
+ *   "vmax                =  9.999715e-01 at= ..."   (stdout, a value)
+ *   "vx                  =   failed"               (stdout, PARAM failed)
+ *   " .meas tran bad find v(2) at=200u failed!"    (stderr, failed)
+ * and the companions' "smallsim_meas_K = <16 digits>".  Returns 1 when the
+ * line belongs to the printout (it is then no error). */
+static int meas_line(ss_engine *e, const char *s, int on_stderr)
+{
+    const char *t = skip_blank(s);
+    if (!on_stderr && !strncmp(t, "Measurements for ", 17)) {
+        begin_meas_block(e);
+        return 1;
+    }
+    if (!e->in_meas)
+        return 0;
+    if (on_stderr)
+        return 1;
+    if (!*t)
+        return 1;
+    if (!strncmp(t, ENGI_MEAS_END, strlen(ENGI_MEAS_END)) &&
+        isspace((unsigned char)t[strlen(ENGI_MEAS_END)])) {
+        end_meas_block(e); /* deck.c's last line of the results */
+        return 1;
+    }
+    char name[128];
+    size_t n = 0;
+    while (t[n] && !isspace((unsigned char)t[n]) && t[n] != '=' && n + 1 < sizeof name) {
+        name[n] = (char)tolower((unsigned char)t[n]);
+        n++;
+    }
+    name[n] = '\0';
+    const char *v = skip_blank(t + n);
+    long m = -1, comp = -1;
+    size_t cl = strlen(ENGI_COMPANION);
+    if (!strncmp(name, ENGI_COMPANION, cl) && isdigit((unsigned char)name[cl])) {
+        comp = strtol(name + cl, NULL, 10);
+        if (comp >= (long)e->deck.ncompanion)
+            comp = -1;
+    } else {
+        m = meas_index(e, name);
+    }
+    if (*v != '=' || (m < 0 && comp < 0)) {
+        end_meas_block(e); /* something else prints now */
+        return 0;
+    }
+    v = skip_blank(v + 1);
+    char *end;
+    double value = strtod(v, &end);
+    int ok = end != v && isfinite(value) && strncmp(v, "failed", 6) != 0;
+    if (comp >= 0) {
+        /* the 16-digit reading of the latest result of that measurement */
+        const char *want = e->deck.meas[e->deck.companion[comp]].name;
+        for (size_t i = e->nmeas; ok && i-- > e->meas_block;)
+            if (!strcmp(e->meas[i].name, want)) {
+                if (e->meas[i].ok && e->meas[i].digits < 16) {
+                    e->meas[i].value = value;
+                    e->meas[i].digits = 16;
+                }
+                break;
+            }
+        return 1;
+    }
+    add_meas(e, m, value, ok, ok ? count_digits(v) : 0);
+    return 1;
+}
+
+/* " .meas tran bad find v(2) at=200u failed!": the measurement failed. */
+static void meas_failed_line(ss_engine *e, const char *s)
+{
+    const char *t = skip_blank(s);
+    size_t len = strlen(t);
+    if (!e->in_meas || strncasecmp(t, ".meas", 5) || len < 7 || strcmp(t + len - 7, "failed!"))
+        return;
+    char an[32], name[128];
+    if (sscanf(t, "%*s %31s %127s", an, name) != 2)
+        return;
+    for (char *c = name; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    long m = meas_index(e, name);
+    if (m >= 0)
+        add_meas(e, m, NAN, 0, 0);
+}
+
 static int cb_send_char(char *text, int id, void *user)
 {
     ss_engine *e = user;
@@ -121,25 +327,45 @@ static int cb_send_char(char *text, int id, void *user)
     if (!e || !text)
         return 0;
     const char *s = text;
-    if (!strncmp(s, "stdout ", 7))
+    int on_stderr = 0;
+    if (!strncmp(s, "stdout ", 7)) {
         s += 7;
-    else if (!strncmp(s, "stderr ", 7))
+    } else if (!strncmp(s, "stderr ", 7)) {
         s += 7;
+        on_stderr = 1;
+    }
+    /* the markers deck.c puts into the commands */
+    size_t ml = strlen(ENGI_MARK_CONTROLS), ql = strlen(ENGI_MARK_QUIT);
+    if (!on_stderr && !strncmp(s, ENGI_MARK_CONTROLS, ml) && !s[ml]) {
+        e->phase = PH_CONTROL;
+        return 0;
+    }
+    if (!on_stderr && !strncmp(s, ENGI_MARK_QUIT, ql) && (!s[ql] || s[ql] == ' ')) {
+        /* quit [N]: ngspice -b would exit with status N */
+        e->quit_seen = 1;
+        e->quit_status = (int)strtol(s + ql, NULL, 10);
+        return 0;
+    }
+    if (on_stderr && strstr(s, "there is no circuit loaded"))
+        e->no_circuit = 1;
     if (e->transcript.len < (8u << 20)) { /* keep at most 8 MB of transcript */
         ss_buf_add(&e->transcript, s, strlen(s));
         ss_buf_add(&e->transcript, "\n", 1);
     }
+    int is_meas = meas_line(e, s, on_stderr);
+    if (on_stderr && e->in_meas) {
+        meas_failed_line(e, s);
+        is_meas = 1;
+    }
+    if (e->phase == PH_CONTROL && e->printout.len < (8u << 20) &&
+        strncmp(skip_blank(s), ENGI_COMPANION, strlen(ENGI_COMPANION)) != 0) {
+        ss_buf_add(&e->printout, s, strlen(s));
+        ss_buf_add(&e->printout, "\n", 1);
+    }
     size_t len = strlen(e->first_error);
     while (len && isspace((unsigned char)e->first_error[len - 1]))
         e->first_error[--len] = '\0';
-    if (!e->first_error[0] && is_error_line(s)) {
-        snprintf(e->first_error, sizeof e->first_error, "%s", s);
-        len = strlen(e->first_error);
-        while (len && isspace((unsigned char)e->first_error[len - 1]))
-            e->first_error[--len] = '\0';
-        e->error_more = !(len && e->first_error[len - 1] == ':') ? 0
-                        : strncasecmp(e->first_error, "netlist line no.", 16) ? 2 : 1;
-    } else if (e->first_error[0] && e->error_more > 0) {
+    if (e->first_error[0] && e->error_more > 0) {
         /* "Error on line 2 ...:" and "Netlist line no. 2:" put the details
          * on the next lines */
         while (isspace((unsigned char)*s))
@@ -148,22 +374,53 @@ static int cb_send_char(char *text, int id, void *user)
             snprintf(e->first_error + len, sizeof e->first_error - len, " %s", s);
             e->error_more--;
         }
+        return 0;
     }
+    /* errors come on stderr (what `echo` or `print` show is not one);
+     * failed measurements are the measurements' business; errors of the
+     * netlist's own commands do not stop ngspice -b */
+    if (!on_stderr || is_meas || e->phase == PH_CONTROL || e->first_error[0] ||
+        !is_error_line(s))
+        return 0;
+    snprintf(e->first_error, sizeof e->first_error, "%s", s);
+    len = strlen(e->first_error);
+    while (len && isspace((unsigned char)e->first_error[len - 1]))
+        e->first_error[--len] = '\0';
+    e->error_more = !(len && e->first_error[len - 1] == ':') ? 0
+                    : strncasecmp(e->first_error, "netlist line no.", 16) ? 2 : 1;
     return 0;
 }
 
+/* ngspice reports each analysis it starts, and "meas" when it starts to
+ * evaluate the .meas lines (measure.c, do_measure: SetAnalyse). */
 static int cb_send_stat(char *text, int id, void *user)
 {
-    (void)text, (void)id, (void)user;
+    ss_engine *e = user;
+    (void)id;
+    if (!e || !text)
+        return 0;
+    if (!strcmp(text, "meas")) {
+        if (!e->in_meas)
+            begin_meas_block(e);
+    } else if (strcmp(text, "--ready--") != 0) {
+        end_meas_block(e);
+    }
     return 0;
 }
 
 static int cb_exit(int status, NG_BOOL immediate, NG_BOOL quit, int id, void *user)
 {
     ss_engine *e = user;
-    (void)status, (void)immediate, (void)id;
-    if (e && !quit)
-        e->dead = 1;
+    (void)immediate, (void)id;
+    if (!e)
+        return 0;
+    /* a fatal error; or a quit that got past the engine's alias, after
+     * which ngspice has destroyed its plots and circuits: reload either way */
+    e->dead = 1;
+    if (quit) {
+        e->quit_seen = 1;
+        e->quit_status = status;
+    }
     return 0;
 }
 
@@ -209,13 +466,44 @@ static int cb_send_data(pvecvaluesall all, int count, int id, void *user)
     return 0;
 }
 
+/* Called for every new plot (sharedspice.c, sh_vecinit): its title, name
+ * ("tran1", in info->type), type ("Transient Analysis", in info->name) and
+ * which vector is its scale. */
 static int cb_init_data(pvecinfoall info, int id, void *user)
 {
     ss_engine *e = user;
     (void)id;
-    if (e && info && info->title && !strcmp(info->title, e->title))
-        e->seen_title = 1;
+    if (!e || !info)
+        return 0;
+    e->seen_title = 1;
+    if (!info->type)
+        return 0;
+    if (e->npinfo == e->cappinfo) {
+        size_t cap = e->cappinfo ? 2 * e->cappinfo : 8;
+        struct plot_info *g = realloc(e->pinfo, cap * sizeof *g);
+        if (!g)
+            return 0;
+        e->pinfo = g;
+        e->cappinfo = cap;
+    }
+    struct plot_info *p = &e->pinfo[e->npinfo++];
+    snprintf(p->name, sizeof p->name, "%s", info->type);
+    snprintf(p->type, sizeof p->type, "%s", info->name ? info->name : "");
+    snprintf(p->title, sizeof p->title, "%s", info->title ? info->title : "");
+    p->scale[0] = '\0';
+    for (int i = 0; i < info->veccount; i++)
+        if (info->vecs[i] && info->vecs[i]->pdvec == info->vecs[i]->pdvecscale &&
+            info->vecs[i]->vecname)
+            snprintf(p->scale, sizeof p->scale, "%s", info->vecs[i]->vecname);
     return 0;
+}
+
+static const struct plot_info *find_pinfo(const ss_engine *e, const char *name)
+{
+    for (size_t i = e->npinfo; i-- > 0;)
+        if (!strcmp(e->pinfo[i].name, name))
+            return &e->pinfo[i];
+    return NULL;
 }
 
 static int cb_bg(NG_BOOL finished, int id, void *user)
@@ -326,16 +614,24 @@ static int load_library(ss_engine *e, ss_error *err)
         return ss_error_set(err, SS_EENGINE, "cannot enter '%s': %s", e->workdir,
                             strerror(errno));
     }
+    /* .meas results with 17 significant digits where ngspice takes a
+     * precision (WHEN, RMS, INTEG, PARAM; com_measure2.c) */
+    setenv("NGSPICE_MEAS_PRECISION", "16", 1);
     e->dead = 0;
+    e->spiceinit[0] = '\0';
     ng_enter();
-    int rc = e->init(cb_send_char, cb_send_stat, cb_exit, cb_send_data, cb_init_data, cb_bg, e);
+    int rc = e->init(cb_send_char, cb_send_stat, cb_exit, e->prof_data ? cb_send_data : NULL,
+                     cb_init_data, cb_bg, e);
+    /* EXTERNAL sources ask only when a netlist has one */
     if (!rc)
-        rc = e->init_sync(cb_vsrc, cb_isrc, cb_sync, &e->ident, e);
+        rc = e->init_sync(cb_vsrc, cb_isrc, e->prof_sync ? cb_sync : NULL, &e->ident, e);
     ng_leave();
     if (cwd[0] && chdir(cwd) != 0)
         rc = -1;
+    /* quit would make ngspice destroy every plot and circuit (misccoms.c,
+     * com_quit, shared module): it prints a marker instead (deck.c) */
     static const char *const setup[] = {"set num_threads=1", "set nomoremode", "set noaskquit",
-                                        "unset interactive"};
+                                        "unset interactive", "alias quit echo " ENGI_MARK_QUIT};
     for (size_t i = 0; !rc && i < sizeof setup / sizeof setup[0]; i++)
         rc = raw_command(e, setup[i]);
     if (rc || e->dead) {
@@ -409,7 +705,14 @@ void ss_engine_free(ss_engine *e)
         rmdir(e->workdir);
     }
     ss_buf_release(&e->transcript);
-    free(e->user_title);
+    ss_buf_release(&e->printout);
+    engi_deck_release(&e->deck);
+    for (size_t i = 0; i < e->nmeas; i++) {
+        free(e->meas[i].name);
+        free(e->meas[i].analysis);
+    }
+    free(e->meas);
+    free(e->pinfo);
     free(e->bkpt);
     free(e->pt_names);
     free(e->pt_values);
@@ -430,6 +733,13 @@ int ss_engine_confine(ss_engine *e, const ss_netlist *nl, const char *run_dir,
      * own files and anything a trusted control block writes land there */
     snprintf(old, sizeof old, "%s", e->workdir);
     snprintf(path, sizeof path, "%s/.spiceinit", real);
+    /* a reloaded ngspice reads the .spiceinit of its folder: never one
+     * that a run folder chosen by the user already holds */
+    struct stat st;
+    if (!lstat(path, &st) && (!S_ISREG(st.st_mode) || st.st_size > 0))
+        return ss_error_set(err, SS_EINVAL,
+                            "'%s' holds a .spiceinit that ngspice would run; use another folder",
+                            real);
     FILE *f = fopen(path, "w");
     if (!f || fclose(f) != 0)
         return ss_error_set(err, SS_EIO, "sandbox: cannot use '%s': %s", real, strerror(errno));
@@ -501,8 +811,16 @@ static void cleanup(ss_engine *e)
 {
     if (e->dead || !e->dl)
         return;
+    /* every circuit (a .control block can load more than one), so that a
+     * load that fails can never leave an older one to be run */
+    size_t mark = e->transcript.len;
     raw_command(e, "destroy all");
-    raw_command(e, "remcirc");
+    e->no_circuit = 0;
+    for (int k = 0; k < 64 && !e->no_circuit; k++)
+        raw_command(e, "remcirc");
+    e->transcript.len = mark; /* not the run's */
+    if (e->transcript.data)
+        e->transcript.data[mark] = '\0';
     ng_enter();
     e->command(NULL);
     ng_leave();
@@ -515,8 +833,27 @@ static void begin_phase(ss_engine *e)
     if (e->transcript.data)
         e->transcript.data[0] = '\0';
     e->first_error[0] = '\0';
+    e->error_more = 0;
     e->hook_failed = 0;
     ss_error_clear(&e->hook_err);
+}
+
+/* Forgets everything ngspice printed about the previous circuit. */
+static void forget_output(ss_engine *e)
+{
+    begin_phase(e);
+    e->printout.len = 0;
+    for (size_t i = 0; i < e->nmeas; i++) {
+        free(e->meas[i].name);
+        free(e->meas[i].analysis);
+    }
+    e->nmeas = 0;
+    e->in_meas = 0;
+    e->meas_block = 0;
+    e->npinfo = 0;
+    e->quit_seen = 0;
+    e->quit_status = 0;
+    e->phase = PH_LOAD;
 }
 
 /* Turns ngspice's first error line into "file:line: message" when the line
@@ -529,15 +866,17 @@ static int sim_error(ss_engine *e, const ss_netlist *nl, ss_error *err, const ch
         long k = p ? strtol(p + 9, NULL, 10) : 0;
         if (!p && (p = strstr(msg, "line ")))
             k = strtol(p + 5, NULL, 10);
-        if (k >= 1 && (size_t)k <= nl->n) {
+        /* N counts the lines of the deck sent (deck.c adds a few) */
+        size_t at = k >= 1 && (size_t)k <= e->deck.n ? e->deck.origin[k - 1] : SIZE_MAX;
+        if (at < nl->n) {
             /* the location is in front now: drop ngspice's "... line N ...:" */
             const char *colon = strchr(p, ':');
             if (colon && colon[1])
                 msg = colon + 1;
             while (*msg == ' ')
                 msg++;
-            return ss_error_set(err, SS_ESIM, "%s:%d: %s", nl->lines[k - 1].file,
-                                nl->lines[k - 1].line, msg);
+            return ss_error_set(err, SS_ESIM, "%s:%d: %s", nl->lines[at].file,
+                                nl->lines[at].line, msg);
         }
         /* Otherwise look for the first deck line whose instance name the
          * message quotes. */
@@ -570,27 +909,73 @@ static int sim_error(ss_engine *e, const ss_netlist *nl, ss_error *err, const ch
     return ss_error_set(err, SS_ESIM, "%s", msg);
 }
 
+/* Counts ngspice's plots, "const" aside. */
+static size_t count_plots(ss_engine *e)
+{
+    ng_enter();
+    char **plots = e->all_plots();
+    ng_leave();
+    size_t n = 0;
+    for (size_t i = 0; plots && plots[i]; i++)
+        n += strcmp(plots[i], "const") != 0;
+    return n;
+}
+
+/* The .spiceinit beside a netlist that may run commands: ngspice -b reads
+ * the one in its working folder, so a designer keeps it with the netlist
+ * (for example "set ngbehavior=ltpsa" for LTspice models).  It can hold
+ * any command, so it follows the trust of .control (SS_NETLIST_ALLOW_CONTROL). */
+static void trusted_spiceinit(const ss_netlist *nl, char *path, size_t size)
+{
+    struct stat st;
+    path[0] = '\0';
+    if (!(nl->flags & SS_NETLIST_ALLOW_CONTROL) || !nl->dir || !*nl->dir)
+        return;
+    if ((size_t)snprintf(path, size, "%s/.spiceinit", nl->dir) >= size || stat(path, &st) != 0 ||
+        !S_ISREG(st.st_mode))
+        path[0] = '\0';
+}
+
 int ss_engine_load(ss_engine *e, const ss_netlist *nl, ss_error *err)
 {
     int rc;
+    char init[PATH_MAX];
     if (!nl || nl->n < 2)
         return ss_error_set(err, SS_EINVAL, "empty netlist");
-    if (e->dead && (rc = reload(e, err)))
-        return rc;
+    trusted_spiceinit(nl, init, sizeof init);
+    int need_data = e->hooks.accept != NULL, need_sync = e->hooks.max_step != NULL;
+    /* a copy with other callbacks, or with another netlist's .spiceinit
+     * (its settings stay in the copy), is replaced by a fresh one */
+    if (e->dead || e->prof_data != need_data || e->prof_sync != need_sync ||
+        (e->spiceinit[0] && strcmp(e->spiceinit, init) != 0)) {
+        e->prof_data = need_data;
+        e->prof_sync = need_sync;
+        if ((rc = reload(e, err)))
+            return rc;
+    }
     cleanup(e);
-    begin_phase(e);
+    forget_output(e);
     e->serial++;
-    snprintf(e->title, sizeof e->title, "smallsim-%ld-%lu", (long)getpid(), e->serial);
-    free(e->user_title);
-    e->user_title = strdup(nl->lines[0].text);
-    char **deck = calloc(nl->n + 2, sizeof *deck);
-    if (!deck || !e->user_title)
-        return ss_error_set(err, SS_ENOMEM, "out of memory");
-    deck[0] = e->title;
-    for (size_t i = 1; i < nl->n; i++)
-        deck[i] = nl->lines[i].text;
-    if (strcasecmp(nl->lines[nl->n - 1].text, ".end") != 0)
-        deck[nl->n] = ".end";
+    engi_deck_release(&e->deck);
+    if ((rc = engi_deck_build(&e->deck, nl, err)))
+        return rc;
+    if (init[0] && !e->spiceinit[0]) {
+        char cmd[MAX_COMMAND + 1];
+        /* the command parser splits at white space and acts on ;`<>&!$ */
+        if (strlen(init) + 10 > MAX_COMMAND || strpbrk(init, " \t\"'\\;`<>&!$"))
+            return ss_error_set(err, SS_EINVAL, "%s: cannot hand this path to ngspice", init);
+        snprintf(cmd, sizeof cmd, "source %s", init);
+        e->phase = PH_CONTROL; /* its errors do not stop ngspice -b */
+        if (raw_command(e, cmd)) {
+            rc = sim_error(e, NULL, err, "ngspice hit a fatal error in .spiceinit");
+            ss_error_prefix(err, rc, "%s", init);
+            reload(e, NULL);
+            return rc;
+        }
+        snprintf(e->spiceinit, sizeof e->spiceinit, "%s", init);
+        e->phase = PH_LOAD;
+        e->printout.len = 0;
+    }
     ss_netlist_analysis(nl, &e->tstop);
     /* code models open relative file names (checked by the screen against
      * the netlist's folder) there, not in the engine's private folder */
@@ -599,12 +984,17 @@ int ss_engine_load(ss_engine *e, const ss_netlist *nl, ss_error *err)
     else
         unsetenv("NGSPICE_INPUT_DIR");
     ng_enter();
-    rc = e->circ(deck);
+    rc = e->circ(e->deck.lines);
     ng_leave();
-    free(deck);
+    end_meas_block(e);
     if (rc || e->dead) {
         ss_error tmp;
-        rc = sim_error(e, nl, &tmp, "ngspice hit a fatal error while loading the netlist");
+        if (e->quit_seen)
+            rc = ss_error_set(&tmp, SS_ESIM,
+                              "the .control commands ran ngspice's own quit, which discards "
+                              "every result in the shared library");
+        else
+            rc = sim_error(e, nl, &tmp, "ngspice hit a fatal error while loading the netlist");
         ss_error_set(err, rc, "%s (engine reloaded)", tmp.msg);
         reload(e, NULL);
         return rc;
@@ -614,6 +1004,8 @@ int ss_engine_load(ss_engine *e, const ss_netlist *nl, ss_error *err)
         cleanup(e);
         return rc;
     }
+    e->phase = PH_LOAD;
+    e->nplots_loaded = count_plots(e);
     e->loaded = 1;
     return SS_OK;
 }
@@ -642,8 +1034,13 @@ void ss_result_release(ss_result *res)
     for (size_t i = 0; i < res->nplot; i++)
         plot_release(&res->plot[i]);
     free(res->plot);
-    res->plot = NULL;
-    res->nplot = 0;
+    for (size_t i = 0; i < res->nmeas; i++) {
+        free(res->meas[i].name);
+        free(res->meas[i].analysis);
+    }
+    free(res->meas);
+    free(res->printout);
+    memset(res, 0, sizeof *res);
 }
 
 static const char *plot_type_name(const char *plot)
@@ -677,10 +1074,11 @@ static int is_scale_name(const char *name)
 static int copy_plot(ss_engine *e, const char *name, ss_plot *p, ss_error *err)
 {
     char full[512];
+    const struct plot_info *pi = find_pinfo(e, name);
     memset(p, 0, sizeof *p);
     p->name = strdup(name);
-    p->type = strdup(plot_type_name(name));
-    p->title = strdup(e->user_title ? e->user_title : "");
+    p->type = strdup(pi && pi->type[0] ? pi->type : plot_type_name(name));
+    p->title = strdup(pi && pi->title[0] ? pi->title : e->deck.title ? e->deck.title : "");
     if (!p->name || !p->type || !p->title)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     snprintf(full, sizeof full, "%s", name);
@@ -705,21 +1103,26 @@ static int copy_plot(ss_engine *e, const char *name, ss_plot *p, ss_error *err)
             return ss_error_set(err, SS_ENOMEM, "out of memory");
         }
     int rc = SS_OK;
-    /* the scale first, then the others in ngspice's order */
+    /* the scale first, then the others in the order ngspice made them (as
+     * ngspice -b -r writes them; ngspice lists the newest first) */
     for (int pass = 0; pass < 2 && !rc; pass++)
-        for (size_t i = 0; i < n && !rc; i++) {
+        for (size_t ii = n; ii-- > 0 && !rc;) {
+            size_t i = ii;
             int scale = strncmp(name, "op", 2) != 0 &&
-                        (is_scale_name(names[i]) || (e->scale[0] && !strcmp(names[i], e->scale)));
+                        (pi ? pi->scale[0] && !strcmp(names[i], pi->scale)
+                            : is_scale_name(names[i]) ||
+                                  (e->scale[0] && !strcmp(names[i], e->scale)));
             if (scale != (pass == 0))
                 continue;
-            if (scale)
-                p->has_scale = 1;
             snprintf(full, sizeof full, "%s.%s", name, names[i]);
             ng_enter();
             pvector_info vi = e->vec_info(full);
             ng_leave();
             if (!vi || vi->v_length < 0)
                 continue;
+            /* one-point plots (tf, pz, integrated noise) have no sweep */
+            if (scale && (is_scale_name(names[i]) || vi->v_length > 1))
+                p->has_scale = 1;
             ss_vector *v = &p->vec[p->nvec];
             size_t len = (size_t)vi->v_length;
             v->name = strdup(names[i]);
@@ -783,32 +1186,75 @@ static int collect(ss_engine *e, ss_result *res, ss_error *err)
     return rc;
 }
 
+/* Hands the measurements, the commands' printout and their quit over. */
+static int collect_output(ss_engine *e, ss_result *res, ss_error *err)
+{
+    end_meas_block(e);
+    if (e->nmeas && !(res->meas = calloc(e->nmeas, sizeof *res->meas)))
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < e->nmeas; i++) {
+        ss_measure *m = &res->meas[res->nmeas];
+        *m = e->meas[i];
+        m->name = strdup(e->meas[i].name);
+        m->analysis = strdup(e->meas[i].analysis);
+        res->nmeas++;
+        if (!m->name || !m->analysis)
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    if (e->printout.len && !(res->printout = strndup(e->printout.data, e->printout.len)))
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    res->quit = e->quit_seen;
+    res->quit_status = e->quit_status;
+    return SS_OK;
+}
+
 int ss_engine_run(ss_engine *e, ss_result *res, ss_error *err)
 {
     int rc;
     ss_result_release(res);
     if (!e->loaded)
         return ss_error_set(err, SS_EINVAL, "no circuit loaded");
-    begin_phase(e);
-    e->seen_title = 0;
-    e->scale[0] = '\0';
-    for (size_t i = 0; i < e->nbkpt; i++) {
-        ng_enter();
-        e->set_bkpt(e->bkpt[i]);
-        ng_leave();
+    /* What ngspice -b does after the netlist's commands (main.c): nothing
+     * after a quit; with -r it runs the circuit's analyses (a deck without
+     * commands always runs here, as with -r); otherwise only when the deck
+     * has .print/.plot/.four/.meas/.op/.tf.  A deck whose commands made no
+     * plot runs its analyses as with -r. */
+    int do_run;
+    if (!e->deck.commands)
+        do_run = 1;
+    else if (e->quit_seen)
+        do_run = 0;
+    else if (e->nplots_loaded == 0)
+        do_run = e->deck.analysis;
+    else
+        do_run = e->deck.analysis && e->deck.dotargs;
+    size_t before = e->nplots_loaded;
+    if (do_run) {
+        end_meas_block(e);
+        e->phase = PH_RUN;
+        e->first_error[0] = '\0';
+        e->error_more = 0;
+        e->seen_title = 0;
+        e->scale[0] = '\0';
+        for (size_t i = 0; i < e->nbkpt; i++) {
+            ng_enter();
+            e->set_bkpt(e->bkpt[i]);
+            ng_leave();
+        }
+        e->running = 1;
+        rc = raw_command(e, "run");
+        e->running = 0;
+        if (rc || e->dead) {
+            ss_error tmp;
+            rc = sim_error(e, NULL, &tmp, "ngspice hit a fatal error during the run");
+            ss_error_set(err, rc, "%s (engine reloaded)", tmp.msg);
+            reload(e, NULL);
+            e->loaded = 0;
+            e->nbkpt = 0;
+            return rc;
+        }
     }
     e->nbkpt = 0;
-    e->running = 1;
-    rc = raw_command(e, "run");
-    e->running = 0;
-    if (rc || e->dead) {
-        ss_error tmp;
-        rc = sim_error(e, NULL, &tmp, "ngspice hit a fatal error during the run");
-        ss_error_set(err, rc, "%s (engine reloaded)", tmp.msg);
-        reload(e, NULL);
-        e->loaded = 0;
-        return rc;
-    }
     if (e->hook_failed) {
         rc = ss_error_set(err, e->hook_err.code, "%s", e->hook_err.msg);
         goto fail;
@@ -818,20 +1264,25 @@ int ss_engine_run(ss_engine *e, ss_result *res, ss_error *err)
         goto fail;
     }
     rc = collect(e, res, err);
+    if (!rc)
+        rc = collect_output(e, res, err);
     if (rc)
         goto fail;
-    if (res->nplot == 0) {
+    if (res->nplot == 0 && !e->deck.commands) {
         rc = ss_error_set(err, SS_ESIM, "the run produced no results (no analysis line?)");
         goto fail;
     }
-    if (!e->seen_title) {
-        rc = ss_error_set(err, SS_ESIM, "ngspice did not simulate the loaded circuit");
+    if (do_run && !e->seen_title) {
+        rc = ss_error_set(err, SS_ESIM, "ngspice made no plot for the loaded circuit");
         goto fail;
     }
-    /* a transient must reach its stop time */
-    const ss_plot *last = &res->plot[res->nplot - 1];
-    if (isfinite(e->tstop) && !strncmp(last->name, "tran", 4) && last->nvec > 0) {
-        const ss_vector *t = &last->vec[0];
+    /* a transient of the engine's run must reach its stop time, unless
+     * option autostop ended it after the last measurement */
+    for (size_t i = before; do_run && !e->deck.autostop && i < res->nplot; i++) {
+        const ss_plot *p = &res->plot[i];
+        if (!isfinite(e->tstop) || strncmp(p->name, "tran", 4) || p->nvec == 0)
+            continue;
+        const ss_vector *t = &p->vec[0];
         double tend = t->n ? t->re[t->n - 1] : -1;
         if (tend < e->tstop * (1 - 1e-9)) {
             rc = ss_error_set(err, SS_ESIM, "transient stopped at t = %g before tstop = %g", tend,
@@ -957,6 +1408,7 @@ int ss_engine_command(ss_engine *e, const char *cmd, int allow_unsafe, ss_error 
     if (e->dead && (rc = reload(e, err)))
         return rc;
     begin_phase(e);
+    e->phase = PH_RUN;
     e->running = 1;
     rc = raw_command(e, cmd);
     e->running = 0;

@@ -6,12 +6,14 @@
  * back through a pipe in a simple length-prefixed form. */
 #include "cosim/engine/engine_private.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +50,14 @@ static int serialize(ss_buf *b, int code, const char *msg, const char *transcrip
                 rc = put(b, v->im, v->n * sizeof(double));
         }
     }
+    rc = rc || put_u64(b, res->nmeas);
+    for (size_t i = 0; !rc && i < res->nmeas; i++) {
+        const ss_measure *m = &res->meas[i];
+        rc = put_str(b, m->name) || put_str(b, m->analysis) || put(b, &m->value, sizeof m->value) ||
+             put_u64(b, (uint64_t)m->ok) || put_u64(b, (uint64_t)m->digits);
+    }
+    rc = rc || put_u64(b, res->printout != NULL) || put_str(b, res->printout) ||
+         put_u64(b, (uint64_t)res->quit) || put_u64(b, (uint64_t)(int64_t)res->quit_status);
     return rc ? SS_ENOMEM : SS_OK;
 }
 
@@ -134,6 +144,33 @@ static int deserialize(const char *data, size_t len, char **transcript, ss_resul
             }
         }
     }
+    uint64_t nmeas, has_printout, quit, status;
+    if (get_u64(&r, &nmeas) || nmeas > (uint64_t)(r.end - r.p))
+        goto bad;
+    res->meas = calloc(nmeas ? nmeas : 1, sizeof *res->meas);
+    if (!res->meas)
+        goto bad;
+    for (uint64_t i = 0; i < nmeas; i++) {
+        ss_measure *m = &res->meas[res->nmeas++];
+        uint64_t ok, digits;
+        if (!(m->name = get_str(&r)) || !(m->analysis = get_str(&r)) ||
+            get(&r, &m->value, sizeof m->value) || get_u64(&r, &ok) || get_u64(&r, &digits))
+            goto bad;
+        m->ok = ok != 0;
+        m->digits = (int)digits;
+    }
+    char *printout = NULL;
+    if (get_u64(&r, &has_printout) || !(printout = get_str(&r)) || get_u64(&r, &quit) ||
+        get_u64(&r, &status)) {
+        free(printout);
+        goto bad;
+    }
+    if (has_printout)
+        res->printout = printout;
+    else
+        free(printout);
+    res->quit = quit != 0;
+    res->quit_status = (int)(int64_t)status;
     return SS_OK;
 bad:
     free(msg);
@@ -164,6 +201,9 @@ static void child(int fd, const ss_netlist *nl, const char *run_dir)
     int rc = (eng = engi_current_engine()) ? SS_OK : ss_engine_open(&eng, &err);
     if (!rc)
         rc = ss_engine_confine(eng, nl, run_dir, NULL, 0, &err);
+    /* the netlist's commands write into the run folder, sandbox or not */
+    if (!rc && chdir(run_dir) != 0)
+        rc = ss_error_set(&err, SS_EIO, "cannot enter '%s': %s", run_dir, strerror(errno));
     if (!rc)
         rc = ss_engine_load(eng, nl, &err);
     if (!rc)
@@ -178,25 +218,62 @@ static void child(int fd, const ss_netlist *nl, const char *run_dir)
 
 int ss_engine_run_isolated(const ss_netlist *nl, double timeout, ss_result *res, ss_error *err)
 {
-    ss_engine_child_options opt = {timeout, NULL};
+    ss_engine_child_options opt = {timeout, NULL, NULL, 0};
     return ss_engine_run_child(nl, &opt, res, err);
 }
 
-int ss_engine_run_child(const ss_netlist *nl, const ss_engine_child_options *opt,
-                        ss_result *res, ss_error *err)
+/* Files in `dir` (not below), ".spiceinit" aside. */
+static size_t count_files(const char *dir)
 {
-    static const ss_engine_child_options defaults = {0, NULL};
-    int fds[2];
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *de; d && (de = readdir(d));)
+        n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+             strcmp(de->d_name, ".spiceinit");
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void finish_dir(const char *run_dir, int keep)
+{
+    char path[4096 + 16];
+    if (!keep) {
+        ss_util_remove_tree(run_dir);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/.spiceinit", run_dir); /* the engine's empty one */
+    struct stat st;
+    if (!stat(path, &st) && S_ISREG(st.st_mode) && st.st_size == 0)
+        unlink(path);
+}
+
+int ss_engine_run_child(const ss_netlist *nl, ss_engine_child_options *opt, ss_result *res,
+                        ss_error *err)
+{
+    ss_engine_child_options defaults = {0, NULL, NULL, 0};
+    int fds[2], rc;
     char run_dir[4096];
     if (!opt)
         opt = &defaults;
     double timeout = opt->timeout;
+    int keep = opt->run_dir != NULL;
     ss_result_release(res);
-    int rc = ss_util_temp_dir(run_dir, "smallsim-run", err);
-    if (rc)
+    opt->files = 0;
+    if (keep) {
+        if (mkdir(opt->run_dir, 0755) != 0 && errno != EEXIST)
+            return ss_error_set(err, SS_EIO, "cannot create '%s': %s", opt->run_dir,
+                                strerror(errno));
+        if (!realpath(opt->run_dir, run_dir))
+            return ss_error_set(err, SS_EIO, "'%s': %s", opt->run_dir, strerror(errno));
+        struct stat st;
+        if (stat(run_dir, &st) || !S_ISDIR(st.st_mode))
+            return ss_error_set(err, SS_EIO, "'%s' is not a folder", opt->run_dir);
+    } else if ((rc = ss_util_temp_dir(run_dir, "smallsim-run", err))) {
         return rc;
+    }
     if (pipe(fds) != 0) {
-        ss_util_remove_tree(run_dir);
+        finish_dir(run_dir, keep);
         return ss_error_set(err, SS_EIO, "pipe: %s", strerror(errno));
     }
     fflush(NULL);
@@ -204,7 +281,7 @@ int ss_engine_run_child(const ss_netlist *nl, const ss_engine_child_options *opt
     if (pid < 0) {
         close(fds[0]);
         close(fds[1]);
-        ss_util_remove_tree(run_dir);
+        finish_dir(run_dir, keep);
         return ss_error_set(err, SS_EIO, "fork: %s", strerror(errno));
     }
     if (pid == 0) {
@@ -259,6 +336,7 @@ int ss_engine_run_child(const ss_netlist *nl, const ss_engine_child_options *opt
     else if (!rc)
         rc = deserialize(in.data, in.len, opt->transcript, res, err);
     ss_buf_release(&in);
-    ss_util_remove_tree(run_dir);
+    opt->files = count_files(run_dir);
+    finish_dir(run_dir, keep);
     return rc;
 }

@@ -11,10 +11,99 @@
 
 const char *ss_vector_type_name(int type)
 {
-    static const char *const names[] = {"notype", "time", "frequency", "voltage", "current"};
+    /* ngspice's types in the order of sim.h (typesdef.c's names) */
+    static const char *const names[] = {
+        "notype",      "time",          "frequency",         "voltage",
+        "current",     "voltage-density", "current-density", "voltage^2-density",
+        "current^2-density", "voltage^2", "current^2",       "pole",
+        "zero",        "s-param",       "temp-sweep",        "res-sweep",
+        "impedance",   "admittance",    "power",             "phase",
+        "decibel",     "capacitance",   "charge"};
     if (type >= 0 && type < (int)(sizeof names / sizeof names[0]))
         return names[type];
     return "notype";
+}
+
+const char *ss_vector_raw_name(const char *name, int type, char *buf, size_t size)
+{
+    size_t n = strlen(name);
+    if (type == SS_VT_CURRENT) {
+        /* "v1#branch" -> "i(v1)" */
+        const char *b = strstr(name, "#branch");
+        size_t len = b ? (size_t)(b - name) : n;
+        snprintf(buf, size, "i(%.*s)", (int)len, name);
+    } else if (type == SS_VT_VOLTAGE) {
+        /* ngspice names a node vector "V(2)" when the node name begins
+         * with a digit; the raw file has v(2) */
+        if (n > 3 && name[0] == 'V' && name[1] == '(' && isdigit((unsigned char)name[2]) &&
+            name[n - 1] == ')')
+            snprintf(buf, size, "v(%.*s)", (int)(n - 3), name + 2);
+        else
+            snprintf(buf, size, "v(%s)", name);
+    } else {
+        snprintf(buf, size, "%s", name);
+    }
+    return buf;
+}
+
+const ss_measure *ss_result_measure(const ss_result *res, const char *name)
+{
+    for (size_t i = res ? res->nmeas : 0; i-- > 0;)
+        if (!strcasecmp(res->meas[i].name, name))
+            return &res->meas[i];
+    return NULL;
+}
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", (unsigned char)*s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+int ss_result_write_measures(const ss_result *res, const char *path, ss_error *err)
+{
+    ss_error tmp;
+    size_t n = strlen(path);
+    int json = n >= 5 && !strcasecmp(path + n - 5, ".json");
+    FILE *f = strcmp(path, "-") ? ss_util_open_output(path, "w", &tmp) : stdout;
+    if (!f)
+        return ss_error_set(err, tmp.code, "%s", tmp.msg);
+    if (json)
+        fputs("[", f);
+    else
+        fputs("name,analysis,value,status\n", f);
+    for (size_t i = 0; i < res->nmeas; i++) {
+        const ss_measure *m = &res->meas[i];
+        if (json) {
+            fputs(i ? ",\n {\"name\": " : "\n {\"name\": ", f);
+            json_string(f, m->name);
+            fputs(", \"analysis\": ", f);
+            json_string(f, m->analysis);
+            if (m->ok)
+                fprintf(f, ", \"value\": %.17g, \"ok\": true}", m->value);
+            else
+                fputs(", \"value\": null, \"ok\": false}", f);
+        } else if (m->ok) {
+            fprintf(f, "%s,%s,%.17g,ok\n", m->name, m->analysis, m->value);
+        } else {
+            fprintf(f, "%s,%s,,failed\n", m->name, m->analysis);
+        }
+    }
+    if (json)
+        fputs(res->nmeas ? "\n]\n" : "]\n", f);
+    int bad = ferror(f);
+    bad |= f != stdout ? fclose(f) != 0 : fflush(f) != 0;
+    if (bad)
+        return ss_error_set(err, SS_EIO, "%s: write error", path);
+    return SS_OK;
 }
 
 /* Compares vector names the way users write them: case-insensitively, and
@@ -73,12 +162,12 @@ static int select_vectors(const ss_plot *p, const char *const *names, size_t nna
     if (!names) {
         for (size_t i = 0; i < p->nvec; i++) {
             sel[n] = &p->vec[i];
-            lab[n++] = p->vec[i].name;
+            lab[n++] = NULL; /* ngspice's raw-file name */
         }
     } else {
         if (p->nvec && p->has_scale) {
             sel[n] = &p->vec[0];
-            lab[n++] = p->vec[0].name;
+            lab[n++] = NULL;
         }
         for (size_t i = 0; i < nnames; i++) {
             const ss_vector *v = ss_plot_find(p, names[i]);
@@ -137,14 +226,17 @@ int ss_result_write_csv(const ss_plot *p, const char *const *names, size_t nname
         return ss_error_set(err, tmp.code, "%s", tmp.msg);
     }
     for (size_t j = 0; j < n; j++) {
+        char raw[512];
+        const char *label =
+            labels[j] ? labels[j] : ss_vector_raw_name(sel[j]->name, sel[j]->type, raw, sizeof raw);
         if (j)
             fputc(',', f);
         if (sel[j]->im) {
-            csv_name(f, labels[j], ".re");
+            csv_name(f, label, ".re");
             fputc(',', f);
-            csv_name(f, labels[j], ".im");
+            csv_name(f, label, ".im");
         } else {
-            csv_name(f, labels[j], "");
+            csv_name(f, label, "");
         }
     }
     fputc('\n', f);
@@ -209,8 +301,13 @@ int ss_result_write_raw(const ss_result *res, const char *const *names, size_t n
         fprintf(f, "Title: %s\nDate: %s\nPlotname: %s\nFlags: %s\nNo. Variables: %zu\n"
                    "No. Points: %zu\nVariables:\n",
                 p->title, date, p->type, cplx ? "complex" : "real", n, npts);
-        for (size_t j = 0; j < n; j++)
-            fprintf(f, "\t%zu\t%s\t%s\n", j, labels[j], ss_vector_type_name(sel[j]->type));
+        for (size_t j = 0; j < n; j++) {
+            char raw[512];
+            fprintf(f, "\t%zu\t%s\t%s\n", j,
+                    labels[j] ? labels[j]
+                              : ss_vector_raw_name(sel[j]->name, sel[j]->type, raw, sizeof raw),
+                    ss_vector_type_name(sel[j]->type));
+        }
         fputs("Binary:\n", f);
         for (size_t k = 0; k < npts; k++)
             for (size_t j = 0; j < n; j++) {

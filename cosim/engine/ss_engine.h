@@ -48,14 +48,42 @@ typedef struct ss_plot {
     ss_vector *vec;
 } ss_plot;
 
+/* One result of a .meas line, as ngspice evaluated it. */
+typedef struct ss_measure {
+    char *name;     /* lower case, as ngspice prints it */
+    char *analysis; /* "tran", "ac", "dc" or "sp" */
+    double value;   /* NAN when it failed */
+    int ok;         /* 0: ngspice reported the measurement as failed */
+    int digits;     /* significant digits of `value`: 16 or 17 (ngspice's own
+                     * printout of FIND, TRIG/TARG, AVG, MIN, MAX, PP has 7) */
+} ss_measure;
+
 typedef struct ss_result {
     size_t nplot;
     ss_plot *plot;    /* in the order ngspice created them; the last is the main one */
+    size_t nmeas;
+    ss_measure *meas; /* every .meas result in the order ngspice printed them
+                       * (analyses that a .control block runs again repeat them) */
+    char *printout;   /* what the netlist's .control commands printed (NULL: none) */
+    int quit;         /* 1 when the .control commands ended with quit (or exit) */
+    int quit_status;  /* its status: ngspice -b would exit with it */
 } ss_result;
 
-#define SS_RESULT_INIT {0, NULL}
+#define SS_RESULT_INIT {0, NULL, 0, NULL, NULL, 0, 0}
 
+/* ngspice's name of vector type `type` ("voltage", "current", "time",
+ * "voltage-density", "temp-sweep", ...). */
 const char *ss_vector_type_name(int type);
+/* The name ngspice -b writes into a raw file for a vector stored under
+ * `name` with type `type`: "v(2)" for "V(2)", "v(out)" for "out",
+ * "i(v1)" for "v1#branch" (outitf.c, fileInit_pass2).  Written into buf. */
+const char *ss_vector_raw_name(const char *name, int type, char *buf, size_t size);
+/* The last result of measurement `name` (case-insensitive), or NULL. */
+const ss_measure *ss_result_measure(const ss_result *res, const char *name);
+/* Writes the measurements as CSV "name,analysis,value,status" (status "ok"
+ * or "failed"; value "%.17g", empty when failed) or, for a path ending in
+ * ".json", as a JSON array of {"name", "analysis", "value", "ok"}. */
+int ss_result_write_measures(const ss_result *res, const char *path, ss_error *err);
 /* Finds a vector of the last plot by name, case-insensitively; "out",
  * "v(out)" and "V(out)" find the same node voltage.  NULL if absent. */
 const ss_vector *ss_result_find(const ss_result *res, const char *name);
@@ -116,13 +144,21 @@ void ss_engine_set_hooks(ss_engine *eng, const ss_engine_hooks *hooks);
  * host-side discontinuities and reset its integration order there. */
 int ss_engine_breakpoint(ss_engine *eng, double t);
 
-/* Loads a netlist (already read and screened by netlists/) under a fresh
- * unique title, replacing any earlier circuit. */
+/* Loads a netlist (already read and screened by netlists/), replacing every
+ * earlier circuit.  Its .control commands (allowed by the screen) run now,
+ * as in ngspice -b; with SS_NETLIST_ALLOW_CONTROL a .spiceinit beside the
+ * netlist is read first.  Errors in the circuit fail the load; errors of
+ * the commands do not (ngspice -b carries on), they stay in the printout. */
 int ss_engine_load(ss_engine *eng, const ss_netlist *nl, ss_error *err);
 /* Runs the loaded circuit in the calling thread, verifies it and copies all
- * plots into `res` (released first).  On failure `res` is empty, the
- * message names the first error line, and ss_engine_transcript() holds
- * ngspice's output.  The circuit is removed afterwards either way. */
+ * plots into `res` (released first), with the .meas results, the
+ * commands' printout and their quit.  After .control commands the circuit's
+ * own analyses run as ngspice -b runs them: not after a quit; when the
+ * commands made no plot; or when the netlist has .print/.plot/.four/.meas/
+ * .op/.tf lines.  A failed .meas is a result (ok = 0), not a failed run.
+ * On failure `res` is empty, the message names the first error line, and
+ * ss_engine_transcript() holds ngspice's output.  The circuit is removed
+ * afterwards either way. */
 int ss_engine_run(ss_engine *eng, ss_result *res, ss_error *err);
 /* Reads, screens, loads and runs a netlist file (flags: SS_NETLIST_...). */
 int ss_engine_run_file(ss_engine *eng, const char *path, unsigned flags, ss_result *res,
@@ -163,9 +199,13 @@ typedef struct ss_engine_child_options {
     double timeout;   /* seconds; 0 = no limit */
     char **transcript; /* if not NULL, receives ngspice's output of the run
                         * (heap string, also on failure; caller frees) */
+    const char *run_dir; /* the child's working folder, where files that the
+                          * netlist's commands write land (created if
+                          * missing, kept); NULL: a fresh one, removed */
+    size_t files;     /* out: files the run left in its folder (.spiceinit aside) */
 } ss_engine_child_options;
 /* ss_engine_run_isolated with options (NULL: defaults). */
-int ss_engine_run_child(const ss_netlist *nl, const ss_engine_child_options *opt,
-                        ss_result *res, ss_error *err);
+int ss_engine_run_child(const ss_netlist *nl, ss_engine_child_options *opt, ss_result *res,
+                        ss_error *err);
 
 #endif

@@ -730,10 +730,10 @@ int ss_experiment_load(const char *path, long seed_override, ss_network **out, s
     yaml_node_t *solver = get(&c, root, "solver");
     if (solver) {
         const char *sv = solver->type == YAML_SCALAR_NODE ? (const char *)solver->data.scalar.value : "";
-        if (!strcmp(sv, "adams") || !strcmp(sv, "bdf"))
-            exp->solver = sv[0] == 'b' ? SS_NETWORK_BDF : SS_NETWORK_ADAMS;
+        if (!strcmp(sv, "rk") || !strcmp(sv, "adams") || !strcmp(sv, "bdf"))
+            exp->solver = sv[0] == 'r' ? SS_NETWORK_RK : sv[0] == 'b' ? SS_NETWORK_BDF : SS_NETWORK_ADAMS;
         else {
-            rc = fail(&c, solver, "solver must be 'adams' or 'bdf'%s%s", NULL, NULL);
+            rc = fail(&c, solver, "solver must be 'rk', 'adams' or 'bdf'%s%s", NULL, NULL);
             goto out;
         }
     }

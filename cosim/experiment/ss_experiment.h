@@ -4,7 +4,7 @@
  *   duration: 1.0            # s
  *   dt: 1e-4                 # exchange step = minimum delay (s)
  *   seed: 1
- *   solver: adams            # or bdf (enum ss_network_solver); rtol: 1e-6
+ *   solver: rk               # or adams, bdf (enum ss_network_solver); rtol: 1e-6
  *   populations:
  *     - {name: in, kind: poisson, n: 100, rate: 20}      # also regular, times
  *     - {name: exc, kind: lif, n: 100, params: {tau_m: 20m}, bias: {uniform: [0.19n, 0.21n]}}
@@ -34,9 +34,9 @@
 typedef struct ss_experiment {
     double duration, dt, rtol;
     unsigned long seed;
-    int solver; /* "solver: adams | bdf" (enum ss_network_solver) */
+    int solver; /* "solver: rk | adams | bdf" (enum ss_network_solver) */
 } ss_experiment;
-#define SS_EXPERIMENT_DEFAULTS {1.0, 1e-4, 1e-6, 1, SS_NETWORK_ADAMS}
+#define SS_EXPERIMENT_DEFAULTS {1.0, 1e-4, 1e-6, 1, SS_NETWORK_RK}
 
 /* Reads `path` and builds the network (*net, caller frees).  seed >= 0
  * replaces the file's seed (connectivity and sampled values depend on it). */

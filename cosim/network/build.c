@@ -31,13 +31,21 @@ void ss_network_free(ss_network *net)
         free(net->pops[p].tile_spikes);
         if (net->pops[p].rng)
             gsl_rng_free(net->pops[p].rng);
+        neti_rk_free(net->pops[p].rk);
     }
     free(net->pops);
+    free(net->rk_in.off);
+    free(net->rk_in.t);
+    free(net->rk_in.w);
+    free(net->rk_ev);
+    free(net->rk_spk.s);
     free(net->syns);
     free(net->out_off);
     free(net->out_tgt);
     free(net->out_w);
-    free(net->out_d);
+    free(net->run_off);
+    free(net->run_end);
+    free(net->run_d);
     free(net->ring);
     free(net->isyn_ptr);
     free(net->xstate);
@@ -88,6 +96,8 @@ int neti_add_pop(ss_network *net, const char *name, size_t n, int kind, size_t *
                             name);
     if (n == 0 || n > 100000000)
         return ss_error_set(err, SS_EINVAL, "network: population '%s' needs 1 to 1e8 neurons", name);
+    if (net->nneurons + n > UINT32_MAX)
+        return ss_error_set(err, SS_EINVAL, "network: more than %lu neurons in all", (unsigned long)UINT32_MAX);
     for (size_t p = 0; p < net->npops; p++)
         if (!strcmp(net->pops[p].name, name))
             return ss_error_set(err, SS_EINVAL, "network: population '%s' exists already", name);
@@ -247,6 +257,8 @@ int ss_network_set_bias(ss_network *net, size_t pop, const double *i_bias, ss_er
         if (!isfinite(i_bias[i]))
             return ss_error_set(err, SS_EINVAL, "network: bias %zu is not finite", i);
     memcpy(net->pops[pop].bias, i_bias, net->pops[pop].n * sizeof *i_bias);
+    for (size_t i = 0; net->pops[pop].rk && i < net->pops[pop].n; i++)
+        neti_rk_input(net->pops[pop].rk, i, 0);
     return SS_OK;
 }
 
@@ -328,8 +340,8 @@ int ss_network_connect(ss_network *net, size_t pre, size_t post, size_t nsyn,
             return ss_error_set(err, SS_EINVAL, "network: synapse %zu has weight %g, delay %g", k,
                                 weight[k], delay[k]);
         struct syn *s = &net->syns[net->nsyn + k];
-        s->pre = a->gid0 + pre_idx[k];
-        s->post = b->gid0 + post_idx[k];
+        s->pre = (uint32_t)(a->gid0 + pre_idx[k]);
+        s->post = (uint32_t)(b->gid0 + post_idx[k]);
         s->w = weight[k];
         s->delay = delay[k];
     }

@@ -126,7 +126,7 @@ static int rhs(sunrealtype t, N_Vector yv, N_Vector ydotv, void *user)
     (void)t;
     for (size_t pp = 0; pp < net->npops; pp++) {
         const struct pop *p = &net->pops[pp];
-        if (p->exact || (p->kind != SS_POP_LIF && p->kind != SS_POP_DPI))
+        if (p->exact || p->rk || (p->kind != SS_POP_LIF && p->kind != SS_POP_DPI))
             continue;
         for (size_t i = 0; i < p->n; i++)
             neuron_rhs(net, p, i, y + p->soff + 3 * i, dy + p->soff + 3 * i);
@@ -331,12 +331,20 @@ void neti_free_solver(ss_network *net)
 
 void ss_network_stats(const ss_network *net, long *steps, long *rhs_evals, long *restarts)
 {
-    long s = net->steps, r = net->rhs_evals, v;
+    long s = net->steps, r = net->rhs_evals, q = net->restarts, v;
     if (net->cv && !CVodeGetNumSteps(net->cv, &v))
         s += v;
     if (net->cv && !CVodeGetNumRhsEvals(net->cv, &v))
         r += v;
+    for (size_t p = 0; p < net->npops; p++)
+        if (net->pops[p].rk) {
+            long st, rej, ev, rs;
+            neti_rk_stats(net->pops[p].rk, &st, &rej, &ev, &rs);
+            s += st;
+            r += ev;
+            q += rs;
+        }
     *steps = s;
     *rhs_evals = r;
-    *restarts = net->restarts;
+    *restarts = q;
 }

@@ -5,6 +5,8 @@
  *   build.c      populations, synapse lists, static crossbars, current steps
  *   delivery.c   spikes: the record, sources, delay rings, exchange points
  *   integrate.c  neuron equations, the CVODE set-up, crossing detection
+ *   rk.c         the per-neuron integrator of the nonlinear populations (rk.h)
+ *   epoch.c      its epochs: inputs from the delay ring, spikes to their steps
  *   exact_lif.c  linear LIF populations advanced by their exact propagator
  *   plastic.c    memristive (plastic) crossbars
  *   tile.c       SPICE tiles: transistor-level neurons in ngspice
@@ -13,8 +15,11 @@
 #ifndef SS_NETWORK_PRIVATE_H
 #define SS_NETWORK_PRIVATE_H
 
+#include "cosim/network/rk.h"
 #include "cosim/network/ss_network.h"
 #include "cosim/ode/ode.h"
+
+#include <stdint.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -25,7 +30,6 @@
 #include <sunmatrix/sunmatrix_sparse.h>
 #include <sunnonlinsol/sunnonlinsol_fixedpoint.h>
 
-#define NETI_HIDDEN __attribute__((visibility("hidden")))
 
 struct crossing {
     double t;
@@ -38,6 +42,7 @@ struct pop {
     size_t n, gid0;    /* size, first global neuron id */
     size_t soff;       /* first state index (LIF, DPI): in y, or in xstate if exact */
     int exact;         /* linear LIF: advanced by its exact propagator, not CVODE */
+    neti_rk *rk;       /* nonlinear, per-neuron integrator (SS_NETWORK_RK) */
     double em, es, ew, cs, cw; /* propagator over one exchange step */
     int nstate;        /* states per neuron: LIF v,isyn,w; DPI imem,iahp,isyn */
     ss_lif_params lif;
@@ -57,7 +62,7 @@ struct pop {
 };
 
 struct syn { /* one synapse, before the CSR is built */
-    size_t pre, post;
+    uint32_t pre, post;
     double w, delay;
 };
 
@@ -100,9 +105,14 @@ struct ss_network {
     /* built at the first run */
     int ready;
     double h;
-    size_t *out_off, *out_tgt; /* CSR by presynaptic gid; targets are post gids */
+    /* synapses: CSR by presynaptic gid (12 bytes each: target gid and
+     * weight), sorted by delay; the synapses of gid with delay run_d[q]
+     * steps end at run_end[q], q in [run_off[gid], run_off[gid + 1]) */
+    size_t *out_off;
+    uint32_t *out_tgt;
     double *out_w;
-    int *out_d;
+    size_t *run_off, *run_end;
+    int *run_d;
     int dmax;
     double *ring; /* (dmax + 1) slots x nneurons */
     double **isyn_ptr;  /* per gid: its synaptic-current state, or NULL */
@@ -139,11 +149,24 @@ struct ss_network {
     size_t nmx;
     struct step *steps_in;
     size_t nsteps_in, next_step;
+    /* per-neuron integrator: epochs of at most rk_len exchange steps (the
+     * minimum delay), the current one ending at step rk_until; its spikes
+     * wait in rk_spk (from rk_pos on, in time order) for their step */
+    long rk_len, rk_until, kstop;
+    neti_rk_inputs rk_in;
+    struct rk_event {
+        double t, w;
+        uint32_t i;
+    } *rk_ev;
+    size_t rk_nev, rk_capev;
+    neti_rk_spikes rk_spk;
+    size_t rk_pos;
     /* run options */
     double rtol;
     unsigned long seed;
     char solver_msg[256];
     double tile_bracket; /* widest accepted interval a tile spike was found in */
+    double report_wall;  /* when progress was last reported (ss_util_now) */
 };
 
 /* build.c */
@@ -205,6 +228,11 @@ NETI_HIDDEN void neti_plasticity(ss_network *net, double t, size_t gid);
 /* New weights for the crossbars written in this step. */
 NETI_HIDDEN int neti_update_weights(ss_network *net, ss_error *err);
 
+/* epoch.c */
+/* At the first step of an epoch, advances the RK populations over it; in
+ * every step, records their spikes that fall into it. */
+NETI_HIDDEN int neti_rk_step(ss_network *net, ss_error *err);
+
 /* tile.c */
 NETI_HIDDEN struct pop *neti_tile_pop(ss_network *net);
 NETI_HIDDEN int neti_run_tile(ss_network *net, double tstop, const ss_network_options *opt,
@@ -213,7 +241,7 @@ NETI_HIDDEN int neti_run_tile(ss_network *net, double tstop, const ss_network_op
 /* run.c */
 /* One exchange step: [t0, t1) integrated, then everything at t1 applied. */
 NETI_HIDDEN int neti_step_once(ss_network *net, ss_error *err);
-/* Calls the progress callback at every whole percent. */
+/* Calls the progress callback at every whole percent and every half second. */
 NETI_HIDDEN int neti_report(ss_network *net, const ss_network_options *opt, double t_begin,
                             double tstop, long *last, ss_error *err);
 

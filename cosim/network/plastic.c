@@ -124,6 +124,13 @@ size_t ss_network_nmemristive(const ss_network *net)
     return net->nmx;
 }
 
+int ss_network_crossbar_weights(const ss_network *net, size_t proj, double *w, ss_error *err)
+{
+    if (proj >= net->nmx)
+        return ss_error_set(err, SS_EINVAL, "network: no memristive projection %zu", proj);
+    return memx_weights(&net->mx[proj], w, err);
+}
+
 void ss_network_crossbar_states(const ss_network *net, size_t proj, double *x, double *g,
                                 size_t *pre, size_t *post)
 {

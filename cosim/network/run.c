@@ -2,11 +2,11 @@
  *
  * Time is cut into exchange steps of length h (the minimum delay).  Within a
  * step the neurons are independent of each other's new spikes, so each
- * integrator (exact LIF propagators, CVODE, a SPICE tile) advances its
- * populations from one exchange point to the next and reports their spikes
- * at their exact times.  Every state jump (resets, arriving inputs, end of
- * refractoriness) is applied at an exchange point, where the solver
- * restarts once for all of them. */
+ * integrator (exact LIF propagators, the per-neuron integrator in epochs of
+ * the minimum delay, CVODE, a SPICE tile) advances its populations from one
+ * exchange point to the next and reports their spikes at their exact times.
+ * Arriving inputs are applied at exchange points; CVODE restarts there once
+ * for all of its jumps (resets and ends of refractoriness included). */
 #include "cosim/network/network_private.h"
 
 #include <gsl/gsl_randist.h>
@@ -26,6 +26,8 @@ static void apply_steps(ss_network *net, double t)
     while (net->next_step < net->nsteps_in && net->steps_in[net->next_step].t <= t + 1e-12 * net->h) {
         const struct step *s = &net->steps_in[net->next_step++];
         net->pops[s->pop].bias[s->idx] += s->amp;
+        if (net->pops[s->pop].rk) /* (an epoch starts here) */
+            neti_rk_input(net->pops[s->pop].rk, s->idx, 0);
     }
 }
 
@@ -37,7 +39,8 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     if (!(h > 0) || !isfinite(h))
         return ss_error_set(err, SS_EINVAL, "network: the exchange step must be positive");
     net->h = h;
-    if (opt->solver != SS_NETWORK_ADAMS && opt->solver != SS_NETWORK_BDF)
+    if (opt->solver != SS_NETWORK_ADAMS && opt->solver != SS_NETWORK_BDF &&
+        opt->solver != SS_NETWORK_RK)
         return ss_error_set(err, SS_EINVAL, "network: unknown solver %d", opt->solver);
     net->rtol = opt->rtol > 0 ? opt->rtol : 1e-6;
     net->seed = opt->seed;
@@ -51,9 +54,16 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     int rc = neti_delivery_prepare(net, h, err);
     if (rc)
         return rc;
+    /* epochs of the per-neuron integrator: the minimum delay, so that every
+     * input arriving inside one is known when it starts */
+    net->rk_len = 1000;
+    for (size_t q = 0; q < net->run_off[nn]; q++)
+        if (net->run_d[q] < net->rk_len)
+            net->rk_len = net->run_d[q];
     /* state layout: linear LIF populations are integrated exactly, the
-     * others by CVODE */
+     * others by the per-neuron integrator or CVODE */
     net->nstates = net->nxstates = 0;
+    size_t rk_maxn = 0;
     for (size_t pp = 0; pp < net->npops; pp++) {
         struct pop *p = &net->pops[pp];
         if (p->kind == SS_POP_SPICE) { /* [i_syn at tb, tb, -] per neuron, outside CVODE */
@@ -64,12 +74,21 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
         if (!neti_is_neuron_pop(p))
             continue;
         p->exact = p->kind == SS_POP_LIF && p->lif.a == 0 && p->lif.in_beta == 1.0;
+        if (!p->exact && opt->solver == SS_NETWORK_RK) {
+            if (!(p->rk = neti_rk_alloc(p->kind, p->n, &p->lif, &p->dpi, net->rtol, net->rk_len, err)))
+                return err ? err->code : SS_ENOMEM;
+            if (p->n + 1 > rk_maxn)
+                rk_maxn = p->n + 1;
+            continue;
+        }
         size_t *count = p->exact ? &net->nxstates : &net->nstates;
         p->soff = *count;
         *count += 3 * p->n;
         if (p->exact)
             neti_exact_prepare(p, h);
     }
+    if (rk_maxn && !(net->rk_in.off = malloc(rk_maxn * sizeof *net->rk_in.off)))
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
     net->isyn_ptr = calloc(nn, sizeof *net->isyn_ptr);
     net->xstate = calloc(net->nxstates ? net->nxstates : 1, sizeof *net->xstate);
     net->t_free = calloc(nn, sizeof *net->t_free);
@@ -102,6 +121,8 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
                 x[1] = x[2] = 0;
                 net->isyn_ptr[p->gid0 + i] = x + 1;
             }
+        } else if (p->rk) {
+            /* the integrator holds the state */
         } else if (p->kind == SS_POP_LIF) {
             double vs = fabs(p->lif.v_th - p->lif.v_reset), is = vs / p->lif.r_m;
             for (size_t i = 0; i < p->n; i++) {
@@ -138,13 +159,18 @@ static int prepare(ss_network *net, const ss_network_options *opt, ss_error *err
     if (!net->root_gid || !net->yprev || !net->cross)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     for (size_t pp = 0, k = 0; pp < net->npops; pp++)
-        if (neti_is_neuron_pop(&net->pops[pp]) && !net->pops[pp].exact)
+        if (neti_is_neuron_pop(&net->pops[pp]) && !net->pops[pp].exact && !net->pops[pp].rk)
             for (size_t i = 0; i < net->pops[pp].n; i++)
                 net->root_gid[k++] = net->pops[pp].gid0 + i;
     if (net->nstates && (rc = neti_solver_setup(net, opt->solver == SS_NETWORK_BDF, h, err)))
         return rc;
     if (net->nsteps_in)
         qsort(net->steps_in, net->nsteps_in, sizeof *net->steps_in, by_step_time);
+    for (size_t k = 0; k < net->nsamples; k++) {
+        const struct pop *p = &net->pops[net->samples[k].pop];
+        if (p->rk && (rc = neti_rk_watch(p->rk, net->samples[k].idx, err)))
+            return rc;
+    }
     net->ready = 1;
     return SS_OK;
 }
@@ -176,7 +202,8 @@ static int sample_states(ss_network *net, double t)
         }
         const struct pop *p = &net->pops[s->pop];
         net->st_t[net->nst] = t;
-        net->st_v[net->nst] = (p->exact ? net->xstate : y)[p->soff + 3 * s->idx];
+        net->st_v[net->nst] = p->rk ? neti_rk_value(p->rk, s->idx, net->step)
+                                    : (p->exact ? net->xstate : y)[p->soff + 3 * s->idx];
         net->st_k[net->nst++] = k;
     }
     return SS_OK;
@@ -194,7 +221,7 @@ int neti_step_once(ss_network *net, ss_error *err)
     for (size_t pp = 0; pp < net->npops; pp++)
         if (net->pops[pp].exact && (rc = neti_advance_exact(net, &net->pops[pp], t0, t1)))
             return ss_error_set(err, rc, "out of memory");
-    if ((rc = neti_integrate(net, t0, t1, err)))
+    if ((rc = neti_integrate(net, t0, t1, err)) || (rc = neti_rk_step(net, err)))
         return rc;
     if (net->nmx && (rc = neti_update_weights(net, err)))
         return rc;
@@ -211,10 +238,14 @@ int neti_report(ss_network *net, const ss_network_options *opt, double t_begin, 
 {
     if (!opt->progress)
         return SS_OK;
+    /* every 1% of the run, and every half second (the clock read every 64
+     * exchange steps) */
     long pct = (long)(100 * (net->t - t_begin) / (tstop - t_begin));
-    if (pct == *last)
+    double now = 0;
+    if (pct == *last && (net->step % 64 || (now = ss_util_now()) - net->report_wall < 0.5))
         return SS_OK;
     *last = pct;
+    net->report_wall = now ? now : ss_util_now();
     if (opt->progress(opt->user, net->t, tstop, net->nsp))
         return ss_error_set(err, SS_EINVAL, "network: stopped at t = %g s", net->t);
     return SS_OK;
@@ -242,6 +273,7 @@ int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt,
         (rc = ss_util_limit_check(SS_LIMIT_STEPS, samples, err,
                                   "network: recorded state samples")))
         return rc;
+    net->kstop = (long)ceil(tstop / net->h - 1e-12);
     if (neti_tile_pop(net))
         return neti_run_tile(net, tstop, opt, err);
     double t_begin = net->t;

@@ -3,16 +3,15 @@
  *
  * Populations of behavioural neurons (adaptive LIF, DPI as in teili) and
  * spike sources, connected by projections (synapse lists, or memristive
- * crossbars read by each presynaptic spike), integrated between exchange
- * points: linear LIF populations by their exact propagator, the others by
- * CVODE.  Spike times are threshold crossings found in closed form (linear
- * LIF) or on each neuron's cubic Hermite interpolant over every CVODE step,
- * not by CVODE's root finding; spikes are delivered with delays that are
- * whole multiples of the exchange step h (the minimum delay), so every
- * state jump (resets, synaptic inputs, end of refractoriness) falls on an
- * exchange point and the solver restarts at most once per exchange step,
- * however many neurons spike in it.  Units are SI throughout (s, V, A, S,
- * F). */
+ * crossbars read by each presynaptic spike).  Linear LIF populations are
+ * advanced by their exact propagator; the others (DPI, adaptive LIF, LIF
+ * behind an input stage) by default neuron by neuron, each on its own
+ * Runge-Kutta steps (SS_NETWORK_RK), or all together by CVODE.  Spike times
+ * are threshold crossings found in closed form (linear LIF), on each
+ * neuron's continuous extension (RK) or cubic Hermite interpolant (CVODE);
+ * spikes are delivered with delays that are whole multiples of the exchange
+ * step h (the minimum delay): an input arrives at the exchange point at or
+ * after spike time + delay.  Units are SI throughout (s, V, A, S, F). */
 #ifndef SS_NETWORK_H
 #define SS_NETWORK_H
 
@@ -165,6 +164,9 @@ size_t ss_network_nmemristive(const ss_network *net);
  * and its populations. */
 void ss_network_crossbar_states(const ss_network *net, size_t proj, double *x, double *g,
                                 size_t *pre, size_t *post);
+/* The synaptic current jumps (A, rows x cols) its present states give:
+ * the crossbar read with its line resistance, as the network uses them. */
+int ss_network_crossbar_weights(const ss_network *net, size_t proj, double *w, ss_error *err);
 /* A current step on one neuron: i_bias += amp from t_on to t_off (applied at
  * exchange points). */
 int ss_network_add_step(ss_network *net, size_t pop, size_t idx, double t_on, double t_off,
@@ -175,24 +177,34 @@ int ss_network_add_step(ss_network *net, size_t pop, size_t idx, double t_on, do
 int ss_network_record_state(ss_network *net, size_t pop, const size_t *idx, size_t n, double dt,
                             ss_error *err);
 
-/* How CVODE integrates the DPI and adaptive LIF populations: Adams with
- * fixed-point iteration (no Jacobian; the default, cheapest for non-stiff
- * networks), or BDF with Newton iteration on the block-diagonal Jacobian
- * (3 x 3 per neuron, by coloured finite differences: three RHS evaluations
- * per Jacobian whatever the size) factored by KLU, for stiff parameters. */
-enum ss_network_solver { SS_NETWORK_ADAMS = 0, SS_NETWORK_BDF = 1 };
+/* How the nonlinear populations (DPI, adaptive LIF, LIF behind an input
+ * stage) are integrated; linear LIF populations always take their exact
+ * propagator.
+ *   SS_NETWORK_RK (the default): every neuron on its own steps, an
+ *     embedded Runge-Kutta pair (Dormand-Prince 5(4)) with its own error
+ *     control; the synaptic (and DPI adaptation) currents in closed form, so
+ *     an input or a reset restarts only the neuron it touches, and resets
+ *     and ends of refractoriness happen at their exact times.
+ *   SS_NETWORK_ADAMS, SS_NETWORK_BDF: all of them together in one CVODE
+ *     system, restarted at every exchange point where any state jumps;
+ *     Adams with fixed-point iteration, or BDF with Newton iteration on the
+ *     block-diagonal Jacobian (3 x 3 per neuron, by coloured finite
+ *     differences) factored by KLU, for stiff parameter sets.  Resets
+ *     happen at the exchange point after the spike. */
+enum ss_network_solver { SS_NETWORK_ADAMS = 0, SS_NETWORK_BDF = 1, SS_NETWORK_RK = 2 };
 
 typedef struct ss_network_options {
     double dt;       /* exchange step = minimum delay (s) */
-    double rtol;     /* CVODE relative tolerance */
+    double rtol;     /* relative tolerance of the integrator (RK or CVODE) */
     unsigned long seed;
-    /* called about every 1% of the run; non-zero stops the run */
+    /* called every 1% of the run and at least every half second of wall
+     * time (t: the network's time); non-zero stops the run */
     int (*progress)(void *user, double t, double tstop, size_t spikes);
     void *user;
     ss_engine *engine; /* for a SPICE tile (NULL: none) */
     int solver;        /* enum ss_network_solver */
 } ss_network_options;
-#define SS_NETWORK_OPTIONS_DEFAULT {1e-4, 1e-6, 1, NULL, NULL, NULL, SS_NETWORK_ADAMS}
+#define SS_NETWORK_OPTIONS_DEFAULT {1e-4, 1e-6, 1, NULL, NULL, NULL, SS_NETWORK_RK}
 
 /* Runs from the current time to tstop (call again to continue). */
 int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt, ss_error *err);
