@@ -2,6 +2,7 @@
 #   make                 library (static + shared) and the smallsim program
 #   make check           the layering check and the Check test suite (under 10
 #                        minutes on 2 cores)
+#   make python          the Python package's compiled module (build/python)
 #   make check-long      slower accuracy and soak tests
 #   make conformance     the ngspice -b conformance table (docs/engine.md)
 #   make bench           benchmarks against ngspice -b (ratios from one run)
@@ -84,12 +85,26 @@ $(BUILD)/circuits/lib_text.c: $(CIRC_TEXT) circuits/embed.awk
 $(BUILD)/circuits/lib_text.o: $(BUILD)/circuits/lib_text.c
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
+# The Python package (python/smallsim) over the shared library: `make python`
+# compiles its cffi module into $(BUILD)/python against the headers and
+# $(BUILD)/libsmallsim.so; python-check runs its pytest suite (Debian's
+# python3; PYTHON= picks another interpreter with cffi, numpy and pytest).
+PYTHON   ?= /usr/bin/python3
+PY_STAMP := $(BUILD)/python/.built
+# Under SANITIZE the interpreter is not instrumented: the sanitizer runtimes
+# are preloaded (leak checks off: the interpreter keeps its memory to the end).
+ifdef SANITIZE
+PY_PRELOAD := $(if $(findstring address,$(SANITIZE)),$(shell $(CC) -print-file-name=libasan.so)) \
+              $(if $(findstring undefined,$(SANITIZE)),$(shell $(CC) -print-file-name=libubsan.so))
+PY_ENV = LD_PRELOAD="$(strip $(PY_PRELOAD))" ASAN_OPTIONS=detect_leaks=0 SS_SANITIZE=1
+endif
+
 STATIC   := $(BUILD)/libsmallsim.a
 SHARED   := $(BUILD)/libsmallsim.so
 PROGRAM  := $(BUILD)/smallsim
 TESTBIN  := $(BUILD)/tests/check_all
 
-.PHONY: all deps check check-long conformance bench demo install clean fuzz
+.PHONY: all deps check check-long conformance bench demo install clean fuzz python python-check
 .DEFAULT_GOAL := all
 
 all: $(PROGRAM) $(SHARED)
@@ -109,8 +124,11 @@ $(STATIC): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# libsmallsim.so.0 (the soname) beside it, so that programs linked against
+# the build folder (the Python module) find the library there.
 $(SHARED): $(LIB_OBJ)
 	$(CC) -shared $(LDFLAGS) -Wl,-soname,libsmallsim.so.0 -o $@ $^ $(LDLIBS)
+	ln -sf libsmallsim.so $(BUILD)/libsmallsim.so.0
 
 $(PROGRAM): $(CLI_OBJ) $(STATIC)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LDLIBS)
@@ -140,10 +158,22 @@ $(BUILD)/fuzz/%-replay: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/fuzz_file.o $(BUILD
 $(BUILD)/fuzz/%-libfuzzer: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/fuzz_file.o $(STATIC)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-check: $(TESTBIN) $(PROGRAM) $(FUZZ_REPLAY)
+check: $(TESTBIN) $(PROGRAM) $(FUZZ_REPLAY) $(PY_STAMP)
 	@sh scripts/check-layers.sh
 	@for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz/$$t-replay fuzz/corpus/$$t || exit 1; done
 	SS_TEST_PROGRAM=$(abspath $(PROGRAM)) SS_LONG=0 $(TESTBIN)
+	@$(MAKE) --no-print-directory python-check SS_LONG=0
+
+python: $(PY_STAMP)
+$(PY_STAMP): $(SHARED) $(HEADERS) python/smallsim/_build.py | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(PYTHON) python/smallsim/_build.py --root . --lib $(BUILD) --out $(BUILD)/python
+	@touch $@
+
+python-check: $(PY_STAMP) $(PROGRAM)
+	cd python && $(PY_ENV) PYTHONPATH=$(abspath $(BUILD)/python):$(abspath python) \
+	  SS_TEST_PROGRAM=$(abspath $(PROGRAM)) SS_LONG=$(or $(SS_LONG),0) PYTHONDONTWRITEBYTECODE=1 \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests
 
 .SECONDARY: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%.o) $(BUILD)/fuzz/fuzz_file.o $(BUILD)/fuzz/replay.o
 
@@ -162,16 +192,18 @@ conformance: $(TESTBIN) $(PROGRAM)
 	  SS_CONF_TABLE=$(abspath $(BUILD))/conformance.md $(TESTBIN)
 	@cat $(BUILD)/conformance.md
 
-check-long: $(TESTBIN) $(PROGRAM)
+check-long: $(TESTBIN) $(PROGRAM) $(PY_STAMP)
 	SS_TEST_PROGRAM=$(abspath $(PROGRAM)) SS_LONG=1 CK_DEFAULT_TIMEOUT=1800 $(TESTBIN)
+	@$(MAKE) --no-print-directory python-check SS_LONG=1
 
 $(BUILD)/bench/%: bench/%.c $(STATIC) | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
-bench: $(BENCH_BIN) $(PROGRAM)
+bench: $(BENCH_BIN) $(PROGRAM) $(PY_STAMP)
 	@sh scripts/install-deps.sh bench
-	@for b in $(BENCH_BIN); do echo "== $$b"; SS_PROGRAM=$(abspath $(PROGRAM)) $$b || exit 1; done
+	@for b in $(BENCH_BIN); do echo "== $$b"; SS_PROGRAM=$(abspath $(PROGRAM)) SS_PYTHON=$(PYTHON) \
+	  PYTHONPATH=$(abspath $(BUILD)/python):$(abspath python) $$b || exit 1; done
 
 demo: $(PROGRAM)
 	@sh examples/demo.sh $(PROGRAM)

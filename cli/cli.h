@@ -18,8 +18,17 @@ int cmd_device(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
 int cmd_l2l(int argc, char **argv);
 
-/* Prints "smallsim: <message>" to stderr. */
+/* Prints "smallsim: <message>" to stderr (ending a progress line first). */
 void cli_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Progress of a long command (cli/progress.c), the same on every command:
+ * on a terminal one line redrawn in place at most five times a second, off
+ * a terminal a plain line at most every 10 s; `final` always prints and
+ * ends the line.  cli_progress_start(quiet) before the first (-q: none). */
+void cli_progress_start(int quiet);
+void cli_progress(int final, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_progress_quiet(void);
+/* Ends a line drawn in place (before other output). */
+void cli_progress_break(void);
 /* Prints the error's message (or its code's text) and returns CLI_FAIL. */
 int cli_fail(const ss_error *err);
 /* Ends MPI use (ss_pool_mpi_end) with exit code rc, after saying so when a

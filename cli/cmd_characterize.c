@@ -40,7 +40,7 @@ static const char usage_text[] =
     "  --mc N --seed S [--avt MV_UM]  N mismatch samples (Pelgrom AVT, default 4 mV*um)\n"
     "                     after the nominal circuit, which is sample 0\n"
     "  --rheobase-range LO:HI  bracket of the rheobase search (default 1p:1n)\n"
-    "  --jobs K           worker processes (default 1)\n"
+    "  --jobs K           worker processes (default: the number of CPUs)\n"
     "  --timeout S        wall-clock limit per job in seconds (default 600, 0: none);\n"
     "                     a job over it is killed and counted as failed\n"
     "  -q, --quiet        no progress on stderr (failures and warnings still show)\n"
@@ -84,16 +84,13 @@ static void list_circuits(void)
 }
 
 struct progress_state {
-    int quiet, tty;
     const char *name; /* the swept current's name */
     int volt;         /* it is a voltage */
     size_t nsamples;
-    double last;      /* when the terminal line was last drawn */
     int synapse;
 };
 
-/* One line per finished job off a terminal, a line redrawn in place on
- * one; failures always. */
+/* Every finished job: failures as messages, the rest on the progress line. */
 static void on_job(void *user, const ss_circuit_progress *p)
 {
     struct progress_state *ps = user;
@@ -107,12 +104,10 @@ static void on_job(void *user, const ss_circuit_progress *p)
         snprintf(what + strlen(what), sizeof what - strlen(what), ", sample %llu",
                  (unsigned long long)p->sample);
     if (p->status) {
-        if (ps->tty && !ps->quiet)
-            fputc('\n', stderr);
         cli_msg("job %llu (%s) failed: %s", (unsigned long long)p->job, what, p->msg);
         return;
     }
-    if (ps->quiet)
+    if (cli_progress_quiet())
         return;
     if (p->rheobase)
         snprintf(res, sizeof res, "rheobase %.4g A", p->rate);
@@ -121,21 +116,8 @@ static void on_job(void *user, const ss_circuit_progress *p)
     else
         snprintf(res, sizeof res, "%.4g Hz", p->rate);
     ss_circuit_flag_names(p->flags, notes, sizeof notes);
-    if (!ps->tty) {
-        fprintf(stderr, "smallsim: characterize %zu/%zu: %s: %s%s%s (%.1f s)\n", p->done,
-                p->total, what, res, notes[0] ? " " : "", notes, p->elapsed);
-        return;
-    }
-    double now = ss_util_now();
-    if (now - ps->last >= 0.2 || p->done == p->total) {
-        ps->last = now;
-        fprintf(stderr, "\rsmallsim: characterize %zu/%zu jobs%s%zu failed, %.0f s: %s: %s%s%s"
-                        "\033[K",
-                p->done, p->total, ", ", p->failed, p->elapsed, what, res, notes[0] ? " " : "",
-                notes);
-        if (p->done == p->total)
-            fputc('\n', stderr);
-    }
+    cli_progress(p->done == p->total, "characterize %zu/%zu jobs, %zu failed, %.0f s: %s: %s%s%s",
+                 p->done, p->total, p->failed, p->elapsed, what, res, notes[0] ? " " : "", notes);
 }
 
 /* --tile N: the body of a SPICE tile for experiment files. */
@@ -210,7 +192,8 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
     size_t nb = 0, mc = 0, tile = 0;
     uint64_t seed = 1;
     double avt = 4.0;
-    int jobs = 1, c;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int jobs = ncpu < 1 ? 1 : ncpu > 1024 ? 1024 : (int)ncpu, c;
     ss_error err;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:hq", opts, NULL)) != -1) {
@@ -311,8 +294,8 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
     spec.plot = plot;
     spec.base.input_mirror = mirror;
     spec.timeout = timeout;
-    struct progress_state ps = {quiet, isatty(2), ci->input, 0, mc + 1, 0,
-                                ci->kind == SS_CIRCUIT_SYNAPSE};
+    struct progress_state ps = {ci->input, 0, mc + 1, ci->kind == SS_CIRCUIT_SYNAPSE};
+    cli_progress_start(quiet);
     spec.progress = on_job;
     spec.user = &ps;
     for (size_t i = 0; i < nb; i++) {

@@ -12,7 +12,7 @@
 #include "netlists/ss_netlist.h"
 
 static const char crossbar_usage[] =
-    "usage: smallsim crossbar dc --rows N --cols M --g-file G.csv --v-file V.csv\n"
+    "usage: smallsim crossbar dc --g-file G.csv --inputs V.csv [--rows N --cols M]\n"
     "                            [--rwire OHM] [--rsource OHM] [--rsense OHM] [-o I.csv]\n"
     "       smallsim crossbar tran --rows N --cols M --device MODEL [--preset P]\n"
     "                            [--param k=v ...] [--hard] [--x0-file X.csv] --pulses FILE\n"
@@ -24,8 +24,9 @@ static const char crossbar_usage[] =
     "tran: memristive cells (devices/) driven by piecewise-linear word-line\n"
     "voltages; prints N lines of M final normalised states.\n"
     "\n"
-    "  --g-file FILE   N lines of M cell conductances in siemens (no header)\n"
-    "  --v-file FILE   N word-line source voltages, one per line\n"
+    "  --g-file FILE   N lines of M cell conductances in siemens (no header); its\n"
+    "                  shape is the crossbar's (--rows/--cols, if given, must agree)\n"
+    "  --inputs FILE   N word-line source voltages, one per line (also --v-file)\n"
     "  --device MODEL  vteam, yakopcic or yakopcic2020 (--preset, --param, --hard\n"
     "                  as for 'smallsim device')\n"
     "  --x0-file FILE  N lines of M initial states (default: the device's x0)\n"
@@ -35,10 +36,11 @@ static const char crossbar_usage[] =
     "  --rwire OHM     resistance of each wire segment (default 0: ideal wires)\n"
     "  --rsource OHM   source resistance of each word line (default 0)\n"
     "  --rsense OHM    sense resistance of each bit line to ground (default 0)\n"
-    "  --stats         print iterations and solve time on stderr\n";
+    "  --stats         print iterations and solve time on stderr\n"
+    "  -q, --quiet     accepted as by every command (only results are printed)\n";
 
 static const char netlist_usage[] =
-    "usage: smallsim netlist crossbar --rows N --cols M (--g-file G.csv | --device MODEL\n"
+    "usage: smallsim netlist crossbar (--g-file G.csv | --rows N --cols M --device MODEL\n"
     "                                 [--preset P] [--param k=v ...] [--hard] [--x0-file X.csv])\n"
     "                                 (--inputs V.csv [--op] | --pulses FILE --tran T,STEP)\n"
     "                                 [--rwire OHM] [--rsource OHM] [--rsense OHM] [-o out.cir]\n"
@@ -52,7 +54,8 @@ static const char netlist_usage[] =
     "  --inputs FILE   N word-line DC voltages, one per line\n"
     "  --op            an operating point analysis (the default)\n"
     "  --tran T,STEP   a transient analysis to T with step STEP (SPICE numbers)\n"
-    "  --pulses FILE   line i: the PWL of word line i as 't0 v0 t1 v1 ...'\n";
+    "  --pulses FILE   line i: the PWL of word line i as 't0 v0 t1 v1 ...'\n"
+    "  -q, --quiet     accepted as by every command (only results are printed)\n";
 
 struct geometry {
     long rows, cols;
@@ -81,13 +84,15 @@ static int parse_opts(int argc, char **argv, struct geometry *geo, const char *u
         {"x0-file", required_argument, NULL, OPT_X0}, {"tstop", required_argument, NULL, OPT_TSTOP},
         {"rtol", required_argument, NULL, OPT_RTOL},
         {"output", required_argument, NULL, 'o'},      {"help", no_argument, NULL, 'h'},
+        {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0}};
     int c;
     double *r = NULL;
     const char *name = NULL;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
+        case 'q': break; /* nothing but the results is printed */
         case OPT_ROWS:
         case OPT_COLS: {
             char *end;
@@ -146,8 +151,24 @@ static int parse_opts(int argc, char **argv, struct geometry *geo, const char *u
         cli_msg("unexpected argument '%s'", argv[optind]);
         return CLI_USAGE;
     }
+    if ((!geo->rows || !geo->cols) && geo->gfile) {
+        /* the conductance file has the shape */
+        double *g = NULL;
+        size_t nr, nc;
+        ss_error err;
+        if (ss_util_read_matrix(geo->gfile, 0, &g, &nr, &nc, &err))
+            return cli_fail(&err);
+        free(g);
+        if ((geo->rows && (size_t)geo->rows != nr) || (geo->cols && (size_t)geo->cols != nc)) {
+            cli_msg("%s: %zu x %zu values, but the crossbar is %ld x %ld", geo->gfile, nr, nc,
+                    geo->rows ? geo->rows : (long)nr, geo->cols ? geo->cols : (long)nc);
+            return CLI_USAGE;
+        }
+        geo->rows = (long)nr;
+        geo->cols = (long)nc;
+    }
     if (!geo->rows || !geo->cols) {
-        cli_msg("--rows and --cols are required");
+        cli_msg("--rows and --cols are required (without --g-file nothing gives the shape)");
         return CLI_USAGE;
     }
     return CLI_OK;
@@ -180,7 +201,7 @@ static int crossbar_dc(int argc, char **argv)
     if (code)
         return code < 0 ? CLI_OK : code;
     if (!geo.gfile || !geo.vfile) {
-        cli_msg("crossbar dc: --g-file and --v-file are required");
+        cli_msg("crossbar dc: --g-file and --inputs are required");
         return CLI_USAGE;
     }
     ss_error err = {0, ""};

@@ -28,7 +28,9 @@ static const char list_usage[] =
     "\n"
     "Prints every model with its parameters (name, unit, default, description) and\n"
     "every preset with its source; presets marked [unverified] are not yet checked\n"
-    "against the paper.\n";
+    "against the paper.\n"
+    "\n"
+    "  -q, --quiet      accepted as by every command (only the list is printed)\n";
 
 static const char iv_usage[] =
     "usage: smallsim device iv --model M [--preset P] [--param k=v ...] [--hard]\n"
@@ -48,7 +50,7 @@ static const char iv_usage[] =
     "  --hard           textbook discontinuous equations instead of smooth ones\n"
     "  --wave W         sine:AMP:FREQ[:CYCLES]  AMP*sin(2*pi*FREQ*t)\n"
     "                   triangle:AMP:FREQ[:CYCLES]  0 -> +AMP -> 0 -> -AMP -> 0\n"
-    "                   pulse:V1:V2:WIDTH:PERIOD:COUNT  (edges 1%% of the shorter phase)\n"
+    "                   pulse:V1:V2:WIDTH:PERIOD:COUNT  (edges 1% of the shorter phase)\n"
     "  --drive FILE     the drive, piecewise linear between its samples: a table as\n"
     "                   'smallsim fit' reads it (instrument exports; the applied\n"
     "                   voltage column, a current column is ignored; two unnamed\n"
@@ -60,7 +62,8 @@ static const char iv_usage[] =
     "  --points N       evenly spaced output samples (default 1001; with --drive the\n"
     "                   output is at the drive's samples)\n"
     "  -o FILE          write the CSV to FILE\n"
-    "  --plot PNG       draw i(v) (the pinched hysteresis loop) and x(t) with gnuplot\n";
+    "  --plot PNG       draw i(v) (the pinched hysteresis loop) and x(t) with gnuplot\n"
+    "  -q, --quiet      accepted as by every command (only results are printed)\n";
 
 static const char spice_usage[] =
     "usage: smallsim device spice --model M [--preset P] [--param k=v ...] [--hard]\n"
@@ -74,7 +77,8 @@ static const char spice_usage[] =
     "  --name X         subcircuit name (default: the preset or model name)\n"
     "  --wave W         also write the test bench (as for 'device iv')\n"
     "  --series R       series resistor of the test bench (ohm)\n"
-    "  -o FILE          write to FILE instead of stdout\n";
+    "  -o FILE          write to FILE instead of stdout\n"
+    "  -q, --quiet      accepted as by every command (only results are printed)\n";
 
 struct device_args {
     const char *model, *preset, *wave, *out, *plot, *name, *drive, *columns;
@@ -105,12 +109,14 @@ static int parse_args(int argc, char **argv, struct device_args *a, const char *
         {"name", required_argument, NULL, OPT_NAME},     {"output", required_argument, NULL, 'o'},
         {"drive", required_argument, NULL, OPT_DRIVE},   {"columns", required_argument, NULL, OPT_COLUMNS},
         {"freq", required_argument, NULL, OPT_FREQ},     {"step-time", required_argument, NULL, OPT_STEP},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     opterr = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
+        case 'q': break; /* nothing but the results is printed */
         case OPT_MODEL: a->model = optarg; break;
         case OPT_PRESET: a->preset = optarg; break;
         case OPT_PARAM: a->params[a->nparams++] = optarg; break;
@@ -209,12 +215,14 @@ static int build_device(const struct device_args *a, ss_device *d)
 
 static int cmd_list(int argc, char **argv)
 {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(list_usage, stdout);
-        return CLI_OK;
+    for (int a = 1; a < argc; a++) {
+        if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+            fputs(list_usage, stdout);
+            return CLI_OK;
+        }
+        if (strcmp(argv[a], "-q") && strcmp(argv[a], "--quiet"))
+            return usage_error(list_usage);
     }
-    if (argc > 1)
-        return usage_error(list_usage);
     for (size_t k = 0; ss_device_types[k]; k++) {
         const ss_device_type *t = ss_device_types[k];
         printf("model %s: %s\n", t->name, t->title);

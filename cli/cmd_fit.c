@@ -60,7 +60,8 @@ static const char fit_usage[] =
     "                     1e-6 x each file's largest current)\n"
     "search:\n"
     "  --seed S           random seed (default 1); same seed, same result\n"
-    "  --threads N        threads (default 2)\n"
+    "  --jobs K           threads (default: the number of CPUs; also --threads);\n"
+    "                     the result does not depend on it\n"
     "  --population N, --generations N, --starts N   global phase and polish sizes\n"
     "output:\n"
     "  -o FILE            JSON: the device (model, polarity, params to 17 digits), stderr,\n"
@@ -75,7 +76,7 @@ static const char fit_usage[] =
     "  --csv FILE         measured and fitted curves: file,t,v,i_data,i_model,v_device,x\n"
     "  --spice-check      run each file's drive through ngspice with the fitted\n"
     "                     subcircuit and print its NRMSE against the fitted curve\n"
-    "  --quiet            no progress on stderr\n";
+    "  -q, --quiet        no progress on stderr\n";
 
 enum { OPT_MODEL = 256, OPT_PRESET, OPT_COLUMNS, OPT_FREQ, OPT_SCALE, OPT_SERIES, OPT_SERIES_COL,
        OPT_FIX, OPT_BOUNDS, OPT_SEED, OPT_THREADS, OPT_POLARITY, OPT_POP, OPT_GEN, OPT_STARTS,
@@ -86,22 +87,12 @@ enum { OPT_MODEL = 256, OPT_PRESET, OPT_COLUMNS, OPT_FREQ, OPT_SCALE, OPT_SERIES
 static int progress(const ss_fit_progress *p, void *user)
 {
     (void)user;
-    static int tty = -1;
-    if (tty < 0)
-        tty = isatty(2);
-    if (!tty) {
-        if (p->iteration % 10 == 0)
-            fprintf(stderr, "smallsim: %s%s %d: objective %.4f (%ld evaluations, %.1f s)\n",
-                    p->phase, strcmp(p->phase, "global") ? " iteration" : " generation",
-                    p->iteration, p->best, p->evals, p->seconds);
-        return 0;
-    }
     if (!strcmp(p->phase, "global"))
-        fprintf(stderr, "\rsmallsim: global generation %3d: objective %.4f (%ld evaluations, %.1f s)  ",
-                p->iteration, p->best, p->evals, p->seconds);
+        cli_progress(0, "fit: global generation %d: objective %.4f (%ld evaluations, %.1f s)",
+                     p->iteration, p->best, p->evals, p->seconds);
     else
-        fprintf(stderr, "\rsmallsim: polish %d iteration %3d: objective %.4f (%ld evaluations, %.1f s)  ",
-                p->start + 1, p->iteration, p->best, p->evals, p->seconds);
+        cli_progress(0, "fit: polish %d iteration %d: objective %.4f (%ld evaluations, %.1f s)",
+                     p->start + 1, p->iteration, p->best, p->evals, p->seconds);
     return 0;
 }
 
@@ -275,6 +266,7 @@ int cmd_fit(int argc, char **argv)
         {"bounds", required_argument, NULL, OPT_BOUNDS},
         {"seed", required_argument, NULL, OPT_SEED},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"jobs", required_argument, NULL, OPT_THREADS},
         {"polarity", required_argument, NULL, OPT_POLARITY},
         {"population", required_argument, NULL, OPT_POP},
         {"generations", required_argument, NULL, OPT_GEN},
@@ -299,6 +291,8 @@ int cmd_fit(int argc, char **argv)
     char **bounds = calloc((size_t)argc + 1, sizeof *bounds);
     size_t nfix = 0, nbounds = 0;
     ss_fit_options fo = SS_FIT_OPTIONS_INIT;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    fo.threads = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
     int rc = CLI_USAGE;
     ss_fit *f = NULL;
     ss_fit_data *data = NULL;
@@ -315,7 +309,7 @@ int cmd_fit(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case OPT_MODEL: model = optarg; break;
@@ -454,6 +448,7 @@ int cmd_fit(int argc, char **argv)
         case OPT_PLOT: plot = optarg; break;
         case OPT_CSV: csv = optarg; break;
         case OPT_PLOT_LOG: plot_log = 1; break;
+        case 'q':
         case OPT_QUIET: quiet = 1; break;
         case OPT_CHECK: check = 1; break;
         case 'o': out = optarg; break;
@@ -552,10 +547,10 @@ int cmd_fit(int argc, char **argv)
     rc = CLI_FAIL;
     if (!quiet)
         fo.progress = progress;
+    cli_progress_start(quiet);
     ss_fit_set_options(f, &fo);
     int frc = ss_fit_run(f, &res, &err);
-    if (!quiet && isatty(2))
-        fputc('\n', stderr);
+    cli_progress_break();
     if (frc) {
         cli_fail(&err);
         goto out;

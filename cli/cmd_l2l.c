@@ -17,7 +17,7 @@
 static const char l2l_usage[] =
     "usage: smallsim l2l --task NAME -o RUNDIR [options]\n"
     "       smallsim l2l eval --task NAME --params RUNDIR/best.json [--test-tasks N] [--jobs K]\n"
-    "                         [--trace CSV]\n"
+    "                         [--trace CSV] [-q]\n"
     "\n"
     "Tunes a task's parameters with an outer optimizer.  Each generation is evaluated on\n"
     "K worker processes, all individuals on the same training instances; the generation's\n"
@@ -233,6 +233,7 @@ static int cmd_l2l_eval(int argc, char **argv)
         {"task", required_argument, NULL, O_TASK},       {"params", required_argument, NULL, O_PARAMS},
         {"test-tasks", required_argument, NULL, O_TEST}, {"jobs", required_argument, NULL, O_JOBS},
         {"timeout", required_argument, NULL, O_TIMEOUT}, {"trace", required_argument, NULL, O_TRACE},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     const char *task_name = NULL, *params = NULL, *trace = NULL;
     uint64_t ntest = 0, jobs;
@@ -241,8 +242,9 @@ static int cmd_l2l_eval(int argc, char **argv)
     jobs = ncpu > 0 ? (uint64_t)ncpu : 1;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
+        case 'q': break; /* eval prints only its results */
         case O_TASK: task_name = optarg; break;
         case O_PARAMS: params = optarg; break;
         case O_TRACE: trace = optarg; break;

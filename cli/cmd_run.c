@@ -34,28 +34,18 @@ static const char run_usage[] =
     "  -q, --quiet  no progress on stderr (progress: one line on a terminal,\n"
     "               otherwise a line every 10 s: simulated time, speed, time left)\n";
 
-struct progress_state {
-    int tty;
-    double start, last;
-};
-
-/* Progress: simulated time, speed, time left.  On a terminal one line,
- * redrawn at most five times a second; otherwise a line every 10 s. */
+/* Progress: simulated time, speed, time left (cli_progress). */
 static int progress(void *user, double t, double tstop, size_t spikes)
 {
-    struct progress_state *ps = user;
-    double now = ss_util_now(), elapsed = now - ps->start;
+    const double *start = user;
+    double elapsed = ss_util_now() - *start;
     int done = t >= tstop * (1 - 1e-12);
-    if (now - ps->last < (ps->tty ? 0.2 : 10.0) && !done)
-        return 0;
-    ps->last = now;
     double rate = elapsed > 0 ? t / elapsed : 0; /* simulated seconds per second */
     char eta[32] = "";
     if (!done && rate > 0)
         snprintf(eta, sizeof eta, ", %.0f s left", (tstop - t) / rate);
-    fprintf(stderr, "%ssmallsim: run t = %.4g / %.4g s (%.0f%%), %zu spikes, %.3g s simulated per s%s%s",
-            ps->tty ? "\r\033[K" : "", t, tstop, 100 * t / tstop, spikes, rate, eta,
-            ps->tty && !done ? "" : "\n");
+    cli_progress(done, "run t = %.4g / %.4g s (%.0f%%), %zu spikes, %.3g s simulated per s%s", t,
+                 tstop, 100 * t / tstop, spikes, rate, eta);
     return 0;
 }
 
@@ -197,11 +187,11 @@ static int run_job(void *state, void *arg, const void *req, size_t len, ss_buf *
     (void)req, (void)len;
     const struct run_job *r = arg;
     ss_network *net = r->net;
-    struct progress_state ps = {isatty(2), ss_util_now(), ss_util_now()};
+    double start = ss_util_now();
     ss_network_options opt = {r->exp->dt, r->exp->rtol, r->exp->seed,
-                              r->quiet ? NULL : progress, &ps, state, r->exp->solver};
+                              r->quiet ? NULL : progress, &start, state, r->exp->solver};
     int rc = ss_network_run(net, r->exp->duration, &opt, err);
-    double seconds = ss_util_now() - ps.start;
+    double seconds = ss_util_now() - start;
     char path[4096];
     int states = 0;
     if (!rc) {
@@ -341,6 +331,7 @@ int cmd_run(int argc, char **argv)
         snprintf(out_abs, sizeof out_abs, "%s", out);
     struct run_job job = {net, &exp, out_abs, argv[optind], quiet, g0, ""};
     ss_buf reply = SS_BUF_INIT;
+    cli_progress_start(quiet); /* the worker draws the line */
     rc = run_in_worker(&job, timeout, &reply, &err);
     for (size_t q = 0; g0 && q < nmx; q++)
         free(g0[q]);

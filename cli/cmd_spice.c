@@ -32,6 +32,8 @@ static const char spice_usage[] =
     "                    they go to a temporary folder that is removed\n"
     "  --timeout S       kill the run after S seconds\n"
     "  --verbose         print ngspice's transcript of the run on stderr\n"
+    "  -q, --quiet       no printout of the measurements and of what the .control\n"
+    "                    commands print (--meas still writes them)\n"
     "  -h, --help        this help\n"
     "\n"
     "Trust (by default a netlist is a circuit only: see docs/engine.md, Threat model):\n";
@@ -65,14 +67,15 @@ static int spice_run(int argc, char **argv)
                                          {"no-sandbox", no_argument, NULL, 'S'},
                                          {"timeout", required_argument, NULL, 't'},
                                          {"verbose", no_argument, NULL, 'V'},
+                                         {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *vectors = NULL, *output = NULL, *meas = NULL, *outdir = NULL;
     unsigned flags = 0;
     double timeout = 0;
-    int c, rc, verbose = 0;
+    int c, rc, verbose = 0, quiet = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'v': vectors = optarg; break;
         case 'o': output = optarg; break;
@@ -91,6 +94,7 @@ static int spice_run(int argc, char **argv)
             }
             break;
         case 'V': verbose = 1; break;
+        case 'q': quiet = 1; break;
         case 'h': fputs(spice_usage, stdout); fputs(cli_trust_help, stdout); return CLI_OK;
         default: fputs(spice_usage, stderr); return CLI_USAGE;
         }
@@ -142,9 +146,9 @@ static int spice_run(int argc, char **argv)
                           "%s: the analysis gave no points (does its step lead from start to "
                           "stop?)",
                           path);
-    if (!rc && res.printout)
+    if (!rc && res.printout && !quiet)
         fputs(res.printout, report);
-    if (!rc)
+    if (!rc && !quiet)
         print_measures(report, &res);
     if (!rc && meas)
         rc = ss_result_write_measures(&res, meas, &err);

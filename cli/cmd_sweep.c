@@ -45,31 +45,14 @@ static const char sweep_usage[] =
     "Statuses: ok, sim-error, timeout, crash, meas-failed.  Under mpirun (make MPI=1)\n"
     "the jobs are spread over the ranks and rank 0 writes the results.\n";
 
-typedef struct progress_state {
-    int tty, quiet;
-    double last;
-} progress_state;
-
 static void on_progress(void *user, const ss_sweep_progress *p)
 {
-    progress_state *ps = user;
-    if (p->status != SS_SWEEP_OK && p->msg && *p->msg) {
-        if (ps->tty && !ps->quiet)
-            fputs("\r\033[K", stderr);
+    (void)user;
+    if (p->status != SS_SWEEP_OK && p->msg && *p->msg)
         cli_msg("job %llu: %s: %s", (unsigned long long)p->job, ss_sweep_status_name(p->status),
                 p->msg);
-    }
-    if (ps->quiet)
-        return;
-    double now = p->elapsed;
-    if (p->done != p->total && now - ps->last < (ps->tty ? 0.2 : 5.0))
-        return;
-    ps->last = now;
-    fprintf(stderr, "%ssweep: %zu/%zu done, %zu failed, %.1f jobs/s, eta %.0f s%s",
-            ps->tty ? "\r\033[K" : "", p->done, p->total, p->failed, p->rate, p->eta,
-            ps->tty ? "" : "\n");
-    if (ps->tty && p->done == p->total)
-        fputc('\n', stderr);
+    cli_progress(p->done == p->total, "sweep %zu/%zu done, %zu failed, %.1f jobs/s, %.0f s left",
+                 p->done, p->total, p->failed, p->rate, p->eta);
 }
 
 static int parse_count(const char *s, size_t *out)
@@ -101,7 +84,7 @@ int cmd_sweep(int argc, char **argv)
     const char **measures = calloc((size_t)argc + 1, sizeof *measures);
     ss_sweep_spec spec = SS_SWEEP_SPEC_INIT;
     ss_sweep_options opt = SS_SWEEP_OPTIONS_INIT;
-    progress_state ps = {isatty(2), 0, -1e9};
+    int quiet = 0;
     const char *plot = NULL;
     ss_sweep *sw = NULL;
     ss_error err;
@@ -181,7 +164,7 @@ int cmd_sweep(int argc, char **argv)
                 goto out;
             rc = CLI_USAGE;
             break;
-        case 'q': ps.quiet = 1; break;
+        case 'q': quiet = 1; break;
         case 'h':
             fprintf(stdout, sweep_usage, cli_trust_help);
             rc = CLI_OK;
@@ -215,10 +198,8 @@ int cmd_sweep(int argc, char **argv)
         rc = err.code == SS_EINVAL ? CLI_USAGE : CLI_FAIL;
         goto out;
     }
-    if (rank != 0)
-        ps.quiet = 1;
+    cli_progress_start(quiet || rank != 0);
     opt.progress = rank == 0 ? on_progress : NULL;
-    opt.user = &ps;
     ss_sweep_summary sum;
     if (ss_sweep_run(sw, &opt, &sum, &err)) {
         cli_fail(&err);

@@ -42,6 +42,7 @@ static void usage(FILE *out)
 void cli_msg(const char *fmt, ...)
 {
     va_list ap;
+    cli_progress_break();
     fputs("smallsim: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

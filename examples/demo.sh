@@ -39,7 +39,7 @@ awk 'BEGIN { srand(7); for (i = 0; i < 64; i++) { for (j = 0; j < 64; j++)
      printf "%s%.6g", (j ? "," : ""), 1e-6 + 99e-6 * rand(); printf "\n" } }' > "$OUT/g64.csv"
 awk 'BEGIN { srand(8); for (i = 0; i < 64; i++) printf "%.6g\n", 0.2 * rand() }' > "$OUT/v64.csv"
 XB="--rows 64 --cols 64 --rwire 2 --rsource 10 --rsense 10"
-"$SMALLSIM" crossbar dc $XB --g-file "$OUT/g64.csv" --v-file "$OUT/v64.csv" --stats -o "$OUT/i64.csv"
+"$SMALLSIM" crossbar dc $XB --g-file "$OUT/g64.csv" --inputs "$OUT/v64.csv" --stats -o "$OUT/i64.csv"
 "$SMALLSIM" netlist crossbar $XB --g-file "$OUT/g64.csv" --inputs "$OUT/v64.csv" -o "$OUT/x64.cir"
 t0=$(date +%s.%N)
 "$SMALLSIM" spice run "$OUT/x64.cir" --vectors 'i(vsense0),i(vsense63)' -o "$OUT/x64_ngspice.csv"

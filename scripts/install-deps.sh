@@ -3,7 +3,8 @@
 # Run by the make targets on first use; safe to run again (it checks first).
 set -eu
 PKGS="build-essential pkg-config libngspice0-dev ngspice libsundials-dev libsuitesparse-dev \
-libgsl-dev check libyaml-dev libseccomp-dev gnuplot-nox xschem"
+libgsl-dev check libyaml-dev libseccomp-dev gnuplot-nox xschem \
+python3 python3-dev python3-cffi python3-numpy python3-pytest python3-pandas"
 # xschem: the conformance test netlists a schematic with it (batch mode, no
 # display needed; libraries only, no X server).
 # Optional: `make MPI=1` (sweeps over MPI ranks) needs Open MPI.

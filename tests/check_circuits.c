@@ -200,7 +200,7 @@ START_TEST(mc_reproducible)
         /* sigma = AVT / sqrt(W L) */
         ck_assert_double_eq_tol(a[i].sigma, 4e-3 / sqrt(a[i].w * a[i].l * 1e12), 1e-12);
     }
-    ck_assert_str_eq(a[0].name, "x1.min");
+    ck_assert_str_eq(a[0].name, "x1.mind"); /* the input mirror's diode, first in the file */
     free(b);
     ss_circuit_point p1, p2, p3;
     double r1 = point(&cfg, 1e-9, &p1), r2 = point(&cfg, 1e-9, &p2);

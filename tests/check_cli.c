@@ -26,6 +26,67 @@ START_TEST(help_version_usage)
 }
 END_TEST
 
+/* Every command's help, found by walking the program's own help (commands
+ * from `smallsim --help`, subcommands from each usage line): each exits 0,
+ * prints no printf escape ("%%"), takes -q (the same option on every
+ * command), and where it has --jobs the default is every CPU. */
+START_TEST(help_walk_consistent_options)
+{
+    const char *p = ss_test_program();
+    static char top[8192], help[16384];
+    ck_assert_int_eq(ss_test_sh(top, sizeof top, "%s --help", p), 0);
+    const char *c = strstr(top, "commands:\n");
+    ck_assert_ptr_nonnull(c);
+    size_t leaves = 0;
+    for (c = strchr(c, '\n') + 1; *c == ' '; c = strchr(c, '\n') + 1) {
+        char cmd[64], sub[64], leaf[160];
+        ck_assert_int_eq(sscanf(c, " %63s", cmd), 1);
+        ck_assert_int_eq(ss_test_sh(help, sizeof help, "%s %s --help", p, cmd), 0);
+        /* subcommands: "smallsim CMD SUB" on the usage lines */
+        char subs[8][64];
+        size_t nsub = 0;
+        char pat[80];
+        snprintf(pat, sizeof pat, "smallsim %s ", cmd);
+        for (const char *u = strstr(help, pat); u && nsub < 8; u = strstr(u + 1, pat)) {
+            if (sscanf(u + strlen(pat), "%63[a-z]", sub) != 1 ||
+                !strchr(" \n", u[strlen(pat) + strlen(sub)]))
+                continue;
+            int seen = 0;
+            for (size_t k = 0; k < nsub; k++)
+                seen |= !strcmp(subs[k], sub);
+            if (!seen)
+                snprintf(subs[nsub++], sizeof subs[0], "%s", sub);
+        }
+        /* the command itself is run too when a usage line does not name a
+         * subcommand ("smallsim l2l --task", "smallsim run EXPERIMENT") */
+        int itself = 0;
+        for (const char *u = strstr(help, pat); u; u = strstr(u + 1, pat)) {
+            char next = u[strlen(pat)];
+            itself |= next == '-' || next == '[' || (next >= 'A' && next <= 'Z');
+        }
+        for (size_t k = 0; k <= nsub; k++) {
+            if (k == nsub && !itself)
+                break; /* the command only dispatches */
+            snprintf(leaf, sizeof leaf, "%s%s%s", cmd, k < nsub ? " " : "", k < nsub ? subs[k] : "");
+            ck_assert_msg(ss_test_sh(help, sizeof help, "%s %s --help", p, leaf) == 0, "%s", leaf);
+            ck_assert_msg(!strstr(help, "%%"), "smallsim %s --help prints %%%%", leaf);
+            ck_assert_msg(strstr(help, "-q, --quiet"), "smallsim %s --help: no -q", leaf);
+            const char *j = strstr(help, "  --jobs K");
+            if (j)
+                ck_assert_msg(strstr(j, "default: the number of CPUs"), "smallsim %s --jobs: %s",
+                              leaf, j);
+            /* -q is taken (then --help answers) */
+            ck_assert_msg(ss_test_sh(help, sizeof help, "%s %s -q --help", p, leaf) == 0,
+                          "smallsim %s -q: %s", leaf, help);
+            leaves++;
+        }
+    }
+    /* spice run, crossbar dc, crossbar tran, netlist crossbar, run, sweep,
+     * device list, iv, spice, fit, l2l, l2l eval, characterize */
+    ck_assert_uint_ge(leaves, 13);
+}
+END_TEST
+
 START_TEST(spice_run_csv)
 {
     const char *dir = ss_test_tmpdir();
@@ -157,6 +218,7 @@ Suite *cli_suite(void)
     TCase *tc = tcase_create("spice");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, help_version_usage);
+    tcase_add_test(tc, help_walk_consistent_options);
     tcase_add_test(tc, spice_run_csv);
     tcase_add_test(tc, spice_run_errors);
     tcase_add_test(tc, spice_run_measures_and_commands);

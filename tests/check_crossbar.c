@@ -110,6 +110,30 @@ START_TEST(ideal_is_matrix_vector_product)
 }
 END_TEST
 
+/* The last solution is the next solve's starting guess; when the sources
+ * fall to zero (a transient starting from rest after a read) the answer
+ * is zero, and scaled sources give scaled currents (linearity). */
+START_TEST(warm_start_after_other_sources)
+{
+    size_t n = 32, m = 16;
+    double g[32 * 16], v[32], z[32] = {0}, i1[16], i2[16], i3[16];
+    random_array(n, m, 5, g, v);
+    ss_crossbar_spec spec = {n, m, 1.0, 0.0, 10.0};
+    ss_crossbar *xb = ss_crossbar_alloc(&spec, NULL);
+    ss_error err;
+    ck_assert_msg(ss_crossbar_dc(xb, g, v, i1, &err) == SS_OK, "%s", err.msg);
+    ck_assert_msg(ss_crossbar_dc(xb, g, z, i2, &err) == SS_OK, "%s", err.msg);
+    for (size_t j = 0; j < m; j++)
+        ck_assert(i2[j] == 0.0);
+    for (size_t i = 0; i < n; i++)
+        z[i] = 1e-6 * v[i];
+    ck_assert_msg(ss_crossbar_dc(xb, g, z, i3, &err) == SS_OK, "%s", err.msg);
+    for (size_t j = 0; j < m; j++)
+        ck_assert_double_eq_tol(i3[j], 1e-6 * i1[j], 1e-9 * 1e-6 * fabs(i1[j]));
+    ss_crossbar_free(xb);
+}
+END_TEST
+
 /* One cell, one row, one column: a series circuit. */
 START_TEST(single_cell_series)
 {
@@ -218,6 +242,23 @@ START_TEST(cli_round_trip)
     ck_assert_ptr_nonnull(strstr(out, "but the crossbar is 3 x 3"));
     ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s crossbar dc --rows 2 --cols 3 --rwire -1", prog), 2);
     ck_assert_ptr_nonnull(strstr(out, "--rwire"));
+    /* the G file gives the shape; --inputs names the voltages as in
+     * 'netlist crossbar'; the same currents as above */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s crossbar dc --g-file g.csv --inputs v.csv --rwire 2 "
+                                "--rsource 10 --rsense 10",
+                                dir, prog), 0);
+    double again[3];
+    ck_assert_int_eq(sscanf(out, "%lf %lf %lf", &again[0], &again[1], &again[2]), 3);
+    for (int j = 0; j < 3; j++)
+        ck_assert_double_eq_tol(again[j], mine[j], 1e-12 * fabs(mine[j]));
+    ck_assert_int_eq(ss_test_sh(out, sizeof out,
+                                "cd %s && %s crossbar dc --rows 4 --g-file g.csv --inputs v.csv", dir,
+                                prog), 2);
+    ck_assert_msg(strstr(out, "g.csv: 2 x 3 values, but the crossbar is 4 x 3"), "%s", out);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s crossbar dc --inputs v.csv", dir, prog),
+                     2);
+    ck_assert_msg(strstr(out, "--rows and --cols are required"), "%s", out);
 }
 END_TEST
 
@@ -372,6 +413,7 @@ Suite *crossbar_suite(void)
     tcase_add_test(tc, matches_ngspice_64);
     tcase_add_test(tc, ideal_is_matrix_vector_product);
     tcase_add_test(tc, single_cell_series);
+    tcase_add_test(tc, warm_start_after_other_sources);
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, matrix_files);
     tcase_add_test(tc, cli_round_trip);

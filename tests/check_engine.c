@@ -298,6 +298,39 @@ START_TEST(ac_and_raw)
 }
 END_TEST
 
+/* Measurements against the closed forms: the RC step's 50 % time tau ln 2
+ * and the low-pass gain at the corner, 1/sqrt(2); a measurement that fails
+ * is marked failed, one never asked for is absent. */
+START_TEST(measurements)
+{
+    ss_result res = SS_RESULT_INIT;
+    ss_error err;
+    ck_assert_msg(run_text("meas\nV1 in 0 PULSE(0 1 0 1n 1n 1 2)\nR1 in out 1k\n"
+                           "C1 out 0 100n\n.tran 0.2u 500u\n"
+                           ".meas tran t50 WHEN v(out)=0.5 RISE=1\n"
+                           ".meas tran never WHEN v(out)=2 RISE=1\n.end\n",
+                           &res, &err) == SS_OK,
+                  "%s", err.msg);
+    const ss_measure *m = ss_result_measure(&res, "t50");
+    ck_assert_msg(m && m->ok, "%s", ss_engine_transcript(eng));
+    ck_assert_double_eq_tol(m->value, 1e-4 * log(2), 1e-4 * 1e-4);
+    m = ss_result_measure(&res, "never");
+    ck_assert(m && !m->ok);
+    ck_assert_ptr_null(ss_result_measure(&res, "t5"));
+    ss_result_release(&res);
+    ck_assert_msg(run_text("meas ac\nV1 in 0 DC 0 AC 1\nR1 in out 1k\nC1 out 0 100n\n"
+                           ".ac lin 1001 1000 2000\n.meas ac gain FIND vm(out) AT=1591.549431\n"
+                           ".end\n",
+                           &res, &err) == SS_OK,
+                  "%s", err.msg);
+    m = ss_result_measure(&res, "GAIN");
+    ck_assert(m && m->ok);
+    ck_assert_double_eq_tol(m->value, 1 / sqrt(2), 1e-6);
+    ck_assert_ptr_null(ss_result_measure(&res, "t50"));
+    ss_result_release(&res);
+}
+END_TEST
+
 START_TEST(many_runs_bounded_memory)
 {
     ss_result res = SS_RESULT_INIT;
@@ -612,6 +645,7 @@ Suite *engine_suite(void)
     tcase_add_test(tc, never_previous_results);
     tcase_add_test(tc, commands_screened);
     tcase_add_test(tc, ac_and_raw);
+    tcase_add_test(tc, measurements);
     tcase_add_test(tc, many_runs_bounded_memory);
     tcase_add_test(tc, isolated_runs);
     tcase_add_test(tc, one_engine_per_process);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cosim/engine/ss_engine.h"
 #include "sweep/ss_sweep.h"
 #include "tests/ss_test.h"
 
@@ -661,6 +662,56 @@ START_TEST(test_mpi_stopped_idle_rank)
 }
 END_TEST
 
+/* A program that holds an engine and then runs a sweep: its forked
+ * workers take over their copy of the engine (one per process), so the
+ * jobs run; the measured 50 % times are tau ln 2. */
+START_TEST(test_sweep_with_engine_open)
+{
+    const char *dir = ss_test_tmpdir();
+    const char *cir = ss_test_write(dir, "rc.cir",
+                                    "rc\n.param rr=1k\nV1 in 0 PULSE(0 1 0 1n 1n 1 2)\n"
+                                    "R1 in out {rr}\nC1 out 0 100n\n.tran 1u 500u\n"
+                                    ".meas tran t50 WHEN v(out)=0.5 RISE=1\n.end\n");
+    ss_error err;
+    ss_engine *eng;
+    ck_assert_msg(ss_engine_open(&eng, &err) == SS_OK, "%s", err.msg);
+    ck_assert_int_eq(ss_engine_open(&(ss_engine *){NULL}, &err), SS_EBUSY);
+    const char *params[] = {"rr=list:1k,2k"};
+    ss_sweep_spec spec = SS_SWEEP_SPEC_INIT;
+    spec.netlist = cir;
+    spec.params = params;
+    spec.nparams = 1;
+    ss_sweep *sw = ss_sweep_alloc(&spec, &err);
+    ck_assert_msg(sw != NULL, "%s", err.msg);
+    char out[600];
+    snprintf(out, sizeof out, "%s/with-engine.csv", dir);
+    ss_sweep_options opt = SS_SWEEP_OPTIONS_INIT;
+    opt.out = out;
+    opt.jobs = 2;
+    ss_sweep_summary sum;
+    ck_assert_msg(ss_sweep_run(sw, &opt, &sum, &err) == SS_OK, "%s", err.msg);
+    ck_assert_uint_eq(sum.count[SS_SWEEP_OK], 2);
+    FILE *f = fopen(out, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    while (fgets(line, sizeof line, f)) {
+        char *fl[8];
+        ck_assert_int_eq(fields(line, fl, 8), 6); /* job,status,rr,seed,t50,seconds */
+        ck_assert_str_eq(fl[1], "ok");
+        ck_assert_double_eq_tol(atof(fl[4]), atof(fl[2]) * 100e-9 * log(2),
+                                1e-4 * atof(fl[4]));
+    }
+    fclose(f);
+    ss_sweep_free(sw);
+    /* the parent's engine still runs */
+    ss_result res = SS_RESULT_INIT;
+    ck_assert_msg(ss_engine_run_file(eng, cir, 0, &res, &err) == SS_OK, "%s", err.msg);
+    ss_result_release(&res);
+    ss_engine_free(eng);
+}
+END_TEST
+
 Suite *sweep_suite(void)
 {
     Suite *s = suite_create("sweep");
@@ -677,6 +728,7 @@ Suite *sweep_suite(void)
     tcase_add_test(tc, test_kill_resume);
     tcase_add_test(tc, test_resume_settings_and_lock);
     tcase_add_test(tc, test_shards);
+    tcase_add_test(tc, test_sweep_with_engine_open);
     tcase_add_test(tc, test_mpi_same_as_local);
     tcase_add_test(tc, test_mpi_stopped_rank);
     tcase_add_test(tc, test_mpi_stopped_idle_rank);

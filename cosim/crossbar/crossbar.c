@@ -342,6 +342,16 @@ static int solve(ss_crossbar *xb, const double *g, const double *v, double *iout
         r[u] = xb->rhs[u] - q[u];
     double bnorm = sqrt(dot(xb->rhs, xb->rhs, nn));
     double rnorm = sqrt(dot(r, r, nn));
+    if (xb->have_guess && rnorm > bnorm) {
+        /* the last solution is a worse start than none (the sources fell,
+         * or are all zero now: then zero is the exact answer) */
+        for (size_t u = 0; u < nn; u++)
+            x[u] = xb->fixed[u] ? xb->rhs[u] : 0.0;
+        matvec(xb, x, q);
+        for (size_t u = 0; u < nn; u++)
+            r[u] = xb->rhs[u] - q[u];
+        rnorm = sqrt(dot(r, r, nn));
+    }
     precondition(xb, r, z);
     memcpy(p, z, nn * sizeof(double));
     double rz = dot(r, z, nn);

@@ -114,6 +114,7 @@ struct plot_info {
 };
 
 static ss_engine *the_engine; /* the one per process */
+static pid_t the_engine_pid;  /* the process it belongs to */
 
 ss_engine *engi_current_engine(void)
 {
@@ -661,8 +662,16 @@ static int reload(ss_engine *e, ss_error *err)
 int ss_engine_open(ss_engine **out, ss_error *err)
 {
     *out = NULL;
-    if (the_engine)
+    if (the_engine && the_engine_pid == getpid())
         return ss_error_set(err, SS_EBUSY, "an ngspice engine is already open in this process");
+    if (the_engine) {
+        /* a process forked from the engine's owner (a pool worker of a
+         * program that holds an engine) takes over its copy, as isolated
+         * runs do; the owner's folder stays the owner's */
+        the_engine_pid = getpid();
+        *out = the_engine;
+        return SS_OK;
+    }
     ss_engine *e = calloc(1, sizeof *e);
     if (!e)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
@@ -689,6 +698,7 @@ int ss_engine_open(ss_engine **out, ss_error *err)
         return rc;
     }
     the_engine = e;
+    the_engine_pid = getpid();
     *out = e;
     return SS_OK;
 }

@@ -132,7 +132,9 @@ typedef struct ss_engine_hooks {
 
 /* Loads libngspice, initialises it safely (LC_NUMERIC=C, one thread, no
  * prompts, from a private folder with an empty .spiceinit) and returns the
- * process's engine.  A second open while one exists fails with SS_EBUSY. */
+ * process's engine.  A second open while one exists fails with SS_EBUSY.
+ * In a process forked from one that holds an engine (a pool worker), open
+ * returns that engine's copy, which then belongs to the child. */
 int ss_engine_open(ss_engine **eng, ss_error *err);
 /* Unloads the library; NULL is fine. */
 void ss_engine_free(ss_engine *eng);

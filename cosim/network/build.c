@@ -259,6 +259,9 @@ int ss_network_set_bias(ss_network *net, size_t pop, const double *i_bias, ss_er
     memcpy(net->pops[pop].bias, i_bias, net->pops[pop].n * sizeof *i_bias);
     for (size_t i = 0; net->pops[pop].rk && i < net->pops[pop].n; i++)
         neti_rk_input(net->pops[pop].rk, i, 0);
+    /* between runs: the inputs jump, so CVODE starts afresh at the current time */
+    if (net->ready && net->cv && neti_is_neuron_pop(&net->pops[pop]))
+        return neti_solver_restart(net, net->t, err);
     return SS_OK;
 }
 

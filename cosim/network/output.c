@@ -15,6 +15,50 @@ void ss_network_spike(const ss_network *net, size_t k, double *t, size_t *pop, s
     *idx = net->sp_gid[k] - p->gid0;
 }
 
+size_t ss_network_spikes(const ss_network *net, size_t first, size_t n, double *t, size_t *pop,
+                         size_t *idx)
+{
+    if (first >= net->nsp)
+        return 0;
+    if (n > net->nsp - first)
+        n = net->nsp - first;
+    for (size_t k = 0; k < n; k++) {
+        double tk;
+        size_t pk, ik;
+        ss_network_spike(net, first + k, &tk, &pk, &ik);
+        if (t)
+            t[k] = tk;
+        if (pop)
+            pop[k] = pk;
+        if (idx)
+            idx[k] = ik;
+    }
+    return n;
+}
+
+size_t ss_network_nsamples(const ss_network *net) { return net->nst; }
+
+size_t ss_network_samples(const ss_network *net, size_t first, size_t n, double *t, size_t *pop,
+                          size_t *idx, double *value)
+{
+    if (first >= net->nst)
+        return 0;
+    if (n > net->nst - first)
+        n = net->nst - first;
+    for (size_t k = 0; k < n; k++) {
+        const struct sample *s = &net->samples[net->st_k[first + k]];
+        if (t)
+            t[k] = net->st_t[first + k];
+        if (pop)
+            pop[k] = s->pop;
+        if (idx)
+            idx[k] = s->idx;
+        if (value)
+            value[k] = net->st_v[first + k];
+    }
+    return n;
+}
+
 size_t ss_network_pop_spikes(const ss_network *net, size_t pop)
 {
     return pop < net->npops ? net->pops[pop].nspikes : 0;

@@ -109,7 +109,9 @@ int ss_network_add_times(ss_network *net, const char *name, size_t n, const size
 int ss_network_add_spice(ss_network *net, const char *name, size_t n, const char *body,
                          const char *const *spikes, double threshold, double tau_syn, double tmax,
                          size_t *pop, ss_error *err);
-/* Per-neuron bias currents of a LIF, DPI or SPICE population (n values, copied). */
+/* Per-neuron bias currents of a LIF, DPI or SPICE population (n values,
+ * copied).  Between runs too: the next ss_network_run starts from the new
+ * values (the solver restarts at the current time). */
 int ss_network_set_bias(ss_network *net, size_t pop, const double *i_bias, ss_error *err);
 
 size_t ss_network_npops(const ss_network *net);
@@ -214,7 +216,19 @@ double ss_network_time(const ss_network *net);
  * population and index within it. */
 size_t ss_network_nspikes(const ss_network *net);
 void ss_network_spike(const ss_network *net, size_t k, double *t, size_t *pop, size_t *idx);
+/* Spikes first .. first + n - 1 as plain arrays (any may be NULL): the
+ * same as n calls of ss_network_spike.  Returns how many were copied (n,
+ * or fewer at the end of the record). */
+size_t ss_network_spikes(const ss_network *net, size_t first, size_t n, double *t, size_t *pop,
+                         size_t *idx);
 size_t ss_network_pop_spikes(const ss_network *net, size_t pop);
+/* Sampled states so far (ss_network_record_state), in time order: their
+ * number, and samples first .. first + n - 1 as plain arrays (any may be
+ * NULL): time, population, neuron index within it and value.  Returns how
+ * many were copied. */
+size_t ss_network_nsamples(const ss_network *net);
+size_t ss_network_samples(const ss_network *net, size_t first, size_t n, double *t, size_t *pop,
+                          size_t *idx, double *value);
 /* The coupling error of a SPICE tile: its inputs are exact functions of
  * time between exchange points, so what remains is the time resolution of
  * its spikes, found by interpolation between accepted points: the widest
