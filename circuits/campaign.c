@@ -228,9 +228,15 @@ static void config_id(const ss_circuit_campaign_spec *c, const double *x, size_t
 
 /* Reads the ok rows of a journal into vals/ok (rows of failed jobs are
  * left to run again; a later row of a job wins). */
-static int journal_load(const char *path, const char *id, double *vals, int *ok, size_t njobs,
-                        ss_error *err)
+static int warn(ss_circuit_campaign *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Rows whose check column is empty were edited on purpose (to try what the
+ * campaign makes of given values): they are taken as written, and the
+ * campaign warns. */
+static int journal_load(ss_circuit_campaign *c, const char *path, const char *id, double *vals,
+                        int *ok, size_t njobs, ss_error *err)
 {
+    int unchecked = 0, first = 0;
     char *text = NULL;
     size_t len = 0;
     int rc = ss_util_read_file(path, &text, &len, err);
@@ -256,11 +262,13 @@ static int journal_load(const char *path, const char *id, double *vals, int *ok,
             rc = ss_error_set(err, SS_EPARSE, "%s:%d: malformed row", path, ln);
             break;
         }
-        if (strcmp(chk, want)) {
+        if (chk && !*chk && !unchecked++)
+            first = ln;
+        if (*chk && strcmp(chk, want)) {
             rc = ss_error_set(err, SS_EPARSE,
                               "%s:%d: the row was changed after it was written (its check %s "
                               "does not match its values); delete the row and --resume runs "
-                              "the job again",
+                              "the job again, or empty its check column to keep the edit",
                               path, ln, chk);
             break;
         }
@@ -280,6 +288,10 @@ static int journal_load(const char *path, const char *id, double *vals, int *ok,
         ok[j] = 1;
     }
     free(text);
+    if (!rc && unchecked &&
+        warn(c, "%s:%d: %d row%s with an empty check column (edited by hand) taken as written",
+             path, first, unchecked, unchecked > 1 ? "s" : ""))
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -612,7 +624,7 @@ int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_cam
             rc = err && err->code ? err->code : SS_EIO;
             goto out;
         }
-        if (s->resume && (rc = journal_load(s->journal, cid, c->vals, c->ok, c->nres, err)))
+        if (s->resume && (rc = journal_load(c, s->journal, cid, c->vals, c->ok, c->nres, err)))
             goto out;
     }
     /* The workers get the campaign (fork: a copy each) and confine
