@@ -98,11 +98,12 @@ def main(argv=None):
     xb = smallsim.Crossbar(rows, cols, rwire=1.0, rsense=10.0)
     before = xb.solve_devices(grid, x, V)
     pulses = ["0 0"] * rows
-    # five 0.6 V, 1 ms pulses on word line 0 (bit lines grounded through rsense)
+    # five 0.8 V (the measured loops' amplitude), 1 ms pulses on word line 0 (bit lines
+    # grounded through rsense)
     pts = []
     for k in range(5):
         t0 = k * 2e-3
-        pts += ["%g 0" % (t0 + 1e-6), "%g 0.6" % (t0 + 2e-6), "%g 0.6" % (t0 + 1e-3),
+        pts += ["%g 0" % (t0 + 1e-6), "%g 0.8" % (t0 + 2e-6), "%g 0.8" % (t0 + 1e-3),
                 "%g 0" % (t0 + 1e-3 + 1e-6)]
     pulses[0] = "0 0 " + " ".join(pts)
     pulses = [p if k == 0 else "0 0 1 0" for k, p in enumerate(pulses)]

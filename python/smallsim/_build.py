@@ -70,7 +70,10 @@ typedef struct ss_plot {
 typedef struct ss_measure {
     char *name; char *analysis; double value; int ok; int digits;
 } ss_measure;
-typedef struct ss_result { size_t nplot; ss_plot *plot; size_t nmeas; ss_measure *meas; } ss_result;
+typedef struct ss_result {
+    size_t nplot; ss_plot *plot; size_t nmeas; ss_measure *meas; char *printout; int quit;
+    int quit_status;
+} ss_result;
 const ss_measure *ss_result_measure(const ss_result *res, const char *name);
 const char *ss_vector_type_name(int type);
 const ss_vector *ss_result_find(const ss_result *res, const char *name);
@@ -100,7 +103,9 @@ int ss_engine_run(ss_engine *eng, ss_result *res, ss_error *err);
 int ss_engine_command(ss_engine *eng, const char *cmd, int allow_unsafe, ss_error *err);
 const char *ss_engine_transcript(const ss_engine *eng);
 int ss_engine_reloads(const ss_engine *eng);
-typedef struct ss_engine_child_options { double timeout; char **transcript; } ss_engine_child_options;
+typedef struct ss_engine_child_options {
+    double timeout; char **transcript; const char *run_dir; size_t files;
+} ss_engine_child_options;
 int ss_engine_run_child(const ss_netlist *nl, ss_engine_child_options *opt,
                         ss_result *res, ss_error *err);
 
@@ -276,9 +281,12 @@ int ss_experiment_load(const char *path, long seed, ss_network **net, ss_experim
 /* ---- fit ------------------------------------------------------------------------ */
 typedef struct ss_fit_data {
     char *name; size_t n; double *t; double *v; double *i; double series_r; double freq;
+    double i_scale; int i_scale_from; char *notes;
 } ss_fit_data;
 typedef struct ss_fit_read_options {
     const char *columns; double freq; double current_scale; double series_r; int series_column;
+    double sweep_rate; double step_time; double sense_r; int fold; size_t samples;
+    int offset_mode; double offset; int drive_only;
 } ss_fit_read_options;
 int ss_fit_data_read(ss_fit_data *d, const char *path, const ss_fit_read_options *opt,
                      ss_error *err);
@@ -297,6 +305,7 @@ typedef int (*ss_fit_progress_fn)(const ss_fit_progress *p, void *user);
 typedef struct ss_fit_options {
     unsigned long seed; int threads; int population; int generations; int starts; int max_iter;
     double global_tol; double tol; int polarity; ss_fit_progress_fn progress; void *user;
+    int objective; double log_floor;
 } ss_fit_options;
 ss_fit *ss_fit_alloc(const ss_device_type *type, ss_error *err);
 void ss_fit_free(ss_fit *f);
@@ -307,16 +316,16 @@ int ss_fit_set_bounds(ss_fit *f, const char *name, double lo, double hi, ss_erro
 void ss_fit_set_options(ss_fit *f, const ss_fit_options *opt);
 typedef struct ss_fit_param {
     const char *name, *unit; double value; double stderr_; double lo, hi; int free;
-    int at_bound; int identifiable;
+    int at_bound; int identifiable; char partner[24]; double corr;
 } ss_fit_param;
 typedef struct ss_fit_file {
-    char *name; double x0, x0_stderr; int x0_free; double nrmse; double series_r;
-    ss_fit_trace model;
+    char *name; double x0, x0_stderr; int x0_free; double nrmse; double log_rmse;
+    double log_floor; double series_r; ss_fit_trace model;
 } ss_fit_file;
 typedef struct ss_fit_result {
     ss_device device; int polarity; size_t nparams; ss_fit_param *params; size_t nfiles;
     ss_fit_file *files; double nrmse; double cond; size_t nfree; long evals; double seconds;
-    double global_nrmse;
+    double global_nrmse; int objective; double log_rmse; double cost; char *notes;
 } ss_fit_result;
 void ss_fit_result_release(ss_fit_result *r);
 int ss_fit_run(ss_fit *f, ss_fit_result *res, ss_error *err);
@@ -366,7 +375,7 @@ int ss_sweep_run(ss_sweep *sw, const ss_sweep_options *opt, ss_sweep_summary *su
 /* ---- circuits ------------------------------------------------------------------------ */
 enum ss_circuit_kind { SS_CIRCUIT_NEURON, SS_CIRCUIT_SYNAPSE };
 typedef struct ss_circuit_bias {
-    const char *name; const char *node; int ptype; double value; const char *help;
+    const char *name; const char *node; int ptype; double value; const char *help; int voltage;
 } ss_circuit_bias;
 typedef struct ss_circuit_info {
     const char *name; int kind; const char *input; double input_default; const char *help;

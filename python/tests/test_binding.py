@@ -26,6 +26,7 @@ STRUCTS = {
     "ss_fit_file": "fit/ss_fit.h",
     "ss_fit_result": "fit/ss_fit.h",
     "ss_fit_read_options": "fit/ss_fit.h",
+    "ss_fit_data": "fit/ss_fit.h",
     "ss_sweep_spec": "sweep/ss_sweep.h",
     "ss_sweep_options": "sweep/ss_sweep.h",
     "ss_sweep_progress": "sweep/ss_sweep.h",
@@ -33,6 +34,8 @@ STRUCTS = {
     "ss_circuit_point": "circuits/ss_circuits.h",
     "ss_circuit_config": "circuits/ss_circuits.h",
     "ss_circuit_campaign_spec": "circuits/ss_circuits.h",
+    "ss_circuit_progress": "circuits/ss_circuits.h",
+    "ss_circuit_bias": "circuits/ss_circuits.h",
     "ss_l2l_opt_settings": "l2l/ss_l2l.h",
     "ss_l2l_options": "l2l/ss_l2l.h",
     "ss_l2l_event": "l2l/ss_l2l.h",
@@ -41,6 +44,9 @@ STRUCTS = {
     "ss_engine_hooks": "cosim/engine/ss_engine.h",
     "ss_vector": "cosim/engine/ss_engine.h",
     "ss_plot": "cosim/engine/ss_engine.h",
+    "ss_measure": "cosim/engine/ss_engine.h",
+    "ss_result": "cosim/engine/ss_engine.h",
+    "ss_engine_child_options": "cosim/engine/ss_engine.h",
 }
 
 

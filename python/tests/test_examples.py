@@ -35,7 +35,10 @@ def test_fit_then_crossbar(tmp_path):
     errs = [float(x) for x in re.findall(r"median ([\d.]+) %", out)]
     # line resistance adds to the error of the stored weights
     assert len(errs) == 3 and errs[0] < errs[2]
+    # the pulsed row moves (by how much depends on the fitted rates), the
+    # rows whose word lines stay at 0 V do not
     moved = float(re.search(r"states moved by ([\d.]+)", out).group(1))
-    assert moved > 0.05
+    others = float(re.search(r"others by ([\d.e+-]+)\)", out).group(1))
+    assert moved > 0.01 and others < 1e-6 * moved
     assert (tmp_path / "fit.json").exists() and ".subckt knowm" in \
         (tmp_path / "fitted.sub").read_text()
