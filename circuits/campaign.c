@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Values per job: a point's rate .. transfer (V_* below), or a rheobase
  * search's rheobase, the rate at zero input and the flags. */
@@ -27,7 +29,7 @@ static const char *const mnames[M_N] = {"rate",       "isi",        "cv",  "ener
 
 static const char journal_header[] =
     "job,status,rate,isi_first,isi_last,cv,energy,power,refractory,adaptation,tau,gain,nspikes,"
-    "flags,spike_lo,spike_hi,transfer,config";
+    "flags,spike_lo,spike_hi,transfer,config,check";
 
 struct ss_circuit_campaign {
     ss_circuit_campaign_spec spec; /* values and temps point into the copies below */
@@ -89,6 +91,7 @@ void ss_circuit_campaign_spec_init(ss_circuit_campaign_spec *spec, const ss_circ
 
 struct job {
     int rheobase; /* 1: rheobase bisection instead of one point */
+    int trace;    /* 1: the membrane trace of the plot (reply: "t_ms v" lines) */
     int bias;     /* swept bias index, -1: the input */
     double value, temp;
     uint64_t sample;
@@ -96,14 +99,16 @@ struct job {
 
 /* Each worker confines itself (ss_engine_confine): the benches hold the
  * designer's (screened) subcircuit and include only the card file, so the
- * worker reads the card file's folder and the trusted folders, and writes
- * only a run folder of its own. */
+ * worker reads the card file's folder, the designer's folder (data files
+ * its subcircuit names) and the trusted folders, and writes only a run
+ * folder of its own. */
 static int job_start(void *arg, void **state, ss_error *err)
 {
     const ss_circuit_campaign *c = arg;
+    const ss_circuit_info *ci = c->spec.base.info;
     ss_engine *eng;
     ss_netlist roots = SS_NETLIST_INIT;
-    char dir[PATH_MAX + 16], folder[PATH_MAX];
+    char dir[PATH_MAX + 16], folder[PATH_MAX], mine[PATH_MAX];
     int rc = ss_engine_open(&eng, err);
     if (rc)
         return rc;
@@ -114,11 +119,15 @@ static int job_start(void *arg, void **state, ss_error *err)
         *cut = '\0';
     if ((cut = strrchr(folder, '/')))
         *cut = '\0';
+    mine[0] = '\0';
+    if (ci->like && realpath(ci->file, mine) && (cut = strrchr(mine, '/')))
+        cut[cut == mine] = '\0';
     snprintf(dir, sizeof dir, "%s/w-XXXXXX", c->run_dir);
     if (!mkdtemp(dir))
         rc = ss_error_set(err, SS_EIO, "cannot create a run folder in '%s': %s", c->run_dir,
                           strerror(errno));
-    else if (ss_netlist_set_roots(&roots, folder[0] ? folder : NULL))
+    else if (ss_netlist_set_roots(&roots, folder[0] ? folder : NULL) ||
+             (mine[0] && ss_netlist_set_roots(&roots, mine)))
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     else
         rc = ss_engine_confine(eng, &roots, dir, NULL, 0, err);
@@ -139,6 +148,9 @@ static void fmt(ss_buf *b, double x)
     ss_buf_printf(b, "%s ", s);
 }
 
+static int trace(ss_engine *eng, const ss_circuit_config *cfg, double input, ss_buf *data,
+                 ss_error *err);
+
 static int job_run(void *state, void *arg, const void *req, size_t len, ss_buf *reply,
                    ss_error *err)
 {
@@ -148,6 +160,10 @@ static int job_run(void *state, void *arg, const void *req, size_t len, ss_buf *
         return ss_error_set(err, SS_EINVAL, "bad request");
     memcpy(&j, req, sizeof j);
     ss_circuit_config cfg = c->base;
+    if (j.trace) {
+        cfg.avt = 0; /* the nominal circuit */
+        return trace(state, &cfg, j.value, reply, err);
+    }
     cfg.temp = j.temp;
     cfg.sample = j.sample;
     double input = j.value;
@@ -212,9 +228,15 @@ static void config_id(const ss_circuit_campaign_spec *c, const double *x, size_t
 
 /* Reads the ok rows of a journal into vals/ok (rows of failed jobs are
  * left to run again; a later row of a job wins). */
-static int journal_load(const char *path, const char *id, double *vals, int *ok, size_t njobs,
-                        ss_error *err)
+static int warn(ss_circuit_campaign *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Rows whose check column is empty were edited on purpose (to try what the
+ * campaign makes of given values): they are taken as written, and the
+ * campaign warns. */
+static int journal_load(ss_circuit_campaign *c, const char *path, const char *id, double *vals,
+                        int *ok, size_t njobs, ss_error *err)
 {
+    int unchecked = 0, first = 0;
     char *text = NULL;
     size_t len = 0;
     int rc = ss_util_read_file(path, &text, &len, err);
@@ -226,11 +248,28 @@ static int journal_load(const char *path, const char *id, double *vals, int *ok,
         line = strchr(row, '\n');
         if (line)
             *line = '\0';
+        /* the last column checks the rest of the row (journal_row) */
+        char *chk = strrchr(row, ','), want[17];
+        if (chk) {
+            *chk++ = '\0';
+            snprintf(want, sizeof want, "%016llx",
+                     (unsigned long long)ss_util_fnv1a(SS_UTIL_FNV_INIT, row, strlen(row)));
+        }
         unsigned long long j = strtoull(row, &p, 10);
         char *st = *p == ',' ? p + 1 : NULL, *comma = st ? strchr(st, ',') : NULL;
         char *cfg = strrchr(row, ',');
-        if (!comma || !cfg || j >= njobs) {
+        if (!chk || !comma || !cfg || j >= njobs) {
             rc = ss_error_set(err, SS_EPARSE, "%s:%d: malformed row", path, ln);
+            break;
+        }
+        if (chk && !*chk && !unchecked++)
+            first = ln;
+        if (*chk && strcmp(chk, want)) {
+            rc = ss_error_set(err, SS_EPARSE,
+                              "%s:%d: the row was changed after it was written (its check %s "
+                              "does not match its values); delete the row and --resume runs "
+                              "the job again, or empty its check column to keep the edit",
+                              path, ln, chk);
             break;
         }
         if (strcmp(cfg + 1, id)) {
@@ -249,6 +288,10 @@ static int journal_load(const char *path, const char *id, double *vals, int *ok,
         ok[j] = 1;
     }
     free(text);
+    if (!rc && unchecked &&
+        warn(c, "%s:%d: %d row%s with an empty check column (edited by hand) taken as written",
+             path, first, unchecked, unchecked > 1 ? "s" : ""))
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -289,6 +332,14 @@ static ss_circuit_campaign *campaign_alloc(const ss_circuit_campaign_spec *spec,
                      spec->base.info->name, spec->bias);
         return NULL;
     }
+    /* counted in doubles: a mistyped --mc 1e12 must not wrap around */
+    double samples = (double)spec->mc + 1, groups = (double)spec->ntemps * samples;
+    double jobs = (double)spec->nvalues * groups +
+                  (spec->measures & SS_CIRCUIT_M_RHEOBASE ? groups : 0);
+    if (ss_util_limit_check(SS_LIMIT_JOBS, jobs, err,
+                            "campaign: %zu currents x %zu temperatures x %.0f samples",
+                            spec->nvalues, spec->ntemps, samples))
+        return NULL;
     ss_circuit_campaign *c = calloc(1, sizeof *c);
     if (!c) {
         ss_error_set(err, SS_ENOMEM, "out of memory");
@@ -333,7 +384,12 @@ static int journal_row(const ss_circuit_campaign *c, const ss_pool_reply *r, con
     for (int k = 0; !e && k < NV; k++)
         e = ss_buf_printf(row, ",%.17g", c->ok[r->id] ? c->vals[r->id * NV + (size_t)k] : NAN);
     if (!e)
-        e = ss_buf_printf(row, ",%s\n", cid);
+        e = ss_buf_printf(row, ",%s", cid);
+    /* a check of the row's text, so that an edited value is not taken up
+     * by a resume */
+    if (!e)
+        e = ss_buf_printf(row, ",%016llx\n",
+                          (unsigned long long)ss_util_fnv1a(SS_UTIL_FNV_INIT, row->data, row->len));
     return e;
 }
 
@@ -562,16 +618,17 @@ int ss_circuit_campaign_run(const ss_circuit_campaign_spec *spec, ss_circuit_cam
     if (s->journal) {
         size_t skipped;
         config_id(s, s->values, nv, s->temps, nt, c->nsamples, cid);
-        journal = ss_pool_journal_open(s->journal, journal_header, s->resume, done, c->nres,
+        journal = ss_pool_journal_open(s->journal, journal_header, NULL, s->resume, done, c->nres,
                                        &skipped, err);
         if (!journal) {
             rc = err && err->code ? err->code : SS_EIO;
             goto out;
         }
-        if (s->resume && (rc = journal_load(s->journal, cid, c->vals, c->ok, c->nres, err)))
+        if (s->resume && (rc = journal_load(c, s->journal, cid, c->vals, c->ok, c->nres, err)))
             goto out;
     }
-    /* The workers get the campaign (fork: a copy each). */
+    /* The workers get the campaign (fork: a copy each) and confine
+     * themselves to run folders below c->run_dir. */
     if ((rc = ss_util_temp_dir(c->run_dir, "smallsim-char", err)))
         goto out;
     if (!(pool = ss_pool_alloc(&kind, c, s->jobs, s->timeout, err))) {
@@ -901,16 +958,14 @@ int ss_circuit_campaign_extract(const ss_circuit_campaign *c, const char *model,
 
 /* ---- the plot ------------------------------------------------------------------------ */
 
-/* Membrane trace of one run for the plot (engine opened in this process),
- * started as the measurement started (kicked when it had to be). */
-static int trace(const ss_circuit_config *cfg, double input, ss_buf *data, ss_error *err)
+/* Membrane trace of one run for the plot (a job in a confined worker, like
+ * every run of the designer's circuit), started as the measurement started
+ * (kicked when it had to be). */
+static int trace(ss_engine *eng, const ss_circuit_config *cfg, double input, ss_buf *data,
+                 ss_error *err)
 {
-    ss_engine *eng;
-    int rc = ss_engine_open(&eng, err);
-    if (rc)
-        return rc;
     ss_circuit_point p;
-    rc = ss_circuit_run_point(eng, cfg, input, &p, err);
+    int rc = ss_circuit_run_point(eng, cfg, input, &p, err);
     double tstop = p.rate > 0 ? fmin(5.0 / p.rate, 1.0) : 20e-3;
     ss_netlist nl = SS_NETLIST_INIT;
     ss_result res = SS_RESULT_INIT;
@@ -929,7 +984,38 @@ static int trace(const ss_circuit_config *cfg, double input, ss_buf *data, ss_er
         ss_buf_printf(data, "%.9g %.9g\n", t->re[k] * 1e3, v->re[k]);
     ss_result_release(&res);
     ss_netlist_release(&nl);
-    ss_engine_free(eng);
+    return rc;
+}
+
+/* Runs the trace job on a pool of one worker, confined like the others. */
+static int run_trace(const ss_circuit_campaign *camp, double input, ss_buf *data, ss_error *err)
+{
+    ss_circuit_campaign copy = *camp, *c = &copy; /* with a run folder of its own */
+    struct job j;
+    memset(&j, 0, sizeof j);
+    j.trace = 1;
+    j.value = input;
+    ss_pool *pool = NULL;
+    int rc = ss_util_temp_dir(c->run_dir, "smallsim-char", err);
+    if (!rc && !(pool = ss_pool_alloc(&kind, c, 1, c->spec.timeout, err)))
+        rc = err && err->code ? err->code : SS_ENOMEM;
+    if (!rc)
+        rc = ss_pool_submit(pool, 0, &j, sizeof j, err);
+    ss_pool_reply r;
+    int got = 0;
+    while (!rc && !got && ss_pool_pending(pool))
+        rc = ss_pool_next(pool, -1, &r, &got, err);
+    if (!rc && got) {
+        if (r.status)
+            rc = ss_error_set(err, r.status, "%s", r.msg);
+        else if (ss_buf_add(data, r.data, r.len))
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        free(r.data);
+    }
+    ss_pool_free(pool);
+    if (c->run_dir[0])
+        ss_util_remove_tree(c->run_dir);
+    c->run_dir[0] = '\0';
     return rc;
 }
 
@@ -958,9 +1044,7 @@ int ss_circuit_campaign_plot(const ss_circuit_campaign *c, const char *plot, ss_
                       ok[i] ? vals[i * NV + V_ENERGY] : NAN);
     }
     ss_buf_printf(&script, "EOD\n");
-    ss_circuit_config nominal = s->base;
-    nominal.avt = 0;
-    int rc = trace(&nominal, s->bias >= 0 ? s->input : s->values[nv / 2], &tr, err);
+    int rc = run_trace(c, s->bias >= 0 ? s->input : s->values[nv / 2], &tr, err);
     if (!rc) {
         ss_buf_printf(&script, "$tr << EOD\n%sEOD\n", tr.data ? tr.data : "0 0\n");
         ss_buf_printf(&script,

@@ -31,6 +31,9 @@ int cli_progress_quiet(void);
 void cli_progress_break(void);
 /* Prints the error's message (or its code's text) and returns CLI_FAIL. */
 int cli_fail(const ss_error *err);
+/* Ends MPI use (ss_pool_mpi_end) with exit code rc, after saying so when a
+ * rank stopped answering and was given up; returns rc. */
+int cli_mpi_end(int rc);
 /* Splits "a,b,c" into a NULL-terminated heap array (free with cli_free_list). */
 char **cli_split(const char *s, char sep, size_t *n);
 void cli_free_list(char **list);

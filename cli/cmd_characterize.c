@@ -41,7 +41,8 @@ static const char usage_text[] =
     "                     after the nominal circuit, which is sample 0\n"
     "  --rheobase-range LO:HI  bracket of the rheobase search (default 1p:1n)\n"
     "  --jobs K           worker processes (default: the number of CPUs)\n"
-    "  --timeout S        wall-clock limit per job in seconds (default 600, 0: none)\n"
+    "  --timeout S        wall-clock limit per job in seconds (default 600, 0: none);\n"
+    "                     a job over it is killed and counted as failed\n"
     "  -q, --quiet        no progress on stderr (failures and warnings still show)\n"
     "  --extract lif|dpi  fit a network population model (LIF or teili DPI, each behind\n"
     "                     a power-law input stage) to the nominal f-I at the first\n"
@@ -193,6 +194,7 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
     double avt = 4.0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int jobs = ncpu < 1 ? 1 : ncpu > 1024 ? 1024 : (int)ncpu, c;
+    ss_error err;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:hq", opts, NULL)) != -1) {
         double v;
@@ -226,15 +228,21 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
         case 'a':
         case 'j':
         case 'T':
-            if (ss_util_parse_spice_number(optarg, &v) || !(v >= 0)) {
+            if (ss_util_parse_spice_number(optarg, &v) || !(v >= 0) ||
+                v >= 18446744073709551616.0) {
                 cli_msg("invalid number '%s'", optarg);
+                return CLI_USAGE;
+            }
+            if ((c == 'T' && ss_util_limit_check(SS_LIMIT_SPICE_NEURONS, v, &err, "--tile")) ||
+                (c == 'c' && ss_util_limit_check(SS_LIMIT_JOBS, v, &err, "--mc"))) {
+                cli_fail(&err);
                 return CLI_USAGE;
             }
             if (c == 'T') tile = (size_t)v;
             else if (c == 'c') mc = (size_t)v;
             else if (c == 'S') seed = (uint64_t)v;
             else if (c == 'a') avt = v;
-            else jobs = v < 1 ? 1 : (int)v;
+            else jobs = v < 1 ? 1 : v > 4096 ? 4096 : (int)v;
             break;
         case 'x': extract = optarg; break;
         case 'p': params = optarg; break;
@@ -251,7 +259,6 @@ static int characterize(int argc, char **argv, ss_circuit_info **loaded)
         fputs(usage_text, stderr);
         return CLI_USAGE;
     }
-    ss_error err;
     const ss_circuit_info *ci = declare ? NULL : ss_circuit_find(argv[optind]);
     if (!ci && access(argv[optind], F_OK) == 0) {
         /* a designer's netlist with a "* smallsim: like=..." declaration */

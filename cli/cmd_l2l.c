@@ -537,8 +537,7 @@ int cmd_l2l(int argc, char **argv)
     rc = isfinite(sum.best_val) ? CLI_OK : CLI_FAIL;
 out:
     ss_pool_mpi_release(); /* rank 0: the other ranks stop serving */
-    ss_pool_mpi_finalize();
     ss_l2l_task_free(t);
     free(fixes);
-    return rc;
+    return cli_mpi_end(rc);
 }

@@ -138,6 +138,14 @@ static int spice_run(int argc, char **argv)
         if (rc && strncmp(err.msg, path, strlen(path)) != 0)
             ss_error_prefix(&err, rc, "%s", path);
     }
+    /* a sweep that never starts (its range or step given by expressions
+     * the reader cannot check) leaves vectors of no points: not a result */
+    if (!rc && res.nplot && res.plot[res.nplot - 1].nvec &&
+        res.plot[res.nplot - 1].vec[0].n == 0)
+        rc = ss_error_set(&err, SS_ESIM,
+                          "%s: the analysis gave no points (does its step lead from start to "
+                          "stop?)",
+                          path);
     if (!rc && res.printout && !quiet)
         fputs(res.printout, report);
     if (!rc && !quiet)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -178,6 +179,11 @@ int cmd_sweep(int argc, char **argv)
         fprintf(stderr, sweep_usage, cli_trust_help);
         goto out;
     }
+    struct stat rst;
+    if (opt.raw_dir && stat(opt.raw_dir, &rst) == 0 && !S_ISDIR(rst.st_mode)) {
+        cli_msg("--raw-dir '%s' is a file, not a folder", opt.raw_dir);
+        goto out;
+    }
     spec.netlist = argv[optind];
     spec.params = params;
     spec.measures = measures;
@@ -232,6 +238,5 @@ out:
     ss_sweep_free(sw);
     free(params);
     free(measures);
-    ss_pool_mpi_finalize();
-    return rc;
+    return cli_mpi_end(rc);
 }

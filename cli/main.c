@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "netlists/ss_netlist.h"
+#include "pool/ss_pool.h"
 
 struct cmd {
     const char *name;
@@ -81,6 +82,18 @@ int cli_include_dir(const char *dir)
         return CLI_FAIL;
     }
     return -1;
+}
+
+int cli_mpi_end(int rc)
+{
+    size_t lost = ss_pool_mpi_lost();
+    if (lost)
+        cli_msg("%zu MPI rank%s stopped answering for %g s (%s); the jobs %s held ran on the "
+                "other ranks, and the run ends every rank (MPI_Abort)",
+                lost, lost == 1 ? "" : "s", ss_util_limit(SS_LIMIT_RANK_SILENCE),
+                ss_util_limit_env(SS_LIMIT_RANK_SILENCE), lost == 1 ? "it" : "they");
+    ss_pool_mpi_end(rc);
+    return rc;
 }
 
 int cli_fail(const ss_error *err)

@@ -402,6 +402,12 @@ int ss_fit_data_check(const ss_fit_data *d, ss_error *err)
     const char *name = d->name ? d->name : "data";
     if (d->n < 8)
         return ss_error_set(err, SS_EINVAL, "%s: only %zu samples (need at least 8)", name, d->n);
+    /* every fit evaluation simulates every sample: millions make a fit
+     * that never ends */
+    int over = ss_util_limit_check(SS_LIMIT_SAMPLES, (double)d->n, err, "%s: %zu samples", name,
+                                   d->n);
+    if (over)
+        return over;
     double vmax = 0, imax = 0, vlo = d->v[0], vhi = d->v[0];
     for (size_t k = 0; k < d->n; k++) {
         if (!isfinite(d->v[k]) || !isfinite(d->i[k]) || !isfinite(d->t[k]))

@@ -137,6 +137,9 @@ struct reader {
     ss_error *err;
     const char *stack[MAX_INCLUDE_DEPTH + 1];
     int depth;
+    size_t includes; /* include and .lib lines expanded (SS_LIMIT_INCLUDES) */
+    size_t bytes;    /* text kept so far (SS_LIMIT_NETLIST_SIZE) */
+    int in_control;  /* inside .control ... .endc (commands, not circuit lines) */
 };
 
 static int expand_text(struct reader *r, const char *text, const char *file, const char *dir,
@@ -191,6 +194,11 @@ static int include_file(struct reader *r, const char *file, int line, const char
     if (!S_ISREG(st.st_mode))
         return ss_error_set(r->err, SS_EDENIED, "%s:%d: include '%s' is not a regular file",
                             file, line, target);
+    /* fan-out: a few includes per file, nested, multiply; bounded by count
+     * here and by the expanded size in expand_text */
+    if (++r->includes > (size_t)ss_util_limit(SS_LIMIT_INCLUDES))
+        return ss_util_limit_check(SS_LIMIT_INCLUDES, (double)r->includes, r->err,
+                                   "%s:%d: include '%s'", file, line, target);
     if (r->depth >= MAX_INCLUDE_DEPTH)
         return ss_error_set(r->err, SS_EPARSE, "%s:%d: includes nested deeper than %d (a cycle?)",
                             file, line, MAX_INCLUDE_DEPTH);
@@ -221,6 +229,15 @@ static int include_file(struct reader *r, const char *file, int line, const char
     return rc;
 }
 
+/* True if the line's last character other than white space is '\'. */
+static int ends_in_backslash(const char *line)
+{
+    size_t n = strlen(line);
+    while (n && isspace((unsigned char)line[n - 1]))
+        n--;
+    return n && line[n - 1] == '\\';
+}
+
 /* Expands one file's text.  With `section`, only the lines between
  * ".lib section" and ".endl" are used (SS_ENOTFOUND if there is none). */
 static int expand_text(struct reader *r, const char *text, const char *file, const char *dir,
@@ -242,6 +259,8 @@ static int expand_text(struct reader *r, const char *text, const char *file, con
         int rc = SS_OK;
 
         int kind = ss_netlist_classify(line);
+        if (kind == SS_NETLIST_CONTROL || kind == SS_NETLIST_ENDC)
+            r->in_control = kind == SS_NETLIST_CONTROL;
         if (top && lineno == 1 && !(r->flags & SS_NETLIST_BODY)) {
             /* the title line, whatever it says: the engine sends its own */
             rc = ss_netlist_append(r->nl, line, file, lineno);
@@ -272,11 +291,22 @@ static int expand_text(struct reader *r, const char *text, const char *file, con
             /* ngspice's reader (inp_read) turns every .end into a comment
              * and reads on: lines after it, a .control block there too,
              * belong to the deck; one .end closes it (finish) */
+        } else if (kind == SS_NETLIST_OTHER && !r->in_control && ends_in_backslash(line)) {
+            rc = ss_error_set(r->err, SS_EPARSE,
+                              "%s:%d: the line ends in '\\', which does not continue a SPICE line "
+                              "(ngspice reads the next line as a new one); start the next line "
+                              "with '+' instead",
+                              file, lineno);
         } else {
             rc = ss_netlist_append(r->nl, line, file, lineno);
             if (rc)
                 rc = ss_error_set(r->err, SS_ENOMEM, "out of memory");
         }
+        r->bytes += len + 1;
+        if (!rc && r->bytes > ss_util_limit(SS_LIMIT_NETLIST_SIZE))
+            rc = ss_util_limit_check(SS_LIMIT_NETLIST_SIZE, (double)r->bytes, r->err,
+                                     "%s:%d: the netlist with its includes expanded", file,
+                                     lineno);
         free(line);
         if (rc)
             return rc;
@@ -348,6 +378,8 @@ static int finish(ss_netlist *nl, const char *name, unsigned flags, ss_error *er
     if (!rc)
         rc = check_elements(nl, err);
     if (!rc)
+        rc = ss_netlist_check_analyses(nl, err);
+    if (!rc)
         rc = ss_netlist_append(nl, ".end", nl->lines[nl->n - 1].file, nl->lines[nl->n - 1].line);
     if (rc)
         ss_netlist_release(nl);
@@ -357,7 +389,7 @@ static int finish(ss_netlist *nl, const char *name, unsigned flags, ss_error *er
 static int read_text(ss_netlist *nl, const char *text, const char *name, const char *dir,
                      unsigned flags, ss_error *err)
 {
-    struct reader r = {nl, flags, err, {NULL}, 0};
+    struct reader r = {nl, flags, err, {NULL}, 0, 0, 0, 0};
     memset(nl, 0, sizeof *nl);
     nl->flags = flags;
     nl->dir = strdup(dir ? dir : "");

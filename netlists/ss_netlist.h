@@ -105,6 +105,14 @@ int ss_netlist_trusted(const ss_netlist *nl, const char *real);
  * without SS_NETLIST_ALLOW_CONTROL.  Called by the readers. */
 int ss_netlist_resolve_files(ss_netlist *nl, ss_error *err);
 
+/* Refuses analysis lines that cannot give a result (netlists/analysis.c):
+ * a .dc step of 0 (ngspice loops for ever) or of the wrong sign, an .ac
+ * range that runs backwards (no points), and more points than
+ * SS_LIMIT_STEPS (.tran stop / step, .dc and .ac points).  Values that are
+ * expressions are left to ngspice.  SS_EINVAL with "file:line: ...".
+ * Called by the readers. */
+int ss_netlist_check_analyses(const ss_netlist *nl, ss_error *err);
+
 /* Appends one line with the given origin (the text is copied). */
 int ss_netlist_append(ss_netlist *nl, const char *text, const char *file, int line);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,9 @@ int ss_pool_journal_scan(const char *path, const char *header, unsigned char *do
     int rc = ss_util_read_file(path, &text, &len, err);
     if (rc)
         return rc;
+    /* offsets below count from the text; a byte order mark the reader
+     * dropped still sits in the file */
+    long skew = st.st_size == (off_t)len + 3 ? 3 : 0;
     size_t hlen = strlen(header), ncols = 1;
     for (const char *p = header; *p; p++)
         ncols += *p == ',';
@@ -51,7 +55,7 @@ int ss_pool_journal_scan(const char *path, const char *header, unsigned char *do
     }
     size_t pos = hlen + 1;
     int line = 2;
-    *valid_len = (long)pos;
+    *valid_len = (long)pos + skew;
     while (pos < len) {
         char *nl = memchr(text + pos, '\n', len - pos);
         if (!nl)
@@ -75,47 +79,118 @@ int ss_pool_journal_scan(const char *path, const char *header, unsigned char *do
         }
         done[j] = 1;
         pos = (size_t)(nl - text) + 1;
-        *valid_len = (long)pos;
+        *valid_len = (long)pos + skew;
         line++;
     }
     free(text);
     return SS_OK;
 }
 
-ss_pool_journal *ss_pool_journal_open(const char *path, const char *header, int resume,
-                                      unsigned char *done, size_t njobs, size_t *skipped,
-                                      ss_error *err)
+/* PATH.settings: what made the journal's rows.  Written when the journal
+ * starts; a resume must present the same text, else it is refused naming
+ * the first setting that differs. */
+static int check_settings(const char *path, const char *settings, int fresh, ss_error *err)
+{
+    char spath[4096];
+    snprintf(spath, sizeof spath, "%s.settings", path);
+    if (fresh)
+        return ss_util_write_file_atomic(spath, settings, strlen(settings), err);
+    char *old = NULL;
+    struct stat st;
+    if (stat(spath, &st) != 0 && errno == ENOENT)
+        return ss_error_set(err, SS_EINVAL,
+                            "'%s' has rows but no '%s' to show what made them; --resume cannot "
+                            "check that this run has the same settings (remove both files, or "
+                            "use another results file)",
+                            path, spath);
+    int rc = ss_util_read_file(spath, &old, NULL, err);
+    if (rc)
+        return rc;
+    const char *a = old, *b = settings;
+    int line = 1;
+    while (*a && *b && *a == *b) {
+        line += *a == '\n';
+        a++, b++;
+    }
+    if (*a || *b) {
+        /* the differing lines, whole */
+        while (a > old && a[-1] != '\n')
+            a--, b--;
+        int la = (int)strcspn(a, "\n"), lb = (int)strcspn(b, "\n");
+        rc = ss_error_set(err, SS_EINVAL,
+                          "%s:%d: the results were made with other settings ('%.*s'; this run: "
+                          "'%.*s'); --resume would mix them: use another results file",
+                          spath, line, la > 300 ? 300 : la, a, lb > 300 ? 300 : lb, b);
+    }
+    free(old);
+    return rc;
+}
+
+ss_pool_journal *ss_pool_journal_open(const char *path, const char *header, const char *settings,
+                                      int resume, unsigned char *done, size_t njobs,
+                                      size_t *skipped, ss_error *err)
 {
     long valid = 0;
     int rc = SS_OK;
     *skipped = 0;
     struct stat st;
-    int exists = stat(path, &st) == 0;
-    if (exists && !resume && st.st_size > 0) {
-        ss_error_set(err, SS_EINVAL,
-                     "'%s' already exists; use --resume to continue it or remove it", path);
-        return NULL;
-    }
-    if (resume && ss_pool_journal_scan(path, header, done, njobs, &valid, err))
-        return NULL;
     ss_pool_journal *r = malloc(sizeof *r);
     if (!r) {
         ss_error_set(err, SS_ENOMEM, "out of memory");
         return NULL;
     }
     r->log = NULL;
-    for (size_t j = 0; j < njobs; j++)
-        *skipped += done[j];
     if (ss_util_prepare_output(path, err)) {
         free(r);
         return NULL;
     }
-    r->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    r->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (r->fd < 0) {
         ss_error_set(err, SS_EIO, "cannot open '%s': %s", path, strerror(errno));
         free(r);
         return NULL;
     }
+    /* One run per journal: two sweeps appending to one file would tear each
+     * other's rows.  The lock lasts while the file is open. */
+    /* a run just killed may hold it a moment longer (its workers are still
+     * being reaped): wait up to 3 s before calling the file busy */
+    int locked = flock(r->fd, LOCK_EX | LOCK_NB) == 0;
+    for (int k = 0; !locked && errno == EWOULDBLOCK && k < 60; k++) {
+        usleep(50000);
+        locked = flock(r->fd, LOCK_EX | LOCK_NB) == 0;
+    }
+    if (!locked) {
+        ss_error_set(err, errno == EWOULDBLOCK ? SS_EBUSY : SS_EIO,
+                     errno == EWOULDBLOCK
+                         ? "'%s' is being written by another run (it holds the file's lock); "
+                           "wait for that run to end or use another results file"
+                         : "cannot lock '%s': %s",
+                     path, strerror(errno));
+        ss_pool_journal_close(r);
+        return NULL;
+    }
+    if (fstat(r->fd, &st) != 0) {
+        ss_error_set(err, SS_EIO, "'%s': %s", path, strerror(errno));
+        ss_pool_journal_close(r);
+        return NULL;
+    }
+    if (!resume && st.st_size > 0) {
+        ss_error_set(err, SS_EINVAL,
+                     "'%s' already exists; use --resume to continue it or remove it", path);
+        ss_pool_journal_close(r);
+        return NULL;
+    }
+    if (resume && (ss_pool_journal_scan(path, header, done, njobs, &valid, err) ||
+                   (settings && check_settings(path, settings, valid == 0, err)))) {
+        ss_pool_journal_close(r);
+        return NULL;
+    }
+    if (!resume && settings && check_settings(path, settings, 1, err)) {
+        ss_pool_journal_close(r);
+        return NULL;
+    }
+    for (size_t j = 0; j < njobs; j++)
+        *skipped += done[j];
     /* Drop a torn last row so new rows start on a line of their own. */
     if (ftruncate(r->fd, valid) || lseek(r->fd, 0, SEEK_END) < 0) {
         ss_error_set(err, SS_EIO, "cannot truncate '%s': %s", path, strerror(errno));

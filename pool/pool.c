@@ -49,6 +49,7 @@ struct ss_pool {
     size_t head, qlen, qcap;
     size_t running;
     pooli_ranks *ranks; /* other MPI ranks taking jobs (NULL: none) */
+    size_t recycled;    /* workers retired at the memory threshold */
 };
 
 /* Longest wait for a local reply while other ranks have jobs (MPI has no
@@ -95,7 +96,7 @@ typedef struct reply_head {
     uint32_t msglen;
     uint64_t datalen;
     uint32_t message; /* 1: a message of a running job, not its end */
-    uint32_t pad;
+    uint32_t retire;  /* 1: the worker leaves after this reply (memory threshold) */
 } reply_head;
 
 #define ANSWER_REFUSED UINT64_MAX
@@ -131,6 +132,15 @@ int ss_pool_job_message(const void *msg, size_t len, ss_buf *answer, ss_error *e
     return SS_OK;
 }
 
+/* A second line of defence against memory that failed runs leave behind
+ * inside ngspice: a worker whose resident size passed SS_LIMIT_WORKER_RSS
+ * retires after its reply and is replaced by a fresh fork at the next job. */
+static int over_memory(void)
+{
+    long kb = ss_util_rss_kb();
+    return kb > 0 && 1024.0 * (double)kb > ss_util_limit(SS_LIMIT_WORKER_RSS);
+}
+
 static void worker_main(ss_pool *p, int fd)
 {
     job_fd = fd;
@@ -157,11 +167,11 @@ static void worker_main(ss_pool *p, int fd)
         free(req);
         if (st && !e.msg[0])
             ss_error_set(&e, st, "%s", ss_strerror(st));
-        reply_head h = {st, st ? (uint32_t)strlen(e.msg) : 0, reply.len, 0, 0};
+        reply_head h = {st, st ? (uint32_t)strlen(e.msg) : 0, reply.len, 0, over_memory()};
         int bad = write_full(fd, &h, sizeof h) || write_full(fd, e.msg, h.msglen) ||
                   write_full(fd, reply.data ? reply.data : "", reply.len);
         ss_buf_release(&reply);
-        if (bad)
+        if (bad || h.retire)
             break;
     }
     if (started && p->kind->stop)
@@ -317,6 +327,11 @@ size_t ss_pool_capacity(const ss_pool *p)
     return (size_t)p->nworkers + (p->ranks ? pooli_ranks_capacity(p->ranks) : 0);
 }
 
+size_t ss_pool_recycled(const ss_pool *p)
+{
+    return p ? p->recycled : 0;
+}
+
 int ss_pool_worker_pid(const ss_pool *p, int i)
 {
     return i >= 0 && i < p->nworkers ? (int)p->w[i].pid : 0;
@@ -408,6 +423,10 @@ static void collect(ss_pool *p, int i, ss_pool_reply *out)
     }
     w->busy = 0;
     p->running--;
+    if (h.retire) {
+        reap(p, i, 0, NULL, 0); /* it leaves by itself; a new one is forked */
+        p->recycled++;
+    }
 }
 
 int ss_pool_answer(ss_pool *p, uint64_t id, const void *data, size_t len, ss_error *err)
@@ -451,6 +470,20 @@ int ss_pool_next(ss_pool *p, double max_wait, ss_pool_reply *out, int *got,
             *got = 1;
             break;
         }
+        /* jobs of a rank that stopped answering run again elsewhere */
+        uint64_t lid;
+        char *lreq;
+        size_t llen;
+        int requeued = 0;
+        while (p->ranks && pooli_ranks_lost(p->ranks, &lid, &lreq, &llen)) {
+            rc = ss_pool_submit(p, lid, lreq, llen, err);
+            free(lreq);
+            if (rc)
+                goto out;
+            requeued = 1;
+        }
+        if (requeued)
+            continue; /* dispatch them */
         if (!p->running && !remote(p))
             break;
         double now = ss_util_now();

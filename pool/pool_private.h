@@ -12,6 +12,9 @@ typedef struct pooli_ranks pooli_ranks;
 POOLI_HIDDEN pooli_ranks *pooli_ranks_alloc(int workers);
 /* Sends a job to a rank with room: 1 when sent, 0 when every rank is full. */
 POOLI_HIDDEN int pooli_ranks_send(pooli_ranks *r, uint64_t id, const char *req, size_t len);
+/* A job of a rank that was given up (silent past the deadline), to run
+ * again: 1 when there was one (*req is the caller's to free). */
+POOLI_HIDDEN int pooli_ranks_lost(pooli_ranks *r, uint64_t *id, char **req, size_t *len);
 /* A finished remote job into *out: 1 when there was one. */
 POOLI_HIDDEN int pooli_ranks_poll(pooli_ranks *r, ss_pool_reply *out);
 POOLI_HIDDEN size_t pooli_ranks_outstanding(const pooli_ranks *r);

@@ -109,6 +109,10 @@ ss_pool *ss_pool_alloc_ranks(const ss_pool_kind *kind, void *arg, int workers, d
  * crashes are handled here and reported as failed jobs. */
 int ss_pool_serve(const ss_pool_kind *kind, void *arg, int workers, double timeout,
                   ss_error *err);
+/* Workers that retired because their resident memory passed
+ * SS_LIMIT_WORKER_RSS (SMALLSIM_MAX_WORKER_RSS): each leaves after its
+ * reply and a fresh fork takes the next job. */
+size_t ss_pool_recycled(const ss_pool *p);
 /* Process id of worker i (0 if not running), for tests and monitoring. */
 int ss_pool_worker_pid(const ss_pool *p, int i);
 /* Kills and reaps every worker, drops queued jobs (NULL: nothing). */
@@ -122,6 +126,15 @@ int ss_pool_mpi_built(void);
  * *size get 0 and 1 otherwise.  Call before anything else forks. */
 int ss_pool_mpi_init(int *rank, int *size, ss_error *err);
 void ss_pool_mpi_finalize(void);
+/* Ends MPI use with the program's exit status.  When a rank was given up
+ * (it stopped answering: no heartbeat for SMALLSIM_RANK_DEADLINE seconds,
+ * default 30, while it had jobs; its jobs ran elsewhere), MPI_Finalize
+ * would wait for it for ever, so rank 0 ends every rank with
+ * MPI_Abort(status) instead; mpirun then exits with `status`.
+ * ss_pool_mpi_finalize() is ss_pool_mpi_end(0). */
+void ss_pool_mpi_end(int status);
+/* Ranks given up on rank 0 so far. */
+size_t ss_pool_mpi_lost(void);
 /* Rank 0: lets the ranks waiting in ss_pool_serve return (freeing a pool
  * from ss_pool_alloc_ranks does it; call it when no such pool will be made,
  * e.g. after a failure).  Idempotent; nothing without MPI. */
@@ -138,14 +151,18 @@ typedef struct ss_pool_journal ss_pool_journal;
  * file and line. */
 int ss_pool_journal_scan(const char *path, const char *header, unsigned char *done,
                          size_t njobs, long *valid_len, ss_error *err);
-/* Opens (creates) `path` with `header`.  An existing non-empty file is
- * refused unless `resume`; then its header must equal `header`, done[j] is
- * set for every job j < njobs it holds (*skipped counts them) and a torn
- * last row is cut off.  Rows start with the job number; failures also go
- * to PATH.log.  NULL on failure. */
-ss_pool_journal *ss_pool_journal_open(const char *path, const char *header, int resume,
-                                      unsigned char *done, size_t njobs, size_t *skipped,
-                                      ss_error *err);
+/* Opens (creates) `path` with `header` and holds an exclusive lock on it
+ * while open: a second run on the same file is refused (SS_EBUSY).  An
+ * existing non-empty file is refused unless `resume`; then its header must
+ * equal `header`, done[j] is set for every job j < njobs it holds
+ * (*skipped counts them) and a torn last row is cut off.  `settings` (may
+ * be NULL) is text describing everything that shapes the rows (one
+ * setting a line): it is kept in PATH.settings, and a resume with other
+ * settings is refused naming the first line that differs.  Rows start
+ * with the job number; failures also go to PATH.log.  NULL on failure. */
+ss_pool_journal *ss_pool_journal_open(const char *path, const char *header, const char *settings,
+                                      int resume, unsigned char *done, size_t njobs,
+                                      size_t *skipped, ss_error *err);
 /* Appends one row (with its newline) and syncs it to disk. */
 int ss_pool_journal_append(ss_pool_journal *j, const char *row, ss_error *err);
 /* Writes "job J: STATUS: MSG" to PATH.log. */

@@ -63,12 +63,17 @@ static int number(const char *arg, const char *s, double *v, ss_error *err)
 static int count(const char *arg, const char *s, size_t *n, ss_error *err)
 {
     char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < 1 || v > MAX_AXIS_POINTS)
-        return ss_error_set(err, SS_EINVAL, "'%s': '%s' is not a point count (1..%d)", arg, s,
-                            MAX_AXIS_POINTS);
-    *n = (size_t)v;
-    return SS_OK;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= 1) || v != floor(v))
+        return ss_error_set(err, SS_EINVAL, "'%s': '%s' is not a point count (a whole number >= 1)",
+                            arg, s);
+    int rc = ss_util_limit_check(SS_LIMIT_JOBS, v, err, "'%s': points", arg);
+    if (!rc && v > MAX_AXIS_POINTS)
+        rc = ss_error_set(err, SS_EINVAL, "'%s': '%s' is over %d points per axis", arg, s,
+                          MAX_AXIS_POINTS);
+    if (!rc)
+        *n = (size_t)v;
+    return rc;
 }
 
 static int read_values_file(ss_sweep_axis *ax, size_t *cap, const char *arg, const char *path,
@@ -310,6 +315,10 @@ int ss_sweep_design_build(ss_sweep_design *d, const ss_sweep_axis *axes, size_t 
     size_t per = sampled ? samples : 1, njobs;
     if (!mul_ok(points, per, &njobs))
         return ss_error_set(err, SS_EINVAL, "sweep too large (more than 2^32 jobs)");
+    int lim = ss_util_limit_check(SS_LIMIT_JOBS, (double)njobs, err, "sweep: %zu points x %zu samples",
+                                  points, per);
+    if (lim)
+        return lim;
     d->nparam = naxes;
     d->njobs = njobs;
     d->values = calloc(njobs * (naxes ? naxes : 1), sizeof *d->values);

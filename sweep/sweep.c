@@ -49,6 +49,67 @@ static int push_name(char ***names, size_t *n, const char *name)
     return SS_OK;
 }
 
+/* A measurement's name becomes a column of the results CSV: a comma or a
+ * quote in it would shift every later column.  The message names the
+ * .meas line that defines it. */
+static int bad_measure_name(const ss_netlist *nl, const char *name, ss_error *err)
+{
+    const char *file = "the sweep's --measure";
+    int line = 0;
+    for (size_t i = 1; i < nl->n; i++) {
+        const char *t = nl->lines[i].text;
+        while (isspace((unsigned char)*t))
+            t++;
+        if (!strncasecmp(t, ".meas", 5) && strstr(t, name)) {
+            file = nl->lines[i].file;
+            line = nl->lines[i].line;
+            break;
+        }
+    }
+    return ss_error_set(err, SS_EINVAL,
+                        "%s:%d: the measurement name '%s' holds a %s, which would break the "
+                        "results' CSV columns; rename the measurement",
+                        file, line, name, strchr(name, ',') ? "comma" : "quote");
+}
+
+/* The settings a resumed sweep must share with the one that started the
+ * results file (one a line, see ss_pool_journal_open): the deck (with its
+ * measurements and seed line) by hash, the axes as given, the design, the
+ * seed, the added measurements and the job list by hash. */
+static int settings_text(ss_sweep *sw, const ss_sweep_spec *spec, ss_error *err)
+{
+    static const char *const modes[] = {"grid", "zip", "lhs", "mc"};
+    ss_buf b = SS_BUF_INIT;
+    char *deck = ss_netlist_join(&sw->nl);
+    const ss_sweep_design *d = &sw->design;
+    uint64_t hd = deck ? ss_util_fnv1a(SS_UTIL_FNV_INIT, deck, strlen(deck)) : 0;
+    uint64_t hj = ss_util_fnv1a(SS_UTIL_FNV_INIT, d->values,
+                                d->njobs * (d->nparam ? d->nparam : 1) * sizeof *d->values);
+    hj = ss_util_fnv1a(hj, d->seeds, d->njobs * sizeof *d->seeds);
+    int mode = spec->mode >= 0 && spec->mode < 4 ? spec->mode : 0;
+    int rc = !deck || ss_buf_printf(&b, "# smallsim sweep: what made these results\n"
+                                        "netlist: %016llx (its text with the measurements)\n",
+                                    (unsigned long long)hd);
+    for (size_t k = 0; !rc && k < spec->nparams; k++)
+        rc = ss_buf_printf(&b, "param: %s\n", spec->params[k]);
+    if (!rc)
+        rc = mode >= 2 ? ss_buf_printf(&b, "design: %s %zu\n", modes[mode], spec->samples)
+                       : ss_buf_printf(&b, "design: %s\n", modes[mode]);
+    if (!rc)
+        rc = ss_buf_printf(&b, "seed: %llu\n", (unsigned long long)spec->seed);
+    for (size_t i = 0; !rc && i < spec->nmeasures; i++)
+        rc = ss_buf_printf(&b, "measure: %s\n", spec->measures[i]);
+    if (!rc)
+        rc = ss_buf_printf(&b, "jobs: %zu, %016llx\n", d->njobs, (unsigned long long)hj);
+    free(deck);
+    if (rc) {
+        ss_buf_release(&b);
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    sw->settings = b.data;
+    return SS_OK;
+}
+
 static int has_name(char **names, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
@@ -117,6 +178,10 @@ ss_sweep *ss_sweep_alloc(const ss_sweep_spec *spec, ss_error *err)
     if (rc)
         goto out;
     for (size_t i = 0; i < sw->nmeas; i++) {
+        if (strpbrk(sw->meas[i], ",\"")) {
+            rc = bad_measure_name(&sw->nl, sw->meas[i], err);
+            goto out;
+        }
         for (size_t k = 0; k < sw->naxes; k++)
             if (!strcasecmp(sw->meas[i], sw->axes[k].name)) {
                 rc = ss_error_set(err, SS_EINVAL,
@@ -146,6 +211,8 @@ ss_sweep *ss_sweep_alloc(const ss_sweep_spec *spec, ss_error *err)
     }
     sw->header = h.data;
     h.data = NULL;
+    if ((rc = settings_text(sw, spec, err)))
+        goto out;
 out:
     ss_netlist_names_free(own, nown);
     ss_buf_release(&h);
@@ -169,6 +236,7 @@ void ss_sweep_free(ss_sweep *sw)
     ss_netlist_release(&sw->nl);
     ss_sweep_design_release(&sw->design);
     free(sw->header);
+    free(sw->settings);
     free(sw);
 }
 
@@ -372,7 +440,8 @@ int sweepi_todo(ss_sweep *sw, const ss_sweep_options *opt, ss_pool_journal **res
     *res = NULL;
     if (!done)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
-    *res = ss_pool_journal_open(opt->out, sw->header, opt->resume, done, nj, skipped, err);
+    *res = ss_pool_journal_open(opt->out, sw->header, sw->settings, opt->resume, done, nj,
+                                skipped, err);
     int rc = *res ? SS_OK : err && err->code ? err->code : SS_EIO;
     if (!rc && !(*todo = malloc((nj ? nj : 1) * sizeof **todo)))
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
@@ -399,8 +468,11 @@ int sweepi_check_options(ss_sweep *sw, const ss_sweep_options *opt, ss_error *er
     if (opt->shard_count && opt->shard_index >= opt->shard_count)
         return ss_error_set(err, SS_EINVAL, "shard %zu/%zu: the index must be below the count",
                             opt->shard_index, opt->shard_count);
+    struct stat st;
     if (opt->raw_dir && mkdir(opt->raw_dir, 0755) && errno != EEXIST)
         return ss_error_set(err, SS_EIO, "cannot create '%s': %s", opt->raw_dir, strerror(errno));
+    if (opt->raw_dir && (stat(opt->raw_dir, &st) || !S_ISDIR(st.st_mode)))
+        return ss_error_set(err, SS_EINVAL, "raw folder '%s' is not a folder", opt->raw_dir);
     /* absolute: the workers work in run folders of their own */
     if (opt->raw_dir && !realpath(opt->raw_dir, sw->raw_real))
         return ss_error_set(err, SS_EIO, "'%s': %s", opt->raw_dir, strerror(errno));

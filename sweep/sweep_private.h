@@ -19,6 +19,7 @@ struct ss_sweep {
     size_t seed_line;     /* index of the ".option seed=" line */
     ss_sweep_design design;
     char *header;
+    char *settings;       /* what shapes the rows (the journal's PATH.settings) */
     const char *raw_dir;  /* set by ss_sweep_run */
     char raw_real[4096];  /* raw_dir made absolute */
     char run_dir[4096];   /* the workers' run folders go below it (ss_sweep_run) */

@@ -427,6 +427,14 @@ START_TEST(characterize_resume)
     rc = ss_test_sh(out, sizeof out, "cd %s && %s -o c.csv", dir, full);
     ck_assert_int_ne(rc, 0);
     ck_assert_msg(strstr(out, "--resume"), "%s", out);
+    /* a value edited by hand (the rate of job 1 doubled in its last digit)
+     * is refused, not taken up */
+    rc = ss_test_sh(out, sizeof out,
+                    "cd %s && awk -F, 'NR == 3 { $3 = $3 \"1\" } { print }' OFS=, j.csv > e.csv && "
+                    "mv e.csv j.csv && %s --resume -o d.csv",
+                    dir, full);
+    ck_assert_int_ne(rc, 0);
+    ck_assert_msg(strstr(out, "j.csv:3: the row was changed after it was written"), "%s", out);
 }
 END_TEST
 
@@ -960,7 +968,8 @@ END_TEST
 /* Cross-point warnings, from a journal whose rows are edited to show them
  * (a zero rate above a firing input, a spike node that never rises, a
  * rheobase at the floor, firing without input): no simulation needed to
- * check what the campaign makes of them. */
+ * check what the campaign makes of them.  The edited rows' check column is
+ * emptied, so the edit is taken as written, with a warning. */
 START_TEST(silent_nonsense_warnings)
 {
     const char *dir = ss_test_tmpdir();
@@ -977,17 +986,18 @@ START_TEST(silent_nonsense_warnings)
     ck_assert_msg(strstr(out, "rheobase-floor") && strstr(out, ",nan,"), "%s", out);
     /* edit: the 2 nA point silent, then both silent with the spike node low */
     rc = ss_test_sh(out, sizeof out,
-                    "cd %s && awk -F, 'BEGIN{OFS=\",\"} $1==1{$3=0;$13=0;$14=2;$15=0;$16=0.1} "
+                    "cd %s && awk -F, 'BEGIN{OFS=\",\"} $1==1{$3=0;$13=0;$14=2;$15=0;$16=0.1;$NF=\"\"} "
                     "{print}' j.csv > k.csv && mv k.csv j.csv && (%s --resume -q > b.csv) 2>&1; "
                     "cat b.csv",
                     dir, full);
-    ck_assert_msg(rc == 0 && strstr(out, "no spike at Iin = 2e-09 A, 27 C although the circuit "
+    ck_assert_msg(rc == 0 && strstr(out, "1 row with an empty check column (edited by hand) taken") &&
+                      strstr(out, "no spike at Iin = 2e-09 A, 27 C although the circuit "
                                          "fires at 1e-09 A") &&
                       strstr(out, "2e-09,27,0,nan,nan,spike-low;rheobase-floor;silent-above-firing"),
                   "%s", out);
     rc = ss_test_sh(out, sizeof out,
-                    "cd %s && awk -F, 'BEGIN{OFS=\",\"} $1<=1{$3=0;$13=0;$14=2;$15=0;$16=0.1} "
-                    "$1==2{$3=\"nan\";$4=0;$14=320} {print}' j.csv > k.csv && mv k.csv j.csv && "
+                    "cd %s && awk -F, 'BEGIN{OFS=\",\"} $1<=1{$3=0;$13=0;$14=2;$15=0;$16=0.1;$NF=\"\"} "
+                    "$1==2{$3=\"nan\";$4=0;$14=320;$NF=\"\"} {print}' j.csv > k.csv && mv k.csv j.csv && "
                     "(%s --resume -q > c.csv) 2>&1; cat c.csv",
                     dir, full);
     ck_assert_msg(rc == 0 && strstr(out, "no spike at any input") &&

@@ -496,6 +496,195 @@ START_TEST(outputs_are_regular_files)
 }
 END_TEST
 
+/* ---- bounded inputs: sizes, counts, durations, files that never end ---- */
+
+/* Each case runs the program (under `timeout 60`, in a folder of its own
+ * files) and must end quickly with `status` and a message holding both
+ * parts: where (file:line when the cause is in a file) and what (the limit
+ * and how to raise it). */
+struct bcase {
+    const char *cmd; /* %s: the program */
+    int status;
+    const char *where, *what;
+};
+
+static const struct bcase bound_cases[] = {
+    /* inputs that never end or block: refused without reading */
+    {"%s spice run /dev/zero", 1, "/dev/zero:", "is a device, not a regular file"},
+    {"%s spice run fifo.cir", 1, "fifo.cir:", "is a named pipe"},
+    {"%s run /dev/zero -o o1", 1, "/dev/zero:", "is a device"},
+    {"%s run fifo.yaml -o o2", 1, "fifo.yaml:", "is a named pipe"},
+    {"%s fit --model vteam /dev/zero", 1, "/dev/zero:", "is a device"},
+    {"%s sweep p.cir --param x=file:/dev/zero -q -o s1.csv", 1, "/dev/zero:", "is a device"},
+    {"%s sweep p.cir --param x=file:fifo.cir -q -o s2.csv", 1, "fifo.cir:", "named pipe"},
+    {"%s crossbar dc --rows 2 --cols 2 --g-file /dev/zero --v-file v.csv", 1, "/dev/zero:",
+     "is a device"},
+    /* sizes: a file, a netlist with its includes, an include fan-out bomb */
+    {"SMALLSIM_MAX_FILE_SIZE=100 %s spice run size.cir", 1, "size.cir:",
+     "limit of 100 bytes for an input file (raise it with SMALLSIM_MAX_FILE_SIZE"},
+    {"SMALLSIM_MAX_NETLIST_SIZE=4000 %s spice run size.cir", 1, "big.inc:",
+     "bytes for a netlist with its includes expanded (raise it with SMALLSIM_MAX_NETLIST_SIZE"},
+    {"%s spice run bomb.cir", 1, ".inc:",
+     "above the limit of 10000 include and library lines expanded in one netlist (raise it "
+     "with SMALLSIM_MAX_INCLUDES"},
+    {"%s sweep bomb.cir --param x=list:1 -q -o s3.csv", 2, ".inc:", "SMALLSIM_MAX_INCLUDES"},
+    /* analyses that run for ever or give nothing */
+    {"%s spice run tran.cir", 1, "tran.cir:4:", "limit of 1000000000 time steps"},
+    {"%s sweep ptran.cir --param x=list:1,2 -q -o s4.csv", 2, "ptran.cir:5:",
+     "SMALLSIM_MAX_STEPS"},
+    {"%s spice run dc0.cir", 1, "dc0.cir:4:", "a step of 0 never reaches the stop value"},
+    {"%s spice run dcneg.cir -o dc.csv", 1, "dcneg.cir:4:", "the step is negative"},
+    {"%s spice run ac.cir", 1, "ac.cir:4:", "the start frequency is above the stop frequency"},
+    /* experiment files: durations, steps, counts */
+    {"%s run dur.yaml -o o3", 1, "dur.yaml:1:", "limit of 100000 seconds of simulated time"},
+    {"%s run dt.yaml -o o4", 1, "dt.yaml:2:", "SMALLSIM_MAX_STEPS"},
+    {"%s run neg.yaml -o o5", 1, "neg.yaml:6:", "neuron numbers 0, 1, 2, ... (got '-1')"},
+    {"%s run rep.yaml -o o6", 1, "rep.yaml:5:", "SMALLSIM_MAX_EVENTS"},
+    {"%s run rep2.yaml -o o7", 1, "rep2.yaml:5:", "'count' must be a whole number of repeats"},
+    {"%s run pop.yaml -o o8", 1, "pop.yaml:3:", "SMALLSIM_MAX_NEURONS"},
+    {"%s run syn.yaml -o o9", 1, "syn.yaml:6:", "SMALLSIM_MAX_SYNAPSES"},
+    {"%s run tile.yaml -o o10", 1, "tile.yaml:5:", "SMALLSIM_MAX_SPICE_NEURONS"},
+    /* counts on the command line, and a time limit on characterization */
+    {"%s characterize dpi-neuron --mc 100000000 --sweep list:1n", 2, "--mc:",
+     "SMALLSIM_MAX_JOBS"},
+    {"%s characterize dpi-neuron --tile 1000000000 -o t.sp", 2, "--tile:",
+     "SMALLSIM_MAX_SPICE_NEURONS"},
+    {"%s sweep p.cir --param x=lin:1:2:10000000 -q -o s5.csv", 2, "x=lin:1:2:10000000",
+     "SMALLSIM_MAX_JOBS"},
+    {"%s characterize axon-hillock --sweep list:0 --timeout 0.3 -o ah.csv", 1, "job 0",
+     "no result after 0.3 s"},
+    {"SMALLSIM_MAX_SAMPLES=100 %s fit --model vteam trace.csv", 1, "trace.csv:",
+     "300 is above the limit of 100 samples"},
+    /* messages that used to say nothing useful */
+    {"%s spice run slash.cir", 1, "slash.cir:3:", "start the next line with '+'"},
+};
+
+START_TEST(bounded_inputs)
+{
+    const char *d = ss_test_tmpdir(), *p = ss_test_program();
+    char path[1024], text[4096];
+    snprintf(path, sizeof path, "%s/fifo.cir", d);
+    ck_assert_int_eq(mkfifo(path, 0644), 0);
+    snprintf(path, sizeof path, "%s/fifo.yaml", d);
+    ck_assert_int_eq(mkfifo(path, 0644), 0);
+    /* 8 levels of 10 includes each: 10^7 lines if nothing stopped it */
+    for (int l = 0; l < 7; l++) {
+        size_t k = 0;
+        for (int i = 0; i < 10; i++)
+            k += (size_t)snprintf(text + k, sizeof text - k, ".include l%d.inc\n", l + 1);
+        snprintf(path, sizeof path, "l%d.inc", l);
+        ss_test_write(d, path, text);
+    }
+    ss_test_write(d, "l7.inc", "R9 a 0 1k\n");
+    ss_test_write(d, "bomb.cir", "t\n.param x=1\nV1 a 0 1\n.include l0.inc\n.op\n.end\n");
+    size_t k = 0;
+    for (int i = 0; i < 150; i++)
+        k += (size_t)snprintf(text + k, sizeof text - k, "R%d a 0 1k\n", 100 + i);
+    ss_test_write(d, "big.inc", text); /* 1650 bytes */
+    ss_test_write(d, "size.cir", "t\nV1 a 0 1\n.include big.inc\n.include big.inc\n"
+                                 ".include big.inc\n.op\n.end\n");
+    ss_test_write(d, "p.cir", "t\n.param x=1\nV1 a 0 1\nR1 a 0 {x}\n.op\n.end\n");
+    ss_test_write(d, "v.csv", "0.1\n0.1\n");
+    ss_test_write(d, "tran.cir", "t\nV1 a 0 1\nR1 a 0 1k\n.tran 1u 1e300\n.end\n");
+    ss_test_write(d, "ptran.cir", "t\n.param x=1\nV1 a 0 1\nR1 a 0 {x}\n.tran 1u 1e300\n.end\n");
+    ss_test_write(d, "dc0.cir", "t\nV1 a 0 1\nR1 a 0 1k\n.dc V1 0 1 0\n.end\n");
+    ss_test_write(d, "dcneg.cir", "t\nV1 a 0 1\nR1 a 0 1k\n.dc V1 0 1 -0.1\n.end\n");
+    ss_test_write(d, "ac.cir", "t\nV1 a 0 DC 0 AC 1\nR1 a 0 1k\n.ac dec 10 1k 1\n.end\n");
+    ss_test_write(d, "slash.cir", "t\nV1 a 0 1\nR1 a 0 \\\n 1k\n.op\n.end\n");
+    const char *pops = "populations:\n  - {name: a, kind: lif, n: 2}\n";
+    snprintf(text, sizeof text, "duration: 1e300\n%s", pops);
+    ss_test_write(d, "dur.yaml", text);
+    snprintf(text, sizeof text, "duration: 1\ndt: 1e-300\n%s", pops);
+    ss_test_write(d, "dt.yaml", text);
+    snprintf(text, sizeof text,
+             "duration: 0.1\n%srecord:\n  states:\n    - {population: a, neurons: [-1], dt: 1m}\n",
+             pops);
+    ss_test_write(d, "neg.yaml", text);
+    snprintf(text, sizeof text,
+             "duration: 0.1\n%sstimuli:\n  - {population: a, neurons: [0], start: 0, stop: 1m, "
+             "amplitude: 1n, repeat: {count: 1e12, period: 2m}}\n",
+             pops);
+    ss_test_write(d, "rep.yaml", text);
+    snprintf(text, sizeof text,
+             "duration: 0.1\n%sstimuli:\n  - {population: a, neurons: [0], start: 0, stop: 1m, "
+             "amplitude: 1n, repeat: {count: 0.5, period: 2m}}\n",
+             pops);
+    ss_test_write(d, "rep2.yaml", text);
+    ss_test_write(d, "pop.yaml", "duration: 0.1\npopulations:\n  - {name: a, kind: lif, n: 1e12}\n");
+    ss_test_write(d, "syn.yaml",
+                  "duration: 0.01\npopulations:\n  - {name: a, kind: lif, n: 1000000}\n"
+                  "  - {name: b, kind: lif, n: 1000000}\nprojections:\n"
+                  "  - {from: a, to: b, kind: all, weight: 1p}\n");
+    ss_test_write(d, "tile.sp", "V9 x 0 1\n");
+    ss_test_write(d, "tile.yaml", "duration: 0.01\npopulations:\n  - name: t\n    kind: spice\n"
+                                  "    n: 1000000\n    body: tile.sp\n    spikes: [v(x)]\n");
+    static char trace[300 * 40 + 16];
+    k = (size_t)snprintf(trace, sizeof trace, "t,v,i\n");
+    for (int i = 0; i < 300; i++) {
+        double t = i * 1e-3, v = sin(2 * M_PI * 5 * t);
+        k += (size_t)snprintf(trace + k, sizeof trace - k, "%g,%.4f,%.4g\n", t, v, v * 1e-4);
+    }
+    ss_test_write(d, "trace.csv", trace);
+    for (size_t i = 0; i < sizeof bound_cases / sizeof bound_cases[0]; i++) {
+        const struct bcase *c = &bound_cases[i];
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, c->cmd, p);
+        /* "timeout" goes before the program, after any VAR=value */
+        const char *prog = strstr(cmd, p);
+        double t0 = ss_util_now();
+        int st = ss_test_sh(out, sizeof out, "cd %s && %.*stimeout 60 %s", d,
+                            (int)(prog - cmd), cmd, prog);
+        double secs = ss_util_now() - t0;
+        ck_assert_msg(st == c->status && strstr(out, c->where) && strstr(out, c->what),
+                      "case %zu '%s': status %d (want %d), message: %s", i, cmd, st, c->status,
+                      out);
+        ck_assert_msg(secs < 30, "case %zu '%s' took %.1f s", i, cmd, secs);
+    }
+    /* a UTF-8 byte order mark before the title is dropped: the deck runs */
+    ss_test_write(d, "bom.cir", "\xef\xbb\xbf" "t\nV1 a 0 1\nR1 a b 1k\nR2 b 0 3k\n.op\n.end\n");
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s spice run bom.cir --vectors 'v(b)'",
+                                d, p),
+                     0);
+    ck_assert_msg(strstr(out, "0.75"), "%s", out);
+}
+END_TEST
+
+/* ---- failed runs do not pile up memory ----------------------------------- */
+
+/* A .param syntax error is fatal in ngspice 39: the engine reloads the
+ * library.  Without "quit" before the reload every failure kept 124 kB;
+ * each failure here is followed by a correct run. */
+START_TEST(failed_runs_bounded_memory)
+{
+    static const char bad[] = "t\n.param r = {1k +* }\nV1 a 0 1\nR1 a 0 {r}\n.op\n.end\n";
+    static const char good[] = "t\nV1 a 0 1\nR1 a b 1k\nR2 b 0 3k\n.op\n.end\n";
+    ss_engine *eng;
+    ss_error err;
+    ck_assert_int_eq(ss_engine_open(&eng, &err), SS_OK);
+    const int n = 80, warm = 10;
+    long rss0 = 0;
+    for (int i = 0; i < n; i++) {
+        ss_result res = SS_RESULT_INIT;
+        ck_assert_int_eq(ss_engine_run_text(eng, bad, "bad.cir", 0, &res, &err), SS_ESIM);
+        ck_assert_msg(strstr(err.msg, "bad.cir:2:"), "%s", err.msg);
+        ck_assert_msg(ss_engine_run_text(eng, good, "good.cir", 0, &res, &err) == SS_OK, "%s",
+                      err.msg);
+        ck_assert_double_eq_tol(ss_result_find(&res, "v(b)")->re[0], 0.75, 1e-12);
+        ss_result_release(&res);
+        if (i == warm - 1)
+            rss0 = ss_util_rss_kb();
+    }
+    double per_run = (double)(ss_util_rss_kb() - rss0) / (n - warm);
+    ck_assert_int_eq(ss_engine_reloads(eng), n);
+#if defined(__SANITIZE_ADDRESS__)
+    (void)per_run; /* ASan's quarantine holds freed memory: no RSS bound */
+#else
+    ck_assert_msg(per_run < 30, "%.1f kB per failed run", per_run);
+#endif
+    ss_engine_free(eng);
+}
+END_TEST
+
 Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -507,6 +696,8 @@ Suite *hostile_suite(void)
     tcase_add_test(tc, command_filter);
     tcase_add_test(tc, entry_points);
     tcase_add_test(tc, outputs_are_regular_files);
+    tcase_add_test(tc, failed_runs_bounded_memory);
+    tcase_add_test(tc, bounded_inputs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cosim/engine/ss_engine.h"
@@ -1113,6 +1114,51 @@ START_TEST(mpi_same_as_local)
 }
 END_TEST
 
+/* A rank that stops answering (SIGSTOP) is given up after
+ * SMALLSIM_RANK_DEADLINE seconds; its evaluations run on the other ranks
+ * and the run ends exactly as a local one. */
+START_TEST(mpi_stopped_rank)
+{
+    if (!ss_pool_mpi_built()) {
+        fprintf(stderr, "check_l2l: MPI test skipped: not built with MPI (make MPI=1)\n");
+        return;
+    }
+    static char out[1 << 16];
+    if (ss_test_sh(out, sizeof out, "command -v mpirun") != 0)
+        return;
+    const char *root = ss_test_tmpdir(), *prog = ss_test_program();
+    const char *run = "--task bbob-rosenbrock:4 --seed 5 --generations 150 -q --no-plot";
+    char a[600], b[600], gens[700];
+    snprintf(a, sizeof a, "%s/local", root);
+    snprintf(b, sizeof b, "%s/mpi", root);
+    snprintf(gens, sizeof gens, "%s/gens.csv", b);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s l2l %s --jobs 2 -o %s", prog, run, a), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd,
+                 "SMALLSIM_RANK_DEADLINE=2 OMPI_ALLOW_RUN_AS_ROOT=1 "
+                 "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun -n 3 --oversubscribe "
+                 "%s l2l %s --jobs 1 -o %s > %s/mpi.log 2>&1",
+                 prog, run, b, root);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    long stopped = ss_test_stop_rank(prog, 2, gens, 10, 120);
+    int st;
+    waitpid(pid, &st, 0);
+    if (stopped > 0)
+        kill((pid_t)stopped, SIGKILL); /* if mpirun left it behind */
+    ss_test_sh(out, sizeof out, "cat %s/mpi.log", root);
+    ck_assert_msg(stopped > 0, "rank 2 was not found (the run was over?): %s", out);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mpirun: status %d: %s", st, out);
+    ck_assert_msg(strstr(out, "1 MPI rank stopped answering") && strstr(out, "best validation"),
+                  "%s", out);
+    same_runs(a, b);
+}
+END_TEST
+
 Suite *l2l_suite(void)
 {
     Suite *s = suite_create("l2l");
@@ -1144,8 +1190,9 @@ Suite *l2l_suite(void)
     tcase_add_test(tc, arm_run_reuses_lut_cache);
     suite_add_tcase(s, tc);
     tc = tcase_create("mpi");
-    tcase_set_timeout(tc, 120);
+    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, mpi_same_as_local);
+    tcase_add_test(tc, mpi_stopped_rank);
     suite_add_tcase(s, tc);
     return s;
 }

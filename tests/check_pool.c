@@ -15,6 +15,8 @@ Suite *pool_suite(void);
 
 /* ---- the pool, with a test job kind ------------------------------------------ */
 
+char *pool_test_held; /* what a "grow" job keeps */
+
 static int test_run(void *state, void *arg, const void *req, size_t len, ss_buf *reply,
                     ss_error *err)
 {
@@ -28,6 +30,13 @@ static int test_run(void *state, void *arg, const void *req, size_t len, ss_buf 
         return ss_error_set(err, SS_ESIM, "failed on purpose");
     if (len >= 4 && !strncmp(r, "exit", 4))
         _exit(3);
+    if (len >= 4 && !strncmp(r, "grow", 4)) {
+        /* keeps 40 MB (touched, so resident) for the rest of the worker's life */
+        char *keep = malloc(40 << 20);
+        if (keep)
+            memset(keep, 1, 40 << 20);
+        pool_test_held = keep;
+    }
     ss_buf_printf(reply, "pid %d ", (int)getpid());
     return ss_buf_add(reply, req, len);
 }
@@ -161,6 +170,47 @@ START_TEST(test_pool_conversation)
 }
 END_TEST
 
+/* A worker whose resident memory passed SMALLSIM_MAX_WORKER_RSS retires
+ * after its reply: every job still succeeds, and the next one runs in a new
+ * process.  Below the threshold the same worker runs every job. */
+START_TEST(test_pool_recycles_big_workers)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        /* pass 0: 30 MB, below one grown worker (40 MB kept); pass 1: 4 GB */
+        setenv("SMALLSIM_MAX_WORKER_RSS", pass ? "4G" : "30M", 1);
+        ss_error err;
+        ss_pool *p = ss_pool_alloc(&test_kind, NULL, 1, 30, &err);
+        ck_assert_ptr_nonnull(p);
+        for (int i = 0; i < 4; i++)
+            ck_assert_int_eq(ss_pool_submit(p, (uint64_t)i, "grow", 4, &err), SS_OK);
+        int pids[4], n = 0;
+        while (ss_pool_pending(p)) {
+            ss_pool_reply r;
+            int got;
+            ck_assert_int_eq(ss_pool_next(p, -1, &r, &got, &err), SS_OK);
+            if (!got)
+                continue;
+            ck_assert_msg(r.status == SS_OK, "job %d: %s", (int)r.id, r.msg);
+            ck_assert_int_eq(sscanf(r.data, "pid %d", &pids[n]), 1);
+            n++;
+            free(r.data);
+        }
+        ck_assert_int_eq(n, 4);
+        if (pass == 0) {
+            ck_assert_int_eq((int)ss_pool_recycled(p), 4);
+            for (int i = 1; i < 4; i++)
+                ck_assert_int_ne(pids[i], pids[i - 1]);
+        } else {
+            ck_assert_int_eq((int)ss_pool_recycled(p), 0);
+            for (int i = 1; i < 4; i++)
+                ck_assert_int_eq(pids[i], pids[0]);
+        }
+        ss_pool_free(p);
+    }
+    unsetenv("SMALLSIM_MAX_WORKER_RSS");
+}
+END_TEST
+
 /* ---- the journal ------------------------------------------------------------- */
 
 static char *slurp(const char *path)
@@ -182,7 +232,7 @@ START_TEST(test_journal_resume)
     size_t skipped = 99;
     ss_error err;
     /* A new journal: the header, then rows as they come. */
-    ss_pool_journal *j = ss_pool_journal_open(path, "job,v", 0, done, 8, &skipped, &err);
+    ss_pool_journal *j = ss_pool_journal_open(path, "job,v", NULL, 0, done, 8, &skipped, &err);
     ck_assert_msg(j != NULL, "%s", err.msg);
     ck_assert_uint_eq(skipped, 0);
     ck_assert_int_eq(ss_pool_journal_append(j, "3,2.385\n", &err), SS_OK);
@@ -196,7 +246,7 @@ START_TEST(test_journal_resume)
     ck_assert_str_eq(text, "job 5: timeout: no result after 1 s\n");
     free(text);
     /* Without resume an existing journal is refused. */
-    ck_assert_ptr_null(ss_pool_journal_open(path, "job,v", 0, done, 8, &skipped, &err));
+    ck_assert_ptr_null(ss_pool_journal_open(path, "job,v", NULL, 0, done, 8, &skipped, &err));
     ck_assert_msg(strstr(err.msg, "already exists"), "%s", err.msg);
     /* A torn last row (killed mid-write) is cut off on resume. */
     FILE *f = fopen(path, "a");
@@ -209,7 +259,7 @@ START_TEST(test_journal_resume)
     for (int k = 0; k < 8; k++)
         ck_assert_int_eq(done[k], k == 3 || k == 5);
     memset(done, 0, sizeof done);
-    j = ss_pool_journal_open(path, "job,v", 1, done, 8, &skipped, &err);
+    j = ss_pool_journal_open(path, "job,v", NULL, 1, done, 8, &skipped, &err);
     ck_assert_msg(j != NULL, "%s", err.msg);
     ck_assert_uint_eq(skipped, 2);
     ck_assert_int_eq(ss_pool_journal_append(j, "7,0.5\n", &err), SS_OK);
@@ -252,10 +302,10 @@ START_TEST(test_journal_errors)
     size_t skipped;
     char nodir[1024];
     snprintf(nodir, sizeof nodir, "%s/j.csv", ss_test_write(dir, "plain", "x"));
-    ck_assert_ptr_null(ss_pool_journal_open(nodir, "job,v", 0, done, 4, &skipped, &err));
+    ck_assert_ptr_null(ss_pool_journal_open(nodir, "job,v", NULL, 0, done, 4, &skipped, &err));
     ck_assert_msg(strstr(err.msg, "plain/j.csv") && strstr(err.msg, "Not a directory"), "%s",
                   err.msg);
-    ck_assert_ptr_null(ss_pool_journal_open(nodir, "job,v", 0, done, 4, &skipped, NULL));
+    ck_assert_ptr_null(ss_pool_journal_open(nodir, "job,v", NULL, 0, done, 4, &skipped, NULL));
 }
 END_TEST
 
@@ -266,6 +316,7 @@ Suite *pool_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_pool_faults);
     tcase_add_test(tc, test_pool_conversation);
+    tcase_add_test(tc, test_pool_recycles_big_workers);
     suite_add_tcase(s, tc);
     tc = tcase_create("journal");
     tcase_add_test(tc, test_journal_resume);

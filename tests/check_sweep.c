@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -403,11 +405,11 @@ START_TEST(test_kill_resume)
     FILE *f = fopen(b, "a");
     fputs("23,o", f);
     fclose(f);
-    ck_assert_int_eq(ss_test_sh(text, sizeof text,
-                                "%s sweep %s --param rr=lin:1k:3k:6 --param cc=list:100n,220n,470n,1u "
-                                "--measure 'tran vend FIND v(out) AT=1m' --jobs 2 -o %s --resume",
-                                prog, deck, b),
-                     0);
+    ck_assert_msg(ss_test_sh(text, sizeof text,
+                             "%s sweep %s --param rr=lin:1k:3k:6 --param cc=list:100n,220n,470n,1u "
+                             "--measure 'tran vend FIND v(out) AT=1m' --jobs 2 -o %s --resume",
+                             prog, deck, b) == 0,
+                  "%s", text);
     ck_assert_msg(strstr(text, "already done"), "%s", text);
     char *ra = normalized_rows(a), *rb = normalized_rows(b);
     ck_assert_str_eq(ra, rb);
@@ -430,6 +432,74 @@ START_TEST(test_kill_resume)
                                 prog, deck, b),
                      0);
     ck_assert_msg(strstr(text, "already exists"), "%s", text);
+}
+END_TEST
+
+/* --resume continues only the sweep that made the file: every setting that
+ * shapes the rows is in FILE.settings and checked; a file another run is
+ * writing is refused; usage errors exit 2. */
+START_TEST(test_resume_settings_and_lock)
+{
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    char text[4096], path[1024], cmd[4096];
+    const char *deck = ss_test_write(dir, "r.cir",
+                                     "t\n.param r=1k\nV1 a 0 1\nR1 a b {r}\nR2 b 0 1k\n"
+                                     ".tran 1u 10u\n.meas tran vb FIND v(b) AT=5u\n.end\n");
+    snprintf(path, sizeof path, "%s/r.csv", dir);
+    /* "%s" of these formats: the distribution, the sample count, the seed */
+#define RUN(dist, mc, seed, more)                                                                 \
+    (snprintf(cmd, sizeof cmd, "%s sweep %s --param r=%s --mc %s -q -o %s --seed %s %s", prog,   \
+              deck, dist, mc, path, seed, more),                                                   \
+     ss_test_sh(text, sizeof text, "%s", cmd))
+    ck_assert_int_eq(RUN("gauss:1k:10", "4", "3", ""), 0);
+    ck_assert_int_eq(RUN("gauss:1k:10", "4", "4", "--resume"), 1);
+    ck_assert_msg(strstr(text, "r.csv.settings:5:") && strstr(text, "'seed: 3'; this run: 'seed: 4'") &&
+                      strstr(text, "use another results file"),
+                  "%s", text);
+    ck_assert_int_eq(RUN("gauss:1k:20", "4", "3", "--resume"), 1);
+    ck_assert_msg(strstr(text, "'param: r=gauss:1k:10'; this run: 'param: r=gauss:1k:20'"), "%s",
+                  text);
+    ck_assert_int_eq(RUN("gauss:1k:10", "5", "3", "--resume"), 1);
+    ck_assert_msg(strstr(text, "'design: mc 4'; this run: 'design: mc 5'"), "%s", text);
+    /* the same settings: nothing to do */
+    ck_assert_int_eq(RUN("gauss:1k:10", "4", "3", "--resume"), 0);
+    ck_assert_msg(strstr(text, "4 already done"), "%s", text);
+    /* the netlist's text changed */
+    ss_test_write(dir, "r.cir",
+                  "t\n.param r=1k\nV1 a 0 2\nR1 a b {r}\nR2 b 0 1k\n"
+                  ".tran 1u 10u\n.meas tran vb FIND v(b) AT=5u\n.end\n");
+    ck_assert_int_eq(RUN("gauss:1k:10", "4", "3", "--resume"), 1);
+    ck_assert_msg(strstr(text, "r.csv.settings:2:") && strstr(text, "'netlist:"), "%s", text);
+    /* a file another run holds */
+    int fd = open(path, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+    ck_assert_int_eq(RUN("gauss:1k:10", "4", "3", "--resume"), 1);
+    ck_assert_msg(strstr(text, "being written by another run"), "%s", text);
+    close(fd);
+    /* no settings file: the rows cannot be checked */
+    char spath[1100];
+    snprintf(spath, sizeof spath, "%s.settings", path);
+    ck_assert_int_eq(unlink(spath), 0);
+    ck_assert_int_eq(RUN("gauss:1k:10", "4", "3", "--resume"), 1);
+    ck_assert_msg(strstr(text, "but no '") && strstr(text, "r.csv.settings"), "%s", text);
+#undef RUN
+    /* --raw-dir naming a file is a usage error, and nothing runs */
+    ss_test_write(dir, "afile", "x\n");
+    ck_assert_int_eq(ss_test_sh(text, sizeof text,
+                                "cd %s && %s sweep r.cir --param r=list:1k -q -o n.csv --raw-dir afile",
+                                dir, prog),
+                     2);
+    ck_assert_msg(strstr(text, "'afile' is a file, not a folder"), "%s", text);
+    snprintf(spath, sizeof spath, "%s/n.csv", dir);
+    ck_assert_int_ne(access(spath, F_OK), 0);
+    /* a measurement name with a comma would break the columns */
+    ss_test_write(dir, "c.cir", "t\n.param r=1k\nV1 a 0 1\nR1 a 0 {r}\n.tran 1u 10u\n"
+                                ".meas tran v,b FIND v(a) AT=5u\n.end\n");
+    ck_assert_int_eq(ss_test_sh(text, sizeof text,
+                                "cd %s && %s sweep c.cir --param r=list:1k -q -o c.csv", dir, prog),
+                     2);
+    ck_assert_msg(strstr(text, "c.cir:6: the measurement name 'v,b' holds a comma"), "%s", text);
 }
 END_TEST
 
@@ -493,6 +563,105 @@ START_TEST(test_mpi_same_as_local)
 }
 END_TEST
 
+/* Runs `sweep` over `deck_text` locally and under mpirun -n 3 with
+ * SMALLSIM_RANK_DEADLINE=2, stopping rank 2 (SIGSTOP: alive, so MPI
+ * reports nothing) once the MPI run's results file has `min_lines` lines.
+ * Asserts that mpirun ends with status 0 and takes the stopped rank with
+ * it, that the program says a rank was given up, and that the rows (`rows`
+ * lines with the header) equal the local run's. */
+static void stopped_rank_run(const char *deck_text, const char *sweep, int min_lines, int rows)
+{
+    char text[8192];
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    const char *deck = ss_test_write(dir, "slow.cir", deck_text);
+    char a[1024], b[1024], log[1100];
+    snprintf(a, sizeof a, "%s/local.csv", dir);
+    snprintf(b, sizeof b, "%s/mpi.csv", dir);
+    snprintf(log, sizeof log, "%s/mpi.log", dir);
+    ck_assert_int_eq(ss_test_sh(text, sizeof text, "%s sweep %s %s -o %s", prog, deck, sweep, a),
+                     0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd,
+                 "SMALLSIM_RANK_DEADLINE=2 OMPI_ALLOW_RUN_AS_ROOT=1 "
+                 "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun -n 3 --oversubscribe "
+                 "%s sweep %s %s -o %s > %s 2>&1",
+                 prog, deck, sweep, b, log);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    long stopped = ss_test_stop_rank(prog, 2, b, min_lines, 120);
+    int st;
+    waitpid(pid, &st, 0);
+    ss_test_sh(text, sizeof text, "cat %s", log);
+    ck_assert_msg(stopped > 0, "rank 2 was not found: %s", text);
+    /* mpirun's end kills it (give the kernel a moment to reap it) */
+    int alive = 1;
+    for (int k = 0; k < 500 && alive; k++) {
+        char stat[64], buf[256] = "";
+        snprintf(stat, sizeof stat, "/proc/%ld/stat", stopped);
+        FILE *f = fopen(stat, "r");
+        alive = f && fgets(buf, sizeof buf, f) && !strstr(buf, ") Z ");
+        if (f)
+            fclose(f);
+        if (alive)
+            usleep(20000);
+    }
+    if (alive)
+        kill((pid_t)stopped, SIGKILL);
+    ck_assert_msg(!alive, "the stopped rank %ld outlived mpirun", stopped);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mpirun: status %d: %s", st, text);
+    ck_assert_msg(strstr(text, "1 MPI rank stopped answering"), "%s", text);
+    char *ra = normalized_rows(a), *rb = normalized_rows(b);
+    ck_assert_str_eq(ra, rb);
+    ck_assert_int_eq(count_lines(b), rows);
+    free(ra);
+    free(rb);
+}
+
+/* A rank stopped while it has jobs is given up after the deadline without
+ * a heartbeat; its jobs run on the other ranks and every job gets its row. */
+START_TEST(test_mpi_stopped_rank)
+{
+    if (!ss_pool_mpi_built()) {
+        fprintf(stderr, "check_sweep: MPI test skipped: not built with MPI (make MPI=1)\n");
+        return;
+    }
+    char text[256];
+    if (ss_test_sh(text, sizeof text, "command -v mpirun") != 0)
+        return;
+    stopped_rank_run(slow_deck,
+                     "--param rr=lin:1k:3k:8 --param cc=list:100n,220n,470n "
+                     "--measure 'tran vend FIND v(out) AT=1m' --jobs 1 -q",
+                     4, 25);
+}
+END_TEST
+
+/* A rank stopped while idle (one job, which rank 0's own worker takes)
+ * does not answer the end of the run within the deadline: it is given up
+ * and mpirun ends instead of waiting for it in MPI_Finalize. */
+START_TEST(test_mpi_stopped_idle_rank)
+{
+    if (!ss_pool_mpi_built())
+        return; /* said once by test_mpi_stopped_rank */
+    char text[256];
+    if (ss_test_sh(text, sizeof text, "command -v mpirun") != 0)
+        return;
+    static const char long_deck[] = "one long job\n"
+                                    ".param rr=1k cc=100n\n"
+                                    "V1 in 0 PULSE(0 1 0 1n 1n 1 2)\n"
+                                    "R1 in out {rr}\n"
+                                    "C1 out 0 {cc}\n"
+                                    ".tran 1u 10m 0 20n\n"
+                                    ".end\n";
+    stopped_rank_run(long_deck,
+                     "--param rr=list:1k --measure 'tran vend FIND v(out) AT=1m' --jobs 1 -q", 1,
+                     2);
+}
+END_TEST
+
 /* A program that holds an engine and then runs a sweep: its forked
  * workers take over their copy of the engine (one per process), so the
  * jobs run; the measured 50 % times are tau ln 2. */
@@ -553,13 +722,16 @@ Suite *sweep_suite(void)
     tcase_add_test(tc, test_seeds_reproducible);
     suite_add_tcase(s, tc);
     tc = tcase_create("netlist");
-    tcase_set_timeout(tc, 60);
+    tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_netlist_statuses);
     tcase_add_test(tc, test_sweep_errors);
     tcase_add_test(tc, test_kill_resume);
+    tcase_add_test(tc, test_resume_settings_and_lock);
     tcase_add_test(tc, test_shards);
     tcase_add_test(tc, test_sweep_with_engine_open);
     tcase_add_test(tc, test_mpi_same_as_local);
+    tcase_add_test(tc, test_mpi_stopped_rank);
+    tcase_add_test(tc, test_mpi_stopped_idle_rank);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -197,6 +197,33 @@ START_TEST(outputs)
 }
 END_TEST
 
+/* The limits table: defaults, raised by their variables (k/M/G/T), and a
+ * value that is not a positive number ignored with a word in the message. */
+START_TEST(limits)
+{
+    ss_error err;
+    unsetenv("SMALLSIM_MAX_JOBS");
+    ck_assert_double_eq(ss_util_limit(SS_LIMIT_JOBS), 1e6);
+    ck_assert_int_eq(ss_util_limit_check(SS_LIMIT_JOBS, 1e6, &err, "x"), SS_OK);
+    setenv("SMALLSIM_MAX_JOBS", "2k", 1);
+    ck_assert_double_eq(ss_util_limit(SS_LIMIT_JOBS), 2000);
+    ck_assert_int_eq(ss_util_limit_check(SS_LIMIT_JOBS, 2001, &err, "f.cir:%d: points", 3),
+                     SS_EINVAL);
+    ck_assert_str_eq(err.msg, "f.cir:3: points: 2001 is above the limit of 2000 jobs in one run "
+                              "(raise it with SMALLSIM_MAX_JOBS=N)");
+    setenv("SMALLSIM_MAX_JOBS", "1.5M", 1);
+    ck_assert_double_eq(ss_util_limit(SS_LIMIT_JOBS), 1.5e6);
+    setenv("SMALLSIM_MAX_JOBS", "-3", 1);
+    ck_assert_double_eq(ss_util_limit(SS_LIMIT_JOBS), 1e6);
+    ck_assert_int_eq(ss_util_limit_check(SS_LIMIT_JOBS, 2e6, &err, "x"), SS_EINVAL);
+    ck_assert_msg(strstr(err.msg, "its value '-3' is not a positive number and was ignored"), "%s",
+                  err.msg);
+    unsetenv("SMALLSIM_MAX_JOBS");
+    /* the code comes back without an error struct too */
+    ck_assert_int_eq(ss_util_limit_check(SS_LIMIT_STEPS, 1e300, NULL, "x"), SS_EINVAL);
+}
+END_TEST
+
 Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -208,6 +235,7 @@ Suite *util_suite(void)
     tcase_add_test(tc, hash_and_mixer);
     tcase_add_test(tc, json_round_trip);
     tcase_add_test(tc, outputs);
+    tcase_add_test(tc, limits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -16,4 +16,11 @@ const char *ss_test_program(void);
  * returns its exit status (or 128+signal). */
 int ss_test_sh(char *out, size_t outsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* For MPI tests: once `file` has `min_lines` lines and the process of
+ * program `exe` that is MPI rank `rank` (not one of its forked workers)
+ * exists, within `timeout` seconds, stops it (SIGSTOP).  Returns its pid,
+ * or -1. */
+long ss_test_stop_rank(const char *exe, int rank, const char *file, int min_lines,
+                       double timeout);
+
 #endif

@@ -12,19 +12,50 @@
 #include <time.h>
 #include <unistd.h>
 
+static const char *kind_of(mode_t m);
+
 int ss_util_read_file(const char *path, char **out, size_t *len, ss_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    /* O_NONBLOCK: opening a named pipe without a writer must not hang; the
+     * file type is checked on the open descriptor */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0)
+        return ss_error_set(err, SS_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = errno;
+        close(fd);
+        return S_ISREG(st.st_mode)
+                   ? ss_error_set(err, SS_EIO, "%s: %s", path, strerror(e))
+                   : ss_error_set(err, SS_EIO, "%s: is %s, not a regular file; input refused", path,
+                                  kind_of(st.st_mode));
+    }
+    double cap = ss_util_limit(SS_LIMIT_FILE_SIZE);
+    int rc = ss_util_limit_check(SS_LIMIT_FILE_SIZE, (double)st.st_size, err, "%s", path);
+    if (rc || fcntl(fd, F_SETFL, 0) != 0) {
+        close(fd);
+        return rc ? rc : ss_error_set(err, SS_EIO, "%s: %s", path, strerror(errno));
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
+    }
     ss_buf b = SS_BUF_INIT;
     char chunk[65536];
     size_t n;
-    if (!f)
-        return ss_error_set(err, SS_EIO, "%s: cannot open: %s", path, strerror(errno));
     if (ss_buf_add(&b, "", 0)) {
         fclose(f);
         return ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
     }
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        /* a file that grows while it is read stops at the limit too */
+        if ((double)(b.len + n) > cap) {
+            fclose(f);
+            ss_buf_release(&b);
+            return ss_util_limit_check(SS_LIMIT_FILE_SIZE, (double)(b.len + n), err,
+                                       "%s (still growing)", path);
+        }
         if (ss_buf_add(&b, chunk, n)) {
             fclose(f);
             ss_buf_release(&b);
@@ -44,6 +75,11 @@ int ss_util_read_file(const char *path, char **out, size_t *len, ss_error *err)
             line += b.data[i] == '\n';
         ss_buf_release(&b);
         return ss_error_set(err, SS_EPARSE, "%s:%d: binary data (NUL byte) in a text file", path, line);
+    }
+    /* a UTF-8 byte order mark (some editors write one) is not text */
+    if (b.len >= 3 && !memcmp(b.data, "\xEF\xBB\xBF", 3)) {
+        memmove(b.data, b.data + 3, b.len - 2);
+        b.len -= 3;
     }
     *out = b.data;
     if (len)

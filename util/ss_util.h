@@ -132,10 +132,46 @@ int ss_json_dump(const struct json_t *root, ss_buf *out, ss_error *err);
 /* Writes root to path (atomically), as ss_json_dump. */
 int ss_json_write(const struct json_t *root, const char *path, ss_error *err);
 
+/* ---- limits (limits.c) ------------------------------------------------- */
+
+/* Bounds that keep a hostile or mistyped input from growing without end.
+ * Each has a default and an environment variable that raises (or lowers)
+ * it: a number with an optional k, M, G or T (1e3 .. 1e12), e.g.
+ * SMALLSIM_MAX_FILE_SIZE=1G.  docs/engine.md lists them. */
+enum ss_util_limit {
+    SS_LIMIT_FILE_SIZE,     /* bytes of one input file (256e6) */
+    SS_LIMIT_NETLIST_SIZE,  /* bytes of a netlist with its includes expanded (64e6) */
+    SS_LIMIT_INCLUDES,      /* include/library lines expanded in one netlist (10000) */
+    SS_LIMIT_JOBS,          /* jobs of one sweep or campaign, sweep points (1e6) */
+    SS_LIMIT_NEURONS,       /* neurons of one network population (1e7) */
+    SS_LIMIT_SYNAPSES,      /* synapses and crossbar cells of one network (1e8) */
+    SS_LIMIT_SPICE_NEURONS, /* transistor-level neurons of one SPICE tile (1e4) */
+    SS_LIMIT_EVENTS,        /* stimulus steps of one experiment (1e7) */
+    SS_LIMIT_STEPS,         /* time steps of a run: duration / dt, recorded samples (1e9) */
+    SS_LIMIT_DURATION,      /* simulated seconds of one run (1e5) */
+    SS_LIMIT_SAMPLES,       /* samples of one measured trace to fit (1e6) */
+    SS_LIMIT_WORKER_RSS,    /* resident bytes after which a pool worker retires (512e6) */
+    SS_LIMIT_RANK_SILENCE,  /* seconds an MPI rank may stay silent before it is given up (30) */
+    SS_LIMIT_COUNT
+};
+/* The limit in force (the environment variable's value if it is a valid
+ * positive number, else the default). */
+double ss_util_limit(int which);
+/* The environment variable that sets it ("SMALLSIM_MAX_JOBS"). */
+const char *ss_util_limit_env(int which);
+/* SS_OK when value <= the limit; else SS_EINVAL with "WHAT: VALUE is above
+ * the limit of N ... (raise it with ENV=N)", WHAT formatted from fmt. */
+int ss_util_limit_check(int which, double value, ss_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* ---- files ------------------------------------------------------------- */
 
 /* Reads a whole file into a NUL-terminated heap buffer (*out, *len).
- * Refuses files with NUL bytes (SS_EPARSE).  The caller frees *out. */
+ * Refuses what is not a regular file (a named pipe, a device such as
+ * /dev/zero, a folder: SS_EIO, without blocking), files larger than
+ * SS_LIMIT_FILE_SIZE (SS_EINVAL, naming the limit and how to raise it) and
+ * files with NUL bytes (SS_EPARSE).  A UTF-8 byte order mark at the start
+ * is dropped (*len is then the file's size - 3).  The caller frees *out. */
 int ss_util_read_file(const char *path, char **out, size_t *len, ss_error *err);
 
 /* Writes `len` bytes to `path` atomically (temporary file + rename). */

@@ -18,7 +18,10 @@ struct ctx {
     const char *path;
     ss_error *err;
     gsl_rng *rng;
-    unsigned flags; /* how tile bodies are read (enum ss_netlist_flags) */
+    unsigned flags;  /* how tile bodies are read (enum ss_netlist_flags) */
+    double duration; /* the experiment's, for bounds on sampling */
+    double steps;    /* current steps scheduled so far */
+    double synapses; /* synapses and crossbar cells made so far */
 };
 
 static int line_of(const yaml_node_t *n)
@@ -93,10 +96,27 @@ static int count(struct ctx *c, yaml_node_t *n, const char *key, size_t *out)
     int rc = number(c, n, key, &v);
     if (rc)
         return rc;
-    if (!(v >= 1) || v != floor(v) || v > 1e8)
-        return fail(c, n, "'%s' must be a whole number from 1 to 1e8 (got '%s')", key, scalar(n));
+    /* the size itself is bounded by the limits (SMALLSIM_MAX_NEURONS, ...) */
+    if (!(v >= 1) || v != floor(v) || v > 9007199254740992.0)
+        return fail(c, n, "'%s' must be a whole number >= 1 (got '%s')", key, scalar(n));
     *out = (size_t)v;
     return SS_OK;
+}
+
+/* A raisable bound (ss_util_limit_check) with this node's file:line. */
+static int bounded(struct ctx *c, yaml_node_t *n, int which, double value, const char *what)
+{
+    int rc = ss_util_limit_check(which, value, c->err, "%s", what);
+    return rc ? ss_error_prefix(c->err, rc, "%s:%d", c->path, line_of(n)) : SS_OK;
+}
+
+/* Counts the synapses (or crossbar cells) a projection makes against the
+ * limit for the whole network. */
+static int add_synapses(struct ctx *c, yaml_node_t *n, double count)
+{
+    c->synapses += count;
+    return bounded(c, n, SS_LIMIT_SYNAPSES, c->synapses,
+                   "synapses of all projections (crossbar cells included)");
 }
 
 /* A file named in the experiment, relative to the experiment's folder. */
@@ -195,18 +215,20 @@ static int params(struct ctx *c, yaml_node_t *map, int dpi, double *fields)
 /* Reads the YAML file `path` into doc (caller deletes it). */
 static int load_doc(const char *path, yaml_document_t *doc, ss_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ss_error_set(err, SS_EIO, "%s: cannot open", path);
+    /* through the library's one reader: regular files only, size-capped */
+    char *text = NULL;
+    size_t len = 0;
+    int rc = ss_util_read_file(path, &text, &len, err);
+    if (rc)
+        return rc;
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
-    int rc = SS_OK;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, doc))
         rc = ss_error_set(err, SS_EPARSE, "%s:%d: %s", path, (int)parser.problem_mark.line + 1,
                           parser.problem ? parser.problem : "YAML syntax error");
     yaml_parser_delete(&parser);
-    fclose(f);
+    free(text);
     return rc;
 }
 
@@ -565,6 +587,11 @@ static int population(struct ctx *c, ss_network *net, yaml_node_t *n)
     if ((rc = count(c, nn, "n", &size)))
         return rc;
     const char *k = scalar(kind), *nm = scalar(name);
+    if (!strcmp(k, "spice") ? (rc = bounded(c, nn, SS_LIMIT_SPICE_NEURONS, (double)size,
+                                            "neurons of a SPICE tile"))
+                            : (rc = bounded(c, nn, SS_LIMIT_NEURONS, (double)size,
+                                            "neurons of a population")))
+        return rc;
     if (!strcmp(k, "lif") || !strcmp(k, "dpi")) {
         int dpi = !strcmp(k, "dpi");
         ss_lif_params lp = SS_LIF_DEFAULTS;
@@ -639,8 +666,8 @@ static int find(struct ctx *c, ss_network *net, yaml_node_t *n, const char *key,
     return SS_OK;
 }
 
-/* The list under 'neurons:' of mapping e, as indices (SIZE_MAX for a
- * negative one, which the network rejects by name). */
+/* The list under 'neurons:' of mapping e, as indices (whole numbers from
+ * 0; the network checks them against the population's size). */
 static int neuron_list(struct ctx *c, yaml_node_t *e, const char *what, size_t **idx, size_t *count,
                        yaml_node_t ***nodes)
 {
@@ -664,7 +691,13 @@ static int neuron_list(struct ctx *c, yaml_node_t *e, const char *what, size_t *
             free(*nodes);
             return rc;
         }
-        (*idx)[k] = v >= 0 ? (size_t)v : SIZE_MAX;
+        if (!(v >= 0) || v != floor(v) || v >= 4294967296.0) {
+            free(*idx);
+            free(*nodes);
+            return fail(c, x, "'neurons' holds neuron numbers 0, 1, 2, ... (got '%s')", scalar(x),
+                        NULL);
+        }
+        (*idx)[k] = (size_t)v;
         (*nodes)[k] = x;
     }
     *count = cnt;
@@ -795,10 +828,20 @@ static int stimuli(struct ctx *c, ss_network *net, yaml_node_t *list)
             ((rc = check_keys(c, rp, "repeat", "count period")) || (rc = opt_number(c, rp, "count", &count)) ||
              (rc = opt_number(c, rp, "period", &period))))
             return rc;
+        if (rp && (!(count >= 1) || count != floor(count)))
+            return fail(c, get(c, rp, "count") ? get(c, rp, "count") : rp,
+                        "'count' must be a whole number of repeats >= 1%s%s", NULL, NULL);
         size_t *idx, n;
         yaml_node_t **nodes;
         if ((rc = neuron_list(c, e, "a stimulus", &idx, &n, &nodes)))
             return rc;
+        c->steps += count * (double)n;
+        if ((rc = bounded(c, rp ? rp : e, SS_LIMIT_EVENTS, c->steps,
+                          "current steps (repeats x neurons, all stimuli)"))) {
+            free(idx);
+            free(nodes);
+            return rc;
+        }
         for (size_t k = 0; !rc && k < n; k++)
             for (long r = 0; !rc && r < (long)count; r++)
                 if ((rc = ss_network_add_step(net, pop, idx[k], start + r * period, stop + r * period, amp,
@@ -824,6 +867,11 @@ static int projection(struct ctx *c, ss_network *net, yaml_node_t *n)
     const char *kind = scalar(get(c, n, "kind"));
     double delay = 1e-3;
     if ((rc = opt_number(c, n, "delay", &delay)))
+        return rc;
+    /* every kind but random (counted below, with its indegree) */
+    if (kind && strcmp(kind, "random") &&
+        (rc = add_synapses(c, n, !strcmp(kind, "one_to_one") ? (double)npre
+                                                            : (double)npre * (double)npost)))
         return rc;
     if (kind && !strcmp(kind, "memristive"))
         return memristive(c, net, n, pre, post, npre, npost, delay);
@@ -852,7 +900,8 @@ static int projection(struct ctx *c, ss_network *net, yaml_node_t *n)
         yaml_node_t *k = get(c, n, "indegree");
         if (!k)
             return fail(c, n, "a random projection needs 'indegree'%s%s", NULL, NULL);
-        if ((rc = count(c, k, "indegree", &indegree)))
+        if ((rc = count(c, k, "indegree", &indegree)) ||
+            (rc = add_synapses(c, k, (double)indegree * (double)npost)))
             return rc;
         nsyn = indegree * npost;
     } else if (!strcmp(kind, "all")) {
@@ -909,6 +958,12 @@ static int record(struct ctx *c, ss_network *net, yaml_node_t *n)
         double dt = 1e-4;
         if ((rc = check_keys(c, e, "a state recording", "population neurons dt")) ||
             (rc = find(c, net, e, "population", &pop)) || (rc = opt_number(c, e, "dt", &dt)))
+            return rc;
+        if (!(dt > 0))
+            return fail(c, get(c, e, "dt") ? get(c, e, "dt") : e,
+                        "a state recording's 'dt' must be positive%s%s", NULL, NULL);
+        if ((rc = bounded(c, get(c, e, "dt") ? get(c, e, "dt") : e, SS_LIMIT_STEPS,
+                          c->duration / dt, "samples of one recorded neuron (duration / dt)")))
             return rc;
         size_t *idx, cnt;
         yaml_node_t **nodes;
@@ -969,6 +1024,12 @@ int ss_experiment_load_flags(const char *path, long seed_override, unsigned flag
         rc = fail(&c, root, "duration and dt must be positive, seed >= 0%s%s", NULL, NULL);
         goto out;
     }
+    yaml_node_t *dn = get(&c, root, "duration"), *tn = get(&c, root, "dt");
+    if ((rc = bounded(&c, dn ? dn : root, SS_LIMIT_DURATION, exp->duration, "duration")) ||
+        (rc = bounded(&c, tn ? tn : root, SS_LIMIT_STEPS, exp->duration / exp->dt,
+                      "exchange steps (duration / dt)")))
+        goto out;
+    c.duration = exp->duration;
     exp->seed = seed_override >= 0 ? (unsigned long)seed_override : (unsigned long)seed;
     c.rng = gsl_rng_alloc(gsl_rng_mt19937);
     net = ss_network_alloc(err);

@@ -264,6 +264,17 @@ int ss_network_run(ss_network *net, double tstop, const ss_network_options *opt,
     if (!(tstop >= net->t) || !isfinite(tstop))
         return ss_error_set(err, SS_EINVAL, "network: tstop %g is before the current time %g",
                             tstop, net->t);
+    /* bounded work and memory: simulated time, exchange steps, samples */
+    double samples = 0;
+    for (size_t k = 0; k < net->nsamples; k++)
+        samples += (tstop - net->t) / net->samples[k].every;
+    if ((rc = ss_util_limit_check(SS_LIMIT_DURATION, tstop, err, "network: a run to %g s", tstop)) ||
+        (rc = ss_util_limit_check(SS_LIMIT_STEPS, (tstop - net->t) / net->h, err,
+                                  "network: %g s in exchange steps of %g s", tstop - net->t,
+                                  net->h)) ||
+        (rc = ss_util_limit_check(SS_LIMIT_STEPS, samples, err,
+                                  "network: recorded state samples")))
+        return rc;
     net->kstop = (long)ceil(tstop / net->h - 1e-12);
     if (net->tiles && (rc = neti_tiles_start(net, tstop, opt, err))) {
         neti_tiles_stop(net);
