@@ -14,7 +14,7 @@
 #include "cosim/network/ss_network.h"
 
 static const char run_usage[] =
-    "usage: smallsim run EXPERIMENT.yaml [-o OUTDIR] [--seed S] [--tstop T] [-q]\n"
+    "usage: smallsim run EXPERIMENT.yaml [-o OUTDIR] [--seed S] [--tstop T] [--timeout S] [-q]\n"
     "                    [--include-dir DIR] [--allow-control] [--no-sandbox]\n"
     "\n"
     "Builds the network an experiment file describes (populations, projections,\n"
@@ -24,16 +24,28 @@ static const char run_usage[] =
     "\n"
     "  --seed S     overrides the file's seed\n"
     "  --tstop T    overrides the file's duration (s, SPICE numbers)\n"
+    "  --timeout S  stop the run after S seconds of wall-clock time (0, the\n"
+    "               default: none); nothing is written then\n"
     "  -q, --quiet  no progress on stderr (progress: one line on a terminal,\n"
     "               otherwise a line every 10 s: simulated time, speed, time left)\n"
     "SPICE tiles run in worker processes of their own, each confined to its\n"
     "body's folders; their bodies are read like any netlist:\n";
 
-/* Progress: simulated time, speed, time left (cli_progress). */
+struct run_clock {
+    double start, timeout; /* wall clock; timeout 0: none */
+    int timed_out;
+};
+
+/* Progress: simulated time, speed, time left (cli_progress); stops the run
+ * at --timeout (the library calls this at least every half second). */
 static int progress(void *user, double t, double tstop, size_t spikes)
 {
-    const double *start = user;
-    double elapsed = ss_util_now() - *start;
+    struct run_clock *clock = user;
+    double elapsed = ss_util_now() - clock->start;
+    if (clock->timeout > 0 && elapsed > clock->timeout) {
+        clock->timed_out = 1;
+        return 1;
+    }
     int done = t >= tstop * (1 - 1e-12);
     double rate = elapsed > 0 ? t / elapsed : 0; /* simulated seconds per second */
     char eta[32] = "";
@@ -142,13 +154,14 @@ int cmd_run(int argc, char **argv)
                                          {"seed", required_argument, NULL, 's'},
                                          {"tstop", required_argument, NULL, 't'},
                                          {"quiet", no_argument, NULL, 'q'},
+                                         {"timeout", required_argument, NULL, 'T'},
                                          {"allow-control", no_argument, NULL, 'a'},
                                          {"include-dir", required_argument, NULL, 'I'},
                                          {"no-sandbox", no_argument, NULL, 'S'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *out = "run-out";
-    double seed = -1, tstop = -1;
+    double seed = -1, tstop = -1, timeout = 0;
     int quiet = 0, c;
     unsigned flags = 0;
     optind = 1;
@@ -164,6 +177,12 @@ int cmd_run(int argc, char **argv)
         case 't':
             if (ss_util_parse_spice_number(optarg, &tstop) || !(tstop > 0)) {
                 cli_msg("--tstop: '%s' is not a positive time", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 'T':
+            if (ss_util_parse_double(optarg, &timeout) || !(timeout >= 0)) {
+                cli_msg("--timeout: '%s' is not a number of seconds", optarg);
                 return CLI_USAGE;
             }
             break;
@@ -210,11 +229,15 @@ int cmd_run(int argc, char **argv)
         if (g0[q])
             ss_network_crossbar_states(net, q, NULL, g0[q], NULL, NULL);
     }
-    double start = ss_util_now();
+    struct run_clock clock = {ss_util_now(), timeout, 0};
     cli_progress_start(quiet);
-    ss_network_options opt = {exp.dt, exp.rtol, exp.seed, quiet ? NULL : progress, &start, NULL, exp.solver};
+    ss_network_options opt = {exp.dt,  exp.rtol, exp.seed, progress, &clock,
+                              NULL,    exp.solver};
     rc = ss_network_run(net, exp.duration, &opt, &err);
-    double seconds = ss_util_now() - start;
+    double seconds = ss_util_now() - clock.start;
+    if (rc && clock.timed_out)
+        rc = ss_error_set(&err, SS_ETIMEOUT, "%s: stopped by --timeout %g s at t = %g s of %g s",
+                          argv[optind], timeout, ss_network_time(net), exp.duration);
     char path[4096];
     int states = 0;
     if (!rc) {

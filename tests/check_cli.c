@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tests/ss_test.h"
+#include "util/ss_util.h"
 
 static char out[65536];
 
@@ -84,6 +85,26 @@ START_TEST(help_walk_consistent_options)
     /* spice run, crossbar dc, crossbar tran, netlist crossbar, run, sweep,
      * device list, iv, spice, fit, l2l, l2l eval, characterize */
     ck_assert_uint_ge(leaves, 13);
+}
+END_TEST
+
+/* run --timeout: a run far longer than its limit stops soon after it with
+ * exit 1 and says where it was; a negative limit is a usage error. */
+START_TEST(run_timeout)
+{
+    const char *dir = ss_test_tmpdir(), *p = ss_test_program();
+    ss_test_write(dir, "long.yaml",
+                  "duration: 10000\ndt: 1e-4\npopulations:\n"
+                  "  - {name: a, kind: dpi, n: 2000, bias: 1e-9}\n");
+    double t0 = ss_util_now();
+    int rc = ss_test_sh(out, sizeof out, "cd %s && %s run long.yaml -o out --timeout 1 -q", dir, p);
+    double wall = ss_util_now() - t0;
+    ck_assert_msg(rc == 1 && strstr(out, "long.yaml: stopped by --timeout 1 s at t = "), "%d: %s",
+                  rc, out);
+    ck_assert_msg(wall < 30, "took %g s", wall);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s run long.yaml --timeout -1", dir, p),
+                     2);
+    ck_assert_msg(strstr(out, "--timeout: '-1'"), "%s", out);
 }
 END_TEST
 
@@ -219,6 +240,7 @@ Suite *cli_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, help_version_usage);
     tcase_add_test(tc, help_walk_consistent_options);
+    tcase_add_test(tc, run_timeout);
     tcase_add_test(tc, spice_run_csv);
     tcase_add_test(tc, spice_run_errors);
     tcase_add_test(tc, spice_run_measures_and_commands);
