@@ -233,7 +233,7 @@ def test_isolated_runs(eng, tmp_path):
     assert a.measurements == b.measurements
     slow = tmp_path / "slow.cir"
     slow.write_text("slow\nV1 in 0 SIN(0 1 1e9)\nR1 in out 1k\nC1 out 0 1p\n"
-                    ".tran 1p 10 0 1p\n.end\n")
+                    ".tran 1p 1m 0 1p\n.end\n")  # 1e9 steps: the limit, far over 0.5 s
     with pytest.raises(smallsim.TimeoutFailure):
         smallsim.run_isolated(slow, timeout=0.5)
 
