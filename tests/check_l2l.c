@@ -371,11 +371,35 @@ static int run_task(const ss_l2l_task *t, const char *dir, const ss_l2l_opt_type
     return ss_l2l_run(t, &opt, sum, err);
 }
 
+/* Removes the lines of text that start with `prefix` (in place). */
+static void drop_lines(char *text, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    char *w = text;
+    for (char *r = text; *r;) {
+        char *nl = strchr(r, '\n');
+        size_t len = nl ? (size_t)(nl - r) + 1 : strlen(r);
+        if (strncmp(r, prefix, n)) {
+            memmove(w, r, len);
+            w += len;
+        }
+        r += len;
+    }
+    *w = '\0';
+}
+
 static void same_runs(const char *a, const char *b)
 {
     const char *exact[] = {"checkpoint", "best.json"};
     for (int i = 0; i < 2; i++) {
         char *x = slurp(a, exact[i]), *y = slurp(b, exact[i]);
+        if (i == 0) {
+            /* the logs' byte lengths (run.files) depend on the wall-clock
+             * seconds they hold (9.9 against 10.1), and the seal covers
+             * them: everything else is identical */
+            drop_lines(x, "run.files "), drop_lines(y, "run.files ");
+            drop_lines(x, "end "), drop_lines(y, "end ");
+        }
         ck_assert_msg(!strcmp(x, y), "%s differs", exact[i]);
         free(x), free(y);
     }
