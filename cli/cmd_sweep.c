@@ -1,6 +1,7 @@
 /* cmd_sweep.c: `smallsim sweep`: batch parameter sweeps of a netlist on a
  * pool of worker processes, with a resumable results CSV. */
 #include <getopt.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,24 @@ static int parse_count(const char *s, size_t *out)
     return 0;
 }
 
+/* A sample count: a whole positive number ("200", "1e4", "10k"), within the
+ * jobs limit (the limit's own message names it and how to raise it). */
+static int parse_samples(const char *opt, const char *s, size_t *out)
+{
+    double v;
+    ss_error err = {0};
+    if (ss_util_parse_spice_number(s, &v) || v < 1 || v != floor(v)) {
+        cli_msg("--%s: '%s' is not a sample count (a whole number >= 1)", opt, s);
+        return -1;
+    }
+    if (ss_util_limit_check(SS_LIMIT_JOBS, v, &err, "--%s %s: samples", opt, s)) {
+        cli_msg("%s", err.msg);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     enum { O_PARAM = 256, O_ZIP, O_LHS, O_MC, O_SEED, O_MEASURE, O_JOBS, O_TIMEOUT, O_RESUME,
@@ -108,10 +127,8 @@ int cmd_sweep(int argc, char **argv)
         case O_ZIP: spec.mode = SS_SWEEP_ZIP; break;
         case O_LHS:
         case O_MC:
-            if (parse_count(optarg, &spec.samples) || !spec.samples) {
-                cli_msg("--%s: '%s' is not a sample count", c == O_LHS ? "lhs" : "mc", optarg);
+            if (parse_samples(c == O_LHS ? "lhs" : "mc", optarg, &spec.samples))
                 goto out;
-            }
             if (spec.mode == SS_SWEEP_LHS || spec.mode == SS_SWEEP_MC) {
                 cli_msg("--lhs and --mc exclude each other");
                 goto out;

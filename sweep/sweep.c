@@ -133,8 +133,16 @@ ss_sweep *ss_sweep_alloc(const ss_sweep_spec *spec, ss_error *err)
         rc = ss_error_set(err, SS_EINVAL, "sweep: no netlist");
         goto out;
     }
-    if ((rc = ss_netlist_read_file(&sw->nl, spec->netlist, spec->netlist_flags, err)))
+    if ((rc = ss_netlist_read_file(&sw->nl, spec->netlist, spec->netlist_flags, err))) {
+        /* a bound or value refused in the user's file is an input error,
+         * not a bad command line (the caller maps SS_EINVAL to usage) */
+        if (rc == SS_EINVAL) {
+            rc = SS_EPARSE;
+            if (err)
+                err->code = rc;
+        }
         goto out;
+    }
     sw->naxes = spec->nparams;
     sw->axes = calloc(spec->nparams ? spec->nparams : 1, sizeof *sw->axes);
     if (!sw->axes) {

@@ -527,10 +527,10 @@ static const struct bcase bound_cases[] = {
     {"%s spice run bomb.cir", 1, ".inc:",
      "above the limit of 10000 include and library lines expanded in one netlist (raise it "
      "with SMALLSIM_MAX_INCLUDES"},
-    {"%s sweep bomb.cir --param x=list:1 -q -o s3.csv", 2, ".inc:", "SMALLSIM_MAX_INCLUDES"},
+    {"%s sweep bomb.cir --param x=list:1 -q -o s3.csv", 1, ".inc:", "SMALLSIM_MAX_INCLUDES"},
     /* analyses that run for ever or give nothing */
     {"%s spice run tran.cir", 1, "tran.cir:4:", "limit of 1000000000 time steps"},
-    {"%s sweep ptran.cir --param x=list:1,2 -q -o s4.csv", 2, "ptran.cir:5:",
+    {"%s sweep ptran.cir --param x=list:1,2 -q -o s4.csv", 1, "ptran.cir:5:",
      "SMALLSIM_MAX_STEPS"},
     {"%s spice run dc0.cir", 1, "dc0.cir:4:", "a step of 0 never reaches the stop value"},
     {"%s spice run dcneg.cir -o dc.csv", 1, "dcneg.cir:4:", "the step is negative"},
@@ -551,6 +551,8 @@ static const struct bcase bound_cases[] = {
      "SMALLSIM_MAX_SPICE_NEURONS"},
     {"%s sweep p.cir --param x=lin:1:2:10000000 -q -o s5.csv", 2, "x=lin:1:2:10000000",
      "SMALLSIM_MAX_JOBS"},
+    {"%s sweep p.cir --param x=gauss:1:0.1 --mc 1e12 -q -o s6.csv", 2, "--mc 1e12:",
+     "above the limit of 1000000 jobs in one run (raise it with SMALLSIM_MAX_JOBS"},
     {"%s characterize axon-hillock --sweep list:0 --timeout 0.3 -o ah.csv", 1, "job 0",
      "no result after 0.3 s"},
     {"SMALLSIM_MAX_SAMPLES=100 %s fit --model vteam trace.csv", 1, "trace.csv:",
