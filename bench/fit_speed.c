@@ -45,6 +45,8 @@ int main(void)
             return 1;
         ss_fit_options o = SS_FIT_OPTIONS_INIT;
         o.threads = 2;
+        if (getenv("SS_BENCH_SEED"))
+            o.seed = strtoul(getenv("SS_BENCH_SEED"), NULL, 10);
         ss_fit_set_options(f, &o);
         ss_fit_result r = SS_FIT_RESULT_INIT;
         if (ss_fit_run(f, &r, &err)) {

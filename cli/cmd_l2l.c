@@ -40,6 +40,9 @@ static const char l2l_usage[] =
     "  --train-tasks N      training instances per evaluation (default: the task's)\n"
     "  --val-tasks N        validation instances (default: the task's)\n"
     "  --polish N           Nelder-Mead polish of the best with N evaluations at the end\n"
+    "  --select WHAT        the point validated after each generation: mean (cmaes and ce:\n"
+    "                       the distribution's mean, their default) or best (the\n"
+    "                       generation's best; the default of the other optimizers)\n"
     "  --sigma0 X           initial step of cmaes and ce in [0, 1] units (default 0.3)\n"
     "  --restarts N         cmaes: IPOP restarts with a doubled population (default 0)\n"
     "  --tolfun X, --tolx X cmaes: restart when the values / steps are below (1e-12; 0: off)\n"
@@ -336,7 +339,7 @@ int cmd_l2l(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "eval"))
         return cmd_l2l_eval(argc - 1, argv + 1);
     enum { O_TASK = 256, O_OPT, O_POP, O_GENS, O_SEED, O_JOBS, O_TIMEOUT, O_RETRIES, O_TRAIN,
-           O_VAL, O_POLISH, O_SIGMA, O_FIX, O_RESUME, O_NOPLOT, O_DEVICE, O_SET };
+           O_VAL, O_POLISH, O_SIGMA, O_FIX, O_RESUME, O_NOPLOT, O_DEVICE, O_SELECT, O_SET };
     static const struct option longopts[] = {
         {"task", required_argument, NULL, O_TASK},        {"optimizer", required_argument, NULL, O_OPT},
         {"pop", required_argument, NULL, O_POP},          {"generations", required_argument, NULL, O_GENS},
@@ -344,6 +347,7 @@ int cmd_l2l(int argc, char **argv)
         {"timeout", required_argument, NULL, O_TIMEOUT},  {"retries", required_argument, NULL, O_RETRIES},
         {"train-tasks", required_argument, NULL, O_TRAIN}, {"val-tasks", required_argument, NULL, O_VAL},
         {"polish", required_argument, NULL, O_POLISH},    {"sigma0", required_argument, NULL, O_SIGMA},
+        {"select", required_argument, NULL, O_SELECT},
         {"fix", required_argument, NULL, O_FIX},          {"resume", no_argument, NULL, O_RESUME},
         {"output", required_argument, NULL, 'o'},         {"no-plot", no_argument, NULL, O_NOPLOT},
         {"quiet", no_argument, NULL, 'q'},                {"help", no_argument, NULL, 'h'},
@@ -438,6 +442,13 @@ int cmd_l2l(int argc, char **argv)
                 goto out;
             }
             *(c == O_TRAIN ? &opt.ntrain : &opt.nval) = (size_t)v;
+            break;
+        case O_SELECT:
+            if (strcmp(optarg, "mean") && strcmp(optarg, "best")) {
+                cli_msg("--select: '%s' is not mean or best", optarg);
+                goto out;
+            }
+            opt.select = !strcmp(optarg, "mean") ? SS_L2L_SELECT_CENTER : SS_L2L_SELECT_BEST;
             break;
         case O_POLISH:
             if (parse_u64(optarg, &v) || v > 10000000) {

@@ -171,5 +171,11 @@ static double ce_spread(const ss_l2l_opt *o)
     return sqrt(s / (double)c->n);
 }
 
-const ss_l2l_opt_type l2li_ce_type = {"ce", ce_default_pop, ce_init, ce_ask, ce_tell, ce_save,
-                                      ce_load, ce_spread, ce_release};
+static void ce_center(const ss_l2l_opt *o, double *u)
+{
+    const ce *c = o->state;
+    memcpy(u, c->m, c->n * sizeof *u);
+}
+
+const ss_l2l_opt_type l2li_ce_type = {"ce",    ce_default_pop, ce_init,   ce_ask,     ce_tell,
+                                      ce_save, ce_load,        ce_spread, ce_release, ce_center};

@@ -466,5 +466,12 @@ static double cma_spread(const ss_l2l_opt *o)
     return c->sigma * dmax;
 }
 
-const ss_l2l_opt_type l2li_cmaes_type = {"cmaes", cma_default_pop, cma_init, cma_ask, cma_tell,
-                                         cma_save, cma_load, cma_spread, cma_release};
+static void cma_center(const ss_l2l_opt *o, double *u)
+{
+    const cma *c = o->state;
+    memcpy(u, c->m, c->n * sizeof *u);
+}
+
+const ss_l2l_opt_type l2li_cmaes_type = {"cmaes",   cma_default_pop, cma_init,   cma_ask,
+                                         cma_tell,  cma_save,        cma_load,   cma_spread,
+                                         cma_release, cma_center};

@@ -141,4 +141,4 @@ static double ga_spread(const ss_l2l_opt *o)
 }
 
 const ss_l2l_opt_type l2li_ga_type = {"ga", ga_default_pop, ga_init, ga_ask, ga_tell, ga_save,
-                                      ga_load, ga_spread, ga_release};
+                                      ga_load, ga_spread, ga_release, NULL};

@@ -83,6 +83,9 @@ struct ss_l2l_opt_type {
     int (*load)(ss_l2l_opt *o, const l2li_kv *kv, ss_error *err);
     double (*spread)(const ss_l2l_opt *o);
     void (*release)(ss_l2l_opt *o);
+    /* The distribution's centre (dim values, unfolded), NULL when the
+     * method has none (GA, random, grid). */
+    void (*center)(const ss_l2l_opt *o, double *u);
 };
 
 L2LI_HIDDEN extern const ss_l2l_opt_type l2li_cmaes_type, l2li_ce_type, l2li_ga_type;

@@ -66,7 +66,7 @@ static void nothing_to_release(ss_l2l_opt *o)
 
 static const ss_l2l_opt_type random_type = {"random", small_pop, random_init, random_ask,
                                             nothing_to_tell, nothing_to_save, nothing_to_load,
-                                            no_spread, nothing_to_release};
+                                            no_spread, nothing_to_release, NULL};
 
 /* ---- grid search ------------------------------------------------------------------------ */
 
@@ -136,7 +136,7 @@ static void free_state(ss_l2l_opt *o)
 }
 
 static const ss_l2l_opt_type grid_type = {"grid", small_pop, grid_init, grid_ask, grid_tell,
-                                          grid_save, grid_load, no_spread, free_state};
+                                          grid_save, grid_load, no_spread, free_state, NULL};
 
 /* ---- the interface ------------------------------------------------------------------- */
 
@@ -307,6 +307,16 @@ uint64_t ss_l2l_opt_generation(const ss_l2l_opt *o)
 double ss_l2l_opt_spread(const ss_l2l_opt *o)
 {
     return o->type->spread(o);
+}
+
+int ss_l2l_opt_center(const ss_l2l_opt *o, double *u)
+{
+    if (!o->type->center)
+        return 0;
+    o->type->center(o, u);
+    for (size_t i = 0; i < o->dim; i++)
+        u[i] = ss_l2l_reflect(u[i]);
+    return 1;
 }
 
 int ss_l2l_opt_ask(ss_l2l_opt *o, double *u, size_t *n, ss_error *err)

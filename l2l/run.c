@@ -176,6 +176,8 @@ typedef struct run {
     uint64_t seed, gen, evals, failed, best_gen, polished_at;
     int have_best, polished;
     double best_val, best_train, *best_u;
+    int center;  /* validate the distribution's centre (else the generation's best) */
+    double *cu;  /* the centre (nfree) */
     long gens_len, evals_len;
     /* per batch */
     const char *set;
@@ -340,7 +342,8 @@ static int write_best(run *r, ss_error *err)
               json_object_set_new(o, "seed", json_integer((json_int_t)r->seed)) ||
               json_object_set_new(o, "generation", json_integer((json_int_t)r->best_gen)) ||
               json_object_set_new(o, "polished", json_integer(r->polished)) ||
-              ss_json_set_number(o, "train", r->best_train) ||
+              (isfinite(r->best_train) ? ss_json_set_number(o, "train", r->best_train)
+                                       : json_object_set_new(o, "train", json_null())) ||
               ss_json_set_number(o, "validation", r->best_val);
     for (size_t i = 0; !bad && i < r->np; i++) {
         char key[96];
@@ -365,12 +368,14 @@ static int write_checkpoint(run *r, ss_error *err)
     if (!rc)
         rc = ss_buf_printf(&b, "run.seed %llu\nrun.ntrain %zu\nrun.nval %zu\nrun.gen %llu\n"
                            "run.evals %llu\nrun.failed %llu\nrun.have_best %d\nrun.best_gen %llu\n"
-                           "run.polished %d\nrun.polished_at %llu\nrun.files %ld %ld\n",
+                           "run.polished %d\nrun.polished_at %llu\nrun.files %ld %ld\n"
+                           "run.select %s\n",
                            (unsigned long long)r->seed, r->ntrain, r->nval,
                            (unsigned long long)r->gen, (unsigned long long)r->evals,
                            (unsigned long long)r->failed, r->have_best,
                            (unsigned long long)r->best_gen, r->polished,
-                           (unsigned long long)r->polished_at, r->gens_len, r->evals_len);
+                           (unsigned long long)r->polished_at, r->gens_len, r->evals_len,
+                           r->center ? "center" : "best");
     if (!rc)
         rc = l2li_put_doubles(&b, "run.best_val", &r->best_val, 1);
     if (!rc)
@@ -509,6 +514,21 @@ static int read_checkpoint(run *r, ss_error *err)
     if (sscanf(files, "%ld %ld %c", &r->gens_len, &r->evals_len, &extra) != 2 ||
         r->gens_len < 0 || r->evals_len < 0) {
         rc = ss_error_set(err, SS_EPARSE, "%s: bad 'run.files' line", path);
+        goto out;
+    }
+    /* checkpoints written before the choice existed validated the best */
+    const char *sel = "best";
+    (void)l2li_kv_str(&kv, "run.select", &sel, NULL);
+    if (strcmp(sel, "best") && strcmp(sel, "center")) {
+        rc = ss_error_set(err, SS_EPARSE, "%s: bad 'run.select' line", path);
+        goto out;
+    }
+    r->center = !strcmp(sel, "center");
+    if ((r->opt->select == SS_L2L_SELECT_BEST && r->center) ||
+        (r->opt->select == SS_L2L_SELECT_CENTER && !r->center)) {
+        rc = ss_error_set(err, SS_EINVAL, "%s: the run validates the %s, not the %s (resume "
+                          "with the same settings)", path, r->center ? "centre" : "best",
+                          r->center ? "best" : "centre");
         goto out;
     }
     r->have_best = have_best;
@@ -686,15 +706,22 @@ static int generation(run *r, int *done, ss_error *err)
         goto out;
     double val = INFINITY;
     if (nfail < n) {
-        if ((rc = validate(r, &U[best * r->nfree], best, &val, err)))
+        /* the centre after this generation's update (never evaluated on
+         * training instances: its train value is unknown), or the best */
+        const double *vu = &U[best * r->nfree];
+        double vtrain = lo;
+        size_t vi = best;
+        if (r->center && ss_l2l_opt_center(r->o, r->cu))
+            vu = r->cu, vtrain = NAN, vi = n;
+        if ((rc = validate(r, vu, vi, &val, err)))
             goto out;
         if (val < r->best_val) {
             r->best_val = val;
-            r->best_train = lo;
+            r->best_train = vtrain;
             r->best_gen = r->gen;
             r->polished = 0;
             r->have_best = 1;
-            memcpy(r->best_u, &U[best * r->nfree], r->nfree * sizeof *U);
+            memcpy(r->best_u, vu, r->nfree * sizeof *U);
         }
     }
     char a[32], b[32], c[32], d[32], e[32];
@@ -830,6 +857,8 @@ static int check_options(const ss_l2l_task *t, const ss_l2l_options *opt, ss_err
         return ss_error_prefix(err, rc, "task %s", t->name);
     if (opt->retries < 0 || opt->retries > 100)
         return ss_error_set(err, SS_EINVAL, "retries %d is not in 0..100", opt->retries);
+    if (opt->select < SS_L2L_SELECT_AUTO || opt->select > SS_L2L_SELECT_CENTER)
+        return ss_error_set(err, SS_EINVAL, "select %d is not one of SS_L2L_SELECT_*", opt->select);
     if (!(opt->timeout >= 0))
         return ss_error_set(err, SS_EINVAL, "timeout %g is negative", opt->timeout);
     if (opt->ntrain > 100000 || opt->nval > 100000)
@@ -896,7 +925,8 @@ int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summar
     r.best_val = INFINITY;
     r.best_train = INFINITY;
     double *u0 = NULL;
-    if (!(r.best_u = calloc(r.nfree, sizeof *r.best_u)) || !(u0 = malloc(r.nfree * sizeof *u0))) {
+    if (!(r.best_u = calloc(r.nfree, sizeof *r.best_u)) || !(u0 = malloc(r.nfree * sizeof *u0)) ||
+        !(r.cu = malloc(r.nfree * sizeof *r.cu))) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto out;
     }
@@ -937,6 +967,13 @@ int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summar
             rc = err ? err->code : SS_EINVAL;
             goto out;
         }
+        int has_center = ss_l2l_opt_center(r.o, r.cu);
+        if (opt->select == SS_L2L_SELECT_CENTER && !has_center) {
+            rc = ss_error_set(err, SS_EINVAL, "%s has no distribution centre to validate (use "
+                              "cmaes or ce, or select the best)", r.o->type->name);
+            goto out;
+        }
+        r.center = has_center && opt->select != SS_L2L_SELECT_BEST;
         if ((rc = start_files(&r, err)))
             goto out;
     }
@@ -972,6 +1009,7 @@ out:
     for (size_t i = 0; i < NPATHS; i++)
         free(r.path[i]);
     free(r.best_u);
+    free(r.cu);
     free(u0);
     return rc;
 }

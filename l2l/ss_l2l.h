@@ -138,6 +138,10 @@ uint64_t ss_l2l_opt_generation(const ss_l2l_opt *o);
 /* A step-size figure for the logs (CMA-ES sigma, CE mean standard
  * deviation, 0 for the others). */
 double ss_l2l_opt_spread(const ss_l2l_opt *o);
+/* The centre of the search distribution (CMA-ES and CE: the mean), folded
+ * into [0, 1] like the asked points, in u (dim values): 1; 0 (u untouched)
+ * for methods without one (GA, random, grid). */
+int ss_l2l_opt_center(const ss_l2l_opt *o, double *u);
 
 /* Writes the next generation into u (pop x dim, row-major, every value in
  * [0, 1]) and its size into *n (grid search: 0 once the grid is done).
@@ -347,9 +351,17 @@ typedef struct ss_l2l_options {
     int plot;                         /* draw RUNDIR/learning.png with gnuplot */
     void (*progress)(void *user, const ss_l2l_event *ev);
     void *user;
+    int select;                       /* which point each generation validates: SS_L2L_SELECT_* */
 } ss_l2l_options;
 
-#define SS_L2L_OPTIONS_INIT {NULL, NULL, SS_L2L_OPT_SETTINGS_INIT, 50, 1, 1, 0, 2, 0, 0, 0, 0, 0, NULL, NULL}
+/* The point validated after each generation (best.json keeps the best
+ * validated one): AUTO is the distribution's centre for CMA-ES and CE (a
+ * smoothed estimate that does not overfit the validation instances as the
+ * best of a noisy generation does) and the generation's best for the
+ * others; BEST and CENTER force one (CENTER needs CMA-ES or CE). */
+enum { SS_L2L_SELECT_AUTO, SS_L2L_SELECT_BEST, SS_L2L_SELECT_CENTER };
+
+#define SS_L2L_OPTIONS_INIT {NULL, NULL, SS_L2L_OPT_SETTINGS_INIT, 50, 1, 1, 0, 2, 0, 0, 0, 0, 0, NULL, NULL, 0}
 
 typedef struct ss_l2l_summary {
     uint64_t generations; /* generations done (all runs of RUNDIR) */
