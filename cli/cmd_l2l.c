@@ -197,6 +197,11 @@ static int check_settings(const ss_l2l_options *opt, const unsigned char *given,
                     setting_opts[i].applies, tn);
             return CLI_USAGE;
         }
+    if (opt->select == SS_L2L_SELECT_CENTER && type != ss_l2l_opt_cmaes && type != ss_l2l_opt_ce) {
+        cli_msg("--select mean: %s has no distribution mean (use cmaes or ce, or --select best)",
+                tn);
+        return CLI_USAGE;
+    }
     ss_error err;
     ss_error_clear(&err);
     if (ss_l2l_opt_settings_check(type, nfree, &opt->settings, &err)) {

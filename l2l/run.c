@@ -859,6 +859,9 @@ static int check_options(const ss_l2l_task *t, const ss_l2l_options *opt, ss_err
         return ss_error_set(err, SS_EINVAL, "retries %d is not in 0..100", opt->retries);
     if (opt->select < SS_L2L_SELECT_AUTO || opt->select > SS_L2L_SELECT_CENTER)
         return ss_error_set(err, SS_EINVAL, "select %d is not one of SS_L2L_SELECT_*", opt->select);
+    if (opt->select == SS_L2L_SELECT_CENTER && opt->optimizer && !opt->optimizer->center)
+        return ss_error_set(err, SS_EINVAL, "--select mean: %s has no distribution mean (use "
+                            "cmaes or ce, or --select best)", opt->optimizer->name);
     if (!(opt->timeout >= 0))
         return ss_error_set(err, SS_EINVAL, "timeout %g is negative", opt->timeout);
     if (opt->ntrain > 100000 || opt->nval > 100000)
@@ -967,13 +970,7 @@ int ss_l2l_run(const ss_l2l_task *task, const ss_l2l_options *opt, ss_l2l_summar
             rc = err ? err->code : SS_EINVAL;
             goto out;
         }
-        int has_center = ss_l2l_opt_center(r.o, r.cu);
-        if (opt->select == SS_L2L_SELECT_CENTER && !has_center) {
-            rc = ss_error_set(err, SS_EINVAL, "%s has no distribution centre to validate (use "
-                              "cmaes or ce, or select the best)", r.o->type->name);
-            goto out;
-        }
-        r.center = has_center && opt->select != SS_L2L_SELECT_BEST;
+        r.center = ss_l2l_opt_center(r.o, r.cu) && opt->select != SS_L2L_SELECT_BEST;
         if ((rc = start_files(&r, err)))
             goto out;
     }

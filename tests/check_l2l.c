@@ -846,6 +846,7 @@ START_TEST(arm_run_reuses_lut_cache)
     opt.jobs = 2;
     opt.plot = 0;
     opt.rundir = a;
+    opt.select = SS_L2L_SELECT_BEST; /* only the generation's points need lookups */
     ck_assert_msg(ss_l2l_run(t, &opt, NULL, &err) == SS_OK, "%s", err.msg);
     /* one stored lookup per distinct (v_set, w_set) of the generation */
     char *ev = slurp(a, "evals.csv");
@@ -1084,6 +1085,70 @@ START_TEST(cli_optimizer_settings)
 }
 END_TEST
 
+/* Each generation validates CMA-ES's (and CE's) folded mean by default, the
+ * generation's best with --select best; the choice is part of the run. */
+START_TEST(cli_select_mean_or_best)
+{
+    const char *dir = ss_test_tmpdir(), *prog = ss_test_program();
+    static char out[1 << 16];
+    const char *sel[] = {"", "--select best", "--optimizer ce"};
+    const char *sub[] = {"mean", "best", "ce"};
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s l2l --task bbob-sphere:4 "
+                                    "--generations 6 --pop 8 --jobs 1 --train-tasks 2 "
+                                    "--val-tasks 2 -q --no-plot %s -o %s", dir, prog, sel[k],
+                                    sub[k]), 0);
+        char d[700];
+        snprintf(d, sizeof d, "%s/%s", dir, sub[k]);
+        char *ck = slurp(d, "checkpoint"), *ev = slurp(d, "evals.csv"), *bj = slurp(d, "best.json");
+        ck_assert_ptr_nonnull(strstr(ck, k == 1 ? "\nrun.select best\n" : "\nrun.select center\n"));
+        /* every validation row: the mean is row `pop` (8), never one of the
+         * generation's points; the best is one of them and its train row
+         * holds the same parameters */
+        size_t nval = 0;
+        char *save = NULL;
+        for (char *l = strtok_r(ev, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+            unsigned g, idx;
+            if (sscanf(l, "%u,val,%u,", &g, &idx) != 2)
+                continue;
+            nval++;
+            if (k != 1) {
+                ck_assert_uint_eq(idx, 8);
+                continue;
+            }
+            ck_assert_uint_lt(idx, 8);
+            /* gen,set,index,status,metric,fitness,attempts,seconds,params... */
+            char head[64];
+            snprintf(head, sizeof head, "\n%u,train,%u,", g, idx);
+            char *all = slurp(d, "evals.csv"), *tr = strstr(all, head);
+            ck_assert_ptr_nonnull(tr);
+            const char *x = l, *y = tr + 1;
+            for (int c = 0; c < 8; c++)
+                x = strchr(x, ',') + 1, y = strchr(y, ',') + 1;
+            size_t len = strcspn(y, "\n");
+            ck_assert_msg(strlen(x) == len && !strncmp(x, y, len),
+                          "generation %u: validated %s, trained %.*s", g, x, (int)len, y);
+            free(all);
+        }
+        ck_assert_uint_eq(nval, 6);
+        /* the mean was never evaluated on training instances */
+        ck_assert_int_eq(strstr(bj, "\"train\": null") != NULL, k != 1);
+        free(ck), free(ev), free(bj);
+    }
+    /* resuming with the other choice is refused; GA has no mean */
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s l2l --task bbob-sphere:4 "
+                                "--generations 7 --pop 8 --train-tasks 2 --val-tasks 2 -q "
+                                "--no-plot --select best --resume -o mean", dir, prog), 1);
+    ck_assert_msg(strstr(out, "the run validates the centre, not the best"), "%s", out);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "cd %s && %s l2l --task bbob-sphere:4 "
+                                "--optimizer ga --select mean -q -o ga", dir, prog), 2);
+    ck_assert_msg(strstr(out, "--select mean: ga has no distribution mean"), "%s", out);
+    ck_assert_int_eq(ss_test_sh(out, sizeof out, "%s l2l --task bbob-sphere:4 --select worst "
+                                "-o %s/x", prog, dir), 2);
+    ck_assert_msg(strstr(out, "--select: 'worst' is not mean or best"), "%s", out);
+}
+END_TEST
+
 /* ---- MPI ------------------------------------------------------------------------------------- */
 
 START_TEST(mpi_same_as_local)
@@ -1207,6 +1272,7 @@ Suite *l2l_suite(void)
     tcase_add_test(tc, cli_run_and_eval);
     tcase_add_test(tc, cli_task_device);
     tcase_add_test(tc, cli_optimizer_settings);
+    tcase_add_test(tc, cli_select_mean_or_best);
     suite_add_tcase(s, tc);
     tc = tcase_create("lut_cache");
     tcase_set_timeout(tc, 120);

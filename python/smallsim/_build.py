@@ -491,6 +491,7 @@ void ss_l2l_task_free(ss_l2l_task *t);
 const char *ss_l2l_task_family(size_t i);
 int ss_l2l_task_fix(ss_l2l_task *t, const char *name, double value, ss_error *err);
 enum ss_l2l_set { SS_L2L_TRAIN, SS_L2L_VAL, SS_L2L_TEST };
+enum { SS_L2L_SELECT_AUTO, SS_L2L_SELECT_BEST, SS_L2L_SELECT_CENTER };
 uint64_t ss_l2l_task_seed(int set, uint64_t run_seed, uint64_t generation, uint64_t k);
 enum ss_l2l_event_kind { SS_L2L_EV_EVAL, SS_L2L_EV_GENERATION, SS_L2L_EV_POLISH };
 typedef struct ss_l2l_event {
@@ -503,7 +504,7 @@ typedef struct ss_l2l_options {
     const char *rundir; const ss_l2l_opt_type *optimizer; ss_l2l_opt_settings settings;
     uint64_t generations; uint64_t seed; int jobs; double timeout; int retries;
     size_t ntrain, nval; size_t polish_evals; int resume; int plot;
-    void (*progress)(void *user, const ss_l2l_event *ev); void *user;
+    void (*progress)(void *user, const ss_l2l_event *ev); void *user; int select;
 } ss_l2l_options;
 static const ss_l2l_options ss_py_l2l_options_defaults;
 typedef struct ss_l2l_summary {

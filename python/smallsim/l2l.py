@@ -294,7 +294,7 @@ def _py_l2l_progress(user, ev):
 
 def l2l(task, rundir, *, generations=50, optimizer="cmaes", seed=1, jobs=1, timeout=0.0,
         retries=2, ntrain=0, nval=0, polish=0, resume=False, plot=False, progress=None,
-        **settings):
+        select=None, **settings):
     """Runs the outer loop (`smallsim l2l`): each generation's points are
     evaluated on `jobs` worker processes, the best on validation instances,
     and RUNDIR/{gens.csv, evals.csv, best.json, checkpoint} are written after
@@ -304,7 +304,10 @@ def l2l(task, rundir, *, generations=50, optimizer="cmaes", seed=1, jobs=1, time
     `progress(event)` gets every event (dict: kind "eval", "generation" or
     "polish", ...); an exception in it is raised when the run has ended.
     Returns a dict: the summary (generations, evals, failed, best_val,
-    best_gen, polished, seconds) and best (parameters from best.json)."""
+    best_gen, polished, seconds) and best (parameters from best.json).
+    `select`: the point validated after each generation, "mean" (the
+    distribution's mean: the default of cmaes and ce) or "best" (the
+    generation's best: the default of the others)."""
     t = _task(task)
     if t.objective is not None and threading.active_count() > 1:
         warnings.warn("smallsim.l2l forks worker processes while other Python threads run; "
@@ -319,6 +322,10 @@ def l2l(task, rundir, *, generations=50, optimizer="cmaes", seed=1, jobs=1, time
     o.timeout, o.retries = float(timeout), int(retries)
     o.ntrain, o.nval, o.polish_evals = int(ntrain), int(nval), int(polish)
     o.resume, o.plot = 1 if resume else 0, 1 if plot else 0
+    if select not in (None, "mean", "best"):
+        raise make_error(lib.SS_EINVAL, "l2l: select %r is not 'mean' or 'best'" % (select,))
+    o.select = {None: lib.SS_L2L_SELECT_AUTO, "best": lib.SS_L2L_SELECT_BEST,
+                "mean": lib.SS_L2L_SELECT_CENTER}[select]
     ctx = Callbacks(progress=progress, first_failure=None)
     o.progress = lib._py_l2l_progress
     o.user = ctx.handle

@@ -167,6 +167,24 @@ def test_library_task_same_as_cli(tmp_path):
     assert smallsim.best(tmp_path / "py" / "best.json", t) == s["best"]
 
 
+def test_select_mean_or_best(tmp_path):
+    # the Python option reaches the run as --select does
+    smallsim.l2l("bbob-sphere:3", tmp_path / "py", generations=3, select="best")
+    cli("l2l", "--task", "bbob-sphere:3", "--generations", 3, "--select", "best", "--no-plot",
+        "-q", "-o", tmp_path / "cli")
+    assert _checkpoint(tmp_path / "py" / "checkpoint") == \
+        _checkpoint(tmp_path / "cli" / "checkpoint")
+    assert "\nrun.select best\n" in (tmp_path / "py" / "checkpoint").read_text()
+    smallsim.l2l("bbob-sphere:3", tmp_path / "mean", generations=3)
+    assert "\nrun.select center\n" in (tmp_path / "mean" / "checkpoint").read_text()
+    assert json.loads((tmp_path / "mean" / "best.json").read_text())["train"] is None
+    with pytest.raises(smallsim.InvalidArgument):
+        smallsim.l2l("bbob-sphere:3", tmp_path / "bad", generations=3, select="worst")
+    with pytest.raises(smallsim.InvalidArgument, match="ga has no distribution mean"):
+        smallsim.l2l("bbob-sphere:3", tmp_path / "ga", generations=3, optimizer="ga",
+                     select="mean")
+
+
 def test_bad_tasks(tmp_path):
     with pytest.raises(smallsim.NotFoundError):
         smallsim.Task("bbob-nosuch")
