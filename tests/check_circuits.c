@@ -7,16 +7,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "circuits/ss_circuits.h"
 #include "cosim/experiment/ss_experiment.h"
 #include "tests/ss_test.h"
 
 static ss_engine *eng;
+static char old_cwd[4096];
 
+/* The engine runs in this process, in a scratch folder: ngspice writes
+ * b3v3_1check.log into the current folder for the library's BSIM3v3.1
+ * cards (the program's workers run in their own folders). */
 static void open_engine(void)
 {
     ss_error err;
+    (void)ss_test_program(); /* resolved while the relative default still works */
+    ck_assert_ptr_nonnull(getcwd(old_cwd, sizeof old_cwd));
+    ck_assert_int_eq(chdir(ss_test_tmpdir()), 0);
     ck_assert_msg(ss_engine_open(&eng, &err) == SS_OK, "%s", err.msg);
 }
 
@@ -24,6 +32,7 @@ static void close_engine(void)
 {
     ss_engine_free(eng);
     eng = NULL;
+    ck_assert_int_eq(chdir(old_cwd), 0);
 }
 
 static void config(ss_circuit_config *cfg, const char *name)
@@ -545,8 +554,12 @@ END_TEST
 /* A fresh folder holding a copy of tests/designer/ (decks, cards, benches). */
 static const char *designer_copy(void)
 {
-    static char src[1024];
-    snprintf(src, sizeof src, "%s", __FILE__);
+    static char src[4096 + 64];
+    /* __FILE__ is relative to the checkout, which the fixture left */
+    if (__FILE__[0] == '/')
+        snprintf(src, sizeof src, "%s", __FILE__);
+    else
+        snprintf(src, sizeof src, "%s/%s", old_cwd, __FILE__);
     char *slash = strrchr(src, '/');
     snprintf(slash ? slash + 1 : src, sizeof src - (size_t)(slash ? slash + 1 - src : 0),
              "designer");

@@ -45,6 +45,8 @@ const char *ss_test_write(const char *dir, const char *name, const char *text)
 const char *ss_test_program(void)
 {
     static char abs[4096];
+    if (abs[0]) /* resolved once, so tests may cd elsewhere afterwards */
+        return abs;
     const char *s = getenv("SS_TEST_PROGRAM");
     if (!s || !*s)
         s = "build/smallsim";

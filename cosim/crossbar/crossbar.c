@@ -283,7 +283,7 @@ int ss_crossbar_solve_devices(ss_crossbar *xb, const ss_device *cells, int share
 {
     size_t nc = xb->n * xb->m;
     double *g = xb->sg, *jj = xb->sj, *vc = xb->sv, *old = xb->sold;
-    int rc = SS_OK;
+    int rc = SS_OK, solved = !xb->have_guess;
     if (!xb->have_guess) {
         /* first guess: the linear crossbar at each cell's small-signal conductance */
         for (size_t k = 0; k < nc; k++) {
@@ -293,16 +293,26 @@ int ss_crossbar_solve_devices(ss_crossbar *xb, const ss_device *cells, int share
         }
         xb->j = NULL;
         rc = solve(xb, g, v, iout, err);
+        memset(jj, 0, nc * sizeof *jj);
     }
+    /* solved: g and jj hold the linearisation of the last solve */
     int it = 0, total = 0;
     for (; !rc && it < 100; it++) {
         ss_crossbar_cell_voltages(xb, vc);
+        int same = solved;
         for (size_t k = 0; k < nc; k++) {
             ss_device_eval ev;
             ss_device_evaluate(&cells[shared ? 0 : k], vc[k], x[k], &ev);
-            g[k] = ev.di_dv > 1e-15 ? ev.di_dv : 1e-15;
-            jj[k] = ev.i - g[k] * vc[k];
+            double gk = ev.di_dv > 1e-15 ? ev.di_dv : 1e-15, jk = ev.i - gk * vc[k];
+            same = same && gk == g[k] && jk == jj[k];
+            g[k] = gk;
+            jj[k] = jk;
         }
+        /* the last solve's linearisation again (cells linear in v, such as
+         * VTEAM's linear I-V): its solution is the answer */
+        if (same)
+            break;
+        solved = 1;
         memcpy(old, xb->x, xb->nodes * sizeof *old);
         xb->j = jj;
         rc = solve(xb, g, v, iout, err);

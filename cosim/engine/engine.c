@@ -706,6 +706,17 @@ int ss_engine_open(ss_engine **out, ss_error *err)
     return SS_OK;
 }
 
+void engi_drop_workdir(ss_engine *e)
+{
+    char path[PATH_MAX + 16];
+    if (!e || e->owner != getpid())
+        return;
+    snprintf(path, sizeof path, "%s/.spiceinit", e->workdir);
+    unlink(path);
+    rmdir(e->workdir);
+    e->owner = 0;
+}
+
 void ss_engine_free(ss_engine *e)
 {
     char path[PATH_MAX + 16];

@@ -32,5 +32,9 @@ ENGI_HIDDEN void engi_deck_release(engi_deck *d);
 
 /* The process's open engine, or NULL (a forked child inherits it). */
 ENGI_HIDDEN ss_engine *engi_current_engine(void);
+/* Removes the private folder that this process made for the engine (its
+ * empty .spiceinit and the folder), for a child about to _exit without
+ * ss_engine_free; a folder inherited or given by the caller stays. */
+ENGI_HIDDEN void engi_drop_workdir(ss_engine *e);
 
 #endif

@@ -211,7 +211,10 @@ static void child(int fd, const ss_netlist *nl, const char *run_dir)
         SS_OK)
         write_all(fd, out.data, out.len);
     close(fd);
-    /* no ss_engine_free: _exit is enough and avoids ngspice's teardown */
+    /* no ss_engine_free: _exit is enough and avoids ngspice's teardown;
+     * the private folder of an engine opened here goes (a confined engine
+     * already works in run_dir, which is the caller's) */
+    engi_drop_workdir(eng);
     _exit(0);
 }
 

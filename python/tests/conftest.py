@@ -33,6 +33,16 @@ def example(*parts):
     return os.path.join(ROOT, "examples", *parts)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _in_a_scratch_folder(tmp_path_factory):
+    """The tests run in a scratch folder: ngspice writes some files into the
+    current folder (BSIM3v3.1 cards: b3v3_1check.log), not the checkout."""
+    old = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(old)
+
+
 @pytest.fixture(scope="session")
 def eng():
     return smallsim.engine()
