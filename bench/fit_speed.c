@@ -45,6 +45,8 @@ int main(void)
             return 1;
         ss_fit_options o = SS_FIT_OPTIONS_INIT;
         o.threads = 2;
+        if (getenv("SS_BENCH_STARTS"))
+            o.starts = atoi(getenv("SS_BENCH_STARTS"));
         if (getenv("SS_BENCH_SEED"))
             o.seed = strtoul(getenv("SS_BENCH_SEED"), NULL, 10);
         ss_fit_set_options(f, &o);

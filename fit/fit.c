@@ -1020,8 +1020,19 @@ static int fill_result(ss_fit *f, problem *pb, fiti_steps *steps, double *scratc
         const ss_fit_data *dd = &f->data[k];
         /* The reported curves at the tolerance of ss_fit_simulate's default (the
          * curve `smallsim device iv --drive` draws), tighter than the search's. */
-        if ((rc = ss_fit_simulate(&dev, pol, dd, x0s[k], 1e-7, &ff->model, err)))
-            goto out;
+        if ((rc = ss_fit_simulate(&dev, pol, dd, x0s[k], 1e-7, &ff->model, err))) {
+            /* the search integrated these parameters at its own tolerance:
+             * report at that one rather than lose the fit */
+            double pt = f->opt.tol > 0 ? f->opt.tol : 1e-4;
+            if (rc != SS_ENUMERIC ||
+                (rc = ss_fit_simulate(&dev, pol, dd, x0s[k], pt, &ff->model, err)))
+                goto out;
+            fiti_note(&res->notes,
+                      "warning: %s: the fitted curve is integrated at the search's tolerance "
+                      "%g; at the reporting tolerance 1e-7 the integration of these parameters "
+                      "does not converge",
+                      dd->name, pt);
+        }
         ff->nrmse = ss_devsim_nrmse(ff->model.i, dd->i, dd->n);
         ff->log_floor = 0.5 * pb->fl2[k];
         double l2 = 0;
