@@ -347,16 +347,8 @@ static int cma_tell(ss_l2l_opt *o, const double *u, const double *f, size_t nf, 
             c->C[i * n + j] = c->C[j * n + i] = v;
         }
     c->sigma *= exp((c->cs / c->damps) * (psn / c->chin - 1));
-    /* The samples are folded into [0, 1]: a spread beyond half the box is a
-     * uniform search, and under noisy rankings the cumulative step-size
-     * adaptation keeps growing it (arm-oneshot with 16 training instances
-     * went from 0.3 to 0.94 and stopped improving).  Keep sigma max(D) at
-     * most 0.5. */
-    double dmax = 0;
-    for (size_t i = 0; i < n; i++)
-        dmax = fmax(dmax, c->D[i]);
-    if (dmax > 0 && c->sigma * dmax > 0.5)
-        c->sigma = 0.5 / dmax;
+    if (c->sigma > 1e3)
+        c->sigma = 1e3; /* the box is [0, 1]: larger steps mean nothing */
     if ((double)(c->counteval - c->eigeneval) > (double)lam / (c->c1 + c->cmu) / (double)n / 10) {
         c->eigeneval = c->counteval;
         cma_eigen(c);
