@@ -405,7 +405,8 @@ START_TEST(arm_seeds_median)
             m[j] = m[j - 1];
             m[j - 1] = y;
         }
-    ck_assert_msg(m[2] <= 0.15, "median NMSE %g (min %g, max %g)", m[2], m[0], m[4]);
+    /* docs/l2l.md: median 0.112 (0.072-0.167) at 1,496 evaluations per seed */
+    ck_assert_msg(m[2] <= 0.12, "median NMSE %g (min %g, max %g)", m[2], m[0], m[4]);
 }
 END_TEST
 
