@@ -32,7 +32,7 @@ struct ss_crossbar {
     double *sg, *sj, *sv, *sold; /* scratch of the nonlinear solve (cells, cells, cells, nodes) */
     unsigned char *fixed;
     double *x, *rhs, *diag, *r, *z, *p, *q;
-    double *cp, *dp;  /* Thomas scratch, max(kw, kb) each */
+    double *tc, *ti, *tl; /* the preconditioner's factors, per node */
     int iters, have_guess;
 };
 
@@ -73,21 +73,22 @@ ss_crossbar *ss_crossbar_alloc(const ss_crossbar_spec *spec, ss_error *err)
     xb->kb = xb->ideal_wire ? 1 : xb->n;
     xb->nw = xb->n * xb->kw;
     xb->nodes = xb->nw + xb->m * xb->kb;
-    size_t nn = xb->nodes, kmax = xb->kw > xb->kb ? xb->kw : xb->kb;
+    size_t nn = xb->nodes;
     xb->fixed = calloc(nn, 1);
     double **vecs[] = {&xb->x, &xb->rhs, &xb->diag, &xb->r, &xb->z, &xb->p, &xb->q};
     for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
         if (!(*vecs[i] = calloc(nn, sizeof(double))))
             goto oom;
-    xb->cp = calloc(kmax, sizeof(double));
-    xb->dp = calloc(kmax, sizeof(double));
+    xb->tc = calloc(nn, sizeof(double));
+    xb->ti = calloc(nn, sizeof(double));
+    xb->tl = calloc(nn, sizeof(double));
     xb->vb = calloc(xb->m, sizeof(double));
     size_t nc = xb->n * xb->m;
     xb->sg = malloc(nc * sizeof(double));
     xb->sj = malloc(nc * sizeof(double));
     xb->sv = malloc(nc * sizeof(double));
     xb->sold = malloc(nn * sizeof(double));
-    if (!xb->fixed || !xb->cp || !xb->dp || !xb->vb || !xb->sg || !xb->sj || !xb->sv || !xb->sold)
+    if (!xb->fixed || !xb->tc || !xb->ti || !xb->tl || !xb->vb || !xb->sg || !xb->sj || !xb->sv || !xb->sold)
         goto oom;
     for (size_t i = 0; i < xb->n && xb->ideal_source; i++)
         xb->fixed[i * xb->kw] = 1;
@@ -112,8 +113,9 @@ void ss_crossbar_free(ss_crossbar *xb)
     free(xb->z);
     free(xb->p);
     free(xb->q);
-    free(xb->cp);
-    free(xb->dp);
+    free(xb->tc);
+    free(xb->ti);
+    free(xb->tl);
     free(xb->vb);
     free(xb->sg);
     free(xb->sj);
@@ -165,32 +167,40 @@ static void matvec(const ss_crossbar *xb, const double *x, double *y)
 }
 
 /* z = M^-1 r: every chain solved exactly (Thomas algorithm). */
-static void precondition(ss_crossbar *xb, const double *r, double *z)
+/* Block-Jacobi preconditioner: each line's tridiagonal block (diag, -gw to
+ * free neighbours), factored once per solve (Thomas: the off-diagonal
+ * ratios tc and the reciprocal pivots ti, per node), applied at every CG
+ * iteration without divisions. */
+static void factor_lines(ss_crossbar *xb)
 {
     const unsigned char *fx = xb->fixed;
     for (size_t c = 0; c < xb->n + xb->m; c++) {
         size_t base = c < xb->n ? c * xb->kw : xb->nw + (c - xb->n) * xb->kb;
         size_t len = c < xb->n ? xb->kw : xb->kb;
-        double *cp = xb->cp, *dp = xb->dp;
-        /* forward sweep: row k has diag d_k, sub/super -gw to free neighbours */
         for (size_t k = 0; k < len; k++) {
             size_t u = base + k;
             double d = fx[u] ? 1.0 : xb->diag[u];
             double lower = (k > 0 && !fx[u] && !fx[u - 1]) ? -xb->gw : 0.0;
             double upper = (k + 1 < len && !fx[u] && !fx[u + 1]) ? -xb->gw : 0.0;
-            double rr = r[u];
-            if (k > 0) {
-                double den = d - lower * cp[k - 1];
-                cp[k] = upper / den;
-                dp[k] = (rr - lower * dp[k - 1]) / den;
-            } else {
-                cp[k] = upper / d;
-                dp[k] = rr / d;
-            }
+            double inv = 1.0 / (k > 0 ? d - lower * xb->tc[u - 1] : d);
+            xb->tl[u] = lower;
+            xb->ti[u] = inv;
+            xb->tc[u] = upper * inv;
         }
-        z[base + len - 1] = dp[len - 1];
-        for (size_t k = len - 1; k-- > 0;)
-            z[base + k] = dp[k] - cp[k] * z[base + k + 1];
+    }
+}
+
+static void precondition(ss_crossbar *xb, const double *r, double *z)
+{
+    const double *tl = xb->tl, *ti = xb->ti, *tc = xb->tc;
+    for (size_t c = 0; c < xb->n + xb->m; c++) {
+        size_t base = c < xb->n ? c * xb->kw : xb->nw + (c - xb->n) * xb->kb;
+        size_t len = c < xb->n ? xb->kw : xb->kb;
+        z[base] = r[base] * ti[base];
+        for (size_t u = base + 1; u < base + len; u++)
+            z[u] = (r[u] - tl[u] * z[u - 1]) * ti[u];
+        for (size_t u = base + len - 1; u-- > base;)
+            z[u] -= tc[u] * z[u + 1];
     }
 }
 
@@ -373,6 +383,7 @@ static int solve(ss_crossbar *xb, const double *g, const double *v, double *iout
             r[u] = xb->rhs[u] - q[u];
         rnorm = sqrt(dot(r, r, nn));
     }
+    factor_lines(xb);
     precondition(xb, r, z);
     memcpy(p, z, nn * sizeof(double));
     double rz = dot(r, z, nn);
