@@ -3,7 +3,7 @@
  * COCO/BBOB f1, f10, f8/f9 and f15 without the oscillation transforms).
  * The hardware families (bandit-*, arm-oneshot, faults) live in
  * task_bandit.c and task_arm.c; each is one entry in `families`. */
-#include "l2l/task_private.h"
+#include "l2l/l2l_private.h"
 
 #include <math.h>
 #include <stdio.h>
