@@ -98,9 +98,10 @@ L2LI_HIDDEN void l2li_rank(const double *f, size_t n, size_t *idx);
 struct ss_engine;
 
 /* Family constructors for the registry (names "bandit-...", "arm-oneshot",
- * "faults"). */
+ * "faults", "hebbian-memory"). */
 L2LI_HIDDEN ss_l2l_task *l2li_bandit_alloc(const char *name, ss_error *err);
 L2LI_HIDDEN ss_l2l_task *l2li_arm_alloc(const char *name, ss_error *err);
+L2LI_HIDDEN ss_l2l_task *l2li_hebb_alloc(const char *name, ss_error *err);
 
 /* Sets a VTEAM (w0) or Yakopcic (x0) device's initial normalised state. */
 L2LI_HIDDEN int l2li_device_set_state(struct ss_device *d, double x, ss_error *err);
