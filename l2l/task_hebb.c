@@ -107,34 +107,47 @@ static ss_lif_params readout(double v_th)
     return lp;
 }
 
-/* Key spike times: key p at p * period; *count spikes. */
-static int key_spikes(const unsigned char *key, size_t pairs, double period, size_t **ids,
-                      double **times, size_t *count, ss_error *err)
+/* *net: a network of the key neurons (key p fires at p * period) and the
+ * value neurons (readout LIF); NULL on failure. */
+static int layers(const ss_l2l_task *t, const double *x, const unsigned char *key,
+                  double period, ss_network **netp, size_t *kpop, size_t *vpop, ss_error *err)
 {
-    *ids = malloc(pairs * HEBB_K * sizeof **ids);
-    *times = malloc(pairs * HEBB_K * sizeof **times);
-    if (!*ids || !*times)
-        return ss_error_set(err, SS_ENOMEM, "out of memory");
-    size_t c = 0;
-    for (size_t p = 0; p < pairs; p++)
-        for (size_t i = 0; i < HEBB_N; i++)
-            if (key[p * HEBB_N + i])
-                (*ids)[c] = i, (*times)[c] = (double)p * period, c++;
-    *count = c;
-    return SS_OK;
+    size_t np = ((const hebb_data *)t->data)->pairs, c = 0;
+    size_t *ids = malloc(np * HEBB_K * sizeof *ids);
+    double *times = malloc(np * HEBB_K * sizeof *times);
+    ss_network *net = NULL;
+    int rc = SS_OK;
+    if (!ids || !times)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    else if (!(net = ss_network_alloc(err)))
+        rc = SS_ENOMEM;
+    else {
+        for (size_t p = 0; p < np; p++)
+            for (size_t i = 0; i < HEBB_N; i++)
+                if (key[p * HEBB_N + i])
+                    ids[c] = i, times[c] = (double)p * period, c++;
+        ss_lif_params lp = readout(x[P_V_TH]);
+        if ((rc = ss_network_add_times(net, "key", HEBB_N, ids, times, c, kpop, err)) ||
+            (rc = ss_network_add_lif(net, "value", HEBB_M, &lp, vpop, err))) {
+            ss_network_free(net);
+            net = NULL;
+        }
+    }
+    free(ids);
+    free(times);
+    *netp = net;
+    return rc;
 }
 
 static int store(const ss_l2l_task *t, const double *x, uint64_t seed, const unsigned char *key,
                  const unsigned char *val, double *g, ss_error *err)
 {
     const hebb_data *h = t->data;
-    size_t *ids = NULL, count, kpop, vpop, proj;
-    double *times = NULL;
-    int rc;
-    ss_network *net = ss_network_alloc(err);
-    if (!net)
-        return SS_ENOMEM; /* the message is set */
-    ss_lif_params lp = readout(x[P_V_TH]);
+    size_t kpop, vpop, proj;
+    ss_network *net;
+    int rc = layers(t, x, key, T_STORE, &net, &kpop, &vpop, err);
+    if (rc)
+        return rc;
     ss_device_variation var = h->hw.var;
     double s = x[P_SPREAD];
     for (size_t i = 0; i < var.nspread; i++)
@@ -153,10 +166,7 @@ static int store(const ss_l2l_task *t, const double *x, uint64_t seed, const uns
         x0[k] = X0;
     ss_network_plasticity rule = {-x[P_V_WRITE], x[P_V_WRITE], x[P_T_WRITE], TAU_TRACE,
                                   TAU_TRACE, 1.0 / 3, 0, 1e-3};
-    if ((rc = key_spikes(key, h->pairs, T_STORE, &ids, &times, &count, err)) ||
-        (rc = ss_network_add_times(net, "key", HEBB_N, ids, times, count, &kpop, err)) ||
-        (rc = ss_network_add_lif(net, "value", HEBB_M, &lp, &vpop, err)) ||
-        (rc = ss_network_connect_memristive(net, kpop, vpop, &spec, &h->hw.nominal, &var, x0,
+    if ((rc = ss_network_connect_memristive(net, kpop, vpop, &spec, &h->hw.nominal, &var, x0,
                                             x[P_V_READ], T_READ, 1e-4, &rule,
                                             (unsigned long)l2li_mix(seed, 0x63686970), &proj,
                                             err)))
@@ -174,8 +184,6 @@ static int store(const ss_l2l_task *t, const double *x, uint64_t seed, const uns
         goto out;
     ss_network_crossbar_states(net, proj, NULL, g, NULL, NULL);
 out:
-    free(ids);
-    free(times);
     ss_network_free(net);
     return rc;
 }
@@ -184,18 +192,13 @@ static int recall(const ss_l2l_task *t, const double *x, const unsigned char *ke
                   const double *g, unsigned char *out, ss_error *err)
 {
     const hebb_data *h = t->data;
-    size_t *ids = NULL, count, kpop, vpop;
-    double *times = NULL;
-    int rc;
-    ss_network *net = ss_network_alloc(err);
-    if (!net)
-        return SS_ENOMEM; /* the message is set */
-    ss_lif_params lp = readout(x[P_V_TH]);
+    size_t kpop, vpop;
+    ss_network *net;
+    int rc = layers(t, x, key, T_RECALL, &net, &kpop, &vpop, err);
+    if (rc)
+        return rc;
     ss_crossbar_spec spec = {HEBB_N, HEBB_M, x[P_RWIRE], 10, 10};
-    if ((rc = key_spikes(key, h->pairs, T_RECALL, &ids, &times, &count, err)) ||
-        (rc = ss_network_add_times(net, "key", HEBB_N, ids, times, count, &kpop, err)) ||
-        (rc = ss_network_add_lif(net, "value", HEBB_M, &lp, &vpop, err)) ||
-        (rc = ss_network_connect_crossbar(net, kpop, vpop, &spec, g, x[P_V_READ], T_READ, 1e-4,
+    if ((rc = ss_network_connect_crossbar(net, kpop, vpop, &spec, g, x[P_V_READ], T_READ, 1e-4,
                                           err)))
         goto out;
     ss_network_options opt = SS_NETWORK_OPTIONS_DEFAULT;
@@ -212,8 +215,6 @@ static int recall(const ss_l2l_task *t, const double *x, const unsigned char *ke
             out[p * HEBB_M + idx] = 1;
     }
 out:
-    free(ids);
-    free(times);
     ss_network_free(net);
     return rc;
 }

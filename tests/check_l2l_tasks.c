@@ -457,6 +457,26 @@ START_TEST(hebb_bad_input)
 }
 END_TEST
 
+/* The committed hebbian-memory result (examples/l2l/hebbian-memory.json, the
+ * median of 5 seeds in docs/l2l.md) re-scored on the first 8 test
+ * instances: below the hand-set parameters on the same instances by far. */
+#define HEBB_COMMITTED 0.0944 /* docs/l2l.md: its bit error on test instances 0-7 */
+START_TEST(hebb_committed)
+{
+    ss_l2l_task *t = task("hebbian-memory");
+    ss_error err;
+    double x[16], hand, m;
+    params(t, x, (const char *)NULL);
+    ck_assert_msg(ss_l2l_test(t, x, 8, 2, 0, &hand, &err) == SS_OK, "%s", err.msg);
+    ck_assert_msg(ss_l2l_best_read("examples/l2l/hebbian-memory.json", t, x, &err) == SS_OK,
+                  "%s", err.msg);
+    ck_assert_msg(ss_l2l_test(t, x, 8, 2, 0, &m, &err) == SS_OK, "%s", err.msg);
+    ck_assert_msg(m <= HEBB_COMMITTED + 0.01 && m < 0.6 * hand,
+                  "bit error %g (docs: %g), hand-set %g", m, HEBB_COMMITTED, hand);
+    ss_l2l_task_free(t);
+}
+END_TEST
+
 /* ---- the targets, met by the committed results of examples/l2l/ ---------------- */
 
 /* Test metric (all of the task's test instances) of the best.json at `path`. */
@@ -574,6 +594,7 @@ Suite *l2l_tasks_suite(void)
     tcase_add_test(h, hebb_storage_is_willshaw);
     tcase_add_test(h, hebb_recall_is_lif_threshold);
     tcase_add_test(h, hebb_bad_input);
+    tcase_add_test(h, hebb_committed);
     suite_add_tcase(s, h);
     TCase *g = tcase_create("targets");
     tcase_set_timeout(g, 1200); /* ASAN builds on a loaded machine */
