@@ -4,7 +4,7 @@
  * about a microsecond per evaluation) and on the same task made to cost 1 ms
  * of CPU per evaluation, so that the pool's overhead and its scaling show;
  * then the hardware task families (arm-oneshot, bandit-independent,
- * bandit-dependent, faults) with their own training instances per
+ * bandit-dependent, faults, hebbian-memory) with their own training instances per
  * evaluation and a validation set of the same size (so the generation's one
  * validation job costs one evaluation), each run in a fresh folder (the
  * ngspice lookups are measured, not read from a cache).
@@ -12,7 +12,8 @@
  * Environment: SS_BENCH_GENS (generations, default 200), SS_BENCH_POP
  * (population, default 32); SS_BENCH_TASK_GENS (default 1) and
  * SS_BENCH_TASK_POP (default 8) for the hardware tasks; SS_BENCH_TASKS=0
- * skips them. */
+ * skips them; SS_BENCH_TASK=NAME runs only that hardware task (and not the
+ * sphere runs). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,14 +94,20 @@ int main(void)
         return 1;
     }
     inner = base;
+    const char *only = getenv("SS_BENCH_TASK");
+    if (only && !*only)
+        only = NULL;
     ss_l2l_task slow = *base;
     slow.evaluate = costly;
     slow.destroy = NULL;
-    printf("l2l evaluations per second: CMA-ES, pop %ld, %ld generations, bbob-sphere:10:0, "
-           "1 training and 1 validation instance\n", pop, gens);
-    printf("%-22s %8s %12s %12s %10s\n", "task", "workers", "evaluations", "evals/s", "speed-up");
+    if (!only) {
+        printf("l2l evaluations per second: CMA-ES, pop %ld, %ld generations, "
+               "bbob-sphere:10:0, 1 training and 1 validation instance\n", pop, gens);
+        printf("%-22s %8s %12s %12s %10s\n", "task", "workers", "evaluations", "evals/s",
+               "speed-up");
+    }
     double costs[] = {0, 1};
-    for (int c = 0; c < 2; c++) {
+    for (int c = 0; !only && c < 2; c++) {
         cost_ms = costs[c];
         const ss_l2l_task *t = c ? &slow : base;
         double rate1 = 0;
@@ -117,7 +124,8 @@ int main(void)
     ss_l2l_task_free(base);
     cost_ms = 0;
     long tgens = env_long("SS_BENCH_TASK_GENS", 1), tpop = env_long("SS_BENCH_TASK_POP", 8);
-    const char *tasks[] = {"arm-oneshot", "bandit-independent", "bandit-dependent", "faults"};
+    const char *tasks[] = {"arm-oneshot", "bandit-independent", "bandit-dependent", "faults",
+                           "hebbian-memory"};
     if (env_long("SS_BENCH_TASKS", 1)) {
         printf("\nhardware tasks: CMA-ES, pop %ld, %ld generation%s, the task's training "
                "instances per evaluation, as many validation instances\n", tpop, tgens,
@@ -126,6 +134,8 @@ int main(void)
                "1 worker/s", "2 workers/s", "ratio", "CPU s/eval");
     }
     for (size_t k = 0; env_long("SS_BENCH_TASKS", 1) && k < sizeof tasks / sizeof tasks[0]; k++) {
+        if (only && strcmp(only, tasks[k]))
+            continue;
         ss_l2l_task *t = ss_l2l_task_alloc(tasks[k], &err);
         if (!t) {
             fprintf(stderr, "bench: %s\n", err.msg);

@@ -14,7 +14,7 @@
  * Doubles are written so that they read back exactly, and every input is
  * compared on reading: a file of another device or pulse (a hash
  * collision, a hand-edited file) counts as damaged. */
-#include "l2l/task_private.h"
+#include "l2l/l2l_private.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -226,6 +226,10 @@ int ss_l2l_task_set_device(ss_l2l_task *t, const ss_device *d, ss_error *err);
  *                          metric NMSE.
  *   faults[:P]             arm-oneshot with a fraction P (default 0.1) of
  *                          stuck devices and fault-aware writing.
+ *   hebbian-memory[:PAIRS] one-shot storage and recall of PAIRS (1..40,
+ *                          default 8) key-value pairs in a plastic
+ *                          memristive crossbar of the network layer;
+ *                          metric bit_error.
  * Unknown names fail with SS_ENOTFOUND and the list of families. */
 ss_l2l_task *ss_l2l_task_alloc(const char *name, ss_error *err);
 void ss_l2l_task_free(ss_l2l_task *t);
@@ -302,6 +306,21 @@ typedef struct ss_l2l_arm_trace {
 #define SS_L2L_ARM_TRACE_INIT {0, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0}
 int ss_l2l_arm_run(const ss_l2l_task *task, void *state, const double *x, uint64_t seed,
                    ss_l2l_arm_trace *tr, ss_error *err);
+
+/* hebbian-memory (task_hebb.c): 16-bit keys and values, 3 active bits each.
+ * ss_l2l_hebb_pairs: the task's number of pairs P (0 for another task).
+ * ss_l2l_hebb_patterns: instance `seed`'s keys (P x 16) and values (P x 16),
+ * 0/1 bytes.  ss_l2l_hebb_run: the instance stored and recalled with
+ * parameters x (real units): the recalled values (P x 16, may be NULL), the
+ * stored read conductances (16 x 16 S at v_read, may be NULL) and the
+ * metric.  ss_l2l_hebb_error: the metric of recalled values `out` against
+ * `val`: 1/2 (missed ones / ones + false ones / zeros). */
+size_t ss_l2l_hebb_pairs(const ss_l2l_task *t);
+int ss_l2l_hebb_patterns(const ss_l2l_task *t, uint64_t seed, unsigned char *key,
+                         unsigned char *val, ss_error *err);
+int ss_l2l_hebb_run(const ss_l2l_task *t, const double *x, uint64_t seed, unsigned char *out,
+                    double *g, double *metric, ss_error *err);
+double ss_l2l_hebb_error(const unsigned char *val, const unsigned char *out, size_t pairs);
 void ss_l2l_arm_trace_release(ss_l2l_arm_trace *tr);
 
 /* ==== Part 4: runs ================================================================ */

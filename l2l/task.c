@@ -3,7 +3,7 @@
  * COCO/BBOB f1, f10, f8/f9 and f15 without the oscillation transforms).
  * The hardware families (bandit-*, arm-oneshot, faults) live in
  * task_bandit.c and task_arm.c; each is one entry in `families`. */
-#include "l2l/task_private.h"
+#include "l2l/l2l_private.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -259,6 +259,10 @@ static const family families[] = {
     {"faults", "faults[:P]  arm-oneshot with a fraction P (default 0.1) of stuck devices and "
                "fault-aware writing (write-verify, pruning) as a parameter; metric NMSE",
      l2li_arm_alloc},
+    {"hebbian-memory", "hebbian-memory[:PAIRS]  one-shot storage of PAIRS (default 8) sparse "
+                       "key-value pairs in a plastic 16 x 16 memristive crossbar of the network "
+                       "layer (variability, stuck cells), recall by LIF neurons; metric bit_error",
+     l2li_hebb_alloc},
 };
 
 const char *ss_l2l_task_family(size_t i)

@@ -16,7 +16,7 @@
  * are pruned) or re-targeting (the partner of a device that reads wrong is
  * written so that the pair still holds the weight; pruned only when that is
  * worse than pruning). */
-#include "l2l/task_private.h"
+#include "l2l/l2l_private.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -65,11 +65,8 @@ static const ss_l2l_param arm_params[P_NPARAM] = {
 };
 
 typedef struct arm_data {
+    l2li_hw hw;     /* first: l2li_hw_set_device */
     double p_stuck; /* total, half stuck-ON, half stuck-OFF */
-    ss_device nominal;
-    ss_device_variation var;
-    double g_on, g_off; /* nominal conductance range at v_read = 0.1 V */
-    l2li_gtable gt;     /* nominal g(x) at 0.1 V: the write controller's calibration */
 } arm_data;
 
 typedef struct arm_task {
@@ -264,7 +261,7 @@ static int run_hidden(inst *in, gsl_rng *r, double gain_in, double bias, double 
 static double read_g(const arm_data *ad, const ss_device *d, enum ss_device_fault f, double x,
                      double v_read, gsl_rng *r)
 {
-    double i = ss_device_read(d, &ad->var, r, f, v_read, x);
+    double i = ss_device_read(d, &ad->hw.var, r, f, v_read, x);
     i += gsl_ran_gaussian_ziggurat(r, I_FLOOR);
     return i / v_read;
 }
@@ -276,7 +273,7 @@ static void replay(const arm_data *ad, inst *in, const double *prm, int faults, 
                    gsl_rng *r, double (*w)[NOUT], double (*p)[2], double (*th)[2])
 {
     double W[NHID][NOUT];
-    double gr = ad->g_on - ad->g_off, vr = prm[P_V_READ];
+    double gr = ad->hw.g_on - ad->hw.g_off, vr = prm[P_V_READ];
     for (size_t i = 0; i < NHID; i++)
         for (int j = 0; j < NOUT; j++) {
             double gp = read_g(ad, &in->dev[i][j][0], faults ? in->fault[i][j][0] : 0,
@@ -346,25 +343,25 @@ static size_t retarget_pair(const arm_data *ad, inst *in, const ss_l2l_pulse_lut
                             const double *prm, size_t i, int j, double nint,
                             const double *g_before, int faults, gsl_rng *rw)
 {
-    double gr = ad->g_on - ad->g_off, x_init = prm[P_X_INIT];
-    double dw = (l2li_gtable_g(&ad->gt, ss_l2l_lut_apply(lut, x_init, fabs(nint))) -
-                 l2li_gtable_g(&ad->gt, x_init)) / gr;
+    double gr = ad->hw.g_on - ad->hw.g_off, x_init = prm[P_X_INIT];
+    double dw = (l2li_gtable_g(&ad->hw.gt, ss_l2l_lut_apply(lut, x_init, fabs(nint))) -
+                 l2li_gtable_g(&ad->hw.gt, x_init)) / gr;
     double w_t = nint > 0 ? dw : -dw;
-    double ge = l2li_gtable_g(&ad->gt, x_init);
+    double ge = l2li_gtable_g(&ad->hw.gt, x_init);
     int st = fabs(g_before[0] - ge) >= fabs(g_before[1] - ge) ? 0 : 1, q = 1 - st;
     /* the partner's conductance that gives w_t: w = (g+ - g-) / gr */
     double g_goal = st == 0 ? g_before[0] - w_t * gr : g_before[1] + w_t * gr;
-    g_goal = fmin(g_goal, ad->g_on);
-    double x_now = l2li_gtable_state(&ad->gt, g_before[q]);
-    double x_goal = l2li_gtable_state(&ad->gt, g_goal);
+    g_goal = fmin(g_goal, ad->hw.g_on);
+    double x_now = l2li_gtable_state(&ad->hw.gt, g_before[q]);
+    double x_goal = l2li_gtable_state(&ad->hw.gt, g_goal);
     if (g_goal <= g_before[q])
         x_goal = x_now; /* would need a RESET: stay */
-    double g_reach = l2li_gtable_g(&ad->gt, x_goal);
+    double g_reach = l2li_gtable_g(&ad->hw.gt, x_goal);
     double w_a = st == 0 ? (g_before[0] - g_reach) / gr : (g_reach - g_before[1]) / gr;
     /* write noise at the goal: c2c sigma (state) times the slope of g(x) */
-    double h = 1e-3, slope = (l2li_gtable_g(&ad->gt, fmax(0, x_goal - h)) -
-                              l2li_gtable_g(&ad->gt, fmin(1, x_goal + h))) / (2 * h);
-    double sw = ad->var.c2c_sigma * fabs(slope) / gr;
+    double h = 1e-3, slope = (l2li_gtable_g(&ad->hw.gt, fmax(0, x_goal - h)) -
+                              l2li_gtable_g(&ad->hw.gt, fmin(1, x_goal + h))) / (2 * h);
+    double sw = ad->hw.var.c2c_sigma * fabs(slope) / gr;
     double e_write = (w_a - w_t) * (w_a - w_t) + (x_goal < x_now ? sw * sw : 0);
     if (e_write >= w_t * w_t)
         return 0; /* stays pruned */
@@ -376,7 +373,7 @@ static size_t retarget_pair(const arm_data *ad, inst *in, const ss_l2l_pulse_lut
     if (kint < 1)
         return 0;
     double y = ss_l2l_lut_apply(lut, in->x[i][j][q], kint * in->speed[i][j][q]);
-    in->x[i][j][q] = ss_device_program(&in->dev[i][j][q], &ad->var, rw,
+    in->x[i][j][q] = ss_device_program(&in->dev[i][j][q], &ad->hw.var, rw,
                                        faults ? in->fault[i][j][q] : 0, y);
     return (size_t)kint;
 }
@@ -397,7 +394,7 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto out;
     }
-    const ss_l2l_pulse_lut *lut = l2li_lut_cache_get(&st->cache, st->eng, &ad->nominal, 1.0,
+    const ss_l2l_pulse_lut *lut = l2li_lut_cache_get(&st->cache, st->eng, &ad->hw.nominal, 1.0,
                                                      -prm[P_V_SET], prm[P_W_SET], SERIES_R,
                                                      LUT_PULSES, err);
     if (!lut) {
@@ -415,16 +412,16 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
         goto out;
 
     /* the hardware: devices with spread and faults, programmed to x_init */
-    ss_device_variation var = ad->var;
+    ss_device_variation var = ad->hw.var;
     var.p_stuck_on = var.p_stuck_off = ad->p_stuck / 2;
     for (size_t i = 0; i < NHID; i++)
         for (int j = 0; j < NOUT; j++)
             for (int s = 0; s < 2; s++) {
-                if ((rc = ss_device_sample(&ad->nominal, &var, rd, &in->dev[i][j][s],
+                if ((rc = ss_device_sample(&ad->hw.nominal, &var, rd, &in->dev[i][j][s],
                                            &in->fault[i][j][s], err)))
                     goto out;
                 in->speed[i][j][s] = exp(0.2 * gsl_ran_gaussian_ziggurat(rd, 1.0));
-                in->x[i][j][s] = ss_device_program(&in->dev[i][j][s], &ad->var, rd,
+                in->x[i][j][s] = ss_device_program(&in->dev[i][j][s], &ad->hw.var, rd,
                                                    SS_DEVICE_FAULT_NONE, prm[P_X_INIT]);
             }
     int faults = ad->p_stuck > 0;
@@ -453,7 +450,7 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
                                   in->x[i][j][s], vr, rw);
                 g_before[i][j][s] = g;
                 if (use_prune) {
-                    double ge = ss_device_conductance(&ad->nominal, prm[P_X_INIT], 0.1);
+                    double ge = ss_device_conductance(&ad->hw.nominal, prm[P_X_INIT], 0.1);
                     if (fabs(g / ge - 1) > prm[P_PRE_TOL])
                         in->pruned[i][j] = 1;
                 }
@@ -504,14 +501,14 @@ static int arm_instance(const ss_l2l_task *t, arm_state *st, const double *prm, 
             int s = d > 0 ? 0 : 1;
             double x0 = in->x[i][j][s];
             double y = ss_l2l_lut_apply(lut, x0, nint * in->speed[i][j][s]);
-            y = ss_device_program(&in->dev[i][j][s], &ad->var, rw,
+            y = ss_device_program(&in->dev[i][j][s], &ad->hw.var, rw,
                                   faults ? in->fault[i][j][s] : 0, y);
             in->x[i][j][s] = y;
             pulses += (size_t)nint;
             if (aware) { /* write-verify: did it move as intended? */
                 double xi = ss_l2l_lut_apply(lut, x0, nint);
-                double dg_int = ss_device_conductance(&ad->nominal, xi, 0.1) -
-                                ss_device_conductance(&ad->nominal, x0, 0.1);
+                double dg_int = ss_device_conductance(&ad->hw.nominal, xi, 0.1) -
+                                ss_device_conductance(&ad->hw.nominal, x0, 0.1);
                 double g = read_g(ad, &in->dev[i][j][s], faults ? in->fault[i][j][s] : 0,
                                   y, vr, rw);
                 /* judged only when the intended change stands out of the read noise */
@@ -591,23 +588,6 @@ static int arm_evaluate(const ss_l2l_task *t, void *state, const double *x, uint
     return rc;
 }
 
-/* The nominal device, its literature variation and the driver's
- * calibration (ss_l2l_task_set_device). */
-static int arm_set_device(ss_l2l_task *t, const ss_device *d, ss_error *err)
-{
-    arm_data *ad = t->data;
-    int rc = ss_device_validate(d, err);
-    if (rc)
-        return rc;
-    ad->nominal = *d;
-    ss_device_variation_literature(&ad->var, d->type);
-    ad->var.p_stuck_on = ad->var.p_stuck_off = 0;
-    ad->g_on = ss_device_conductance(&ad->nominal, d->type->x_lrs, 0.1);
-    ad->g_off = ss_device_conductance(&ad->nominal, 1.0 - d->type->x_lrs, 0.1);
-    l2li_gtable_init(&ad->gt, &ad->nominal, 0.1);
-    return SS_OK;
-}
-
 static void arm_destroy(ss_l2l_task *t)
 {
     free(t);
@@ -656,11 +636,11 @@ ss_l2l_task *l2li_arm_alloc(const char *name, ss_error *err)
     t->data = &at->a;
     arm_data *ad = &at->a;
     ad->p_stuck = p_stuck;
-    t->set_device = arm_set_device;
+    t->set_device = l2li_hw_set_device;
     ss_device d;
     ss_device_init(&d, ss_device_vteam);
     if (ss_device_apply_preset(&d, "vteam_demo", err) ||
-        ss_device_set_list(&d, "window=biolek p=1", err) || arm_set_device(t, &d, err)) {
+        ss_device_set_list(&d, "window=biolek p=1", err) || l2li_hw_set_device(t, &d, err)) {
         free(at);
         return NULL;
     }

@@ -13,7 +13,7 @@
  * softmax of the two values with a gain that grows with the pull count.
  * Metric: mean pseudo-regret over the instance's bandits.  Thompson
  * sampling and random choice are the baselines. */
-#include "l2l/task_private.h"
+#include "l2l/l2l_private.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -49,12 +49,9 @@ static const ss_l2l_param bandit_params[P_NPARAM] = {
 };
 
 typedef struct bandit_data {
+    l2li_hw hw; /* first: l2li_hw_set_device */
     int dependent;
     size_t nbandits; /* per instance */
-    ss_device nominal;
-    ss_device_variation var;
-    double g_on, g_off;
-    l2li_gtable gt; /* the driver's calibration: nominal g(x) at v_read */
 } bandit_data;
 
 typedef struct bandit_task {
@@ -137,9 +134,9 @@ static void bandit_stop(const ss_l2l_task *t, void *state)
 static double read_value(const bandit_data *bd, const ss_device *d, gsl_rng *r, double x,
                          double gain)
 {
-    double v = bd->var.v_read;
-    double g = ss_device_read(d, &bd->var, r, SS_DEVICE_FAULT_NONE, v, x) / v;
-    return gain * (g - bd->g_off) / (bd->g_on - bd->g_off);
+    double v = bd->hw.var.v_read;
+    double g = ss_device_read(d, &bd->hw.var, r, SS_DEVICE_FAULT_NONE, v, x) / v;
+    return gain * (g - bd->hw.g_off) / (bd->hw.g_on - bd->hw.g_off);
 }
 
 /* Pulses that move a device read at value v to value v_target according to
@@ -148,9 +145,9 @@ static double pulses_to(const bandit_data *bd, const ss_l2l_pulse_lut *set,
                         const ss_l2l_pulse_lut *reset, double gain, double v, double v_target,
                         int *up)
 {
-    double gr = bd->g_on - bd->g_off;
-    double x_now = l2li_gtable_state(&bd->gt, bd->g_off + v / gain * gr);
-    double x_to = l2li_gtable_state(&bd->gt, bd->g_off + v_target / gain * gr);
+    double gr = bd->hw.g_on - bd->hw.g_off;
+    double x_now = l2li_gtable_state(&bd->hw.gt, bd->hw.g_off + v / gain * gr);
+    double x_to = l2li_gtable_state(&bd->hw.gt, bd->hw.g_off + v_target / gain * gr);
     *up = x_to < x_now;
     return l2li_lut_pulses(*up ? set : reset, x_now, x_to);
 }
@@ -163,7 +160,7 @@ static void write_pulses(const bandit_data *bd, const ss_device *d, gsl_rng *r,
     if (!(pulses > 1e-3))
         return;
     double y = ss_l2l_lut_apply(lut, *x, pulses);
-    *x = ss_device_program(d, &bd->var, r, SS_DEVICE_FAULT_NONE, y);
+    *x = ss_device_program(d, &bd->hw.var, r, SS_DEVICE_FAULT_NONE, y);
 }
 
 /* One value synapse read at v learns target r (the reward, or 1 - reward
@@ -201,7 +198,7 @@ static int bandit_evaluate(const ss_l2l_task *t, void *state, const double *x, u
     const ss_l2l_pulse_lut *lset, *lreset;
     ss_l2l_pulse_lut set = SS_L2L_PULSE_LUT_INIT, reset = SS_L2L_PULSE_LUT_INIT;
     /* the two lookups must both stay valid: copy the first one out */
-    if (!(lset = l2li_lut_cache_get(&s->cache, NULL, &bd->nominal, 1.0, -x[P_V_SET], x[P_W_SET],
+    if (!(lset = l2li_lut_cache_get(&s->cache, NULL, &bd->hw.nominal, 1.0, -x[P_V_SET], x[P_W_SET],
                                     SERIES_R, LUT_PULSES, err))) {
         rc = err->code ? err->code : SS_ESIM;
         goto out;
@@ -212,7 +209,7 @@ static int bandit_evaluate(const ss_l2l_task *t, void *state, const double *x, u
         goto out;
     }
     memcpy(set.x, lset->x, (set.n + 1) * sizeof *set.x);
-    if (!(lreset = l2li_lut_cache_get(&s->cache, NULL, &bd->nominal, 0.0, x[P_V_RESET],
+    if (!(lreset = l2li_lut_cache_get(&s->cache, NULL, &bd->hw.nominal, 0.0, x[P_V_RESET],
                                       x[P_W_RESET], SERIES_R, LUT_PULSES, err))) {
         rc = err->code ? err->code : SS_ESIM;
         goto out;
@@ -232,10 +229,10 @@ static int bandit_evaluate(const ss_l2l_task *t, void *state, const double *x, u
         double xs[2], speed[2], n[2] = {0, 0};
         for (int a = 0; a < 2; a++) {
             enum ss_device_fault f;
-            if ((rc = ss_device_sample(&bd->nominal, &bd->var, r, &dev[a], &f, err)))
+            if ((rc = ss_device_sample(&bd->hw.nominal, &bd->hw.var, r, &dev[a], &f, err)))
                 goto out;
             speed[a] = exp(0.2 * gsl_ran_gaussian_ziggurat(r, 1.0));
-            xs[a] = ss_device_program(&dev[a], &bd->var, r, SS_DEVICE_FAULT_NONE, x[P_X_INIT]);
+            xs[a] = ss_device_program(&dev[a], &bd->hw.var, r, SS_DEVICE_FAULT_NONE, x[P_X_INIT]);
         }
         double best = fmax(p[0], p[1]);
         for (int tt = 0; tt < PULLS; tt++) {
@@ -266,23 +263,6 @@ out:
     if (own)
         l2li_lut_cache_release(&s->cache);
     return rc;
-}
-
-/* The nominal device, its literature variation and the driver's
- * calibration (ss_l2l_task_set_device). */
-static int bandit_set_device(ss_l2l_task *t, const ss_device *d, ss_error *err)
-{
-    bandit_data *bd = t->data;
-    int rc = ss_device_validate(d, err);
-    if (rc)
-        return rc;
-    bd->nominal = *d;
-    ss_device_variation_literature(&bd->var, d->type);
-    bd->var.p_stuck_on = bd->var.p_stuck_off = 0;
-    bd->g_on = ss_device_conductance(&bd->nominal, d->type->x_lrs, bd->var.v_read);
-    bd->g_off = ss_device_conductance(&bd->nominal, 1.0 - d->type->x_lrs, bd->var.v_read);
-    l2li_gtable_init(&bd->gt, &bd->nominal, bd->var.v_read);
-    return SS_OK;
 }
 
 static void bandit_destroy(ss_l2l_task *t)
@@ -324,11 +304,11 @@ ss_l2l_task *l2li_bandit_alloc(const char *name, ss_error *err)
     bandit_data *bd = &bt->b;
     bd->dependent = dependent;
     bd->nbandits = 100;
-    t->set_device = bandit_set_device;
+    t->set_device = l2li_hw_set_device;
     ss_device d;
     ss_device_init(&d, ss_device_vteam);
     if (ss_device_apply_preset(&d, "vteam_demo", err) ||
-        ss_device_set_list(&d, "window=biolek p=1", err) || bandit_set_device(t, &d, err)) {
+        ss_device_set_list(&d, "window=biolek p=1", err) || l2li_hw_set_device(t, &d, err)) {
         free(bt);
         return NULL;
     }

@@ -2,7 +2,7 @@
  * lookup table (state after k identical pulses), measured in ngspice on the
  * emitted subcircuit or with the C model, and its use by the task families
  * (fractional pulse counts, extrapolation past the measured range). */
-#include "l2l/task_private.h"
+#include "l2l/l2l_private.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -236,4 +236,22 @@ const ss_l2l_pulse_lut *l2li_lut_cache_get(l2li_lut_cache *c, struct ss_engine *
     c->misses++;
     l2li_lut_cache_store(c, slot, key, &id);
     return &c->lut[slot];
+}
+
+/* ---- the hardware tasks' memristor ------------------------------------------------ */
+
+int l2li_hw_set_device(ss_l2l_task *t, const ss_device *d, ss_error *err)
+{
+    l2li_hw *hw = t->data;
+    int rc = ss_device_validate(d, err);
+    if (rc)
+        return rc;
+    hw->nominal = *d;
+    ss_device_variation_literature(&hw->var, d->type);
+    hw->var.p_stuck_on = hw->var.p_stuck_off = 0;
+    double vr = hw->var.v_read;
+    hw->g_on = ss_device_conductance(&hw->nominal, d->type->x_lrs, vr);
+    hw->g_off = ss_device_conductance(&hw->nominal, 1.0 - d->type->x_lrs, vr);
+    l2li_gtable_init(&hw->gt, &hw->nominal, vr);
+    return SS_OK;
 }

@@ -15,7 +15,7 @@
 #include "cosim/engine/ss_engine.h"
 #include "devices/ss_devices.h"
 #include "l2l/ss_l2l.h"
-#include "l2l/task_private.h" /* the lookup cache's counters */
+#include "l2l/l2l_private.h" /* the lookup cache's counters */
 #include "pool/ss_pool.h"
 #include "tests/ss_test.h"
 
