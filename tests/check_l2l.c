@@ -601,7 +601,7 @@ START_TEST(bad_input)
     ck_assert_ptr_null(ss_l2l_task_alloc("arm-twoshot", &err));
     ck_assert_int_eq(err.code, SS_ENOTFOUND);
     ck_assert_ptr_nonnull(strstr(err.msg, "unknown task 'arm-twoshot' (families: bbob-..., bandit-..., "
-                                          "arm-oneshot..., faults...)"));
+                                          "arm-oneshot..., faults..., hebbian-memory...)"));
     ck_assert_ptr_null(ss_l2l_task_alloc("bbob-sphere:0", &err));
     ck_assert_ptr_nonnull(strstr(err.msg, "dimension must be 1..100"));
     ck_assert_ptr_null(ss_l2l_task_alloc("bbob-spheres", &err));
