@@ -197,7 +197,7 @@ static int check_settings(const ss_l2l_options *opt, const unsigned char *given,
                     setting_opts[i].applies, tn);
             return CLI_USAGE;
         }
-    if (opt->select == SS_L2L_SELECT_CENTER && type != ss_l2l_opt_cmaes && type != ss_l2l_opt_ce) {
+    if (opt->select == SS_L2L_SELECT_CENTER && !ss_l2l_opt_type_has_center(type)) {
         cli_msg("--select mean: %s has no distribution mean (use cmaes or ce, or --select best)",
                 tn);
         return CLI_USAGE;

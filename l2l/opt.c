@@ -309,6 +309,11 @@ double ss_l2l_opt_spread(const ss_l2l_opt *o)
     return o->type->spread(o);
 }
 
+int ss_l2l_opt_type_has_center(const ss_l2l_opt_type *t)
+{
+    return t && t->center;
+}
+
 int ss_l2l_opt_center(const ss_l2l_opt *o, double *u)
 {
     if (!o->type->center)

@@ -859,7 +859,8 @@ static int check_options(const ss_l2l_task *t, const ss_l2l_options *opt, ss_err
         return ss_error_set(err, SS_EINVAL, "retries %d is not in 0..100", opt->retries);
     if (opt->select < SS_L2L_SELECT_AUTO || opt->select > SS_L2L_SELECT_CENTER)
         return ss_error_set(err, SS_EINVAL, "select %d is not one of SS_L2L_SELECT_*", opt->select);
-    if (opt->select == SS_L2L_SELECT_CENTER && opt->optimizer && !opt->optimizer->center)
+    if (opt->select == SS_L2L_SELECT_CENTER && opt->optimizer &&
+        !ss_l2l_opt_type_has_center(opt->optimizer))
         return ss_error_set(err, SS_EINVAL, "--select mean: %s has no distribution mean (use "
                             "cmaes or ce, or --select best)", opt->optimizer->name);
     if (!(opt->timeout >= 0))

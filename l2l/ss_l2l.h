@@ -142,6 +142,8 @@ double ss_l2l_opt_spread(const ss_l2l_opt *o);
  * into [0, 1] like the asked points, in u (dim values): 1; 0 (u untouched)
  * for methods without one (GA, random, grid). */
 int ss_l2l_opt_center(const ss_l2l_opt *o, double *u);
+/* Whether optimizers of type t have such a centre (CMA-ES and CE). */
+int ss_l2l_opt_type_has_center(const ss_l2l_opt_type *t);
 
 /* Writes the next generation into u (pop x dim, row-major, every value in
  * [0, 1]) and its size into *n (grid search: 0 once the grid is done).
